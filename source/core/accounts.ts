@@ -1,0 +1,265 @@
+import {appendAudit, perform} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {parseAddress} from './email.js';
+import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
+import {newId, newSecret, secretMatches, sha256} from './ids.js';
+import type {AuthMethod, Database, Role, Tenant, User} from './model.js';
+import {hashPassword, verifyPassword, DECOY_HASH} from './passwords.js';
+import {checkPamPassword} from '../adapters/pam.js';
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TENANT = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Throttling: after this many failures in a row, each further failure locks the account for longer. */
+export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60} as const;
+/** How long a login session lasts. */
+export const SESSION_SECONDS = 12 * 3600;
+
+export function checkUsername(username: string): string {
+	const name = username.trim();
+	if (!USERNAME.test(name)) {
+		throw invalid(`"${username}" is not a valid username: use 1 to 64 letters, digits, dots, _ or -, starting with a letter or digit.`);
+	}
+	return name;
+}
+
+export function checkTenantName(name: string): string {
+	const n = name.trim();
+	if (!TENANT.test(n)) throw invalid(`"${name}" is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`);
+	return n;
+}
+
+export function checkPassword(password: string, minLength: number): void {
+	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`);
+	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.');
+}
+
+/** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
+export function assertAccountFree(db: Database, tenantId: string, username: string, email: string, except?: {invitationId?: string}): void {
+	const name = username.toLowerCase();
+	const mail = email.toLowerCase();
+	for (const user of db.users) {
+		if (user.tenantId !== tenantId) continue;
+		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`);
+		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`);
+	}
+	for (const inv of db.invitations) {
+		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
+		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`);
+		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`);
+	}
+}
+
+/** Builds a new user record (the caller checks permissions and collisions). */
+export function newUser(ctx: Context, fields: {tenantId: string; username: string; email: string; role: Role; superuser?: boolean; method: AuthMethod; passwordHash: string | null}): User {
+	return {
+		id: newId(),
+		tenantId: fields.tenantId,
+		username: fields.username,
+		email: fields.email,
+		role: fields.role,
+		superuser: fields.superuser ?? false,
+		method: fields.method,
+		passwordHash: fields.passwordHash,
+		disabled: false,
+		created: ctx.now().toISOString(),
+		lastLogin: null,
+		revision: 1,
+	};
+}
+
+/** Marks a record changed: its revision tells a console that another admin got there first. */
+export function touch(record: {revision: number}): void {
+	record.revision += 1;
+}
+
+/** Throws when `record` changed since the caller read it at `expected`. */
+export function assertRevision(record: {revision: number}, expected: number | undefined, what: string): void {
+	if (expected !== undefined && record.revision !== expected) {
+		throw conflict(`${what} was changed by another admin since you opened it; reload and try again.`);
+	}
+}
+
+export function isInitialized(db: Database): boolean {
+	return db.users.length > 0;
+}
+
+/**
+ * First run: the first user becomes admin and superuser of a first tenant. Refused once any user
+ * exists, so it cannot be used to add a second superuser.
+ */
+export async function initialize(ctx: Context, input: {username: string; email: string; password: string; tenant?: string}): Promise<Actor> {
+	const username = checkUsername(input.username);
+	const email = parseAddress(input.email).address;
+	const tenantName = checkTenantName(input.tenant ?? 'default');
+	checkPassword(input.password, ctx.store.read().settings.policy.minPasswordLength);
+	const passwordHash = await hashPassword(input.password);
+	return ctx.store.transact(db => {
+		if (isInitialized(db)) {
+			appendAudit(db, ctx, {label: username, tenantId: null}, {action: 'init', target: username, result: 'refused', reason: 'already initialised'});
+			throw refused('This store already has users; sign in instead, or use `orgctl admin reset-password` if you lost the password.');
+		}
+		const tenant: Tenant = {id: newId(), name: tenantName, created: ctx.now().toISOString(), revision: 1};
+		db.tenants.push(tenant);
+		const user = newUser(ctx, {tenantId: tenant.id, username, email, role: 'admin', superuser: true, method: 'password', passwordHash});
+		db.users.push(user);
+		appendAudit(db, ctx, {user, tenant}, {action: 'init', target: username, result: 'ok'});
+		return {user, tenant};
+	});
+}
+
+/** Finds the one account an identifier (username or e-mail, any case) names. */
+function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
+	const key = identifier.trim().toLowerCase();
+	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
+	if (tenantName && !tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
+	if (matches.length > 1) throw invalid(`${identifier} exists in several tenants; name one with --tenant.`);
+	return matches[0];
+}
+
+function throttleKey(identifier: string, tenantName?: string): string {
+	return `${tenantName ?? '*'}/${identifier.trim().toLowerCase()}`;
+}
+
+/**
+ * Checks a username or e-mail and password. Unknown accounts cost the same scrypt time as known
+ * ones; repeated failures lock the account name for a growing time. Every failure is audited.
+ */
+export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string}): Promise<Actor> {
+	const db = ctx.store.read();
+	const key = throttleKey(input.identifier, input.tenant);
+	const now = ctx.now();
+	const throttle = db.throttles.find(t => t.key === key);
+	if (throttle?.lockedUntil && new Date(throttle.lockedUntil) > now) {
+		const seconds = Math.ceil((new Date(throttle.lockedUntil).getTime() - now.getTime()) / 1000);
+		const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
+		await ctx.store.transact(d => appendAudit(d, ctx, {label: input.identifier, tenantId: null}, {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
+		throw error;
+	}
+	const user = findAccount(db, input.identifier, input.tenant);
+	let ok = false;
+	let failure = 'Wrong username, e-mail or password.';
+	if (user?.method === 'saml') {
+		failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
+	} else if (user?.method === 'pam') {
+		ok = await checkPamPassword(user.username, input.password);
+	} else {
+		ok = await verifyPassword(input.password, user?.passwordHash ?? DECOY_HASH);
+	}
+	if (ok && user?.disabled) {
+		ok = false;
+		failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
+	}
+	return ctx.store.transact(d => {
+		const current = ok && user ? d.users.find(u => u.id === user.id) : undefined;
+		const index = d.throttles.findIndex(t => t.key === key);
+		if (current && !current.disabled) {
+			if (index >= 0) d.throttles.splice(index, 1);
+			current.lastLogin = ctx.now().toISOString();
+			const tenant = d.tenants.find(t => t.id === current.tenantId)!;
+			appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
+			return {user: current, tenant};
+		}
+		const entry = index >= 0 ? d.throttles[index]! : {key, failures: 0, lockedUntil: null, last: ''};
+		entry.failures += 1;
+		entry.last = ctx.now().toISOString();
+		const over = entry.failures - THROTTLE.freeFailures;
+		if (over >= 0) {
+			const seconds = Math.min(THROTTLE.firstLockSeconds * 2 ** over, THROTTLE.maxLockSeconds);
+			entry.lockedUntil = new Date(ctx.now().getTime() + seconds * 1000).toISOString();
+		}
+		if (index < 0) d.throttles.push(entry);
+		appendAudit(d, ctx, {label: input.identifier, tenantId: user?.tenantId ?? null}, {action: 'login', target: input.identifier, result: 'refused', reason: failure});
+		// Thrown from inside the transaction would undo the throttle; return it and throw after.
+		return failure;
+	}).then(result => {
+		if (typeof result === 'string') throw authFailed(result);
+		return result;
+	});
+}
+
+/** Resolves who is acting from a user id, refusing disabled or deleted accounts; `tenant` lets a superuser act elsewhere. */
+export function resolveActor(db: Database, userId: string, tenantName?: string): Actor {
+	const user = db.users.find(u => u.id === userId);
+	if (!user) throw authFailed('Your account no longer exists; sign in again.');
+	if (user.disabled) throw authFailed(`The account ${user.username} is disabled; ask an admin to enable it.`);
+	const own = db.tenants.find(t => t.id === user.tenantId)!;
+	if (!tenantName || tenantName === own.name) return {user, tenant: own};
+	const tenant = db.tenants.find(t => t.name === tenantName);
+	if (!tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	if (!user.superuser) throw refused(`Only a superuser can act in another tenant; ${user.username} belongs to ${own.name}.`);
+	return {user, tenant};
+}
+
+/** Opens a session for a signed-in user; the secret goes to the session file, only its hash to the store. */
+export async function createSession(ctx: Context, actor: Actor): Promise<{id: string; secret: string; expires: string}> {
+	const secret = newSecret();
+	const id = newId();
+	const now = ctx.now();
+	const expires = new Date(now.getTime() + SESSION_SECONDS * 1000).toISOString();
+	await ctx.store.transact(db => {
+		// Drop expired sessions while we hold the lock.
+		db.sessions = db.sessions.filter(s => new Date(s.expires) > now);
+		db.sessions.push({id, userId: actor.user.id, secretHash: sha256(secret), created: now.toISOString(), expires});
+	});
+	return {id, secret, expires};
+}
+
+/** The user a session belongs to, if it is still valid and the user may still sign in. */
+export function resolveSession(ctx: Context, session: {id: string; secret: string}, tenantName?: string): Actor {
+	const db = ctx.store.read();
+	const record = db.sessions.find(s => s.id === session.id);
+	if (!record || !secretMatches(session.secret, record.secretHash)) throw authFailed('Your session has ended; sign in again with `orgctl login`.');
+	if (new Date(record.expires) <= ctx.now()) throw authFailed('Your session has expired; sign in again with `orgctl login`.');
+	return resolveActor(db, record.userId, tenantName);
+}
+
+export async function endSession(ctx: Context, sessionId: string): Promise<void> {
+	await ctx.store.transact(db => {
+		db.sessions = db.sessions.filter(s => s.id !== sessionId);
+	});
+}
+
+/** Changes the actor's own password after checking the current one. */
+export async function changeOwnPassword(ctx: Context, actor: Actor, current: string, next: string): Promise<void> {
+	if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
+	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
+	if (!(await verifyPassword(current, actor.user.passwordHash ?? DECOY_HASH))) {
+		await perform(ctx, actor, 'password.change', actor.user.username, () => {
+			throw authFailed('The current password is wrong.');
+		});
+	}
+	const hash = await hashPassword(next);
+	await perform(ctx, actor, 'password.change', actor.user.username, db => {
+		const user = db.users.find(u => u.id === actor.user.id);
+		if (!user) throw notFound('Your account no longer exists.');
+		user.passwordHash = hash;
+		touch(user);
+		// Other sessions of this user end: a changed password should lock out whoever had the old one.
+		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+	});
+}
+
+/**
+ * Break-glass: sets a user's password with no actor, for whoever can write the store file. The
+ * account is also enabled and its throttle cleared, so the owner can sign in at once.
+ */
+export async function resetPasswordBreakGlass(ctx: Context, input: {username: string; password: string; tenant?: string}): Promise<User> {
+	const db = ctx.store.read();
+	const user = findAccount(db, input.username, input.tenant);
+	if (!user) throw notFound(`There is no user ${input.username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`);
+	if (user.method !== 'password') throw invalid(`${user.username} signs in with ${user.method.toUpperCase()}; only password accounts have a password to reset.`);
+	checkPassword(input.password, db.settings.policy.minPasswordLength);
+	const hash = await hashPassword(input.password);
+	return perform(ctx, {label: 'store-owner', tenantId: user.tenantId}, 'admin.reset-password', user.username, d => {
+		const target = d.users.find(u => u.id === user.id);
+		if (!target) throw notFound(`The user ${user.username} was deleted meanwhile.`);
+		target.passwordHash = hash;
+		target.disabled = false;
+		touch(target);
+		d.throttles = d.throttles.filter(t => !t.key.endsWith(`/${target.username.toLowerCase()}`) && !t.key.endsWith(`/${target.email.toLowerCase()}`));
+		d.sessions = d.sessions.filter(s => s.userId !== target.id);
+		return target;
+	});
+}

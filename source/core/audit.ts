@@ -1,0 +1,54 @@
+import type {Actor, Context} from './context.js';
+import {isOrgError, refused} from './errors.js';
+import {newId} from './ids.js';
+import type {AuditEvent, Database} from './model.js';
+import {decide, type Action, type TargetFacts} from './policy.js';
+import {actorFacts} from './context.js';
+
+/** Who an audit event names: an actor, or a fixed word for what acts without one. */
+export type AuditActor = Actor | {readonly label: string; readonly tenantId: string | null};
+
+function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
+	return 'label' in who ? {actor: who.label, tenantId: who.tenantId} : {actor: who.user.username, tenantId: who.tenant.id};
+}
+
+export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
+	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event});
+}
+
+/**
+ * Runs one change as one transaction and audits it: the change and its audit event commit
+ * together; a refusal (any error with a reason for the user) is audited in a transaction of its
+ * own and then thrown on.
+ */
+export async function perform<T>(ctx: Context, who: AuditActor, action: string, target: string, change: (db: Database) => T): Promise<T> {
+	try {
+		return await ctx.store.transact(db => {
+			const result = change(db);
+			appendAudit(db, ctx, who, {action, target, result: 'ok'});
+			return result;
+		});
+	} catch (error) {
+		if (isOrgError(error) && error.kind !== 'store') {
+			const result = error.kind === 'unavailable' ? 'failed' : 'refused';
+			await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
+		}
+		throw error;
+	}
+}
+
+/** Throws the policy's sentence when the actor may not take the action. */
+export function authorize(actor: Actor, action: Action, target: TargetFacts = {}): void {
+	const decision = decide(actorFacts(actor), action, target);
+	if (!decision.allowed) throw refused(decision.reason);
+}
+
+/** The audit log, newest first, for admins of the tenant (their tenant's events) and superusers (all). */
+export function listAudit(ctx: Context, actor: Actor, options: {since?: Date} = {}): AuditEvent[] {
+	authorize(actor, 'audit.view');
+	const since = options.since?.toISOString();
+	return ctx.store
+		.read()
+		.audit.filter(e => (actor.user.superuser || e.tenantId === actor.tenant.id) && (!since || e.time >= since))
+		.reverse();
+}

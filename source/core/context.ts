@@ -1,0 +1,38 @@
+import type {Database, Tenant, User} from './model.js';
+import type {ActorFacts} from './policy.js';
+
+/** The store as the core sees it (the lowdb adapter in source/store implements it). */
+export type StorePort = {
+	/** The latest data; do not mutate it. */
+	read(): Database;
+	/** Applies a change under the inter-process lock and commits it atomically, or changes nothing if it throws. */
+	transact<T>(change: (db: Database) => T): Promise<T>;
+	readonly path: string;
+};
+
+/** Encrypts what must be shown or used again (the key file beside the store). */
+export type SecretBox = {
+	seal(plain: string): string;
+	unseal(sealed: string): string;
+};
+
+/** What every operation gets: the store, the key file and a clock (tests move the clock). */
+export type Context = {
+	readonly store: StorePort;
+	readonly secrets: SecretBox;
+	readonly now: () => Date;
+};
+
+/** Who is acting, and in which tenant (a superuser may act in any tenant). */
+export type Actor = {
+	readonly user: User;
+	readonly tenant: Tenant;
+};
+
+export function actorFacts(actor: Actor): ActorFacts {
+	return {userId: actor.user.id, role: actor.user.role, superuser: actor.user.superuser};
+}
+
+export function isoNow(ctx: Context): string {
+	return ctx.now().toISOString();
+}

@@ -1,0 +1,49 @@
+import {domainToASCII} from 'node:url';
+import {invalid} from './errors.js';
+
+/** An address that passed the strict check, with its domain in normalised ASCII form. */
+export type Address = {readonly local: string; readonly domain: string; readonly address: string};
+
+// Conservative on purpose: what real mailboxes use, nothing that parsers disagree on
+// (no quotes, comments, commas, brackets, spaces or display names).
+const LOCAL = /^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*$/;
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Normalises a domain: lower case, IDN to ASCII (punycode), no trailing dot accepted. Returns
+ * undefined if it is not a plausible public DNS name of two labels or more.
+ */
+export function normaliseDomain(input: string): string | undefined {
+	const trimmed = input.trim();
+	if (trimmed === '' || trimmed.endsWith('.') || /[\s@/?#\\:[\]]/.test(trimmed)) return undefined;
+	const ascii = domainToASCII(trimmed.toLowerCase());
+	if (ascii === '' || ascii.length > 253) return undefined;
+	const labels = ascii.split('.');
+	if (labels.length < 2 || !labels.every(label => LABEL.test(label))) return undefined;
+	const tld = labels.at(-1)!;
+	if (!/^[a-z]{2,63}$/.test(tld) && !tld.startsWith('xn--')) return undefined;
+	return ascii;
+}
+
+/** Parses an e-mail address by our strict rules, or throws one sentence saying what is wrong. */
+export function parseAddress(input: string): Address {
+	const text = input.trim();
+	const at = text.split('@');
+	if (at.length !== 2) throw invalid(`"${input}" is not an e-mail address: it must contain exactly one @.`);
+	const [local, domainPart] = at as [string, string];
+	if (local.length === 0 || local.length > 64 || !LOCAL.test(local)) {
+		throw invalid(`"${input}" is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, %, + and - only.`);
+	}
+	const domain = normaliseDomain(domainPart);
+	if (!domain) throw invalid(`"${input}" is not an e-mail address we accept: "${domainPart}" is not a valid domain name.`);
+	return {local, domain, address: `${local}@${domain}`};
+}
+
+export function isValidAddress(input: string): boolean {
+	try {
+		parseAddress(input);
+		return true;
+	} catch {
+		return false;
+	}
+}
