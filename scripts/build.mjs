@@ -28,4 +28,4 @@ await build({
 	},
 	logLevel: 'warning',
 });
-chmodSync(new URL('orgctl.mjs', outdir).pathname, 0o755);
+chmodSync(outdir + 'orgctl.mjs', 0o755);

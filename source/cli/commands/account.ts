@@ -1,0 +1,69 @@
+import type {Command} from 'commander';
+import {createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
+import {userView} from '../../core/users.js';
+import {obtainPassword, type CliContext} from '../context.js';
+import {readSessionFile, removeSessionFile, writeSessionFile} from '../session-file.js';
+
+/** init, login, logout, whoami and the break-glass `admin reset-password`. */
+export function registerAccountCommands(program: Command, cli: CliContext): void {
+	program
+		.command('init')
+		.description('create the first user, admin and superuser of a first tenant (empty store only)')
+		.requiredOption('--username <name>', 'the first user')
+		.requiredOption('--email <address>', 'their e-mail')
+		.option('--password-stdin', 'read the password from stdin')
+		.action(async (options: {username: string; email: string; passwordStdin?: boolean}) => {
+			const ctx = await cli.ctx();
+			const password = await obtainPassword(options);
+			const actor = await initialize(ctx, {username: options.username, email: options.email, password, tenant: cli.tenant});
+			cli.print(userView(ctx.store.read(), actor.user), () => `Created ${actor.user.username}, admin and superuser of tenant ${actor.tenant.name}. Sign in with: orgctl login --username ${actor.user.username}\n`);
+		});
+
+	program
+		.command('login')
+		.description('sign in and keep a session for later commands and the console')
+		.requiredOption('--username <name>', 'username or e-mail')
+		.option('--password-stdin', 'read the password from stdin')
+		.action(async (options: {username: string; passwordStdin?: boolean}) => {
+			const ctx = await cli.ctx();
+			const password = await obtainPassword(options);
+			const actor = await login(ctx, {identifier: options.username, password, tenant: cli.tenant});
+			const session = await createSession(ctx, actor);
+			writeSessionFile({store: ctx.store.path, ...session});
+			cli.print({username: actor.user.username, tenant: actor.tenant.name, expires: session.expires}, () => `Signed in as ${actor.user.username} (${actor.user.role}${actor.user.superuser ? ', superuser' : ''}) in tenant ${actor.tenant.name} until ${session.expires}.\n`);
+		});
+
+	program
+		.command('logout')
+		.description('end the session left by orgctl login')
+		.action(async () => {
+			const ctx = await cli.ctx();
+			const session = readSessionFile(ctx.store.path);
+			if (session) await endSession(ctx, session.id);
+			removeSessionFile(ctx.store.path);
+			cli.say(session ? 'Signed out.' : 'You were not signed in.');
+		});
+
+	program
+		.command('whoami')
+		.description('show who is acting and in which tenant')
+		.action(async () => {
+			const ctx = await cli.ctx();
+			const actor = await cli.actor();
+			const view = {...userView(ctx.store.read(), actor.user), actingIn: actor.tenant.name};
+			cli.print(view, () => `${view.username} <${view.email}>, ${view.role}${view.superuser ? ', superuser' : ''}, tenant ${view.actingIn}\n`);
+		});
+
+	const admin = program.command('admin').description('break-glass tools for whoever can write the store file');
+	admin
+		.command('reset-password')
+		.description("set a user's password without signing in (needs write access to the store file)")
+		.argument('<user>', 'username or e-mail')
+		.option('--password-stdin', 'read the new password from stdin')
+		.action(async (username: string, options: {passwordStdin?: boolean}) => {
+			const ctx = await cli.ctx();
+			const password = await obtainPassword(options, 'New password: ');
+			const user = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
+			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended.`);
+		});
+}

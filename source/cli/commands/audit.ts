@@ -1,0 +1,30 @@
+import type {Command} from 'commander';
+import {listAudit} from '../../core/audit.js';
+import {table, UsageError, type CliContext} from '../context.js';
+
+/** `orgctl audit [--since TIME]`: every change and refusal, newest first. */
+export function registerAuditCommands(program: Command, cli: CliContext): void {
+	program
+		.command('audit')
+		.description('show the audit log (admins: their tenant; superusers: everything)')
+		.option('--since <time>', 'only events at or after this time (ISO 8601, or 1h, 2d, 30m ago)')
+		.action(async (options: {since?: string}) => {
+			const ctx = await cli.ctx();
+			const actor = await cli.actor();
+			const since = options.since === undefined ? undefined : parseSince(options.since, new Date());
+			const events = listAudit(ctx, actor, {since});
+			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
+		});
+}
+
+/** `2026-11-27T10:00:00Z`, `2026-11-27`, or a duration back from now: `30m`, `1h`, `7d`. */
+export function parseSince(text: string, now: Date): Date {
+	const relative = /^(\d+)([smhd])$/.exec(text.trim());
+	if (relative) {
+		const unit = {s: 1, m: 60, h: 3600, d: 86_400}[relative[2] as 's' | 'm' | 'h' | 'd'];
+		return new Date(now.getTime() - Number(relative[1]) * unit * 1000);
+	}
+	const date = new Date(text);
+	if (Number.isNaN(date.getTime())) throw new UsageError(`--since "${text}" is not a time: use ISO 8601 (2026-11-27T10:00:00Z) or a duration such as 30m, 1h, 7d.`);
+	return date;
+}

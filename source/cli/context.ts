@@ -1,0 +1,154 @@
+import {resolve} from 'node:path';
+import {login, resolveActor, resolveSession} from '../core/accounts.js';
+import type {Actor, Context} from '../core/context.js';
+import {authFailed} from '../core/errors.js';
+import {defaultStorePath, Store} from '../store/store.js';
+import {KeyFile} from '../store/secrets.js';
+import {readSessionFile} from './session-file.js';
+import {authenticateToken} from '../core/tokens.js';
+
+export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; json?: boolean | undefined};
+
+/** A mistake in how orgctl was called: exit 2. */
+export class UsageError extends Error {}
+
+/** Opens the store once per run and builds a Context for the core. */
+export async function openContext(storePath: string): Promise<Context> {
+	const store = await Store.open(storePath);
+	const secrets = KeyFile.load(store.path);
+	return {store, secrets, now: () => new Date()};
+}
+
+export function resolveStorePath(option: string | undefined): string {
+	return resolve(option ?? process.env['ORGCTL_STORE'] ?? defaultStorePath());
+}
+
+/** What a command needs: the global options, the store, who is acting, and output that respects --json. */
+export class CliContext {
+	exitCode = 0;
+	private globals: GlobalOptions = {};
+	private context: Promise<Context> | undefined;
+
+	setGlobals(options: GlobalOptions): void {
+		this.globals = options;
+	}
+
+	get storePath(): string {
+		return resolveStorePath(this.globals.store);
+	}
+
+	get tenant(): string | undefined {
+		return this.globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined;
+	}
+
+	get json(): boolean {
+		return this.globals.json === true;
+	}
+
+	ctx(): Promise<Context> {
+		this.context ??= openContext(this.storePath);
+		return this.context;
+	}
+
+	/**
+	 * Who is acting: an API token in ORGCTL_TOKEN, ORGCTL_USER + ORGCTL_PASSWORD (scripts, CI), or the
+	 * session left by `orgctl login`, in that order.
+	 */
+	async actor(): Promise<Actor> {
+		const ctx = await this.ctx();
+		const token = process.env['ORGCTL_TOKEN'];
+		if (token) return authenticateToken(ctx, token, this.tenant);
+		const user = process.env['ORGCTL_USER'];
+		const password = process.env['ORGCTL_PASSWORD'];
+		if (user && password !== undefined) {
+			const actor = await login(ctx, {identifier: user, password});
+			return resolveActor(ctx.store.read(), actor.user.id, this.tenant);
+		}
+		const session = readSessionFile(this.storePath);
+		if (!session) throw authFailed('You are not signed in: run `orgctl login --username U --password-stdin`, or set ORGCTL_USER and ORGCTL_PASSWORD, or ORGCTL_TOKEN.');
+		return resolveSession(ctx, session, this.tenant);
+	}
+
+	/** Prints data: JSON on stdout with --json, otherwise a table or the given text. */
+	print(data: unknown, human: () => string): void {
+		process.stdout.write(this.json ? `${JSON.stringify(data, null, 2)}\n` : human());
+	}
+
+	/** A message for people (stderr, so stdout stays data). */
+	say(message: string): void {
+		process.stderr.write(`${message}\n`);
+	}
+
+	async close(): Promise<void> {
+		// Nothing held open between commands; the store lock is per transaction.
+	}
+}
+
+/** Aligned columns for people; `--json` output is the stable interface for scripts. */
+export function table(rows: ReadonlyArray<Record<string, string | number | boolean | null | undefined>>, columns: ReadonlyArray<readonly [key: string, title: string]>): string {
+	if (rows.length === 0) return '(none)\n';
+	const cells = rows.map(row => columns.map(([key]) => format(row[key])));
+	const widths = columns.map(([, title], i) => Math.max(title.length, ...cells.map(c => c[i]!.length)));
+	const line = (values: readonly string[]) =>
+		values
+			.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
+			.join('  ')
+			.trimEnd();
+	return [line(columns.map(([, title]) => title.toUpperCase())), ...cells.map(line)].join('\n') + '\n';
+}
+
+function format(value: string | number | boolean | null | undefined): string {
+	if (value === null || value === undefined) return '-';
+	if (typeof value === 'boolean') return value ? 'yes' : 'no';
+	return String(value);
+}
+
+/** Reads a secret from stdin for `--password-stdin` (one trailing newline removed). */
+export async function readStdinSecret(): Promise<string> {
+	if (process.stdin.isTTY) throw new UsageError('--password-stdin reads the password from a pipe, e.g. `printf %s "$PW" | orgctl ...`.');
+	const chunks: Buffer[] = [];
+	for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+	const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+	if (text === '') throw new UsageError('--password-stdin got an empty password.');
+	return text;
+}
+
+/** The password for a command: from stdin with --password-stdin, else asked for on the terminal without echo. */
+export async function obtainPassword(options: {passwordStdin?: boolean}, prompt = 'Password: '): Promise<string> {
+	if (options.passwordStdin) return readStdinSecret();
+	if (!process.stdin.isTTY) throw new UsageError('no terminal to ask for the password: pass it with --password-stdin.');
+	return askHidden(prompt);
+}
+
+async function askHidden(prompt: string): Promise<string> {
+	const {stdin, stderr} = process;
+	stderr.write(prompt);
+	stdin.setRawMode(true);
+	stdin.resume();
+	return new Promise((resolvePromise, reject) => {
+		let value = '';
+		const onData = (data: Buffer) => {
+			for (const ch of data.toString('utf8')) {
+				if (ch === '\r' || ch === '\n') {
+					done();
+					resolvePromise(value);
+					return;
+				}
+				if (ch === '\u0003') {
+					done();
+					reject(new UsageError('cancelled.'));
+					return;
+				}
+				if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
+				else value += ch;
+			}
+		};
+		const done = () => {
+			stdin.off('data', onData);
+			stdin.setRawMode(false);
+			stdin.pause();
+			stderr.write('\n');
+		};
+		stdin.on('data', onData);
+	});
+}
