@@ -57,11 +57,11 @@ export function isExpired(invitation: Invitation, now: Date): boolean {
 }
 
 /** A fresh secret and expiry; only the hash and a sealed copy are kept. */
-function issueSecret(ctx: Context, db: Database, invitation: Pick<Invitation, 'secretHash' | 'secretSealed' | 'expires'>): string {
+function issueSecret(ctx: Context, db: Database, invitation: Pick<Invitation, 'secretHash' | 'secretSealed' | 'expires'>, from = ctx.now()): string {
 	const secret = newSecret();
 	invitation.secretHash = sha256(secret);
 	invitation.secretSealed = ctx.secrets.seal(secret);
-	invitation.expires = new Date(ctx.now().getTime() + db.settings.policy.invitationLifetimeSeconds * 1000).toISOString();
+	invitation.expires = new Date(from.getTime() + db.settings.policy.invitationLifetimeSeconds * 1000).toISOString();
 	return secret;
 }
 
@@ -82,7 +82,8 @@ function addInvitation(db: Database, ctx: Context, actor: Actor, input: Invitati
 	const method = input.method ?? 'password';
 	authorize(actor, 'invitations.send', {role});
 	assertFree(username, email);
-	const now = ctx.now().toISOString();
+	const created = ctx.now();
+	const now = created.toISOString();
 	const invitation: Invitation = {
 		id: newId(),
 		tenantId: actor.tenant.id,
@@ -99,7 +100,7 @@ function addInvitation(db: Database, ctx: Context, actor: Actor, input: Invitati
 		sentCount: 0,
 		revision: 1,
 	};
-	const secret = issueSecret(ctx, db, invitation);
+	const secret = issueSecret(ctx, db, invitation, created);
 	const link = invitationLink(db.settings.publicUrl, invitation.id, secret);
 	db.invitations.push(invitation);
 	const outboxId = options.sendEmail === false ? null : queueInvitationMail(db, ctx, invitation, link);
