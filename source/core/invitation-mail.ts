@@ -17,12 +17,16 @@ function howToSignIn(invitation: Invitation): string {
 	}
 }
 
+// Built once: a formatter costs far more to create than to use (bulk invitations format thousands).
+let dayFormat: Intl.DateTimeFormat | undefined;
+let timeFormat: Intl.DateTimeFormat | undefined;
+
 /** "Tuesday 1 December 2026, 12:00 UTC": unambiguous wherever the reader is. */
 function formatExpiry(iso: string): string {
+	dayFormat ??= new Intl.DateTimeFormat('en-GB', {weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC'});
+	timeFormat ??= new Intl.DateTimeFormat('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: 'UTC'});
 	const date = new Date(iso);
-	const day = date.toLocaleDateString('en-GB', {weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC'});
-	const time = date.toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: 'UTC'});
-	return `${day}, ${time} UTC`;
+	return `${dayFormat.format(date)}, ${timeFormat.format(date)} UTC`;
 }
 
 /** The invitation e-mail: names the inviter and the organization, carries the link and the command. */

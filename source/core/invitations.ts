@@ -65,11 +65,11 @@ function issueSecret(ctx: Context, db: Database, invitation: Pick<Invitation, 's
 	return secret;
 }
 
-/** Replaces any queued message of the invitation by a new one carrying `link`. */
-function queueInvitationMail(db: Database, ctx: Context, invitation: Invitation, link: string): string {
+/** Queues the invitation mail carrying `link`, replacing any message still queued for it (`replace`). */
+function queueInvitationMail(db: Database, ctx: Context, invitation: Invitation, link: string, replace: boolean): string {
 	const tenant = db.tenants.find(t => t.id === invitation.tenantId)!;
 	const inviter = db.users.find(u => u.id === invitation.invitedBy);
-	dropMail(db, 'invitation', invitation.id);
+	if (replace) dropMail(db, 'invitation', invitation.id);
 	invitation.mail = {state: 'queued', at: ctx.now().toISOString()};
 	return enqueueMail(db, ctx, {...invitationMail({invitation, inviter, tenant, link}), kind: 'invitation', ref: invitation.id}).id;
 }
@@ -103,7 +103,7 @@ function addInvitation(db: Database, ctx: Context, actor: Actor, input: Invitati
 	const secret = issueSecret(ctx, db, invitation, created);
 	const link = invitationLink(db.settings.publicUrl, invitation.id, secret);
 	db.invitations.push(invitation);
-	const outboxId = options.sendEmail === false ? null : queueInvitationMail(db, ctx, invitation, link);
+	const outboxId = options.sendEmail === false ? null : queueInvitationMail(db, ctx, invitation, link, false);
 	return {invitation, link, outboxId};
 }
 
@@ -244,7 +244,7 @@ export async function resendInvitation(ctx: Context, actor: Actor, idPrefix: str
 		const renewed = isExpired(invitation, ctx.now());
 		const secret = renewed ? issueSecret(ctx, db, invitation) : ctx.secrets.unseal(invitation.secretSealed);
 		const link = invitationLink(db.settings.publicUrl, invitation.id, secret);
-		const outboxId = queueInvitationMail(db, ctx, invitation, link);
+		const outboxId = queueInvitationMail(db, ctx, invitation, link, true);
 		touch(invitation);
 		return {invitation, link, outboxId, renewed};
 	});

@@ -58,15 +58,15 @@ function reportMail(cli: CliContext, invitation: Invitation, mail: MailStatus | 
 
 function progressPrinter(label: string): (done: number, total: number) => void {
 	const tty = process.stderr.isTTY === true;
-	let lastPercent = -1;
+	let lastTenth = 0;
 	return (done, total) => {
-		const percent = Math.floor((done / total) * 100);
+		const tenth = Math.floor((done / total) * 10);
 		if (tty) {
 			const width = 30;
 			const filled = Math.round((done / total) * width);
 			process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-		} else if (percent >= lastPercent + 10 || done === total) {
-			lastPercent = percent;
+		} else if (tenth > lastTenth || done === total) {
+			lastTenth = tenth;
 			process.stderr.write(`${label} ${done}/${total}\n`);
 		}
 	};
