@@ -5,6 +5,8 @@ import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
+import {registerSmtpCommands} from './commands/smtp.js';
+import {registerInviteCommands} from './commands/invites.js';
 
 export const VERSION = '0.1.0';
 
@@ -14,6 +16,8 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerUserCommands,
 	registerTenantCommands,
 	registerAuditCommands,
+	registerSmtpCommands,
+	registerInviteCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {
