@@ -116,7 +116,7 @@ async function precheck<T>(ctx: Context, actor: Actor, action: string, target: s
  * Sets another user's password (admins; superusers for superusers). The password comes from the
  * admin (stdin or a form); nothing secret is returned. Their sessions end.
  */
-export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<User> {
+export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<void> {
 	const check = (db: Database): User => {
 		const user = managedUser(db, actor, name, seen);
 		if (user.id === actor.user.id) throw refused('Change your own password from your profile, which asks for the current one.');
@@ -126,12 +126,11 @@ export async function resetUserPassword(ctx: Context, actor: Actor, name: string
 	};
 	await precheck(ctx, actor, 'user.reset-password', name, check);
 	const hash = await hashPassword(password);
-	return perform(ctx, actor, 'user.reset-password', name, db => {
+	await perform(ctx, actor, 'user.reset-password', name, db => {
 		const user = check(db);
 		user.passwordHash = hash;
 		touch(user);
 		db.sessions = db.sessions.filter(s => s.userId !== user.id);
-		return user;
 	});
 }
 

@@ -1,0 +1,34 @@
+import {newUser, resolveActor} from '../../source/core/accounts.js';
+import type {Actor, Context} from '../../source/core/context.js';
+import type {Role, User} from '../../source/core/model.js';
+
+/**
+ * Adds a user straight to the store (no scrypt: passwordHash null unless given), for tests that
+ * need a cast of admins, members and guests.
+ */
+export async function addUser(ctx: Context, tenantId: string, username: string, fields: {role?: Role; superuser?: boolean; disabled?: boolean; passwordHash?: string} = {}): Promise<User> {
+	return ctx.store.transact(db => {
+		const user = newUser(ctx, {tenantId, username, email: `${username}@example.com`, role: fields.role ?? 'member', superuser: fields.superuser ?? false, method: 'password', passwordHash: fields.passwordHash ?? null});
+		user.disabled = fields.disabled ?? false;
+		db.users.push(user);
+		return user;
+	});
+}
+
+/** The actor a user is, from the latest data. */
+export function actorOf(ctx: Context, username: string): Actor {
+	const user = ctx.store.read().users.find(u => u.username === username);
+	if (!user) throw new Error(`no user ${username}`);
+	return resolveActor(ctx.store.read(), user.id);
+}
+
+/** Who owns what, by username, for assertions. */
+export function ownership(ctx: Context): Record<string, string> {
+	const db = ctx.store.read();
+	const name = (id: string) => db.users.find(u => u.id === id)?.username ?? `<missing ${id}>`;
+	return Object.fromEntries([
+		...db.projects.map(p => [`project ${p.name}`, name(p.owner)]),
+		...db.tokens.map(t => [`token ${t.name}`, name(t.owner)]),
+		...db.invitations.map(i => [`invitation ${i.username}`, name(i.invitedBy)]),
+	]);
+}
