@@ -32,3 +32,28 @@ export function ownership(ctx: Context): Record<string, string> {
 		...db.invitations.map(i => [`invitation ${i.username}`, name(i.invitedBy)]),
 	]);
 }
+
+/** A pending invitation sent by `invitedBy`, written straight to the store (mail not involved). */
+export async function addInvitation(ctx: Context, tenantId: string, invitedBy: string, username: string, role: Role = 'member'): Promise<void> {
+	const {newId, newSecret, sha256} = await import('../../source/core/ids.js');
+	await ctx.store.transact(db => {
+		const secret = newSecret();
+		const now = ctx.now();
+		db.invitations.push({
+			id: newId(),
+			tenantId,
+			username,
+			email: `${username}@example.com`,
+			role,
+			method: 'password',
+			invitedBy,
+			created: now.toISOString(),
+			expires: new Date(now.getTime() + 7 * 86_400_000).toISOString(),
+			secretHash: sha256(secret),
+			secretSealed: ctx.secrets.seal(secret),
+			mail: {state: 'not-sent', at: now.toISOString(), reason: 'SMTP is not configured'},
+			sentCount: 0,
+			revision: 1,
+		});
+	});
+}
