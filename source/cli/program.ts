@@ -5,6 +5,9 @@ import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
+import {registerUserAdminCommands} from './commands/user-admin.js';
+import {registerProjectCommands} from './commands/projects.js';
+import {registerTokenCommands} from './commands/tokens.js';
 
 export const VERSION = '0.1.0';
 
@@ -12,6 +15,9 @@ export const VERSION = '0.1.0';
 const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerAccountCommands,
 	registerUserCommands,
+	registerUserAdminCommands,
+	registerProjectCommands,
+	registerTokenCommands,
 	registerTenantCommands,
 	registerAuditCommands,
 ];
