@@ -1,7 +1,7 @@
 import {assertRevision, touch} from './accounts.js';
 import {appendAudit, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {conflict, invalid, refused} from './errors.js';
 import type {ApiToken, Database, Invitation, Project, User} from './model.js';
 import {canGrantRole} from './policy.js';
 import {findUser, showUser} from './users.js';
@@ -154,10 +154,26 @@ export async function migrateOwnership(
 	});
 }
 
-/** A record of the actor's tenant by kind and id, or not found. */
-export function ownedRecord(db: Database, tenantId: string, kind: OwnedKind, id: string): Project | ApiToken | Invitation {
-	const list: ReadonlyArray<Project | ApiToken | Invitation> = kind === 'project' ? db.projects : kind === 'token' ? db.tokens : db.invitations;
-	const record = list.find(r => r.id === id && r.tenantId === tenantId);
-	if (!record) throw notFound(`There is no such ${kind === 'token' ? 'API token' : kind} in this tenant.`);
-	return record;
+/**
+ * Users of the tenant who could take over these items from `from`: for the console's list of
+ * targets. Anyone refused by assertMayOwn for any item is left out.
+ */
+export function eligibleOwners(ctx: Context, actor: Actor, fromName: string, items: ReadonlyArray<{kind: OwnedKind; id: string}>): User[] {
+	const db = ctx.store.read();
+	const from = findUser(db, actor.tenant.id, fromName);
+	const roles = new Map(db.invitations.map(i => [i.id, i.role]));
+	return db.users
+		.filter(u => u.tenantId === actor.tenant.id && u.id !== from.id)
+		.filter(u => {
+			try {
+				for (const item of items) {
+					const role = item.kind === 'invitation' ? roles.get(item.id) : undefined;
+					assertMayOwn(u, role === undefined ? {kind: item.kind} : {kind: item.kind, role});
+				}
+				return true;
+			} catch {
+				return false;
+			}
+		})
+		.sort((a, b) => a.username.localeCompare(b.username));
 }

@@ -137,6 +137,44 @@ export async function resetUserPassword(ctx: Context, actor: Actor, name: string
 /** Where a deleted user's things go: all to one user, or each item to its own user. */
 export type MigrateTo = string | ReadonlyArray<{readonly kind: OwnedKind; readonly id: string; readonly to: string}>;
 
+/** What deleting a user will do: who goes, and each move, grouped by new owner. */
+export type DeletionPlan = {readonly user: User; readonly groups: ReadonlyArray<{readonly from: User; readonly to: User; readonly moves: readonly Move[]}>};
+
+/**
+ * Checks every guard of a deletion against `db` and works out the moves, changing nothing: the
+ * console shows this before the admin confirms, and deleteUser runs it again inside the transaction.
+ */
+export function planDeletion(db: Database, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): DeletionPlan {
+	const user = managedUser(db, actor, name, options);
+	if (user.id === actor.user.id) throw refused('You cannot delete your own account while signed in as it; ask another admin to do it.');
+	guard(db, user, 'delete');
+	const groups: Array<{from: User; to: User; moves: Move[]}> = [];
+	const {migrateTo} = options;
+	if (migrateTo !== undefined && countOwned(ownedBy(db, user.id)) > 0) {
+		const byTarget = typeof migrateTo === 'string' ? new Map([[migrateTo, 'all' as const]]) : groupByTarget(migrateTo);
+		for (const [toName, choice] of byTarget) {
+			const {from, to} = migrationEnds(db, actor, user.id, toName);
+			groups.push({from, to, moves: planMigration(db, from, to, choice)});
+		}
+	}
+	const moving = new Set(groups.flatMap(g => g.moves.map(m => m.id)));
+	const mine = ownedBy(db, user.id);
+	const left = {
+		projects: mine.projects.filter(p => !moving.has(p.id)),
+		tokens: mine.tokens.filter(t => !moving.has(t.id)),
+		invitations: mine.invitations.filter(i => !moving.has(i.id)),
+	};
+	if (countOwned(left) > 0) {
+		throw refused(`${user.username} still owns ${describeOwned(left)}; move them to another user first, e.g. orgctl users delete ${user.username} --migrate-to USER.`);
+	}
+	return {user, groups};
+}
+
+/** The plan for the console's confirmation, from the latest data (nothing is written or audited). */
+export function previewDeletion(ctx: Context, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): DeletionPlan {
+	return planDeletion(ctx.store.read(), actor, name, options);
+}
+
 /**
  * Deletes a user. Refused while they own projects, tokens or pending invitations, unless
  * `migrateTo` says where those go: then the moves and the delete commit in one transaction,
@@ -144,27 +182,11 @@ export type MigrateTo = string | ReadonlyArray<{readonly kind: OwnedKind; readon
  */
 export async function deleteUser(ctx: Context, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): Promise<{user: User; moves: Move[]}> {
 	return perform(ctx, actor, 'user.delete', name, db => {
-		const user = managedUser(db, actor, name, options);
-		if (user.id === actor.user.id) throw refused('You cannot delete your own account while signed in as it; ask another admin to do it.');
-		guard(db, user, 'delete');
-		const moves: Move[] = [];
-		const {migrateTo} = options;
-		if (migrateTo !== undefined && countOwned(ownedBy(db, user.id)) > 0) {
-			const byTarget = typeof migrateTo === 'string' ? new Map([[migrateTo, 'all' as const]]) : groupByTarget(migrateTo);
-			for (const [toName, choice] of byTarget) {
-				const {from, to} = migrationEnds(db, actor, user.id, toName);
-				const planned = planMigration(db, from, to, choice);
-				applyMigration(db, ctx, actor, from, to, planned);
-				moves.push(...planned);
-			}
-		}
-		const left = ownedBy(db, user.id);
-		if (countOwned(left) > 0) {
-			throw refused(`${user.username} still owns ${describeOwned(left)}; move them to another user first, e.g. orgctl users delete ${user.username} --migrate-to USER.`);
-		}
+		const {user, groups} = planDeletion(db, actor, name, options);
+		for (const {from, to, moves} of groups) applyMigration(db, ctx, actor, from, to, moves);
 		db.users = db.users.filter(u => u.id !== user.id);
 		db.sessions = db.sessions.filter(s => s.userId !== user.id);
-		return {user, moves};
+		return {user, moves: groups.flatMap(g => g.moves)};
 	});
 }
 
