@@ -17,7 +17,7 @@ export function registerTokenCommands(program: Command, cli: CliContext): void {
 			const input = {name, project: options.project, capabilities: options.capability, ...(options.owner === undefined ? {} : {owner: options.owner})};
 			const {token, secret} = await createToken(ctx, await cli.actor(), input);
 			const view = tokenView(ctx.store.read(), token);
-			cli.print({id: view.id, token: secret, name: view.name, project: view.project, owner: view.ownerName, capabilities: view.capabilities, created: view.created}, () => `${secret}\n`);
+			cli.print({...view, token: secret}, () => `${secret}\n`);
 			cli.say(`Created API token ${view.name} (${view.id.slice(0, 8)}) for project ${view.project}; this is the only time its secret is shown.`);
 		});
 	tokens
