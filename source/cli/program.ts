@@ -4,11 +4,17 @@ import {CliContext, UsageError, type GlobalOptions} from './context.js';
 import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
+import {registerTenantCommands} from './commands/tenants.js';
 
 export const VERSION = '0.1.0';
 
 /** Every command group registers itself here; keep additions to one line each. */
-const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [registerAccountCommands, registerUserCommands, registerAuditCommands];
+const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
+	registerAccountCommands,
+	registerUserCommands,
+	registerTenantCommands,
+	registerAuditCommands,
+];
 
 export function buildProgram(cli: CliContext): Command {
 	const program = new Command('orgctl')
