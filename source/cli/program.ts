@@ -5,6 +5,7 @@ import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
+import {registerSmtpCommands} from './commands/smtp.js';
 
 export const VERSION = '0.1.0';
 
@@ -14,6 +15,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerUserCommands,
 	registerTenantCommands,
 	registerAuditCommands,
+	registerSmtpCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {
