@@ -6,6 +6,7 @@ import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
 import {registerSmtpCommands} from './commands/smtp.js';
+import {registerSignupCommands} from './commands/signup.js';
 
 export const VERSION = '0.1.0';
 
@@ -16,6 +17,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerTenantCommands,
 	registerAuditCommands,
 	registerSmtpCommands,
+	registerSignupCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {

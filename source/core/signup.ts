@@ -6,7 +6,7 @@ import {parseAddress, type Address} from './email.js';
 import {authFailed, invalid, isOrgError, notFound, refused, unavailable, type OrgError} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
 import {escapeHtml} from './mail.js';
-import type {Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
+import type {AuthMethod, Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
 import {deliverOutbox, enqueueMail, onMailStatus} from './outbox.js';
 import {hashPassword} from './passwords.js';
 import {tenantsForSignup} from './signup-domains.js';
@@ -260,4 +260,19 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 		const tenant = d.tenants.find(t => t.id === user.tenantId)!;
 		return {user, tenant};
 	});
+}
+
+/**
+ * How the account a waiting sign-up would create signs in, so a screen or the CLI knows whether
+ * to ask for a password. Undefined when nothing waits (the verify then says why).
+ */
+export function pendingSignupMethod(ctx: Context, email: string, tenant?: string): AuthMethod | undefined {
+	const db = ctx.store.read();
+	let pending: PendingSignup | undefined;
+	try {
+		pending = findPending(db, parseAddress(email).address, tenant);
+	} catch {
+		return undefined;
+	}
+	return db.signupDomains.find(d => d.id === pending?.domainId)?.method;
 }
