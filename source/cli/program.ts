@@ -10,6 +10,7 @@ import {registerInviteCommands} from './commands/invites.js';
 import {registerUserAdminCommands} from './commands/user-admin.js';
 import {registerProjectCommands} from './commands/projects.js';
 import {registerTokenCommands} from './commands/tokens.js';
+import {registerSignupCommands} from './commands/signup.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,6 +25,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerAuditCommands,
 	registerSmtpCommands,
 	registerInviteCommands,
+	registerSignupCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {
