@@ -4,6 +4,7 @@
 // loaded with dynamic import() and land in their own chunks.
 import {build} from 'esbuild';
 import {chmodSync, rmSync} from 'node:fs';
+import {inkIncrementalFix} from './ink-incremental-fix.mjs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, {recursive: true, force: true});
@@ -20,12 +21,15 @@ await build({
 	jsx: 'automatic',
 	sourcemap: 'linked',
 	legalComments: 'none',
+	minifyWhitespace: true,
+	minifySyntax: true,
 	define: {'process.env.NODE_ENV': '"production"', 'process.env.DEV': 'undefined'},
 	// Native or optional modules stay outside the bundle and load on demand.
 	external: ['react-devtools-core', 'node-linux-pam'],
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
+	plugins: [inkIncrementalFix],
 	logLevel: 'warning',
 });
 chmodSync(outdir + 'orgctl.mjs', 0o755);

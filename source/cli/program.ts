@@ -4,11 +4,31 @@ import {CliContext, UsageError, type GlobalOptions} from './context.js';
 import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
+import {registerTenantCommands} from './commands/tenants.js';
+import {registerSmtpCommands} from './commands/smtp.js';
+import {registerSettingsCommands} from './commands/settings.js';
+import {registerInviteCommands} from './commands/invites.js';
+import {registerUserAdminCommands} from './commands/user-admin.js';
+import {registerProjectCommands} from './commands/projects.js';
+import {registerTokenCommands} from './commands/tokens.js';
+import {registerSignupCommands} from './commands/signup.js';
 
 export const VERSION = '0.1.0';
 
 /** Every command group registers itself here; keep additions to one line each. */
-const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [registerAccountCommands, registerUserCommands, registerAuditCommands];
+const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
+	registerAccountCommands,
+	registerUserCommands,
+	registerUserAdminCommands,
+	registerProjectCommands,
+	registerTokenCommands,
+	registerTenantCommands,
+	registerAuditCommands,
+	registerSettingsCommands,
+	registerSmtpCommands,
+	registerInviteCommands,
+	registerSignupCommands,
+];
 
 export function buildProgram(cli: CliContext): Command {
 	const program = new Command('orgctl')

@@ -94,16 +94,12 @@ export async function initialize(ctx: Context, input: {username: string; email: 
 	const tenantName = checkTenantName(input.tenant ?? 'default');
 	checkPassword(input.password, ctx.store.read().settings.policy.minPasswordLength);
 	const passwordHash = await hashPassword(input.password);
-	return ctx.store.transact(db => {
-		if (isInitialized(db)) {
-			appendAudit(db, ctx, {label: username, tenantId: null}, {action: 'init', target: username, result: 'refused', reason: 'already initialised'});
-			throw refused('This store already has users; sign in instead, or use `orgctl admin reset-password` if you lost the password.');
-		}
+	return perform(ctx, {label: username, tenantId: null}, 'init', username, db => {
+		if (isInitialized(db)) throw refused('This store already has users; sign in instead, or use `orgctl admin reset-password` if you lost the password.');
 		const tenant: Tenant = {id: newId(), name: tenantName, created: ctx.now().toISOString(), revision: 1};
 		db.tenants.push(tenant);
 		const user = newUser(ctx, {tenantId: tenant.id, username, email, role: 'admin', superuser: true, method: 'password', passwordHash});
 		db.users.push(user);
-		appendAudit(db, ctx, {user, tenant}, {action: 'init', target: username, result: 'ok'});
 		return {user, tenant};
 	});
 }

@@ -1,0 +1,45 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterEach} from 'vitest';
+import {initialize} from '../../source/core/accounts.js';
+import type {Actor, Context} from '../../source/core/context.js';
+import {Store} from '../../source/store/store.js';
+import {KeyFile} from '../../source/store/secrets.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+	for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true});
+});
+
+/** A fresh temp folder, removed after the test. */
+export function tempDir(): string {
+	const dir = mkdtempSync(join(tmpdir(), 'orgctl-test-'));
+	dirs.push(dir);
+	return dir;
+}
+
+/** A clock the test can move: `clock.advance(seconds)`. */
+export class Clock {
+	constructor(public time = new Date('2026-11-27T12:00:00Z')) {}
+	now = () => new Date(this.time);
+	advance(seconds: number): void {
+		this.time = new Date(this.time.getTime() + seconds * 1000);
+	}
+}
+
+/** A real store file in a temp folder, with its key file, and a context over it. */
+export async function tempContext(clock = new Clock()): Promise<Context & {dir: string; clock: Clock; store: Store}> {
+	const dir = tempDir();
+	const store = await Store.open(join(dir, 'orgctl.json'));
+	return {store, secrets: KeyFile.load(store.path), now: clock.now, dir, clock};
+}
+
+export const FIRST_PASSWORD = 'correct horse battery staple';
+
+/** A store with its first user (admin + superuser of tenant `default`): `root`. */
+export async function initializedContext(clock = new Clock()): Promise<{ctx: Awaited<ReturnType<typeof tempContext>>; root: Actor}> {
+	const ctx = await tempContext(clock);
+	const root = await initialize(ctx, {username: 'root', email: 'root@example.com', password: FIRST_PASSWORD});
+	return {ctx, root};
+}

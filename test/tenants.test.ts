@@ -1,0 +1,35 @@
+import {describe, expect, it} from 'vitest';
+import {createTenant, deleteTenant, listTenants} from '../source/core/tenants.js';
+import {newUser} from '../source/core/accounts.js';
+import {initializedContext} from './helpers/store.js';
+
+describe('tenants', () => {
+	it('a superuser creates a tenant and deletes it, with everything in it, after typing its name', async () => {
+		const {ctx, root} = await initializedContext();
+		const acme = await createTenant(ctx, root, 'acme');
+		await ctx.store.transact(db => {
+			db.users.push(newUser(ctx, {tenantId: acme.id, username: 'root', email: 'root@acme.example', role: 'admin', method: 'password', passwordHash: null}));
+		});
+		expect(listTenants(ctx, root).map(t => [t.name, t.users])).toEqual([['default', 1], ['acme', 1]]);
+		await expect(deleteTenant(ctx, root, 'acme', 'acm')).rejects.toThrow(/typing its name exactly/);
+		expect(await deleteTenant(ctx, root, 'acme', 'acme')).toEqual({users: 1});
+		expect(ctx.store.read().users.map(u => u.email)).toEqual(['root@example.com']);
+	});
+
+	it('the last tenant, and the operator’s own, cannot be deleted', async () => {
+		const {ctx, root} = await initializedContext();
+		await expect(deleteTenant(ctx, root, 'default', 'default')).rejects.toThrow('default is the last tenant and cannot be deleted.');
+		await createTenant(ctx, root, 'acme');
+		await expect(deleteTenant(ctx, root, 'default', 'default')).rejects.toThrow(/your own account belongs to/);
+	});
+
+	it('names are DNS labels and unique; only superusers manage tenants', async () => {
+		const {ctx, root} = await initializedContext();
+		await expect(createTenant(ctx, root, 'Not A Label')).rejects.toThrow(/DNS label/);
+		await createTenant(ctx, root, 'acme');
+		await expect(createTenant(ctx, root, 'acme')).rejects.toThrow('A tenant named acme already exists.');
+		const admin = {...root, user: {...root.user, superuser: false}};
+		await expect(createTenant(ctx, admin, 'other')).rejects.toThrow(/only by a superuser/);
+		expect(ctx.store.read().audit.filter(e => e.action === 'tenant.create').map(e => e.result)).toEqual(['refused', 'ok', 'refused', 'refused']);
+	});
+});
