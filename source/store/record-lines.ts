@@ -1,5 +1,5 @@
 import {z} from 'zod';
-import {checkInvariants} from '../core/invariants.js';
+import {checkInvariants, INVARIANT_FIELDS} from '../core/invariants.js';
 import {databaseSchema, type Database} from '../core/model.js';
 
 /**
@@ -22,7 +22,13 @@ import {databaseSchema, type Database} from '../core/model.js';
  * 109 ms median here; see bench/store-commit.ts.
  */
 
-type Section = {readonly key: keyof Database & string; readonly schema: z.ZodType; readonly element: z.ZodType | undefined};
+type Section = {
+	readonly key: keyof Database & string;
+	readonly schema: z.ZodType;
+	readonly element: z.ZodType | undefined;
+	/** Fields the invariants read, for lists they read. */
+	readonly guarded: readonly string[] | undefined;
+};
 
 /** A nested value (an object or a list inside a record), remembered as its JSON. */
 class Nested {
@@ -58,6 +64,17 @@ function unchanged(record: Record<string, unknown>, entry: Entry): boolean {
 	return at === entry.length;
 }
 
+/** The value `entry` remembers for `key` (a nested value as its {@link Nested}). */
+function remembered(entry: Entry, key: string): unknown {
+	for (let at = 1; at < entry.length; at += 2) if (entry[at] === key) return entry[at + 1];
+	return undefined;
+}
+
+/** Whether two versions of a record agree on every field the invariants read. */
+function sameGuarded(fields: readonly string[], record: Record<string, unknown>, before: (key: string) => unknown): boolean {
+	return fields.every(field => record[field] === before(field));
+}
+
 /** Why a text or a change was refused: where (a dotted path, '' for the whole) and what. */
 export class Invalid extends Error {
 	constructor(
@@ -70,8 +87,9 @@ export class Invalid extends Error {
 
 function sectionsFor(schemaVersion: number): readonly Section[] {
 	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
-		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined};
-		return {key: key as Section['key'], schema: schema as z.ZodType, element: schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined};
+		const guarded = INVARIANT_FIELDS[key as keyof Database];
+		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded};
+		return {key: key as Section['key'], schema: schema as z.ZodType, element: schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined, guarded};
 	});
 }
 
@@ -90,6 +108,8 @@ function check(schema: z.ZodType, value: unknown, where: string): unknown {
 export class RecordLines {
 	/** record → what it held when last committed or read. */
 	private readonly entries = new WeakMap<object, Entry>();
+	/** The guarded lists as last committed or read, to see whether a change added, removed or moved a record. */
+	private lists = new Map<string, readonly object[]>();
 	private readonly sections: readonly Section[];
 
 	constructor(readonly schemaVersion: number) {
@@ -116,7 +136,7 @@ export class RecordLines {
 				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
 			}
 		}
-		return this.withInvariants(db as Database);
+		return this.accept(db as Database, true);
 	}
 
 	/**
@@ -129,6 +149,7 @@ export class RecordLines {
 		if (lines[0] !== '{') return undefined;
 		let at = 1;
 		const db: Record<string, unknown> = {};
+		let guardedChange = false;
 		for (const [index, section] of this.sections.entries()) {
 			const comma = index === this.sections.length - 1 ? '' : ',';
 			const key = `"${section.key}":`;
@@ -167,8 +188,17 @@ export class RecordLines {
 					} catch {
 						return undefined;
 					}
-					records.push(this.adopt(section.element, value, `${section.key}.${records.length}`));
+					const record = this.adopt(section.element, value, `${section.key}.${records.length}`);
+					if (section.guarded) {
+						// A record that replaces the one at its place and agrees with it on the guarded fields
+						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
+						const was = old[records.length] as Record<string, unknown> | undefined;
+						if (was && !taken.has(was) && sameGuarded(section.guarded, record, field => was[field])) taken.add(was);
+						else guardedChange = true;
+					}
+					records.push(record);
 				}
+				if (section.guarded && records.length !== old.length) guardedChange = true;
 				db[section.key] = records;
 			} else {
 				const line = lines[at++];
@@ -190,7 +220,7 @@ export class RecordLines {
 			}
 		}
 		if (lines[at] !== '}' || lines.slice(at + 1).some(line => line !== '')) return undefined;
-		return this.withInvariants(db as Database);
+		return this.accept(db as Database, guardedChange);
 	}
 
 	/**
@@ -201,13 +231,15 @@ export class RecordLines {
 	toPieces(db: Database): {pieces: string[]; changed: Array<[Record<string, unknown>, string]>} {
 		const pieces: string[] = ['{\n'];
 		const changed: Array<[Record<string, unknown>, string]> = [];
-		const see = (schema: z.ZodType, value: unknown, where: string): string => {
+		let guardedChange = false;
+		const see = (schema: z.ZodType, value: unknown, where: string, guarded?: readonly string[]): string => {
 			if (!isRecord(value)) {
 				check(schema, value, where);
 				return JSON.stringify(value);
 			}
 			const entry = this.entries.get(value);
 			if (entry && unchanged(value, entry)) return entry[0] as string;
+			if (guarded && !(entry && sameGuarded(guarded, value, field => remembered(entry, field)))) guardedChange = true;
 			const clean = check(schema, value, where);
 			// zod drops keys it does not know; a record carrying one is a bug, not something to write.
 			const unknown = unknownKey(value, clean);
@@ -223,21 +255,26 @@ export class RecordLines {
 				if (!Array.isArray(value)) throw new Invalid(section.key, 'not a list');
 				pieces.push(`"${section.key}":[\n`);
 				const last = value.length - 1;
-				for (let i = 0; i <= last; i++) pieces.push(see(section.element, value[i], `${section.key}.${i}`), i === last ? '\n' : ',\n');
+				const before = this.lists.get(section.key);
+				if (section.guarded && (!before || before.length !== value.length || value.some((record, i) => record !== before[i]))) guardedChange = true;
+				for (let i = 0; i <= last; i++) pieces.push(see(section.element, value[i], `${section.key}.${i}`, section.guarded), i === last ? '\n' : ',\n');
 				pieces.push(']', comma);
 			} else {
 				pieces.push(`"${section.key}":`, see(section.schema, value, section.key), comma);
 			}
 		}
 		pieces.push('}\n');
-		const problem = checkInvariants(db);
-		if (problem) throw new Invalid('', problem);
+		if (guardedChange) {
+			const problem = checkInvariants(db);
+			if (problem) throw new Invalid('', problem);
+		}
 		return {pieces, changed};
 	}
 
-	/** Records what a successful write committed. */
-	committed(changed: ReadonlyArray<readonly [Record<string, unknown>, string]>): void {
+	/** Records what a successful write of `db` committed. */
+	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>): void {
 		for (const [record, line] of changed) this.entries.set(record, entryFor(record, line));
+		this.remember(db);
 	}
 
 	/**
@@ -297,10 +334,20 @@ export class RecordLines {
 		return byLine;
 	}
 
-	private withInvariants(db: Database): Database {
-		const problem = checkInvariants(db);
-		if (problem) throw new Invalid('', problem);
+	/** Checks the invariants when something they read may have changed, then takes `db` as the current state. */
+	private accept(db: Database, guardedChange: boolean): Database {
+		if (guardedChange) {
+			const problem = checkInvariants(db);
+			if (problem) throw new Invalid('', problem);
+		}
+		this.remember(db);
 		return db;
+	}
+
+	private remember(db: Database): void {
+		const lists = new Map<string, readonly object[]>();
+		for (const section of this.sections) if (section.guarded) lists.set(section.key, (db[section.key] as unknown as object[]).slice());
+		this.lists = lists;
 	}
 }
 
