@@ -35,7 +35,7 @@ function user(tenantId: string, username: string, overrides: Partial<User> = {})
 }
 
 /** A store with one tenant and one guest user per name. */
-async function seededStore(names: readonly string[], options: {staleMs?: number} = {}): Promise<Store> {
+async function seededStore(names: readonly string[], options: {staleMs?: number; lineCacheBytes?: number} = {}): Promise<Store> {
 	const store = await Store.open(join(tempDir(), 'orgctl.json'), options);
 	await store.transact(db => {
 		const tenantId = newId();
@@ -461,6 +461,37 @@ describe('changes', () => {
 		expect(text).not.toBe(lines);
 		writeFileSync(store.path, text.replace('"username":"bob"', '"username":"Alice"'));
 		expect(() => store.read()).toThrow(/inconsistent \(username Alice is used twice/);
+	});
+
+	it('behave the same in a big store, where record lines are not kept in memory', async () => {
+		const a = await seededStore(['alice', 'bob', 'carol'], {lineCacheBytes: 0});
+		const b = await Store.open(a.path, {lineCacheBytes: 0});
+		await a.transact(db => {
+			db.users.splice(0, 1); // every later record moves up one place
+			touch(db.users[0]!);
+		});
+		expect(b.read().users.map(u => [u.username, u.revision])).toEqual([
+			['bob', 2],
+			['carol', 1],
+		]);
+		const bytes = readFileSync(a.path);
+		const before = structuredClone(b.read());
+		await expect(
+			b.transact(db => {
+				db.users[1]!.role = 'admin';
+				db.settings.policy.minPasswordLength = 30;
+				throw new Error('no');
+			}),
+		).rejects.toThrow('no');
+		expect(b.read()).toEqual(before);
+		await expect(b.transact(db => void (db.users[1]!.username = 'BOB'))).rejects.toThrow(/used twice/);
+		expect(readFileSync(a.path).equals(bytes)).toBe(true);
+		await b.transact(db => touch(db.users[1]!));
+		expect(a.read().users.map(u => [u.username, u.role, u.revision])).toEqual([
+			['bob', 'guest', 2],
+			['carol', 'guest', 2],
+		]);
+		expect(a.read().settings.policy.minPasswordLength).toBe(before.settings.policy.minPasswordLength);
 	});
 
 	it('skip the invariant check only when nothing it reads changed: the field list is complete', () => {

@@ -36,43 +36,71 @@ class Nested {
 }
 
 /**
- * What is remembered of a record: its committed JSON line, then its keys and values in order
- * (nested values as {@link Nested}). Comparing a record with this costs no allocation for flat
- * records, where serialising all 10,000 users on every commit to spot the one that changed would.
+ * What is remembered of a record: its committed JSON line, its keys (one shared array per shape),
+ * then its values in order (nested values as {@link Nested}). Comparing a record with this costs no
+ * allocation for flat records, where serialising all 10,000 users on every commit to spot the one
+ * that changed would.
  */
 type Entry = unknown[];
 
-function entryFor(record: Record<string, unknown>, line: string): Entry {
-	const entry: Entry = [line];
-	for (const key of Object.keys(record)) {
-		const value = record[key];
-		entry.push(key, typeof value === 'object' && value !== null ? new Nested(JSON.stringify(value)) : value);
+const shapes = new Map<string, readonly string[]>();
+
+/** One shared keys array per record shape: the entries are a large part of the memory at 100,000 users. */
+function shapeOf(keys: string[]): readonly string[] {
+	const id = keys.join('\u0000');
+	let shape = shapes.get(id);
+	if (!shape) shapes.set(id, (shape = keys));
+	return shape;
+}
+
+function entryFor(record: Record<string, unknown>, line: string | undefined): Entry {
+	const keys = shapeOf(Object.keys(record));
+	const entry: Entry = new Array<unknown>(keys.length + 2);
+	entry[0] = line;
+	entry[1] = keys;
+	for (let i = 0; i < keys.length; i++) {
+		const value = record[keys[i]!];
+		entry[i + 2] = typeof value === 'object' && value !== null ? new Nested(JSON.stringify(value)) : value;
 	}
 	return entry;
 }
 
 /** True while `record` holds exactly what `entry` remembers. */
 function unchanged(record: Record<string, unknown>, entry: Entry): boolean {
-	let at = 1;
+	const keys = entry[1] as readonly string[];
+	let at = 0;
 	for (const key in record) {
-		if (!Object.hasOwn(record, key) || entry[at] !== key) return false;
+		if (keys[at] !== key || !Object.hasOwn(record, key)) return false;
 		const value = record[key];
-		const was = entry[at + 1];
+		const was = entry[at + 2];
 		if (value !== was && !(was instanceof Nested && typeof value === 'object' && value !== null && JSON.stringify(value) === was.json)) return false;
-		at += 2;
+		at++;
 	}
-	return at === entry.length;
+	return at === keys.length;
 }
 
 /** The value `entry` remembers for `key` (a nested value as its {@link Nested}). */
 function remembered(entry: Entry, key: string): unknown {
-	for (let at = 1; at < entry.length; at += 2) if (entry[at] === key) return entry[at + 1];
-	return undefined;
+	const at = (entry[1] as readonly string[]).indexOf(key);
+	return at < 0 ? undefined : entry[at + 2];
 }
 
 /** Whether two versions of a record agree on every field the invariants read. */
 function sameGuarded(fields: readonly string[], record: Record<string, unknown>, before: (key: string) => unknown): boolean {
 	return fields.every(field => record[field] === before(field));
+}
+
+/** Lines of a file, one at a time, with a look at the next: the whole text need never be in memory. */
+export type LineSource = {
+	next(): string | undefined;
+	peek(): string | undefined;
+};
+
+/** The lines of a text already in memory. */
+export function textLines(text: string): LineSource {
+	const lines = text.split('\n');
+	let at = 0;
+	return {next: () => lines[at++], peek: () => lines[at]};
 }
 
 /** Why a text or a change was refused: where (a dotted path, '' for the whole) and what. */
@@ -111,6 +139,12 @@ export class RecordLines {
 	/** The guarded lists as last committed or read, to see whether a change added, removed or moved a record. */
 	private lists = new Map<string, readonly object[]>();
 	private readonly sections: readonly Section[];
+	/**
+	 * Whether to remember each record's line, so a commit writes unchanged records without
+	 * serialising them again. The store turns it off for big files: at 100,000 users the lines
+	 * (54 MB) pushed peak memory over its budget, and there no commit budget applies.
+	 */
+	keepLines = true;
 
 	constructor(readonly schemaVersion: number) {
 		this.sections = sectionsFor(schemaVersion);
@@ -140,47 +174,50 @@ export class RecordLines {
 	}
 
 	/**
-	 * Reads a file text in the one-record-per-line layout, reusing the records of `previous` whose
-	 * line is unchanged. Returns undefined when the text is laid out otherwise (edited by hand,
-	 * written by another tool or an older orgctl): the caller then parses it whole.
+	 * Reads a file in the one-record-per-line layout, reusing the records of `previous` whose line is
+	 * unchanged (without `previous`, every record is parsed and validated). Returns undefined when the
+	 * file is laid out otherwise (edited by hand, written by another tool or an older orgctl): the
+	 * caller then parses it whole.
 	 */
-	fromLines(text: string, previous: Database): Database | undefined {
-		const lines = text.split('\n');
-		if (lines[0] !== '{') return undefined;
-		let at = 1;
+	fromLines(lines: LineSource, previous?: Database): Database | undefined {
+		if (lines.next() !== '{') return undefined;
 		const db: Record<string, unknown> = {};
-		let guardedChange = false;
+		let guardedChange = previous === undefined;
 		for (const [index, section] of this.sections.entries()) {
 			const comma = index === this.sections.length - 1 ? '' : ',';
 			const key = `"${section.key}":`;
 			if (section.element) {
-				if (lines[at++] !== `${key}[`) return undefined;
-				const old = previous[section.key] as unknown as readonly object[];
+				if (lines.next() !== `${key}[`) return undefined;
+				const old = (previous?.[section.key] ?? []) as unknown as readonly object[];
 				const records: unknown[] = [];
 				// A record of `previous` is reused at most once, so no two entries share one object.
 				const taken = new Set<object>();
 				let byLine: Map<string, object[]> | undefined;
 				for (;;) {
-					const line = lines[at++];
+					const line = lines.next();
 					if (line === undefined) return undefined;
 					if (line === `]${comma}`) break;
-					const last = lines[at] === `]${comma}`;
+					const last = lines.peek() === `]${comma}`;
 					if (last === line.endsWith(',')) return undefined;
 					const body = last ? line : line.slice(0, -1);
 					const same = old[records.length];
-					if (same !== undefined && !taken.has(same) && this.lineOf(same) === body) {
+					const free = same !== undefined && !taken.has(same);
+					const sameLine = free ? this.lineOf(same) : undefined;
+					if (sameLine !== undefined && sameLine === body) {
 						records.push(same);
-						taken.add(same);
+						taken.add(same!);
 						continue;
 					}
-					byLine ??= this.index(old);
-					const candidates = byLine.get(body);
-					let moved = candidates?.pop();
-					while (moved && taken.has(moved)) moved = candidates?.pop();
-					if (moved) {
-						records.push(moved);
-						taken.add(moved);
-						continue;
+					if (old.length > 0 && this.keepLines) {
+						byLine ??= this.index(old);
+						const candidates = byLine.get(body);
+						let moved = candidates?.pop();
+						while (moved && taken.has(moved)) moved = candidates?.pop();
+						if (moved) {
+							records.push(moved);
+							taken.add(moved);
+							continue;
+						}
 					}
 					let value: unknown;
 					try {
@@ -188,8 +225,17 @@ export class RecordLines {
 					} catch {
 						return undefined;
 					}
-					const record = this.adopt(section.element, value, `${section.key}.${records.length}`);
-					if (section.guarded) {
+					// Without a remembered line, compare what the line holds with what the record held.
+					const entry = free && sameLine === undefined ? this.entries.get(same) : undefined;
+					if (entry && isRecord(value) && unchanged(value, entry)) {
+						records.push(same);
+						taken.add(same!);
+						continue;
+					}
+					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
+					// few changed lines do not keep a whole chunk of an old file alive.
+					const record = this.adopt(section.element, value, `${section.key}.${records.length}`, previous ? undefined : body);
+					if (section.guarded && !guardedChange) {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
 						const was = old[records.length] as Record<string, unknown> | undefined;
@@ -201,10 +247,10 @@ export class RecordLines {
 				if (section.guarded && records.length !== old.length) guardedChange = true;
 				db[section.key] = records;
 			} else {
-				const line = lines[at++];
+				const line = lines.next();
 				if (line === undefined || !line.startsWith(key) || !line.endsWith(comma)) return undefined;
 				const body = line.slice(key.length, line.length - comma.length);
-				const old = previous[section.key];
+				const old = previous?.[section.key];
 				if (isRecord(old) && this.lineOf(old) === body) {
 					db[section.key] = old;
 					continue;
@@ -219,17 +265,20 @@ export class RecordLines {
 				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
 			}
 		}
-		if (lines[at] !== '}' || lines.slice(at + 1).some(line => line !== '')) return undefined;
+		if (lines.next() !== '}') return undefined;
+		for (let rest = lines.next(); rest !== undefined; rest = lines.next()) if (rest !== '') return undefined;
 		return this.accept(db as Database, guardedChange);
 	}
 
 	/**
-	 * Validates `db` after a change and lays it out as text pieces to write one after another. Only
-	 * records that differ from what was last committed are validated and serialised. Call
+	 * Validates `db` after a change and lays it out as text pieces, handed to `emit` one after another
+	 * (so a big file is never whole in memory; on a throw, discard what was emitted). Only records
+	 * that differ from what was last committed are validated and (with keepLines) serialised. Call
 	 * {@link committed} with `changed` once the pieces are safely written.
 	 */
-	toPieces(db: Database): {pieces: string[]; changed: Array<[Record<string, unknown>, string]>} {
-		const pieces: string[] = ['{\n'];
+	serialize(db: Database, emit: (piece: string) => void): Array<[Record<string, unknown>, string]> {
+		const pieces = {push: (...texts: string[]) => texts.forEach(emit)};
+		pieces.push('{\n');
 		const changed: Array<[Record<string, unknown>, string]> = [];
 		let guardedChange = false;
 		const see = (schema: z.ZodType, value: unknown, where: string, guarded?: readonly string[]): string => {
@@ -238,7 +287,7 @@ export class RecordLines {
 				return JSON.stringify(value);
 			}
 			const entry = this.entries.get(value);
-			if (entry && unchanged(value, entry)) return entry[0] as string;
+			if (entry && unchanged(value, entry)) return (entry[0] as string | undefined) ?? JSON.stringify(value);
 			if (guarded && !(entry && sameGuarded(guarded, value, field => remembered(entry, field)))) guardedChange = true;
 			const clean = check(schema, value, where);
 			// zod drops keys it does not know; a record carrying one is a bug, not something to write.
@@ -268,12 +317,12 @@ export class RecordLines {
 			const problem = checkInvariants(db);
 			if (problem) throw new Invalid('', problem);
 		}
-		return {pieces, changed};
+		return changed;
 	}
 
 	/** Records what a successful write of `db` committed. */
 	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>): void {
-		for (const [record, line] of changed) this.entries.set(record, entryFor(record, line));
+		for (const [record, line] of changed) this.entries.set(record, entryFor(record, this.keepLines ? line : undefined));
 		this.remember(db);
 	}
 
@@ -305,9 +354,13 @@ export class RecordLines {
 		if (!isRecord(value)) return value;
 		const entry = this.entries.get(value);
 		if (!entry || unchanged(value, entry)) return value;
-		const line = entry[0] as string;
-		const fresh = JSON.parse(line) as Record<string, unknown>;
-		this.entries.set(fresh, entryFor(fresh, line));
+		const keys = entry[1] as readonly string[];
+		const fresh: Record<string, unknown> = {};
+		for (const [i, key] of keys.entries()) {
+			const was = entry[i + 2];
+			fresh[key] = was instanceof Nested ? JSON.parse(was.json) : was;
+		}
+		this.entries.set(fresh, entryFor(fresh, entry[0] as string | undefined));
 		return fresh;
 	}
 
@@ -315,10 +368,11 @@ export class RecordLines {
 	 * Validates a record read from a file and remembers it. Keeps the parsed object itself when
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
-	private adopt(schema: z.ZodType, value: unknown, where: string): Record<string, unknown> {
+	private adopt(schema: z.ZodType, value: unknown, where: string, line?: string): Record<string, unknown> {
 		const clean = check(schema, value, where) as Record<string, unknown>;
-		const record = isRecord(value) && sameJson(value, clean) ? value : clean;
-		this.entries.set(record, entryFor(record, JSON.stringify(record)));
+		const kept = isRecord(value) && sameJson(value, clean);
+		const record = kept ? value : clean;
+		this.entries.set(record, entryFor(record, !this.keepLines ? undefined : kept && line !== undefined ? line : JSON.stringify(record)));
 		return record;
 	}
 
