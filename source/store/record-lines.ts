@@ -136,8 +136,8 @@ function check(schema: z.ZodType, value: unknown, where: string): unknown {
 export class RecordLines {
 	/** record → what it held when last committed or read. */
 	private readonly entries = new WeakMap<object, Entry>();
-	/** The guarded lists as last committed or read, to see whether a change added, removed or moved a record. */
-	private lists = new Map<string, readonly object[]>();
+	/** The lists as last committed or read: to see whether a change added, removed or moved a record, and to undo one. */
+	private lists = new Map<string, readonly unknown[]>();
 	private readonly sections: readonly Section[];
 	/**
 	 * Whether to remember each record's line, so a commit writes unchanged records without
@@ -305,7 +305,7 @@ export class RecordLines {
 				pieces.push(`"${section.key}":[\n`);
 				const last = value.length - 1;
 				const before = this.lists.get(section.key);
-				if (section.guarded && (!before || before.length !== value.length || value.some((record, i) => record !== before[i]))) guardedChange = true;
+				if (section.guarded && !(before && sameMembers(before, value))) guardedChange = true;
 				for (let i = 0; i <= last; i++) pieces.push(see(section.element, value[i], `${section.key}.${i}`, section.guarded), i === last ? '\n' : ',\n');
 				pieces.push(']', comma);
 			} else {
@@ -339,11 +339,21 @@ export class RecordLines {
 		return db as Database;
 	}
 
-	/** A shallow copy of `db` whose lists are copies too, for {@link restore}. */
-	static snapshot(db: Database): Database {
+	/**
+	 * A shallow copy of `db` whose lists are copies too, for {@link restore}. The copies of the
+	 * committed lists are reused: copying 100,000 entries on every commit made garbage that V8 keeps
+	 * in its large-object space until a full collection.
+	 */
+	snapshot(db: Database): Database {
 		const copy: Record<string, unknown> = {};
-		for (const [key, value] of Object.entries(db)) copy[key] = Array.isArray(value) ? value.slice() : value;
+		for (const [key, value] of Object.entries(db)) copy[key] = Array.isArray(value) ? this.copyOf(key, value) : value;
 		return copy as Database;
+	}
+
+	/** The remembered copy of the list `key` if it still has the same members in the same order, else a new copy. */
+	private copyOf(key: string, list: readonly unknown[]): readonly unknown[] {
+		const kept = this.lists.get(key);
+		return kept && sameMembers(kept, list) ? kept : list.slice();
 	}
 
 	private lineOf(record: object): string | undefined {
@@ -399,10 +409,16 @@ export class RecordLines {
 	}
 
 	private remember(db: Database): void {
-		const lists = new Map<string, readonly object[]>();
-		for (const section of this.sections) if (section.guarded) lists.set(section.key, (db[section.key] as unknown as object[]).slice());
+		const lists = new Map<string, readonly unknown[]>();
+		for (const section of this.sections) if (section.element) lists.set(section.key, this.copyOf(section.key, db[section.key] as unknown as unknown[]));
 		this.lists = lists;
 	}
+}
+
+function sameMembers(a: readonly unknown[], b: readonly unknown[]): boolean {
+	if (a.length !== b.length) return false;
+	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+	return true;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

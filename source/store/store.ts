@@ -271,15 +271,18 @@ export class AtomicJsonFile implements Adapter<Database> {
 	}
 }
 
+const READ_CHUNK = 64 * 1024;
 /** Lines longer than this are not our layout (one record per line): stop and read the file whole. */
 const LONGEST_LINE = 1 << 22;
 
 /**
- * The lines of an open file, read 1 MB at a time: at 100,000 users the file is 54 MB, and holding
+ * The lines of an open file, read 64 KB at a time: at 100,000 users the file is 54 MB, and holding
  * it whole (bytes and text) beside the records was most of the peak memory.
  */
 class FileLines implements LineSource {
-	private readonly buffer = Buffer.allocUnsafe(WRITE_CHUNK);
+	// Small enough that each decoded chunk is an ordinary young object: 1 MB chunks went to V8's
+	// large-object space, where a 54 MB re-read lingered until a full collection (peak 442 MB).
+	private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
 	private position = 0;
 	private lines: string[] = [];
 	private at = 0;
@@ -349,7 +352,9 @@ function readWhole(fd: number, size: number): string {
 
 /** Writes text pieces through one reused buffer: joining 10,000 lines into one string cost 27 ms here, this 1. */
 class ChunkWriter {
-	private readonly buffer = Buffer.allocUnsafe(WRITE_CHUNK);
+	/** One buffer for every write of the process (writes are synchronous): a new one per commit piled up as garbage. */
+	private static shared: Buffer | undefined;
+	private readonly buffer = (ChunkWriter.shared ??= Buffer.allocUnsafe(WRITE_CHUNK));
 	private used = 0;
 
 	constructor(private readonly fd: number) {}
@@ -511,7 +516,7 @@ export class Store {
 				const fresh = this.adapter.readSync(this.db.data);
 				if (fresh) this.db.data = fresh;
 			}
-			const before = RecordLines.snapshot(this.db.data);
+			const before = this.adapter.records.snapshot(this.db.data);
 			try {
 				const result = change(this.db.data);
 				if (result instanceof Promise) {
