@@ -5,6 +5,13 @@ import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
+import {registerSmtpCommands} from './commands/smtp.js';
+import {registerSettingsCommands} from './commands/settings.js';
+import {registerInviteCommands} from './commands/invites.js';
+import {registerUserAdminCommands} from './commands/user-admin.js';
+import {registerProjectCommands} from './commands/projects.js';
+import {registerTokenCommands} from './commands/tokens.js';
+import {registerSignupCommands} from './commands/signup.js';
 
 export const VERSION = '0.1.0';
 
@@ -12,8 +19,15 @@ export const VERSION = '0.1.0';
 const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerAccountCommands,
 	registerUserCommands,
+	registerUserAdminCommands,
+	registerProjectCommands,
+	registerTokenCommands,
 	registerTenantCommands,
 	registerAuditCommands,
+	registerSettingsCommands,
+	registerSmtpCommands,
+	registerInviteCommands,
+	registerSignupCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {

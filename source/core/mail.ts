@@ -1,0 +1,33 @@
+/**
+ * The mail port the core uses. The nodemailer adapter (source/adapters/mailer.ts) implements it;
+ * tests use that same adapter against a real SMTP server on loopback.
+ */
+
+/** One message to one recipient. Bodies are plain strings; the caller has escaped the HTML. */
+export type OutgoingMail = {
+	readonly to: string;
+	readonly subject: string;
+	readonly text: string;
+	readonly html: string;
+};
+
+/**
+ * What happened to one message. `temporary` is worth retrying later (4xx replies, timeouts,
+ * refused or dropped connections); `permanent` is not (5xx replies, a refused login, a TLS
+ * certificate we do not trust, a server without the STARTTLS we require): retrying cannot help
+ * until someone changes the settings or the address, so the status says so at once.
+ */
+export type SendOutcome =
+	| {readonly result: 'sent'; readonly response: string}
+	| {readonly result: 'temporary' | 'permanent'; readonly reason: string};
+
+export type Mailer = {
+	send(mail: OutgoingMail): Promise<SendOutcome>;
+	/** Ends pooled connections. */
+	close(): void;
+};
+
+/** Escapes text for the HTML part of a message. */
+export function escapeHtml(text: string): string {
+	return text.replace(/[&<>"']/g, ch => `&#${ch.charCodeAt(0)};`);
+}

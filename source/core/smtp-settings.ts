@@ -1,0 +1,122 @@
+import {X509Certificate} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import {touch} from './accounts.js';
+import {appendAudit, authorize, perform} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {parseAddress} from './email.js';
+import {invalid, unavailable} from './errors.js';
+import type {SmtpSettings} from './model.js';
+import {openMailer} from './outbox.js';
+
+/** Connection and greeting timeout by default; the socket timeout is three times it (DESIGN §5). */
+export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
+
+export type SmtpInput = {
+	readonly host: string;
+	readonly port: number;
+	readonly security: SmtpSettings['security'];
+	readonly from: string;
+	/** Login name; null or absent for a server that takes mail without a login. */
+	readonly user?: string | null;
+	/** The password for `user`; absent keeps the stored one when the user stays the same. */
+	readonly password?: string | null;
+	readonly caFile?: string | null;
+	readonly timeoutMs?: number;
+};
+
+/** What the SMTP settings show outside the store: never the password, sealed or not. */
+export type SmtpView = Omit<SmtpSettings, 'passwordSealed'> & {hasPassword: boolean};
+
+export function smtpView(smtp: SmtpSettings | null): SmtpView | null {
+	if (!smtp) return null;
+	const {passwordSealed, ...rest} = smtp;
+	return {...rest, hasPassword: passwordSealed !== null};
+}
+
+const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$/;
+
+/** Checks a CA file: readable, and holding at least one PEM certificate Node can parse. */
+function checkCaFile(path: string): void {
+	let text: string;
+	try {
+		text = readFileSync(path, 'utf8');
+	} catch (error) {
+		throw invalid(`The CA file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+	}
+	const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text);
+	try {
+		if (!first) throw new Error('no PEM certificate');
+		new X509Certificate(first[0]);
+	} catch {
+		throw invalid(`The CA file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----).`);
+	}
+}
+
+/** Saves the SMTP settings (superuser only); the password is stored sealed with the key file. */
+export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInput): Promise<SmtpView> {
+	authorize(actor, 'server.settings');
+	const host = input.host.trim();
+	if (!HOST.test(host)) throw invalid(`"${input.host}" is not a host name or IP address.`);
+	if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`The SMTP port must be a whole number from 1 to 65535, not ${input.port}.`);
+	const from = parseAddress(input.from).address;
+	const user = input.user?.trim() || null;
+	if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
+	const timeoutMs = input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
+	if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 300_000) throw invalid('The SMTP timeout must be from 100 to 300000 milliseconds.');
+	const caFile = input.caFile?.trim() || null;
+	if (caFile) checkCaFile(caFile);
+	const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
+	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${host}:${input.port}`, db => {
+		const previous = db.settings.smtp;
+		// Changing only the host or the port should not force the admin to type the password again.
+		const passwordSealed = sealedPassword ?? (user && previous?.user === user && input.password === undefined ? previous.passwordSealed : null);
+		const next: SmtpSettings = {host, port: input.port, security: input.security, user, passwordSealed, from, timeoutMs, caFile};
+		db.settings.smtp = next;
+		touch(db.settings);
+		return next;
+	});
+	return smtpView(smtp)!;
+}
+
+/** Removes the SMTP settings: invitations are then kept with "not sent: SMTP is not configured". */
+export async function clearSmtpSettings(ctx: Context, actor: Actor): Promise<void> {
+	authorize(actor, 'server.settings');
+	await perform(ctx, actor, 'settings.smtp.clear', 'smtp', db => {
+		db.settings.smtp = null;
+		touch(db.settings);
+	});
+}
+
+export function showSmtpSettings(ctx: Context, actor: Actor): SmtpView | null {
+	authorize(actor, 'server.settings');
+	return smtpView(ctx.store.read().settings.smtp);
+}
+
+/**
+ * Sends a test message with the saved settings, directly rather than through the outbox, so the
+ * admin sees at once whether the server is reachable. Throws with the server's reason if not.
+ */
+export async function sendTestMail(ctx: Context, actor: Actor, to: string): Promise<{response: string}> {
+	authorize(actor, 'server.settings');
+	const address = parseAddress(to).address;
+	const mailer = await openMailer(ctx);
+	if (!mailer) throw unavailable('SMTP is not configured; set it with orgctl settings smtp set --host H --port N --security none|starttls|tls --from ADDR.');
+	let outcome;
+	try {
+		outcome = await mailer.send({
+			to: address,
+			subject: 'orgctl test e-mail',
+			text: `This is a test e-mail from orgctl, sent by ${actor.user.username}. The SMTP settings work.\n`,
+			html: `<p>This is a test e-mail from orgctl. The SMTP settings work.</p>\n`,
+		});
+	} finally {
+		mailer.close();
+	}
+	const ok = outcome.result === 'sent';
+	const reason = outcome.result === 'sent' ? undefined : outcome.reason;
+	await ctx.store.transact(db => appendAudit(db, ctx, actor, {action: 'settings.smtp.test', target: address, result: ok ? 'ok' : 'failed', ...(reason ? {reason} : {})}));
+	if (outcome.result !== 'sent') {
+		throw unavailable(`The test e-mail to ${address} was not sent (${outcome.result} failure): ${outcome.reason}.`);
+	}
+	return {response: outcome.response};
+}
