@@ -21,6 +21,12 @@ export type StoreOptions = {
 	readonly schemaVersion?: number;
 	/** Milliseconds after which another process's lock counts as abandoned. */
 	readonly staleMs?: number;
+	/**
+	 * Skip the schema and invariant checks when opening (they cost about half of opening a large
+	 * store) and run them with `validate()` soon after: the console does so right after its first
+	 * frame. Writes are always validated, so unchecked data is never written back.
+	 */
+	readonly deferValidation?: boolean;
 };
 
 const TEMP_MARK = '.tmp-';
@@ -58,6 +64,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 	lastStat: Stats | undefined;
 	/** Set when the last read migrated an older schema in memory, so it must be written back. */
 	migrated = false;
+	/** The next parse skips validation (see StoreOptions.deferValidation). */
+	skipNextValidation = false;
 
 	constructor(
 		readonly path: string,
@@ -112,6 +120,16 @@ export class AtomicJsonFile implements Adapter<Database> {
 		}
 		this.migrated = version < this.options.schemaVersion;
 		if (this.migrated) record = this.migrate(record, version, text);
+		if (this.skipNextValidation && !this.migrated) {
+			this.skipNextValidation = false;
+			return record as Database;
+		}
+		return this.validate(record);
+	}
+
+	/** Checks parsed file data against the schema and the invariants; throws the store error that names the problem. */
+	validate(record: unknown): Database {
+		const recover = 'restore it from a backup or move it aside to start afresh (the file was not changed)';
 		const parsed = databaseSchema.safeParse(record);
 		if (!parsed.success) {
 			const issue = parsed.error.issues[0]!;
@@ -253,6 +271,7 @@ export class Store {
 		}
 		cleanStrayTempFiles(absolute);
 		const store = new Store(absolute, options);
+		store.adapter.skipNextValidation = options.deferValidation === true;
 		const data = store.adapter.readSync();
 		if (data === null) {
 			await store.transact(() => undefined);
@@ -262,6 +281,11 @@ export class Store {
 			if (store.adapter.migrated) await store.transact(() => undefined);
 		}
 		return store;
+	}
+
+	/** Runs the checks an open with `deferValidation` skipped; throws the store error if the file is not sound. */
+	validate(): void {
+		this.adapter.validate(this.db.data);
 	}
 
 	/** The current data, re-read first if another process changed the file. Do not mutate it. */

@@ -26,6 +26,8 @@ export type AppProps = {
 	readonly tenant: string | undefined;
 	/** Emits an OSC title when a screen is ready for keys (for tests and benchmarks). */
 	readonly readyMarker?: boolean;
+	/** Called once, after the first screen is drawn and takes keys (deferred start-up work goes here). */
+	readonly onFirstFrame?: () => void;
 };
 
 /** Rows used around the body: header, rule, rule, message line, keys line. */
@@ -56,7 +58,7 @@ export function App(props: AppProps) {
 	);
 }
 
-function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
+function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
@@ -67,6 +69,7 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
 	const [status, setStatus] = useState<StatusMessage | undefined>(undefined);
 	const dirty = useRef(new Set<string>());
+	const firstFrame = useRef(false);
 
 	const actor = screen.kind === 'main' ? screen.actor : undefined;
 	const sections = useMemo(() => (actor ? SECTIONS.filter(s => mayView(actorFacts(actor), s.visibleWith)) : []), [actor]);
@@ -199,7 +202,11 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 	const readyName = screen.kind === 'main' ? `main:${section?.id ?? 'none'}` : screen.kind;
 	useEffect(() => {
 		if (readyMarker) stdout.write(`\u001b]2;orgctl:ready:${readyName}\u0007`);
-	}, [readyMarker, readyName, stdout]);
+		if (!firstFrame.current) {
+			firstFrame.current = true;
+			onFirstFrame?.();
+		}
+	}, [readyMarker, readyName, stdout, onFirstFrame]);
 
 	const height = Math.max(6, rows - 1);
 	const bodyHeight = height - CHROME_ROWS;

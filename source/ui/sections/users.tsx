@@ -19,6 +19,8 @@ function layout(width: number) {
 }
 
 const status = (user: User) => (user.disabled ? 'disabled' : 'active');
+/** What `/` searches: a stable function, so the list builds its search index once per data change. */
+const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`;
 
 function Users({width, height}: SectionProps) {
 	const {ctx, actor, db, notify} = useConsole();
@@ -44,7 +46,7 @@ function Users({width, height}: SectionProps) {
 					width={width}
 					height={height}
 					header={header}
-					filterText={u => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`}
+					filterText={searchText}
 					renderRow={u =>
 						columns([
 							[u.username, w.username],
