@@ -141,7 +141,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					setStatus({kind: 'success', text, command: action.command});
 					return result;
 				} catch (error) {
-					setStatus({kind: 'error', text: isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`, command: action.command});
+					const text = isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`;
+					setStatus({kind: 'error', text, command: action.command});
+					action.failed?.(text);
 					return undefined;
 				} finally {
 					refresh();
