@@ -20,6 +20,8 @@ await build({
 	jsx: 'automatic',
 	sourcemap: 'linked',
 	legalComments: 'none',
+	minifyWhitespace: true,
+	minifySyntax: true,
 	define: {'process.env.NODE_ENV': '"production"', 'process.env.DEV': 'undefined'},
 	// Native or optional modules stay outside the bundle and load on demand.
 	external: ['react-devtools-core', 'node-linux-pam'],

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
 export const SCHEMA_VERSION = 1;
