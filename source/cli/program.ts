@@ -7,6 +7,10 @@ import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
 import {registerSmtpCommands} from './commands/smtp.js';
 import {registerInviteCommands} from './commands/invites.js';
+import {registerUserAdminCommands} from './commands/user-admin.js';
+import {registerProjectCommands} from './commands/projects.js';
+import {registerTokenCommands} from './commands/tokens.js';
+import {registerSignupCommands} from './commands/signup.js';
 
 export const VERSION = '0.1.0';
 
@@ -14,10 +18,14 @@ export const VERSION = '0.1.0';
 const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerAccountCommands,
 	registerUserCommands,
+	registerUserAdminCommands,
+	registerProjectCommands,
+	registerTokenCommands,
 	registerTenantCommands,
 	registerAuditCommands,
 	registerSmtpCommands,
 	registerInviteCommands,
+	registerSignupCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {

@@ -1,23 +1,32 @@
-import {domainToASCII} from 'node:url';
+import {domainToASCII, domainToUnicode} from 'node:url';
 import {invalid} from './errors.js';
 
 /** An address that passed the strict check, with its domain in normalised ASCII form. */
 export type Address = {readonly local: string; readonly domain: string; readonly address: string};
 
 // Conservative on purpose: what real mailboxes use, nothing that parsers disagree on
-// (no quotes, comments, commas, brackets, spaces or display names).
-const LOCAL = /^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*$/;
+// (no quotes, comments, commas, brackets, spaces or display names), and no `%`: the old
+// "percent hack" (a%evil.com@corp.com) asks a relay at corp.com to forward to evil.com.
+const LOCAL = /^[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /**
  * Normalises a domain: lower case, IDN to ASCII (punycode), no trailing dot accepted. Returns
  * undefined if it is not a plausible public DNS name of two labels or more.
+ *
+ * Input that IDNA would silently rewrite is refused rather than rewritten: percent escapes
+ * (`corp%2ecom`), full-width letters and dots (`ｃｏｒｐ.com`), invisible characters (soft
+ * hyphen, zero-width space). Such text looks like one domain and means another, so whoever
+ * typed it should see it refused, not quietly turned into corp.com.
  */
 export function normaliseDomain(input: string): string | undefined {
 	const trimmed = input.trim();
-	if (trimmed === '' || trimmed.endsWith('.') || /[\s@/?#\\:[\]]/.test(trimmed)) return undefined;
-	const ascii = domainToASCII(trimmed.toLowerCase());
+	if (trimmed === '' || trimmed.endsWith('.') || /[\s@/?#\\:[\]%]/.test(trimmed)) return undefined;
+	const lower = trimmed.toLowerCase().normalize('NFC');
+	const ascii = domainToASCII(lower);
 	if (ascii === '' || ascii.length > 253) return undefined;
+	// Either typed in ASCII (punycode included) or in the Unicode form IDNA maps back to.
+	if (ascii !== lower && domainToUnicode(ascii) !== lower) return undefined;
 	const labels = ascii.split('.');
 	if (labels.length < 2 || !labels.every(label => LABEL.test(label))) return undefined;
 	const tld = labels.at(-1)!;
@@ -32,7 +41,7 @@ export function parseAddress(input: string): Address {
 	if (at.length !== 2) throw invalid(`"${input}" is not an e-mail address: it must contain exactly one @.`);
 	const [local, domainPart] = at as [string, string];
 	if (local.length === 0 || local.length > 64 || !LOCAL.test(local)) {
-		throw invalid(`"${input}" is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, %, + and - only.`);
+		throw invalid(`"${input}" is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, + and - only.`);
 	}
 	const domain = normaliseDomain(domainPart);
 	if (!domain) throw invalid(`"${input}" is not an e-mail address we accept: "${domainPart}" is not a valid domain name.`);

@@ -92,6 +92,8 @@ export const pendingSignupSchema = z.object({
 	attempts: z.number().int().min(0),
 	created: isoTime,
 	expires: isoTime,
+	/** What happened to the mail with the code (absent in files written before it was tracked). */
+	mail: mailStatusSchema.optional(),
 	revision,
 });
 

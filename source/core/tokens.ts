@@ -1,7 +1,13 @@
-import {resolveActor} from './accounts.js';
-import type {Actor, Context} from './context.js';
-import {authFailed} from './errors.js';
-import {secretMatches} from './ids.js';
+import {assertRevision, resolveActor} from './accounts.js';
+import {authorize, perform} from './audit.js';
+import {actorFacts, type Actor, type Context} from './context.js';
+import {authFailed, conflict, invalid, refused} from './errors.js';
+import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
+import type {ApiToken, Database} from './model.js';
+import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
+import {decide} from './policy.js';
+import {assertMayManage, findProject} from './projects.js';
+import {findUser} from './users.js';
 
 /** An API token as handed to its owner once: `<id>.<secret>`; the store keeps only the secret's hash. */
 export function formatToken(id: string, secret: string): string {
@@ -27,4 +33,114 @@ export async function authenticateToken(ctx: Context, presented: string, tenantN
 		});
 	}
 	return actor;
+}
+
+/** What an API token may do on the server (the vocabulary of the crash-reporting API). */
+export const TOKEN_CAPABILITIES = ['error:post', 'symbol:post', 'query:post', 'sync:post'] as const;
+export type TokenCapability = (typeof TOKEN_CAPABILITIES)[number];
+/** A token created without --capability may submit crashes and nothing else. */
+export const DEFAULT_CAPABILITIES: readonly TokenCapability[] = ['error:post'];
+
+/** A token as shown outside the store: never the secret's hash; with owner and project names. */
+export type TokenView = Omit<ApiToken, 'secretHash'> & {ownerName: string; project: string};
+
+export function tokenView(db: Database, token: ApiToken): TokenView {
+	const {secretHash, ...rest} = token;
+	return {
+		...rest,
+		ownerName: db.users.find(u => u.id === token.owner)?.username ?? '?',
+		project: db.projects.find(p => p.id === token.projectId)?.name ?? '?',
+	};
+}
+
+export function checkCapabilities(capabilities: readonly string[]): TokenCapability[] {
+	if (capabilities.length === 0) return [...DEFAULT_CAPABILITIES];
+	const known = new Set<string>(TOKEN_CAPABILITIES);
+	for (const c of capabilities) {
+		if (!known.has(c)) throw invalid(`"${c}" is not a token capability: use ${TOKEN_CAPABILITIES.join(', ')}.`);
+	}
+	return [...new Set(capabilities)] as TokenCapability[];
+}
+
+/**
+ * Creates an API token for a project, owned by the actor or (admins) by another user. The secret is
+ * returned here once, as `<id>.<secret>`; the store keeps only its SHA-256. Members may create
+ * tokens only for their own projects.
+ */
+export async function createToken(
+	ctx: Context,
+	actor: Actor,
+	input: {name: string; project: string; capabilities?: readonly string[]; owner?: string},
+): Promise<{token: ApiToken; secret: string}> {
+	const secret = newSecret();
+	const token = await perform(ctx, actor, 'token.create', `${input.name} (${input.project})`, db => {
+		const name = input.name.trim();
+		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.');
+		const capabilities = checkCapabilities(input.capabilities ?? []);
+		const project = findProject(db, actor.tenant.id, input.project);
+		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
+		authorize(actor, 'tokens.create', {ownerId: owner.id});
+		if (!decide(actorFacts(actor), 'ownership.migrate').allowed && project.owner !== actor.user.id) {
+			throw refused(`Members can create API tokens only for their own projects; ${project.name} belongs to someone else.`);
+		}
+		assertMayOwn(owner, {kind: 'token'});
+		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
+		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`);
+		const record: ApiToken = {
+			id: newId(),
+			tenantId: actor.tenant.id,
+			name,
+			owner: owner.id,
+			projectId: project.id,
+			capabilities,
+			secretHash: sha256(secret),
+			created: ctx.now().toISOString(),
+			lastUsed: null,
+			revision: 1,
+		};
+		db.tokens.push(record);
+		return record;
+	});
+	return {token, secret: formatToken(token.id, secret)};
+}
+
+/** Tokens of the tenant for admins, a member's own tokens otherwise; newest first. */
+export function listTokens(ctx: Context, actor: Actor): TokenView[] {
+	const db = ctx.store.read();
+	const everyone = decide(actorFacts(actor), 'ownership.migrate').allowed;
+	return db.tokens
+		.filter(t => t.tenantId === actor.tenant.id && (everyone || t.owner === actor.user.id))
+		.sort((a, b) => b.created.localeCompare(a.created))
+		.map(t => tokenView(db, t));
+}
+
+/** A token of the tenant by a unique id prefix (as morgue abbreviates ids). */
+export function findToken(db: Database, tenantId: string, idPrefix: string): ApiToken {
+	return byIdPrefix(
+		db.tokens.filter(t => t.tenantId === tenantId),
+		idPrefix,
+		'API token',
+	);
+}
+
+/** Gives a token to another user of the tenant (admins; the new owner must be able to own it). */
+export async function transferToken(ctx: Context, actor: Actor, idPrefix: string, toName: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
+	return perform(ctx, actor, 'token.transfer', `${idPrefix} → ${toName}`, db => {
+		const token = findToken(db, actor.tenant.id, idPrefix);
+		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
+		const {from, to} = migrationEnds(db, actor, token.owner, toName);
+		applyMigration(db, ctx, actor, from, to, planMigration(db, from, to, [{kind: 'token', id: token.id}]));
+		return token;
+	});
+}
+
+/** Deletes a token: it stops working at once. Its owner or an admin may. */
+export async function deleteToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
+	return perform(ctx, actor, 'token.delete', idPrefix, db => {
+		const token = findToken(db, actor.tenant.id, idPrefix);
+		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
+		assertMayManage(actor, token.owner, `the API token ${token.name}`);
+		db.tokens = db.tokens.filter(t => t.id !== token.id);
+		return token;
+	});
 }

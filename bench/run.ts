@@ -1,0 +1,47 @@
+// `npm run bench`: runs every benchmark in the registry and prints each figure next to its budget
+// (DESIGN §8). `npm run bench -- store` runs only the benchmarks whose name contains "store".
+// To add one: write bench/<what>.ts exporting a Benchmark and list it in BENCHMARKS below.
+import {storeCommit} from './store-commit.js';
+import {withinBudget, type Benchmark, type Figure} from './types.js';
+
+const BENCHMARKS: readonly Benchmark[] = [storeCommit];
+
+function format(value: number | undefined, unit: string): string {
+	if (value === undefined) return '—';
+	return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${unit}`;
+}
+
+function row(figure: Figure): string[] {
+	const verdict = withinBudget(figure);
+	return [
+		figure.name,
+		format(figure.median ?? (figure.p95 === undefined ? figure.value : undefined), figure.unit),
+		format(figure.p95, figure.unit),
+		figure.samples === undefined ? '' : String(figure.samples),
+		figure.budget ? `≤ ${figure.budget.limit} ${figure.unit} ${figure.budget.of === 'value' ? '' : figure.budget.of}`.trim() : '—',
+		verdict === undefined ? '' : verdict ? 'PASS' : 'OVER',
+	];
+}
+
+function table(rows: string[][]): string {
+	const widths = rows[0]!.map((_, column) => Math.max(...rows.map(r => [...r[column]!].length)));
+	return rows.map(r => r.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+const filters = process.argv.slice(2);
+const chosen = BENCHMARKS.filter(b => filters.length === 0 || filters.some(f => b.name.includes(f)));
+const rows: string[][] = [['benchmark', 'median', 'p95', 'n', 'budget', '']];
+let over = 0;
+for (const benchmark of chosen) {
+	process.stderr.write(`running ${benchmark.name}…\n`);
+	for (const figure of await benchmark.run()) {
+		rows.push(row(figure));
+		if (withinBudget(figure) === false) over++;
+	}
+}
+process.stdout.write(`${table(rows)}\n`);
+process.stdout.write(`node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`);
+if (over > 0) {
+	process.stdout.write(`${over} figure(s) over budget\n`);
+	process.exitCode = 1;
+}

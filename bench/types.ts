@@ -1,0 +1,52 @@
+import {readFileSync} from 'node:fs';
+
+/** One figure a benchmark measured, with the budget it is held to (DESIGN §8), if any. */
+export type Figure = {
+	readonly name: string;
+	readonly unit: 'ms' | 'MB' | 's';
+	/** Median of the samples (for timings). */
+	readonly median?: number;
+	/** 95th percentile of the samples, where the budget or the reader cares about the tail. */
+	readonly p95?: number;
+	/** A single value (peak memory, a one-off time). */
+	readonly value?: number;
+	readonly samples?: number;
+	/** Which statistic the budget applies to, and its limit in `unit`. */
+	readonly budget?: {readonly of: 'median' | 'p95' | 'value'; readonly limit: number};
+	readonly note?: string;
+};
+
+/** A benchmark file exports one of these; bench/run.ts lists them in its registry. */
+export type Benchmark = {
+	readonly name: string;
+	readonly run: () => Promise<readonly Figure[]>;
+};
+
+/** The median and 95th percentile of timings. */
+export function summarize(samples: readonly number[]): {median: number; p95: number} {
+	const sorted = [...samples].sort((a, b) => a - b);
+	const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+	const mid = sorted.length / 2;
+	const median = sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+	return {median, p95: at(0.95)};
+}
+
+/** Whether a figure is within its budget (undefined when it has none). */
+export function withinBudget(figure: Figure): boolean | undefined {
+	if (!figure.budget) return undefined;
+	const measured = figure[figure.budget.of];
+	return measured !== undefined && measured <= figure.budget.limit;
+}
+
+/** Peak resident memory of this process so far, in MB (VmHWM on Linux, else the current RSS). */
+export function peakRssMb(): number {
+	try {
+		const status = readFileSync('/proc/self/status', 'utf8');
+		const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+		if (match) return Number(match[1]) / 1024;
+	} catch {
+		// Not Linux: fall through.
+	}
+	return process.memoryUsage().rss / 1024 / 1024;
+}
+

@@ -1,0 +1,137 @@
+import {createInterface} from 'node:readline/promises';
+import type {Command} from 'commander';
+import type {Database, User} from '../../core/model.js';
+import {describeOwned, owned} from '../../core/ownership.js';
+import {projectView} from '../../core/projects.js';
+import {tokenView} from '../../core/tokens.js';
+import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser} from '../../core/user-admin.js';
+import {userView} from '../../core/users.js';
+import {obtainPassword, table, UsageError, type CliContext} from '../context.js';
+
+/**
+ * `orgctl users owned|set-role|set-superuser|disable|enable|delete|reset-password`: the admin side of
+ * users, added to the `users` command that `users list|show` registered.
+ */
+export function registerUserAdminCommands(program: Command, cli: CliContext): void {
+	const users = program.commands.find(c => c.name() === 'users') ?? program.command('users').description('the users of the tenant');
+	const done = async (user: User, message: string) => {
+		const ctx = await cli.ctx();
+		cli.print(userView(ctx.store.read(), user), () => '');
+		cli.say(message);
+	};
+
+	users
+		.command('owned')
+		.description('show the projects, API tokens and pending invitations a user owns')
+		.argument('<user>', 'username or e-mail')
+		.action(async (name: string) => {
+			const ctx = await cli.ctx();
+			const result = owned(ctx, await cli.actor(), name);
+			const db = ctx.store.read();
+			const data = ownedData(db, result.user, result.owned);
+			cli.print(data, () => `${result.user.username} owns ${describeOwned(result.owned)}.\n${result.items.length ? table(result.items, [['kind', 'kind'], ['name', 'name'], ['id', 'id']]) : ''}`);
+		});
+
+	users
+		.command('set-role')
+		.description('change a user’s role (admins; never above your own)')
+		.argument('<user>', 'username or e-mail')
+		.argument('<role>', 'guest, member or admin')
+		.action(async (name: string, roleText: string) => {
+			const role = parseRoleOrUsage(roleText);
+			const user = await setRole(await cli.ctx(), await cli.actor(), name, role);
+			await done(user, `${user.username} is now ${user.role}.`);
+		});
+
+	users
+		.command('set-superuser')
+		.description('grant or revoke the instance-wide superuser bit (superusers)')
+		.argument('<user>', 'username or e-mail')
+		.argument('<on|off>', 'on to grant, off to revoke')
+		.action(async (name: string, state: string) => {
+			if (state !== 'on' && state !== 'off') throw new UsageError(`set-superuser takes on or off, not "${state}".`);
+			const user = await setSuperuser(await cli.ctx(), await cli.actor(), name, state === 'on');
+			await done(user, `${user.username} ${user.superuser ? 'is now a superuser' : 'is no longer a superuser'}.`);
+		});
+
+	users
+		.command('disable')
+		.description('disable an account: it cannot sign in, its sessions end and its API tokens stop working')
+		.argument('<user>', 'username or e-mail')
+		.action(async (name: string) => {
+			const user = await disableUser(await cli.ctx(), await cli.actor(), name);
+			await done(user, `${user.username} is disabled; their sessions ended and their API tokens stop working.`);
+		});
+
+	users
+		.command('enable')
+		.description('enable a disabled account again')
+		.argument('<user>', 'username or e-mail')
+		.action(async (name: string) => {
+			const user = await enableUser(await cli.ctx(), await cli.actor(), name);
+			await done(user, `${user.username} is enabled.`);
+		});
+
+	users
+		.command('reset-password')
+		.description('set another user’s password (admins); their sessions end')
+		.argument('<user>', 'username or e-mail')
+		.option('--password-stdin', 'read the new password from stdin')
+		.action(async (name: string, options: {passwordStdin?: boolean}) => {
+			const ctx = await cli.ctx();
+			const actor = await cli.actor();
+			const password = await obtainPassword(options, `New password for ${name}: `);
+			await resetUserPassword(ctx, actor, name, password);
+			cli.say(`Password of ${name} set; their sessions ended.`);
+		});
+
+	users
+		.command('delete')
+		.description('delete a user; what they own must move to another user first (--migrate-to)')
+		.argument('<user>', 'username or e-mail')
+		.option('--migrate-to <user>', 'move all their projects, API tokens and pending invitations to this user, then delete, in one step')
+		.option('--yes', 'do not ask for confirmation (needed without a terminal)')
+		.action(async (name: string, options: {migrateTo?: string; yes?: boolean}) => {
+			const ctx = await cli.ctx();
+			const actor = await cli.actor();
+			if (!options.yes) {
+				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
+				const result = owned(ctx, actor, name);
+				const what = options.migrateTo ? `, moving ${describeOwned(result.owned)} to ${options.migrateTo}` : '';
+				if (!(await confirm(`Delete ${result.user.username}${what}? [y/N] `))) {
+					cli.say('Nothing deleted.');
+					return;
+				}
+			}
+			const {user, moves} = await deleteUser(ctx, actor, name, options.migrateTo === undefined ? {} : {migrateTo: options.migrateTo});
+			cli.print({user: user.username, moves}, () => moves.map(m => `moved ${m.kind} ${m.name} to ${m.to}\n`).join(''));
+			cli.say(`Deleted ${user.username}${moves.length ? ` after moving ${moves.length} item${moves.length === 1 ? '' : 's'} to ${options.migrateTo}` : ''}.`);
+		});
+}
+
+function parseRoleOrUsage(text: string) {
+	try {
+		return parseRole(text);
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
+}
+
+/** What `users owned --json` prints: the model's own field names, never a secret's hash. */
+function ownedData(db: Database, user: User, mine: ReturnType<typeof owned>['owned']) {
+	return {
+		username: user.username,
+		projects: mine.projects.map(p => projectView(db, p)),
+		tokens: mine.tokens.map(t => tokenView(db, t)),
+		invitations: mine.invitations.map(({secretHash, secretSealed, ...rest}) => rest),
+	};
+}
+
+async function confirm(question: string): Promise<boolean> {
+	const rl = createInterface({input: process.stdin, output: process.stderr});
+	try {
+		return /^y(es)?$/i.test((await rl.question(question)).trim());
+	} finally {
+		rl.close();
+	}
+}

@@ -1,0 +1,179 @@
+import {assertRevision, touch} from './accounts.js';
+import {appendAudit, authorize, perform} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {conflict, invalid, refused} from './errors.js';
+import type {ApiToken, Database, Invitation, Project, User} from './model.js';
+import {canGrantRole} from './policy.js';
+import {findUser, showUser} from './users.js';
+
+/** What a user can own: projects, API tokens, and the invitations they sent that are still pending. */
+export type OwnedKind = 'project' | 'token' | 'invitation';
+
+/** Everything one user owns, straight from the store. */
+export type Owned = {
+	readonly projects: readonly Project[];
+	readonly tokens: readonly ApiToken[];
+	readonly invitations: readonly Invitation[];
+};
+
+/** One owned thing, named for people (a token by name and project, an invitation by its invitee). */
+export type OwnedItem = {readonly kind: OwnedKind; readonly id: string; readonly name: string};
+
+/** Which of a user's things to move: all of them, or the ones listed. */
+export type MigrationChoice = 'all' | ReadonlyArray<{readonly kind: OwnedKind; readonly id: string}>;
+
+/** One move, as planned or as done. */
+export type Move = OwnedItem & {readonly from: string; readonly to: string};
+
+export function ownedBy(db: Database, userId: string): Owned {
+	return {
+		projects: db.projects.filter(p => p.owner === userId),
+		tokens: db.tokens.filter(t => t.owner === userId),
+		invitations: db.invitations.filter(i => i.invitedBy === userId),
+	};
+}
+
+export function countOwned(owned: Owned): number {
+	return owned.projects.length + owned.tokens.length + owned.invitations.length;
+}
+
+/** "2 projects, 1 API token and 1 pending invitation", or "nothing". */
+export function describeOwned(owned: Owned): string {
+	const parts = [
+		plural(owned.projects.length, 'project'),
+		plural(owned.tokens.length, 'API token'),
+		plural(owned.invitations.length, 'pending invitation'),
+	].filter((p): p is string => p !== undefined);
+	if (parts.length === 0) return 'nothing';
+	return parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
+function plural(n: number, noun: string): string | undefined {
+	return n === 0 ? undefined : `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** The owned things as one list, in the order the migration view shows them. */
+export function ownedItems(db: Database, owned: Owned): OwnedItem[] {
+	return [
+		...owned.projects.map(p => ({kind: 'project' as const, id: p.id, name: p.name})),
+		...owned.tokens.map(t => ({kind: 'token' as const, id: t.id, name: `${t.name} (${db.projects.find(p => p.id === t.projectId)?.name ?? '?'})`})),
+		...owned.invitations.map(i => ({kind: 'invitation' as const, id: i.id, name: `${i.username} <${i.email}>`})),
+	];
+}
+
+/** What `users owned U` shows: the user, and what they own. Anyone may ask about themselves. */
+export function owned(ctx: Context, actor: Actor, name: string): {user: User; owned: Owned; items: OwnedItem[]} {
+	const user = showUser(ctx, actor, name);
+	const db = ctx.store.read();
+	const mine = ownedBy(db, user.id);
+	return {user, owned: mine, items: ownedItems(db, mine)};
+}
+
+/**
+ * Throws the one sentence that says why `user` may not own this kind of thing: a disabled account
+ * or a guest could never use it, and a member cannot hold an invitation for a role above their own.
+ */
+export function assertMayOwn(user: User, what: {kind: OwnedKind; role?: Invitation['role']}): void {
+	const noun = what.kind === 'project' ? 'projects' : what.kind === 'token' ? 'API tokens' : 'invitations';
+	if (user.disabled) throw refused(`${user.username} is disabled and cannot own ${noun}; enable the account or choose another user.`);
+	if (user.role === 'guest') throw refused(`${user.username} is a guest and guests cannot own ${noun}; choose a member or an admin.`);
+	if (what.kind === 'invitation' && what.role !== undefined && !canGrantRole(user, what.role)) {
+		throw refused(`${user.username} is a ${user.role} and cannot own an invitation for the ${what.role} role; choose an admin.`);
+	}
+}
+
+/** Only a superuser touches what belongs to a superuser (DESIGN §2). */
+export function assertMayActOn(actor: Actor, target: User, verb: string): void {
+	if (target.superuser && !actor.user.superuser) throw refused(`Only a superuser can ${verb} ${target.username}, who is a superuser.`);
+}
+
+/**
+ * Works out, against the data inside the transaction, which items move. An item chosen earlier
+ * that no longer belongs to `from` is a conflict: another admin moved or deleted it meanwhile.
+ */
+export function planMigration(db: Database, from: User, to: User, choice: MigrationChoice): Move[] {
+	if (from.id === to.id) throw invalid(`${from.username} already owns these; choose another user to move them to.`);
+	if (to.tenantId !== from.tenantId) throw invalid(`${to.username} belongs to another tenant; ownership moves only within a tenant.`);
+	const mine = ownedBy(db, from.id);
+	const all = ownedItems(db, mine);
+	const chosen =
+		choice === 'all'
+			? all
+			: choice.map(c => {
+					const item = all.find(i => i.kind === c.kind && i.id === c.id);
+					if (!item) throw conflict(`That ${c.kind === 'token' ? 'API token' : c.kind} no longer belongs to ${from.username}; another admin moved or deleted it, reload and choose again.`);
+					return item;
+				});
+	if (chosen.length === 0) throw invalid(`${from.username} owns nothing to move.`);
+	for (const item of chosen) {
+		const role = item.kind === 'invitation' ? mine.invitations.find(i => i.id === item.id)?.role : undefined;
+		assertMayOwn(to, role === undefined ? {kind: item.kind} : {kind: item.kind, role});
+	}
+	return chosen.map(item => ({...item, from: from.username, to: to.username}));
+}
+
+/** Applies a plan inside a transaction and audits each move; the caller audits the whole. */
+export function applyMigration(db: Database, ctx: Context, actor: Actor, from: User, to: User, moves: readonly Move[]): void {
+	for (const move of moves) {
+		const record = move.kind === 'project' ? db.projects.find(p => p.id === move.id) : move.kind === 'token' ? db.tokens.find(t => t.id === move.id) : db.invitations.find(i => i.id === move.id);
+		if (!record) throw conflict(`${move.name} was deleted meanwhile; reload and choose again.`);
+		if ('invitedBy' in record) record.invitedBy = to.id;
+		else record.owner = to.id;
+		touch(record);
+		appendAudit(db, ctx, actor, {action: `${move.kind}.transfer`, target: `${move.name}: ${from.username} → ${to.username}`, result: 'ok'});
+	}
+}
+
+/** Both ends of a migration, found in the actor's tenant, with the permission checks of DESIGN §2. */
+export function migrationEnds(db: Database, actor: Actor, fromName: string, toName: string): {from: User; to: User} {
+	authorize(actor, 'ownership.migrate');
+	const from = findUser(db, actor.tenant.id, fromName);
+	const to = findUser(db, actor.tenant.id, toName);
+	assertMayActOn(actor, from, 'move what belongs to');
+	return {from, to};
+}
+
+/**
+ * Moves some or all of what `from` owns to `to`, in one transaction: either every item moves or
+ * none does. Each move is audited, then the migration as a whole.
+ */
+export async function migrateOwnership(
+	ctx: Context,
+	actor: Actor,
+	fromName: string,
+	toName: string,
+	choice: MigrationChoice,
+	options: {expectedRevision?: number} = {},
+): Promise<Move[]> {
+	return perform(ctx, actor, 'ownership.migrate', `${fromName} → ${toName}`, db => {
+		const {from, to} = migrationEnds(db, actor, fromName, toName);
+		assertRevision(from, options.expectedRevision, `The user ${from.username}`);
+		const moves = planMigration(db, from, to, choice);
+		applyMigration(db, ctx, actor, from, to, moves);
+		return moves;
+	});
+}
+
+/**
+ * Users of the tenant who could take over these items from `from`: for the console's list of
+ * targets. Anyone refused by assertMayOwn for any item is left out.
+ */
+export function eligibleOwners(ctx: Context, actor: Actor, fromName: string, items: ReadonlyArray<{kind: OwnedKind; id: string}>): User[] {
+	const db = ctx.store.read();
+	const from = findUser(db, actor.tenant.id, fromName);
+	const roles = new Map(db.invitations.map(i => [i.id, i.role]));
+	return db.users
+		.filter(u => u.tenantId === actor.tenant.id && u.id !== from.id)
+		.filter(u => {
+			try {
+				for (const item of items) {
+					const role = item.kind === 'invitation' ? roles.get(item.id) : undefined;
+					assertMayOwn(u, role === undefined ? {kind: item.kind} : {kind: item.kind, role});
+				}
+				return true;
+			} catch {
+				return false;
+			}
+		})
+		.sort((a, b) => a.username.localeCompare(b.username));
+}

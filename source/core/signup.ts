@@ -1,0 +1,278 @@
+import {randomInt} from 'node:crypto';
+import {assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
+import {appendAudit, perform, type AuditActor} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {parseAddress, type Address} from './email.js';
+import {authFailed, invalid, isOrgError, notFound, refused, unavailable, type OrgError} from './errors.js';
+import {newId, newSecret, secretMatches, sha256} from './ids.js';
+import {escapeHtml} from './mail.js';
+import type {AuthMethod, Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
+import {deliverOutbox, enqueueMail, onMailStatus} from './outbox.js';
+import {hashPassword} from './passwords.js';
+import {tenantsForSignup} from './signup-domains.js';
+
+/** How a sign-up code behaves: 8 digits, valid 8 hours, 5 tries, one new code per address per minute. */
+export const SIGNUP = {codeDigits: 8, lifetimeSeconds: 8 * 3600, maxAttempts: 5, resendAfterSeconds: 60} as const;
+
+/** What startSignup answers; the same whether or not an account already exists. */
+export type SignupStarted = {
+	readonly email: string;
+	readonly username: string;
+	readonly tenant: string;
+	readonly expires: string;
+	readonly mail: MailStatus;
+	/** One sentence for the person signing up. */
+	readonly message: string;
+};
+
+// The status of the code's mail is kept on the pending sign-up, like an invitation's.
+onMailStatus('signup-code', (db, item, status) => {
+	const pending = db.pendingSignups.find(p => p.id === item.ref);
+	if (pending) pending.mail = status;
+});
+
+/** The code is bound to its sign-up, so one hash table cannot serve every pending sign-up. */
+function codeSecret(pendingId: string, code: string): string {
+	return `signup:${pendingId}:${code}`;
+}
+
+/** Digits only: people paste `1234 5678` or `1234-5678`. */
+function cleanCode(code: string): string {
+	return code.replace(/[\s-]/g, '');
+}
+
+function newCode(): string {
+	return String(randomInt(0, 10 ** SIGNUP.codeDigits)).padStart(SIGNUP.codeDigits, '0');
+}
+
+function closed(address: Address, tenant?: string): OrgError {
+	return refused(`Self sign-up is not open for addresses at ${address.domain}${tenant ? ` in tenant ${tenant}` : ''}; ask an admin for an invitation.`);
+}
+
+/** Which tenant a sign-up goes to: the one named, or the only one listing the address's domain. */
+function signupTenant(db: Database, address: Address, tenantName?: string): {tenant: Tenant; domain: SignupDomain} {
+	if (tenantName) {
+		const tenant = db.tenants.find(t => t.name === tenantName);
+		if (!tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+		const domain = db.signupDomains.find(d => d.tenantId === tenant.id && d.domain === address.domain);
+		if (!domain) throw closed(address, tenantName);
+		return {tenant, domain};
+	}
+	const names = tenantsForSignup(db, address.address);
+	if (names.length === 0) throw closed(address);
+	if (names.length > 1) throw invalid(`Addresses at ${address.domain} can sign up in several tenants (${names.join(', ')}); name one with --tenant.`);
+	return signupTenant(db, address, names[0]);
+}
+
+function mailFor(kind: 'code' | 'taken', fields: {tenant: string; username: string; email: string; code?: string; why?: string}): {subject: string; text: string} {
+	const ignore = 'If you did not ask for this, ignore this mail: nothing happens without the code.';
+	if (kind === 'code') {
+		return {
+			subject: `Your sign-up code: ${fields.code}`,
+			text: [
+				`Someone (we hope you) asked to sign up as ${fields.username} in ${fields.tenant} with this address.`,
+				'',
+				`Your code: ${fields.code}`,
+				'',
+				`It works once and expires in ${SIGNUP.lifetimeSeconds / 3600} hours. Type it on the sign-up screen, or run:`,
+				`  orgctl signup verify ${fields.email} ${fields.code} --tenant ${fields.tenant}`,
+				'',
+				ignore,
+			].join('\n'),
+		};
+	}
+	return {
+		subject: `About your sign-up in ${fields.tenant}`,
+		text: [
+			`Someone (we hope you) asked to sign up as ${fields.username} in ${fields.tenant} with this address, but no account was created:`,
+			`${fields.why}`,
+			'',
+			'If the account is yours, sign in (an admin can reset a lost password); otherwise sign up again with another username.',
+			ignore,
+		].join('\n'),
+	};
+}
+
+/**
+ * Starts a self sign-up: when the address's domain is listed exactly, keeps a pending sign-up and
+ * mails its code. The answer never says whether the username or address is taken: in that case
+ * the mail says so instead of carrying a code, and the pending sign-up holds a code nobody knows,
+ * so everything else (the answer, the resend pause, the mail) looks the same.
+ */
+export async function startSignup(ctx: Context, input: {email: string; username: string; tenant?: string}): Promise<SignupStarted> {
+	const address = parseAddress(input.email);
+	const username = checkUsername(input.username);
+	const before = ctx.store.read();
+	const {tenant} = signupTenant(before, address, input.tenant);
+	const who: AuditActor = {label: address.address, tenantId: tenant.id};
+	const started = await perform(ctx, who, 'signup.start', `${username} <${address.address}>`, db => {
+		if (!db.settings.smtp) {
+			throw unavailable('Self sign-up mails you a code, but this server has no mail (SMTP) set up yet; ask an admin to set it up, or for an invitation.');
+		}
+		const {domain} = signupTenant(db, address, tenant.name);
+		const now = ctx.now();
+		const email = address.address.toLowerCase();
+		const previous = db.pendingSignups.find(p => p.tenantId === tenant.id && p.email.toLowerCase() === email);
+		if (previous) {
+			const wait = SIGNUP.resendAfterSeconds - Math.floor((now.getTime() - new Date(previous.created).getTime()) / 1000);
+			if (wait > 0) throw refused(`A code was sent to ${address.address} moments ago; check your mail, or ask for a new one in ${wait} seconds.`);
+			db.pendingSignups = db.pendingSignups.filter(p => p.id !== previous.id);
+			db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref === previous.id));
+		}
+		let taken: string | undefined;
+		try {
+			assertAccountFree(db, tenant.id, username, address.address);
+		} catch (error) {
+			if (!isOrgError(error)) throw error;
+			taken = error.message;
+		}
+		const id = newId();
+		const code = newCode();
+		const pending: PendingSignup = {
+			id,
+			tenantId: tenant.id,
+			domainId: domain.id,
+			email: address.address,
+			username,
+			// When taken, the code on record is one nobody was sent: it can never be verified.
+			codeHash: sha256(codeSecret(id, taken ? newSecret() : code)),
+			attempts: 0,
+			created: now.toISOString(),
+			expires: new Date(now.getTime() + SIGNUP.lifetimeSeconds * 1000).toISOString(),
+			mail: {state: 'queued', at: now.toISOString()},
+			revision: 1,
+		};
+		db.pendingSignups.push(pending);
+		const content = mailFor(taken ? 'taken' : 'code', {tenant: tenant.name, username, email: address.address, code, why: taken});
+		const item = enqueueMail(db, ctx, {
+			kind: 'signup-code',
+			ref: id,
+			to: address.address,
+			subject: content.subject,
+			text: content.text,
+			html: `<pre>${escapeHtml(content.text)}</pre>`,
+		});
+		return {pending, item};
+	});
+	const report = await deliverOutbox(ctx, undefined, {ids: [started.item.id]});
+	const mail = report.results[0]?.status ?? started.pending.mail!;
+	return {
+		email: address.address,
+		username,
+		tenant: tenant.name,
+		expires: started.pending.expires,
+		mail,
+		message: signupMessage(address.address, mail),
+	};
+}
+
+function signupMessage(email: string, mail: MailStatus): string {
+	switch (mail.state) {
+		case 'sent':
+		case 'queued':
+			return `Check the mailbox of ${email}: a code is on its way; it expires in ${SIGNUP.lifetimeSeconds / 3600} hours.`;
+		case 'retrying':
+			return `The mail to ${email} is delayed (${mail.reason}); it will be retried, and the code expires in ${SIGNUP.lifetimeSeconds / 3600} hours.`;
+		case 'failed':
+		case 'not-sent':
+			return `The mail to ${email} could not be sent (${mail.reason}); try again later or ask an admin.`;
+	}
+}
+
+/** Finds the waiting sign-up for an address: in the named tenant, or the only one waiting. */
+function findPending(db: Database, email: string, tenantName?: string): PendingSignup | undefined {
+	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
+	if (tenantName && !tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	const matches = db.pendingSignups.filter(p => p.email.toLowerCase() === email.toLowerCase() && (!tenant || p.tenantId === tenant.id));
+	if (matches.length > 1) throw invalid(`${email} is signing up in several tenants; name one with --tenant.`);
+	return matches[0];
+}
+
+/**
+ * Completes a self sign-up with the mailed code: creates the user with the domain's role and
+ * method (password users choose a password here). Wrong codes count against 5 tries; an expired,
+ * used or exhausted code is refused and the sign-up must start again.
+ */
+export async function verifySignup(ctx: Context, input: {email: string; code: string; password?: string; tenant?: string}): Promise<Actor> {
+	const address = parseAddress(input.email);
+	const code = cleanCode(input.code);
+	const db = ctx.store.read();
+	const pending = findPending(db, address.address, input.tenant);
+	const who: AuditActor = {label: address.address, tenantId: pending?.tenantId ?? null};
+	const refuse = async (message: string, change?: (d: Database) => void): Promise<never> => {
+		await ctx.store.transact(d => {
+			change?.(d);
+			appendAudit(d, ctx, who, {action: 'signup.verify', target: address.address, result: 'refused', reason: message});
+		});
+		throw authFailed(message);
+	};
+	if (!pending) return refuse(`No sign-up is waiting for ${address.address}: its code was used already, or never sent; start again with orgctl signup.`);
+	if (new Date(pending.expires) <= ctx.now()) {
+		return refuse(`The code for ${address.address} has expired (codes last ${SIGNUP.lifetimeSeconds / 3600} hours); start the sign-up again.`, d => {
+			d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
+		});
+	}
+	const domain = db.signupDomains.find(d => d.id === pending.domainId);
+	if (!domain) return refuse(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
+	// The password is judged before the code, so its answer cannot tell a right code from a wrong one.
+	let passwordHash: string | null = null;
+	if (domain.method === 'password') {
+		if (input.password === undefined) throw invalid('Choose a password for the new account (orgctl reads it with --password-stdin).');
+		checkPassword(input.password, db.settings.policy.minPasswordLength);
+	} else if (input.password !== undefined) {
+		throw invalid(`Accounts at ${domain.domain} sign in with ${domain.method.toUpperCase()}, so they have no orgctl password; leave it out.`);
+	}
+	if (!/^\d+$/.test(code) || !secretMatches(codeSecret(pending.id, code), pending.codeHash)) {
+		const left = SIGNUP.maxAttempts - pending.attempts - 1;
+		if (left <= 0) {
+			return refuse(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`, d => {
+				d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
+			});
+		}
+		return refuse(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`, d => {
+			const current = d.pendingSignups.find(p => p.id === pending.id);
+			if (!current) return;
+			current.attempts += 1;
+			// Parallel guesses counted under the lock: the last allowed one ends the sign-up.
+			if (current.attempts >= SIGNUP.maxAttempts) d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
+		});
+	}
+	if (input.password !== undefined) passwordHash = await hashPassword(input.password);
+	return perform(ctx, who, 'signup.verify', `${pending.username} <${address.address}>`, d => {
+		// Checked again under the lock: a parallel verify may have used the code meanwhile.
+		const current = d.pendingSignups.find(p => p.id === pending.id && p.codeHash === pending.codeHash);
+		if (!current || current.attempts >= SIGNUP.maxAttempts) throw authFailed(`No sign-up is waiting for ${address.address}: its code was used already; sign in instead.`);
+		const currentDomain = d.signupDomains.find(x => x.id === current.domainId);
+		if (!currentDomain) throw refused(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
+		assertAccountFree(d, current.tenantId, current.username, current.email);
+		const user = newUser(ctx, {
+			tenantId: current.tenantId,
+			username: current.username,
+			email: current.email,
+			role: currentDomain.role,
+			method: currentDomain.method,
+			passwordHash: currentDomain.method === 'password' ? passwordHash : null,
+		});
+		if (currentDomain.method === 'password' && !passwordHash) throw invalid('Choose a password for the new account.');
+		d.users.push(user);
+		d.pendingSignups = d.pendingSignups.filter(p => p.id !== current.id);
+		d.outbox = d.outbox.filter(m => !(m.kind === 'signup-code' && m.ref === current.id));
+		const tenant = d.tenants.find(t => t.id === user.tenantId)!;
+		return {user, tenant};
+	});
+}
+
+/**
+ * How the account a waiting sign-up would create signs in, so a screen or the CLI knows whether
+ * to ask for a password. Undefined when nothing waits (the verify then says why).
+ */
+export function pendingSignupMethod(ctx: Context, email: string, tenant?: string): AuthMethod | undefined {
+	const db = ctx.store.read();
+	let pending: PendingSignup | undefined;
+	try {
+		pending = findPending(db, parseAddress(email).address, tenant);
+	} catch {
+		return undefined;
+	}
+	return db.signupDomains.find(d => d.id === pending?.domainId)?.method;
+}

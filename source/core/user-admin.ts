@@ -1,0 +1,200 @@
+import {assertRevision, checkPassword, touch} from './accounts.js';
+import {authorize, perform} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {invalid, isOrgError, refused} from './errors.js';
+import {roleSchema, type Database, type Role, type User} from './model.js';
+import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, type Move, type OwnedKind} from './ownership.js';
+import {hashPassword} from './passwords.js';
+import {canGrantRole, guardLastOwner, ROLE_RANK, type AccountChange} from './policy.js';
+import {findUser} from './users.js';
+
+/** What the console passes back: the revision it saw, so a change by another admin is not overwritten. */
+export type Seen = {readonly expectedRevision?: number};
+
+/** Enabled admins of a tenant and enabled superusers of the instance, for the last-owner guards. */
+export function ownerCounts(db: Database, tenantId: string): {enabledAdminsInTenant: number; enabledSuperusers: number} {
+	let enabledAdminsInTenant = 0;
+	let enabledSuperusers = 0;
+	for (const u of db.users) {
+		if (u.disabled) continue;
+		if (u.superuser) enabledSuperusers++;
+		if (u.role === 'admin' && u.tenantId === tenantId) enabledAdminsInTenant++;
+	}
+	return {enabledAdminsInTenant, enabledSuperusers};
+}
+
+function guard(db: Database, target: User, change: AccountChange): void {
+	const decision = guardLastOwner(target, change, ownerCounts(db, target.tenantId));
+	if (!decision.allowed) throw refused(decision.reason);
+}
+
+/** The user an admin is about to change: in the tenant, manageable by this actor, as the console saw it. */
+function managedUser(db: Database, actor: Actor, name: string, seen: Seen): User {
+	const user = findUser(db, actor.tenant.id, name);
+	authorize(actor, 'users.manage', {targetSuperuser: user.superuser});
+	assertRevision(user, seen.expectedRevision, `The user ${user.username}`);
+	return user;
+}
+
+export function parseRole(text: string): Role {
+	const parsed = roleSchema.safeParse(text.trim().toLowerCase());
+	if (!parsed.success) throw invalid(`"${text}" is not a role: use guest, member or admin.`);
+	return parsed.data;
+}
+
+/** Changes a user's role: admins only, never above the actor's own, never the last admin's demotion. */
+export async function setRole(ctx: Context, actor: Actor, name: string, role: Role, seen: Seen = {}): Promise<User> {
+	return perform(ctx, actor, 'user.set-role', `${name} → ${role}`, db => {
+		const user = managedUser(db, actor, name, seen);
+		if (!canGrantRole(actor.user, role)) throw refused(`A ${actor.user.role} cannot grant the ${role} role, which is above their own.`);
+		if (ROLE_RANK[role] < ROLE_RANK[user.role]) guard(db, user, 'demote');
+		if (user.role !== role) {
+			user.role = role;
+			touch(user);
+		}
+		return user;
+	});
+}
+
+/** Grants or revokes the instance-wide superuser bit: superusers only, never from the last one. */
+export async function setSuperuser(ctx: Context, actor: Actor, name: string, on: boolean, seen: Seen = {}): Promise<User> {
+	return perform(ctx, actor, on ? 'user.grant-superuser' : 'user.revoke-superuser', name, db => {
+		authorize(actor, 'superuser.grant');
+		const user = findUser(db, actor.tenant.id, name);
+		assertRevision(user, seen.expectedRevision, `The user ${user.username}`);
+		if (!on && user.superuser) guard(db, user, 'revoke-superuser');
+		if (user.superuser !== on) {
+			user.superuser = on;
+			touch(user);
+		}
+		return user;
+	});
+}
+
+/** Disables an account: it cannot log in, and its sessions end at once (its tokens stop with it). */
+export async function disableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User> {
+	return perform(ctx, actor, 'user.disable', name, db => {
+		const user = managedUser(db, actor, name, seen);
+		if (user.id === actor.user.id) throw refused('You cannot disable your own account; ask another admin to do it.');
+		guard(db, user, 'disable');
+		if (!user.disabled) {
+			user.disabled = true;
+			touch(user);
+		}
+		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+		return user;
+	});
+}
+
+export async function enableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User> {
+	return perform(ctx, actor, 'user.enable', name, db => {
+		const user = managedUser(db, actor, name, seen);
+		if (user.disabled) {
+			user.disabled = false;
+			touch(user);
+		}
+		return user;
+	});
+}
+
+/**
+ * Runs the checks of an operation against the current data before a slow step (scrypt), so a
+ * refusal costs nothing; the refusal is still audited through perform().
+ */
+async function precheck<T>(ctx: Context, actor: Actor, action: string, target: string, check: (db: Database) => T): Promise<T> {
+	try {
+		return check(ctx.store.read());
+	} catch (error) {
+		if (!isOrgError(error)) throw error;
+		return perform(ctx, actor, action, target, () => {
+			throw error;
+		});
+	}
+}
+
+/**
+ * Sets another user's password (admins; superusers for superusers). The password comes from the
+ * admin (stdin or a form); nothing secret is returned. Their sessions end.
+ */
+export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<void> {
+	const check = (db: Database): User => {
+		const user = managedUser(db, actor, name, seen);
+		if (user.id === actor.user.id) throw refused('Change your own password from your profile, which asks for the current one.');
+		if (user.method !== 'password') throw invalid(`${user.username} signs in with ${user.method.toUpperCase()}, so there is no orgctl password to reset.`);
+		checkPassword(password, db.settings.policy.minPasswordLength);
+		return user;
+	};
+	await precheck(ctx, actor, 'user.reset-password', name, check);
+	const hash = await hashPassword(password);
+	await perform(ctx, actor, 'user.reset-password', name, db => {
+		const user = check(db);
+		user.passwordHash = hash;
+		touch(user);
+		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+	});
+}
+
+/** Where a deleted user's things go: all to one user, or each item to its own user. */
+export type MigrateTo = string | ReadonlyArray<{readonly kind: OwnedKind; readonly id: string; readonly to: string}>;
+
+/** What deleting a user will do: who goes, and each move, grouped by new owner. */
+export type DeletionPlan = {readonly user: User; readonly groups: ReadonlyArray<{readonly from: User; readonly to: User; readonly moves: readonly Move[]}>};
+
+/**
+ * Checks every guard of a deletion against `db` and works out the moves, changing nothing: the
+ * console shows this before the admin confirms, and deleteUser runs it again inside the transaction.
+ */
+export function planDeletion(db: Database, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): DeletionPlan {
+	const user = managedUser(db, actor, name, options);
+	if (user.id === actor.user.id) throw refused('You cannot delete your own account while signed in as it; ask another admin to do it.');
+	guard(db, user, 'delete');
+	const groups: Array<{from: User; to: User; moves: Move[]}> = [];
+	const {migrateTo} = options;
+	if (migrateTo !== undefined && countOwned(ownedBy(db, user.id)) > 0) {
+		const byTarget = typeof migrateTo === 'string' ? new Map([[migrateTo, 'all' as const]]) : groupByTarget(migrateTo);
+		for (const [toName, choice] of byTarget) {
+			const {from, to} = migrationEnds(db, actor, user.id, toName);
+			groups.push({from, to, moves: planMigration(db, from, to, choice)});
+		}
+	}
+	const moving = new Set(groups.flatMap(g => g.moves.map(m => m.id)));
+	const mine = ownedBy(db, user.id);
+	const left = {
+		projects: mine.projects.filter(p => !moving.has(p.id)),
+		tokens: mine.tokens.filter(t => !moving.has(t.id)),
+		invitations: mine.invitations.filter(i => !moving.has(i.id)),
+	};
+	if (countOwned(left) > 0) {
+		throw refused(`${user.username} still owns ${describeOwned(left)}; move them to another user first, e.g. orgctl users delete ${user.username} --migrate-to USER.`);
+	}
+	return {user, groups};
+}
+
+/** The plan for the console's confirmation, from the latest data (nothing is written or audited). */
+export function previewDeletion(ctx: Context, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): DeletionPlan {
+	return planDeletion(ctx.store.read(), actor, name, options);
+}
+
+/**
+ * Deletes a user. Refused while they own projects, tokens or pending invitations, unless
+ * `migrateTo` says where those go: then the moves and the delete commit in one transaction,
+ * each move audited.
+ */
+export async function deleteUser(ctx: Context, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): Promise<{user: User; moves: Move[]}> {
+	return perform(ctx, actor, 'user.delete', name, db => {
+		const {user, groups} = planDeletion(db, actor, name, options);
+		for (const {from, to, moves} of groups) applyMigration(db, ctx, actor, from, to, moves);
+		db.users = db.users.filter(u => u.id !== user.id);
+		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+		return {user, moves: groups.flatMap(g => g.moves)};
+	});
+}
+
+function groupByTarget(items: ReadonlyArray<{kind: OwnedKind; id: string; to: string}>): Map<string, Array<{kind: OwnedKind; id: string}>> {
+	const groups = new Map<string, Array<{kind: OwnedKind; id: string}>>();
+	for (const {kind, id, to} of items) {
+		const key = to.trim().toLowerCase();
+		groups.set(key, [...(groups.get(key) ?? []), {kind, id}]);
+	}
+	return groups;
+}

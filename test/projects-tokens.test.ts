@@ -1,0 +1,86 @@
+import {readFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {sha256} from '../source/core/ids.js';
+import {createProject, deleteProject, listProjects, transferProject} from '../source/core/projects.js';
+import {authenticateToken, createToken, deleteToken, listTokens, transferToken} from '../source/core/tokens.js';
+import {actorOf, addUser, ownership} from './helpers/people.js';
+import {initializedContext} from './helpers/store.js';
+
+describe('projects', () => {
+	it('a member creates their own projects but not for someone else; an admin creates for anyone in the tenant', async () => {
+		const {ctx, root} = await initializedContext();
+		await addUser(ctx, root.tenant.id, 'mia');
+		await addUser(ctx, root.tenant.id, 'max');
+		const mia = actorOf(ctx, 'mia');
+		await createProject(ctx, mia, {name: 'mine'});
+		await expect(createProject(ctx, mia, {name: 'yours', owner: 'max'})).rejects.toThrow('Members can create projects only for themselves.');
+		await createProject(ctx, root, {name: 'for-max', owner: 'max'});
+		expect(ownership(ctx)).toEqual({'project mine': 'mia', 'project for-max': 'max'});
+		expect(ctx.store.read().audit.at(-2)).toMatchObject({actor: 'mia', action: 'project.create', result: 'refused'});
+	});
+
+	it('guests cannot create projects, and nobody can give one to a guest', async () => {
+		const {ctx, root} = await initializedContext();
+		await addUser(ctx, root.tenant.id, 'gus', {role: 'guest'});
+		await expect(createProject(ctx, actorOf(ctx, 'gus'), {name: 'x'})).rejects.toThrow('Guests cannot create projects.');
+		await expect(createProject(ctx, root, {name: 'x', owner: 'gus'})).rejects.toThrow(/gus is a guest/);
+	});
+
+	it('names are unique per tenant, whatever the case', async () => {
+		const {ctx, root} = await initializedContext();
+		await createProject(ctx, root, {name: 'Web'});
+		await expect(createProject(ctx, root, {name: 'web'})).rejects.toThrow('A project named Web already exists in this tenant.');
+	});
+
+	it('transfer needs an admin; delete takes the project’s tokens with it', async () => {
+		const {ctx, root} = await initializedContext();
+		await addUser(ctx, root.tenant.id, 'mia');
+		await addUser(ctx, root.tenant.id, 'max');
+		const mia = actorOf(ctx, 'mia');
+		await createProject(ctx, mia, {name: 'web'});
+		await createToken(ctx, mia, {name: 'ci', project: 'web'});
+		await expect(transferProject(ctx, mia, 'web', 'max')).rejects.toThrow('Only admins can move projects and tokens to another user.');
+		await transferProject(ctx, root, 'web', 'max');
+		expect(listProjects(ctx, root).map(p => [p.name, p.ownerName, p.tokens])).toEqual([['web', 'max', 1]]);
+		await expect(deleteProject(ctx, mia, 'web')).rejects.toThrow('Only its owner or an admin can change the project web.');
+		const {tokensDeleted} = await deleteProject(ctx, actorOf(ctx, 'max'), 'web');
+		expect(tokensDeleted).toBe(1);
+		expect(ctx.store.read().tokens).toHaveLength(0);
+	});
+});
+
+describe('API tokens', () => {
+	it('the secret is shown once and stored only as its SHA-256; it authenticates its owner', async () => {
+		const {ctx, root} = await initializedContext();
+		await createProject(ctx, root, {name: 'web'});
+		const {token, secret} = await createToken(ctx, root, {name: 'ci', project: 'web', capabilities: ['error:post', 'symbol:post']});
+		const [id, raw] = secret.split('.');
+		expect(id).toBe(token.id);
+		expect(token.secretHash).toBe(sha256(raw!));
+		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(raw);
+		expect(listTokens(ctx, root)[0]).not.toHaveProperty('secretHash');
+		expect(listTokens(ctx, root)[0]).toMatchObject({name: 'ci', project: 'web', ownerName: 'root', capabilities: ['error:post', 'symbol:post']});
+		expect((await authenticateToken(ctx, secret)).user.username).toBe('root');
+		await expect(authenticateToken(ctx, `${id}.${'x'.repeat(43)}`)).rejects.toThrow(/not valid/);
+	});
+
+	it('refuses unknown capabilities, and members may create tokens only for their own projects', async () => {
+		const {ctx, root} = await initializedContext();
+		await addUser(ctx, root.tenant.id, 'mia');
+		await createProject(ctx, root, {name: 'web'});
+		await expect(createToken(ctx, root, {name: 'ci', project: 'web', capabilities: ['root:all']})).rejects.toThrow('"root:all" is not a token capability: use error:post, symbol:post, query:post, sync:post.');
+		await expect(createToken(ctx, actorOf(ctx, 'mia'), {name: 'ci', project: 'web'})).rejects.toThrow('Members can create API tokens only for their own projects; web belongs to someone else.');
+	});
+
+	it('a deleted token stops working at once; a transferred one acts as its new owner', async () => {
+		const {ctx, root} = await initializedContext();
+		await addUser(ctx, root.tenant.id, 'ada', {role: 'admin'});
+		await createProject(ctx, root, {name: 'web'});
+		const first = await createToken(ctx, root, {name: 'one', project: 'web'});
+		const second = await createToken(ctx, root, {name: 'two', project: 'web'});
+		await transferToken(ctx, root, first.token.id.slice(0, 8), 'ada');
+		expect((await authenticateToken(ctx, first.secret)).user.username).toBe('ada');
+		await deleteToken(ctx, root, second.token.id);
+		await expect(authenticateToken(ctx, second.secret)).rejects.toThrow(/not valid/);
+	});
+});
