@@ -63,7 +63,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
 	const [screen, setScreen] = useState<Screen>(start);
-	const [db, setDb] = useState<Database>(() => ctx.store.read());
+	// A copy: the store changes its data object in place when this process commits, so the version
+	// (bumped on every commit) is what tells a new state from the old one.
+	const [db, setDb] = useState<Database>(() => ({...ctx.store.read()}));
 	const [sectionId, setSectionId] = useState<string | undefined>(undefined);
 	const [help, setHelp] = useState(false);
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
@@ -77,7 +79,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 
 	const refresh = useCallback(() => {
 		const next = ctx.store.read();
-		setDb(previous => (previous === next ? previous : next));
+		setDb(previous => (previous.version === next.version ? previous : {...next}));
 		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
 		setScreen(current => {
 			if (current.kind !== 'main') return current;
@@ -117,7 +119,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 			} catch (error) {
 				setStatus({kind: 'error', text: `Signed in, but the session could not be kept for next time: ${isOrgError(error) ? error.message : String(error)}`});
 			}
-			setDb(ctx.store.read());
+			setDb({...ctx.store.read()});
 			setSectionId(undefined);
 			setScreen({kind: 'main', actor: who});
 			setStatus(message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});

@@ -87,13 +87,15 @@ describe('the console in a terminal', () => {
 		const t = start(await signedInStore());
 		await t.waitReady('main:users');
 		await t.press('tab');
+		await t.waitReady('main:invitations');
+		await t.press('tab');
 		await t.waitReady('main:account');
 		await t.waitFor('Press p to change your password.');
 		await t.press('1');
 		await t.waitReady('main:users');
 		await t.press('shift-tab');
 		await t.waitReady('main:account');
-		await t.press('2');
+		await t.press('3');
 		await t.waitFor('My Account');
 	});
 
@@ -190,7 +192,7 @@ describe('the console in a terminal', () => {
 	it('Ctrl-C quits, and asks first when a form has typed input', async () => {
 		const t = start(await signedInStore());
 		await t.waitReady('main:users');
-		await t.press('2');
+		await t.press('3');
 		await t.waitReady('main:account');
 		await t.press('p');
 		await t.waitFor('Current password');
