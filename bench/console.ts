@@ -47,12 +47,17 @@ async function keyToFrame(dir: string): Promise<{move: number[]; filter: number[
 	try {
 		await t.waitReady('main:users', 60_000);
 		await t.waitFor('of 100000');
-		// Not measured: the first keys wait for the store check deferred to after the first frame and for the filter index.
-		for (let i = 0; i < 6; i++) await t.writeAndWaitForChange(i % 2 === 0 ? 'j' : 'k', 120_000);
+		// Not measured: the store check deferred to after the first frame and the filter index, which
+		// the first keys would wait for. A key's frame is only told apart from a late one when all is quiet.
+		await t.settle(1500);
+		await t.writeAndWaitForChange('j', 120_000);
+		await t.settle(500);
 		const move: number[] = [];
 		for (let i = 0; i < MOVES; i++) move.push(await t.writeAndWaitForChange(i % 3 === 2 ? 'k' : 'j'));
 		for (let i = 0; i < 20; i++) move.push(await t.writeAndWaitForChange(i % 2 === 0 ? '\u001b[6~' : '\u001b[5~'));
+		await t.settle(300);
 		const firstFilterKey = await t.writeAndWaitForChange('/');
+		await t.settle(300);
 		const filter: number[] = [];
 		for (let round = 0; round < FILTER_ROUNDS; round++) {
 			for (const ch of 'ada') filter.push(await t.writeAndWaitForChange(ch));

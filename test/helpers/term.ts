@@ -61,6 +61,8 @@ export type ConsoleTerm = {
 	output(): string;
 	/** CPU milliseconds (user + system) the console process has used so far (Linux). */
 	cpuMs(): number;
+	/** Resolves once the console has written nothing for `quietMs` (benchmarks: let start-up work finish). */
+	settle(quietMs: number, timeoutMs?: number): Promise<void>;
 	/** Writes raw bytes and resolves when the screen changes next (for key-to-frame timing). */
 	writeAndWaitForChange(data: string, timeoutMs?: number): Promise<number>;
 };
@@ -178,6 +180,21 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 		startedAt,
 		readyAt: name => ready.get(name),
 		output: () => output,
+		async settle(quietMs, timeoutMs = 120_000) {
+			let seen = output.length;
+			let since = performance.now();
+			await until(
+				() => {
+					if (output.length !== seen) {
+						seen = output.length;
+						since = performance.now();
+					}
+					return performance.now() - since >= quietMs;
+				},
+				timeoutMs,
+				() => `${quietMs} ms without output`,
+			);
+		},
 		cpuMs() {
 			const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
 			return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
