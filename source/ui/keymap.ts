@@ -67,9 +67,9 @@ export const KEYMAP = [
 	{command: 'help.down', keys: ['down', 'j'], label: '↓/j', description: 'scroll help', where: 'help'},
 
 	// Configure Self Signup
-	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true},
-	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true},
-	{command: 'signup.remove', keys: ['d'], label: 'd', description: 'close sign-up for a domain', where: 'signup-domains', status: true},
+	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true, short: 'new'},
+	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true, short: 'edit'},
+	{command: 'signup.remove', keys: ['d'], label: 'd', description: 'close sign-up for a domain', where: 'signup-domains', status: true, short: 'close'},
 
 	// My Account
 	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},

@@ -1,7 +1,8 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {actorFacts} from '../../core/context.js';
-import {AUTH_METHODS, type AuthMethod, type Role} from '../../core/model.js';
+import {isOrgError} from '../../core/errors.js';
+import {AUTH_METHODS, type AuthMethod, type Role, type SignupDomain} from '../../core/model.js';
 import {canGrantRole} from '../../core/policy.js';
 import {addSignupDomain, editSignupDomain, listSignupDomains, removeSignupDomain, type SignupDomainView} from '../../core/signup-domains.js';
 import {List} from '../components/list.js';
@@ -11,6 +12,18 @@ import {columns, orgctlCommand} from '../format.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
+
+/** Wraps a task so its refusal also shows in the form, where the admin corrects it (run() puts it on the status line too). */
+function reportTo<T>(setError: (message: string) => void, task: () => Promise<T>): () => Promise<T> {
+	return async () => {
+		try {
+			return await task();
+		} catch (caught) {
+			setError(isOrgError(caught) ? caught.message : String(caught));
+			throw caught;
+		}
+	};
+}
 
 /** What covers the right pane: the list, a form, or one domain's detail. */
 type Mode = {readonly kind: 'list'} | {readonly kind: 'add'} | {readonly kind: 'edit'; readonly id: string} | {readonly kind: 'open'; readonly id: string};
@@ -57,25 +70,25 @@ function SignupDomains({width, height}: SectionProps) {
 	const submit = async (values: Readonly<Record<string, string>>) => {
 		const role = values['role'] as Role;
 		const method = values['method'] as AuthMethod;
+		const domain = (values['domain'] ?? '').trim();
 		setBusy('Saving…');
 		setError(undefined);
 		const result =
 			mode.kind === 'add'
 				? await run({
-						task: () => addSignupDomain(ctx, actor, {domain: values['domain'] ?? '', role, method}),
-						done: d => `Addresses at ${d.domain} can now sign up as ${d.role} (${d.method}).`,
-						command: orgctlCommand('signup-domains', 'add', (values['domain'] ?? '').trim(), '--role', role, '--method', method),
+						task: reportTo(setError, () => addSignupDomain(ctx, actor, {domain, role, method})),
+						done: (d: SignupDomain) => `Addresses at ${d.domain} can now sign up as ${d.role} (${d.method}).`,
+						command: orgctlCommand('signup-domains', 'add', domain, '--role', role, '--method', method),
 					})
 				: selected
 					? await run({
-							task: () => editSignupDomain(ctx, actor, selected.domain, {role, method, revision: selected.revision}),
-							done: d => `Addresses at ${d.domain} now sign up as ${d.role} (${d.method}).`,
+							task: reportTo(setError, () => editSignupDomain(ctx, actor, selected.domain, {role, method, revision: selected.revision})),
+							done: (d: SignupDomain) => `Addresses at ${d.domain} now sign up as ${d.role} (${d.method}).`,
 							command: orgctlCommand('signup-domains', 'set', selected.domain, '--role', role, '--method', method),
 						})
 					: undefined;
 		setBusy(undefined);
 		if (result) back();
-		else setError('Not saved (the reason is on the status line).');
 	};
 
 	if (mode.kind === 'add' || (mode.kind === 'edit' && selected)) {
@@ -86,7 +99,7 @@ function SignupDomains({width, height}: SectionProps) {
 					key={mode.kind}
 					title={editing ? `Edit sign-up for ${editing.domain}` : 'Open self sign-up for a domain'}
 					fields={[
-						...(editing ? [] : [{name: 'domain', label: 'Domain', hint: 'e.g. corp.com'}]),
+						...(editing ? [] : [{name: 'domain', label: 'Domain'}]),
 						{name: 'role', label: 'Role', kind: 'choice', options: roles, initial: editing?.role ?? 'member', hint: '←/→'},
 						{name: 'method', label: 'Sign-in', kind: 'choice', options: AUTH_METHODS, initial: editing?.method ?? 'password', hint: '←/→'},
 					]}
@@ -99,7 +112,7 @@ function SignupDomains({width, height}: SectionProps) {
 				/>
 				<Box marginTop={1}>
 					<Text {...theme.muted} wrap="wrap">
-						Only addresses whose domain is exactly this one can sign up; list subdomains on their own.
+						Only addresses whose domain is exactly this one (e.g. corp.com) can sign up; list subdomains on their own.
 					</Text>
 				</Box>
 			</Box>
@@ -153,7 +166,17 @@ function SignupDomains({width, height}: SectionProps) {
 					emptyText="No domain is open for sign-up. Press n to add one."
 				/>
 			</Box>
-			{mode.kind === 'open' && selected ? <DomainDetail domain={selected} width={width} height={height} onBack={back} onEdit={() => setMode({kind: 'edit', id: selected.id})} onRemove={() => void remove(selected)} /> : null}
+			{mode.kind === 'open' && selected ? (
+				<DomainDetail
+					domain={selected}
+					width={width}
+					height={height}
+					onBack={back}
+					onNew={() => setMode({kind: 'add'})}
+					onEdit={() => setMode({kind: 'edit', id: selected.id})}
+					onRemove={() => void remove(selected)}
+				/>
+			) : null}
 		</Box>
 	);
 }
@@ -163,16 +186,18 @@ type DetailProps = {
 	readonly width: number;
 	readonly height: number;
 	readonly onBack: () => void;
+	readonly onNew: () => void;
 	readonly onEdit: () => void;
 	readonly onRemove: () => void;
 };
 
 /** One domain: its role and method, and who at that domain is already here (users, pending invitations). */
-function DomainDetail({domain, width, height, onBack, onEdit, onRemove}: DetailProps) {
+function DomainDetail({domain, width, height, onBack, onNew, onEdit, onRemove}: DetailProps) {
 	useKeys(
 		['detail', 'signup-domains'],
 		command => {
 			if (command === 'view.back') onBack();
+			else if (command === 'signup.new') onNew();
 			else if (command === 'signup.edit') onEdit();
 			else if (command === 'signup.remove') onRemove();
 			else return false;
