@@ -61,7 +61,8 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
 	const [screen, setScreen] = useState<Screen>(start);
-	const [db, setDb] = useState<Database>(() => ctx.store.read());
+	// A shallow copy: the store changes its own object in place (see refresh).
+	const [db, setDb] = useState<Database>(() => ({...ctx.store.read()}));
 	const [sectionId, setSectionId] = useState<string | undefined>(undefined);
 	const [help, setHelp] = useState(false);
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
@@ -74,7 +75,9 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 
 	const refresh = useCallback(() => {
 		const next = ctx.store.read();
-		setDb(previous => (previous === next ? previous : next));
+		// The store changes its data in place, so a committed change keeps the same object: compare the
+		// version, and hand sections a new reference when it moved, or their useMemo([db]) shows old rows.
+		setDb(previous => (previous.version === next.version ? previous : {...next}));
 		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
 		setScreen(current => {
 			if (current.kind !== 'main') return current;
@@ -114,7 +117,7 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 			} catch (error) {
 				setStatus({kind: 'error', text: `Signed in, but the session could not be kept for next time: ${isOrgError(error) ? error.message : String(error)}`});
 			}
-			setDb(ctx.store.read());
+			setDb({...ctx.store.read()});
 			setSectionId(undefined);
 			setScreen({kind: 'main', actor: who});
 			setStatus(message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});

@@ -56,8 +56,9 @@ function SignupDomains({width, height}: SectionProps) {
 	};
 
 	const remove = async (domain: SignupDomainView) => {
-		const covered = `${plural(domain.users.length, 'user')} and ${plural(domain.invitations.length, 'pending invitation')} at ${domain.domain} stay as they are`;
-		if (!(await confirm(`Close self sign-up for ${domain.domain}? ${covered}; sign-ups waiting for their code end.`))) return;
+		const count = domain.users.length + domain.invitations.length;
+		const covered = count === 0 ? '' : ` The ${plural(domain.users.length, 'user')} and ${plural(domain.invitations.length, 'pending invitation')} there are not affected.`;
+		if (!(await confirm(`Close self sign-up for ${domain.domain}?${covered} Sign-ups waiting for their code end.`))) return;
 		await run({
 			task: () => removeSignupDomain(ctx, actor, domain.domain),
 			busy: `Closing sign-up for ${domain.domain}…`,
