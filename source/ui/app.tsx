@@ -61,7 +61,8 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
 	const [screen, setScreen] = useState<Screen>(start);
-	// A shallow copy: the store changes its own object in place (see refresh).
+	// A copy: the store changes its data object in place when this process commits, so the version
+	// (bumped on every commit) is what tells a new state from the old one.
 	const [db, setDb] = useState<Database>(() => ({...ctx.store.read()}));
 	const [sectionId, setSectionId] = useState<string | undefined>(undefined);
 	const [help, setHelp] = useState(false);
@@ -75,8 +76,6 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 
 	const refresh = useCallback(() => {
 		const next = ctx.store.read();
-		// The store changes its data in place, so a committed change keeps the same object: compare the
-		// version, and hand sections a new reference when it moved, or their useMemo([db]) shows old rows.
 		setDb(previous => (previous.version === next.version ? previous : {...next}));
 		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
 		setScreen(current => {

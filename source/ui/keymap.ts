@@ -66,6 +66,16 @@ export const KEYMAP = [
 	{command: 'help.up', keys: ['up', 'k'], label: '↑/k', description: 'scroll help', where: 'help'},
 	{command: 'help.down', keys: ['down', 'j'], label: '↓/j', description: 'scroll help', where: 'help'},
 
+	// Manage Invitations
+	{command: 'invitations.new', keys: ['n'], label: 'n', description: 'invite someone', where: 'invitations', status: true, short: 'new'},
+	{command: 'invitations.resend', keys: ['r'], label: 'r', description: 'resend the e-mail (renews an expired link)', where: 'invitations', status: true, short: 'resend'},
+	{command: 'invitations.copy', keys: ['y'], label: 'y', description: 'copy the invitation link (also shown on screen)', where: 'invitations', status: true, short: 'copy'},
+	{command: 'invitations.revoke', keys: ['d'], label: 'd', description: 'revoke the invitation: its link stops working', where: 'invitations', status: true, short: 'delete'},
+	{command: 'invitations.bulk', keys: ['b'], label: 'b', description: 'invite many at once from a pasted list', where: 'invitations', short: 'bulk'},
+	{command: 'bulk.newline', keys: ['enter'], label: 'Enter', description: 'new line in the list', where: 'bulk', short: 'new line'},
+	{command: 'bulk.buttons', keys: ['tab'], label: 'Tab', description: 'to the buttons (Enter then presses one)', where: 'bulk', status: true, short: 'buttons'},
+	{command: 'bulk.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the bulk invitation', where: 'bulk', status: true, short: 'cancel'},
+
 	// Configure Self Signup
 	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true, short: 'new'},
 	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true, short: 'edit'},
@@ -87,6 +97,7 @@ export const CONTEXT_TITLES: Readonly<Record<string, string>> = {
 	'form-cancel': 'Forms',
 	dialog: 'Confirmations',
 	typed: 'Typed confirmations',
+	bulk: 'Bulk invitation',
 	account: 'My Account',
 	help: 'This help',
 };
