@@ -76,6 +76,11 @@ export const KEYMAP = [
 	{command: 'bulk.buttons', keys: ['tab'], label: 'Tab', description: 'to the buttons (Enter then presses one)', where: 'bulk', status: true, short: 'buttons'},
 	{command: 'bulk.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the bulk invitation', where: 'bulk', status: true, short: 'cancel'},
 
+	// Configure Self Signup
+	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true, short: 'new'},
+	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true, short: 'edit'},
+	{command: 'signup.remove', keys: ['d'], label: 'd', description: 'close sign-up for a domain', where: 'signup-domains', status: true, short: 'close'},
+
 	// My Account
 	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},
 ] as const satisfies readonly KeyBinding[];
