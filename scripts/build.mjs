@@ -4,6 +4,7 @@
 // loaded with dynamic import() and land in their own chunks.
 import {build} from 'esbuild';
 import {chmodSync, rmSync} from 'node:fs';
+import {inkIncrementalFix} from './ink-incremental-fix.mjs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, {recursive: true, force: true});
@@ -28,6 +29,7 @@ await build({
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
+	plugins: [inkIncrementalFix],
 	logLevel: 'warning',
 });
 chmodSync(outdir + 'orgctl.mjs', 0o755);

@@ -1,8 +1,38 @@
+import {render, type Instance} from 'ink';
+import {openContext} from '../cli/context.js';
+import {App} from './app.js';
+import {startScreen} from './boot.js';
+import {signalExitCode, TerminalGuard} from './terminal.js';
+
 /** Options the command line passes to the console. */
 export type ConsoleOptions = {readonly storePath: string; readonly tenant: string | undefined};
 
 /** Opens the full-screen console; resolves with the process exit code. */
-export async function startConsole(_options: ConsoleOptions): Promise<number> {
-	process.stderr.write('orgctl: the full-screen console is being built (issue 3); use the subcommands meanwhile (orgctl --help).\n');
-	return 1;
+export async function startConsole(options: ConsoleOptions): Promise<number> {
+	// A store that cannot be used is reported before the screen changes (the caller prints it).
+	const ctx = await openContext(options.storePath);
+	const start = startScreen(ctx, options.storePath, options.tenant);
+	const terminal = new TerminalGuard(process.stdout, process.stdin);
+	let instance: Instance | undefined;
+	terminal.enter(signal => {
+		try {
+			instance?.unmount();
+		} catch {
+			// Unmounting writes to a terminal that may be gone.
+		}
+		terminal.restore();
+		process.exit(signalExitCode(signal));
+	});
+	try {
+		instance = render(<App ctx={ctx} start={start} tenant={options.tenant} readyMarker={Boolean(process.env['ORGCTL_READY_MARKER'])} />, {
+			exitOnCtrlC: false,
+			incrementalRendering: true,
+			// Keys are drawn within a frame of 8 ms rather than Ink's default 33 ms.
+			maxFps: 120,
+		});
+		await instance.waitUntilExit();
+		return 0;
+	} finally {
+		terminal.dispose();
+	}
 }

@@ -1,0 +1,280 @@
+import {useCallback, useEffect, useMemo, useRef, useState} from 'react';
+import {Box, Text, useApp, useStdout} from 'ink';
+import {resolveActor} from '../core/accounts.js';
+import {actorFacts, type Actor, type Context} from '../core/context.js';
+import {isOrgError} from '../core/errors.js';
+import type {Database} from '../core/model.js';
+import {mayView} from '../core/policy.js';
+import {Dialog, type DialogRequest} from './components/dialogs.js';
+import {Help} from './components/help.js';
+import {StatusBar} from './components/status-bar.js';
+import {ConsoleContext, DirtyContext, type ConsoleAction, type ConsoleApi, type StatusMessage} from './console-context.js';
+import {InputRouter, PRIORITY, useKeys} from './input-router.js';
+import {FirstRun} from './screens/first-run.js';
+import {Login} from './screens/login.js';
+import {SECTIONS} from './sections/index.js';
+import type {Section} from './sections/section.js';
+import {keepSession} from './session.js';
+import {theme} from './theme.js';
+
+/** Where the console starts: decided before the first frame (see boot.ts). */
+export type Screen = {readonly kind: 'first-run'} | {readonly kind: 'login'; readonly notice?: string | undefined} | {readonly kind: 'main'; readonly actor: Actor};
+
+export type AppProps = {
+	readonly ctx: Context;
+	readonly start: Screen;
+	readonly tenant: string | undefined;
+	/** Emits an OSC title when a screen is ready for keys (for tests and benchmarks). */
+	readonly readyMarker?: boolean;
+};
+
+/** Rows used around the body: header, rule, rule, message line, keys line. */
+const CHROME_ROWS = 5;
+const PANE_WIDTH = 24;
+
+function useTerminalSize(): {columns: number; rows: number} {
+	const {stdout} = useStdout();
+	const read = () => ({columns: stdout.columns || 80, rows: stdout.rows || 24});
+	const [size, setSize] = useState(read);
+	useEffect(() => {
+		const onResize = () => setSize(read());
+		stdout.on('resize', onResize);
+		return () => {
+			stdout.off('resize', onResize);
+		};
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [stdout]);
+	return size;
+}
+
+/** The whole console: screens, the shell around them, dialogs, help and the keys that work everywhere. */
+export function App(props: AppProps) {
+	return (
+		<InputRouter>
+			<Shell {...props} />
+		</InputRouter>
+	);
+}
+
+function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
+	const {exit} = useApp();
+	const {stdout} = useStdout();
+	const {columns, rows} = useTerminalSize();
+	const [screen, setScreen] = useState<Screen>(start);
+	const [db, setDb] = useState<Database>(() => ctx.store.read());
+	const [sectionId, setSectionId] = useState<string | undefined>(undefined);
+	const [help, setHelp] = useState(false);
+	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
+	const [status, setStatus] = useState<StatusMessage | undefined>(undefined);
+	const dirty = useRef(new Set<string>());
+
+	const actor = screen.kind === 'main' ? screen.actor : undefined;
+	const sections = useMemo(() => (actor ? SECTIONS.filter(s => mayView(actorFacts(actor), s.visibleWith)) : []), [actor]);
+	const section: Section | undefined = sections.find(s => s.id === sectionId) ?? sections[0];
+
+	const refresh = useCallback(() => {
+		const next = ctx.store.read();
+		setDb(previous => (previous === next ? previous : next));
+		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
+		setScreen(current => {
+			if (current.kind !== 'main') return current;
+			try {
+				const fresh = resolveActor(next, current.actor.user.id, current.actor.tenant.name);
+				return fresh.user === current.actor.user && fresh.tenant === current.actor.tenant ? current : {kind: 'main', actor: fresh};
+			} catch (error) {
+				return {kind: 'login', notice: isOrgError(error) ? error.message : String(error)};
+			}
+		});
+	}, [ctx]);
+
+	// Other consoles and scripts change the store too: pick that up (a stat per tick; a read only on change).
+	useEffect(() => {
+		const timer = setInterval(refresh, 2000);
+		timer.unref();
+		return () => clearInterval(timer);
+	}, [refresh]);
+
+	const setDirty = useCallback((id: string, isDirty: boolean) => {
+		if (isDirty) dirty.current.add(id);
+		else dirty.current.delete(id);
+	}, []);
+
+	const ask = useCallback(
+		(request: DialogRequest extends infer R ? (R extends DialogRequest ? Omit<R, 'resolve'> : never) : never) =>
+			new Promise<boolean>(resolve => {
+				setDialog({...request, resolve} as DialogRequest);
+			}),
+		[],
+	);
+
+	const signIn = useCallback(
+		async (who: Actor, message?: StatusMessage) => {
+			try {
+				await keepSession(ctx, who);
+			} catch (error) {
+				setStatus({kind: 'error', text: `Signed in, but the session could not be kept for next time: ${isOrgError(error) ? error.message : String(error)}`});
+			}
+			setDb(ctx.store.read());
+			setSectionId(undefined);
+			setScreen({kind: 'main', actor: who});
+			setStatus(message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});
+		},
+		[ctx],
+	);
+
+	const api = useMemo<ConsoleApi | undefined>(() => {
+		if (!actor) return undefined;
+		return {
+			ctx,
+			actor,
+			db,
+			refresh,
+			notify: setStatus,
+			async run<T>(action: ConsoleAction<T>): Promise<T | undefined> {
+				if (action.busy) setStatus({kind: 'info', text: action.busy});
+				try {
+					const result = await action.task();
+					const text = typeof action.done === 'function' ? action.done(result) : (action.done ?? 'Done.');
+					setStatus({kind: 'success', text, command: action.command});
+					return result;
+				} catch (error) {
+					setStatus({kind: 'error', text: isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`, command: action.command});
+					return undefined;
+				} finally {
+					refresh();
+				}
+			},
+			confirm: question => ask({kind: 'confirm', question}),
+			confirmTyped: (question, name) => ask({kind: 'typed', question, name}),
+			setDirty,
+		};
+	}, [ctx, actor, db, refresh, ask, setDirty]);
+
+	const quit = useCallback(async () => {
+		if (dirty.current.size > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?'}))) return;
+		exit();
+	}, [ask, exit]);
+
+	useKeys(
+		['global'],
+		(command, key) => {
+			switch (command) {
+				case 'app.help':
+					setHelp(true);
+					return true;
+				case 'app.quit':
+					exit();
+					return true;
+				case 'app.interrupt':
+					// A second Ctrl-C while asked means it.
+					if (dialog) exit();
+					else void quit();
+					return true;
+				case 'app.refresh':
+					refresh();
+					setStatus({kind: 'info', text: 'Reloaded from the store.'});
+					return true;
+				case 'section.next':
+				case 'section.previous': {
+					if (!section) return false;
+					const at = sections.indexOf(section);
+					const step = command === 'section.next' ? 1 : -1;
+					setSectionId(sections[(at + step + sections.length) % sections.length]!.id);
+					return true;
+				}
+				case 'section.goto': {
+					const target = sections[Number(key.name) - 1];
+					if (!target) return false;
+					setSectionId(target.id);
+					return true;
+				}
+				default:
+					return false;
+			}
+		},
+		{priority: PRIORITY.global},
+	);
+
+	// Tests and benchmarks wait for this: the screen is drawn and its key handlers are attached.
+	const readyName = screen.kind === 'main' ? `main:${section?.id ?? 'none'}` : screen.kind;
+	useEffect(() => {
+		if (readyMarker) stdout.write(`\u001b]2;orgctl:ready:${readyName}\u0007`);
+	}, [readyMarker, readyName, stdout]);
+
+	const height = Math.max(6, rows - 1);
+	const bodyHeight = height - CHROME_ROWS;
+	const paneWidth = screen.kind === 'main' ? Math.min(PANE_WIDTH, Math.floor(columns / 3)) : 0;
+	const contentWidth = columns - paneWidth - (paneWidth > 0 ? 1 : 0);
+	const sectionTitles = Object.fromEntries(sections.map(s => [s.id, s.title]));
+
+	let body;
+	if (help) {
+		body = <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} onClose={() => setHelp(false)} />;
+	} else if (screen.kind === 'first-run') {
+		body = <FirstRun ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} onDone={(who, command) => void signIn(who, {kind: 'success', text: `Created ${who.user.username}, admin and superuser.`, command})} />;
+	} else if (screen.kind === 'login') {
+		body = <Login ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} height={bodyHeight} notice={screen.notice} onDone={(who, message) => void signIn(who, message ? {kind: 'success', text: message} : undefined)} />;
+	} else if (api) {
+		const Content = section?.Component;
+		body = (
+			<ConsoleContext.Provider value={api}>
+				<Box flexDirection="row" height={bodyHeight}>
+					<Box flexDirection="column" width={paneWidth} borderStyle="single" borderTop={false} borderBottom={false} borderLeft={false} {...(theme.noColor ? {} : {borderColor: 'gray'})}>
+						{sections.map((s, i) => {
+							const current = s === section;
+							return (
+								<Text key={s.id} wrap="truncate-end" {...(current ? theme.selected : {})}>
+									{current ? theme.pointer : ' '}
+									{i < 9 ? `${i + 1} ` : '  '}
+									{s.title}
+								</Text>
+							);
+						})}
+					</Box>
+					<Box width={contentWidth} height={bodyHeight} paddingLeft={1} overflow="hidden">
+						{Content ? <Content key={section!.id} width={contentWidth - 1} height={bodyHeight} /> : <Text>There is nothing you can open here.</Text>}
+					</Box>
+				</Box>
+			</ConsoleContext.Provider>
+		);
+	}
+
+	return (
+		<DirtyContext.Provider value={setDirty}>
+			<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+				<Header actor={actor} width={columns} />
+				<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
+				<Box height={bodyHeight} overflow="hidden" flexDirection="column">
+					<Box flexGrow={1} flexShrink={1} overflow="hidden" flexDirection="column">
+						{body}
+					</Box>
+					{dialog ? <Dialog request={dialog} width={columns} onClose={() => setDialog(undefined)} /> : null}
+				</Box>
+				<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
+				<StatusBar status={status} width={columns} />
+			</Box>
+		</DirtyContext.Provider>
+	);
+}
+
+function Header({actor, width}: {readonly actor: Actor | undefined; readonly width: number}) {
+	return (
+		<Box width={width} justifyContent="space-between">
+			<Text wrap="truncate-end">
+				<Text {...theme.title}>orgctl</Text>
+				<Text {...theme.muted}> · Organization Settings</Text>
+			</Text>
+			{actor ? (
+				<Text wrap="truncate-start">
+					<Text {...theme.heading}>{actor.user.username}</Text>
+					<Text> {actor.user.role}</Text>
+					{actor.user.superuser ? <Text {...theme.warning}> ★superuser</Text> : null}
+					<Text {...theme.muted}> · tenant </Text>
+					<Text>{actor.tenant.name}</Text>
+				</Text>
+			) : (
+				<Text {...theme.muted}>not signed in</Text>
+			)}
+		</Box>
+	);
+}

@@ -1,0 +1,20 @@
+import {isInitialized, resolveSession} from '../core/accounts.js';
+import type {Context} from '../core/context.js';
+import {isOrgError} from '../core/errors.js';
+import {readSessionFile} from '../cli/session-file.js';
+import type {Screen} from './app.js';
+
+/**
+ * The first screen: the first-run form on an empty store, the console itself when the session
+ * left by `orgctl login` (or an earlier console) is still good, otherwise the sign-in screen.
+ */
+export function startScreen(ctx: Context, storePath: string, tenant: string | undefined): Screen {
+	if (!isInitialized(ctx.store.read())) return {kind: 'first-run'};
+	const session = readSessionFile(storePath);
+	if (!session) return {kind: 'login'};
+	try {
+		return {kind: 'main', actor: resolveSession(ctx, session, tenant)};
+	} catch (error) {
+		return {kind: 'login', notice: isOrgError(error) ? error.message.replace(/ with `orgctl login`/, '') : String(error)};
+	}
+}

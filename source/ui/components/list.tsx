@@ -1,0 +1,167 @@
+import {memo, useMemo, useReducer, type ReactNode} from 'react';
+import {Box, Text} from 'ink';
+import {editText} from '../key-press.js';
+import type {Command} from '../keymap.js';
+import {useKeys, PRIORITY} from '../input-router.js';
+import {clampView, initialListState, listReducer, matchesQuery, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
+import {theme} from '../theme.js';
+
+type Props<T> = {
+	readonly items: readonly T[];
+	/** A stable key per item (an id). */
+	readonly keyOf: (item: T) => string;
+	/** One line for an item, at most `width` columns; `selected` is also shown by the list's pointer. */
+	readonly renderRow: (item: T, width: number, selected: boolean) => string;
+	/** The text `/` filters on (e.g. username and e-mail); without it the list has no filter. */
+	readonly filterText?: (item: T) => string;
+	/** A line above the rows (column titles); counts towards `height`. */
+	readonly header?: string;
+	readonly title?: string;
+	readonly width: number;
+	/** Rows available, including title, header and the filter line. */
+	readonly height: number;
+	readonly onOpen?: (item: T) => void;
+	/**
+	 * The section's own commands on the selected row (key map rows whose `where` is in `contexts`).
+	 * Return true when handled.
+	 */
+	readonly onCommand?: (command: Command, item: T | undefined) => boolean;
+	/** Extra key contexts this list serves, e.g. the section id, so its keys show in the status bar. */
+	readonly contexts?: readonly string[];
+	/** False while a detail view or dialog covers the list. */
+	readonly active?: boolean;
+	readonly emptyText?: string;
+};
+
+const Row = memo(function Row({line, selected}: {readonly line: string; readonly selected: boolean}) {
+	return (
+		<Text wrap="truncate-end" {...(selected ? theme.selected : {})}>
+			{selected ? theme.pointer : ' '}
+			{line}
+		</Text>
+	);
+});
+
+/**
+ * The windowed list every section uses: cursor and scroll window in a pure reducer, only visible
+ * rows rendered, `/` filter, g/G, PgUp/PgDn, and the position ("12–30 of 5000").
+ */
+export function List<T>(props: Props<T>): ReactNode {
+	const {items, keyOf, renderRow, filterText, header, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
+	const [raw, dispatch] = useReducer(listReducer, initialListState);
+
+	// Lower-cased search text per item, computed once per data change, not per key.
+	const haystacks = useMemo(() => (filterText ? items.map(item => filterText(item).toLowerCase()) : undefined), [items, filterText]);
+	const rows = useMemo(() => {
+		if (!haystacks || raw.query === '') return items;
+		const result: T[] = [];
+		for (let i = 0; i < items.length; i++) if (matchesQuery(haystacks[i]!, raw.query)) result.push(items[i]!);
+		return result;
+	}, [items, haystacks, raw.query]);
+
+	const showFilterLine = raw.filtering || raw.query !== '';
+	const chrome = 1 + (header ? 1 : 0) + (showFilterLine ? 1 : 0);
+	const frame: ListFrame = {count: rows.length, height: Math.max(1, height - chrome)};
+	const state = clampView(raw, frame);
+	const selected = rows[state.cursor];
+
+	useKeys(
+		['list', ...contexts],
+		(command, _key) => {
+			switch (command) {
+				case 'list.up':
+					dispatch({type: 'move', delta: -1, ...frame});
+					return true;
+				case 'list.down':
+					dispatch({type: 'move', delta: 1, ...frame});
+					return true;
+				case 'list.pageUp':
+					dispatch({type: 'page', direction: -1, ...frame});
+					return true;
+				case 'list.pageDown':
+					dispatch({type: 'page', direction: 1, ...frame});
+					return true;
+				case 'list.first':
+					dispatch({type: 'first', ...frame});
+					return true;
+				case 'list.last':
+					dispatch({type: 'last', ...frame});
+					return true;
+				case 'list.filter':
+					if (!filterText) return false;
+					dispatch({type: 'filter.start'});
+					return true;
+				case 'list.clearFilter':
+					if (raw.query === '') return false;
+					dispatch({type: 'filter.clear'});
+					return true;
+				case 'list.open':
+					if (selected === undefined || !onOpen) return false;
+					onOpen(selected);
+					return true;
+				case undefined:
+					return false;
+				default:
+					return onCommand ? onCommand(command, selected) : false;
+			}
+		},
+		{priority: PRIORITY.list, active: active && !raw.filtering},
+	);
+
+	useKeys(
+		['filter'],
+		(command, key) => {
+			if (command === 'filter.keep') {
+				dispatch({type: 'filter.keep'});
+				return true;
+			}
+			if (command === 'filter.clear') {
+				dispatch({type: 'filter.clear'});
+				return true;
+			}
+			// Arrows still move while typing, so the user can watch the matches.
+			if (key.name === 'up' || key.name === 'down') {
+				dispatch({type: 'move', delta: key.name === 'up' ? -1 : 1, ...frame});
+				return true;
+			}
+			if (editText('', key) === undefined) return false;
+			dispatch({type: 'filter.key', key});
+			return true;
+		},
+		{priority: PRIORITY.text, kind: 'text', active: active && raw.filtering},
+	);
+
+	const {from, to} = visibleRange(state, frame);
+	const visible: ReactNode[] = [];
+	for (let i = from; i < to; i++) {
+		const item = rows[i]!;
+		const isSelected = i === state.cursor;
+		visible.push(<Row key={keyOf(item)} line={renderRow(item, width - 1, isSelected)} selected={isSelected} />);
+	}
+	const position = positionLabel(state, frame, items.length);
+
+	return (
+		<Box flexDirection="column" width={width} height={height} overflow="hidden">
+			<Box width={width} justifyContent="space-between">
+				<Text {...theme.heading} wrap="truncate-end">
+					{title ?? ''}
+				</Text>
+				<Text {...theme.muted}>{position}</Text>
+			</Box>
+			{showFilterLine ? (
+				<Text wrap="truncate-end">
+					<Text {...theme.key}>/</Text>
+					{state.query}
+					{raw.filtering ? <Text inverse> </Text> : <Text {...theme.muted}> (Esc clears)</Text>}
+				</Text>
+			) : null}
+			{header ? (
+				<Text {...theme.muted} wrap="truncate-end">
+					{' '}
+					{header}
+				</Text>
+			) : null}
+			{rows.length === 0 ? <Text {...theme.muted}> {raw.query !== '' ? 'No row matches the filter.' : emptyText}</Text> : visible}
+		</Box>
+	);
+}

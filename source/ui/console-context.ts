@@ -1,0 +1,59 @@
+import {createContext, useContext} from 'react';
+import type {Actor, Context} from '../core/context.js';
+import type {Database} from '../core/model.js';
+
+/** What the status line shows after something happened. */
+export type StatusMessage = {
+	readonly kind: 'info' | 'success' | 'error';
+	readonly text: string;
+	/** The equivalent `orgctl` command, so what was done by hand can be scripted next time. */
+	readonly command?: string | undefined;
+};
+
+/** One action a section runs through `run()`. */
+export type ConsoleAction<T> = {
+	/** The core operation; throw an OrgError (as the core does) to refuse with its sentence. */
+	readonly task: () => Promise<T> | T;
+	/** The equivalent `orgctl` command line, shown after success (and after a refusal, so it can be retried from a shell). */
+	readonly command?: string;
+	/** Shown while the task runs, e.g. "Sending the invitation…". */
+	readonly busy?: string;
+	/** Shown after success. */
+	readonly done?: string | ((result: T) => string);
+};
+
+/**
+ * What every section gets from the console (through `useConsole()`): the core context and the
+ * signed-in actor, the data as last read, and the few things a section does to the screen.
+ */
+export type ConsoleApi = {
+	readonly ctx: Context;
+	/** Who is signed in; re-resolved from the store on every refresh (a role change or a disable shows at once). */
+	readonly actor: Actor;
+	/** The data as last read; sections derive their rows from it (with useMemo on `db`). Do not mutate. */
+	readonly db: Database;
+	/** Re-reads the store (also done after every `run()` and every two seconds if the file changed). */
+	refresh(): void;
+	/** Runs a core operation: shows `busy`, then `done` and the command, or the refusal's sentence. Resolves undefined when it failed. */
+	run<T>(action: ConsoleAction<T>): Promise<T | undefined>;
+	/** Puts a message (and optionally the equivalent command) on the status line. */
+	notify(message: StatusMessage): void;
+	/** Asks a `[y/N]` question (No is the default); for destructive actions. */
+	confirm(question: string): Promise<boolean>;
+	/** Makes the user type `name` to go ahead; for severe actions (tenant delete, last-owner migration). */
+	confirmTyped(question: string, name: string): Promise<boolean>;
+	/** Tells the console a form has unsaved input, so Ctrl-C asks before quitting. */
+	setDirty(id: string, dirty: boolean): void;
+};
+
+export const ConsoleContext = createContext<ConsoleApi | undefined>(undefined);
+
+/** The console's API, for sections and their components. */
+export function useConsole(): ConsoleApi {
+	const api = useContext(ConsoleContext);
+	if (!api) throw new Error('useConsole() is for components inside the signed-in console.');
+	return api;
+}
+
+/** Forms report unsaved input here, on every screen (also before sign-in), so Ctrl-C can ask first. */
+export const DirtyContext = createContext<(id: string, dirty: boolean) => void>(() => undefined);

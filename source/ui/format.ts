@@ -1,0 +1,28 @@
+/** Cuts or pads text to exactly `width` columns (… marks a cut). Wide characters are rare in this data: counted as one. */
+export function fit(text: string, width: number): string {
+	if (width <= 0) return '';
+	const chars = [...text];
+	if (chars.length > width) return chars.slice(0, Math.max(0, width - 1)).join('') + '…';
+	return text + ' '.repeat(width - chars.length);
+}
+
+/** One table line: each cell fitted to its width, one space between cells (80 columns are tight). */
+export function columns(cells: ReadonlyArray<readonly [text: string, width: number]>): string {
+	return cells.map(([text, width]) => fit(text, width)).join(' ');
+}
+
+/** Quotes an argument for a POSIX shell only when it needs it, so the shown command can be pasted. */
+export function shellQuote(arg: string): string {
+	return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line as a user would type it. */
+export function orgctlCommand(...args: readonly string[]): string {
+	return ['orgctl', ...args.map(shellQuote)].join(' ');
+}
+
+/** A stored time as people read it: `2026-11-27 12:00`, in UTC (the server's logs use UTC too). */
+export function shortTime(iso: string | null | undefined): string {
+	if (!iso) return 'never';
+	return iso.slice(0, 16).replace('T', ' ');
+}

@@ -1,0 +1,129 @@
+import {createContext, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState, type ReactNode} from 'react';
+import {useInput} from 'ink';
+import {commandFor, type Command} from './keymap.js';
+import {keyPresses, type KeyPress} from './key-press.js';
+
+/**
+ * How a layer treats keys it does not consume: `normal` lets them fall through to the layers below;
+ * `text` (a focused field, a filter) and `modal` (a dialog, the help overlay) hold them, so typing
+ * `q` in a field never quits. Ctrl-C always reaches the bottom (it quits, asking if a form has changes).
+ */
+export type LayerKind = 'normal' | 'text' | 'modal';
+
+/** A layer's handler: the command the key map gives the key in the layer's contexts (if any), and the key. Return true to consume it. */
+export type KeyHandler = (command: Command | undefined, key: KeyPress) => boolean;
+
+/** Conventional priorities: higher layers see keys first. */
+export const PRIORITY = {global: 0, section: 10, list: 20, detail: 20, text: 30, dialog: 40, help: 50} as const;
+
+type Layer = {
+	readonly id: number;
+	priority: number;
+	contexts: readonly string[];
+	kind: LayerKind;
+	handler: {current: KeyHandler};
+};
+
+type Router = {
+	register(layer: Layer): () => void;
+	update(): void;
+	nextId(): number;
+};
+
+const RouterContext = createContext<Router | undefined>(undefined);
+/** The key contexts that are live now, the top layer first: what the status bar shows. */
+const LiveContexts = createContext<readonly string[]>([]);
+
+function ordered(layers: Iterable<Layer>): Layer[] {
+	return [...layers].sort((a, b) => b.priority - a.priority || b.id - a.id);
+}
+
+/** Live contexts: from the top layer down to (and including) the first one that holds keys. */
+function liveContexts(layers: Iterable<Layer>): string[] {
+	const result: string[] = [];
+	for (const layer of ordered(layers)) {
+		for (const context of layer.contexts) if (!result.includes(context)) result.push(context);
+		if (layer.kind !== 'normal') break;
+	}
+	return result;
+}
+
+/** Sends one key down the layers; exported for tests of the routing rule. */
+export function routeKey(layers: Iterable<Layer>, key: KeyPress): boolean {
+	for (const layer of ordered(layers)) {
+		const command = commandFor(key.name, layer.contexts);
+		if (layer.handler.current(command, key)) return true;
+		if (layer.kind !== 'normal' && key.name !== 'ctrl-c') return false;
+	}
+	return false;
+}
+
+type Props = {readonly children: ReactNode; readonly isActive?: boolean};
+
+/** The one `useInput` of the console: every key goes through here, one key at a time. */
+export function InputRouter({children, isActive = true}: Props) {
+	const layers = useRef(new Set<Layer>());
+	const counter = useRef(0);
+	const [contexts, setContexts] = useState<readonly string[]>([]);
+	const update = useCallback(() => {
+		const next = liveContexts(layers.current);
+		setContexts(previous => (previous.join() === next.join() ? previous : next));
+	}, []);
+	const router = useMemo<Router>(
+		() => ({
+			register(layer) {
+				layers.current.add(layer);
+				update();
+				return () => {
+					layers.current.delete(layer);
+					update();
+				};
+			},
+			update,
+			nextId: () => ++counter.current,
+		}),
+		[update],
+	);
+	useInput(
+		(input, key) => {
+			for (const press of keyPresses(input, key)) routeKey(layers.current, press);
+		},
+		{isActive},
+	);
+	return (
+		<RouterContext.Provider value={router}>
+			<LiveContexts.Provider value={contexts}>{children}</LiveContexts.Provider>
+		</RouterContext.Provider>
+	);
+}
+
+export type LayerOptions = {
+	readonly priority: number;
+	readonly kind?: LayerKind;
+	/** An inactive layer sees no keys and adds nothing to the status bar. */
+	readonly active?: boolean;
+};
+
+/**
+ * Registers a key layer for as long as the component is mounted and `active`: keys are resolved to
+ * commands with the key map rows of `contexts`, and `handler` returns true to consume a key.
+ */
+export function useKeys(contexts: readonly string[], handler: KeyHandler, options: LayerOptions): void {
+	const router = useContext(RouterContext);
+	if (!router) throw new Error('useKeys needs an <InputRouter> above it.');
+	const handlerRef = useRef(handler);
+	handlerRef.current = handler;
+	const {priority, kind = 'normal', active = true} = options;
+	const key = contexts.join(',');
+	useLayoutEffect(() => {
+		if (!active) return undefined;
+		const layer: Layer = {id: router.nextId(), priority, contexts: key.split(','), kind, handler: handlerRef};
+		return router.register(layer);
+		// eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for `contexts`
+	}, [router, priority, kind, active, key]);
+}
+
+/** The key contexts live now, top first (for the status bar). */
+export function useLiveContexts(): readonly string[] {
+	return useContext(LiveContexts);
+}

@@ -1,0 +1,102 @@
+/**
+ * The one key map of the console: command → keys → description → where. The input router resolves
+ * keys to commands with it, the `?` overlay lists it and the status bar shows the part that works
+ * where the user is, so the three cannot disagree.
+ *
+ * `where` names a key context: `global` works everywhere unless a dialog or text field holds the
+ * keys; `list` in any windowed list; `filter` while typing a filter; `form` in a form; `dialog` in a
+ * confirmation; `detail` in a detail view; a section id (`users`, `account`, ...) inside that section.
+ * Add a section's keys as new rows with its id as `where` (see source/ui/README.md).
+ */
+export type KeyBinding = {
+	readonly command: string;
+	/** Key names as `keyName()` produces them: `j`, `G`, `up`, `enter`, `escape`, `tab`, `shift-tab`, `ctrl-c`, `pageup`. */
+	readonly keys: readonly string[];
+	/** How the key is written in help and in the status bar. */
+	readonly label: string;
+	readonly description: string;
+	readonly where: string;
+	/** Shown in the status bar (help shows every row). */
+	readonly status?: boolean;
+	/** A shorter description for the status bar. */
+	readonly short?: string;
+};
+
+export const KEYMAP = [
+	// Everywhere
+	{command: 'app.help', keys: ['?'], label: '?', description: 'help: every key', where: 'global', status: true},
+	{command: 'app.quit', keys: ['q'], label: 'q', description: 'quit', where: 'global', status: true},
+	{command: 'app.interrupt', keys: ['ctrl-c'], label: 'Ctrl-C', description: 'quit (asks when a form has changes)', where: 'global'},
+	{command: 'section.next', keys: ['tab'], label: 'Tab', description: 'next section', where: 'global', status: true},
+	{command: 'section.previous', keys: ['shift-tab'], label: 'Shift-Tab', description: 'previous section', where: 'global'},
+	{command: 'section.goto', keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'], label: '1-9', description: 'go to section by number', where: 'global'},
+	{command: 'app.refresh', keys: ['R'], label: 'R', description: 'reload from the store', where: 'global'},
+
+	// Lists
+	{command: 'list.up', keys: ['up', 'k'], label: '↑/k', description: 'move up', where: 'list'},
+	{command: 'list.down', keys: ['down', 'j'], label: '↓/j', description: 'move down', where: 'list', status: true},
+	{command: 'list.pageUp', keys: ['pageup', 'ctrl-u'], label: 'PgUp/Ctrl-U', description: 'page up', where: 'list'},
+	{command: 'list.pageDown', keys: ['pagedown', 'ctrl-d'], label: 'PgDn/Ctrl-D', description: 'page down', where: 'list'},
+	{command: 'list.first', keys: ['g', 'home'], label: 'g/Home', description: 'first row', where: 'list'},
+	{command: 'list.last', keys: ['G', 'end'], label: 'G/End', description: 'last row', where: 'list'},
+	{command: 'list.filter', keys: ['/'], label: '/', description: 'filter', where: 'list', status: true},
+	{command: 'list.clearFilter', keys: ['escape'], label: 'Esc', description: 'clear the filter', where: 'list'},
+	{command: 'list.open', keys: ['enter'], label: 'Enter', description: 'open', where: 'list', status: true},
+
+	// Typing a filter
+	{command: 'filter.keep', keys: ['enter'], label: 'Enter', description: 'keep the filter', where: 'filter', status: true},
+	{command: 'filter.clear', keys: ['escape'], label: 'Esc', description: 'clear the filter', where: 'filter', status: true},
+
+	// Forms
+	{command: 'form.next', keys: ['tab', 'down'], label: 'Tab', description: 'next field or button', where: 'form', status: true, short: 'next'},
+	{command: 'form.previous', keys: ['shift-tab', 'up'], label: 'Shift-Tab/↑', description: 'previous field', where: 'form'},
+	{command: 'form.submit', keys: ['enter'], label: 'Enter', description: 'next field; on the last field or on a button: go', where: 'form', status: true, short: 'go'},
+	{command: 'form.choice', keys: ['left', 'right', ' '], label: '←/→', description: 'change a choice', where: 'form'},
+	{command: 'form.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the form', where: 'form-cancel', status: true, short: 'cancel'},
+
+	// Confirmations
+	{command: 'dialog.yes', keys: ['y', 'Y'], label: 'y', description: 'yes', where: 'dialog', status: true},
+	{command: 'dialog.no', keys: ['n', 'N', 'enter', 'escape'], label: 'n/Enter/Esc', description: 'no (the default)', where: 'dialog', status: true},
+	{command: 'typed.confirm', keys: ['enter'], label: 'Enter', description: 'confirm once the name is typed', where: 'typed', status: true},
+	{command: 'typed.cancel', keys: ['escape'], label: 'Esc', description: 'cancel', where: 'typed', status: true},
+
+	// Detail views and overlays
+	{command: 'view.back', keys: ['escape', 'backspace'], label: 'Esc', description: 'back', where: 'detail', status: true},
+	{command: 'help.close', keys: ['escape', '?', 'q'], label: 'Esc', description: 'close help', where: 'help', status: true},
+	{command: 'help.up', keys: ['up', 'k'], label: '↑/k', description: 'scroll help', where: 'help'},
+	{command: 'help.down', keys: ['down', 'j'], label: '↓/j', description: 'scroll help', where: 'help'},
+
+	// My Account
+	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},
+] as const satisfies readonly KeyBinding[];
+
+export type Command = (typeof KEYMAP)[number]['command'];
+
+/** Where a key context's rows appear in help, in this order, with a heading. */
+export const CONTEXT_TITLES: Readonly<Record<string, string>> = {
+	global: 'Everywhere',
+	list: 'Lists',
+	filter: 'Typing a filter',
+	detail: 'Detail views',
+	form: 'Forms',
+	'form-cancel': 'Forms',
+	dialog: 'Confirmations',
+	typed: 'Typed confirmations',
+	account: 'My Account',
+	help: 'This help',
+};
+
+/** The command a key runs in one of these contexts, first context first. */
+export function commandFor(keyName: string, contexts: readonly string[]): Command | undefined {
+	for (const where of contexts) {
+		for (const binding of KEYMAP) {
+			if (binding.where === where && (binding.keys as readonly string[]).includes(keyName)) return binding.command;
+		}
+	}
+	return undefined;
+}
+
+/** The rows of the key map for these contexts, in table order. */
+export function bindingsFor(contexts: readonly string[], options: {statusOnly?: boolean} = {}): KeyBinding[] {
+	return KEYMAP.filter(b => contexts.includes(b.where) && (!options.statusOnly || ('status' in b && b.status)));
+}

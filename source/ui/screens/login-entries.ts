@@ -1,0 +1,41 @@
+import type {ComponentType} from 'react';
+import type {Actor, Context} from '../../core/context.js';
+import type {Database} from '../../core/model.js';
+
+/** What a screen opened from the sign-in screen gets. */
+export type EntryScreenProps = {
+	readonly ctx: Context;
+	/** The tenant named with --tenant, if any. */
+	readonly tenant: string | undefined;
+	readonly width: number;
+	readonly height: number;
+	/** Signed in (e.g. an accepted invitation): the console keeps a session and opens. Without an actor: back to sign-in. */
+	readonly onDone: (actor?: Actor, message?: string) => void;
+};
+
+/** A choice under the sign-in form ("Accept invitation", "Sign up"). */
+export type LoginEntry = {
+	readonly id: string;
+	readonly label: string;
+	readonly visible: (db: Database) => boolean;
+	/** The screen it opens; until its issue lands, `unavailable` is shown instead. */
+	readonly Screen?: ComponentType<EntryScreenProps>;
+	readonly unavailable: string;
+};
+
+/** The choices under the sign-in form. Wire a screen by setting `Screen` (see source/ui/README.md). */
+export const LOGIN_ENTRIES: readonly LoginEntry[] = [
+	{
+		id: 'accept',
+		label: 'Accept invitation',
+		visible: () => true,
+		unavailable: 'Accepting an invitation in the console is not available yet; run `orgctl accept LINK` in a shell.',
+	},
+	{
+		id: 'signup',
+		label: 'Sign up',
+		// Offered only where self sign-up is configured for some domain.
+		visible: db => db.signupDomains.length > 0,
+		unavailable: 'Signing up in the console is not available yet; run `orgctl signup EMAIL USERNAME` in a shell.',
+	},
+];

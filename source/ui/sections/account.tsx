@@ -1,0 +1,102 @@
+import {useState} from 'react';
+import {Box, Text} from 'ink';
+import {changeOwnPassword} from '../../core/accounts.js';
+import {Form} from '../components/form.js';
+import {useConsole} from '../console-context.js';
+import {shortTime} from '../format.js';
+import {PRIORITY, useKeys} from '../input-router.js';
+import {keepSession} from '../session.js';
+import {theme} from '../theme.js';
+import type {Section, SectionProps} from './section.js';
+
+const PASSWORD_FIELDS = [
+	{name: 'current', label: 'Current password', kind: 'password'},
+	{name: 'next', label: 'New password', kind: 'password'},
+	{name: 'repeat', label: 'Repeat new', kind: 'password'},
+] as const;
+
+function Account({width}: SectionProps) {
+	const {ctx, actor, run} = useConsole();
+	const [editing, setEditing] = useState(false);
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<string | undefined>(undefined);
+	const user = actor.user;
+	const canChange = user.method === 'password';
+
+	useKeys(
+		['account'],
+		command => {
+			if (command !== 'account.password' || editing) return false;
+			if (canChange) {
+				setError(undefined);
+				setEditing(true);
+			}
+			return true;
+		},
+		{priority: PRIORITY.section},
+	);
+
+	const submit = async (values: Readonly<Record<string, string>>) => {
+		if (values['next'] !== values['repeat']) {
+			setError('The new password and its repetition differ; type them again.');
+			return;
+		}
+		setBusy('Changing the password…');
+		const done = await run({
+			task: async () => {
+				await changeOwnPassword(ctx, actor, values['current'] ?? '', values['next'] ?? '');
+				// The change ends every session of this user, this one too: keep the console signed in with a fresh one.
+				await keepSession(ctx, actor);
+				return true;
+			},
+			done: 'Password changed; your other sessions were signed out.',
+		});
+		setBusy(undefined);
+		if (done) setEditing(false);
+		else setError('The password was not changed (see the status line).');
+	};
+
+	const rows: Array<readonly [string, string]> = [
+		['Username', user.username],
+		['E-mail', user.email],
+		['Role', `${user.role}${user.superuser ? ', superuser ★' : ''}`],
+		['Tenant', actor.tenant.name],
+		['Sign-in method', user.method],
+		['Last login', shortTime(user.lastLogin)],
+	];
+	return (
+		<Box flexDirection="column" width={width}>
+			<Text {...theme.heading}>My Account</Text>
+			<Text> </Text>
+			{rows.map(([label, value]) => (
+				<Text key={label} wrap="truncate-end">
+					<Text {...theme.muted}>{label.padEnd(16)}</Text>
+					{value}
+				</Text>
+			))}
+			<Text> </Text>
+			{editing ? (
+				<Form
+					title="Change your password"
+					fields={PASSWORD_FIELDS}
+					buttons={[{id: 'save', label: 'Change password'}]}
+					onPress={(_button, values) => void submit(values)}
+					onCancel={() => setEditing(false)}
+					busy={busy}
+					error={error}
+					width={width}
+				/>
+			) : canChange ? (
+				<Text>
+					Press <Text {...theme.key}>p</Text> to change your password.
+				</Text>
+			) : (
+				<Text {...theme.muted} wrap="wrap">
+					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl.
+				</Text>
+			)}
+		</Box>
+	);
+}
+
+export const accountSection: Section = {id: 'account', title: 'My Account', order: 90, visibleWith: 'profile.own', Component: Account};

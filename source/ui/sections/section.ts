@@ -1,0 +1,20 @@
+import type {ComponentType} from 'react';
+import type {Action} from '../../core/policy.js';
+
+/** The space a section draws in: the right-hand pane. */
+export type SectionProps = {readonly width: number; readonly height: number};
+
+/**
+ * One entry of the left pane. A section is shown only to users for whom the policy allows
+ * `visibleWith` (`mayView`), so the console hides what the core would refuse anyway.
+ */
+export type Section = {
+	/** Also the key map context (`where`) of the section's own keys, e.g. `users`. */
+	readonly id: string;
+	/** The left pane's label, as in Organization Settings. */
+	readonly title: string;
+	/** Position in the left pane: lower first (Users 10, Invitations 20, Sign-up 30, ... My Account 90). */
+	readonly order: number;
+	readonly visibleWith: Action;
+	readonly Component: ComponentType<SectionProps>;
+};

@@ -1,0 +1,116 @@
+import {useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import {listUsers, userView} from '../../core/users.js';
+import type {User} from '../../core/model.js';
+import {List} from '../components/list.js';
+import {useConsole} from '../console-context.js';
+import {columns, orgctlCommand, shortTime} from '../format.js';
+import {PRIORITY, useKeys} from '../input-router.js';
+import {theme} from '../theme.js';
+import type {Section, SectionProps} from './section.js';
+
+/** Column widths for the users table at this width: username and e-mail share what is left. */
+function layout(width: number) {
+	const fixed = {role: 6, su: 2, method: 8, status: 8};
+	const gaps = 5;
+	const rest = Math.max(16, width - 1 - gaps - fixed.role - fixed.su - fixed.method - fixed.status);
+	const username = Math.max(8, Math.floor(rest * 0.4));
+	return {...fixed, username, email: rest - username};
+}
+
+const status = (user: User) => (user.disabled ? 'disabled' : 'active');
+
+function Users({width, height}: SectionProps) {
+	const {ctx, actor, db, notify} = useConsole();
+	const users = useMemo(() => listUsers(ctx, actor), [ctx, actor, db]);
+	const [openId, setOpenId] = useState<string | undefined>(undefined);
+	const open = openId ? users.find(u => u.id === openId) : undefined;
+	const w = layout(width);
+	const header = columns([
+		['USERNAME', w.username],
+		['E-MAIL', w.email],
+		['ROLE', w.role],
+		['SU', w.su],
+		['METHOD', w.method],
+		['STATUS', w.status],
+	]);
+	return (
+		<Box flexDirection="column" width={width} height={height}>
+			<Box display={open ? 'none' : 'flex'}>
+				<List
+					title="Users"
+					items={users}
+					keyOf={u => u.id}
+					width={width}
+					height={height}
+					header={header}
+					filterText={u => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`}
+					renderRow={u =>
+						columns([
+							[u.username, w.username],
+							[u.email, w.email],
+							[u.role, w.role],
+							[u.superuser ? '★' : '', w.su],
+							[u.method, w.method],
+							[status(u), w.status],
+						])
+					}
+					onOpen={u => {
+						setOpenId(u.id);
+						notify({kind: 'info', text: `${u.username}`, command: orgctlCommand('users', 'show', u.username)});
+					}}
+					contexts={['users']}
+					active={!open}
+					emptyText="No users in this tenant."
+				/>
+			</Box>
+			{open ? <UserDetail user={open} width={width} onBack={() => setOpenId(undefined)} /> : null}
+		</Box>
+	);
+}
+
+function UserDetail({user, width, onBack}: {readonly user: User; readonly width: number; readonly onBack: () => void}) {
+	const {db} = useConsole();
+	useKeys(
+		['detail', 'users'],
+		command => {
+			if (command !== 'view.back') return false;
+			onBack();
+			return true;
+		},
+		{priority: PRIORITY.detail},
+	);
+	const view = userView(db, user);
+	const owned = {
+		projects: db.projects.filter(p => p.owner === user.id).length,
+		tokens: db.tokens.filter(t => t.owner === user.id).length,
+	};
+	const rows: Array<readonly [string, string]> = [
+		['Username', view.username],
+		['E-mail', view.email],
+		['Role', view.role],
+		['Superuser', view.superuser ? 'yes ★' : 'no'],
+		['Sign-in method', view.method + (view.method === 'password' && !view.hasPassword ? ' (no password set)' : '')],
+		['Status', view.disabled ? 'disabled' : 'active'],
+		['Tenant', view.tenant],
+		['Created', shortTime(view.created)],
+		['Last login', shortTime(view.lastLogin)],
+		['Owns', `${owned.projects} project${owned.projects === 1 ? '' : 's'}, ${owned.tokens} API token${owned.tokens === 1 ? '' : 's'}`],
+	];
+	return (
+		<Box flexDirection="column" width={width}>
+			<Text {...theme.heading}>
+				{view.username} <Text {...theme.muted}>(Esc: back to the list)</Text>
+			</Text>
+			<Text> </Text>
+			{rows.map(([label, value]) => (
+				<Text key={label} wrap="truncate-end">
+					<Text {...theme.muted}>{label.padEnd(16)}</Text>
+					{value}
+				</Text>
+			))}
+		</Box>
+	);
+}
+
+export const usersSection: Section = {id: 'users', title: 'Users', order: 10, visibleWith: 'users.list', Component: Users};
