@@ -72,9 +72,15 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 	const sections = useMemo(() => (actor ? SECTIONS.filter(s => mayView(actorFacts(actor), s.visibleWith)) : []), [actor]);
 	const section: Section | undefined = sections.find(s => s.id === sectionId) ?? sections[0];
 
+	// The store changes its data in place when this process commits, so the version, not the
+	// object, says whether anything changed; a new object lets sections' useMemo([db]) recompute.
+	const seenVersion = useRef(db.version);
 	const refresh = useCallback(() => {
 		const next = ctx.store.read();
-		setDb(previous => (previous === next ? previous : next));
+		if (next.version !== seenVersion.current) {
+			seenVersion.current = next.version;
+			setDb({...next});
+		}
 		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
 		setScreen(current => {
 			if (current.kind !== 'main') return current;
