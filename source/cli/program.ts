@@ -6,6 +6,7 @@ import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
 import {registerSmtpCommands} from './commands/smtp.js';
+import {registerSettingsCommands} from './commands/settings.js';
 import {registerInviteCommands} from './commands/invites.js';
 import {registerUserAdminCommands} from './commands/user-admin.js';
 import {registerProjectCommands} from './commands/projects.js';
@@ -23,6 +24,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerTokenCommands,
 	registerTenantCommands,
 	registerAuditCommands,
+	registerSettingsCommands,
 	registerSmtpCommands,
 	registerInviteCommands,
 	registerSignupCommands,

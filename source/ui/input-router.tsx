@@ -84,9 +84,26 @@ export function InputRouter({children, isActive = true}: Props) {
 		}),
 		[update],
 	);
+	// Keys of one burst are handled one per tick: the first at once, each next one after React has
+	// committed what the previous key did, so `/zed` or `G` + Enter reach the filter or the row the
+	// earlier key opened or selected, not the layers that were live when the burst arrived.
+	const queue = useRef<KeyPress[]>([]);
+	const draining = useRef(false);
+	const drain = useCallback(() => {
+		const next = queue.current.shift();
+		if (next === undefined) {
+			draining.current = false;
+			return;
+		}
+		routeKey(layers.current, next);
+		setImmediate(drain);
+	}, []);
 	useInput(
 		(input, key) => {
-			for (const press of keyPresses(input, key)) routeKey(layers.current, press);
+			queue.current.push(...keyPresses(input, key));
+			if (draining.current) return;
+			draining.current = true;
+			drain();
 		},
 		{isActive},
 	);

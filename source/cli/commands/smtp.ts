@@ -8,7 +8,7 @@ export function settingsCommand(program: Command): Command {
 	return program.commands.find(c => c.name() === 'settings') ?? program.command('settings').description('server settings (superuser only)');
 }
 
-function describeSmtp(view: SmtpView | null): string {
+export function describeSmtp(view: SmtpView | null): string {
 	if (!view) return 'SMTP is not configured.\n';
 	const login = view.user ? `${view.user}${view.hasPassword ? ' (password set)' : ' (no password)'}` : 'none';
 	return [
@@ -21,7 +21,8 @@ function describeSmtp(view: SmtpView | null): string {
 	].join('\n') + '\n';
 }
 
-function integer(name: string) {
+/** A commander parser for a whole-number option: a bad value is a usage error (exit 2). */
+export function integer(name: string) {
 	return (value: string): number => {
 		if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, not "${value}".`);
 		return Number(value);
