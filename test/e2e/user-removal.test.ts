@@ -43,6 +43,7 @@ describe('removing a user in the console', () => {
 		await t.waitFor('New owner: web');
 		expect(t.screen()).not.toMatch(/›?\s*gus\s/);
 		await t.press('/');
+		await t.waitFor('Enter keep the filter');
 		await t.type('car');
 		await t.press('enter');
 		await t.waitFor('/car (Esc clears)');
@@ -61,6 +62,7 @@ describe('removing a user in the console', () => {
 		await t.press('enter');
 		await t.waitFor('New owner: deploy (web)');
 		await t.press('/');
+		await t.waitFor('Enter keep the filter');
 		await t.type('carol');
 		await t.press('enter');
 		await t.waitFor('/carol (Esc clears)');
