@@ -89,7 +89,9 @@ describe('the console in a terminal', () => {
 		// My Account is always last (order 90); other sections sit between (Projects & Tokens is second).
 		await t.press('tab');
 		await t.waitReady('main:projects');
-		await t.press('shift-tab', 'shift-tab');
+		await t.press('shift-tab');
+		await t.waitFor(/›1 Users/);
+		await t.press('shift-tab');
 		await t.waitReady('main:account');
 		await t.waitFor('Press p to change your password.');
 		await t.press('1');
