@@ -32,7 +32,7 @@ export type AppProps = {
 
 /** Rows used around the body: header, rule, rule, message line, keys line. */
 const CHROME_ROWS = 5;
-const PANE_WIDTH = 24;
+const PANE_WIDTH = 25;
 
 function useTerminalSize(): {columns: number; rows: number} {
 	const {stdout} = useStdout();

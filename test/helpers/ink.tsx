@@ -28,6 +28,8 @@ export type InkHarness = {
 	frame(): string;
 	/** Presses keys one at a time (names as in KEYS, or literal text), awaiting a tick after each. */
 	press(...keys: string[]): Promise<void>;
+	/** Writes raw input without waiting for a frame (for keys that arrive faster than redraws). */
+	write(data: string): void;
 	/** Waits (polling, with a deadline) until the frame satisfies `check`. */
 	waitFor(check: string | ((frame: string) => boolean), timeoutMs?: number): Promise<void>;
 	unmount(): void;
@@ -60,6 +62,7 @@ export async function renderInk(node: ReactNode, size: {columns?: number; rows?:
 				await new Promise(resolve => setTimeout(resolve, 10));
 			}
 		},
+		write: data => void result.stdin.write(data),
 		unmount: () => result.unmount(),
 	};
 }

@@ -1,4 +1,4 @@
-import {memo, useEffect, useMemo, useReducer, useRef, type ReactNode} from 'react';
+import {memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {editText} from '../key-press.js';
 import type {Command} from '../keymap.js';
@@ -90,7 +90,15 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  */
 export function List<T>(props: Props<T>): ReactNode {
 	const {items, keyOf, renderRow, filterText, header, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
-	const [raw, dispatch] = useReducer(listReducer, initialListState);
+	// The reducer runs eagerly into a ref as well as into React state: keys that arrive before the
+	// next frame (j then d, a few milliseconds apart) must act on the row the cursor is on now, not
+	// on the row of the last frame drawn.
+	const [raw, setRaw] = useState(initialListState);
+	const latest = useRef(raw);
+	const dispatch = useCallback((action: Parameters<typeof listReducer>[1]) => {
+		latest.current = listReducer(latest.current, action);
+		setRaw(latest.current);
+	}, []);
 
 	const rows = useFilteredRows(items, filterText, raw.query);
 
@@ -99,6 +107,8 @@ export function List<T>(props: Props<T>): ReactNode {
 	const frame: ListFrame = {count: rows.length, height: Math.max(1, height - chrome)};
 	const state = clampView(raw, frame);
 	const selected = rows[state.cursor];
+	/** The row under the cursor as of the last key handled, which may be ahead of the last frame. */
+	const current = (): T | undefined => rows[clampView(latest.current, frame).cursor];
 
 	useKeys(
 		['list', ...contexts],
@@ -130,14 +140,16 @@ export function List<T>(props: Props<T>): ReactNode {
 					if (raw.query === '') return false;
 					dispatch({type: 'filter.clear'});
 					return true;
-				case 'list.open':
-					if (selected === undefined || !onOpen) return false;
-					onOpen(selected);
+				case 'list.open': {
+					const item = current();
+					if (item === undefined || !onOpen) return false;
+					onOpen(item);
 					return true;
+				}
 				case undefined:
 					return false;
 				default:
-					return onCommand ? onCommand(command, selected) : false;
+					return onCommand ? onCommand(command, current()) : false;
 			}
 		},
 		{priority: PRIORITY.list, active: active && !raw.filtering},
