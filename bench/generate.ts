@@ -1,9 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto';
 import {mkdirSync} from 'node:fs';
 import {dirname} from 'node:path';
-import {emptyDatabase, type AuditEvent, type AuthMethod, type Database, type Invitation, type Role, type User} from '../source/core/model.js';
+import {emptyDatabase, SCHEMA_VERSION, type AuditEvent, type AuthMethod, type Database, type Invitation, type Role, type User} from '../source/core/model.js';
 import {KeyFile} from '../source/store/secrets.js';
-import {Store} from '../source/store/store.js';
+import {AtomicJsonFile, MIGRATIONS} from '../source/store/store.js';
 
 /** What to put in a generated store. */
 export type GenerateOptions = {
@@ -114,15 +114,13 @@ export function generateDatabase(options: GenerateOptions): Database {
 }
 
 /**
- * Generates a store of the given size at `path` (with its key file), written by the store itself,
- * so it is laid out exactly as orgctl writes it. Returns the database written.
+ * Generates a store of the given size at `path` (with its key file), written by the store's own
+ * writer (every record validated), so it is laid out exactly as orgctl writes it. Returns the
+ * database written.
  */
-export async function generateStore(path: string, options: Omit<GenerateOptions, 'keys'>): Promise<Database> {
+export function generateStore(path: string, options: Omit<GenerateOptions, 'keys'>): Database {
 	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
 	const db = generateDatabase({...options, keys: KeyFile.load(path)});
-	const store = await Store.open(path);
-	await store.transact(current => {
-		Object.assign(current, db, {version: current.version});
-	});
-	return store.read();
+	new AtomicJsonFile(path, {migrations: MIGRATIONS, schemaVersion: SCHEMA_VERSION, lineCacheBytes: 0}).writeSync(db);
+	return db;
 }

@@ -2,9 +2,12 @@
 // (DESIGN §8). `npm run bench -- store` runs only the benchmarks whose name contains "store".
 // To add one: write bench/<what>.ts exporting a Benchmark and list it in BENCHMARKS below.
 import {storeCommit} from './store-commit.js';
+import {cliUsersList} from './cli-users-list.js';
+import {bulkInvite} from './bulk-invite.js';
+import {consoleBench} from './console.js';
 import {withinBudget, type Benchmark, type Figure} from './types.js';
 
-const BENCHMARKS: readonly Benchmark[] = [storeCommit];
+const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench];
 
 function format(value: number | undefined, unit: string): string {
 	if (value === undefined) return '—';

@@ -77,7 +77,7 @@ export const storeCommit: Benchmark = {
 			const dir = mkdtempSync(join(tmpdir(), 'orgctl-bench-'));
 			try {
 				const path = join(dir, 'orgctl.json');
-				await generateStore(path, {users, invitations: users / 5, auditEvents: users / 5});
+				generateStore(path, {users, invitations: users / 5, auditEvents: users / 5});
 				const result = runChild(path);
 				const size = `${count(users)} users, ${count(users / 5)} invitations, ${result.fileMb.toFixed(1)} MB file`;
 				const budget = users === 10_000 ? ({of: 'median', limit: 40} as const) : undefined;

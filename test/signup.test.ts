@@ -1,4 +1,7 @@
+import {createHmac} from 'node:crypto';
 import {readFileSync} from 'node:fs';
+import {sha256} from '../source/core/ids.js';
+import {KeyFile} from '../source/store/secrets.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {login} from '../source/core/accounts.js';
 import type {Actor} from '../source/core/context.js';
@@ -52,8 +55,12 @@ describe('self sign-up through a real SMTP server on loopback', () => {
 		const {mail, code} = await mailTo('Carol@corp.com');
 		expect(code).toMatch(/^\d{8}$/);
 		expect(mail.text).toContain(`orgctl signup verify Carol@corp.com ${code}`);
-		// Only its SHA-256 is kept, and the sealed outbox copy is gone once sent.
+		// Only a MAC keyed with the key file is kept (a plain hash of 8 digits would fall to a brute
+		// force), and the sealed outbox copy is gone once sent.
 		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(code!);
+		const pending = ctx.store.read().pendingSignups[0]!;
+		expect(pending.codeHash).not.toBe(sha256(`signup:${pending.id}:${code}`));
+		expect(pending.codeHash).toBe(createHmac('sha256', Buffer.from(readFileSync(KeyFile.pathFor(ctx.store.path), 'utf8').trim(), 'base64url')).update(`signup:${pending.id}:${code}`).digest('hex'));
 
 		const actor = await verifySignup(ctx, {email: 'carol@corp.com', code: `${code!.slice(0, 4)} ${code!.slice(4)}`, password: PASSWORD});
 		expect(actor.user).toMatchObject({username: 'carol', role: 'guest', method: 'password', superuser: false});

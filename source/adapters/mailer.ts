@@ -89,7 +89,7 @@ export function classifyFailure(error: unknown): {temporary: boolean; reason: st
  * nodemailer's transport options for our settings: verification always on, timeouts always set
  * (connection and greeting `timeoutMs`, about 10 s by default; the socket three times that).
  */
-export function transportOptions(smtp: SmtpSettings, secrets: SecretBox, options: MailerOptions = {}) {
+export function transportOptions(smtp: SmtpSettings, secrets: Pick<SecretBox, 'unseal'>, options: MailerOptions = {}) {
 	const timeout = smtp.timeoutMs;
 	let ca: string | undefined;
 	if (smtp.caFile) {
@@ -125,7 +125,7 @@ export function transportOptions(smtp: SmtpSettings, secrets: SecretBox, options
  * Opens a nodemailer transport for the SMTP settings. nodemailer is loaded on demand so that
  * subcommands which send nothing do not pay for it.
  */
-export async function createMailer(smtp: SmtpSettings, secrets: SecretBox, options: MailerOptions = {}): Promise<Mailer> {
+export async function createMailer(smtp: SmtpSettings, secrets: Pick<SecretBox, 'unseal'>, options: MailerOptions = {}): Promise<Mailer> {
 	const from = parseAddress(smtp.from).address;
 	const config = transportOptions(smtp, secrets, options);
 	const nodemailer = (await import('nodemailer')).default;

@@ -2,7 +2,7 @@ import {resolve} from 'node:path';
 import {login, resolveActor, resolveSession} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
 import {authFailed} from '../core/errors.js';
-import {defaultStorePath, Store} from '../store/store.js';
+import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 import {KeyFile} from '../store/secrets.js';
 import {readSessionFile} from './session-file.js';
 import {authenticateToken} from '../core/tokens.js';
@@ -13,8 +13,8 @@ export type GlobalOptions = {store?: string | undefined; tenant?: string | undef
 export class UsageError extends Error {}
 
 /** Opens the store once per run and builds a Context for the core. */
-export async function openContext(storePath: string): Promise<Context> {
-	const store = await Store.open(storePath);
+export async function openContext(storePath: string, options: StoreOptions = {}): Promise<Context & {store: Store}> {
+	const store = await Store.open(storePath, options);
 	const secrets = KeyFile.load(store.path);
 	return {store, secrets, now: () => new Date()};
 }

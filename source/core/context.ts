@@ -14,6 +14,11 @@ export type StorePort = {
 export type SecretBox = {
 	seal(plain: string): string;
 	unseal(sealed: string): string;
+	/**
+	 * HMAC-SHA-256 with the key file, hex: for short secrets (8-digit codes) whose plain SHA-256
+	 * could be brute-forced by anyone holding a copy of the JSON.
+	 */
+	mac(text: string): string;
 };
 
 /** What every operation gets: the store, the key file and a clock (tests move the clock). */

@@ -8,6 +8,7 @@ import {invitationMail} from './invitation-mail.js';
 import type {AuthMethod, Database, Invitation, Role, Tenant, User} from './model.js';
 import {deliverOutbox, dropMail, enqueueMail, type DeliveryReport} from './outbox.js';
 import {hashPassword} from './passwords.js';
+import {usersById} from './users.js';
 import {decide} from './policy.js';
 import {actorFacts} from './context.js';
 
@@ -181,11 +182,21 @@ export type InvitationView = Omit<Invitation, 'secretHash' | 'secretSealed' | 't
 };
 
 export function invitationView(db: Database, invitation: Invitation, now: Date): InvitationView {
-	const {secretHash, secretSealed, tenantId, invitedBy, ...rest} = invitation;
+	// Field by field (object rest takes V8's slow path) and the inviter through an index: 2,000
+	// invitations by 10,000 users is 20 million comparisons with Array.find.
 	return {
-		...rest,
-		invitedBy: db.users.find(u => u.id === invitedBy)?.username ?? '(deleted user)',
-		tenant: db.tenants.find(t => t.id === tenantId)?.name ?? '?',
+		id: invitation.id,
+		username: invitation.username,
+		email: invitation.email,
+		role: invitation.role,
+		method: invitation.method,
+		created: invitation.created,
+		expires: invitation.expires,
+		mail: invitation.mail,
+		sentCount: invitation.sentCount,
+		revision: invitation.revision,
+		invitedBy: usersById(db).get(invitation.invitedBy)?.username ?? '(deleted user)',
+		tenant: db.tenants.find(t => t.id === invitation.tenantId)?.name ?? '?',
 		expired: isExpired(invitation, now),
 	};
 }

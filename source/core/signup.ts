@@ -4,7 +4,8 @@ import {appendAudit, perform, type AuditActor} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress, type Address} from './email.js';
 import {authFailed, invalid, isOrgError, notFound, refused, unavailable, type OrgError} from './errors.js';
-import {newId, newSecret, secretMatches, sha256} from './ids.js';
+import {timingSafeEqual} from 'node:crypto';
+import {newId, newSecret} from './ids.js';
 import {escapeHtml} from './mail.js';
 import type {AuthMethod, Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
 import {deliverOutbox, enqueueMail, onMailStatus} from './outbox.js';
@@ -31,7 +32,17 @@ onMailStatus('signup-code', (db, item, status) => {
 	if (pending) pending.mail = status;
 });
 
-/** The code is bound to its sign-up, so one hash table cannot serve every pending sign-up. */
+/** Compares a code's MAC with the stored one in constant time. */
+function macMatches(ctx: Context, text: string, stored: string): boolean {
+	const presented = Buffer.from(ctx.secrets.mac(text), 'hex');
+	const expected = Buffer.from(stored, 'hex');
+	return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+/**
+ * The code is bound to its sign-up, and keyed with the key file: eight digits are too few to keep
+ * from a brute force if only a plain hash were stored.
+ */
 function codeSecret(pendingId: string, code: string): string {
 	return `signup:${pendingId}:${code}`;
 }
@@ -135,7 +146,7 @@ export async function startSignup(ctx: Context, input: {email: string; username:
 			email: address.address,
 			username,
 			// When taken, the code on record is one nobody was sent: it can never be verified.
-			codeHash: sha256(codeSecret(id, taken ? newSecret() : code)),
+			codeHash: ctx.secrets.mac(codeSecret(id, taken ? newSecret() : code)),
 			attempts: 0,
 			created: now.toISOString(),
 			expires: new Date(now.getTime() + SIGNUP.lifetimeSeconds * 1000).toISOString(),
@@ -222,7 +233,7 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 	} else if (input.password !== undefined) {
 		throw invalid(`Accounts at ${domain.domain} sign in with ${domain.method.toUpperCase()}, so they have no orgctl password; leave it out.`);
 	}
-	if (!/^\d+$/.test(code) || !secretMatches(codeSecret(pending.id, code), pending.codeHash)) {
+	if (!/^\d+$/.test(code) || !macMatches(ctx, codeSecret(pending.id, code), pending.codeHash)) {
 		const left = SIGNUP.maxAttempts - pending.attempts - 1;
 		if (left <= 0) {
 			return refuse(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`, d => {

@@ -7,8 +7,32 @@ import type {Database, User} from './model.js';
 export type UserView = Omit<User, 'passwordHash' | 'tenantId'> & {tenant: string; hasPassword: boolean};
 
 export function userView(db: Database, user: User): UserView {
-	const {passwordHash, tenantId, ...rest} = user;
-	return {...rest, tenant: db.tenants.find(t => t.id === tenantId)?.name ?? '?', hasPassword: passwordHash !== null};
+	// Field by field: object rest (`{passwordHash, ...rest}`) takes V8's slow path, 10 µs a user.
+	return {
+		id: user.id,
+		username: user.username,
+		email: user.email,
+		role: user.role,
+		superuser: user.superuser,
+		method: user.method,
+		disabled: user.disabled,
+		created: user.created,
+		lastLogin: user.lastLogin,
+		revision: user.revision,
+		tenant: db.tenants.length === 1 ? db.tenants[0]!.name : (db.tenants.find(t => t.id === user.tenantId)?.name ?? '?'),
+		hasPassword: user.passwordHash !== null,
+	};
+}
+
+const indexes = new WeakMap<Database, {users: readonly User[]; version: number; count: number; map: Map<string, User>}>();
+
+/** Users by id, built once per version of the data (views of thousands of records look users up). */
+export function usersById(db: Database): ReadonlyMap<string, User> {
+	const cached = indexes.get(db);
+	if (cached && cached.users === db.users && cached.version === db.version && cached.count === db.users.length) return cached.map;
+	const map = new Map(db.users.map(u => [u.id, u]));
+	indexes.set(db, {users: db.users, version: db.version, count: db.users.length, map});
+	return map;
 }
 
 /** Users of the actor's tenant, in username order (members, admins and superusers only). */
@@ -17,7 +41,13 @@ export function listUsers(ctx: Context, actor: Actor): User[] {
 	return ctx.store
 		.read()
 		.users.filter(u => u.tenantId === actor.tenant.id)
-		.sort((a, b) => a.username.localeCompare(b.username));
+		.sort(byUsername);
+}
+
+const collator = new Intl.Collator('en', {sensitivity: 'base', numeric: true});
+/** Username order as people read it: case-insensitive, user2 before user10. */
+export function byUsername(a: {username: string}, b: {username: string}): number {
+	return collator.compare(a.username, b.username);
 }
 
 /** Finds a user of the actor's tenant by username or e-mail (any case), or by id. */

@@ -145,6 +145,12 @@ export class RecordLines {
 	 * (54 MB) pushed peak memory over its budget, and there no commit budget applies.
 	 */
 	keepLines = true;
+	/** The next read takes records without checking them (StoreOptions.deferValidation); {@link verify} checks them later. */
+	trustNextRead = false;
+	/** Records were taken unchecked: the next commit checks them all, as {@link verify} does. */
+	private unverified = false;
+	/** Set during a trusted read. */
+	private trusting = false;
 
 	constructor(readonly schemaVersion: number) {
 		this.sections = sectionsFor(schemaVersion);
@@ -155,6 +161,7 @@ export class RecordLines {
 	 * database it holds. Every record is validated; throws {@link Invalid} with the first problem.
 	 */
 	fromRaw(raw: Record<string, unknown>): Database {
+		this.startRead();
 		const db: Record<string, unknown> = {};
 		for (const section of this.sections) {
 			const value = raw[section.key];
@@ -180,6 +187,7 @@ export class RecordLines {
 	 * caller then parses it whole.
 	 */
 	fromLines(lines: LineSource, previous?: Database): Database | undefined {
+		this.startRead();
 		if (lines.next() !== '{') return undefined;
 		const db: Record<string, unknown> = {};
 		let guardedChange = previous === undefined;
@@ -287,7 +295,7 @@ export class RecordLines {
 				return JSON.stringify(value);
 			}
 			const entry = this.entries.get(value);
-			if (entry && unchanged(value, entry)) return (entry[0] as string | undefined) ?? JSON.stringify(value);
+			if (entry && !this.unverified && unchanged(value, entry)) return (entry[0] as string | undefined) ?? JSON.stringify(value);
 			if (guarded && !(entry && sameGuarded(guarded, value, field => remembered(entry, field)))) guardedChange = true;
 			const clean = check(schema, value, where);
 			// zod drops keys it does not know; a record carrying one is a bug, not something to write.
@@ -313,15 +321,47 @@ export class RecordLines {
 			}
 		}
 		pieces.push('}\n');
-		if (guardedChange) {
+		if (guardedChange || this.unverified) {
 			const problem = checkInvariants(db);
 			if (problem) throw new Invalid('', problem);
 		}
 		return changed;
 	}
 
+	/**
+	 * Checks every record of `db` and the invariants, after a trusted read. A record carrying fields
+	 * the schema does not know is replaced by its clean copy, as a checked read would have done.
+	 */
+	verify(db: Database): void {
+		if (!this.unverified) return;
+		for (const section of this.sections) {
+			const value = db[section.key] as unknown;
+			const checked = (record: unknown, schema: z.ZodType, where: string): unknown => {
+				const clean = check(schema, record, where);
+				if (!isRecord(record) || sameJson(record, clean)) return record;
+				this.entries.set(clean as object, entryFor(clean as Record<string, unknown>, this.keepLines ? JSON.stringify(clean) : undefined));
+				return clean;
+			};
+			if (section.element && Array.isArray(value)) {
+				for (const [i, record] of value.entries()) value[i] = checked(record, section.element, `${section.key}.${i}`);
+			} else {
+				(db as unknown as Record<string, unknown>)[section.key] = checked(value, section.schema, section.key);
+			}
+		}
+		const problem = checkInvariants(db);
+		if (problem) throw new Invalid('', problem);
+		this.remember(db);
+		this.unverified = false;
+	}
+
+	/** A read that fails or falls back to parsing the whole text starts again with the same trust. */
+	private startRead(): void {
+		this.trusting = this.trustNextRead;
+	}
+
 	/** Records what a successful write of `db` committed. */
 	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>): void {
+		this.unverified = false;
 		for (const [record, line] of changed) this.entries.set(record, entryFor(record, this.keepLines ? line : undefined));
 		this.remember(db);
 	}
@@ -379,8 +419,8 @@ export class RecordLines {
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
 	private adopt(schema: z.ZodType, value: unknown, where: string, line?: string): Record<string, unknown> {
-		const clean = check(schema, value, where) as Record<string, unknown>;
-		const kept = isRecord(value) && sameJson(value, clean);
+		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, where)) as Record<string, unknown>;
+		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
 		const record = kept ? value : clean;
 		this.entries.set(record, entryFor(record, !this.keepLines ? undefined : kept && line !== undefined ? line : JSON.stringify(record)));
 		return record;
@@ -400,7 +440,11 @@ export class RecordLines {
 
 	/** Checks the invariants when something they read may have changed, then takes `db` as the current state. */
 	private accept(db: Database, guardedChange: boolean): Database {
-		if (guardedChange) {
+		this.trustNextRead = false;
+		if (this.trusting) {
+			this.trusting = false;
+			this.unverified = true;
+		} else if (guardedChange) {
 			const problem = checkInvariants(db);
 			if (problem) throw new Invalid('', problem);
 		}

@@ -1,4 +1,4 @@
-import {createCipheriv, createDecipheriv, randomBytes} from 'node:crypto';
+import {createCipheriv, createDecipheriv, createHmac, randomBytes} from 'node:crypto';
 import {chmodSync, closeSync, openSync, readFileSync, writeSync, fsyncSync} from 'node:fs';
 import {OrgError} from '../core/errors.js';
 
@@ -44,6 +44,10 @@ export class KeyFile {
 			if ((error as NodeJS.ErrnoException).code === 'EEXIST') return KeyFile.load(storePath);
 			throw new OrgError('store', `The key file ${path} cannot be created (${(error as Error).message}); check the store folder's permissions.`);
 		}
+	}
+
+	mac(text: string): string {
+		return createHmac('sha256', this.key).update(text).digest('hex');
 	}
 
 	/** AES-256-GCM: `iv.tag.ciphertext`, base64url. */

@@ -25,6 +25,12 @@ export type StoreOptions = {
 	readonly staleMs?: number;
 	/** Up to this file size each record's line is kept in memory (tests set 0 to exercise big-store behaviour). */
 	readonly lineCacheBytes?: number;
+	/**
+	 * Skip the schema and invariant checks when opening (they cost about half of opening a large
+	 * store) and run them with `validate()` soon after: the console does so right after its first
+	 * frame. Writes are always validated, so unchecked data is never written back.
+	 */
+	readonly deferValidation?: boolean;
 };
 
 const TEMP_MARK = '.tmp-';
@@ -141,6 +147,16 @@ export class AtomicJsonFile implements Adapter<Database> {
 		}
 	}
 
+	/** Runs the checks a trusted read skipped (see StoreOptions.deferValidation); refuses the file if they fail. */
+	verify(data: Database): void {
+		try {
+			this.records.verify(data);
+		} catch (error) {
+			if (error instanceof Invalid) throw this.refuse(error);
+			throw error;
+		}
+	}
+
 	private refuse(problem: Invalid): OrgError {
 		return storeError(this.path, problem.where ? `the file does not validate at ${problem.where} (${problem.reason})` : `the file is inconsistent (${problem.reason})`, RECOVER);
 	}
@@ -171,7 +187,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `it has schema version ${version}, newer than the ${this.options.schemaVersion} this orgctl understands`, 'upgrade orgctl to open it (the file was not changed)');
 		}
 		const migrating = version < this.options.schemaVersion;
-		if (migrating) record = this.migrate(record, version, text);
+		if (migrating) {
+			record = this.migrate(record, version, text);
+			// A migrated file is checked now: it is about to be written back.
+			this.records.trustNextRead = false;
+		}
 		try {
 			const data = this.records.fromRaw(record);
 			this.migrated = migrating;
@@ -466,6 +486,7 @@ export class Store {
 		}
 		cleanStrayTempFiles(absolute);
 		const store = new Store(absolute, options);
+		store.adapter.records.trustNextRead = options.deferValidation === true;
 		const data = store.adapter.readSync();
 		if (data === null) {
 			await store.transact(() => undefined);
@@ -475,6 +496,11 @@ export class Store {
 			if (store.adapter.migrated) await store.transact(() => undefined);
 		}
 		return store;
+	}
+
+	/** Runs the checks an open with `deferValidation` skipped; throws the store error if the file is not sound. */
+	validate(): void {
+		this.adapter.verify(this.db.data);
 	}
 
 	/** The current data, re-read first if another process changed the file. Do not mutate it. */

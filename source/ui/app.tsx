@@ -26,11 +26,13 @@ export type AppProps = {
 	readonly tenant: string | undefined;
 	/** Emits an OSC title when a screen is ready for keys (for tests and benchmarks). */
 	readonly readyMarker?: boolean;
+	/** Called once, after the first screen is drawn and takes keys (deferred start-up work goes here). */
+	readonly onFirstFrame?: () => void;
 };
 
 /** Rows used around the body: header, rule, rule, message line, keys line. */
 const CHROME_ROWS = 5;
-const PANE_WIDTH = 24;
+const PANE_WIDTH = 25;
 
 function useTerminalSize(): {columns: number; rows: number} {
 	const {stdout} = useStdout();
@@ -56,17 +58,20 @@ export function App(props: AppProps) {
 	);
 }
 
-function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
+function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
 	const [screen, setScreen] = useState<Screen>(start);
-	const [db, setDb] = useState<Database>(() => ctx.store.read());
+	// A copy: the store changes its data object in place when this process commits, so the version
+	// (bumped on every commit) is what tells a new state from the old one.
+	const [db, setDb] = useState<Database>(() => ({...ctx.store.read()}));
 	const [sectionId, setSectionId] = useState<string | undefined>(undefined);
 	const [help, setHelp] = useState(false);
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
 	const [status, setStatus] = useState<StatusMessage | undefined>(undefined);
 	const dirty = useRef(new Set<string>());
+	const firstFrame = useRef(false);
 
 	const actor = screen.kind === 'main' ? screen.actor : undefined;
 	const sections = useMemo(() => (actor ? SECTIONS.filter(s => mayView(actorFacts(actor), s.visibleWith)) : []), [actor]);
@@ -74,7 +79,7 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 
 	const refresh = useCallback(() => {
 		const next = ctx.store.read();
-		setDb(previous => (previous === next ? previous : next));
+		setDb(previous => (previous.version === next.version ? previous : {...next}));
 		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
 		setScreen(current => {
 			if (current.kind !== 'main') return current;
@@ -114,7 +119,7 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 			} catch (error) {
 				setStatus({kind: 'error', text: `Signed in, but the session could not be kept for next time: ${isOrgError(error) ? error.message : String(error)}`});
 			}
-			setDb(ctx.store.read());
+			setDb({...ctx.store.read()});
 			setSectionId(undefined);
 			setScreen({kind: 'main', actor: who});
 			setStatus(message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});
@@ -138,7 +143,9 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 					setStatus({kind: 'success', text, command: action.command});
 					return result;
 				} catch (error) {
-					setStatus({kind: 'error', text: isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`, command: action.command});
+					const text = isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`;
+					setStatus({kind: 'error', text, command: action.command});
+					action.failed?.(text);
 					return undefined;
 				} finally {
 					refresh();
@@ -199,7 +206,11 @@ function Shell({ctx, start, tenant, readyMarker = false}: AppProps) {
 	const readyName = screen.kind === 'main' ? `main:${section?.id ?? 'none'}` : screen.kind;
 	useEffect(() => {
 		if (readyMarker) stdout.write(`\u001b]2;orgctl:ready:${readyName}\u0007`);
-	}, [readyMarker, readyName, stdout]);
+		if (!firstFrame.current) {
+			firstFrame.current = true;
+			onFirstFrame?.();
+		}
+	}, [readyMarker, readyName, stdout, onFirstFrame]);
 
 	const height = Math.max(6, rows - 1);
 	const bodyHeight = height - CHROME_ROWS;

@@ -20,6 +20,8 @@ export type ConsoleAction<T> = {
 	readonly busy?: string;
 	/** Shown after success. */
 	readonly done?: string | ((result: T) => string);
+	/** Also told the refusal's sentence (e.g. to show it inside the form the user will retry). */
+	readonly failed?: (message: string) => void;
 };
 
 /**

@@ -66,6 +66,43 @@ export const KEYMAP = [
 	{command: 'help.up', keys: ['up', 'k'], label: '↑/k', description: 'scroll help', where: 'help'},
 	{command: 'help.down', keys: ['down', 'j'], label: '↓/j', description: 'scroll help', where: 'help'},
 
+	// Manage Invitations
+	{command: 'invitations.new', keys: ['n'], label: 'n', description: 'invite someone', where: 'invitations', status: true, short: 'new'},
+	{command: 'invitations.resend', keys: ['r'], label: 'r', description: 'resend the e-mail (renews an expired link)', where: 'invitations', status: true, short: 'resend'},
+	{command: 'invitations.copy', keys: ['y'], label: 'y', description: 'copy the invitation link (also shown on screen)', where: 'invitations', status: true, short: 'copy'},
+	{command: 'invitations.revoke', keys: ['d'], label: 'd', description: 'revoke the invitation: its link stops working', where: 'invitations', status: true, short: 'delete'},
+	{command: 'invitations.bulk', keys: ['b'], label: 'b', description: 'invite many at once from a pasted list', where: 'invitations', short: 'bulk'},
+	{command: 'bulk.newline', keys: ['enter'], label: 'Enter', description: 'new line in the list', where: 'bulk', short: 'new line'},
+	{command: 'bulk.buttons', keys: ['tab'], label: 'Tab', description: 'to the buttons (Enter then presses one)', where: 'bulk', status: true, short: 'buttons'},
+	{command: 'bulk.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the bulk invitation', where: 'bulk', status: true, short: 'cancel'},
+
+	// Configure Self Signup
+	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true, short: 'new'},
+	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true, short: 'edit'},
+	{command: 'signup.remove', keys: ['d'], label: 'd', description: 'close sign-up for a domain', where: 'signup-domains', status: true, short: 'close'},
+	// Users (user administration)
+	{command: 'users.role', keys: ['e'], label: 'e', description: 'change the role', where: 'users', status: true},
+	{command: 'users.superuser', keys: ['s'], label: 's', description: 'Access Control: grant or revoke superuser (superusers)', where: 'users'},
+	{command: 'users.disable', keys: ['x'], label: 'x', description: 'disable or enable the account', where: 'users', status: true},
+	{command: 'users.password', keys: ['p'], label: 'p', description: 'reset the password', where: 'users'},
+	{command: 'users.delete', keys: ['d'], label: 'd', description: 'delete (moves what they own first)', where: 'users', status: true},
+
+	// The migration view that Delete opens
+	{command: 'migration.up', keys: ['up', 'k'], label: '↑/k', description: 'previous item', where: 'migration'},
+	{command: 'migration.down', keys: ['down', 'j'], label: '↓/j', description: 'next item', where: 'migration'},
+	{command: 'migration.all', keys: ['a'], label: 'a', description: 'move everything to one user', where: 'migration', status: true},
+	{command: 'migration.one', keys: ['enter'], label: 'Enter', description: 'choose who gets this item', where: 'migration', status: true},
+	{command: 'migration.review', keys: ['c'], label: 'c', description: 'review what will happen, then confirm', where: 'migration', status: true},
+	{command: 'migration.back', keys: ['escape'], label: 'Esc', description: 'back', where: 'migration', status: true},
+	{command: 'review.confirm', keys: ['enter'], label: 'Enter', description: 'confirm (type the username)', where: 'migration-review', status: true},
+	{command: 'review.back', keys: ['escape'], label: 'Esc', description: 'back to the items', where: 'migration-review', status: true},
+	{command: 'picker.cancel', keys: ['escape'], label: 'Esc', description: 'back without choosing', where: 'migration-target', status: true},
+
+	// Projects & Tokens
+	{command: 'projects.new', keys: ['n'], label: 'n', description: 'new project', where: 'projects', status: true},
+	{command: 'projects.token', keys: ['t'], label: 't', description: 'new API token for the selected project', where: 'projects', status: true},
+	{command: 'projects.delete', keys: ['d'], label: 'd', description: 'delete the selected project or token', where: 'projects', status: true},
+
 	// My Account
 	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},
 ] as const satisfies readonly KeyBinding[];
@@ -82,7 +119,11 @@ export const CONTEXT_TITLES: Readonly<Record<string, string>> = {
 	'form-cancel': 'Forms',
 	dialog: 'Confirmations',
 	typed: 'Typed confirmations',
+	bulk: 'Bulk invitation',
 	account: 'My Account',
+	migration: 'Deleting a user: what they own',
+	'migration-review': 'Deleting a user: review',
+	'migration-target': 'Deleting a user: choose the new owner',
 	help: 'This help',
 };
 

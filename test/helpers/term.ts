@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import xtermHeadless from '@xterm/headless';
 import pty from 'node-pty';
@@ -59,6 +59,10 @@ export type ConsoleTerm = {
 	readyAt(name: string): number | undefined;
 	/** Every byte the console wrote. */
 	output(): string;
+	/** CPU milliseconds (user + system) the console process has used so far (Linux). */
+	cpuMs(): number;
+	/** Resolves once the console has written nothing for `quietMs` (benchmarks: let start-up work finish). */
+	settle(quietMs: number, timeoutMs?: number): Promise<void>;
 	/** Writes raw bytes and resolves when the screen changes next (for key-to-frame timing). */
 	writeAndWaitForChange(data: string, timeoutMs?: number): Promise<number>;
 };
@@ -176,8 +180,30 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 		startedAt,
 		readyAt: name => ready.get(name),
 		output: () => output,
-		writeAndWaitForChange(data, timeoutMs = 5_000) {
+		async settle(quietMs, timeoutMs = 120_000) {
+			let seen = output.length;
+			let since = performance.now();
+			await until(
+				() => {
+					if (output.length !== seen) {
+						seen = output.length;
+						since = performance.now();
+					}
+					return performance.now() - since >= quietMs;
+				},
+				timeoutMs,
+				() => `${quietMs} ms without output`,
+			);
+		},
+		cpuMs() {
+			const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+			return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+		},
+		async writeAndWaitForChange(data, timeoutMs = 5_000) {
+			// Let xterm finish parsing what already arrived, so `before` is a whole frame.
+			await new Promise<void>(resolve => term.write('', resolve));
 			const before = screen();
+			const from = output.length;
 			return new Promise<number>((resolve, reject) => {
 				const start = performance.now();
 				const timer = setTimeout(() => {
@@ -185,7 +211,8 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 					reject(new Error(`no frame within ${timeoutMs} ms after ${JSON.stringify(data)}`));
 				}, timeoutMs);
 				changeWaiter = () => {
-					if (screen() === before) return;
+					// A frame is complete when its synchronized update ends (Ink wraps frames in ?2026h … ?2026l).
+					if (!output.includes('\u001b[?2026l', from) || screen() === before) return;
 					clearTimeout(timer);
 					changeWaiter = undefined;
 					resolve(performance.now() - start);

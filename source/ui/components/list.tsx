@@ -1,4 +1,4 @@
-import {memo, useMemo, useReducer, type ReactNode} from 'react';
+import {memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {editText} from '../key-press.js';
 import type {Command} from '../keymap.js';
@@ -33,6 +33,48 @@ type Props<T> = {
 	readonly emptyText?: string;
 };
 
+type Matches<T> = {items: readonly T[]; query: string; rows: readonly T[]; indices: readonly number[]};
+
+/**
+ * The rows that match the filter. The lower-cased search text is built once per data change, and
+ * lazily (shortly after the first frame, or on the first filter key), so start-up does not pay for
+ * it; a query that extends the previous one only searches the previous matches.
+ */
+function useFilteredRows<T>(items: readonly T[], filterText: ((item: T) => string) | undefined, query: string): readonly T[] {
+	const haystacks = useRef<{items: readonly T[]; values: string[]} | undefined>(undefined);
+	const last = useRef<Matches<T> | undefined>(undefined);
+	const texts = (): string[] => {
+		if (haystacks.current?.items !== items) haystacks.current = {items, values: filterText ? items.map(item => filterText(item).toLowerCase()) : []};
+		return haystacks.current.values;
+	};
+	useEffect(() => {
+		if (!filterText) return undefined;
+		const timer = setTimeout(texts, 200);
+		return () => clearTimeout(timer);
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [items, filterText]);
+	return useMemo(() => {
+		if (!filterText || query.trim() === '') return items;
+		const values = texts();
+		const previous = last.current;
+		const narrowing = previous && previous.items === items && query.startsWith(previous.query);
+		const candidates = narrowing ? previous.indices : undefined;
+		const indices: number[] = [];
+		const result: T[] = [];
+		const consider = (i: number) => {
+			if (matchesQuery(values[i]!, query)) {
+				indices.push(i);
+				result.push(items[i]!);
+			}
+		};
+		if (candidates) for (const i of candidates) consider(i);
+		else for (let i = 0; i < items.length; i++) consider(i);
+		last.current = {items, query, rows: result, indices};
+		return result;
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [items, filterText, query]);
+}
+
 const Row = memo(function Row({line, selected}: {readonly line: string; readonly selected: boolean}) {
 	return (
 		<Text wrap="truncate-end" {...(selected ? theme.selected : {})}>
@@ -48,22 +90,25 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  */
 export function List<T>(props: Props<T>): ReactNode {
 	const {items, keyOf, renderRow, filterText, header, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
-	const [raw, dispatch] = useReducer(listReducer, initialListState);
+	// The reducer runs eagerly into a ref as well as into React state: keys that arrive before the
+	// next frame (j then d, a few milliseconds apart) must act on the row the cursor is on now, not
+	// on the row of the last frame drawn.
+	const [raw, setRaw] = useState(initialListState);
+	const latest = useRef(raw);
+	const dispatch = useCallback((action: Parameters<typeof listReducer>[1]) => {
+		latest.current = listReducer(latest.current, action);
+		setRaw(latest.current);
+	}, []);
 
-	// Lower-cased search text per item, computed once per data change, not per key.
-	const haystacks = useMemo(() => (filterText ? items.map(item => filterText(item).toLowerCase()) : undefined), [items, filterText]);
-	const rows = useMemo(() => {
-		if (!haystacks || raw.query === '') return items;
-		const result: T[] = [];
-		for (let i = 0; i < items.length; i++) if (matchesQuery(haystacks[i]!, raw.query)) result.push(items[i]!);
-		return result;
-	}, [items, haystacks, raw.query]);
+	const rows = useFilteredRows(items, filterText, raw.query);
 
 	const showFilterLine = raw.filtering || raw.query !== '';
 	const chrome = 1 + (header ? 1 : 0) + (showFilterLine ? 1 : 0);
 	const frame: ListFrame = {count: rows.length, height: Math.max(1, height - chrome)};
 	const state = clampView(raw, frame);
 	const selected = rows[state.cursor];
+	/** The row under the cursor as of the last key handled, which may be ahead of the last frame. */
+	const current = (): T | undefined => rows[clampView(latest.current, frame).cursor];
 
 	useKeys(
 		['list', ...contexts],
@@ -95,14 +140,16 @@ export function List<T>(props: Props<T>): ReactNode {
 					if (raw.query === '') return false;
 					dispatch({type: 'filter.clear'});
 					return true;
-				case 'list.open':
-					if (selected === undefined || !onOpen) return false;
-					onOpen(selected);
+				case 'list.open': {
+					const item = current();
+					if (item === undefined || !onOpen) return false;
+					onOpen(item);
 					return true;
+				}
 				case undefined:
 					return false;
 				default:
-					return onCommand ? onCommand(command, selected) : false;
+					return onCommand ? onCommand(command, current()) : false;
 			}
 		},
 		{priority: PRIORITY.list, active: active && !raw.filtering},

@@ -1,6 +1,8 @@
 import type {ComponentType} from 'react';
 import type {Actor, Context} from '../../core/context.js';
 import type {Database} from '../../core/model.js';
+import {AcceptInvitation} from './accept-invitation.js';
+import {Signup} from './signup.js';
 
 /** What a screen opened from the sign-in screen gets. */
 export type EntryScreenProps = {
@@ -29,6 +31,7 @@ export const LOGIN_ENTRIES: readonly LoginEntry[] = [
 		id: 'accept',
 		label: 'Accept invitation',
 		visible: () => true,
+		Screen: AcceptInvitation,
 		unavailable: 'Accepting an invitation in the console is not available yet; run `orgctl accept LINK` in a shell.',
 	},
 	{
@@ -36,6 +39,7 @@ export const LOGIN_ENTRIES: readonly LoginEntry[] = [
 		label: 'Sign up',
 		// Offered only where self sign-up is configured for some domain.
 		visible: db => db.signupDomains.length > 0,
+		Screen: Signup,
 		unavailable: 'Signing up in the console is not available yet; run `orgctl signup EMAIL USERNAME` in a shell.',
 	},
 ];

@@ -50,10 +50,10 @@ function Account({width}: SectionProps) {
 				return true;
 			},
 			done: 'Password changed; your other sessions were signed out.',
+			failed: setError,
 		});
 		setBusy(undefined);
 		if (done) setEditing(false);
-		else setError('The password was not changed (see the status line).');
 	};
 
 	const rows: Array<readonly [string, string]> = [

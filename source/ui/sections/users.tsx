@@ -8,6 +8,7 @@ import {columns, orgctlCommand, shortTime} from '../format.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
+import {userCommand, UserOverlayView, type UserOverlay} from '../users/user-actions.js';
 
 /** Column widths for the users table at this width: username and e-mail share what is left. */
 function layout(width: number) {
@@ -19,12 +20,16 @@ function layout(width: number) {
 }
 
 const status = (user: User) => (user.disabled ? 'disabled' : 'active');
+/** What `/` searches: a stable function, so the list builds its search index once per data change. */
+const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`;
 
 function Users({width, height}: SectionProps) {
-	const {ctx, actor, db, notify} = useConsole();
+	const api = useConsole();
+	const {ctx, actor, db, notify} = api;
 	const users = useMemo(() => listUsers(ctx, actor), [ctx, actor, db]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
-	const open = openId ? users.find(u => u.id === openId) : undefined;
+	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);
+	const open = openId && !overlay ? users.find(u => u.id === openId) : undefined;
 	const w = layout(width);
 	const header = columns([
 		['USERNAME', w.username],
@@ -36,7 +41,7 @@ function Users({width, height}: SectionProps) {
 	]);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
-			<Box display={open ? 'none' : 'flex'}>
+			<Box display={open || overlay ? 'none' : 'flex'}>
 				<List
 					title="Users"
 					items={users}
@@ -44,7 +49,7 @@ function Users({width, height}: SectionProps) {
 					width={width}
 					height={height}
 					header={header}
-					filterText={u => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`}
+					filterText={searchText}
 					renderRow={u =>
 						columns([
 							[u.username, w.username],
@@ -59,12 +64,14 @@ function Users({width, height}: SectionProps) {
 						setOpenId(u.id);
 						notify({kind: 'info', text: `${u.username}`, command: orgctlCommand('users', 'show', u.username)});
 					}}
+					onCommand={(command, selected) => userCommand(api, command, selected, setOverlay)}
 					contexts={['users']}
-					active={!open}
+					active={!open && !overlay}
 					emptyText="No users in this tenant."
 				/>
 			</Box>
 			{open ? <UserDetail user={open} width={width} onBack={() => setOpenId(undefined)} /> : null}
+			{overlay ? <UserOverlayView overlay={overlay} width={width} height={height} onClose={() => setOverlay(undefined)} /> : null}
 		</Box>
 	);
 }

@@ -1,0 +1,134 @@
+import {useState} from 'react';
+import {Box, Text} from 'ink';
+import {isOrgError} from '../../core/errors.js';
+import {acceptInvitation, inspectInvitation} from '../../core/invitations.js';
+import {Form} from '../components/form.js';
+import {PRIORITY, useKeys} from '../input-router.js';
+import {theme} from '../theme.js';
+import type {EntryScreenProps} from './login-entries.js';
+
+type Invited = ReturnType<typeof inspectInvitation> & {readonly link: string};
+
+const message = (error: unknown) => (isOrgError(error) ? error.message : String(error));
+
+/**
+ * "Accept invitation" on the sign-in screen: paste the link (or its token); a password user then
+ * chooses a password and is signed in; PAM and SAML users are told how to sign in.
+ */
+export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
+	const [invited, setInvited] = useState<Invited | undefined>(undefined);
+	const [finished, setFinished] = useState<string | undefined>(undefined);
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<string | undefined>(undefined);
+
+	const check = (button: string, values: Readonly<Record<string, string>>) => {
+		if (button === 'back') return onDone();
+		const link = (values['link'] ?? '').trim();
+		try {
+			setInvited({...inspectInvitation(ctx, link), link});
+			setError(undefined);
+		} catch (caught) {
+			setError(message(caught));
+		}
+	};
+
+	const accept = async (button: string, values: Readonly<Record<string, string>>) => {
+		if (button === 'back') return onDone();
+		if (!invited) return;
+		if (invited.method === 'password' && values['password'] !== values['repeat']) {
+			setError('The password and its repetition differ; type them again.');
+			return;
+		}
+		setBusy('Creating your account…');
+		setError(undefined);
+		try {
+			const {user, tenant} = await acceptInvitation(ctx, {link: invited.link, ...(invited.method === 'password' ? {password: values['password'] ?? ''} : {})});
+			if (user.method === 'password') {
+				onDone({user, tenant}, `Welcome, ${user.username}: your account in ${tenant.name} is ready.`);
+				return;
+			}
+			setFinished(
+				user.method === 'pam'
+					? `Your account ${user.username} is ready. Sign in with your system password (PAM).`
+					: `Your account ${user.username} is ready. Sign in through your organization's identity provider (single sign-on).`,
+			);
+		} catch (caught) {
+			setError(message(caught));
+		}
+		setBusy(undefined);
+	};
+
+	useKeys(
+		['detail'],
+		command => {
+			if (command !== 'view.back' || !finished) return false;
+			onDone();
+			return true;
+		},
+		{priority: PRIORITY.detail, active: finished !== undefined},
+	);
+
+	return (
+		<Box flexDirection="column" width={width} paddingX={1}>
+			<Text {...theme.title}>Accept invitation</Text>
+			{finished ? (
+				<>
+					<Text> </Text>
+					<Text {...theme.success} wrap="wrap">
+						✓ {finished}
+					</Text>
+					<Text {...theme.muted}>Esc: back to sign-in</Text>
+				</>
+			) : invited ? (
+				<>
+					<Text wrap="wrap">
+						Invitation for <Text {...theme.heading}>{invited.username}</Text> &lt;{invited.email}&gt; to {invited.tenant} as {invited.role}.
+					</Text>
+					<Text {...theme.muted} wrap="wrap">
+						{invited.method === 'password' ? `Choose a password of at least ${invited.minPasswordLength} characters.` : `You will sign in with ${invited.method === 'pam' ? 'your system password (PAM)' : 'single sign-on (SAML)'}.`}
+					</Text>
+					<Text> </Text>
+					<Form
+						key="password"
+						fields={
+							invited.method === 'password'
+								? [
+										{name: 'password', label: 'New password', kind: 'password'},
+										{name: 'repeat', label: 'Repeat', kind: 'password'},
+									]
+								: []
+						}
+						buttons={[
+							{id: 'accept', label: 'Accept'},
+							{id: 'back', label: 'Back'},
+						]}
+						onPress={(button, values) => void accept(button, values)}
+						onCancel={() => onDone()}
+						busy={busy}
+						error={error}
+						width={width - 2}
+					/>
+				</>
+			) : (
+				<>
+					<Text {...theme.muted} wrap="wrap">
+						Paste the link from the invitation e-mail (or its token), then Enter.
+					</Text>
+					<Text> </Text>
+					<Form
+						key="link"
+						fields={[{name: 'link', label: 'Link'}]}
+						buttons={[
+							{id: 'next', label: 'Next'},
+							{id: 'back', label: 'Back'},
+						]}
+						onPress={check}
+						onCancel={() => onDone()}
+						error={error}
+						width={width - 2}
+					/>
+				</>
+			)}
+		</Box>
+	);
+}

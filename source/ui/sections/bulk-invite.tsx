@@ -1,0 +1,193 @@
+import {useRef, useState} from 'react';
+import {Box, Text} from 'ink';
+import {isOrgError} from '../../core/errors.js';
+import {parseInvitationList} from '../../core/invitation-list.js';
+import {createInvitations, mailInvitations, type BulkResult} from '../../core/invitations.js';
+import type {MailStatus} from '../../core/model.js';
+import {describeMailStatus} from '../../core/outbox.js';
+import {List} from '../components/list.js';
+import {useConsole} from '../console-context.js';
+import {columns, orgctlCommand} from '../format.js';
+import {editText} from '../key-press.js';
+import {PRIORITY, useKeys} from '../input-router.js';
+import {theme} from '../theme.js';
+
+type Props = {readonly width: number; readonly height: number; readonly onDone: () => void};
+
+type Focus = 'text' | 'invite' | 'cancel';
+type Row = {readonly line: number; readonly username: string; readonly email: string; readonly result: string; readonly ok: boolean};
+type Phase = {readonly kind: 'edit'} | {readonly kind: 'sending'; readonly done: number; readonly total: number} | {readonly kind: 'result'; readonly rows: readonly Row[]; readonly summary: string};
+
+/** A progress bar that fits `width`. */
+function bar(done: number, total: number, width: number): string {
+	const inner = Math.max(5, width - 14);
+	const filled = total === 0 ? inner : Math.round((done / total) * inner);
+	return `[${'#'.repeat(filled)}${'.'.repeat(inner - filled)}] ${done}/${total}`;
+}
+
+function resultText(result: BulkResult, mail: MailStatus | undefined): string {
+	if (!result.ok) return `refused: ${result.reason}`;
+	return mail ? describeMailStatus(mail) : 'invited';
+}
+
+/**
+ * `b` in Manage Invitations: paste a list (one person a line, `username,email[,role[,method]]` or
+ * just an e-mail), then invite everyone in one transaction; mail goes through one pool with a
+ * progress bar, and each row gets its result.
+ */
+export function BulkInvite({width, height, onDone}: Props) {
+	const {ctx, actor, run} = useConsole();
+	const [text, setText] = useState('');
+	const latest = useRef('');
+	const [focus, setFocus] = useState<Focus>('text');
+	const focusRef = useRef<Focus>('text');
+	const [phase, setPhase] = useState<Phase>({kind: 'edit'});
+	const [error, setError] = useState<string | undefined>(undefined);
+
+	const moveFocus = (next: Focus) => {
+		focusRef.current = next;
+		setFocus(next);
+	};
+
+	const invite = async () => {
+		let rows;
+		try {
+			rows = parseInvitationList(latest.current);
+		} catch (caught) {
+			setError(isOrgError(caught) ? caught.message : String(caught));
+			moveFocus('text');
+			return;
+		}
+		setError(undefined);
+		setPhase({kind: 'sending', done: 0, total: rows.length});
+		const outcome = await run({
+			task: async () => {
+				const results = await createInvitations(ctx, actor, rows);
+				const created = results.filter(r => r.ok);
+				setPhase({kind: 'sending', done: 0, total: created.length});
+				await mailInvitations(ctx, created, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})});
+				const mailOf = new Map(ctx.store.read().invitations.map(i => [i.id, i.mail]));
+				const table: Row[] = results.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r, r.ok ? mailOf.get(r.invitation.id) : undefined)}));
+				const mailed = table.filter(r => r.ok && r.result === 'sent').length;
+				return {table, summary: `${created.length} of ${results.length} invited, ${mailed} mailed${results.length > created.length ? `, ${results.length - created.length} refused` : ''}.`};
+			},
+			busy: `Inviting ${rows.length} people…`,
+			done: r => r.summary,
+			command: orgctlCommand('invites', 'create', '--file', 'invites.csv'),
+		});
+		if (outcome) setPhase({kind: 'result', rows: outcome.table, summary: outcome.summary});
+		else setPhase({kind: 'edit'});
+	};
+
+	useKeys(
+		['bulk'],
+		(command, key) => {
+			if (command === 'bulk.cancel') {
+				onDone();
+				return true;
+			}
+			if (focusRef.current === 'text') {
+				if (command === 'bulk.newline') {
+					latest.current += '\n';
+				} else if (command === 'bulk.buttons') {
+					moveFocus('invite');
+					return true;
+				} else {
+					const next = editText(latest.current, key);
+					if (next === undefined) return false;
+					latest.current = next;
+				}
+				setText(latest.current);
+				return true;
+			}
+			if (key.name === 'tab' || key.name === 'right' || key.name === 'left') {
+				moveFocus(focusRef.current === 'invite' ? (key.name === 'left' ? 'text' : 'cancel') : key.name === 'left' ? 'invite' : 'text');
+				return true;
+			}
+			if (key.name === 'enter') {
+				if (focusRef.current === 'invite') void invite();
+				else onDone();
+				return true;
+			}
+			return false;
+		},
+		{priority: PRIORITY.text, kind: 'text', active: phase.kind === 'edit'},
+	);
+
+	if (phase.kind === 'result') {
+		return (
+			<ResultList rows={phase.rows} summary={phase.summary} width={width} height={height} onDone={onDone} />
+		);
+	}
+
+	const lines = text.split('\n');
+	const room = Math.max(3, height - 7);
+	const visible = lines.slice(-room);
+	return (
+		<Box flexDirection="column" width={width} height={height}>
+			<Text {...theme.title}>Invite many at once</Text>
+			<Text {...theme.muted} wrap="truncate-end">
+				One a line: username,email[,role[,method]] or e-mail
+			</Text>
+			<Box flexDirection="column" height={room} borderStyle="single" borderTop={false} borderRight={false} borderBottom={false} {...(focus === 'text' && !theme.noColor ? {borderColor: 'cyan'} : {})}>
+				{visible.map((line, index) => (
+					<Text key={index} wrap="truncate-start">
+						{line}
+						{focus === 'text' && index === visible.length - 1 ? <Text inverse> </Text> : null}
+					</Text>
+				))}
+			</Box>
+			<Text {...theme.muted}>{lines.filter(l => l.trim() !== '').length} lines</Text>
+			{phase.kind === 'sending' ? (
+				<Text>Mailing {bar(phase.done, phase.total, width)}</Text>
+			) : (
+				<Box>
+					<Box marginRight={2}>
+						<Text {...(focus === 'invite' ? theme.selected : theme.accent)}>{focus === 'invite' ? theme.pointer : ' '}[ Invite all ]</Text>
+					</Box>
+					<Text {...(focus === 'cancel' ? theme.selected : theme.accent)}>{focus === 'cancel' ? theme.pointer : ' '}[ Cancel ]</Text>
+				</Box>
+			)}
+			{error ? (
+				<Text {...theme.error} wrap="wrap">
+					✗ {error}
+				</Text>
+			) : null}
+		</Box>
+	);
+}
+
+function ResultList({rows, summary, width, height, onDone}: {readonly rows: readonly Row[]; readonly summary: string; readonly width: number; readonly height: number; readonly onDone: () => void}) {
+	useKeys(
+		['detail'],
+		command => {
+			if (command !== 'view.back') return false;
+			onDone();
+			return true;
+		},
+		{priority: PRIORITY.section},
+	);
+	const line = 5;
+	const username = Math.max(8, Math.floor((width - line - 3) * 0.3));
+	const result = Math.max(10, width - 1 - line - username - 2);
+	return (
+		<List
+			title={summary}
+			items={rows}
+			keyOf={r => String(r.line)}
+			width={width}
+			height={height}
+			header={columns([
+				['LINE', line],
+				['USERNAME', username],
+				['RESULT', result],
+			])}
+			renderRow={r => columns([
+				[String(r.line), line],
+				[r.username, username],
+				[r.result, result],
+			])}
+			filterText={r => `${r.username} ${r.email} ${r.result}`}
+		/>
+	);
+}

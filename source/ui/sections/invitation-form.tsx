@@ -1,0 +1,101 @@
+import {useState} from 'react';
+import {Box, Text} from 'ink';
+import {actorFacts} from '../../core/context.js';
+import {isOrgError} from '../../core/errors.js';
+import {createInvitation, mailInvitations} from '../../core/invitations.js';
+import {AUTH_METHODS, ROLES, type AuthMethod, type Role} from '../../core/model.js';
+import {describeMailStatus} from '../../core/outbox.js';
+import {canGrantRole} from '../../core/policy.js';
+import {Form} from '../components/form.js';
+import {useConsole} from '../console-context.js';
+import {orgctlCommand} from '../format.js';
+import {theme} from '../theme.js';
+
+type Props = {
+	readonly width: number;
+	/** Closes the form; with the new invitation's username and link when one was created. */
+	readonly onDone: (created?: {username: string; link: string}) => void;
+};
+
+/** The command line that does what the form did, for the status line. */
+export function inviteCommand(values: {username: string; email: string; role: string; method: string}, sendEmail: boolean): string {
+	return orgctlCommand(
+		'invites',
+		'create',
+		values.username,
+		values.email,
+		...(values.role !== 'member' ? ['--role', values.role] : []),
+		...(values.method !== 'password' ? ['--method', values.method] : []),
+		...(sendEmail ? [] : ['--no-email']),
+	);
+}
+
+/** `n` in Manage Invitations: username, e-mail, role (up to the actor's own), method; send or create without mail. */
+export function InvitationForm({width, onDone}: Props) {
+	const {ctx, actor, db, run} = useConsole();
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<string | undefined>(undefined);
+	// Member first (the default), then what the actor may grant.
+	const roles = ['member', ...ROLES.filter(r => r !== 'member' && canGrantRole(actorFacts(actor), r))];
+	const smtpMissing = db.settings.smtp === null;
+
+	const submit = async (button: string, values: Readonly<Record<string, string>>) => {
+		const input = {
+			username: (values['username'] ?? '').trim(),
+			email: (values['email'] ?? '').trim(),
+			role: (values['role'] ?? 'member') as Role,
+			method: (values['method'] ?? 'password') as AuthMethod,
+		};
+		const sendEmail = button === 'send';
+		setError(undefined);
+		setBusy(sendEmail ? `Inviting ${input.username} and sending the e-mail…` : `Inviting ${input.username}…`);
+		const result = await run({
+			task: async () => {
+				try {
+					const issued = await createInvitation(ctx, actor, input, {sendEmail});
+					await mailInvitations(ctx, [issued]);
+					const mail = ctx.store.read().invitations.find(i => i.id === issued.invitation.id)?.mail ?? issued.invitation.mail;
+					return {...issued, mail};
+				} catch (caught) {
+					// Shown in the form too, where the user corrects it; run() puts it on the status line.
+					setError(isOrgError(caught) ? caught.message : String(caught));
+					throw caught;
+				}
+			},
+			done: r => `Invited ${r.invitation.username}: mail ${describeMailStatus(r.mail)}.`,
+			command: inviteCommand(input, sendEmail),
+		});
+		setBusy(undefined);
+		if (result) onDone({username: result.invitation.username, link: result.link});
+	};
+
+	return (
+		<Box flexDirection="column" width={width}>
+			<Form
+				title="Invite someone"
+				fields={[
+					{name: 'username', label: 'Username'},
+					{name: 'email', label: 'E-mail'},
+					{name: 'role', label: 'Role', kind: 'choice', options: roles, hint: '←/→'},
+					{name: 'method', label: 'Sign-in', kind: 'choice', options: [...AUTH_METHODS], hint: '←/→'},
+				]}
+				buttons={[
+					{id: 'send', label: 'Send invitation'},
+					{id: 'nomail', label: 'Create without e-mail'},
+				]}
+				onPress={(button, values) => void submit(button, values)}
+				onCancel={() => onDone()}
+				busy={busy}
+				error={error}
+				width={width}
+			/>
+			{smtpMissing ? (
+				<Box marginTop={1}>
+					<Text {...theme.muted} wrap="wrap">
+						SMTP is not configured: the invitation is kept as "not sent" and its link is shown to share yourself.
+					</Text>
+				</Box>
+			) : null}
+		</Box>
+	);
+}

@@ -1,0 +1,169 @@
+import {useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import {createProject, deleteProject, listProjects, type ProjectView} from '../../core/projects.js';
+import {createToken, deleteToken, listTokens, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
+import {List} from '../components/list.js';
+import {Form} from '../components/form.js';
+import {useConsole} from '../console-context.js';
+import {columns, fit, orgctlCommand} from '../format.js';
+import {PRIORITY, useKeys} from '../input-router.js';
+import {theme} from '../theme.js';
+import type {Section, SectionProps} from './section.js';
+
+/** One line of the section: a project, or one of its tokens under it. */
+type Row = {readonly kind: 'project'; readonly project: ProjectView} | {readonly kind: 'token'; readonly token: TokenView; readonly project: ProjectView};
+
+type Overlay = {readonly kind: 'new-project'} | {readonly kind: 'new-token'; readonly project: ProjectView} | {readonly kind: 'secret'; readonly name: string; readonly secret: string};
+
+function ProjectsAndTokens({width, height}: SectionProps) {
+	const {ctx, actor, db, run, confirm} = useConsole();
+	const [overlay, setOverlay] = useState<Overlay | undefined>(undefined);
+	const rows = useMemo(() => {
+		const tokens = listTokens(ctx, actor);
+		return listProjects(ctx, actor).flatMap((project): Row[] => [{kind: 'project', project}, ...tokens.filter(t => t.projectId === project.id).map(token => ({kind: 'token' as const, token, project}))]);
+	}, [ctx, actor, db]);
+	const nameWidth = Math.max(12, width - 1 - 10 - 20 - 2);
+
+	return (
+		<Box flexDirection="column" width={width} height={height}>
+			<Box display={overlay ? 'none' : 'flex'}>
+				<List
+					title="Projects & Tokens"
+					items={rows}
+					keyOf={r => (r.kind === 'project' ? r.project.id : r.token.id)}
+					width={width}
+					height={height}
+					header={columns([
+						['NAME', nameWidth],
+						['OWNER', 14],
+						['TOKENS / CAPABILITIES', 20],
+					])}
+					renderRow={r =>
+						r.kind === 'project'
+							? columns([
+									[r.project.name, nameWidth],
+									[r.project.ownerName, 10],
+									[`${r.project.tokens} token${r.project.tokens === 1 ? '' : 's'}`, 20],
+								])
+							: columns([
+									[`  ⚿ ${r.token.name}`, nameWidth],
+									[r.token.ownerName, 10],
+									[r.token.capabilities.join(','), 20],
+								])
+					}
+					filterText={r => (r.kind === 'project' ? `${r.project.name} ${r.project.ownerName}` : `${r.token.name} ${r.token.ownerName} ${r.project.name} ${r.token.id}`)}
+					contexts={['projects']}
+					active={!overlay}
+					emptyText="No projects yet: n creates one."
+					onCommand={(command, selected) => {
+						switch (command) {
+							case 'projects.new':
+								setOverlay({kind: 'new-project'});
+								return true;
+							case 'projects.token':
+								if (selected) setOverlay({kind: 'new-token', project: selected.project});
+								return true;
+							case 'projects.delete':
+								if (!selected) return true;
+								void (async () => {
+									if (selected.kind === 'project') {
+										const {project} = selected;
+										const also = project.tokens ? ` and its ${project.tokens} API token${project.tokens === 1 ? '' : 's'}` : '';
+										if (!(await confirm(`Delete the project ${project.name}${also}?`))) return;
+										await run({task: () => deleteProject(ctx, actor, project.name, {expectedRevision: project.revision}), done: `Deleted project ${project.name}${also}.`, command: orgctlCommand('projects', 'delete', project.name)});
+									} else {
+										const {token} = selected;
+										if (!(await confirm(`Delete the API token ${token.name}? It stops working at once.`))) return;
+										await run({task: () => deleteToken(ctx, actor, token.id, {expectedRevision: token.revision}), done: `Deleted API token ${token.name}.`, command: orgctlCommand('tokens', 'delete', token.id.slice(0, 8))});
+									}
+								})();
+								return true;
+							default:
+								return false;
+						}
+					}}
+				/>
+			</Box>
+			{overlay?.kind === 'new-project' ? (
+				<Form
+					title="New project"
+					fields={[
+						{name: 'name', label: 'Name'},
+						{name: 'owner', label: 'Owner', initial: actor.user.username, hint: 'admins may name another user'},
+					]}
+					buttons={[{id: 'create', label: 'Create project'}]}
+					width={width}
+					onCancel={() => setOverlay(undefined)}
+					onPress={(_b, values) =>
+						void (async () => {
+							const name = values['name'] ?? '';
+							const owner = (values['owner'] ?? '').trim() || actor.user.username;
+							const mine = owner === actor.user.username;
+							await run({
+								task: () => createProject(ctx, actor, mine ? {name} : {name, owner}),
+								done: `Created project ${name.trim()}.`,
+								command: orgctlCommand('projects', 'create', name.trim(), ...(mine ? [] : ['--owner', owner])),
+							});
+							setOverlay(undefined);
+						})()
+					}
+				/>
+			) : null}
+			{overlay?.kind === 'new-token' ? (
+				<Form
+					title={`New API token for ${overlay.project.name}`}
+					fields={[
+						{name: 'name', label: 'Name'},
+						{name: 'capability', label: 'Capability', kind: 'choice', options: TOKEN_CAPABILITIES, hint: '←/→ (more with the CLI)'},
+					]}
+					buttons={[{id: 'create', label: 'Create token'}]}
+					width={width}
+					onCancel={() => setOverlay(undefined)}
+					onPress={(_b, values) =>
+						void (async () => {
+							const name = (values['name'] ?? '').trim();
+							const capability = values['capability'] ?? TOKEN_CAPABILITIES[0];
+							const project = overlay.project;
+							const created = await run({
+								task: () => createToken(ctx, actor, {name, project: project.name, capabilities: [capability]}),
+								done: `Created API token ${name}; its secret is shown only now.`,
+								command: orgctlCommand('tokens', 'create', name, '--project', project.name, '--capability', capability),
+							});
+							setOverlay(created ? {kind: 'secret', name, secret: created.secret} : undefined);
+						})()
+					}
+				/>
+			) : null}
+			{overlay?.kind === 'secret' ? <SecretOnce name={overlay.name} secret={overlay.secret} width={width} onClose={() => setOverlay(undefined)} /> : null}
+		</Box>
+	);
+}
+
+/** The token's secret, shown this once: the store keeps only its hash. */
+function SecretOnce({name, secret, width, onClose}: {readonly name: string; readonly secret: string; readonly width: number; readonly onClose: () => void}) {
+	useKeys(
+		['detail'],
+		command => {
+			if (command === 'view.back') onClose();
+			return true;
+		},
+		{priority: PRIORITY.detail, kind: 'modal'},
+	);
+	return (
+		<Box flexDirection="column" width={width}>
+			<Text {...theme.heading}>{fit(`API token ${name}`, width)}</Text>
+			<Text> </Text>
+			<Text {...theme.warning} wrap="wrap">
+				Copy the secret now: it is shown only this once and cannot be shown again.
+			</Text>
+			<Text> </Text>
+			<Text wrap="wrap">{secret}</Text>
+			<Text> </Text>
+			<Text {...theme.muted} wrap="wrap">
+				Use it as ORGCTL_TOKEN, or with the server's API. Esc: back.
+			</Text>
+		</Box>
+	);
+}
+
+export const projectsSection: Section = {id: 'projects', title: 'Projects & Tokens', order: 40, visibleWith: 'projects.create', Component: ProjectsAndTokens};

@@ -1,0 +1,191 @@
+import {useMemo, useReducer, useRef} from 'react';
+import {Box, Text} from 'ink';
+import type {User} from '../../core/model.js';
+import {eligibleOwners, type OwnedItem} from '../../core/ownership.js';
+import {deleteUser, previewDeletion} from '../../core/user-admin.js';
+import {isOrgError} from '../../core/errors.js';
+import {List} from '../components/list.js';
+import {useConsole} from '../console-context.js';
+import {columns, fit} from '../format.js';
+import {PRIORITY, useKeys} from '../input-router.js';
+import {theme} from '../theme.js';
+import {equivalentCommand, migrateTo, migrationReducer, pickingItems, planLines, startMigration, unassigned, type MigrationState} from './migration-state.js';
+
+type Props = {readonly user: User; readonly items: readonly OwnedItem[]; readonly width: number; readonly height: number; readonly onClose: () => void};
+
+const KIND = {project: 'project', token: 'token', invitation: 'invite'} as const;
+
+/**
+ * Delete on a user who owns things: lists what they own, a new owner for everything (`a`) or per
+ * item (Enter) from a filtered list of users allowed to own it, then the plan, a typed
+ * confirmation, and one transaction that moves everything and deletes the user.
+ */
+export function MigrationView({user, items, width, height, onClose}: Props) {
+	const api = useConsole();
+	const {ctx, actor, run, confirmTyped} = api;
+	const [state, dispatch] = useReducer(migrationReducer, startMigration(user.username, user.revision, items));
+	// Keys of a burst arrive before React re-renders: read the latest state from a ref.
+	const latest = useRef(state);
+	latest.current = state;
+
+	useKeys(
+		['migration'],
+		command => {
+			switch (command) {
+				case 'migration.up':
+					dispatch({type: 'move', delta: -1});
+					return true;
+				case 'migration.down':
+					dispatch({type: 'move', delta: 1});
+					return true;
+				case 'migration.all':
+					dispatch({type: 'pick.all'});
+					return true;
+				case 'migration.one':
+					dispatch({type: 'pick.one'});
+					return true;
+				case 'migration.review':
+					dispatch({type: 'review'});
+					return true;
+				case 'migration.back':
+					onClose();
+					return true;
+				default:
+					return true;
+			}
+		},
+		{priority: PRIORITY.detail, kind: 'modal', active: state.step === 'items'},
+	);
+
+	useKeys(
+		['migration-target'],
+		command => {
+			if (command === 'picker.cancel') dispatch({type: 'pick.cancel'});
+			return command !== undefined || true;
+		},
+		// Below the picker's list, so the list sees j/k, / and Enter first; modal so q does not quit.
+		{priority: PRIORITY.section, kind: 'modal', active: state.step === 'target'},
+	);
+
+	const commit = async (plan: MigrationState) => {
+		const moves = plan.items.length;
+		const sure = await confirmTyped(`Move ${moves} item${moves === 1 ? '' : 's'} as shown and delete ${plan.username}?`, plan.username);
+		if (!sure) return;
+		const result = await run({
+			task: () => deleteUser(ctx, actor, plan.username, {migrateTo: migrateTo(plan), expectedRevision: plan.revision}),
+			busy: `Moving ${moves} item${moves === 1 ? '' : 's'} and deleting ${plan.username}…`,
+			done: r => `Deleted ${r.user.username} after moving ${r.moves.length} item${r.moves.length === 1 ? '' : 's'}.`,
+			command: equivalentCommand(plan),
+		});
+		if (result) onClose();
+	};
+
+	useKeys(
+		['migration-review'],
+		command => {
+			if (command === 'review.confirm') void commit(latest.current);
+			else if (command === 'review.back') dispatch({type: 'back'});
+			return true;
+		},
+		{priority: PRIORITY.detail, kind: 'modal', active: state.step === 'review'},
+	);
+
+	const candidates = useMemo(() => (state.step === 'target' ? eligibleOwners(ctx, actor, user.username, pickingItems(state)) : []), [ctx, actor, user.username, state]);
+	const preview = useMemo(() => {
+		if (state.step !== 'review') return undefined;
+		try {
+			previewDeletion(ctx, actor, user.username, {migrateTo: migrateTo(state), expectedRevision: state.revision});
+			return undefined;
+		} catch (error) {
+			return isOrgError(error) ? error.message : String(error);
+		}
+	}, [ctx, actor, user.username, state]);
+
+	if (state.step === 'target') {
+		const what = state.picking === 'all' ? `all of ${user.username}'s` : (items.find(i => i.id === state.picking)?.name ?? '');
+		return (
+			<List
+				title={fit(`New owner: ${what}`, Math.max(10, width - 26)).trimEnd()}
+				items={candidates}
+				keyOf={u => u.id}
+				width={width}
+				height={height}
+				header={columns([
+					['USERNAME', 20],
+					['ROLE', 7],
+					['E-MAIL', Math.max(8, width - 30)],
+				])}
+				renderRow={u =>
+					columns([
+						[u.username, 20],
+						[u.role, 7],
+						[u.email, Math.max(8, width - 30)],
+					])
+				}
+				filterText={u => `${u.username} ${u.email} ${u.role}`}
+				onOpen={u => dispatch({type: 'pick.done', username: u.username})}
+				contexts={['migration-target']}
+				emptyText="Nobody else here may own these (guests and disabled users cannot)."
+			/>
+		);
+	}
+
+	if (state.step === 'review') {
+		const lines = planLines(state);
+		const room = Math.max(1, height - 6);
+		return (
+			<Box flexDirection="column" width={width}>
+				<Text {...theme.heading}>{fit(`Delete ${user.username}: what will happen`, width)}</Text>
+				<Text> </Text>
+				{lines.slice(0, room).map(line => (
+					<Text key={line} wrap="truncate-end">
+						{'  '}
+						{line}
+					</Text>
+				))}
+				{lines.length > room ? <Text {...theme.muted}>{`  … and ${lines.length - room} more`}</Text> : null}
+				<Text> </Text>
+				{preview ? (
+					<Text {...theme.error} wrap="wrap">
+						{preview}
+					</Text>
+				) : (
+					<Text {...theme.muted} wrap="truncate-end">
+						One transaction: everything moves and {user.username} is deleted, or nothing changes.
+					</Text>
+				)}
+			</Box>
+		);
+	}
+
+	const left = unassigned(state);
+	const room = Math.max(1, height - 5);
+	const top = Math.max(0, Math.min(state.cursor - room + 1, items.length - room));
+	const nameWidth = Math.max(10, width - 8 - 18 - 3);
+	return (
+		<Box flexDirection="column" width={width}>
+			<Text {...theme.heading}>{fit(`Delete ${user.username}: move what they own first`, width)}</Text>
+			<Text wrap="truncate-end" {...theme.muted}>
+				{left === 0 ? 'Every item has a new owner: c to review.' : `a: all to one user · Enter: this item · ${left} without a new owner`}
+			</Text>
+			<Text>{` ${columns([
+				['KIND', 8],
+				['NAME', nameWidth],
+				['NEW OWNER', 18],
+			])}`}</Text>
+			{items.slice(top, top + room).map((item, i) => {
+				const selected = top + i === state.cursor;
+				return (
+					<Text key={item.id} wrap="truncate-end" {...(selected ? theme.selected : {})}>
+						{selected ? theme.pointer : ' '}
+						{columns([
+							[KIND[item.kind], 8],
+							[item.name, nameWidth],
+							[state.targets[item.id] ? `→ ${state.targets[item.id]}` : '?', 18],
+						])}
+					</Text>
+				);
+			})}
+		</Box>
+	);
+}

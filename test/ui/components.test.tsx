@@ -1,0 +1,120 @@
+import {describe, expect, it} from 'vitest';
+import {App} from '../../source/ui/app.js';
+import {Dialog, type DialogRequest} from '../../source/ui/components/dialogs.js';
+import {List} from '../../source/ui/components/list.js';
+import {makeTheme} from '../../source/ui/theme.js';
+import {renderInk} from '../helpers/ink.js';
+import {initializedContext} from '../helpers/store.js';
+import {seedUsers} from '../helpers/term.js';
+
+const rows = Array.from({length: 5000}, (_, i) => ({id: String(i), name: `row${String(i).padStart(4, '0')}`}));
+
+function rowList() {
+	return <List title="Rows" items={rows} keyOf={r => r.id} renderRow={r => r.name} filterText={r => r.name} width={40} height={12} />;
+}
+
+describe('the list component', () => {
+	it('renders only the rows in its window and says where it is', async () => {
+		const ink = await renderInk(rowList());
+		expect(ink.frame()).toContain('1–11 of 5000');
+		expect(ink.frame()).toContain('row0010');
+		expect(ink.frame()).not.toContain('row0011');
+	});
+
+	it('moves with j and k, pages, and jumps with G', async () => {
+		const ink = await renderInk(rowList());
+		await ink.press('j', 'j', 'j', 'k');
+		expect(ink.frame()).toContain('›row0002');
+		await ink.press('G');
+		expect(ink.frame()).toContain('›row4999');
+		expect(ink.frame()).toContain('4990–5000 of 5000');
+	});
+
+	it('filters with / and clears with Esc', async () => {
+		const ink = await renderInk(rowList());
+		await ink.press('/', '4', '2', '1');
+		await ink.waitFor('of 5000)');
+		expect(ink.frame()).toMatch(/1–\d+ of \d+ \(filter of 5000\)/);
+		expect(ink.frame()).toContain('›row0421');
+		await ink.press('escape');
+		await ink.waitFor('1–11 of 5000');
+	});
+});
+
+describe('keys that arrive faster than frames', () => {
+	it('j then Enter, in separate chunks before any redraw, opens the row the cursor moved to', async () => {
+		const opened: string[] = [];
+		const ink = await renderInk(<List title="Rows" items={rows} keyOf={r => r.id} renderRow={r => r.name} width={40} height={12} onOpen={r => opened.push(r.name)} />);
+		// Two writes in the same macrotask: React has not rendered between them.
+		ink.write('j');
+		ink.write('\r');
+		const deadline = Date.now() + 3000;
+		while (opened.length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10));
+		expect(opened).toEqual(['row0001']);
+	});
+});
+
+describe('confirmations', () => {
+	async function ask(kind: 'confirm' | 'typed', keys: string[]) {
+		let answer: boolean | undefined;
+		const request: DialogRequest =
+			kind === 'confirm' ? {kind, question: 'Delete bob?', resolve: yes => (answer = yes)} : {kind, question: 'Delete tenant acme?', name: 'acme', resolve: yes => (answer = yes)};
+		const ink = await renderInk(<Dialog request={request} width={60} onClose={() => undefined} />);
+		await ink.press(...keys);
+		return {answer, frame: ink.frame()};
+	}
+
+	it('[y/N] takes Enter as No', async () => {
+		expect((await ask('confirm', ['enter'])).answer).toBe(false);
+		expect((await ask('confirm', ['y'])).answer).toBe(true);
+	});
+
+	it('a severe action needs the name typed exactly', async () => {
+		const wrong = await ask('typed', ['a', 'c', 'm', 'enter']);
+		expect(wrong.answer).toBeUndefined();
+		expect(wrong.frame).toContain('That is not acme');
+		expect((await ask('typed', ['a', 'c', 'm', 'e', 'enter'])).answer).toBe(true);
+		expect((await ask('typed', ['escape'])).answer).toBe(false);
+	});
+});
+
+describe('the console shell', () => {
+	it('shows the header, the sections the user may see and the users table', async () => {
+		const {ctx, root} = await initializedContext();
+		await seedUsers(ctx, root.tenant.id, [{username: 'zed', role: 'guest', method: 'pam', disabled: true}]);
+		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: root}} tenant={undefined} />, {columns: 80, rows: 24});
+		const frame = ink.frame();
+		expect(frame).toMatch(/root admin ★superuser · tenant default/);
+		expect(frame).toContain('1 Users');
+		expect(frame).toMatch(/\d My Account/);
+		// At 80 columns a long e-mail is cut with an ellipsis; the detail view shows it whole.
+		expect(frame).toMatch(/zed\s+zed@example\.c\S*…?\s+guest\s+pam\s+disabled/);
+		expect(frame.split('\n').length).toBe(23);
+	});
+
+	it('a guest sees only My Account', async () => {
+		const {ctx, root} = await initializedContext();
+		await seedUsers(ctx, root.tenant.id, [{username: 'gus', role: 'guest'}]);
+		const gus = {user: ctx.store.read().users.find(u => u.username === 'gus')!, tenant: root.tenant};
+		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: gus}} tenant={undefined} />);
+		expect(ink.frame()).toContain('1 My Account');
+		expect(ink.frame()).not.toContain('Users');
+	});
+
+	it('the sign-in screen offers Sign up only where sign-up domains exist', async () => {
+		const {ctx} = await initializedContext();
+		const ink = await renderInk(<App ctx={ctx} start={{kind: 'login'}} tenant={undefined} />);
+		expect(ink.frame()).toContain('[ Accept invitation ]');
+		expect(ink.frame()).not.toContain('Sign up');
+	});
+});
+
+describe('NO_COLOR', () => {
+	it('drops colours but keeps the selection visible by inverse and a pointer', () => {
+		const plain = makeTheme(true);
+		expect(Object.values(plain).some(v => typeof v === 'object' && v !== null && 'color' in v)).toBe(false);
+		expect(plain.selected.inverse).toBe(true);
+		expect(plain.pointer).toBe('›');
+		expect(makeTheme(false).error.color).toBe('red');
+	});
+});
