@@ -494,6 +494,21 @@ describe('changes', () => {
 		expect(a.read().settings.policy.minPasswordLength).toBe(before.settings.policy.minPasswordLength);
 	});
 
+	it('opened with deferValidation are checked by validate() or, at the latest, by the next commit', async () => {
+		const good = await seededStore(['alice', 'bob']);
+		const trusted = await Store.open(good.path, {deferValidation: true});
+		expect(() => trusted.validate()).not.toThrow();
+		await trusted.transact(db => touch(db.users[0]!));
+		expect(good.read().users[0]!.revision).toBe(2);
+		// One record broken by hand, in orgctl's own layout: read without checks, refused by both.
+		writeFileSync(good.path, readFileSync(good.path, 'utf8').replace('"username":"bob"', '"username":"Alice"'));
+		const bytes = readFileSync(good.path);
+		const broken = await Store.open(good.path, {deferValidation: true});
+		await expect(broken.transact(db => touch(db.users[0]!))).rejects.toThrow(/not saved: username Alice is used twice/);
+		expect(() => broken.validate()).toThrow(/inconsistent \(username Alice is used twice/);
+		expect(readFileSync(good.path).equals(bytes)).toBe(true);
+	});
+
 	it('skip the invariant check only when nothing it reads changed: the field list is complete', () => {
 		const tenantId = newId();
 		const db = emptyDatabase();

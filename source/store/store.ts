@@ -77,6 +77,12 @@ function versionIn(header: string): number | undefined {
 	return match ? Number(match[1]) : undefined;
 }
 
+/** The version number in the first lines of our layout, or undefined for a file laid out otherwise. */
+function headerVersion(fd: number): number | undefined {
+	const buffer = Buffer.alloc(HEADER_BYTES);
+	return versionIn(buffer.toString('latin1', 0, readSync(fd, buffer, 0, HEADER_BYTES, 0)));
+}
+
 function stampOf(stat: BigIntStats, version: number | undefined): Stamp {
 	return {ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs, version};
 }
@@ -112,12 +118,14 @@ export class AtomicJsonFile implements Adapter<Database> {
 	readSync(previous?: Database): Database | null {
 		let data: Database;
 		let stat: BigIntStats;
+		let version: number | undefined;
 		try {
 			const fd = openSync(this.path, 'r');
 			try {
 				// fstat, not stat: the stamp must describe the file whose text is read, even if another
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
+				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
 				data = this.fromLines(new FileLines(fd), previous) ?? this.parse(readWhole(fd, Number(stat.size)), previous, false);
@@ -132,7 +140,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 			if (error instanceof OrgError) throw error;
 			throw storeError(this.path, `it cannot be read (${(error as Error).message})`, 'check its owner and permissions');
 		}
-		this.stamp = stampOf(stat, data.version);
+		this.stamp = stampOf(stat, version);
 		return data;
 	}
 
@@ -271,13 +279,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** True when the file on disk is no longer the one last read or written here. */
 	changedOnDisk(): boolean {
 		let stat: BigIntStats;
-		let header = '';
+		let version: number | undefined;
 		try {
 			const fd = openSync(this.path, 'r');
 			try {
 				stat = fstatSync(fd, {bigint: true});
-				const buffer = Buffer.alloc(HEADER_BYTES);
-				header = buffer.toString('utf8', 0, readSync(fd, buffer, 0, HEADER_BYTES, 0));
+				version = headerVersion(fd);
 			} finally {
 				closeSync(fd);
 			}
@@ -287,7 +294,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const last = this.stamp;
 		// Inode numbers are reused and timestamps are coarse, so two commits in one clock tick can look
 		// alike to stat alone: the version number in the first line tells them apart.
-		return !last || stat.ino !== last.ino || stat.size !== last.size || stat.mtimeNs !== last.mtimeNs || stat.ctimeNs !== last.ctimeNs || versionIn(header) !== last.version;
+		return !last || stat.ino !== last.ino || stat.size !== last.size || stat.mtimeNs !== last.mtimeNs || stat.ctimeNs !== last.ctimeNs || version !== last.version;
 	}
 }
 
