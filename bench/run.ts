@@ -23,6 +23,7 @@ function row(figure: Figure): string[] {
 		figure.samples === undefined ? '' : String(figure.samples),
 		figure.budget ? `≤ ${figure.budget.limit} ${figure.unit} ${figure.budget.of === 'value' ? '' : figure.budget.of}`.trim() : '—',
 		verdict === undefined ? '' : verdict ? 'PASS' : 'OVER',
+		figure.note ?? '',
 	];
 }
 
@@ -33,7 +34,7 @@ function table(rows: string[][]): string {
 
 const filters = process.argv.slice(2);
 const chosen = BENCHMARKS.filter(b => filters.length === 0 || filters.some(f => b.name.includes(f)));
-const rows: string[][] = [['benchmark', 'median', 'p95', 'n', 'budget', '']];
+const rows: string[][] = [['benchmark', 'median', 'p95', 'n', 'budget', '', 'note']];
 let over = 0;
 for (const benchmark of chosen) {
 	process.stderr.write(`running ${benchmark.name}…\n`);
@@ -43,7 +44,9 @@ for (const benchmark of chosen) {
 	}
 }
 process.stdout.write(`${table(rows)}\n`);
-process.stdout.write(`node ${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString()}\n`);
+const os = await import('node:os');
+// Wall-clock figures are only as good as the machine is quiet: say how busy it was.
+process.stdout.write(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}\n`);
 if (over > 0) {
 	process.stdout.write(`${over} figure(s) over budget\n`);
 	process.exitCode = 1;
