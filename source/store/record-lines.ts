@@ -198,8 +198,10 @@ export class RecordLines {
 				if (lines.next() !== `${key}[`) return undefined;
 				const old = (previous?.[section.key] ?? []) as unknown as readonly object[];
 				const records: unknown[] = [];
-				// A record of `previous` is reused at most once, so no two entries share one object.
-				const taken = new Set<object>();
+				// A record of `previous` is reused at most once, so no two entries share one object. While
+				// records are only reused at their own place that holds by itself; the set (100,000 entries
+				// of garbage per re-read of a big store) is only made once one is looked up by its line.
+				let taken: Set<object> | undefined;
 				let byLine: Map<string, object[]> | undefined;
 				for (;;) {
 					const line = lines.next();
@@ -209,21 +211,24 @@ export class RecordLines {
 					if (last === line.endsWith(',')) return undefined;
 					const body = last ? line : line.slice(0, -1);
 					const same = old[records.length];
-					const free = same !== undefined && !taken.has(same);
+					const free = same !== undefined && !taken?.has(same);
 					const sameLine = free ? this.lineOf(same) : undefined;
 					if (sameLine !== undefined && sameLine === body) {
 						records.push(same);
-						taken.add(same!);
+						taken?.add(same!);
 						continue;
 					}
 					if (old.length > 0 && this.keepLines) {
-						byLine ??= this.index(old);
+						if (!byLine) {
+							byLine = this.index(old);
+							taken ??= new Set(records.filter((record, i) => record === old[i]) as object[]);
+						}
 						const candidates = byLine.get(body);
 						let moved = candidates?.pop();
-						while (moved && taken.has(moved)) moved = candidates?.pop();
+						while (moved && taken!.has(moved)) moved = candidates?.pop();
 						if (moved) {
 							records.push(moved);
-							taken.add(moved);
+							taken!.add(moved);
 							continue;
 						}
 					}
@@ -237,7 +242,7 @@ export class RecordLines {
 					const entry = free && sameLine === undefined ? this.entries.get(same) : undefined;
 					if (entry && isRecord(value) && unchanged(value, entry)) {
 						records.push(same);
-						taken.add(same!);
+						taken?.add(same!);
 						continue;
 					}
 					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
@@ -247,7 +252,7 @@ export class RecordLines {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
 						const was = old[records.length] as Record<string, unknown> | undefined;
-						if (was && !taken.has(was) && sameGuarded(section.guarded, record, field => was[field])) taken.add(was);
+						if (was && !taken?.has(was) && sameGuarded(section.guarded, record, field => was[field])) (taken ??= new Set(records.filter((r, i) => r === old[i]) as object[])).add(was);
 						else guardedChange = true;
 					}
 					records.push(record);
