@@ -79,6 +79,9 @@ describe('usage errors exit 2', () => {
 		[['users', 'list', '--bogus']],
 		[['init', '--username', 'a']],
 		[['audit', '--since', 'yesterday-ish']],
+		[['audit', '--since', '999999999999d']],
+		[['users']],
+		[['--json']],
 	])('orgctl %j', async args => {
 		const dir = await initialized();
 		const result = await orgctl(dir, args, {env: {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: PASSWORD}});
