@@ -1,4 +1,4 @@
-import {statSync, writeFileSync, readFileSync} from 'node:fs';
+import {existsSync, rmSync, statSync, writeFileSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {orgctl} from './helpers/cli.js';
@@ -110,6 +110,21 @@ describe('usage errors exit 2', () => {
 });
 
 describe('a store file orgctl cannot trust', () => {
+	it('a missing key file is not silently replaced while the store holds sealed secrets', async () => {
+		const dir = await initialized();
+		const env = {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: PASSWORD};
+		expect((await orgctl(dir, ['invites', 'create', 'bob', 'bob@example.com', '--no-email'], {env})).code).toBe(0);
+		const key = join(dir, 'orgctl.key');
+		const saved = readFileSync(key);
+		rmSync(key);
+		const result = await orgctl(dir, ['invites', 'list'], {env});
+		expect(result.code).toBe(1);
+		expect(result.stderr).toMatch(/key file .*orgctl\.key is missing.*restore the key file/);
+		expect(existsSync(key)).toBe(false);
+		writeFileSync(key, saved);
+		expect((await orgctl(dir, ['invites', 'list'], {env})).code).toBe(0);
+	});
+
 	it('is refused with exit 1, its path and a fix, and left byte-identical', async () => {
 		const dir = tempDir();
 		const path = join(dir, 'orgctl.json');
