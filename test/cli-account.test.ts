@@ -64,6 +64,16 @@ describe('orgctl from a clean store', () => {
 		expect(events.map(e => `${e.action}:${e.result}`)).toEqual(['login:ok', 'init:refused', 'init:ok']);
 	});
 
+	it('passwd changes one’s own password with the current one, read from stdin', async () => {
+		const dir = await initialized();
+		const env = {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: PASSWORD};
+		const wrong = await orgctl(dir, ['passwd', '--password-stdin'], {env, input: 'not it\nanother long password\n'});
+		expect(wrong).toMatchObject({code: 1, stderr: 'orgctl: The current password is wrong.\n'});
+		expect((await orgctl(dir, ['passwd', '--password-stdin'], {env, input: 'only one line'})).code).toBe(2);
+		expect((await orgctl(dir, ['passwd', '--password-stdin'], {env, input: `${PASSWORD}\nanother long password\n`})).code).toBe(0);
+		expect((await orgctl(dir, ['whoami'], {env: {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: 'another long password'}})).code).toBe(0);
+	});
+
 	it('break-glass reset-password works without signing in', async () => {
 		const dir = await initialized();
 		const reset = await orgctl(dir, ['admin', 'reset-password', 'alice', '--password-stdin'], {input: 'a whole new password'});
