@@ -9,7 +9,7 @@ import {actorFacts} from './context.js';
 export type AuditActor = Actor | {readonly label: string; readonly tenantId: string | null};
 
 function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
-	return 'label' in who ? {actor: who.label, tenantId: who.tenantId} : {actor: who.user.username, tenantId: who.tenant.id};
+	return 'label' in who ? {actor: who.label, tenantId: who.tenantId} : {actor: who.tokenId === undefined ? who.user.username : `${who.user.username} (token ${who.tokenId.slice(0, 8)})`, tenantId: who.tenant.id};
 }
 
 export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
