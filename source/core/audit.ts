@@ -29,11 +29,19 @@ export async function perform<T>(ctx: Context, who: AuditActor, action: string, 
 			return result;
 		});
 	} catch (error) {
-		if (isOrgError(error) && error.kind !== 'store') {
-			const result = error.kind === 'unavailable' ? 'failed' : 'refused';
-			await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
-		}
+		await auditError(ctx, who, action, target, error);
 		throw error;
+	}
+}
+
+/**
+ * Audits an error that stopped an action outside perform(): refused, or failed when a service was
+ * unavailable; errors of the store itself are not (the store could not record them anyway).
+ */
+export async function auditError(ctx: Context, who: AuditActor, action: string, target: string, error: unknown): Promise<void> {
+	if (isOrgError(error) && error.kind !== 'store') {
+		const result = error.kind === 'unavailable' ? 'failed' : 'refused';
+		await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
 	}
 }
 
