@@ -8,7 +8,7 @@ import {
 	copyInvitationLink,
 	createInvitation,
 	createInvitations,
-	inspectInvitation,
+	inspectInvitationAudited,
 	invitationView,
 	listInvitations,
 	mailInvitations,
@@ -226,7 +226,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 		.option('--password-stdin', 'read the new password from stdin')
 		.action(async (link: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
-			const invitation = inspectInvitation(ctx, link);
+			const invitation = await inspectInvitationAudited(ctx, link);
 			let password: string | undefined;
 			if (invitation.method === 'password') {
 				cli.say(`Invitation for ${invitation.username} <${invitation.email}> to ${invitation.tenant} as ${invitation.role}. Choose a password of at least ${invitation.minPasswordLength} characters.`);
