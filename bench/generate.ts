@@ -1,8 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto';
-import {chmodSync, closeSync, fsyncSync, mkdirSync, openSync, writeSync} from 'node:fs';
+import {mkdirSync} from 'node:fs';
 import {dirname} from 'node:path';
-import {emptyDatabase, type AuditEvent, type AuthMethod, type Database, type Invitation, type Role, type User} from '../source/core/model.js';
+import {emptyDatabase, SCHEMA_VERSION, type AuditEvent, type AuthMethod, type Database, type Invitation, type Role, type User} from '../source/core/model.js';
 import {KeyFile} from '../source/store/secrets.js';
+import {AtomicJsonFile, MIGRATIONS} from '../source/store/store.js';
 
 /** What to put in a generated store. */
 export type GenerateOptions = {
@@ -112,23 +113,14 @@ export function generateDatabase(options: GenerateOptions): Database {
 	return db;
 }
 
-/** Writes `db` as a store file at `path` (0600, fsynced) and creates the key file beside it. */
-export function writeStoreFile(path: string, db: Database): void {
-	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
-	const fd = openSync(path, 'w', 0o600);
-	try {
-		writeSync(fd, JSON.stringify(db));
-		fsyncSync(fd);
-	} finally {
-		closeSync(fd);
-	}
-	chmodSync(path, 0o600);
-}
-
-/** Generates and writes a store of the given size; returns the database written. */
+/**
+ * Generates a store of the given size at `path` (with its key file), written by the store's own
+ * writer (every record validated), so it is laid out exactly as orgctl writes it. Returns the
+ * database written.
+ */
 export function generateStore(path: string, options: Omit<GenerateOptions, 'keys'>): Database {
 	mkdirSync(dirname(path), {recursive: true, mode: 0o700});
 	const db = generateDatabase({...options, keys: KeyFile.load(path)});
-	writeStoreFile(path, db);
+	new AtomicJsonFile(path, {migrations: MIGRATIONS, schemaVersion: SCHEMA_VERSION, lineCacheBytes: 0}).writeSync(db);
 	return db;
 }
