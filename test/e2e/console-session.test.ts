@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {orgctl} from '../helpers/cli.js';
 import {tempDir} from '../helpers/store.js';
-import {seedRoot, seedUsers, signIn, spawnConsole, type ConsoleTerm} from '../helpers/term.js';
+import {ROOT_PASSWORD, seedRoot, seedUsers, signIn, spawnConsole, type ConsoleTerm} from '../helpers/term.js';
 
 // These run the built console (npm test builds first) in a real pseudo-terminal at 80×24.
 const running: ConsoleTerm[] = [];
@@ -33,6 +33,14 @@ describe('the console and the world outside it', () => {
 		await t.waitReady('login', 5000);
 		await t.waitFor('Your session has ended; sign in again.');
 		expect(t.screen()).toContain('not signed in');
+	});
+
+	it('changing the password with `orgctl passwd` elsewhere ends the open console too', async () => {
+		const {dir, t} = await signedInConsole();
+		const passwd = await orgctl(dir, ['passwd', '--password-stdin'], {input: `${ROOT_PASSWORD}\nan entirely new passphrase\n`});
+		expect(passwd.code).toBe(0);
+		await t.waitReady('login', 5000);
+		await t.waitFor('Your session has ended; sign in again.');
 	});
 
 	it('a store file broken while the console is open ends it cleanly with the reason and exit code 1', async () => {

@@ -35,7 +35,7 @@ describe('an open console whose session ends', () => {
 		await ink.press('j', 'x');
 		await ink.waitFor('Disable zed?');
 		await ink.press('y');
-		await ink.waitFor('Your session has ended; sign in again.', 1500);
+		await ink.waitFor('Your session has ended; sign in again.', 5000);
 		expect(ink.frame()).toContain('Sign in');
 		expect(ink.frame()).toContain('not signed in');
 		expect(ctx.store.read().users.find(u => u.username === 'zed')!.disabled).toBe(false);
@@ -46,7 +46,7 @@ describe('an open console whose session ends', () => {
 		const {ctx, ink} = await signedIn();
 		ctx.clock.advance(SESSION_SECONDS + 1);
 		await ink.press('R');
-		await ink.waitFor('Your session has expired; sign in again.', 1500);
+		await ink.waitFor('Your session has expired; sign in again.', 5000);
 		expect(ink.frame()).toContain('not signed in');
 		ink.unmount();
 	});
@@ -64,7 +64,7 @@ describe('an open console whose session ends', () => {
 		await ink.press('enter');
 		await type('a new and longer passphrase');
 		await ink.press('enter');
-		await ink.waitFor('Password changed', 5000);
+		await ink.waitFor('Password changed', 20_000);
 		const sessions = ctx.store.read().sessions;
 		expect(sessions.map(s => s.id)).not.toContain(sessionId);
 		expect(sessions).toHaveLength(1);
