@@ -49,7 +49,7 @@ export const cliUsersList: Benchmark = {
 			writeSessionFile({store: path, ...session});
 			const bySession = timeRuns(base);
 			const project = await createProject(ctx, admin, {name: 'bench'});
-			const created = await createToken(ctx, admin, {name: 'bench', project: project.name});
+			const created = await createToken(ctx, admin, {name: 'bench', project: project.name, capabilities: ['cli']});
 			const byToken = timeRuns({...base, ORGCTL_SESSION_FILE: join(dir, 'none.json'), ORGCTL_TOKEN: created.secret});
 			return [
 				{name: `users list --json, 10,000 users, session`, unit: 'ms', median: bySession.median, p95: bySession.p95, samples: RUNS, budget: {of: 'median', limit: 200}, note: `${bySession.users} users printed`},

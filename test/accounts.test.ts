@@ -67,6 +67,18 @@ describe('logging in', () => {
 		expect(ctx.store.read().throttles).toEqual([]);
 	});
 
+	it('the lock follows the account, not its spelling: failures as the username lock the e-mail and the tenant-qualified name too', async () => {
+		const {ctx} = await initializedContext();
+		for (let i = 0; i < THROTTLE.freeFailures; i++) {
+			await expect(login(ctx, {identifier: 'root', password: `wrong ${i} attempt`})).rejects.toThrow(/Wrong/);
+		}
+		await expect(login(ctx, {identifier: 'ROOT@example.com', password: FIRST_PASSWORD})).rejects.toThrow(/Too many failed logins/);
+		await expect(login(ctx, {identifier: 'root', tenant: 'default', password: FIRST_PASSWORD})).rejects.toThrow(/Too many failed logins/);
+		// Unknown names are still counted, by their normalised spelling.
+		for (let i = 0; i < THROTTLE.freeFailures; i++) await login(ctx, {identifier: 'Ghost', password: `wrong ${i} attempt`}).catch(() => undefined);
+		await expect(login(ctx, {identifier: ' ghost ', password: 'anything at all'})).rejects.toThrow(/Too many failed logins/);
+	});
+
 	it('refuses a disabled account only once the password is right', async () => {
 		const {ctx} = await initializedContext();
 		await ctx.store.transact(db => {

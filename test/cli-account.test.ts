@@ -1,4 +1,4 @@
-import {statSync, writeFileSync, readFileSync} from 'node:fs';
+import {existsSync, rmSync, statSync, writeFileSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {orgctl} from './helpers/cli.js';
@@ -64,6 +64,16 @@ describe('orgctl from a clean store', () => {
 		expect(events.map(e => `${e.action}:${e.result}`)).toEqual(['login:ok', 'init:refused', 'init:ok']);
 	});
 
+	it('passwd changes one’s own password with the current one, read from stdin', async () => {
+		const dir = await initialized();
+		const env = {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: PASSWORD};
+		const wrong = await orgctl(dir, ['passwd', '--password-stdin'], {env, input: 'not it\nanother long password\n'});
+		expect(wrong).toMatchObject({code: 1, stderr: 'orgctl: The current password is wrong.\n'});
+		expect((await orgctl(dir, ['passwd', '--password-stdin'], {env, input: 'only one line'})).code).toBe(2);
+		expect((await orgctl(dir, ['passwd', '--password-stdin'], {env, input: `${PASSWORD}\nanother long password\n`})).code).toBe(0);
+		expect((await orgctl(dir, ['whoami'], {env: {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: 'another long password'}})).code).toBe(0);
+	});
+
 	it('break-glass reset-password works without signing in', async () => {
 		const dir = await initialized();
 		const reset = await orgctl(dir, ['admin', 'reset-password', 'alice', '--password-stdin'], {input: 'a whole new password'});
@@ -79,6 +89,9 @@ describe('usage errors exit 2', () => {
 		[['users', 'list', '--bogus']],
 		[['init', '--username', 'a']],
 		[['audit', '--since', 'yesterday-ish']],
+		[['audit', '--since', '999999999999d']],
+		[['users']],
+		[['--json']],
 	])('orgctl %j', async args => {
 		const dir = await initialized();
 		const result = await orgctl(dir, args, {env: {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: PASSWORD}});
@@ -107,6 +120,21 @@ describe('usage errors exit 2', () => {
 });
 
 describe('a store file orgctl cannot trust', () => {
+	it('a missing key file is not silently replaced while the store holds sealed secrets', async () => {
+		const dir = await initialized();
+		const env = {ORGCTL_USER: 'alice', ORGCTL_PASSWORD: PASSWORD};
+		expect((await orgctl(dir, ['invites', 'create', 'bob', 'bob@example.com', '--no-email'], {env})).code).toBe(0);
+		const key = join(dir, 'orgctl.key');
+		const saved = readFileSync(key);
+		rmSync(key);
+		const result = await orgctl(dir, ['invites', 'list'], {env});
+		expect(result.code).toBe(1);
+		expect(result.stderr).toMatch(/key file .*orgctl\.key is missing.*restore the key file/);
+		expect(existsSync(key)).toBe(false);
+		writeFileSync(key, saved);
+		expect((await orgctl(dir, ['invites', 'list'], {env})).code).toBe(0);
+	});
+
 	it('is refused with exit 1, its path and a fix, and left byte-identical', async () => {
 		const dir = tempDir();
 		const path = join(dir, 'orgctl.json');

@@ -128,10 +128,10 @@ describe('API tokens and disabled users from the command line', () => {
 		const {ctx, as} = await cast();
 		const root = await as('root');
 		expect((await root('projects', 'create', 'infra')).code).toBe(0);
-		const created = await root('--json', 'tokens', 'create', 'ci', '--project', 'infra', '--capability', 'error:post', '--capability', 'symbol:post');
+		const created = await root('--json', 'tokens', 'create', 'ci', '--project', 'infra', '--capability', 'error:post', '--capability', 'cli');
 		const {id, token, capabilities} = JSON.parse(created.stdout) as {id: string; token: string; capabilities: string[]};
 		expect(token.startsWith(`${id}.`)).toBe(true);
-		expect(capabilities).toEqual(['error:post', 'symbol:post']);
+		expect(capabilities).toEqual(['error:post', 'cli']);
 		const whoami = await orgctl(ctx.dir, ['whoami', '--json'], {env: {ORGCTL_TOKEN: token}});
 		expect(JSON.parse(whoami.stdout)).toMatchObject({username: 'root'});
 		// The list never shows the secret again.
@@ -141,12 +141,27 @@ describe('API tokens and disabled users from the command line', () => {
 		expect(await orgctl(ctx.dir, ['whoami'], {env: {ORGCTL_TOKEN: token}})).toMatchObject({code: 1, stderr: 'orgctl: The API token in ORGCTL_TOKEN is not valid; it may have been deleted.\n'});
 	});
 
+	it('a crash-posting token is refused as ORGCTL_TOKEN; only a cli token acts as its owner, and the audit says so', async () => {
+		const {ctx, as} = await cast();
+		const root = await as('root');
+		expect((await root('projects', 'create', 'infra')).code).toBe(0);
+		const posting = JSON.parse((await root('--json', 'tokens', 'create', 'crashes', '--project', 'infra', '--capability', 'error:post')).stdout) as {token: string};
+		expect(await orgctl(ctx.dir, ['projects', 'create', 'stolen'], {env: {ORGCTL_TOKEN: posting.token}})).toMatchObject({
+			code: 1,
+			stderr: 'orgctl: The API token crashes lacks the cli capability needed for ORGCTL_TOKEN; create one with `orgctl tokens create NAME --project P --capability cli`.\n',
+		});
+		expect(ctx.store.read().projects.map(p => p.name)).not.toContain('stolen');
+		const cli = JSON.parse((await root('--json', 'tokens', 'create', 'shell', '--project', 'infra', '--capability', 'cli')).stdout) as {id: string; token: string};
+		expect((await orgctl(ctx.dir, ['projects', 'create', 'mine'], {env: {ORGCTL_TOKEN: cli.token}})).code).toBe(0);
+		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'project.create', actor: `root (token ${cli.id.slice(0, 8)})`, result: 'ok'});
+	});
+
 	it('a disabled user’s session and token stop working; enabling brings the token back', async () => {
 		const {ctx, as} = await cast();
 		const root = await as('root');
 		const mia = await as('mia');
 		await createProject(ctx, actorOf(ctx, 'mia'), {name: 'mias'});
-		const {secret} = await createToken(ctx, actorOf(ctx, 'mia'), {name: 'laptop', project: 'mias'});
+		const {secret} = await createToken(ctx, actorOf(ctx, 'mia'), {name: 'laptop', project: 'mias', capabilities: ['cli']});
 		expect((await mia('whoami')).code).toBe(0);
 		expect((await root('users', 'disable', 'mia')).code).toBe(0);
 		expect(await mia('whoami')).toMatchObject({code: 1, stderr: 'orgctl: Your session has ended; sign in again with `orgctl login`.\n'});

@@ -53,13 +53,13 @@ describe('API tokens', () => {
 	it('the secret is shown once and stored only as its SHA-256; it authenticates its owner', async () => {
 		const {ctx, root} = await initializedContext();
 		await createProject(ctx, root, {name: 'web'});
-		const {token, secret} = await createToken(ctx, root, {name: 'ci', project: 'web', capabilities: ['error:post', 'symbol:post']});
+		const {token, secret} = await createToken(ctx, root, {name: 'ci', project: 'web', capabilities: ['error:post', 'cli']});
 		const [id, raw] = secret.split('.');
 		expect(id).toBe(token.id);
 		expect(token.secretHash).toBe(sha256(raw!));
 		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(raw);
 		expect(listTokens(ctx, root)[0]).not.toHaveProperty('secretHash');
-		expect(listTokens(ctx, root)[0]).toMatchObject({name: 'ci', project: 'web', ownerName: 'root', capabilities: ['error:post', 'symbol:post']});
+		expect(listTokens(ctx, root)[0]).toMatchObject({name: 'ci', project: 'web', ownerName: 'root', capabilities: ['error:post', 'cli']});
 		expect((await authenticateToken(ctx, secret)).user.username).toBe('root');
 		await expect(authenticateToken(ctx, `${id}.${'x'.repeat(43)}`)).rejects.toThrow(/not valid/);
 	});
@@ -68,7 +68,7 @@ describe('API tokens', () => {
 		const {ctx, root} = await initializedContext();
 		await addUser(ctx, root.tenant.id, 'mia');
 		await createProject(ctx, root, {name: 'web'});
-		await expect(createToken(ctx, root, {name: 'ci', project: 'web', capabilities: ['root:all']})).rejects.toThrow('"root:all" is not a token capability: use error:post, symbol:post, query:post, sync:post.');
+		await expect(createToken(ctx, root, {name: 'ci', project: 'web', capabilities: ['root:all']})).rejects.toThrow('"root:all" is not a token capability: use error:post, symbol:post, query:post, sync:post, cli.');
 		await expect(createToken(ctx, actorOf(ctx, 'mia'), {name: 'ci', project: 'web'})).rejects.toThrow('Members can create API tokens only for their own projects; web belongs to someone else.');
 	});
 
@@ -76,8 +76,8 @@ describe('API tokens', () => {
 		const {ctx, root} = await initializedContext();
 		await addUser(ctx, root.tenant.id, 'ada', {role: 'admin'});
 		await createProject(ctx, root, {name: 'web'});
-		const first = await createToken(ctx, root, {name: 'one', project: 'web'});
-		const second = await createToken(ctx, root, {name: 'two', project: 'web'});
+		const first = await createToken(ctx, root, {name: 'one', project: 'web', capabilities: ['cli']});
+		const second = await createToken(ctx, root, {name: 'two', project: 'web', capabilities: ['cli']});
 		await transferToken(ctx, root, first.token.id.slice(0, 8), 'ada');
 		expect((await authenticateToken(ctx, first.secret)).user.username).toBe('ada');
 		await deleteToken(ctx, root, second.token.id);

@@ -9,6 +9,7 @@ import type {OrgError} from '../source/core/errors.js';
 import {addSignupDomain, editSignupDomain, removeSignupDomain} from '../source/core/signup-domains.js';
 import {SIGNUP, startSignup, verifySignup} from '../source/core/signup.js';
 import {setSmtpSettings} from '../source/core/smtp-settings.js';
+import {deliverOutbox} from '../source/core/outbox.js';
 import {TestSmtpServer, type ReceivedMail} from './helpers/smtp.js';
 import {initializedContext} from './helpers/store.js';
 
@@ -189,6 +190,26 @@ describe('self sign-up through a real SMTP server on loopback', () => {
 		expect((await verifySignup(ctx, {email: 'max@corp.com', code: code!, password: PASSWORD})).user.role).toBe('guest');
 		await removeSignupDomain(ctx, root, 'corp.com');
 		await expect(verifySignup(ctx, {email: 'ned@corp.com', code: ned.code!, password: PASSWORD})).rejects.toThrow(/No sign-up is waiting/);
+	});
+
+	it('while its mail waits for a retry, the code is nowhere in the store file', async () => {
+		const {ctx} = await openForSignup();
+		smtp.mode = 'reject4xx';
+		let whileQueued: string;
+		try {
+			const started = await startSignup(ctx, {email: 'pia@corp.com', username: 'pia'});
+			expect(started.mail).toMatchObject({state: 'retrying'});
+			expect(ctx.store.read().outbox).toHaveLength(1);
+			whileQueued = readFileSync(ctx.store.path, 'utf8');
+		} finally {
+			smtp.mode = 'accept';
+		}
+		ctx.clock.advance(3600);
+		await deliverOutbox(ctx);
+		const {mail, code} = await mailTo('pia@corp.com');
+		expect(code).toMatch(/^\d{8}$/);
+		expect(mail.subject).not.toContain(code!);
+		expect(whileQueued).not.toContain(code!);
 	});
 
 	it('a mail server that refuses the address leaves the reason in the answer and on the pending sign-up', async () => {

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {createTenant, deleteTenant, listTenants} from '../source/core/tenants.js';
 import {newUser} from '../source/core/accounts.js';
+import {createInvitation} from '../source/core/invitations.js';
 import {initializedContext} from './helpers/store.js';
 
 describe('tenants', () => {
@@ -14,6 +15,17 @@ describe('tenants', () => {
 		await expect(deleteTenant(ctx, root, 'acme', 'acm')).rejects.toThrow(/typing its name exactly/);
 		expect(await deleteTenant(ctx, root, 'acme', 'acme')).toEqual({users: 1});
 		expect(ctx.store.read().users.map(u => u.email)).toEqual(['root@example.com']);
+	});
+
+	it('deleting a tenant drops the mail still queued for its invitations', async () => {
+		const {ctx, root} = await initializedContext();
+		const acme = await createTenant(ctx, root, 'acme');
+		const inAcme = {user: root.user, tenant: acme};
+		await createInvitation(ctx, root, {username: 'kept', email: 'kept@example.com'});
+		await createInvitation(ctx, inAcme, {username: 'zoe', email: 'zoe@example.com'});
+		expect(ctx.store.read().outbox.map(m => m.to)).toEqual(['kept@example.com', 'zoe@example.com']);
+		await deleteTenant(ctx, root, 'acme', 'acme');
+		expect(ctx.store.read().outbox.map(m => m.to)).toEqual(['kept@example.com']);
 	});
 
 	it('the last tenant, and the operator’s own, cannot be deleted', async () => {

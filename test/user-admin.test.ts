@@ -108,7 +108,7 @@ describe('disabling a user', () => {
 		const mia = await login(ctx, {identifier: 'mia', password: FIRST_PASSWORD});
 		const session = await createSession(ctx, mia);
 		await createProject(ctx, mia, {name: 'app'});
-		const {secret} = await createToken(ctx, mia, {name: 'ci', project: 'app'});
+		const {secret} = await createToken(ctx, mia, {name: 'ci', project: 'app', capabilities: ['cli']});
 		expect((await authenticateToken(ctx, secret)).user.username).toBe('mia');
 
 		await disableUser(ctx, root, 'mia');

@@ -87,8 +87,9 @@ function isConsoleInvocation(argv: readonly string[]): boolean {
 
 function reportError(error: unknown): number {
 	if (error instanceof CommanderError) {
-		if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-		// Commander has already printed the message.
+		// --help and --version succeed; help shown because a subcommand is missing ('commander.help')
+		// is a usage error like any other. Commander has already printed the message.
+		if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
 		return 2;
 	}
 	if (error instanceof UsageError) {

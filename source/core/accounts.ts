@@ -114,8 +114,12 @@ function findAccount(db: Database, identifier: string, tenantName?: string): Use
 	return matches[0];
 }
 
-function throttleKey(identifier: string, tenantName?: string): string {
-	return `${tenantName ?? '*'}/${identifier.trim().toLowerCase()}`;
+/**
+ * Failed logins count per account, however it was spelled (username, e-mail, with or without a
+ * tenant); only identifiers that match no account count by their normalised spelling.
+ */
+function throttleKey(user: User | undefined, identifier: string, tenantName?: string): string {
+	return user ? `user:${user.id}` : `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${identifier.trim().toLowerCase()}`;
 }
 
 /**
@@ -124,7 +128,8 @@ function throttleKey(identifier: string, tenantName?: string): string {
  */
 export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string}): Promise<Actor> {
 	const db = ctx.store.read();
-	const key = throttleKey(input.identifier, input.tenant);
+	const user = findAccount(db, input.identifier, input.tenant);
+	const key = throttleKey(user, input.identifier, input.tenant);
 	const now = ctx.now();
 	const throttle = db.throttles.find(t => t.key === key);
 	if (throttle?.lockedUntil && new Date(throttle.lockedUntil) > now) {
@@ -133,7 +138,6 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 		await ctx.store.transact(d => appendAudit(d, ctx, {label: input.identifier, tenantId: null}, {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
 		throw error;
 	}
-	const user = findAccount(db, input.identifier, input.tenant);
 	let ok = false;
 	let failure = 'Wrong username, e-mail or password.';
 	if (user?.method === 'saml') {
@@ -254,7 +258,7 @@ export async function resetPasswordBreakGlass(ctx: Context, input: {username: st
 		target.passwordHash = hash;
 		target.disabled = false;
 		touch(target);
-		d.throttles = d.throttles.filter(t => !t.key.endsWith(`/${target.username.toLowerCase()}`) && !t.key.endsWith(`/${target.email.toLowerCase()}`));
+		d.throttles = d.throttles.filter(t => t.key !== throttleKey(target, target.username));
 		d.sessions = d.sessions.filter(s => s.userId !== target.id);
 		return target;
 	});

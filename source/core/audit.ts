@@ -9,7 +9,7 @@ import {actorFacts} from './context.js';
 export type AuditActor = Actor | {readonly label: string; readonly tenantId: string | null};
 
 function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
-	return 'label' in who ? {actor: who.label, tenantId: who.tenantId} : {actor: who.user.username, tenantId: who.tenant.id};
+	return 'label' in who ? {actor: who.label, tenantId: who.tenantId} : {actor: who.tokenId === undefined ? who.user.username : `${who.user.username} (token ${who.tokenId.slice(0, 8)})`, tenantId: who.tenant.id};
 }
 
 export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
@@ -29,11 +29,19 @@ export async function perform<T>(ctx: Context, who: AuditActor, action: string, 
 			return result;
 		});
 	} catch (error) {
-		if (isOrgError(error) && error.kind !== 'store') {
-			const result = error.kind === 'unavailable' ? 'failed' : 'refused';
-			await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
-		}
+		await auditError(ctx, who, action, target, error);
 		throw error;
+	}
+}
+
+/**
+ * Audits an error that stopped an action outside perform(): refused, or failed when a service was
+ * unavailable; errors of the store itself are not (the store could not record them anyway).
+ */
+export async function auditError(ctx: Context, who: AuditActor, action: string, target: string, error: unknown): Promise<void> {
+	if (isOrgError(error) && error.kind !== 'store') {
+		const result = error.kind === 'unavailable' ? 'failed' : 'refused';
+		await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
 	}
 }
 

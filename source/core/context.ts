@@ -32,6 +32,8 @@ export type Context = {
 export type Actor = {
 	readonly user: User;
 	readonly tenant: Tenant;
+	/** Set when the actor acts through an API token (ORGCTL_TOKEN): the token's id, so the audit can say so. */
+	readonly tokenId?: string;
 };
 
 export function actorFacts(actor: Actor): ActorFacts {

@@ -339,6 +339,19 @@ export function inspectInvitation(ctx: Context, link: string): {username: string
 }
 
 /**
+ * inspectInvitation for the accept flow: a dead link (garbage, tampered, used, revoked, expired) is
+ * audited as a refused invitation.accept before it is thrown (DESIGN §2: every refusal is audited).
+ */
+export async function inspectInvitationAudited(ctx: Context, link: string): Promise<ReturnType<typeof inspectInvitation>> {
+	try {
+		return inspectInvitation(ctx, link);
+	} catch (error) {
+		await auditRefusal(ctx, parseInvitationToken(link), error);
+		throw error;
+	}
+}
+
+/**
  * Accepts an invitation: the invited person becomes a user with the invited role and method
  * (password users set their password, at least the policy's minimum length), the invitation
  * disappears, and the link never works again. Refusals are audited.

@@ -130,7 +130,15 @@ export async function deliverOutbox(ctx: Context, mailer?: Mailer | null, option
 	// Measured on loopback: one connection carries ~330 messages/s, ten ~600/s; more gains little.
 	const concurrency = options.concurrency ?? Math.min(10, Math.max(1, Math.ceil(claimed.length / 20)));
 	const owned = mailer === undefined;
-	const transport = owned ? await openMailer(ctx, {pool: claimed.length > 1, maxConnections: concurrency}) : mailer;
+	let transport: Mailer | null;
+	try {
+		transport = owned ? await openMailer(ctx, {pool: claimed.length > 1, maxConnections: concurrency}) : mailer;
+	} catch (error) {
+		// The settings cannot be used (say, the CA file is gone): record that for every claimed
+		// message rather than leave them claimed and their records "queued" with no reason.
+		const reason = (error as Error).message.replace(/\.$/, '');
+		return recordResults(ctx, claimed, claimed.map(() => ({result: 'permanent', reason})));
+	}
 	const outcomes: Array<SendOutcome | null> = [];
 	try {
 		if (transport) {

@@ -79,7 +79,8 @@ function mailFor(kind: 'code' | 'taken', fields: {tenant: string; username: stri
 	const ignore = 'If you did not ask for this, ignore this mail: nothing happens without the code.';
 	if (kind === 'code') {
 		return {
-			subject: `Your sign-up code: ${fields.code}`,
+			// Never the code in the subject: subjects are stored unsealed in the outbox and shown in previews.
+			subject: `Your sign-up code for ${fields.tenant}`,
 			text: [
 				`Someone (we hope you) asked to sign up as ${fields.username} in ${fields.tenant} with this address.`,
 				'',

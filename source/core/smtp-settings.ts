@@ -1,7 +1,7 @@
 import {X509Certificate} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {touch} from './accounts.js';
-import {appendAudit, authorize, perform} from './audit.js';
+import {appendAudit, auditError, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {invalid, unavailable} from './errors.js';
@@ -54,19 +54,20 @@ function checkCaFile(path: string): void {
 
 /** Saves the SMTP settings (superuser only); the password is stored sealed with the key file. */
 export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInput): Promise<SmtpView> {
-	authorize(actor, 'server.settings');
-	const host = input.host.trim();
-	if (!HOST.test(host)) throw invalid(`"${input.host}" is not a host name or IP address.`);
-	if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`The SMTP port must be a whole number from 1 to 65535, not ${input.port}.`);
-	const from = parseAddress(input.from).address;
-	const user = input.user?.trim() || null;
-	if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
-	const timeoutMs = input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
-	if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 300_000) throw invalid('The SMTP timeout must be from 100 to 300000 milliseconds.');
-	const caFile = input.caFile?.trim() || null;
-	if (caFile) checkCaFile(caFile);
-	const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
-	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${host}:${input.port}`, db => {
+	// Every check runs inside perform() so that a refusal is audited too (DESIGN §2).
+	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${input.host.trim()}:${input.port}`, db => {
+		authorize(actor, 'server.settings');
+		const host = input.host.trim();
+		if (!HOST.test(host)) throw invalid(`"${input.host}" is not a host name or IP address.`);
+		if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`The SMTP port must be a whole number from 1 to 65535, not ${input.port}.`);
+		const from = parseAddress(input.from).address;
+		const user = input.user?.trim() || null;
+		if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
+		const timeoutMs = input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
+		if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 300_000) throw invalid('The SMTP timeout must be from 100 to 300000 milliseconds.');
+		const caFile = input.caFile?.trim() || null;
+		if (caFile) checkCaFile(caFile);
+		const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
 		const previous = db.settings.smtp;
 		// Changing only the host or the port should not force the admin to type the password again.
 		const passwordSealed = sealedPassword ?? (user && previous?.user === user && input.password === undefined ? previous.passwordSealed : null);
@@ -80,8 +81,8 @@ export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInp
 
 /** Removes the SMTP settings: invitations are then kept with "not sent: SMTP is not configured". */
 export async function clearSmtpSettings(ctx: Context, actor: Actor): Promise<void> {
-	authorize(actor, 'server.settings');
 	await perform(ctx, actor, 'settings.smtp.clear', 'smtp', db => {
+		authorize(actor, 'server.settings');
 		db.settings.smtp = null;
 		touch(db.settings);
 	});
@@ -97,10 +98,18 @@ export function showSmtpSettings(ctx: Context, actor: Actor): SmtpView | null {
  * admin sees at once whether the server is reachable. Throws with the server's reason if not.
  */
 export async function sendTestMail(ctx: Context, actor: Actor, to: string): Promise<{response: string}> {
-	authorize(actor, 'server.settings');
-	const address = parseAddress(to).address;
-	const mailer = await openMailer(ctx);
-	if (!mailer) throw unavailable('SMTP is not configured; set it with orgctl settings smtp set --host H --port N --security none|starttls|tls --from ADDR.');
+	let address = to;
+	let mailer;
+	// The checks before sending are audited too (DESIGN §2): the send itself is audited below.
+	try {
+		authorize(actor, 'server.settings');
+		address = parseAddress(to).address;
+		mailer = await openMailer(ctx);
+		if (!mailer) throw unavailable('SMTP is not configured; set it with orgctl settings smtp set --host H --port N --security none|starttls|tls --from ADDR.');
+	} catch (error) {
+		await auditError(ctx, actor, 'settings.smtp.test', address, error);
+		throw error;
+	}
 	let outcome;
 	try {
 		outcome = await mailer.send({

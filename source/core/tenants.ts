@@ -44,6 +44,9 @@ export async function deleteTenant(ctx: Context, actor: Actor, name: string, con
 
 function removeTenant(db: Database, tenantId: string): {users: number} {
 	const userIds = new Set(db.users.filter(u => u.tenantId === tenantId).map(u => u.id));
+	// Mail queued for the tenant's invitations and sign-ups must not go out after it is gone.
+	const refs = new Set([...db.invitations, ...db.pendingSignups].filter(r => r.tenantId === tenantId).map(r => r.id));
+	db.outbox = db.outbox.filter(item => item.ref === null || !refs.has(item.ref));
 	const keep = <T extends {tenantId: string}>(records: T[]) => records.filter(r => r.tenantId !== tenantId);
 	db.users = keep(db.users);
 	db.invitations = keep(db.invitations);

@@ -23,7 +23,11 @@ export async function authenticateToken(ctx: Context, presented: string, tenantN
 	const db = ctx.store.read();
 	const token = id && secret ? db.tokens.find(t => t.id === id) : undefined;
 	if (!token || !secretMatches(secret!, token.secretHash)) throw authFailed('The API token in ORGCTL_TOKEN is not valid; it may have been deleted.');
-	const actor = resolveActor(db, token.owner, tenantName);
+	// A token made to post crashes must not carry its owner's whole account: only `cli` tokens act as the owner.
+	if (!token.capabilities.includes('cli')) {
+		throw authFailed(`The API token ${token.name} lacks the cli capability needed for ORGCTL_TOKEN; create one with \`orgctl tokens create NAME --project P --capability cli\`.`);
+	}
+	const actor: Actor = {...resolveActor(db, token.owner, tenantName), tokenId: token.id};
 	// Hourly resolution is enough for "last used", and spares a write on every command.
 	const now = ctx.now();
 	if (!token.lastUsed || now.getTime() - new Date(token.lastUsed).getTime() > 3_600_000) {
@@ -35,8 +39,11 @@ export async function authenticateToken(ctx: Context, presented: string, tenantN
 	return actor;
 }
 
-/** What an API token may do on the server (the vocabulary of the crash-reporting API). */
-export const TOKEN_CAPABILITIES = ['error:post', 'symbol:post', 'query:post', 'sync:post'] as const;
+/**
+ * What an API token may do on the server (the vocabulary of the crash-reporting API), plus `cli`:
+ * act as the owner through ORGCTL_TOKEN. `cli` is never a default.
+ */
+export const TOKEN_CAPABILITIES = ['error:post', 'symbol:post', 'query:post', 'sync:post', 'cli'] as const;
 export type TokenCapability = (typeof TOKEN_CAPABILITIES)[number];
 /** A token created without --capability may submit crashes and nothing else. */
 export const DEFAULT_CAPABILITIES: readonly TokenCapability[] = ['error:post'];

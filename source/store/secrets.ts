@@ -17,8 +17,12 @@ export class KeyFile {
 		return storePath.replace(/\.json$/i, '') + '.key';
 	}
 
-	/** Reads the key file, creating it (0600, 32 random bytes) when it does not exist yet. */
-	static load(storePath: string): KeyFile {
+	/**
+	 * Reads the key file, creating it (0600, 32 random bytes) when it does not exist yet, unless
+	 * `mayCreate` is false: a store that already holds sealed secrets needs its own key back, and a
+	 * new key would make them undecryptable and get in the way of restoring the old one.
+	 */
+	static load(storePath: string, options: {mayCreate?: boolean} = {}): KeyFile {
 		const path = KeyFile.pathFor(storePath);
 		try {
 			const text = readFileSync(path, 'utf8').trim();
@@ -31,6 +35,9 @@ export class KeyFile {
 				throw new OrgError('store', `The key file ${path} cannot be read (${(error as Error).message}); check its owner and permissions.`);
 			}
 		}
+		if (options.mayCreate === false) {
+			throw new OrgError('store', `The key file ${path} is missing, but the store holds secrets sealed with it (invitation links, queued mail or the SMTP password); restore the key file from a backup of the store folder.`);
+		}
 		const key = randomBytes(32);
 		try {
 			// 'wx': if another process created it meanwhile, use theirs.
@@ -41,7 +48,7 @@ export class KeyFile {
 			chmodSync(path, 0o600);
 			return new KeyFile(path, key);
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'EEXIST') return KeyFile.load(storePath);
+			if ((error as NodeJS.ErrnoException).code === 'EEXIST') return KeyFile.load(storePath, options);
 			throw new OrgError('store', `The key file ${path} cannot be created (${(error as Error).message}); check the store folder's permissions.`);
 		}
 	}

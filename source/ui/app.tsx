@@ -1,6 +1,6 @@
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text, useApp, useStdout} from 'ink';
-import {resolveActor} from '../core/accounts.js';
+import {resolveSession} from '../core/accounts.js';
 import {actorFacts, type Actor, type Context} from '../core/context.js';
 import {isOrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
@@ -14,11 +14,11 @@ import {FirstRun} from './screens/first-run.js';
 import {Login} from './screens/login.js';
 import {SECTIONS} from './sections/index.js';
 import type {Section} from './sections/section.js';
-import {keepSession} from './session.js';
+import {keepSession, sessionNotice, type SessionKey} from './session.js';
 import {theme} from './theme.js';
 
 /** Where the console starts: decided before the first frame (see boot.ts). */
-export type Screen = {readonly kind: 'first-run'} | {readonly kind: 'login'; readonly notice?: string | undefined} | {readonly kind: 'main'; readonly actor: Actor};
+export type Screen = {readonly kind: 'first-run'} | {readonly kind: 'login'; readonly notice?: string | undefined} | {readonly kind: 'main'; readonly actor: Actor; readonly session: SessionKey};
 
 export type AppProps = {
 	readonly ctx: Context;
@@ -63,6 +63,17 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
 	const [screen, setScreen] = useState<Screen>(start);
+	// The screen as last set, not as last drawn: the session checks in refresh() and run() must see a
+	// session renewed (or ended) a moment ago, before React has rendered it.
+	const screenRef = useRef<Screen>(start);
+	const changeScreen = useCallback((next: Screen) => {
+		screenRef.current = next;
+		setScreen(next);
+	}, []);
+	// Remounts the sign-in form when the console stays on it with a new notice.
+	const [loginKey, setLoginKey] = useState(0);
+	// Actions under way: a periodic refresh does not judge the session while one may be renewing it.
+	const running = useRef(0);
 	// A copy: the store changes its data object in place when this process commits, so the version
 	// (bumped on every commit) is what tells a new state from the old one.
 	const [db, setDb] = useState<Database>(() => ({...ctx.store.read()}));
@@ -77,20 +88,40 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	const sections = useMemo(() => (actor ? SECTIONS.filter(s => mayView(actorFacts(actor), s.visibleWith)) : []), [actor]);
 	const section: Section | undefined = sections.find(s => s.id === sectionId) ?? sections[0];
 
+	/**
+	 * Checks the console's session against the store (it still exists, its secret matches, it has not
+	 * expired, its user may sign in) and picks up changes to who is signed in (role, superuser).
+	 * False, with the sign-in screen and the reason shown, when it has ended (`orgctl logout`, expiry,
+	 * a password reset or change elsewhere). A store error is thrown: the console cannot go on.
+	 */
+	const checkSession = useCallback((): boolean => {
+		const current = screenRef.current;
+		if (current.kind !== 'main') return false;
+		try {
+			const fresh = resolveSession(ctx, current.session, current.actor.tenant.name);
+			if (fresh.user !== current.actor.user || fresh.tenant !== current.actor.tenant) changeScreen({...current, actor: fresh});
+			return true;
+		} catch (error) {
+			if (isOrgError(error) && error.kind === 'store') throw error;
+			changeScreen({kind: 'login', notice: sessionNotice(error)});
+			return false;
+		}
+	}, [ctx, changeScreen]);
+
+	/** Ends the console with the reason (printed by the caller after the terminal is restored, exit code 1). */
+	const fail = useCallback((error: unknown) => exit(error instanceof Error ? error : new Error(String(error))), [exit]);
+
 	const refresh = useCallback(() => {
-		const next = ctx.store.read();
-		setDb(previous => (previous.version === next.version ? previous : {...next}));
-		// Who is signed in may have changed meanwhile (role, superuser, disabled, deleted).
-		setScreen(current => {
-			if (current.kind !== 'main') return current;
-			try {
-				const fresh = resolveActor(next, current.actor.user.id, current.actor.tenant.name);
-				return fresh.user === current.actor.user && fresh.tenant === current.actor.tenant ? current : {kind: 'main', actor: fresh};
-			} catch (error) {
-				return {kind: 'login', notice: isOrgError(error) ? error.message : String(error)};
-			}
-		});
-	}, [ctx]);
+		try {
+			const next = ctx.store.read();
+			setDb(previous => (previous.version === next.version ? previous : {...next}));
+			if (running.current === 0) checkSession();
+		} catch (error) {
+			// The store file became unusable (truncated, edited by hand): leave cleanly with its reason,
+			// as the deferred validation at start-up does, rather than crash from a timer.
+			fail(error);
+		}
+	}, [ctx, checkSession, fail]);
 
 	// Other consoles and scripts change the store too: pick that up (a stat per tick; a read only on change).
 	useEffect(() => {
@@ -114,17 +145,25 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 
 	const signIn = useCallback(
 		async (who: Actor, message?: StatusMessage) => {
+			let kept: Awaited<ReturnType<typeof keepSession>>;
 			try {
-				await keepSession(ctx, who);
+				kept = await keepSession(ctx, who);
 			} catch (error) {
-				setStatus({kind: 'error', text: `Signed in, but the session could not be kept for next time: ${isOrgError(error) ? error.message : String(error)}`});
+				// Without a session record the console could not notice a logout or a password reset: stay out.
+				setLoginKey(k => k + 1);
+				changeScreen({kind: 'login', notice: `The session could not be opened: ${isOrgError(error) ? error.message : String(error)}`});
+				return;
 			}
 			setDb({...ctx.store.read()});
 			setSectionId(undefined);
-			setScreen({kind: 'main', actor: who});
-			setStatus(message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});
+			changeScreen({kind: 'main', actor: who, session: kept.session});
+			setStatus(
+				kept.unsaved
+					? {kind: 'error', text: `Signed in, but the session could not be kept for next time: ${kept.unsaved}`}
+					: (message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`}),
+			);
 		},
-		[ctx],
+		[ctx, changeScreen],
 	);
 
 	const api = useMemo<ConsoleApi | undefined>(() => {
@@ -136,6 +175,14 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 			refresh,
 			notify: setStatus,
 			async run<T>(action: ConsoleAction<T>): Promise<T | undefined> {
+				// The session may have ended since the last refresh: act only under a live one.
+				try {
+					if (!checkSession()) return undefined;
+				} catch (error) {
+					fail(error);
+					return undefined;
+				}
+				running.current++;
 				if (action.busy) setStatus({kind: 'info', text: action.busy});
 				try {
 					const result = await action.task();
@@ -148,14 +195,20 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					action.failed?.(text);
 					return undefined;
 				} finally {
+					running.current--;
 					refresh();
 				}
+			},
+			async renewSession() {
+				const {session} = await keepSession(ctx, actor);
+				const current = screenRef.current;
+				if (current.kind === 'main') changeScreen({...current, session});
 			},
 			confirm: question => ask({kind: 'confirm', question}),
 			confirmTyped: (question, name) => ask({kind: 'typed', question, name}),
 			setDirty,
 		};
-	}, [ctx, actor, db, refresh, ask, setDirty]);
+	}, [ctx, actor, db, refresh, checkSession, fail, changeScreen, ask, setDirty]);
 
 	const quit = useCallback(async () => {
 		if (dirty.current.size > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?'}))) return;
@@ -224,7 +277,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	} else if (screen.kind === 'first-run') {
 		body = <FirstRun ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} onDone={(who, command) => void signIn(who, {kind: 'success', text: `Created ${who.user.username}, admin and superuser.`, command})} />;
 	} else if (screen.kind === 'login') {
-		body = <Login ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} height={bodyHeight} notice={screen.notice} onDone={(who, message) => void signIn(who, message ? {kind: 'success', text: message} : undefined)} />;
+		body = <Login key={loginKey} ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} height={bodyHeight} notice={screen.notice} onDone={(who, message) => void signIn(who, message ? {kind: 'success', text: message} : undefined)} />;
 	} else if (api) {
 		const Content = section?.Component;
 		body = (

@@ -1,8 +1,8 @@
 import {isInitialized, resolveSession} from '../core/accounts.js';
 import type {Context} from '../core/context.js';
-import {isOrgError} from '../core/errors.js';
 import {readSessionFile} from '../cli/session-file.js';
 import type {Screen} from './app.js';
+import {sessionNotice} from './session.js';
 
 /**
  * The first screen: the first-run form on an empty store, the console itself when the session
@@ -13,8 +13,8 @@ export function startScreen(ctx: Context, storePath: string, tenant: string | un
 	const session = readSessionFile(storePath);
 	if (!session) return {kind: 'login'};
 	try {
-		return {kind: 'main', actor: resolveSession(ctx, session, tenant)};
+		return {kind: 'main', actor: resolveSession(ctx, session, tenant), session: {id: session.id, secret: session.secret}};
 	} catch (error) {
-		return {kind: 'login', notice: isOrgError(error) ? error.message.replace(/ with `orgctl login`/, '') : String(error)};
+		return {kind: 'login', notice: sessionNotice(error)};
 	}
 }

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest';
+import {createSession} from '../../source/core/accounts.js';
 import {App} from '../../source/ui/app.js';
 import {Dialog, type DialogRequest} from '../../source/ui/components/dialogs.js';
 import {List} from '../../source/ui/components/list.js';
@@ -82,7 +83,7 @@ describe('the console shell', () => {
 	it('shows the header, the sections the user may see and the users table', async () => {
 		const {ctx, root} = await initializedContext();
 		await seedUsers(ctx, root.tenant.id, [{username: 'zed', role: 'guest', method: 'pam', disabled: true}]);
-		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: root}} tenant={undefined} />, {columns: 80, rows: 24});
+		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: root, session: await createSession(ctx, root)}} tenant={undefined} />, {columns: 80, rows: 24});
 		const frame = ink.frame();
 		expect(frame).toMatch(/root admin ★superuser · tenant default/);
 		expect(frame).toContain('1 Users');
@@ -96,7 +97,7 @@ describe('the console shell', () => {
 		const {ctx, root} = await initializedContext();
 		await seedUsers(ctx, root.tenant.id, [{username: 'gus', role: 'guest'}]);
 		const gus = {user: ctx.store.read().users.find(u => u.username === 'gus')!, tenant: root.tenant};
-		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: gus}} tenant={undefined} />);
+		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: gus, session: await createSession(ctx, gus)}} tenant={undefined} />);
 		expect(ink.frame()).toContain('1 My Account');
 		expect(ink.frame()).not.toContain('Users');
 	});

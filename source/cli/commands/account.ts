@@ -1,7 +1,7 @@
 import type {Command} from 'commander';
-import {createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
+import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {userView} from '../../core/users.js';
-import {obtainPassword, type CliContext} from '../context.js';
+import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
 import {readSessionFile, removeSessionFile, writeSessionFile} from '../session-file.js';
 
 /** init, login, logout, whoami and the break-glass `admin reset-password`. */
@@ -52,6 +52,28 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 			const actor = await cli.actor();
 			const view = {...userView(ctx.store.read(), actor.user), actingIn: actor.tenant.name};
 			cli.print(view, () => `${view.username} <${view.email}>, ${view.role}${view.superuser ? ', superuser' : ''}, tenant ${view.actingIn}\n`);
+		});
+
+	program
+		.command('passwd')
+		.description('change your own password (other sessions end)')
+		.option('--password-stdin', 'read two lines from stdin: the current password, then the new one')
+		.action(async (options: {passwordStdin?: boolean}) => {
+			const ctx = await cli.ctx();
+			const actor = await cli.actor();
+			let current: string;
+			let next: string;
+			if (options.passwordStdin) {
+				const lines = (await readStdinSecret()).split(/\r?\n/);
+				if (lines.length !== 2 || !lines[0] || !lines[1]) throw new UsageError('--password-stdin takes two lines for passwd: the current password, then the new one.');
+				[current, next] = lines as [string, string];
+			} else {
+				current = await obtainPassword({}, 'Current password: ');
+				next = await obtainPassword({}, 'New password: ');
+				if ((await obtainPassword({}, 'New password again: ')) !== next) throw new UsageError('the two new passwords differ; nothing was changed.');
+			}
+			await changeOwnPassword(ctx, actor, current, next);
+			cli.say(`Password of ${actor.user.username} changed; your other sessions have ended, sign in again where needed.`);
 		});
 
 	const admin = program.command('admin').description('break-glass tools for whoever can write the store file');

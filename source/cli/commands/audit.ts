@@ -22,7 +22,9 @@ export function parseSince(text: string, now: Date): Date {
 	const relative = /^(\d+)([smhd])$/.exec(text.trim());
 	if (relative) {
 		const unit = {s: 1, m: 60, h: 3600, d: 86_400}[relative[2] as 's' | 'm' | 'h' | 'd'];
-		return new Date(now.getTime() - Number(relative[1]) * unit * 1000);
+		const date = new Date(now.getTime() - Number(relative[1]) * unit * 1000);
+		if (Number.isNaN(date.getTime())) throw new UsageError(`--since "${text}" reaches back further than a date can go.`);
+		return date;
 	}
 	const date = new Date(text);
 	if (Number.isNaN(date.getTime())) throw new UsageError(`--since "${text}" is not a time: use ISO 8601 (2026-11-27T10:00:00Z) or a duration such as 30m, 1h, 7d.`);

@@ -8,7 +8,7 @@ import {
 	copyInvitationLink,
 	createInvitation,
 	createInvitations,
-	inspectInvitation,
+	inspectInvitationAudited,
 	invitationView,
 	listInvitations,
 	mailInvitations,
@@ -138,12 +138,18 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
 			const issued = await createInvitation(ctx, actor, {username, email, ...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})}, {sendEmail: options.email});
-			if (issued.outboxId) await mailInvitations(ctx, [issued]);
-			const mail = mailStatusOf(ctx, issued.invitation.id);
 			const {invitation} = issued;
-			cli.print(issuedJson(invitation, issued.link, mail), () => `${issued.link}\n`);
-			cli.say(`Invited ${invitation.username} <${invitation.email}> as ${invitation.role} (${invitation.method}), id ${invitation.id.slice(0, SHORT_ID)}, expires ${invitation.expires}.`);
+			// The link and id come out before mailing, so that no mail failure can lose them.
+			if (!cli.json) {
+				process.stdout.write(`${issued.link}\n`);
+				cli.say(`Invited ${invitation.username} <${invitation.email}> as ${invitation.role} (${invitation.method}), id ${invitation.id.slice(0, SHORT_ID)}, expires ${invitation.expires}.`);
+			}
+			let mailError: unknown;
+			if (issued.outboxId) await mailInvitations(ctx, [issued]).catch((error: unknown) => (mailError = error));
+			const mail = mailStatusOf(ctx, invitation.id);
+			if (cli.json) cli.print(issuedJson(invitation, issued.link, mail), () => '');
 			reportMail(cli, invitation, mail);
+			if (mailError !== undefined) throw mailError;
 		});
 
 	invites
@@ -226,7 +232,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 		.option('--password-stdin', 'read the new password from stdin')
 		.action(async (link: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
-			const invitation = inspectInvitation(ctx, link);
+			const invitation = await inspectInvitationAudited(ctx, link);
 			let password: string | undefined;
 			if (invitation.method === 'password') {
 				cli.say(`Invitation for ${invitation.username} <${invitation.email}> to ${invitation.tenant} as ${invitation.role}. Choose a password of at least ${invitation.minPasswordLength} characters.`);

@@ -10,7 +10,7 @@ export function registerTokenCommands(program: Command, cli: CliContext): void {
 		.description('create an API token for a project; prints its secret once (use it as ORGCTL_TOKEN)')
 		.argument('<name>', 'what the token is for')
 		.requiredOption('--project <project>', 'the project it belongs to')
-		.option('--capability <c>', `what it may do, repeatable: ${TOKEN_CAPABILITIES.join(', ')} (default error:post)`, (value: string, previous: string[]) => [...previous, value], [] as string[])
+		.option('--capability <c>', `what it may do, repeatable: ${TOKEN_CAPABILITIES.join(', ')} (default error:post; cli: act as the owner through ORGCTL_TOKEN)`, (value: string, previous: string[]) => [...previous, value], [] as string[])
 		.option('--owner <user>', 'who owns it (admins)')
 		.action(async (name: string, options: {project: string; capability: string[]; owner?: string}) => {
 			const ctx = await cli.ctx();

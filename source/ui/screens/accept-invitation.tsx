@@ -1,7 +1,7 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {isOrgError} from '../../core/errors.js';
-import {acceptInvitation, inspectInvitation} from '../../core/invitations.js';
+import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';
 import {Form} from '../components/form.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
@@ -21,11 +21,12 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [error, setError] = useState<string | undefined>(undefined);
 
-	const check = (button: string, values: Readonly<Record<string, string>>) => {
+	const check = async (button: string, values: Readonly<Record<string, string>>) => {
 		if (button === 'back') return onDone();
 		const link = (values['link'] ?? '').trim();
 		try {
-			setInvited({...inspectInvitation(ctx, link), link});
+			// Audited like `orgctl accept`: a dead or forged link leaves a refused event.
+			setInvited({...(await inspectInvitationAudited(ctx, link)), link});
 			setError(undefined);
 		} catch (caught) {
 			setError(message(caught));

@@ -5,7 +5,6 @@ import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
 import {shortTime} from '../format.js';
 import {PRIORITY, useKeys} from '../input-router.js';
-import {keepSession} from '../session.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
 
@@ -16,7 +15,7 @@ const PASSWORD_FIELDS = [
 ] as const;
 
 function Account({width}: SectionProps) {
-	const {ctx, actor, run} = useConsole();
+	const {ctx, actor, run, renewSession} = useConsole();
 	const [editing, setEditing] = useState(false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [error, setError] = useState<string | undefined>(undefined);
@@ -46,7 +45,7 @@ function Account({width}: SectionProps) {
 			task: async () => {
 				await changeOwnPassword(ctx, actor, values['current'] ?? '', values['next'] ?? '');
 				// The change ends every session of this user, this one too: keep the console signed in with a fresh one.
-				await keepSession(ctx, actor);
+				await renewSession();
 				return true;
 			},
 			done: 'Password changed; your other sessions were signed out.',

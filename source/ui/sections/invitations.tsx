@@ -267,7 +267,14 @@ function useRetryDelivery(refresh: () => void): void {
 		const tick = () => {
 			if (busy.current) return;
 			const now = ctx.now();
-			const due = ctx.store.read().outbox.some(item => new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now));
+			let due: boolean;
+			try {
+				due = ctx.store.read().outbox.some(item => new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now));
+			} catch {
+				// The store became unusable: the console's refresh ends it with the reason.
+				refresh();
+				return;
+			}
 			if (!due) return;
 			busy.current = true;
 			deliverOutbox(ctx)

@@ -1,0 +1,42 @@
+import {describe, expect, it} from 'vitest';
+import {acceptInvitation, createInvitation, inspectInvitationAudited} from '../source/core/invitations.js';
+import {clearSmtpSettings, sendTestMail, setSmtpSettings} from '../source/core/smtp-settings.js';
+import {orgctl} from './helpers/cli.js';
+import {addPerson} from './helpers/people.js';
+import {initializedContext} from './helpers/store.js';
+
+const smtp = {host: '127.0.0.1', port: 2525, security: 'none', from: 'orgctl@example.com'} as const;
+
+describe('every refusal is audited (DESIGN §2)', () => {
+	it('a member’s attempts at the SMTP settings are refused and audited', async () => {
+		const {ctx, root} = await initializedContext();
+		const mia = await addPerson(ctx, root, 'mia', 'member');
+		await expect(setSmtpSettings(ctx, mia, smtp)).rejects.toMatchObject({kind: 'refused'});
+		await expect(clearSmtpSettings(ctx, mia)).rejects.toMatchObject({kind: 'refused'});
+		await expect(sendTestMail(ctx, mia, 'ops@example.com')).rejects.toMatchObject({kind: 'refused'});
+		// An admin's invalid input is audited too.
+		await expect(setSmtpSettings(ctx, root, {...smtp, port: 0})).rejects.toMatchObject({kind: 'invalid'});
+		const events = ctx.store.read().audit.filter(e => e.action.startsWith('settings.smtp'));
+		expect(events.map(e => [e.actor, e.action, e.result])).toEqual([
+			['mia', 'settings.smtp.set', 'refused'],
+			['mia', 'settings.smtp.clear', 'refused'],
+			['mia', 'settings.smtp.test', 'refused'],
+			['root', 'settings.smtp.set', 'refused'],
+		]);
+		expect(ctx.store.read().settings.smtp).toBeNull();
+	});
+
+	it('orgctl accept with a garbage link leaves a refused invitation.accept in the audit', async () => {
+		const {ctx} = await initializedContext();
+		expect(await orgctl(ctx.dir, ['accept', 'http://localhost:8080/invite/garbage'])).toMatchObject({code: 1, stderr: expect.stringContaining('not valid')});
+		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'invitation.accept', result: 'refused', reason: expect.stringContaining('not valid')});
+	});
+
+	it('inspecting a used link (as orgctl accept does first) is audited as a refused acceptance', async () => {
+		const {ctx, root} = await initializedContext();
+		const {link} = await createInvitation(ctx, root, {username: 'carol', email: 'carol@example.com', method: 'saml'}, {sendEmail: false});
+		await acceptInvitation(ctx, {link});
+		await expect(inspectInvitationAudited(ctx, link)).rejects.toThrow(/already used/);
+		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'invitation.accept', result: 'refused', reason: expect.stringContaining('already used')});
+	});
+});
