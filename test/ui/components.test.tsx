@@ -53,6 +53,16 @@ describe('keys that arrive faster than frames', () => {
 		while (opened.length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10));
 		expect(opened).toEqual(['row0001']);
 	});
+
+	it('/ then a letter before any redraw: the letter goes into the filter, not lost', async () => {
+		const ink = await renderInk(rowList());
+		ink.write('/');
+		ink.write('4');
+		ink.write('2');
+		ink.write('1');
+		await ink.waitFor('›row0421');
+		expect(ink.frame()).toContain('/421');
+	});
 });
 
 describe('confirmations', () => {

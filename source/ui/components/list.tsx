@@ -110,9 +110,31 @@ export function List<T>(props: Props<T>): ReactNode {
 	/** The row under the cursor as of the last key handled, which may be ahead of the last frame. */
 	const current = (): T | undefined => rows[clampView(latest.current, frame).cursor];
 
+	const onFilterKey = (command: Command | undefined, key: Parameters<typeof editText>[1]): boolean => {
+		if (command === 'filter.keep') {
+			dispatch({type: 'filter.keep'});
+			return true;
+		}
+		if (command === 'filter.clear') {
+			dispatch({type: 'filter.clear'});
+			return true;
+		}
+		// Arrows still move while typing, so the user can watch the matches.
+		if (key.name === 'up' || key.name === 'down') {
+			dispatch({type: 'move', delta: key.name === 'up' ? -1 : 1, ...frame});
+			return true;
+		}
+		if (editText('', key) === undefined) return false;
+		dispatch({type: 'filter.key', key});
+		return true;
+	};
+
 	useKeys(
 		['list', ...contexts],
-		(command, _key) => {
+		(command, key) => {
+			// `/` then a fast `z`: the filter field's own layer registers only after the next frame,
+			// so until then the list hands keys to the filter itself rather than dropping them.
+			if (latest.current.filtering) return onFilterKey(command === 'list.clearFilter' ? 'filter.clear' : command === 'list.open' ? 'filter.keep' : undefined, key);
 			switch (command) {
 				case 'list.up':
 					dispatch({type: 'move', delta: -1, ...frame});
@@ -157,24 +179,7 @@ export function List<T>(props: Props<T>): ReactNode {
 
 	useKeys(
 		['filter'],
-		(command, key) => {
-			if (command === 'filter.keep') {
-				dispatch({type: 'filter.keep'});
-				return true;
-			}
-			if (command === 'filter.clear') {
-				dispatch({type: 'filter.clear'});
-				return true;
-			}
-			// Arrows still move while typing, so the user can watch the matches.
-			if (key.name === 'up' || key.name === 'down') {
-				dispatch({type: 'move', delta: key.name === 'up' ? -1 : 1, ...frame});
-				return true;
-			}
-			if (editText('', key) === undefined) return false;
-			dispatch({type: 'filter.key', key});
-			return true;
-		},
+		(command, key) => onFilterKey(command, key),
 		{priority: PRIORITY.text, kind: 'text', active: active && raw.filtering},
 	);
 
