@@ -1,21 +1,8 @@
 import type {ReactNode} from 'react';
 import {render} from 'ink-testing-library';
 import {InputRouter} from '../../source/ui/input-router.js';
+import {KEYS} from './keys.js';
 
-const KEYS: Record<string, string> = {
-	enter: '\r',
-	escape: '\u001b',
-	tab: '\t',
-	'shift-tab': '\u001b[Z',
-	up: '\u001b[A',
-	down: '\u001b[B',
-	right: '\u001b[C',
-	left: '\u001b[D',
-	pagedown: '\u001b[6~',
-	pageup: '\u001b[5~',
-	backspace: '\u007f',
-	'ctrl-c': '\u0003',
-};
 
 /** React 19 commits after the write returns: wait a macrotask, then a timer (TUI.md pitfall 12). */
 export async function tick(): Promise<void> {

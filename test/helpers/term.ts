@@ -8,28 +8,11 @@ import type {AuthMethod, Role} from '../../source/core/model.js';
 import {Store} from '../../source/store/store.js';
 import {KeyFile} from '../../source/store/secrets.js';
 import {ORGCTL} from './cli.js';
+import {KEYS} from './keys.js';
 
 const {Terminal} = xtermHeadless;
 
 /** Bytes a terminal sends for the keys tests press; anything else is sent as typed. */
-const KEYS: Record<string, string> = {
-	enter: '\r',
-	escape: '\u001b',
-	tab: '\t',
-	'shift-tab': '\u001b[Z',
-	up: '\u001b[A',
-	down: '\u001b[B',
-	right: '\u001b[C',
-	left: '\u001b[D',
-	pageup: '\u001b[5~',
-	pagedown: '\u001b[6~',
-	home: '\u001b[H',
-	end: '\u001b[F',
-	backspace: '\u007f',
-	'ctrl-c': '\u0003',
-	'ctrl-u': '\u0015',
-	'ctrl-d': '\u0004',
-};
 
 export type Exit = {readonly exitCode: number; readonly signal: number | undefined};
 

@@ -7,6 +7,7 @@ import {shortTime} from '../format.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
+import {Fields} from '../components/fields.js';
 
 const PASSWORD_FIELDS = [
 	{name: 'current', label: 'Current password', kind: 'password'},
@@ -67,12 +68,7 @@ function Account({width}: SectionProps) {
 		<Box flexDirection="column" width={width}>
 			<Text {...theme.heading}>My Account</Text>
 			<Text> </Text>
-			{rows.map(([label, value]) => (
-				<Text key={label} wrap="truncate-end">
-					<Text {...theme.muted}>{label.padEnd(16)}</Text>
-					{value}
-				</Text>
-			))}
+			<Fields rows={rows} />
 			<Text> </Text>
 			{editing ? (
 				<Form

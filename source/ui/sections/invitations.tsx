@@ -13,6 +13,7 @@ import {theme} from '../theme.js';
 import {BulkInvite} from './bulk-invite.js';
 import {InvitationForm} from './invitation-form.js';
 import type {Section, SectionProps} from './section.js';
+import {Fields} from '../components/fields.js';
 
 /** How long the console waits between looks for mail that is due again (retries after a temporary failure). */
 const RETRY_POLL_MS = 30_000;
@@ -241,12 +242,7 @@ function InvitationDetail({invitation, width, onBack, act}: {readonly invitation
 				Invitation for {view.username} <Text {...theme.muted}>(Esc: back to the list)</Text>
 			</Text>
 			<Text> </Text>
-			{rows.map(([label, value]) => (
-				<Text key={label} wrap="truncate-end">
-					<Text {...theme.muted}>{label.padEnd(16)}</Text>
-					{value}
-				</Text>
-			))}
+			<Fields rows={rows} />
 			<Text wrap="wrap">
 				<Text {...theme.muted}>{'Mail'.padEnd(16)}</Text>
 				<Text {...(view.mail.state === 'failed' ? theme.error : view.mail.state === 'sent' ? theme.success : {})}>{describeMailStatus(view.mail)}</Text>

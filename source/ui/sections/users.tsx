@@ -9,6 +9,7 @@ import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
 import {userCommand, UserOverlayView, type UserOverlay} from '../users/user-actions.js';
+import {Fields} from '../components/fields.js';
 
 /** Column widths for the users table at this width: username and e-mail share what is left. */
 function layout(width: number) {
@@ -110,12 +111,7 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 				{view.username} <Text {...theme.muted}>(Esc: back to the list)</Text>
 			</Text>
 			<Text> </Text>
-			{rows.map(([label, value]) => (
-				<Text key={label} wrap="truncate-end">
-					<Text {...theme.muted}>{label.padEnd(16)}</Text>
-					{value}
-				</Text>
-			))}
+			<Fields rows={rows} />
 		</Box>
 	);
 }
