@@ -29,6 +29,19 @@ async function signedInStore(extra = 0): Promise<string> {
 	return dir;
 }
 
+/** A store with root, the console at its sign-in screen, and root's name and `password` submitted. */
+async function signInAs(password: string) {
+	const dir = tempDir();
+	await seedRoot(dir);
+	const t = start(dir);
+	await t.waitReady('login');
+	await t.type('root');
+	await t.press('tab');
+	await t.type(password);
+	await t.press('enter');
+	return {dir, t};
+}
+
 describe('the console in a terminal', () => {
 	it('on an empty store asks for the first user, who becomes admin and superuser and stays signed in', async () => {
 		const dir = tempDir();
@@ -52,28 +65,14 @@ describe('the console in a terminal', () => {
 	});
 
 	it('signs in with the right password and lands in Users', async () => {
-		const dir = tempDir();
-		await seedRoot(dir);
-		const t = start(dir);
-		await t.waitReady('login');
-		await t.type('root');
-		await t.press('tab');
-		await t.type(ROOT_PASSWORD);
-		await t.press('enter');
+		const {dir, t} = await signInAs(ROOT_PASSWORD);
 		await t.waitReady('main:users', 20_000);
 		expect(t.screen()).toContain('Signed in as root.');
 		expect(existsSync(join(dir, 'session.json'))).toBe(true);
 	});
 
 	it('refuses a wrong password with a clear sentence and stays on the sign-in screen', async () => {
-		const dir = tempDir();
-		await seedRoot(dir);
-		const t = start(dir);
-		await t.waitReady('login');
-		await t.type('root');
-		await t.press('tab');
-		await t.type('not the password');
-		await t.press('enter');
+		const {t} = await signInAs('not the password');
 		await t.waitFor('Wrong username, e-mail or password.', 20_000);
 		expect(t.title()).toBe('orgctl:ready:login');
 		expect(t.screen()).toContain('Sign in');
