@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process';
+import {once} from 'node:events';
 import {chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -305,19 +306,31 @@ describe('where the store lives', () => {
 		}
 	});
 
-	it('removes temp files left by dead writers when it starts, and leaves a live writer’s alone', async () => {
+	it('removes temp files left by dead writers and by this process, and never a live writer’s, whatever its age', async () => {
 		const store = await seededStore([]);
 		const dir = join(store.path, '..');
-		const dead = join(dir, '.orgctl.json.tmp-999999999-abcdef');
-		const live = join(dir, `.orgctl.json.tmp-${process.pid}-abcdef`);
-		writeFileSync(dead, '{"half":');
-		writeFileSync(live, '{"half":');
-		await Store.open(store.path);
-		expect(existsSync(dead)).toBe(false);
-		expect(existsSync(live)).toBe(true);
-		// Under the lock no one else can be writing, so a commit removes any left.
-		await store.transact(db => touch(db.settings));
-		expect(tempFiles(store.path)).toEqual([]);
+		const writer = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], {stdio: 'ignore'});
+		try {
+			const dead = join(dir, '.orgctl.json.tmp-999999999-abcdef');
+			const ours = join(dir, `.orgctl.json.tmp-${process.pid}-abcdef`);
+			const live = join(dir, `.orgctl.json.tmp-${writer.pid}-abcdef`);
+			for (const file of [dead, ours, live]) writeFileSync(file, '{"half":');
+			// A year old by its own stamp: age says nothing about whether its writer is still going to rename it.
+			const yearAgo = new Date(Date.now() - 365 * 86_400_000);
+			utimesSync(live, yearAgo, yearAgo);
+			await Store.open(store.path);
+			expect(existsSync(dead)).toBe(false);
+			expect(existsSync(ours)).toBe(false);
+			expect(existsSync(live)).toBe(true);
+			await store.transact(db => touch(db.settings));
+			expect(existsSync(live)).toBe(true);
+			writer.kill('SIGKILL');
+			await once(writer, 'exit');
+			await store.transact(db => touch(db.settings));
+			expect(tempFiles(store.path)).toEqual([]);
+		} finally {
+			writer.kill('SIGKILL');
+		}
 	});
 });
 

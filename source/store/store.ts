@@ -423,11 +423,12 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes temp files left by a process that died mid-write. Without the lock (`all` false) only
- * those whose writer is gone or that are older than a minute go, so a live writer's file is safe;
- * under the lock no one else can be writing, so every one is stray.
+ * Removes temp files whose writer is gone. A temp file is named for its writer's pid: this process
+ * writes and renames its own in one synchronous step, so any file with our pid is left over; another
+ * live process's file is never touched, whatever its age (a stalled writer may still rename it, and
+ * file times come from a clock that need not be ours).
  */
-export function cleanStrayTempFiles(path: string, options: {all?: boolean; olderThanMs?: number} = {}): number {
+export function cleanStrayTempFiles(path: string): number {
 	const dir = dirname(path);
 	const prefix = `.${basename(path)}${TEMP_MARK}`;
 	let removed = 0;
@@ -439,14 +440,12 @@ export function cleanStrayTempFiles(path: string, options: {all?: boolean; older
 	}
 	for (const name of names) {
 		if (!name.startsWith(prefix)) continue;
-		const file = join(dir, name);
+		const pid = Number(name.slice(prefix.length).split('-')[0]);
+		const stray = !Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid);
+		if (!stray) continue;
 		try {
-			const pid = Number(name.slice(prefix.length).split('-')[0]);
-			const stray = options.all || !Number.isInteger(pid) || !isAlive(pid) || Date.now() - statSync(file).mtimeMs >= (options.olderThanMs ?? 60_000);
-			if (stray) {
-				unlinkSync(file);
-				removed++;
-			}
+			unlinkSync(join(dir, name));
+			removed++;
 		} catch {
 			// Gone already, or renamed into place by its writer.
 		}
@@ -543,8 +542,7 @@ export class Store {
 		const release = await this.lock();
 		try {
 			if (this.compromised) throw this.compromised;
-			// We hold the lock, so no one else is writing: any temp file is a dead writer's.
-			cleanStrayTempFiles(this.path, {all: true});
+			cleanStrayTempFiles(this.path);
 			if (this.adapter.changedOnDisk()) {
 				const fresh = this.adapter.readSync(this.db.data);
 				if (fresh) this.db.data = fresh;

@@ -19,9 +19,12 @@ export function tempDir(): string {
 	return dir;
 }
 
-/** A clock the test can move: `clock.advance(seconds)`. */
+/**
+ * The one clock of a test: it starts at the real now (so what the test hands to a real process, on the
+ * real clock, is as fresh there as here) and moves only when the test moves it: `clock.advance(seconds)`.
+ */
 export class Clock {
-	constructor(public time = new Date('2026-11-27T12:00:00Z')) {}
+	constructor(public time = new Date()) {}
 	now = () => new Date(this.time);
 	advance(seconds: number): void {
 		this.time = new Date(this.time.getTime() + seconds * 1000);

@@ -11,7 +11,7 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 		.action(async (options: {since?: string}) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
-			const since = options.since === undefined ? undefined : parseSince(options.since, new Date());
+			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
 			const events = listAudit(ctx, actor, {since});
 			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
 		});

@@ -62,7 +62,7 @@ function Invitations({width, height}: SectionProps) {
 	const {ctx, actor, db, run, confirm, refresh} = api;
 	const {stdout} = useStdout();
 	const invitations = useMemo(() => listInvitations(ctx, actor), [ctx, actor, db]);
-	const now = new Date();
+	const now = ctx.now();
 	const [mode, setMode] = useState<'list' | 'new' | 'bulk'>('list');
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [shown, setShown] = useState<Shown | undefined>(undefined);
@@ -211,7 +211,7 @@ function Invitations({width, height}: SectionProps) {
 
 /** Everything about one invitation, with the full mail status; r, y and d work here too. */
 function InvitationDetail({invitation, width, onBack, act}: {readonly invitation: Invitation; readonly width: number; readonly onBack: () => void; readonly act: (command: Command, invitation: Invitation) => boolean}) {
-	const {db, actor} = useConsole();
+	const {ctx, db, actor} = useConsole();
 	useKeys(
 		['detail', 'invitations'],
 		command => {
@@ -224,7 +224,7 @@ function InvitationDetail({invitation, width, onBack, act}: {readonly invitation
 		},
 		{priority: PRIORITY.detail},
 	);
-	const view = invitationView(db, invitation, new Date());
+	const view = invitationView(db, invitation, ctx.now());
 	const rows: Array<readonly [string, string]> = [
 		['Username', view.username],
 		['E-mail', view.email],
