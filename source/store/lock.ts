@@ -4,7 +4,7 @@ import {unlock, waitForLock} from 'fs-native-extensions';
 import {storeError} from './errors.js';
 
 /**
- * The store's inter-process lock: an open-file-description lock (Linux `F_OFD_SETLK`, BSD `flock`
+ * The store's inter-process lock: an open-file-description lock (Linux `F_OFD_SETLKW`, BSD `flock`
  * on macOS) on `<store>.lock`, which the kernel drops when its holder exits, however it exits.
  *
  * Why not a lock folder judged stale by its age (proper-lockfile, used before): a holder that
@@ -26,32 +26,30 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export async function acquireLock(storePath: string, options: LockOptions = {}): Promise<() => void> {
 	const lockPath = `${storePath}.lock`;
 	const fd = openLockFile(storePath, lockPath);
-	{
-		// Wait in the kernel, not by polling: a waiter asleep on the lock is woken when it is let go,
-		// so a process that commits in a tight loop cannot starve the others (polling did).
-		const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-		const waited = waitForLock(fd);
-		let timer: NodeJS.Timeout | undefined;
-		const timedOut = new Promise<'timeout'>(resolve => {
-			timer = setTimeout(() => resolve('timeout'), timeoutMs);
-		});
-		let outcome: 'granted' | 'timeout';
-		try {
-			outcome = await Promise.race([waited.then(() => 'granted' as const), timedOut]);
-		} catch (error) {
-			closeSync(fd);
-			throw storeError(storePath, `its lock ${lockPath} cannot be taken (${(error as Error).message})`, 'check the folder’s owner and permissions');
-		} finally {
-			clearTimeout(timer);
-		}
-		if (outcome === 'timeout') {
-			// The wait cannot be called off: when it is granted after all, let go at once.
-			waited.then(
-				() => release(fd),
-				() => closeSync(fd),
-			);
-			throw storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
-		}
+	// Wait in the kernel, not by polling: a waiter asleep on the lock is woken when it is let go,
+	// so a process that commits in a tight loop cannot starve the others (polling did).
+	const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+	const waited = waitForLock(fd);
+	let timer: NodeJS.Timeout | undefined;
+	const timedOut = new Promise<'timeout'>(resolve => {
+		timer = setTimeout(() => resolve('timeout'), timeoutMs);
+	});
+	let outcome: 'granted' | 'timeout';
+	try {
+		outcome = await Promise.race([waited.then(() => 'granted' as const), timedOut]);
+	} catch (error) {
+		closeSync(fd);
+		throw storeError(storePath, `its lock ${lockPath} cannot be taken (${(error as Error).message})`, 'check the folder’s owner and permissions');
+	} finally {
+		clearTimeout(timer);
+	}
+	if (outcome === 'timeout') {
+		// The wait cannot be called off: when it is granted after all, let go at once.
+		waited.then(
+			() => release(fd),
+			() => closeSync(fd),
+		);
+		throw storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
 	}
 	recordHolder(fd);
 	let released = false;
