@@ -20,9 +20,10 @@ function holdsSealedSecrets(db: Database): boolean {
 
 /** Opens the store once per run and builds a Context for the core. */
 export async function openContext(storePath: string, options: StoreOptions = {}): Promise<Context & {store: Store}> {
-	const store = await Store.open(storePath, options);
+	const now = () => new Date();
+	const store = await Store.open(storePath, {now, ...options});
 	const secrets = KeyFile.load(store.path, {mayCreate: !holdsSealedSecrets(store.read())});
-	return {store, secrets, now: () => new Date()};
+	return {store, secrets, now};
 }
 
 export function resolveStorePath(option: string | undefined): string {

@@ -5,10 +5,12 @@ import type {Adapter} from 'lowdb';
 import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
 import {storeError} from './errors.js';
+import {backupDue, takeBackup} from './backup.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readWhole} from './file-io.js';
 import {tempPathOf} from './layout.js';
 import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type LineSource} from './record-lines.js';
+import {assertOwnedFile} from './safe-place.js';
 import {headerVersion, sameStamp, stampAt, stampOf, type Stamp} from './stamp.js';
 
 export type AtomicJsonFileOptions = {
@@ -17,6 +19,8 @@ export type AtomicJsonFileOptions = {
 	readonly schemaVersion: number;
 	/** Up to this file size each record's line is kept in memory. */
 	readonly lineCacheBytes: number;
+	/** The store's clock, for the daily backup (backup.ts); without one, no backup is taken. */
+	readonly now?: () => Date;
 };
 
 const RECOVER = 'restore it from a backup or move it aside to start afresh (the file was not changed)';
@@ -59,6 +63,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// fstat, not stat: the stamp must describe the file whose text is read, even if another
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
+				assertOwnedFile(this.path, 'store file', this.path, stat);
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
@@ -162,7 +167,13 @@ export class AtomicJsonFile implements Adapter<Database> {
 			closeSync(fd);
 			// The lock makes this hold; checking costs an fstat and 64 bytes, and proves it: a change
 			// is acknowledged only if it replaced the very version it was made on.
-			if (this.changedOnDisk()) throw new ChangedUnderneath();
+			const now = stampAt(this.path);
+			if (!sameStamp(now?.stamp, this.stamp)) throw new ChangedUnderneath();
+			// rename() would replace a read-only file as easily as any other (it asks the folder, not
+			// the file) and leave a writable one: whoever made it read-only meant to stop changes.
+			if (now && (Number(now.stat.mode) & 0o200) === 0) throw new ReadOnly(Number(now.stat.mode));
+			const clock = this.options.now?.();
+			if (clock && (this.migrated || backupDue(this.path, clock))) takeBackup(this.path, temp, clock);
 			renameSync(temp, this.path);
 		} catch (error) {
 			try {
@@ -173,6 +184,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 			rmSync(temp, {force: true});
 			if (error instanceof ChangedUnderneath) {
 				throw storeError(this.path, 'another program replaced the file while this change was being written, without taking the lock', 'try the change again; if it keeps happening, look for a program that edits the file directly');
+			}
+			if (error instanceof ReadOnly) {
+				const mode = (error.mode & 0o7777).toString(8).padStart(4, '0');
+				throw storeError(this.path, `the file is read-only (mode ${mode}), so the change was not saved`, `if it was made read-only to stop changes, that is what happens; to allow them again run chmod 600 ${this.path}`);
 			}
 			if (error instanceof Invalid) {
 				throw new OrgError('invalid', error.where ? `The change was not saved: ${error.where} is invalid (${error.reason}).` : `The change was not saved: ${error.reason}.`);
@@ -199,4 +214,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 /** The file on disk is not the version this commit was made on. */
 class ChangedUnderneath extends Error {}
+
+/** The file on disk has no write permission for its owner. */
+class ReadOnly extends Error {
+	constructor(readonly mode: number) {
+		super('read-only');
+	}
+}
 

@@ -1,6 +1,6 @@
 import {isAscii} from 'node:buffer';
 import {randomBytes} from 'node:crypto';
-import {closeSync, futimesSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, writeSync} from 'node:fs';
+import {chmodSync, closeSync, constants, copyFileSync, futimesSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {dirname} from 'node:path';
 import {StringDecoder} from 'node:string_decoder';
 import {tempPathOf} from './layout.js';
@@ -147,21 +147,28 @@ export const DISK: WriteSteps = {
 };
 
 /**
- * Puts `content` at `target` so that no reader ever sees it empty or half-written: a temp file
- * beside it (named for this process, so a cleanup can tell it from a live writer's), written,
+ * Puts `content` (text, bytes, or a copy of another file) at `target` so that no reader ever sees it empty or half-written: a temp file
+ * beside it (named like every temp file of the store and for this process, so one cleanup finds
+ * them all and can tell them from a live writer's), written,
  * fsynced, then renamed over the target (`replace`) or hard-linked into place only if nothing is
  * there yet (`replace: false`: returns false when something was, and leaves that alone). The
  * folder is fsynced after. `mtime` stamps the file with a time from the store's clock, so that
  * its age is later judged on one clock, not the file system's.
  */
-export function writeFileAtomically(target: string, content: string | Buffer, options: {mode: number; replace: boolean; mtime?: Date; steps?: WriteSteps}): boolean {
+export function writeFileAtomically(target: string, content: string | Buffer | {readonly copyOf: string}, options: {store: string; mode: number; replace: boolean; mtime?: Date; steps?: WriteSteps}): boolean {
 	const steps = options.steps ?? DISK;
-	const temp = tempPathOf(target, randomBytes(6).toString('hex'));
+	const temp = tempPathOf(options.store, randomBytes(6).toString('hex'));
 	let placed = true;
 	try {
-		const fd = openSync(temp, 'wx', options.mode);
+		const copy = typeof content === 'string' || Buffer.isBuffer(content) ? undefined : content.copyOf;
+		if (copy !== undefined) {
+			// The kernel copies (copy_file_range, a reflink where the file system has them): a 54 MB store never passes through memory.
+			copyFileSync(copy, temp, constants.COPYFILE_EXCL);
+			chmodSync(temp, options.mode);
+		}
+		const fd = openSync(temp, copy === undefined ? 'wx' : 'r+', options.mode);
 		try {
-			steps.write(fd, typeof content === 'string' ? Buffer.from(content) : content);
+			if (copy === undefined) steps.write(fd, typeof content === 'string' ? Buffer.from(content) : (content as Buffer));
 			if (options.mtime) futimesSync(fd, options.mtime, options.mtime);
 			steps.sync(fd);
 		} finally {

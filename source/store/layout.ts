@@ -12,7 +12,8 @@ import {fileURLToPath} from 'node:url';
  *     orgctl.key               the key that seals secrets (secrets.ts)
  *     orgctl.json.bak          the last good file, refreshed after a migration and once a day (backup.ts)
  *     orgctl.json.v1.bak       the original of a file migrated from schema version 1 (migrations.ts)
- *     .orgctl.json.tmp-PID-X   a file being written by process PID (temp-files.ts)
+ *     .orgctl.json.tmp-PID-X   a file being written by process PID: the next version of the store, a
+ *                              backup or a new key file (temp-files.ts); all in the store's folder
  */
 
 /** `store/orgctl.json` in the folder orgctl was installed into (the repository root). */
@@ -55,9 +56,9 @@ export function tempPrefixOf(target: string): string {
 	return `.${basename(target)}${TEMP_MARK}`;
 }
 
-/** A temp file for `target`, named for the process writing it so cleanups can tell whose it is. */
-export function tempPathOf(target: string, unique: string): string {
-	return join(dirname(target), `${tempPrefixOf(target)}${process.pid}-${unique}`);
+/** A temp file of the store at `storePath`, named for the process writing it so cleanups can tell whose it is. */
+export function tempPathOf(storePath: string, unique: string): string {
+	return join(dirname(storePath), `${tempPrefixOf(storePath)}${process.pid}-${unique}`);
 }
 
 /** The writer's pid in a temp file's name, or undefined when the name is not one of ours. */

@@ -1,7 +1,9 @@
 import {closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, rmdirSync, writeSync} from 'node:fs';
 import {hostname} from 'node:os';
-import {unlock, waitForLock} from 'fs-native-extensions';
+import {tryLock, unlock, waitForLock} from 'fs-native-extensions';
 import {storeError} from './errors.js';
+import {lockPathOf} from './layout.js';
+import {assertOwnedFile} from './safe-place.js';
 
 /**
  * The store's inter-process lock: an open-file-description lock (Linux `F_OFD_SETLKW`, BSD `flock`
@@ -24,7 +26,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Takes the lock for `storePath`, waiting for another holder up to the timeout; returns the release. */
 export async function acquireLock(storePath: string, options: LockOptions = {}): Promise<() => void> {
-	const lockPath = `${storePath}.lock`;
+	const lockPath = lockPathOf(storePath);
 	const fd = openLockFile(storePath, lockPath);
 	// Wait in the kernel, not by polling: a waiter asleep on the lock is woken when it is let go,
 	// so a process that commits in a tight loop cannot starve the others (polling did).
@@ -49,7 +51,7 @@ export async function acquireLock(storePath: string, options: LockOptions = {}):
 			() => release(fd),
 			() => closeSync(fd),
 		);
-		throw storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
+		throw heldTooLong(storePath, lockPath, timeoutMs);
 	}
 	recordHolder(fd);
 	let released = false;
@@ -58,6 +60,33 @@ export async function acquireLock(storePath: string, options: LockOptions = {}):
 		released = true;
 		release(fd);
 	};
+}
+
+/**
+ * Runs `fn` holding the lock, taken without giving way to the event loop: for the rare step
+ * outside a transaction that must not race another process (replacing an empty key file). Polls
+ * every 10 ms up to the timeout, since a kernel wait cannot be called off.
+ */
+export function withLockSync<T>(storePath: string, fn: () => T, options: LockOptions = {}): T {
+	const lockPath = lockPathOf(storePath);
+	const fd = openLockFile(storePath, lockPath);
+	const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+	const pause = new Int32Array(new SharedArrayBuffer(4));
+	try {
+		for (let waited = 0; !tryLock(fd); waited += 10) {
+			if (waited >= timeoutMs) throw heldTooLong(storePath, lockPath, timeoutMs);
+			Atomics.wait(pause, 0, 0, 10);
+		}
+	} catch (error) {
+		closeSync(fd);
+		throw error;
+	}
+	recordHolder(fd);
+	try {
+		return fn();
+	} finally {
+		release(fd);
+	}
 }
 
 function release(fd: number): void {
@@ -79,9 +108,14 @@ function openLockFile(storePath: string, lockPath: string): number {
 		if (code === 'ELOOP') throw storeError(storePath, `its lock ${lockPath} is a symbolic link`, `remove it (rm ${lockPath}) and try again`);
 		throw storeError(storePath, `its lock ${lockPath} cannot be opened (${(error as Error).message})`, 'check the folder’s owner and permissions');
 	}
-	if (!fstatSync(fd).isFile()) {
+	try {
+		const stat = fstatSync(fd);
+		if (!stat.isFile()) throw storeError(storePath, `its lock ${lockPath} is not a regular file`, `remove it (rm ${lockPath}) and try again`);
+		// Anyone who can open the lock file can hold the lock: it must be ours and private.
+		assertOwnedFile(storePath, 'lock', lockPath, stat);
+	} catch (error) {
 		closeSync(fd);
-		throw storeError(storePath, `its lock ${lockPath} is not a regular file`, `remove it (rm ${lockPath}) and try again`);
+		throw error;
 	}
 	return fd;
 }
@@ -104,6 +138,10 @@ function recordHolder(fd: number): void {
 	} catch {
 		// Only a diagnostic.
 	}
+}
+
+function heldTooLong(storePath: string, lockPath: string, timeoutMs: number): Error {
+	return storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
 }
 
 function describeHolder(lockPath: string): string {

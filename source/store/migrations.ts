@@ -24,7 +24,7 @@ export function migrateFile(path: string, record: Record<string, unknown>, from:
 	const backup = migrationBackupPathOf(path, from);
 	let written: boolean;
 	try {
-		written = writeFileAtomically(backup, text, {mode: 0o600, replace: false});
+		written = writeFileAtomically(backup, text, {store: path, mode: 0o600, replace: false});
 	} catch (error) {
 		throw storeError(path, `it needs migrating from schema version ${from} but the backup ${backup} could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions');
 	}

@@ -6,6 +6,7 @@ import {AtomicJsonFile} from './atomic-file.js';
 import {storeError} from './errors.js';
 import {acquireLock} from './lock.js';
 import {MIGRATIONS, type Migration} from './migrations.js';
+import {safeStorePath} from './safe-place.js';
 import {cleanStrayTempFiles} from './temp-files.js';
 
 export {AtomicJsonFile} from './atomic-file.js';
@@ -29,6 +30,12 @@ export type StoreOptions = {
 	 * frame. Writes are always validated, so unchecked data is never written back.
 	 */
 	readonly deferValidation?: boolean;
+	/**
+	 * The clock of the composition root (the core's `now`): it dates the backup of the last good
+	 * file, `orgctl.json.bak`, taken after a migration and once a day. The store reads no clock of
+	 * its own, so without one it keeps no such backup.
+	 */
+	readonly now?: () => Date;
 };
 
 /**
@@ -58,6 +65,7 @@ export class Store {
 			migrations: options.migrations ?? MIGRATIONS,
 			schemaVersion: options.schemaVersion ?? SCHEMA_VERSION,
 			lineCacheBytes: options.lineCacheBytes ?? LINE_CACHE_BYTES,
+			...(options.now ? {now: options.now} : {}),
 		});
 		this.db = new Low(this.adapter, {...emptyDatabase(), schemaVersion: options.schemaVersion ?? SCHEMA_VERSION} as Database);
 		this.lockTimeoutMs = options.lockTimeoutMs;
@@ -65,7 +73,9 @@ export class Store {
 
 	/**
 	 * Opens (and on first use creates) the store at `path`. Refuses, without touching it, a file that
-	 * does not parse or validate or was written by a newer orgctl.
+	 * does not parse or validate or was written by a newer orgctl, and a place another user could
+	 * change (safe-place.ts). A path through symbolic links is followed: `path` is then the real
+	 * path, where the lock, temp files, key and backups live.
 	 */
 	static async open(path: string, options: StoreOptions = {}): Promise<Store> {
 		const absolute = resolve(path);
@@ -74,8 +84,9 @@ export class Store {
 		} catch (error) {
 			throw storeError(absolute, `its folder cannot be created (${(error as Error).message})`, 'choose another path with --store');
 		}
-		cleanStrayTempFiles(absolute);
-		const store = new Store(absolute, options);
+		const real = safeStorePath(absolute);
+		cleanStrayTempFiles(real);
+		const store = new Store(real, options);
 		store.adapter.records.trustNextRead = options.deferValidation === true;
 		const data = store.adapter.readSync();
 		if (data === null) {

@@ -34,7 +34,7 @@ export class Clock {
 /** A real store file in a temp folder, with its key file, and a context over it. */
 export async function tempContext(clock = new Clock()): Promise<Context & {dir: string; clock: Clock; store: Store}> {
 	const dir = tempDir();
-	const store = await Store.open(join(dir, 'orgctl.json'));
+	const store = await Store.open(join(dir, 'orgctl.json'), {now: clock.now});
 	return {store, secrets: KeyFile.load(store.path), now: clock.now, dir, clock};
 }
 
