@@ -1,10 +1,9 @@
 import {resolve} from 'node:path';
 import {login, resolveActor, resolveSession} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
-import type {Database} from '../core/model.js';
 import {authFailed} from '../core/errors.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
-import {KeyFile} from '../store/secrets.js';
+import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {readSessionFile} from './session-file.js';
 import {authenticateToken} from '../core/tokens.js';
 
@@ -13,16 +12,11 @@ export type GlobalOptions = {store?: string | undefined; tenant?: string | undef
 /** A mistake in how orgctl was called: exit 2. */
 export class UsageError extends Error {}
 
-/** Whether anything in the data was sealed with the key file. */
-function holdsSealedSecrets(db: Database): boolean {
-	return db.invitations.length > 0 || db.outbox.length > 0 || db.settings.smtp?.passwordSealed != null;
-}
-
 /** Opens the store once per run and builds a Context for the core. */
 export async function openContext(storePath: string, options: StoreOptions = {}): Promise<Context & {store: Store}> {
 	const now = () => new Date();
 	const store = await Store.open(storePath, {now, ...options});
-	const secrets = KeyFile.load(store.path, {mayCreate: !holdsSealedSecrets(store.read())});
+	const secrets = KeyFile.load(store.path, {mayCreate: sealedSecretsIn(store.read()).length === 0});
 	return {store, secrets, now};
 }
 

@@ -173,7 +173,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 			// the file) and leave a writable one: whoever made it read-only meant to stop changes.
 			if (now && (Number(now.stat.mode) & 0o200) === 0) throw new ReadOnly(Number(now.stat.mode));
 			const clock = this.options.now?.();
-			if (clock && (this.migrated || backupDue(this.path, clock))) takeBackup(this.path, temp, clock);
+			// A store nobody has signed up to yet (before `orgctl init`) is not worth keeping.
+			if (clock && (this.migrated || (data.users.length > 0 && backupDue(this.path, clock)))) takeBackup(this.path, temp, clock);
 			renameSync(temp, this.path);
 		} catch (error) {
 			try {

@@ -24,7 +24,8 @@ export function backupDue(storePath: string, now: Date): boolean {
 
 /**
  * Keeps `source` (a store file just written and validated, not yet renamed into place) as
- * `orgctl.json.bak`: the last good file, to restore when the store itself is damaged.
+ * `orgctl.json.bak`: the last good file, to restore when the store itself is damaged. The store
+ * takes it after a migration, at the first commit of a store with users, then once a day.
  */
 export function takeBackup(storePath: string, source: string, now: Date): void {
 	writeFileAtomically(backupPathOf(storePath), {copyOf: source}, {store: storePath, mode: 0o600, replace: true, mtime: now});

@@ -89,6 +89,24 @@ export function withLockSync<T>(storePath: string, fn: () => T, options: LockOpt
 	}
 }
 
+/**
+ * Whether another process holds the lock right now, and who took it last (for `orgctl admin
+ * check`). Creates no lock file; checks the one there as acquireLock would. Taking the lock for
+ * the probe lets it go at once.
+ */
+export function probeLock(storePath: string): {held: false} | {held: true; holder: string} {
+	const lockPath = lockPathOf(storePath);
+	const fd = openLockFile(storePath, lockPath, false);
+	if (fd === undefined) return {held: false};
+	try {
+		if (!tryLock(fd)) return {held: true, holder: describeHolder(lockPath)};
+		unlock(fd);
+		return {held: false};
+	} finally {
+		closeSync(fd);
+	}
+}
+
 function release(fd: number): void {
 	try {
 		unlock(fd);
@@ -97,13 +115,17 @@ function release(fd: number): void {
 	}
 }
 
-function openLockFile(storePath: string, lockPath: string): number {
-	const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+/** Opens the lock file, creating it unless `create` is false (then undefined when there is none, or only an old lock folder). */
+function openLockFile(storePath: string, lockPath: string, create: false): number | undefined;
+function openLockFile(storePath: string, lockPath: string, create?: true): number;
+function openLockFile(storePath: string, lockPath: string, create = true): number | undefined {
+	const flags = constants.O_RDWR | constants.O_NOFOLLOW | (create ? constants.O_CREAT : 0);
 	let fd: number;
 	try {
 		fd = openSync(lockPath, flags, 0o600);
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
+		if (!create && (code === 'ENOENT' || code === 'EISDIR')) return undefined;
 		if (code === 'EISDIR' && removeOldLockFolder(lockPath)) return openLockFile(storePath, lockPath);
 		if (code === 'ELOOP') throw storeError(storePath, `its lock ${lockPath} is a symbolic link`, `remove it (rm ${lockPath}) and try again`);
 		throw storeError(storePath, `its lock ${lockPath} cannot be opened (${(error as Error).message})`, 'check the folder’s owner and permissions');

@@ -1,6 +1,7 @@
 import {createCipheriv, createDecipheriv, createHmac, randomBytes} from 'node:crypto';
 import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync} from 'node:fs';
 import {OrgError} from '../core/errors.js';
+import type {Database} from '../core/model.js';
 import {writeFileAtomically, type WriteSteps} from './file-io.js';
 import {keyPathOf} from './layout.js';
 import {withLockSync} from './lock.js';
@@ -56,6 +57,16 @@ export class KeyFile {
 			);
 		}
 		return new KeyFile(path, found === 'missing' ? create(storePath, path, options.steps) : repair(storePath, path, options.steps));
+	}
+
+	/**
+	 * What is at the key path, creating and repairing nothing (for `orgctl admin check`): the key,
+	 * or that it is missing or empty; anything else is thrown as the refusal load() would give.
+	 */
+	static inspect(storePath: string): KeyFile | 'missing' | 'empty' {
+		const path = keyPathOf(storePath);
+		const found = readKey(path);
+		return typeof found === 'object' ? new KeyFile(path, found.key) : found;
 	}
 
 	mac(text: string): string {
@@ -176,4 +187,9 @@ function repair(storePath: string, path: string, steps: WriteSteps | undefined):
 		}
 		return key;
 	});
+}
+
+/** Values in the data sealed with the key file (invitation links, queued mail, the SMTP password). */
+export function sealedSecretsIn(db: Database): string[] {
+	return [...db.invitations.map(i => i.secretSealed), ...db.outbox.map(m => m.text), ...(db.settings.smtp?.passwordSealed ? [db.settings.smtp.passwordSealed] : [])];
 }
