@@ -7,6 +7,7 @@ import {newId} from '../source/core/ids.js';
 import {emptyDatabase} from '../source/core/model.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
+import {orgctl} from './helpers/cli.js';
 import {tempDir} from './helpers/store.js';
 import {seededStore, sleep, startWorker, userRecord} from './helpers/writers.js';
 
@@ -281,6 +282,20 @@ describe('a store path that is a symbolic link', () => {
 		symlinkSync(join(loose, 'orgctl.json'), link);
 		expect(await refusal(link)).toBe(`Cannot use the store ${link}: its folder ${loose} is writable by group and others, so another user could put their own store, key or lock file there; run chmod go-w ${loose}`);
 		expect(readdirSync(loose)).toEqual([]);
+	});
+
+	it('shares sessions with its target: orgctl login through the link signs in orgctl whoami through the real path', async () => {
+		const base = tempDir();
+		mkdirSync(join(base, 'data'), {mode: 0o700});
+		symlinkSync(join(base, 'data', 'orgctl.json'), join(base, 'orgctl.json'));
+		const password = 'correct horse battery staple';
+		expect((await orgctl(base, ['init', '--username', 'alice', '--email', 'alice@example.com', '--password-stdin'], {input: password})).code).toBe(0);
+		expect((await orgctl(base, ['login', '--username', 'alice', '--password-stdin'], {input: password})).code).toBe(0);
+		const direct = await orgctl(base, ['whoami', '--json'], {env: {ORGCTL_STORE: join(base, 'data', 'orgctl.json')}});
+		expect(direct.code).toBe(0);
+		expect(JSON.parse(direct.stdout)).toMatchObject({username: 'alice'});
+		expect((await orgctl(base, ['whoami'])).code).toBe(0);
+		expect(lstatSync(join(base, 'orgctl.json')).isSymbolicLink()).toBe(true);
 	});
 
 	it('is refused when the links go round in a loop', async () => {

@@ -65,7 +65,8 @@ export class CliContext {
 			const actor = await login(ctx, {identifier: user, password});
 			return resolveActor(ctx.store.read(), actor.user.id, this.tenant);
 		}
-		const session = readSessionFile(this.storePath);
+		// Keyed by the store's real path, as `orgctl login` wrote it: a link and its target share sessions.
+		const session = readSessionFile(ctx.store.path);
 		if (!session) throw authFailed('You are not signed in: run `orgctl login --username U --password-stdin`, or set ORGCTL_USER and ORGCTL_PASSWORD, or ORGCTL_TOKEN.');
 		return resolveSession(ctx, session, this.tenant);
 	}
