@@ -48,7 +48,24 @@ function uniqueIds(list: keyof Database & ('tenants' | 'users' | 'invitations' |
 	};
 }
 
-const folded = (tenantId: string, text: string) => `${tenantId}/${text.toLowerCase()}`;
+/**
+ * The given field of each record, in lower case, per tenant. Sets of the strings themselves, not of
+ * "tenant/name" keys: at 100,000 users those keys were tens of megabytes (toLowerCase returns a
+ * string that is already lower case as it is).
+ */
+function perTenant<T extends {readonly tenantId: string}>(records: readonly T[], field: (record: T) => string, stopAtRepeat = false): {sets: Map<string, Set<string>>; repeat: T | undefined} {
+	const sets = new Map<string, Set<string>>();
+	for (const record of records) {
+		let set = sets.get(record.tenantId);
+		if (!set) sets.set(record.tenantId, (set = new Set()));
+		const key = field(record).toLowerCase();
+		if (stopAtRepeat && set.has(key)) return {sets, repeat: record};
+		set.add(key);
+	}
+	return {sets, repeat: undefined};
+}
+
+const sharedInTenant = <T extends {readonly tenantId: string}>(records: readonly T[], field: (record: T) => string): T | undefined => perTenant(records, field, true).repeat;
 
 /** A sign-up domain as the core compares it: lower case, no trailing dot. */
 const domainKey = (domain: string) => domain.toLowerCase().replace(/\.$/, '');
@@ -78,14 +95,14 @@ export const INVARIANTS: readonly Invariant[] = [
 	{
 		rule: 'a username is used once per tenant, in any case',
 		check: db => {
-			const twice = firstDuplicate(db.users, u => folded(u.tenantId, u.username));
+			const twice = sharedInTenant(db.users, u => u.username);
 			return twice && `username ${twice.username} is used twice in one tenant`;
 		},
 	},
 	{
 		rule: 'an e-mail address is used once per tenant, in any case',
 		check: db => {
-			const twice = firstDuplicate(db.users, u => folded(u.tenantId, u.email));
+			const twice = sharedInTenant(db.users, u => u.email);
 			return twice && `e-mail ${twice.email} is used twice in one tenant`;
 		},
 	},
@@ -123,11 +140,22 @@ export const INVARIANTS: readonly Invariant[] = [
 	{
 		rule: 'a pending invitation holds a username and an e-mail no user of its tenant has',
 		check: db => {
-			const names = new Set(db.users.map(u => folded(u.tenantId, u.username)));
-			const emails = new Set(db.users.map(u => folded(u.tenantId, u.email)));
-			for (const i of db.invitations) {
-				if (names.has(folded(i.tenantId, i.username))) return `the invitation for ${i.username} is for a username a user of its tenant has`;
-				if (emails.has(folded(i.tenantId, i.email))) return `the invitation to ${i.email} is for an e-mail a user of its tenant has`;
+			// Sets of the invitations, which are fewer than the users, looked up once per user.
+			const names = perTenant(db.invitations, i => i.username).sets;
+			const emails = perTenant(db.invitations, i => i.email).sets;
+			for (const user of db.users) {
+				const username = user.username.toLowerCase();
+				if (names.get(user.tenantId)?.has(username)) {
+					const i = db.invitations.find(i => i.tenantId === user.tenantId && i.username.toLowerCase() === username)!;
+					return `the invitation for ${i.username} is for a username a user of its tenant has`;
+				}
+			}
+			for (const user of db.users) {
+				const email = user.email.toLowerCase();
+				if (emails.get(user.tenantId)?.has(email)) {
+					const i = db.invitations.find(i => i.tenantId === user.tenantId && i.email.toLowerCase() === email)!;
+					return `the invitation to ${i.email} is for an e-mail a user of its tenant has`;
+				}
 			}
 			return undefined;
 		},
@@ -135,9 +163,9 @@ export const INVARIANTS: readonly Invariant[] = [
 	{
 		rule: 'two pending invitations of one tenant never share a username or an e-mail, in any case',
 		check: db => {
-			const name = firstDuplicate(db.invitations, i => folded(i.tenantId, i.username));
+			const name = sharedInTenant(db.invitations, i => i.username);
 			if (name) return `two invitations are for the username ${name.username} in one tenant`;
-			const email = firstDuplicate(db.invitations, i => folded(i.tenantId, i.email));
+			const email = sharedInTenant(db.invitations, i => i.email);
 			return email && `two invitations are to ${email.email} in one tenant`;
 		},
 	},
@@ -178,7 +206,7 @@ export const INVARIANTS: readonly Invariant[] = [
 		check: (db, ix) => {
 			const stray = db.signupDomains.find(d => !ix.tenants.has(d.tenantId));
 			if (stray) return `sign-up domain ${stray.domain} belongs to a tenant that does not exist`;
-			const twice = firstDuplicate(db.signupDomains, d => `${d.tenantId}/${domainKey(d.domain)}`);
+			const twice = sharedInTenant(db.signupDomains, d => domainKey(d.domain));
 			return twice && `sign-up domain ${twice.domain} is listed twice in tenant ${ix.tenantName(twice.tenantId)}`;
 		},
 	},
