@@ -9,7 +9,7 @@ import {OrgError} from '../source/core/errors.js';
 import {newId} from '../source/core/ids.js';
 import {checkInvariants, INVARIANT_FIELDS} from '../source/core/invariants.js';
 import {emptyDatabase, type Database, type User} from '../source/core/model.js';
-import {resolveStorePath} from '../source/cli/context.js';
+import {resolveStorePath} from '../source/app/context.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {defaultStorePath, Store, type Migration} from '../source/store/store.js';
 import {tempDir} from './helpers/store.js';

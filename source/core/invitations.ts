@@ -7,7 +7,6 @@ import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
 import {invitationMail} from './invitation-mail.js';
 import type {AuthMethod, Database, Invitation, Role, Tenant, User} from './model.js';
 import {deliverOutbox, dropMail, enqueueMail, type DeliveryReport} from './outbox.js';
-import {hashPassword} from './passwords.js';
 import {usersById} from './users.js';
 import {decide} from './policy.js';
 import {actorFacts} from './context.js';
@@ -371,7 +370,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		throw error;
 	}
 	// scrypt costs ~300 ms: hash before taking the lock.
-	const passwordHash = invitation.method === 'password' ? await hashPassword(input.password!) : null;
+	const passwordHash = invitation.method === 'password' ? await ctx.hasher.hash(input.password!) : null;
 	const who = {label: invitation.username, tenantId: invitation.tenantId};
 	return perform(ctx, who, 'invitation.accept', auditTarget(invitation), d => {
 		const current = checkLink(ctx, d, token);

@@ -2,7 +2,7 @@ import {appendAudit} from './audit.js';
 import {touch} from './accounts.js';
 import type {Context} from './context.js';
 import {newId} from './ids.js';
-import type {Mailer, OutgoingMail, SendOutcome} from './mail.js';
+import type {Mailer, MailerOptions, OutgoingMail, SendOutcome} from './mail.js';
 import type {Database, MailStatus, OutboxItem} from './model.js';
 
 /**
@@ -92,15 +92,11 @@ export type DeliverOptions = {
 	readonly concurrency?: number;
 };
 
-/**
- * Opens a mailer for the current SMTP settings, or null when SMTP is not configured. nodemailer
- * is loaded on demand; `pool` keeps connections open for bulk sending.
- */
-export async function openMailer(ctx: Context, options: {pool?: boolean; maxConnections?: number} = {}): Promise<Mailer | null> {
+/** Opens a mailer for the current SMTP settings, or null when SMTP is not configured; `pool` keeps connections open for bulk sending. */
+export async function openMailer(ctx: Context, options: MailerOptions = {}): Promise<Mailer | null> {
 	const smtp = ctx.store.read().settings.smtp;
 	if (!smtp) return null;
-	const {createMailer} = await import('../adapters/mailer.js');
-	return createMailer(smtp, ctx.secrets, options);
+	return ctx.mailer(smtp, options);
 }
 
 /** The delay before the next try after `attempts` failed ones. */

@@ -1,5 +1,4 @@
 import {createPrivateKey, X509Certificate} from 'node:crypto';
-import {readFileSync} from 'node:fs';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
 import {authorize, perform} from './audit.js';
@@ -19,7 +18,7 @@ export function showSettings(ctx: Context, actor: Actor): SettingsView {
 	let ssl: SettingsView['ssl'] = settings.ssl;
 	if (settings.ssl) {
 		try {
-			ssl = {...settings.ssl, ...certificateFacts(new X509Certificate(readFileSync(settings.ssl.cert)))};
+			ssl = {...settings.ssl, ...certificateFacts(new X509Certificate(ctx.readFile(settings.ssl.cert)))};
 		} catch {
 			// The file moved or became unreadable since it was saved: show the paths alone.
 		}
@@ -130,7 +129,7 @@ export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; k
 function checkCertificatePair(ctx: Context, input: {cert: string; key: string}): X509Certificate {
 	const read = (path: string, what: string) => {
 		try {
-			return readFileSync(path);
+			return ctx.readFile(path);
 		} catch (error) {
 			throw invalid(`The ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 		}

@@ -1,5 +1,4 @@
 import {X509Certificate} from 'node:crypto';
-import {readFileSync} from 'node:fs';
 import {touch} from './accounts.js';
 import {appendAudit, auditError, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
@@ -36,10 +35,10 @@ export function smtpView(smtp: SmtpSettings | null): SmtpView | null {
 const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$/;
 
 /** Checks a CA file: readable, and holding at least one PEM certificate Node can parse. */
-function checkCaFile(path: string): void {
+function checkCaFile(ctx: Context, path: string): void {
 	let text: string;
 	try {
-		text = readFileSync(path, 'utf8');
+		text = ctx.readFile(path).toString('utf8');
 	} catch (error) {
 		throw invalid(`The CA file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 	}
@@ -66,7 +65,7 @@ export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInp
 		const timeoutMs = input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
 		if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 300_000) throw invalid('The SMTP timeout must be from 100 to 300000 milliseconds.');
 		const caFile = input.caFile?.trim() || null;
-		if (caFile) checkCaFile(caFile);
+		if (caFile) checkCaFile(ctx, caFile);
 		const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
 		const previous = db.settings.smtp;
 		// Changing only the host or the port should not force the admin to type the password again.

@@ -1,6 +1,6 @@
 import {isInitialized, resolveSession} from '../core/accounts.js';
 import type {Context} from '../core/context.js';
-import {readSessionFile} from '../cli/session-file.js';
+import {readSessionFile} from '../adapters/session-file.js';
 import type {Screen} from './app.js';
 import {sessionNotice} from './session.js';
 
