@@ -53,24 +53,28 @@ export function dropMail(db: Database, kind: OutboxKind, ref: string): void {
 /** Updates the record a message is about with its new mail status, inside the recording transaction. */
 export type MailStatusHandler = (db: Database, item: OutboxItem, status: MailStatus) => void;
 
-const handlers = new Map<OutboxKind, MailStatusHandler>([
-	[
-		'invitation',
-		(db, item, status) => {
-			const invitation = db.invitations.find(i => i.id === item.ref);
-			// Revoked or accepted meanwhile: nothing left to report on.
-			if (!invitation) return;
-			invitation.mail = status;
-			if (status.state === 'sent') invitation.sentCount += 1;
-			touch(invitation);
-		},
-	],
-]);
-
-/** Lets another kind of message (a sign-up code) keep its own record's status up to date. */
-export function onMailStatus(kind: OutboxKind, handler: MailStatusHandler): void {
-	handlers.set(kind, handler);
-}
+/**
+ * How each kind of message keeps its record's mail status up to date. One row per kind, declared
+ * here rather than registered by the modules that queue mail, so what runs does not depend on
+ * which modules were imported; a new kind of message fails to compile until it has its row.
+ */
+const RECORD_STATUS: Readonly<Record<OutboxKind, MailStatusHandler>> = {
+	invitation: (db, item, status) => {
+		const invitation = db.invitations.find(i => i.id === item.ref);
+		// Revoked or accepted meanwhile: nothing left to report on.
+		if (!invitation) return;
+		invitation.mail = status;
+		if (status.state === 'sent') invitation.sentCount += 1;
+		touch(invitation);
+	},
+	// The status of the code's mail is kept on the pending sign-up, like an invitation's.
+	'signup-code': (db, item, status) => {
+		const pending = db.pendingSignups.find(p => p.id === item.ref);
+		if (pending) pending.mail = status;
+	},
+	// A test message belongs to no record.
+	test: () => undefined,
+};
 
 /** The outcome of one message, as recorded. */
 export type DeliveryResult = {readonly item: OutboxItem; readonly status: MailStatus};
@@ -205,7 +209,7 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 				remove.add(item.id);
 				counts.failed++;
 			}
-			handlers.get(item.kind)?.(db, item, status);
+			RECORD_STATUS[item.kind](db, item, status);
 			results.push({item, status});
 		});
 		if (remove.size > 0) db.outbox = db.outbox.filter(item => !remove.has(item.id));

@@ -8,7 +8,7 @@ import {timingSafeEqual} from 'node:crypto';
 import {newId, newSecret} from './ids.js';
 import {escapeHtml} from './mail.js';
 import type {AuthMethod, Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
-import {deliverOutbox, enqueueMail, onMailStatus} from './outbox.js';
+import {deliverOutbox, enqueueMail} from './outbox.js';
 import {tenantsForSignup} from './signup-domains.js';
 
 /** How a sign-up code behaves: 8 digits, valid 8 hours, 5 tries, one new code per address per minute. */
@@ -24,12 +24,6 @@ export type SignupStarted = {
 	/** One sentence for the person signing up. */
 	readonly message: string;
 };
-
-// The status of the code's mail is kept on the pending sign-up, like an invitation's.
-onMailStatus('signup-code', (db, item, status) => {
-	const pending = db.pendingSignups.find(p => p.id === item.ref);
-	if (pending) pending.mail = status;
-});
 
 /** Compares a code's MAC with the stored one in constant time. */
 function macMatches(ctx: Context, text: string, stored: string): boolean {
