@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -68,6 +68,21 @@ export const invitationSchema = z.object({
 	mail: mailStatusSchema,
 	sentCount: z.number().int().min(0),
 	revision,
+});
+
+/**
+ * What became of an invitation that left the list (accepted or revoked), so that its dead link can
+ * say so. Kept for a while after (TOMBSTONE_DAYS in core/invitations/record.ts), then dropped.
+ * Added in schema version 2.
+ */
+export const invitationTombstoneSchema = z.object({
+	/** The invitation's id, as its link carries it. */
+	id,
+	tenantId: id,
+	fate: z.enum(['accepted', 'revoked']),
+	at: isoTime,
+	/** Who: the account the invitation became, or whoever revoked it. */
+	by: z.string(),
 });
 
 export const signupDomainSchema = z.object({
@@ -214,6 +229,7 @@ export const databaseSchema = z.object({
 	tenants: z.array(tenantSchema),
 	users: z.array(userSchema),
 	invitations: z.array(invitationSchema),
+	invitationTombstones: z.array(invitationTombstoneSchema),
 	signupDomains: z.array(signupDomainSchema),
 	pendingSignups: z.array(pendingSignupSchema),
 	projects: z.array(projectSchema),
@@ -229,6 +245,7 @@ export type Tenant = z.infer<typeof tenantSchema>;
 export type User = z.infer<typeof userSchema>;
 export type MailStatus = z.infer<typeof mailStatusSchema>;
 export type Invitation = z.infer<typeof invitationSchema>;
+export type InvitationTombstone = z.infer<typeof invitationTombstoneSchema>;
 export type SignupDomain = z.infer<typeof signupDomainSchema>;
 export type PendingSignup = z.infer<typeof pendingSignupSchema>;
 export type Project = z.infer<typeof projectSchema>;
@@ -258,6 +275,7 @@ export function emptyDatabase(): Database {
 		tenants: [],
 		users: [],
 		invitations: [],
+		invitationTombstones: [],
 		signupDomains: [],
 		pendingSignups: [],
 		projects: [],

@@ -103,6 +103,16 @@ export async function openMailer(ctx: Context, options: MailerOptions = {}): Pro
 	return ctx.mailer(smtp, options);
 }
 
+/** Whether a message is due: its next try has come and no process holds a live claim on it. */
+export function isDue(item: OutboxItem, now: Date): boolean {
+	return new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now);
+}
+
+/** Whether any message waits to be (re)sent now. */
+export function hasDueMail(db: Database, now: Date): boolean {
+	return db.outbox.some(item => isDue(item, now));
+}
+
 /** The delay before the next try after `attempts` failed ones. */
 export function retryDelaySeconds(attempts: number): number {
 	return Math.min(RETRY.firstDelaySeconds * RETRY.factor ** Math.max(0, attempts - 1), RETRY.maxDelaySeconds);
@@ -119,9 +129,7 @@ export async function deliverOutbox(ctx: Context, mailer?: Mailer | null, option
 	const claimed = await ctx.store.transact(db => {
 		const now = ctx.now();
 		const until = new Date(now.getTime() + CLAIM_SECONDS * 1000).toISOString();
-		const due = db.outbox.filter(
-			item => (!wanted || wanted.has(item.id)) && new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now),
-		);
+		const due = db.outbox.filter(item => (!wanted || wanted.has(item.id)) && isDue(item, now));
 		for (const item of due) item.claimedUntil = until;
 		return due.map(item => ({...item}));
 	});

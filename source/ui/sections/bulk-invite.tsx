@@ -1,9 +1,7 @@
 import {useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import {isOrgError} from '../../core/errors.js';
-import {parseInvitationList} from '../../core/invitation-list.js';
-import {createInvitations, mailInvitations, type BulkResult} from '../../core/invitations.js';
-import type {MailStatus} from '../../core/model.js';
+import {delivered, parseInvitationList, sendInvitations, type SentRow} from '../../core/invitations.js';
 import {describeMailStatus} from '../../core/outbox.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
@@ -25,9 +23,9 @@ function bar(done: number, total: number, width: number): string {
 	return `[${'#'.repeat(filled)}${'.'.repeat(inner - filled)}] ${done}/${total}`;
 }
 
-function resultText(result: BulkResult, mail: MailStatus | undefined): string {
-	if (!result.ok) return `refused: ${result.reason}`;
-	return mail ? describeMailStatus(mail) : 'invited';
+function resultText(row: SentRow): string {
+	if (!row.ok) return `refused: ${row.reason}`;
+	return row.mail ? describeMailStatus(row.mail) : 'invited';
 }
 
 /**
@@ -62,14 +60,9 @@ export function BulkInvite({width, height, onDone}: Props) {
 		setPhase({kind: 'sending', done: 0, total: rows.length});
 		const outcome = await run({
 			task: async () => {
-				const results = await createInvitations(ctx, actor, rows);
-				const created = results.filter(r => r.ok);
-				setPhase({kind: 'sending', done: 0, total: created.length});
-				await mailInvitations(ctx, created, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})});
-				const mailOf = new Map(ctx.store.read().invitations.map(i => [i.id, i.mail]));
-				const table: Row[] = results.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r, r.ok ? mailOf.get(r.invitation.id) : undefined)}));
-				const mailed = table.filter(r => r.ok && r.result === 'sent').length;
-				return {table, summary: `${created.length} of ${results.length} invited, ${mailed} mailed${results.length > created.length ? `, ${results.length - created.length} refused` : ''}.`};
+				const sent = delivered(await sendInvitations(ctx, actor, rows, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
+				const table: Row[] = sent.rows.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r)}));
+				return {table, summary: sent.summary};
 			},
 			busy: `Inviting ${rows.length} people…`,
 			done: r => r.summary,

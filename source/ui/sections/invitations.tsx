@@ -1,9 +1,9 @@
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text, useStdout} from 'ink';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
-import {copyInvitationLink, invitationView, listInvitations, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
+import {copyInvitationLink, delivered, invitationView, listInvitations, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
-import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
+import {deliverOutbox, describeMailStatus, hasDueMail} from '../../core/outbox.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
 import {columns, orgctlCommand, shortTime} from '../format.js';
@@ -88,12 +88,7 @@ function Invitations({width, height}: SectionProps) {
 		switch (command) {
 			case 'invitations.resend':
 				void run({
-					task: async () => {
-						const resent = await resendInvitation(ctx, actor, invitation.id);
-						await deliverOutbox(ctx, undefined, {ids: resent.outboxId ? [resent.outboxId] : []});
-						const mail = ctx.store.read().invitations.find(i => i.id === invitation.id)?.mail ?? resent.invitation.mail;
-						return {...resent, mail};
-					},
+					task: async () => delivered(await resendInvitation(ctx, actor, invitation.id)),
 					busy: `Sending the invitation to ${invitation.email} again…`,
 					done: r => `${r.renewed ? 'Renewed with a fresh link and resent' : 'Resent'} to ${invitation.email}: ${describeMailStatus(r.mail)}.`,
 					command: orgctlCommand('invites', 'resend', id),
@@ -262,10 +257,9 @@ function useRetryDelivery(refresh: () => void): void {
 	useEffect(() => {
 		const tick = () => {
 			if (busy.current) return;
-			const now = ctx.now();
 			let due: boolean;
 			try {
-				due = ctx.store.read().outbox.some(item => new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now));
+				due = hasDueMail(ctx.store.read(), ctx.now());
 			} catch {
 				// The store became unusable: the console's refresh ends it with the reason.
 				refresh();

@@ -1,9 +1,8 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {actorFacts} from '../../core/context.js';
-import {isOrgError} from '../../core/errors.js';
 import {AUTH_METHODS, type AuthMethod, type Role, type SignupDomain} from '../../core/model.js';
-import {canGrantRole} from '../../core/policy.js';
+import {grantableRoles} from '../../core/policy.js';
 import {addSignupDomain, editSignupDomain, listSignupDomains, removeSignupDomain, type SignupDomainView} from '../../core/signup-domains.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
@@ -13,27 +12,10 @@ import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
 
-/** Wraps a task so its refusal also shows in the form, where the admin corrects it (run() puts it on the status line too). */
-function reportTo<T>(setError: (message: string) => void, task: () => Promise<T>): () => Promise<T> {
-	return async () => {
-		try {
-			return await task();
-		} catch (caught) {
-			setError(isOrgError(caught) ? caught.message : String(caught));
-			throw caught;
-		}
-	};
-}
-
 /** What covers the right pane: the list, a form, or one domain's detail. */
 type Mode = {readonly kind: 'list'} | {readonly kind: 'add'} | {readonly kind: 'edit'; readonly id: string} | {readonly kind: 'open'; readonly id: string};
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** Roles this actor may give, member first (the default). */
-function grantableRoles(facts: {role: Role; superuser: boolean}): Role[] {
-	return (['member', 'guest', 'admin'] as const).filter(r => canGrantRole(facts, r));
-}
 
 function layout(width: number) {
 	const fixed = {role: 6, method: 8, users: 5, invites: 7};
@@ -77,13 +59,16 @@ function SignupDomains({width, height}: SectionProps) {
 		const result =
 			mode.kind === 'add'
 				? await run({
-						task: reportTo(setError, () => addSignupDomain(ctx, actor, {domain, role, method})),
+						task: () => addSignupDomain(ctx, actor, {domain, role, method}),
+						// Also shown in the form, where the admin corrects it.
+						failed: setError,
 						done: (d: SignupDomain) => `Addresses at ${d.domain} can now sign up as ${d.role} (${d.method}).`,
 						command: orgctlCommand('signup-domains', 'add', domain, '--role', role, '--method', method),
 					})
 				: selected
 					? await run({
-							task: reportTo(setError, () => editSignupDomain(ctx, actor, selected.domain, {role, method, revision: selected.revision})),
+							task: () => editSignupDomain(ctx, actor, selected.domain, {role, method, revision: selected.revision}),
+							failed: setError,
 							done: (d: SignupDomain) => `Addresses at ${d.domain} now sign up as ${d.role} (${d.method}).`,
 							command: orgctlCommand('signup-domains', 'set', selected.domain, '--role', role, '--method', method),
 						})

@@ -1,5 +1,6 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
+import {describeOwned, ownedBy} from '../../core/ownership.js';
 import {listUsers, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
@@ -89,10 +90,6 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 		{priority: PRIORITY.detail},
 	);
 	const view = userView(db, user);
-	const owned = {
-		projects: db.projects.filter(p => p.owner === user.id).length,
-		tokens: db.tokens.filter(t => t.owner === user.id).length,
-	};
 	const rows: Array<readonly [string, string]> = [
 		['Username', view.username],
 		['E-mail', view.email],
@@ -103,7 +100,7 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 		['Tenant', view.tenant],
 		['Created', shortTime(view.created)],
 		['Last login', shortTime(view.lastLogin)],
-		['Owns', `${owned.projects} project${owned.projects === 1 ? '' : 's'}, ${owned.tokens} API token${owned.tokens === 1 ? '' : 's'}`],
+		['Owns', describeOwned(ownedBy(db, user.id))],
 	];
 	return (
 		<Box flexDirection="column" width={width}>
