@@ -39,9 +39,13 @@ export function mayManage(actor: Actor, invitation: Invitation): boolean {
 
 /** Pending invitations of the tenant, newest first: all of them for admins, their own for members. */
 export function listInvitations(ctx: Context, actor: Actor): Invitation[] {
+	return listInvitationsIn(ctx.store.read(), actor);
+}
+
+/** listInvitations over data already read (the console derives its rows from the data it renders). */
+export function listInvitationsIn(db: Database, actor: Actor): Invitation[] {
 	authorize(actor, 'invitations.manage');
-	return ctx.store
-		.read()
-		.invitations.filter(i => i.tenantId === actor.tenant.id && decide(actorFacts(actor), 'invitations.manage', {invitedBy: i.invitedBy}).allowed)
+	return db.invitations
+		.filter(i => i.tenantId === actor.tenant.id && decide(actorFacts(actor), 'invitations.manage', {invitedBy: i.invitedBy}).allowed)
 		.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
 }

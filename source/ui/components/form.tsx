@@ -1,7 +1,8 @@
-import {useContext, useEffect, useId, useRef, useState} from 'react';
+import {useContext, useEffect, useId} from 'react';
 import {Box, Text} from 'ink';
 import {DirtyContext} from '../console-context.js';
 import {formKey, initialFormState, isDirty, type FormButton, type FormField, type FormState} from '../form-state.js';
+import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
@@ -28,8 +29,7 @@ type Props = {
  * `formKey` so a pasted burst fills fields in order.
  */
 export function Form({fields, buttons, onPress, onCancel, title, busy, error, width, active = true, initialFocus = 0}: Props) {
-	const [state, setState] = useState<FormState>(() => ({...initialFormState(fields), focus: initialFocus}));
-	const current = useRef(state);
+	const [state, setState, latest] = useBurstState<FormState>(() => ({...initialFormState(fields), focus: initialFocus}));
 	const setDirty = useContext(DirtyContext);
 	const id = useId();
 	const dirty = isDirty(fields, state);
@@ -42,11 +42,8 @@ export function Form({fields, buttons, onPress, onCancel, title, busy, error, wi
 		onCancel ? ['form', 'form-cancel'] : ['form'],
 		(command, key) => {
 			if (busy) return key.name !== 'ctrl-c';
-			const outcome = formKey(fields, buttons, current.current, command, key);
-			if (outcome.state !== current.current) {
-				current.current = outcome.state;
-				setState(outcome.state);
-			}
+			const outcome = formKey(fields, buttons, latest(), command, key);
+			if (outcome.state !== latest()) setState(outcome.state);
 			if (outcome.cancel) {
 				if (!onCancel) return false;
 				onCancel();

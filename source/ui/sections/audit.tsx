@@ -1,5 +1,5 @@
 import {useMemo} from 'react';
-import {listAudit} from '../../core/audit.js';
+import {listAuditIn} from '../../core/audit.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
 import {columns, shortTime} from '../format.js';
@@ -7,8 +7,8 @@ import type {Section, SectionProps} from './section.js';
 
 /** The audit log, newest first: windowed, `/` filters on actor, action, target, result and reason. */
 function Audit({width, height}: SectionProps) {
-	const {ctx, actor, db} = useConsole();
-	const events = useMemo(() => listAudit(ctx, actor), [ctx, actor, db]);
+	const {actor, db} = useConsole();
+	const events = useMemo(() => listAuditIn(db, actor), [db, actor]);
 	// 80 columns leave about 54 for a section: month-day time, and the target gets what is left.
 	const rest = Math.max(8, width - 1 - 11 - 8 - 16 - 7 - 4);
 	return (

@@ -1,12 +1,14 @@
-import {useRef, useState} from 'react';
+import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {isOrgError} from '../../core/errors.js';
 import {delivered, parseInvitationList, sendInvitations, type SentRow} from '../../core/invitations.js';
 import {describeMailStatus} from '../../core/outbox.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand} from '../format.js';
+import {columns} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {editText} from '../key-press.js';
+import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
@@ -35,22 +37,16 @@ function resultText(row: SentRow): string {
  */
 export function BulkInvite({width, height, onDone}: Props) {
 	const {ctx, actor, run} = useConsole();
-	const [text, setText] = useState('');
-	const latest = useRef('');
-	const [focus, setFocus] = useState<Focus>('text');
-	const focusRef = useRef<Focus>('text');
+	// Both are read by the next key of a burst (a pasted list arrives as one), before React re-renders.
+	const [text, setText, latestText] = useBurstState('');
+	const [focus, moveFocus, latestFocus] = useBurstState<Focus>('text');
 	const [phase, setPhase] = useState<Phase>({kind: 'edit'});
 	const [error, setError] = useState<string | undefined>(undefined);
-
-	const moveFocus = (next: Focus) => {
-		focusRef.current = next;
-		setFocus(next);
-	};
 
 	const invite = async () => {
 		let rows;
 		try {
-			rows = parseInvitationList(latest.current);
+			rows = parseInvitationList(latestText());
 		} catch (caught) {
 			setError(isOrgError(caught) ? caught.message : String(caught));
 			moveFocus('text');
@@ -79,26 +75,22 @@ export function BulkInvite({width, height, onDone}: Props) {
 				onDone();
 				return true;
 			}
-			if (focusRef.current === 'text') {
-				if (command === 'bulk.newline') {
-					latest.current += '\n';
-				} else if (command === 'bulk.buttons') {
+			if (latestFocus() === 'text') {
+				if (command === 'bulk.buttons') {
 					moveFocus('invite');
 					return true;
-				} else {
-					const next = editText(latest.current, key);
-					if (next === undefined) return false;
-					latest.current = next;
 				}
-				setText(latest.current);
+				const next = command === 'bulk.newline' ? `${latestText()}\n` : editText(latestText(), key);
+				if (next === undefined) return false;
+				setText(next);
 				return true;
 			}
 			if (key.name === 'tab' || key.name === 'right' || key.name === 'left') {
-				moveFocus(focusRef.current === 'invite' ? (key.name === 'left' ? 'text' : 'cancel') : key.name === 'left' ? 'invite' : 'text');
+				moveFocus(latestFocus() === 'invite' ? (key.name === 'left' ? 'text' : 'cancel') : key.name === 'left' ? 'invite' : 'text');
 				return true;
 			}
 			if (key.name === 'enter') {
-				if (focusRef.current === 'invite') void invite();
+				if (latestFocus() === 'invite') void invite();
 				else onDone();
 				return true;
 			}

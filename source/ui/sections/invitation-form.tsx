@@ -7,7 +7,7 @@ import {describeMailStatus} from '../../core/outbox.js';
 import {grantableRoles} from '../../core/policy.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
-import {orgctlCommand} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {theme} from '../theme.js';
 
 type Props = {

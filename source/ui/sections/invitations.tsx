@@ -1,12 +1,14 @@
-import {useEffect, useMemo, useRef, useState} from 'react';
+import {useMemo, useState} from 'react';
 import {Box, Text, useStdout} from 'ink';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
-import {copyInvitationLink, delivered, invitationView, listInvitations, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
+import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
-import {deliverOutbox, describeMailStatus, hasDueMail} from '../../core/outbox.js';
+import {describeMailStatus} from '../../core/outbox.js';
+import useRetryDelivery from '../hooks/use-retry-delivery.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand, shortTime} from '../format.js';
+import {columns, shortTime} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import type {Command} from '../keymap.js';
 import {theme} from '../theme.js';
@@ -14,9 +16,6 @@ import {BulkInvite} from './bulk-invite.js';
 import {InvitationForm} from './invitation-form.js';
 import type {Section, SectionProps} from './section.js';
 import {Fields} from '../components/fields.js';
-
-/** How long the console waits between looks for mail that is due again (retries after a temporary failure). */
-const RETRY_POLL_MS = 30_000;
 
 /** An id as people type it: the first 8 hex digits are unique in practice (any unique prefix works). */
 export const shortId = (invitation: Pick<Invitation, 'id'>) => invitation.id.slice(0, 8);
@@ -61,13 +60,13 @@ function Invitations({width, height}: SectionProps) {
 	const api = useConsole();
 	const {ctx, actor, db, run, confirm, refresh} = api;
 	const {stdout} = useStdout();
-	const invitations = useMemo(() => listInvitations(ctx, actor), [ctx, actor, db]);
+	const invitations = useMemo(() => listInvitationsIn(db, actor), [db, actor]);
 	const now = ctx.now();
 	const [mode, setMode] = useState<'list' | 'new' | 'bulk'>('list');
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [shown, setShown] = useState<Shown | undefined>(undefined);
 	const open = openId ? invitations.find(i => i.id === openId) : undefined;
-	useRetryDelivery(refresh);
+	useRetryDelivery(ctx, refresh);
 
 	const names = useMemo(() => new Map(db.users.map(u => [u.id, u.username])), [db]);
 	const smtpMissing = db.settings.smtp === null;
@@ -245,39 +244,6 @@ function InvitationDetail({invitation, width, onBack, act}: {readonly invitation
 			{!mayManage(actor, invitation) ? <Text {...theme.muted}>You may look at this invitation but not resend, copy or revoke it.</Text> : null}
 		</Box>
 	);
-}
-
-/**
- * While the section is open, mail that failed temporarily is retried when due (the back-off is in
- * the outbox), outside the store lock, and the list shows the new status.
- */
-function useRetryDelivery(refresh: () => void): void {
-	const {ctx} = useConsole();
-	const busy = useRef(false);
-	useEffect(() => {
-		const tick = () => {
-			if (busy.current) return;
-			let due: boolean;
-			try {
-				due = hasDueMail(ctx.store.read(), ctx.now());
-			} catch {
-				// The store became unusable: the console's refresh ends it with the reason.
-				refresh();
-				return;
-			}
-			if (!due) return;
-			busy.current = true;
-			deliverOutbox(ctx)
-				.catch(() => undefined)
-				.finally(() => {
-					busy.current = false;
-					refresh();
-				});
-		};
-		const timer = setInterval(tick, RETRY_POLL_MS);
-		timer.unref();
-		return () => clearInterval(timer);
-	}, [ctx, refresh]);
 }
 
 export const invitationsSection: Section = {id: 'invitations', title: 'Manage Invitations', order: 20, visibleWith: 'invitations.send', Component: Invitations};

@@ -1,11 +1,12 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {createProject, deleteProject, listProjects, type ProjectView} from '../../core/projects.js';
-import {createToken, deleteToken, listTokens, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
+import {createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
+import {createToken, deleteToken, listTokensIn, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
-import {columns, fit, orgctlCommand} from '../format.js';
+import {columns, fit} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
@@ -19,9 +20,9 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 	const {ctx, actor, db, run, confirm} = useConsole();
 	const [overlay, setOverlay] = useState<Overlay | undefined>(undefined);
 	const rows = useMemo(() => {
-		const tokens = listTokens(ctx, actor);
-		return listProjects(ctx, actor).flatMap((project): Row[] => [{kind: 'project', project}, ...tokens.filter(t => t.projectId === project.id).map(token => ({kind: 'token' as const, token, project}))]);
-	}, [ctx, actor, db]);
+		const tokens = listTokensIn(db, actor);
+		return listProjectsIn(db, actor).flatMap((project): Row[] => [{kind: 'project', project}, ...tokens.filter(t => t.projectId === project.id).map(token => ({kind: 'token' as const, token, project}))]);
+	}, [db, actor]);
 	const nameWidth = Math.max(12, width - 1 - 10 - 20 - 2);
 
 	return (

@@ -3,11 +3,12 @@ import {Box, Text} from 'ink';
 import {actorFacts} from '../../core/context.js';
 import {AUTH_METHODS, type AuthMethod, type Role, type SignupDomain} from '../../core/model.js';
 import {grantableRoles} from '../../core/policy.js';
-import {addSignupDomain, editSignupDomain, listSignupDomains, removeSignupDomain, type SignupDomainView} from '../../core/signup-domains.js';
+import {addSignupDomain, editSignupDomain, listSignupDomainsIn, removeSignupDomain, type SignupDomainView} from '../../core/signup-domains.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand} from '../format.js';
+import {columns} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
@@ -25,7 +26,7 @@ function layout(width: number) {
 
 function SignupDomains({width, height}: SectionProps) {
 	const {ctx, actor, db, run, confirm} = useConsole();
-	const domains = useMemo(() => listSignupDomains(ctx, actor), [ctx, actor, db]);
+	const domains = useMemo(() => listSignupDomainsIn(db, actor), [db, actor]);
 	const [mode, setMode] = useState<Mode>({kind: 'list'});
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [error, setError] = useState<string | undefined>(undefined);

@@ -1,11 +1,12 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
-import {listUsers, userView} from '../../core/users.js';
+import {listUsersIn, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand, shortTime} from '../format.js';
+import {columns, shortTime} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
@@ -28,7 +29,7 @@ const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} 
 function Users({width, height}: SectionProps) {
 	const api = useConsole();
 	const {ctx, actor, db, notify} = api;
-	const users = useMemo(() => listUsers(ctx, actor), [ctx, actor, db]);
+	const users = useMemo(() => listUsersIn(db, actor), [db, actor]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);
 	const open = openId && !overlay ? users.find(u => u.id === openId) : undefined;

@@ -1,4 +1,4 @@
-import {useMemo, useReducer, useRef} from 'react';
+import {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {User} from '../../core/model.js';
 import {eligibleOwners, type OwnedItem} from '../../core/ownership.js';
@@ -7,6 +7,7 @@ import {isOrgError} from '../../core/errors.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
 import {columns, fit} from '../format.js';
+import useBurstReducer from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import {equivalentCommand, migrateTo, migrationReducer, pickingItems, planLines, startMigration, unassigned, type MigrationState} from './migration-state.js';
@@ -23,10 +24,8 @@ const KIND = {project: 'project', token: 'token', invitation: 'invite'} as const
 export function MigrationView({user, items, width, height, onClose}: Props) {
 	const api = useConsole();
 	const {ctx, actor, run, confirmTyped} = api;
-	const [state, dispatch] = useReducer(migrationReducer, startMigration(user.username, user.revision, items));
-	// Keys of a burst arrive before React re-renders: read the latest state from a ref.
-	const latest = useRef(state);
-	latest.current = state;
+	// Keys of a burst arrive before React re-renders: Enter on the review confirms the newest plan.
+	const [state, dispatch, latest] = useBurstReducer(migrationReducer, () => startMigration(user.username, user.revision, items));
 
 	useKeys(
 		['migration'],
@@ -83,7 +82,7 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 	useKeys(
 		['migration-review'],
 		command => {
-			if (command === 'review.confirm') void commit(latest.current);
+			if (command === 'review.confirm') void commit(latest());
 			else if (command === 'review.back') dispatch({type: 'back'});
 			return true;
 		},
