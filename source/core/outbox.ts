@@ -2,6 +2,7 @@ import {appendAudit} from './audit.js';
 import {touch} from './accounts.js';
 import type {Context} from './context.js';
 import {newId} from './ids.js';
+import {plural} from './words.js';
 import type {Mailer, MailerOptions, OutgoingMail, SendOutcome} from './mail.js';
 import type {Database, MailStatus, OutboxItem} from './model.js';
 
@@ -224,7 +225,7 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 		const trouble = results.find(r => r.status.state !== 'sent');
 		appendAudit(db, ctx, {label: 'system', tenantId: null}, {
 			action: 'mail.deliver',
-			target: `${results.length} message${results.length === 1 ? '' : 's'}`,
+			target: plural(results.length, 'message'),
 			result: trouble ? 'failed' : 'ok',
 			...(trouble && 'reason' in trouble.status ? {reason: `${counts.sent} sent, ${counts.retrying} retrying, ${counts.failed} failed, ${counts.notSent} not sent; first: ${trouble.status.reason}`} : {}),
 		});

@@ -6,11 +6,6 @@ export function fit(text: string, width: number): string {
 	return text + ' '.repeat(width - chars.length);
 }
 
-/** One table line: each cell fitted to its width, one space between cells (80 columns are tight). */
-export function columns(cells: ReadonlyArray<readonly [text: string, width: number]>): string {
-	return cells.map(([text, width]) => fit(text, width)).join(' ');
-}
-
 /** A stored time as people read it: `2026-11-27 12:00`, in UTC (the server's logs use UTC too). */
 export function shortTime(iso: string | null | undefined): string {
 	if (!iso) return 'never';

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach} from 'vitest';
 import {buildContext, type Ports} from '../../source/app/context.js';
-import {scryptHasher} from '../../source/adapters/scrypt-hasher.js';
+import {TEST_HASHER} from './hasher.js';
 import {initialize} from '../../source/core/accounts.js';
 import type {Actor, Context} from '../../source/core/context.js';
 import {Store} from '../../source/store/store.js';
@@ -33,11 +33,7 @@ export class Clock {
 	}
 }
 
-/**
- * Real scrypt at a cost of N=2^10 instead of 2^17 (about 2 ms instead of 300): for the tests that do
- * not measure hashing. Hashes carry their parameters, so the built orgctl checks them as usual.
- */
-export const TEST_HASHER = scryptHasher({N: 2 ** 10, r: 8, p: 1});
+export {TEST_HASHER};
 
 /** A real store file in a temp folder, with its key file, and a context over it built by the composition root. */
 export async function tempContext(clock = new Clock(), ports: Ports = {}): Promise<Context & {dir: string; clock: Clock; store: Store}> {

@@ -10,7 +10,7 @@ import {Store} from '../../source/store/store.js';
 import {KeyFile} from '../../source/store/secrets.js';
 import {ORGCTL} from './cli.js';
 import {KEYS} from './keys.js';
-import {TEST_HASHER} from './store.js';
+import {TEST_HASHER} from './hasher.js';
 
 const {Terminal} = xtermHeadless;
 

@@ -4,6 +4,7 @@ import type {Actor, Context} from '../context.js';
 import {parseAddress} from '../email.js';
 import {isOrgError} from '../errors.js';
 import {newId} from '../ids.js';
+import {plural} from '../words.js';
 import type {Database, Invitation, MailStatus} from '../model.js';
 import {deliverOutbox, type DeliveryReport} from '../outbox.js';
 import {invitationLink} from './link.js';
@@ -64,7 +65,7 @@ export type BulkResult = {readonly line: number; readonly username: string; read
  * a taken name, a role above the actor's) and is audited; the good rows are committed together.
  */
 export async function createInvitations(ctx: Context, actor: Actor, rows: ReadonlyArray<InvitationInput & {line?: number}>, options: InviteOptions = {}): Promise<BulkResult[]> {
-	return perform(ctx, actor, 'invitation.create-bulk', `${rows.length} invitation${rows.length === 1 ? '' : 's'}`, db => {
+	return perform(ctx, actor, 'invitation.create-bulk', plural(rows.length, 'invitation'), db => {
 		authorize(actor, 'invitations.send');
 		// An index of taken names keeps a list of thousands linear; assertAccountFree words the refusal.
 		const names = new Set<string>();

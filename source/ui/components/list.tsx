@@ -4,6 +4,7 @@ import {editText} from '../key-press.js';
 import type {Command} from '../keymap.js';
 import {useKeys, PRIORITY} from '../input-router.js';
 import useBurstReducer from '../hooks/use-burst-reducer.js';
+import {table, type Column} from '../columns.js';
 import {listSearch} from '../list-search.js';
 import {clampView, initialListState, listReducer, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
 import {theme} from '../theme.js';
@@ -12,11 +13,13 @@ type Props<T> = {
 	readonly items: readonly T[];
 	/** A stable key per item (an id). */
 	readonly keyOf: (item: T) => string;
-	/** One line for an item, at most `width` columns; `selected` is also shown by the list's pointer. */
-	readonly renderRow: (item: T, width: number, selected: boolean) => string;
+	/** The table's columns, declared once: they make the header and every row (see columns.ts). */
+	readonly columns?: readonly Column<T>[];
+	/** Without `columns`: one line for an item, at most `width` columns. */
+	readonly renderRow?: (item: T, width: number) => string;
 	/** The text `/` filters on (e.g. username and e-mail); without it the list has no filter. */
 	readonly filterText?: (item: T) => string;
-	/** A line above the rows (column titles); counts towards `height`. */
+	/** Without `columns`: a line above the rows; counts towards `height`. */
 	readonly header?: string;
 	readonly title?: string;
 	readonly width: number;
@@ -64,7 +67,11 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  * rows rendered, `/` filter, g/G, PgUp/PgDn, and the position ("12–30 of 5000").
  */
 export function List<T>(props: Props<T>): ReactNode {
-	const {items, keyOf, renderRow, filterText, header, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
+	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
+	// The pointer takes one column of the width.
+	const layout = useMemo(() => (columns ? table(columns, width - 1) : undefined), [columns, width]);
+	const header = layout?.header ?? props.header;
+	const renderRow = layout ? layout.line : (item: T) => props.renderRow?.(item, width - 1) ?? '';
 	// Keys that arrive before the next frame (j then d, a few milliseconds apart) must act on the
 	// row the cursor is on now, not on the row of the last frame drawn.
 	const [raw, dispatch, latest] = useBurstReducer(listReducer, initialListState);
@@ -156,7 +163,7 @@ export function List<T>(props: Props<T>): ReactNode {
 	for (let i = from; i < to; i++) {
 		const item = rows[i]!;
 		const isSelected = i === state.cursor;
-		visible.push(<Row key={keyOf(item)} line={renderRow(item, width - 1, isSelected)} selected={isSelected} />);
+		visible.push(<Row key={keyOf(item)} line={renderRow(item)} selected={isSelected} />);
 	}
 	const position = positionLabel(state, frame, items.length);
 

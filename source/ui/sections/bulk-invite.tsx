@@ -5,7 +5,7 @@ import {delivered, parseInvitationList, sendInvitations, type SentRow} from '../
 import {describeMailStatus} from '../../core/outbox.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns} from '../format.js';
+import type {Column} from '../columns.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {editText} from '../key-press.js';
 import {useBurstState} from '../hooks/use-burst-reducer.js';
@@ -142,6 +142,13 @@ export function BulkInvite({width, height, onDone}: Props) {
 	);
 }
 
+/** What became of each line of the list: the result (mail status or why refused) takes the room. */
+const RESULT_COLUMNS: readonly Column<Row>[] = [
+	{title: 'LINE', min: 5, width: 5, priority: 8, cell: r => String(r.line)},
+	{title: 'USERNAME', min: 8, width: 16, priority: 7, cell: r => r.username},
+	{title: 'RESULT', min: 10, width: 30, priority: 9, grow: 1, cell: r => r.result},
+];
+
 function ResultList({rows, summary, width, height, onDone}: {readonly rows: readonly Row[]; readonly summary: string; readonly width: number; readonly height: number; readonly onDone: () => void}) {
 	useKeys(
 		['detail'],
@@ -152,9 +159,6 @@ function ResultList({rows, summary, width, height, onDone}: {readonly rows: read
 		},
 		{priority: PRIORITY.section},
 	);
-	const line = 5;
-	const username = Math.max(8, Math.floor((width - line - 3) * 0.3));
-	const result = Math.max(10, width - 1 - line - username - 2);
 	return (
 		<List
 			title={summary}
@@ -162,16 +166,7 @@ function ResultList({rows, summary, width, height, onDone}: {readonly rows: read
 			keyOf={r => String(r.line)}
 			width={width}
 			height={height}
-			header={columns([
-				['LINE', line],
-				['USERNAME', username],
-				['RESULT', result],
-			])}
-			renderRow={r => columns([
-				[String(r.line), line],
-				[r.username, username],
-				[r.result, result],
-			])}
+			columns={RESULT_COLUMNS}
 			filterText={r => `${r.username} ${r.email} ${r.result}`}
 		/>
 	);

@@ -7,7 +7,8 @@ import {describeMailStatus} from '../../core/outbox.js';
 import useRetryDelivery from '../hooks/use-retry-delivery.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, shortTime} from '../format.js';
+import type {Column} from '../columns.js';
+import {shortTime} from '../format.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import type {Command} from '../keymap.js';
@@ -39,18 +40,24 @@ function mailShort(mail: MailStatus): string {
 /** The sign-in method in a narrow column. */
 const METHOD_SHORT = {password: 'pwd', pam: 'pam', saml: 'saml'} as const;
 
-/** Columns at this width: everything from 70 columns; narrower, "invited by" is in the detail view (Enter). */
-function layout(width: number) {
-	const fixed = {role: 6, method: 4, expires: 7, mail: 8};
-	const invitedBy = width >= 70 ? 10 : 0;
-	const gaps = invitedBy ? 6 : 5;
-	const rest = Math.max(16, width - 1 - gaps - fixed.role - fixed.method - fixed.expires - fixed.mail - invitedBy);
-	const username = Math.max(8, Math.floor(rest * 0.4));
-	return {...fixed, invitedBy, username, email: rest - username};
-}
-
 function expiresText(invitation: Invitation, now: Date): string {
 	return new Date(invitation.expires) <= now ? 'expired' : shortTime(invitation.expires).slice(5, 10);
+}
+
+/**
+ * The invitations table. "Invited by" gives way first (it is in the detail view, Enter), then the
+ * e-mail shrinks; the username keeps its width longest.
+ */
+function invitationColumns(inviter: (invitation: Invitation) => string, now: () => Date): Column<Invitation>[] {
+	return [
+		{title: 'USERNAME', min: 8, width: 16, priority: 9, cell: i => i.username},
+		{title: 'E-MAIL', min: 14, width: 28, priority: 1, grow: 1, cell: i => i.email},
+		{title: 'ROLE', min: 6, width: 6, priority: 8, cell: i => i.role},
+		{title: 'AUTH', min: 4, width: 4, priority: 5, cell: i => METHOD_SHORT[i.method]},
+		{title: 'INVITED BY', min: 10, width: 10, priority: 0, cell: inviter},
+		{title: 'EXPIRES', min: 7, width: 7, priority: 6, cell: i => expiresText(i, now())},
+		{title: 'MAIL', min: 8, width: 8, priority: 7, cell: i => mailShort(i.mail)},
+	];
 }
 
 /** A link (or another value) shown on screen after a copy or a create: no terminal confirms a copy. */
@@ -69,6 +76,7 @@ function Invitations({width, height}: SectionProps) {
 	useRetryDelivery(ctx, refresh);
 
 	const names = useMemo(() => new Map(db.users.map(u => [u.id, u.username])), [db]);
+	const columns = useMemo(() => invitationColumns(i => names.get(i.invitedBy) ?? '?', ctx.now), [names, ctx]);
 	const smtpMissing = db.settings.smtp === null;
 
 	const act = (command: Command, invitation: Invitation | undefined): boolean => {
@@ -141,16 +149,6 @@ function Invitations({width, height}: SectionProps) {
 	const bannerLines = smtpMissing ? 2 : 0;
 	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
-	const w = layout(width);
-	const header = columns([
-		['USERNAME', w.username],
-		['E-MAIL', w.email],
-		['ROLE', w.role],
-		['AUTH', w.method],
-		...(w.invitedBy ? ([['INVITED BY', w.invitedBy]] as const) : []),
-		['EXPIRES', w.expires],
-		['MAIL', w.mail],
-	]);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			{smtpMissing ? (
@@ -170,19 +168,8 @@ function Invitations({width, height}: SectionProps) {
 					keyOf={i => i.id}
 					width={width}
 					height={listHeight}
-					header={header}
+					columns={columns}
 					filterText={i => `${i.username} ${i.email} ${i.role} ${i.method} ${names.get(i.invitedBy) ?? ''} ${describeMailStatus(i.mail)} ${i.id}`}
-					renderRow={i =>
-						columns([
-							[i.username, w.username],
-							[i.email, w.email],
-							[i.role, w.role],
-							[METHOD_SHORT[i.method], w.method],
-							...(w.invitedBy ? ([[names.get(i.invitedBy) ?? '?', w.invitedBy]] as const) : []),
-							[expiresText(i, now), w.expires],
-							[mailShort(i.mail), w.mail],
-						])
-					}
 					onOpen={i => setOpenId(i.id)}
 					onCommand={act}
 					contexts={['invitations']}
