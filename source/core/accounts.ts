@@ -3,10 +3,10 @@ import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
-import type {AuthMethod, Database, Role, Tenant, User} from './model.js';
+import {parseInput} from './input.js';
+import {tenantSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const TENANT = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Throttling: after this many failures in a row, each further failure locks the account for longer. */
 export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60} as const;
@@ -21,10 +21,9 @@ export function checkUsername(username: string): string {
 	return name;
 }
 
+/** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	const n = name.trim();
-	if (!TENANT.test(n)) throw invalid(`"${name}" is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`);
-	return n;
+	return parseInput(tenantSchema.shape.name, name.trim());
 }
 
 export function checkPassword(password: string, minLength: number): void {

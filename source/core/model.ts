@@ -22,7 +22,7 @@ const sealed = z.string().regex(/^[\w-]+\.[\w-]+\.[\w-]*$/);
 
 export const tenantSchema = z.object({
 	id,
-	name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a tenant name is a DNS label'),
+	name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {error: issue => `"${String(issue.input)}" is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`}),
 	created: isoTime,
 	revision,
 });
@@ -150,21 +150,34 @@ export const throttleSchema = z.object({
 	last: isoTime,
 });
 
+/**
+ * A TCP port, 1–65535, with the sentence a person reads when one is refused. One rule for the
+ * SMTP settings and the listeners, at the door (parseInput) and in the store alike.
+ */
+export function portSchema(what: string) {
+	const sentence = (issue: {input?: unknown}) => `${what} must be a whole number from 1 to 65535, not ${String(issue.input)}.`;
+	return z.number({error: sentence}).int({error: sentence}).min(1, {error: sentence}).max(65535, {error: sentence});
+}
+
+/** A host name or an IP address (IPv6 in brackets or bare). */
+const SMTP_HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$/;
+const SMTP_TIMEOUT = 'The SMTP timeout must be from 100 to 300000 milliseconds.';
+
 export const smtpSettingsSchema = z.object({
-	host: z.string().min(1),
-	port: z.number().int().min(1).max(65535),
+	host: z.string().regex(SMTP_HOST, {error: issue => `"${String(issue.input)}" is not a host name or IP address.`}),
+	port: portSchema('The SMTP port'),
 	security: z.enum(SMTP_SECURITY),
 	user: z.string().nullable(),
 	passwordSealed: sealed.nullable(),
 	from: z.string().min(3),
-	timeoutMs: z.number().int().min(100).max(300_000),
+	timeoutMs: z.number({error: SMTP_TIMEOUT}).int({error: SMTP_TIMEOUT}).min(100, {error: SMTP_TIMEOUT}).max(300_000, {error: SMTP_TIMEOUT}),
 	caFile: z.string().nullable(),
 });
 
 export const listenerSchema = z.object({
-	name: z.string().min(1),
+	name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, {error: issue => `"${String(issue.input)}" is not a listener name: use letters, digits, _ and -.`}),
 	address: z.string().min(1),
-	port: z.number().int().min(1).max(65535),
+	port: portSchema('The port'),
 	ssl: z.boolean(),
 });
 
@@ -176,9 +189,12 @@ export const ssoSettingsSchema = z.object({
 	acsUrl: z.string(),
 });
 
+const LIFETIME = 'The invitation lifetime must be between 1 hour and 90 days.';
+const MIN_PASSWORD = 'The minimum password length must be a whole number from 8 to 256.';
+
 export const policySchema = z.object({
-	invitationLifetimeSeconds: z.number().int().min(60).max(365 * 86_400),
-	minPasswordLength: z.number().int().min(8).max(1024),
+	invitationLifetimeSeconds: z.number({error: LIFETIME}).int({error: LIFETIME}).min(3600, {error: LIFETIME}).max(90 * 86_400, {error: LIFETIME}),
+	minPasswordLength: z.number({error: MIN_PASSWORD}).int({error: MIN_PASSWORD}).min(8, {error: MIN_PASSWORD}).max(256, {error: MIN_PASSWORD}),
 	requireEmailVerification: z.boolean(),
 	blockPublicWebmailDomains: z.boolean(),
 });
@@ -187,7 +203,7 @@ export const settingsSchema = z.object({
 	smtp: smtpSettingsSchema.nullable(),
 	ssl: z.object({cert: z.string(), key: z.string()}).nullable(),
 	listeners: z.array(listenerSchema),
-	publicUrl: z.string().url(),
+	publicUrl: z.url(),
 	policy: policySchema,
 	sso: ssoSettingsSchema.nullable(),
 	revision,
