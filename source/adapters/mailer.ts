@@ -28,7 +28,7 @@ function errorChain(error: unknown): NodemailerError[] {
 	const chain: NodemailerError[] = [];
 	let current = error;
 	while (current instanceof Error && chain.length < 5) {
-		chain.push(current as NodemailerError);
+		chain.push(current);
 		current = (current as NodemailerError).cause;
 	}
 	return chain;

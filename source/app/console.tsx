@@ -16,13 +16,13 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 	const start = startScreen(ctx, options.storePath, options.tenant);
 	const terminal = new TerminalGuard(process.stdout, process.stdin);
 	let instance: Instance | undefined;
-	let failure: unknown;
+	let failure: Error | undefined;
 	const validateSoon = () => {
 		setTimeout(() => {
 			try {
 				ctx.store.validate();
 			} catch (error) {
-				failure = error;
+				failure = error instanceof Error ? error : new Error(String(error));
 				instance?.unmount();
 			}
 		}, 0);

@@ -58,7 +58,8 @@ export async function setPolicy(ctx: Context, actor: Actor, change: PolicyChange
 	return perform(ctx, actor, 'settings.org', Object.keys(change).join(','), db => {
 		authorize(actor, 'server.settings');
 		const checked = parseInput(policyChangeSchema, change);
-		db.settings.policy = {...db.settings.policy, ...Object.fromEntries(Object.entries(checked).filter(([, v]) => v !== undefined))};
+		// Fields named but left undefined change nothing.
+		db.settings.policy = {...db.settings.policy, ...Object.fromEntries(Object.entries(checked as Record<string, unknown>).filter(([, v]) => v !== undefined))};
 		touch(db.settings);
 		return db.settings.policy;
 	});

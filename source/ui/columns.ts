@@ -70,7 +70,7 @@ export function columnWidths(rules: readonly WidthRule[], total: number): number
 export type Table<T> = {
 	readonly widths: readonly number[];
 	readonly header: string;
-	line(row: T): string;
+	readonly line: (row: T) => string;
 };
 
 export function table<T>(columns: readonly Column<T>[], total: number): Table<T> {

@@ -17,7 +17,7 @@ export async function keepSession(ctx: Context, actor: Actor): Promise<{session:
 		writeSessionFile({store: ctx.store.path, id, secret, expires});
 		return {session: {id, secret}};
 	} catch (error) {
-		return {session: {id, secret}, unsaved: isOrgError(error) ? error.message : String((error as Error)?.message ?? error)};
+		return {session: {id, secret}, unsaved: error instanceof Error ? error.message : String(error)};
 	}
 }
 

@@ -48,7 +48,7 @@ function reportMail(cli: CliContext, invitation: Invitation, mail: MailStatus): 
 }
 
 function progressPrinter(label: string): (done: number, total: number) => void {
-	const tty = process.stderr.isTTY === true;
+	const tty = process.stderr.isTTY;
 	let lastTenth = 0;
 	return (done, total) => {
 		const tenth = Math.floor((done / total) * 10);

@@ -114,20 +114,20 @@ export type SentInvitation = IssuedInvitation & {
 	 * Set when delivering broke down itself (the store, not the SMTP server, whose refusals are in
 	 * `mail`): the invitation stands and its link works; the caller reports this after the link.
 	 */
-	readonly deliveryError?: unknown;
+	readonly deliveryError?: Error;
 };
 
 /** For a front end with nothing to show before the error: the invitation, or the delivery's own failure thrown. */
-export function delivered<T extends {readonly deliveryError?: unknown}>(sent: T): T {
+export function delivered<T extends {readonly deliveryError?: Error}>(sent: T): T {
 	if (sent.deliveryError !== undefined) throw sent.deliveryError;
 	return sent;
 }
 
 /** Sends what `issued` queued and reads back each invitation's mail status. */
-export async function deliverIssued(ctx: Context, issued: readonly IssuedInvitation[], options: ProgressOptions = {}): Promise<{mail: ReadonlyMap<string, MailStatus>; error?: unknown}> {
-	let error: unknown;
+export async function deliverIssued(ctx: Context, issued: readonly IssuedInvitation[], options: ProgressOptions = {}): Promise<{mail: ReadonlyMap<string, MailStatus>; error?: Error}> {
+	let error: Error | undefined;
 	await mailInvitations(ctx, issued, options).catch((caught: unknown) => {
-		error = caught;
+		error = caught instanceof Error ? caught : new Error(String(caught));
 	});
 	const ids = new Set(issued.map(i => i.invitation.id));
 	const mail = new Map<string, MailStatus>();
@@ -157,7 +157,7 @@ export type SentInvitations = {
 	readonly invited: number;
 	readonly mailed: number;
 	readonly refused: number;
-	readonly deliveryError?: unknown;
+	readonly deliveryError?: Error;
 	/** "12 of 14 invited, 12 mailed; 2 refused." */
 	readonly summary: string;
 };

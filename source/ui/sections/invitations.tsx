@@ -68,7 +68,6 @@ function Invitations({width, height}: SectionProps) {
 	const {ctx, actor, db, run, confirm, refresh} = api;
 	const {stdout} = useStdout();
 	const invitations = useMemo(() => listInvitationsIn(db, actor), [db, actor]);
-	const now = ctx.now();
 	const [mode, setMode] = useState<'list' | 'new' | 'bulk'>('list');
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [shown, setShown] = useState<Shown | undefined>(undefined);

@@ -30,7 +30,7 @@ const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} 
 
 function Users({width, height}: SectionProps) {
 	const api = useConsole();
-	const {ctx, actor, db, notify} = api;
+	const {actor, db, notify} = api;
 	const users = useMemo(() => listUsersIn(db, actor), [db, actor]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);

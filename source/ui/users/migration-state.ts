@@ -26,7 +26,7 @@ export type MigrationState = {
 	/** New owner per item id. */
 	readonly targets: Readonly<Record<string, string>>;
 	/** Which items the target picker assigns: all of them, or one. */
-	readonly picking: 'all' | string | null;
+	readonly picking: 'all' | {readonly item: string} | null;
 };
 
 export type MigrationAction =
@@ -48,8 +48,9 @@ export function unassigned(state: MigrationState): number {
 
 /** The items the picker is choosing a target for. */
 export function pickingItems(state: MigrationState): OwnedItem[] {
-	if (state.picking === 'all') return [...state.items];
-	return state.items.filter(i => i.id === state.picking);
+	const {picking} = state;
+	if (picking === 'all') return [...state.items];
+	return picking ? state.items.filter(i => i.id === picking.item) : [];
 }
 
 export function migrationReducer(state: MigrationState, action: MigrationAction): MigrationState {
@@ -63,7 +64,7 @@ export function migrationReducer(state: MigrationState, action: MigrationAction)
 			return state.step === 'items' ? {...state, step: 'target', picking: 'all'} : state;
 		case 'pick.one': {
 			const item = state.items[state.cursor];
-			return state.step === 'items' && item ? {...state, step: 'target', picking: item.id} : state;
+			return state.step === 'items' && item ? {...state, step: 'target', picking: {item: item.id}} : state;
 		}
 		case 'pick.done': {
 			if (state.step !== 'target' || state.picking === null) return state;

@@ -119,7 +119,7 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 	}, [ctx, actor, user.username, state]);
 
 	if (state.step === 'target') {
-		const what = state.picking === 'all' ? `all of ${user.username}'s` : (items.find(i => i.id === state.picking)?.name ?? '');
+		const what = state.picking === 'all' ? `all of ${user.username}'s` : (pickingItems(state)[0]?.name ?? '');
 		return (
 			<List
 				title={fit(`New owner: ${what}`, Math.max(10, width - 26)).trimEnd()}
