@@ -24,8 +24,8 @@ await build({
 	minifyWhitespace: true,
 	minifySyntax: true,
 	define: {'process.env.NODE_ENV': '"production"', 'process.env.DEV': 'undefined'},
-	// Native or optional modules stay outside the bundle and load on demand.
-	external: ['react-devtools-core', 'node-linux-pam'],
+	// Native or optional modules stay outside the bundle (fs-native-extensions finds its prebuilt addon beside itself).
+	external: ['react-devtools-core', 'node-linux-pam', 'fs-native-extensions'],
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},

@@ -4,9 +4,10 @@ import {closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readF
 import {basename, dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Low, type Adapter} from 'lowdb';
-import lockfile from 'proper-lockfile';
 import {OrgError} from '../core/errors.js';
 import {emptyDatabase, SCHEMA_VERSION, type Database} from '../core/model.js';
+import {storeError} from './errors.js';
+import {acquireLock} from './lock.js';
 import {MIGRATIONS} from './migrations.js';
 import {Invalid, RecordLines, textLines, type LineSource} from './record-lines.js';
 import {StringDecoder} from 'node:string_decoder';
@@ -22,8 +23,8 @@ export type StoreOptions = {
 	readonly migrations?: readonly Migration[];
 	/** The schema version this build writes. */
 	readonly schemaVersion?: number;
-	/** Milliseconds after which another process's lock counts as abandoned. */
-	readonly staleMs?: number;
+	/** How long a change waits for another process holding the lock before it fails with a message naming it. */
+	readonly lockTimeoutMs?: number;
 	/** Up to this file size each record's line is kept in memory (tests set 0 to exercise big-store behaviour). */
 	readonly lineCacheBytes?: number;
 	/**
@@ -52,10 +53,7 @@ export function defaultStorePath(): string {
 	}
 }
 
-/** Why a store file cannot be used: the message names the path, the reason and how to recover. */
-export function storeError(path: string, reason: string, fix: string): OrgError {
-	return new OrgError('store', `Cannot use the store ${path}: ${reason}; ${fix}`);
-}
+export {storeError};
 
 
 /** What identifies one version of the file: a rename makes a new inode, and every commit a new version number. */
@@ -256,6 +254,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			writer.flush();
 			fsyncSync(fd);
 			closeSync(fd);
+			// The lock makes this hold; checking costs an fstat and 64 bytes, and proves it: a change
+			// is acknowledged only if it replaced the very version it was made on.
+			if (this.changedOnDisk()) throw new ChangedUnderneath();
 			renameSync(temp, this.path);
 		} catch (error) {
 			try {
@@ -264,6 +265,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// Closed already.
 			}
 			rmSync(temp, {force: true});
+			if (error instanceof ChangedUnderneath) {
+				throw storeError(this.path, 'another program replaced the file while this change was being written, without taking the lock', 'try the change again; if it keeps happening, look for a program that edits the file directly');
+			}
 			if (error instanceof Invalid) {
 				throw new OrgError('invalid', error.where ? `The change was not saved: ${error.where} is invalid (${error.reason}).` : `The change was not saved: ${error.reason}.`);
 			}
@@ -298,6 +302,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 		return !last || stat.ino !== last.ino || stat.size !== last.size || stat.mtimeNs !== last.mtimeNs || stat.ctimeNs !== last.ctimeNs || version !== last.version;
 	}
 }
+
+/** The file on disk is not the version this commit was made on. */
+class ChangedUnderneath extends Error {}
 
 const READ_CHUNK = 64 * 1024;
 /** Lines longer than this are not our layout (one record per line): stop and read the file whole. */
@@ -462,9 +469,8 @@ export function cleanStrayTempFiles(path: string): number {
 export class Store {
 	private readonly adapter: AtomicJsonFile;
 	private readonly db: Low<Database>;
-	private compromised: Error | undefined;
-	private readonly staleMs: number;
-	/** Changes from this process run one after another, so they never wait on their own lock folder. */
+	private readonly lockTimeoutMs: number | undefined;
+	/** Changes through this Store run one after another, so they never wait on their own lock. */
 	private queue: Promise<unknown> = Promise.resolve();
 
 	private constructor(
@@ -477,7 +483,7 @@ export class Store {
 			lineCacheBytes: options.lineCacheBytes ?? LINE_CACHE_BYTES,
 		});
 		this.db = new Low(this.adapter, {...emptyDatabase(), schemaVersion: options.schemaVersion ?? SCHEMA_VERSION} as Database);
-		this.staleMs = options.staleMs ?? 10_000;
+		this.lockTimeoutMs = options.lockTimeoutMs;
 	}
 
 	/**
@@ -535,9 +541,8 @@ export class Store {
 	}
 
 	private async commit<T>(change: (db: Database) => T): Promise<T> {
-		const release = await this.lock();
+		const release = await acquireLock(this.path, {timeoutMs: this.lockTimeoutMs});
 		try {
-			if (this.compromised) throw this.compromised;
 			cleanStrayTempFiles(this.path);
 			if (this.adapter.changedOnDisk()) {
 				const fresh = this.adapter.readSync(this.db.data);
@@ -551,7 +556,6 @@ export class Store {
 					throw new TypeError('A store change must be synchronous: it ran outside the lock.');
 				}
 				this.db.data.version = before.version + 1;
-				if (this.compromised) throw this.compromised;
 				await this.db.write();
 				return result;
 			} catch (error) {
@@ -559,26 +563,7 @@ export class Store {
 				throw error;
 			}
 		} finally {
-			await release().catch(() => undefined);
-		}
-	}
-
-	private async lock(): Promise<() => Promise<void>> {
-		this.compromised = undefined;
-		try {
-			return await lockfile.lock(this.path, {
-				lockfilePath: `${this.path}.lock`,
-				realpath: false,
-				stale: this.staleMs,
-				update: Math.max(1000, Math.floor(this.staleMs / 4)),
-				// Poll often (a commit takes a few ms) for long enough to outlast a dead writer's stale lock.
-				retries: {retries: 1500, factor: 1.2, minTimeout: 1, maxTimeout: 20, randomize: true},
-				onCompromised: error => {
-					this.compromised = storeError(this.path, `the store lock was lost while writing (${error.message})`, 'try the change again');
-				},
-			});
-		} catch (error) {
-			throw storeError(this.path, `the store is locked by another orgctl that did not let go (${(error as Error).message})`, 'try again in a moment, or remove the stale lock folder ' + `${this.path}.lock` + ' if no orgctl is running');
+			release();
 		}
 	}
 }

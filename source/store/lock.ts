@@ -1,0 +1,116 @@
+import {closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, rmdirSync, writeSync} from 'node:fs';
+import {hostname} from 'node:os';
+import {unlock, waitForLock} from 'fs-native-extensions';
+import {storeError} from './errors.js';
+
+/**
+ * The store's inter-process lock: an open-file-description lock (Linux `F_OFD_SETLKW`, BSD `flock`
+ * on macOS) on `<store>.lock`, which the kernel drops when its holder exits, however it exits.
+ *
+ * Why not a lock folder judged stale by its age (proper-lockfile, used before): a holder that
+ * stalls past the stale time (SIGSTOP, a VM pause, a blocked event loop) had its lock taken over
+ * while it still wrote, and two waiters could take a stale lock together; and "age" compared the
+ * folder's mtime, set by the file system's clock, with this process's clock, so a process whose
+ * clock disagreed (a clock step, faketime, an NFS server) saw every lock as stale. A kernel lock
+ * has no age: it is held exactly as long as its holder lives, so a stalled holder makes others wait
+ * instead of losing its change, and a dead one frees it at once.
+ */
+export type LockOptions = {
+	/** How long to wait for another holder before giving up with a message that names it. */
+	readonly timeoutMs?: number;
+};
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Takes the lock for `storePath`, waiting for another holder up to the timeout; returns the release. */
+export async function acquireLock(storePath: string, options: LockOptions = {}): Promise<() => void> {
+	const lockPath = `${storePath}.lock`;
+	const fd = openLockFile(storePath, lockPath);
+	// Wait in the kernel, not by polling: a waiter asleep on the lock is woken when it is let go,
+	// so a process that commits in a tight loop cannot starve the others (polling did).
+	const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+	const waited = waitForLock(fd);
+	let timer: NodeJS.Timeout | undefined;
+	const timedOut = new Promise<'timeout'>(resolve => {
+		timer = setTimeout(() => resolve('timeout'), timeoutMs);
+	});
+	let outcome: 'granted' | 'timeout';
+	try {
+		outcome = await Promise.race([waited.then(() => 'granted' as const), timedOut]);
+	} catch (error) {
+		closeSync(fd);
+		throw storeError(storePath, `its lock ${lockPath} cannot be taken (${(error as Error).message})`, 'check the folder’s owner and permissions');
+	} finally {
+		clearTimeout(timer);
+	}
+	if (outcome === 'timeout') {
+		// The wait cannot be called off: when it is granted after all, let go at once.
+		waited.then(
+			() => release(fd),
+			() => closeSync(fd),
+		);
+		throw storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
+	}
+	recordHolder(fd);
+	let released = false;
+	return () => {
+		if (released) return;
+		released = true;
+		release(fd);
+	};
+}
+
+function release(fd: number): void {
+	try {
+		unlock(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+function openLockFile(storePath: string, lockPath: string): number {
+	const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+	let fd: number;
+	try {
+		fd = openSync(lockPath, flags, 0o600);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'EISDIR' && removeOldLockFolder(lockPath)) return openLockFile(storePath, lockPath);
+		if (code === 'ELOOP') throw storeError(storePath, `its lock ${lockPath} is a symbolic link`, `remove it (rm ${lockPath}) and try again`);
+		throw storeError(storePath, `its lock ${lockPath} cannot be opened (${(error as Error).message})`, 'check the folder’s owner and permissions');
+	}
+	if (!fstatSync(fd).isFile()) {
+		closeSync(fd);
+		throw storeError(storePath, `its lock ${lockPath} is not a regular file`, `remove it (rm ${lockPath}) and try again`);
+	}
+	return fd;
+}
+
+/** An earlier orgctl locked with an empty folder at the same path; an empty one holds nothing. */
+function removeOldLockFolder(lockPath: string): boolean {
+	try {
+		rmdirSync(lockPath);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** Writes who holds the lock into the lock file, for the message of a writer that times out waiting. */
+function recordHolder(fd: number): void {
+	try {
+		ftruncateSync(fd, 0);
+		writeSync(fd, `${JSON.stringify({pid: process.pid, host: hostname()})}\n`, 0);
+	} catch {
+		// Only a diagnostic.
+	}
+}
+
+function describeHolder(lockPath: string): string {
+	try {
+		const holder = JSON.parse(readFileSync(lockPath, 'utf8')) as {pid?: unknown; host?: unknown};
+		return `the last to take it was process ${Number(holder.pid)} on ${JSON.stringify(String(holder.host))}`;
+	} catch {
+		return 'its holder is not recorded';
+	}
+}
