@@ -27,7 +27,7 @@ export type LoginEntry = {
 	readonly unavailable: string;
 };
 
-/** The choices under the sign-in form. Wire a screen by setting `Screen` (see source/ui/README.md). */
+/** The choices under the sign-in form. Wire a screen by setting `Screen` (see source/README.md, "The console"). */
 export const LOGIN_ENTRIES: readonly LoginEntry[] = [
 	{
 		id: 'accept',
