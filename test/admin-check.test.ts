@@ -2,6 +2,7 @@ import {execFileSync} from 'node:child_process';
 import {chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {SCHEMA_VERSION} from '../source/core/model.js';
 import type {StoreReport} from '../source/store/check.js';
 import {orgctl, type CliResult} from './helpers/cli.js';
 import {tempDir} from './helpers/store.js';
@@ -43,7 +44,7 @@ describe('orgctl admin check', () => {
 		const expected = [
 			`Store ${esc(path)}`,
 			`  ok       place       ${esc(dir)} and the folders above it are safe: nobody but their owners can change them`,
-			'  ok       file        version \\d+, schema 1: 1 tenant, 1 user, 1 invitation',
+			`  ok       file        version \\d+, schema ${SCHEMA_VERSION}: 1 tenant, 1 user, 1 invitation`,
 			'  ok       rules       every record validates and every cross-record rule holds',
 			`  ok       key         ${esc(join(dir, 'orgctl.key'))} holds a key that opens the sealed secrets \\(1 secret\\)`,
 			`  ok       lock        ${esc(path)}\\.lock is free`,
@@ -94,6 +95,19 @@ describe('orgctl admin check', () => {
 			[false, 'tenant default has users but no admin'],
 			[false, 'the invitation for Alice is for a username a user of its tenant has'],
 		]);
+	});
+
+	it('prints the store’s text inert: control characters in a name are shown escaped, not sent to the terminal', async () => {
+		const dir = await madeStore();
+		const path = join(dir, 'orgctl.json');
+		const db = JSON.parse(readFileSync(path, 'utf8')) as {invitations: Array<{id: string; username: string; email: string}>};
+		db.invitations[0]!.username = 'x\u001b[2J\u202e';
+		db.invitations.push({...db.invitations[0]!, id: 'f'.repeat(32), email: 'other@example.com'});
+		writeFileSync(path, JSON.stringify(db));
+		const result = await check(dir);
+		expect(result.code).toBe(1);
+		expect(result.stdout).toContain('PROBLEM  rules       two invitations are for the username x\\e[2J\\u202e in one tenant');
+		expect(result.stdout.includes('\u001b') || result.stdout.includes('\u202e')).toBe(false);
 	});
 
 	it('names an unsafe place and a loose key with the chmod that fixes each, and is healthy once they are applied', async () => {

@@ -2,7 +2,7 @@ import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'no
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
-import {emptyDatabase} from '../source/core/model.js';
+import {emptyDatabase, SCHEMA_VERSION} from '../source/core/model.js';
 import {Store} from '../source/store/store.js';
 import {Clock, tempDir} from './helpers/store.js';
 import {seededStore} from './helpers/writers.js';
@@ -52,16 +52,16 @@ describe('the backup of the last good file (orgctl.json.bak)', () => {
 		expect(backupVersion(store.path)).toBe(retaken);
 	});
 
-	it('is taken after every migration, beside the original kept as .v1.bak', async () => {
+	it('is taken after every migration, beside the original kept as .v<old version>.bak', async () => {
 		const clock = new Clock();
 		const dir = tempDir();
 		const path = join(dir, 'orgctl.json');
 		const original = JSON.stringify({...emptyDatabase(), version: 5});
 		writeFileSync(path, original, {mode: 0o600});
 		writeFileSync(`${path}.bak`, 'yesterday', {mode: 0o600});
-		await Store.open(path, {now: clock.now, schemaVersion: 2, migrations: [{from: 1, migrate: raw => raw}]});
-		expect(readFileSync(`${path}.v1.bak`, 'utf8')).toBe(original);
-		expect(JSON.parse(readFileSync(`${path}.bak`, 'utf8'))).toMatchObject({schemaVersion: 2, version: 6});
+		await Store.open(path, {now: clock.now, schemaVersion: SCHEMA_VERSION + 1, migrations: [{from: SCHEMA_VERSION, migrate: raw => raw}]});
+		expect(readFileSync(`${path}.v${SCHEMA_VERSION}.bak`, 'utf8')).toBe(original);
+		expect(JSON.parse(readFileSync(`${path}.bak`, 'utf8'))).toMatchObject({schemaVersion: SCHEMA_VERSION + 1, version: 6});
 	});
 
 	it('is not kept by a store given no clock: the store reads no clock of its own', async () => {

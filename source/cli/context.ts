@@ -1,10 +1,7 @@
-import {resolve} from 'node:path';
+import {readSessionFile} from '../adapters/session-file.js';
 import {login, resolveActor, resolveSession} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
 import {authFailed} from '../core/errors.js';
-import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
-import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
-import {readSessionFile} from './session-file.js';
 import {authenticateToken} from '../core/tokens.js';
 
 export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; json?: boolean | undefined};
@@ -12,17 +9,20 @@ export type GlobalOptions = {store?: string | undefined; tenant?: string | undef
 /** A mistake in how orgctl was called: exit 2. */
 export class UsageError extends Error {}
 
-/** Opens the store once per run and builds a Context for the core. */
-export async function openContext(storePath: string, options: StoreOptions = {}): Promise<Context & {store: Store}> {
-	const now = () => new Date();
-	const store = await Store.open(storePath, {now, ...options});
-	const secrets = KeyFile.load(store.path, {mayCreate: sealedSecretsIn(store.read()).length === 0});
-	return {store, secrets, now};
-}
+/** One thing `orgctl admin check` looked at, what it found and (when it is wrong) the fix. */
+export type StoreFinding = {readonly subject: string; readonly ok: boolean; readonly detail: string; readonly fix?: string};
 
-export function resolveStorePath(option: string | undefined): string {
-	return resolve(option ?? process.env['ORGCTL_STORE'] ?? defaultStorePath());
-}
+/** What `orgctl admin check` found: healthy when nothing needs a person's hand. */
+export type StoreReport = {readonly path: string; readonly realPath: string; readonly healthy: boolean; readonly findings: readonly StoreFinding[]};
+
+/** How the command line gets its store: the composition root (source/app) hands this in. */
+export type ContextSource = {
+	/** The store file `--store` (or the environment, or the default) names. */
+	resolveStorePath(option: string | undefined): string;
+	open(storePath: string): Promise<Context>;
+	/** Looks at the store without opening it for use, changing nothing (`orgctl admin check`). */
+	check(storePath: string): StoreReport;
+};
 
 /** What a command needs: the global options, the store, who is acting, and output that respects --json. */
 export class CliContext {
@@ -30,12 +30,14 @@ export class CliContext {
 	private globals: GlobalOptions = {};
 	private context: Promise<Context> | undefined;
 
+	constructor(private readonly source: ContextSource) {}
+
 	setGlobals(options: GlobalOptions): void {
 		this.globals = options;
 	}
 
 	get storePath(): string {
-		return resolveStorePath(this.globals.store);
+		return this.source.resolveStorePath(this.globals.store);
 	}
 
 	get tenant(): string | undefined {
@@ -46,8 +48,13 @@ export class CliContext {
 		return this.globals.json === true;
 	}
 
+	/** What is wrong with the store and how to recover it; works on a store that cannot be opened. */
+	checkStore(): StoreReport {
+		return this.source.check(this.storePath);
+	}
+
 	ctx(): Promise<Context> {
-		this.context ??= openContext(this.storePath);
+		this.context ??= this.source.open(this.storePath);
 		return this.context;
 	}
 

@@ -113,11 +113,6 @@ export class Store {
 		return this.db.data;
 	}
 
-	/** The data as last read, without touching the disk (for renders between refreshes). */
-	get current(): Database {
-		return this.db.data;
-	}
-
 	/** The version counter of the data in memory. */
 	get version(): number {
 		return this.db.data.version;

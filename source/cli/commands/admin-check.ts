@@ -1,13 +1,17 @@
 import type {Command} from 'commander';
-import {checkStore, type StoreReport} from '../../store/check.js';
-import type {CliContext} from '../context.js';
+import type {CliContext, StoreReport} from '../context.js';
+
+const shownEscaped = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
 
 /** Control characters and bidirectional overrides shown escaped: a store file is foreign text (DESIGN §4a). */
 function inert(text: string): string {
-	return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ch => {
+	let shown = '';
+	for (const ch of text) {
 		const code = ch.codePointAt(0)!;
-		return code === 0x1b ? '\\e' : code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-	});
+		if (!shownEscaped(code)) shown += ch;
+		else shown += code === 0x1b ? '\\e' : code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+	}
+	return shown;
 }
 
 function render(report: StoreReport): string {
@@ -27,7 +31,7 @@ export function registerAdminCheck(admin: Command, cli: CliContext): void {
 		.command('check')
 		.description('report what is wrong with the store and how to recover it, changing nothing (exit 0 healthy, 1 not)')
 		.action(() => {
-			const report = checkStore(cli.storePath);
+			const report = cli.checkStore();
 			cli.print(report, () => render(report));
 			cli.exitCode = report.healthy ? 0 : 1;
 		});
