@@ -188,6 +188,8 @@ export const auditEventSchema = z.object({
 	target: z.string(),
 	result: z.enum(['ok', 'refused', 'failed']),
 	reason: z.string().optional(),
+	/** Where the request came from, when it came over the network (`orgctl serve`). */
+	clientAddress: z.string().max(64).optional(),
 });
 
 /** One message waiting to be (re)sent, kept in the store so no mail is lost between processes. */
