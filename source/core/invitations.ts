@@ -1,4 +1,5 @@
-import {assertAccountFree, checkPassword, checkUsername, newUser, touch} from './accounts.js';
+import {assertAccountFree, checkPassword, checkUsername, clearFailures, countFailure, lockedSeconds, newUser, touch} from './accounts.js';
+import {checkPamPassword} from '../adapters/pam.js';
 import {appendAudit, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
@@ -295,6 +296,9 @@ function fateOf(db: Database, id: string): {action: 'accept' | 'revoke'; time: s
 	return undefined;
 }
 
+/** The error codes of a dead link, one per way it can be dead (a web page shows each its own way). */
+export const DEAD_LINK = {invalid: 'invitation.invalid', revoked: 'invitation.revoked', used: 'invitation.used', expired: 'invitation.expired'} as const;
+
 const TAMPERED = 'This invitation link is not valid: it is incomplete, mistyped or was replaced by a newer invitation; copy the whole link from the latest invitation e-mail.';
 
 /**
@@ -305,30 +309,65 @@ function checkLink(ctx: Context, db: Database, token: {id: string; secret: strin
 	const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
 	// Always one constant-time comparison, whether or not the id exists.
 	const matches = secretMatches(token?.secret ?? '', invitation?.secretHash ?? DECOY_SECRET_HASH);
-	if (!token) throw authFailed(TAMPERED);
+	if (!token) throw authFailed(TAMPERED, DEAD_LINK.invalid);
 	if (!invitation) {
 		const fate = fateOf(db, token.id);
-		if (fate?.action === 'revoke') throw refused(`This invitation was revoked on ${fate.time} by ${fate.actor}; ask for a new invitation.`);
-		if (fate?.action === 'accept') throw refused(`This invitation was already used on ${fate.time}: the account ${fate.actor} exists; sign in with orgctl login --username ${fate.actor}.`);
-		throw authFailed(TAMPERED);
+		if (fate?.action === 'revoke') throw refused(`This invitation was revoked on ${fate.time} by ${fate.actor}; ask for a new invitation.`, DEAD_LINK.revoked);
+		if (fate?.action === 'accept') throw refused(`This invitation was already used on ${fate.time}: the account ${fate.actor} exists; sign in with orgctl login --username ${fate.actor}.`, DEAD_LINK.used);
+		throw authFailed(TAMPERED, DEAD_LINK.invalid);
 	}
-	if (!matches) throw authFailed(TAMPERED);
+	if (!matches) throw authFailed(TAMPERED, DEAD_LINK.invalid);
 	if (isExpired(invitation, ctx.now())) {
 		const inviter = db.users.find(u => u.id === invitation.invitedBy)?.username ?? 'an admin';
-		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`);
+		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, DEAD_LINK.expired);
 	}
 	return invitation;
 }
 
-/** What accepting needs: the link (or bare token), and a password for password users. */
+/**
+ * What accepting needs: the link (or bare token), and a password: the new one for password users,
+ * the system account's own for PAM users (checked through PAM, so the invitee proves the account is theirs).
+ */
 export type AcceptInput = {readonly link: string; readonly password?: string};
 
+/** Failed PAM confirmations count per system account, as failed logins do. */
+function pamThrottleKey(username: string): string {
+	return `pam:${username.toLowerCase()}`;
+}
+
+/**
+ * The invitee of a PAM invitation proves they hold the system account: its password, checked
+ * through PAM, throttled like logins. Returns nothing, or throws why not (audited by the caller).
+ */
+async function confirmPamAccount(ctx: Context, invitation: Invitation, password: string | undefined): Promise<void> {
+	if (password === undefined) throw invalid(`Confirm the system account ${invitation.username}: type its password (checked through PAM).`);
+	const key = pamThrottleKey(invitation.username);
+	const seconds = lockedSeconds(ctx.store.read(), key, ctx.now());
+	if (seconds > 0) throw refused(`Too many wrong passwords for the system account ${invitation.username}; try again in ${seconds} seconds.`);
+	if (await checkPamPassword(invitation.username, password)) return;
+	await ctx.store.transact(db => countFailure(db, key, ctx.now()));
+	throw authFailed(`The password of the system account ${invitation.username} is wrong (it is checked through PAM).`);
+}
+
+/** What the new user reads once the account exists: how to sign in from now on (the CLI, the console and the web say the same). */
+export function welcomeMessage(user: Pick<User, 'username' | 'role' | 'method'>, tenant: Pick<Tenant, 'name'>): string {
+	const login = `orgctl login --username ${user.username}${tenant.name === 'default' ? '' : ` --tenant ${tenant.name}`}`;
+	const signIn =
+		user.method === 'saml'
+			? "sign in through the organization's identity provider (single sign-on)"
+			: user.method === 'pam'
+				? `sign in with your system password: ${login}`
+				: `sign in with: ${login}`;
+	return `Welcome, ${user.username}: your account in ${tenant.name} is ready (${user.role}); ${signIn}.`;
+}
+
 /** What the link shows before accepting: who is invited, to where, and whether a password is needed. */
-export function inspectInvitation(ctx: Context, link: string): {username: string; email: string; role: Role; method: AuthMethod; tenant: string; expires: string; minPasswordLength: number} {
+export function inspectInvitation(ctx: Context, link: string): {username: string; email: string; role: Role; method: AuthMethod; tenant: string; invitedBy: string; expires: string; minPasswordLength: number} {
 	const db = ctx.store.read();
 	const invitation = checkLink(ctx, db, parseInvitationToken(link));
 	return {
 		username: invitation.username,
+		invitedBy: db.users.find(u => u.id === invitation.invitedBy)?.username ?? '(deleted user)',
 		email: invitation.email,
 		role: invitation.role,
 		method: invitation.method,
@@ -365,6 +404,8 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		if (invitation.method === 'password') {
 			if (input.password === undefined) throw invalid(`Choose a password for ${invitation.username} (at least ${db.settings.policy.minPasswordLength} characters).`);
 			checkPassword(input.password, db.settings.policy.minPasswordLength);
+		} else if (invitation.method === 'pam') {
+			await confirmPamAccount(ctx, invitation, input.password);
 		}
 	} catch (error) {
 		await auditRefusal(ctx, token, error);
@@ -382,6 +423,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		d.users.push(user);
 		d.invitations = d.invitations.filter(i => i.id !== current.id);
 		dropMail(d, 'invitation', current.id);
+		if (current.method === 'pam') clearFailures(d, pamThrottleKey(current.username));
 		return {user, tenant};
 	});
 }

@@ -14,6 +14,7 @@ import {
 	mailInvitations,
 	resendInvitation,
 	revokeInvitation,
+	welcomeMessage,
 	type BulkResult,
 } from '../../core/invitations.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
@@ -229,7 +230,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 		.command('accept')
 		.description('accept an invitation: become a user (password users choose a password)')
 		.argument('<link>', 'the invitation link from the e-mail, or its token')
-		.option('--password-stdin', 'read the new password from stdin')
+		.option('--password-stdin', 'read the password from stdin (the new one; for PAM, the system account\'s)')
 		.action(async (link: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const invitation = await inspectInvitationAudited(ctx, link);
@@ -238,13 +239,12 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 				cli.say(`Invitation for ${invitation.username} <${invitation.email}> to ${invitation.tenant} as ${invitation.role}. Choose a password of at least ${invitation.minPasswordLength} characters.`);
 				password = await obtainPassword(options, 'New password: ');
 				if (!options.passwordStdin && (await obtainPassword(options, 'Repeat password: ')) !== password) throw invalid('The two passwords differ; nothing was changed, run orgctl accept again.');
+			} else if (invitation.method === 'pam') {
+				cli.say(`Invitation for ${invitation.username} <${invitation.email}> to ${invitation.tenant} as ${invitation.role}. Confirm the system account ${invitation.username} with its password (checked through PAM).`);
+				password = await obtainPassword(options, `Password of the system account ${invitation.username}: `);
 			}
 			const {user, tenant} = await acceptInvitation(ctx, {link, ...(password !== undefined ? {password} : {})});
 			cli.print(userView(ctx.store.read(), user), () => '');
-			const signIn =
-				user.method === 'saml'
-					? "sign in through the organization's identity provider (single sign-on)"
-					: `sign in with: orgctl login --username ${user.username}${tenant.name === 'default' ? '' : ` --tenant ${tenant.name}`}`;
-			cli.say(`Welcome, ${user.username}: your account in ${tenant.name} is ready (${user.role}); ${signIn}.`);
+			cli.say(welcomeMessage(user, tenant));
 		});
 }
