@@ -1,7 +1,7 @@
 import {afterAll, describe, expect, it} from 'vitest';
 import {join} from 'node:path';
 import {writeFileSync} from 'node:fs';
-import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings} from '../source/core/server-settings.js';
+import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks} from '../source/core/server-settings.js';
 import {initializedContext} from './helpers/store.js';
 import {addPerson} from './helpers/people.js';
 import {makeCertificate, removeCertificate} from './helpers/smtp.js';
@@ -72,5 +72,18 @@ describe('server settings', () => {
 		const {ctx, root} = await initializedContext();
 		ctx.clock.advance(3 * 86_400);
 		await expect(setSsl(ctx, root, {cert: one.certFile, key: join(one.dir, 'key.pem')})).rejects.toThrow(/expired on/);
+	});
+});
+
+describe('links people can open', () => {
+	it('an unset public URL, or one naming this machine, is reported as links that will not be reachable', async () => {
+		const {ctx, root} = await initializedContext();
+		expect(showSettings(ctx, root).linksUnreachable).toMatch(/^The public URL is not set, so invitation links \(http:\/\/localhost:8080\/invite\/…\) will not be reachable/);
+		await setPublicUrl(ctx, root, 'http://127.0.0.1:8080');
+		expect(showSettings(ctx, root).linksUnreachable).toMatch(/^The public URL http:\/\/127\.0\.0\.1:8080 names this machine only/);
+		expect(unreachableLinks('https://[::1]:8443')).toMatch(/names this machine only/);
+		expect(unreachableLinks('https://app.localhost')).toMatch(/names this machine only/);
+		await setPublicUrl(ctx, root, 'https://crash.example.com');
+		expect(showSettings(ctx, root).linksUnreachable).toBeNull();
 	});
 });

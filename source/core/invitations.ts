@@ -349,17 +349,6 @@ async function confirmPamAccount(ctx: Context, invitation: Invitation, password:
 	throw authFailed(`The password of the system account ${invitation.username} is wrong (it is checked through PAM).`);
 }
 
-/** What the new user reads once the account exists: how to sign in from now on (the CLI, the console and the web say the same). */
-export function welcomeMessage(user: Pick<User, 'username' | 'role' | 'method'>, tenant: Pick<Tenant, 'name'>): string {
-	const login = `orgctl login --username ${user.username}${tenant.name === 'default' ? '' : ` --tenant ${tenant.name}`}`;
-	const signIn =
-		user.method === 'saml'
-			? "sign in through the organization's identity provider (single sign-on)"
-			: user.method === 'pam'
-				? `sign in with your system password: ${login}`
-				: `sign in with: ${login}`;
-	return `Welcome, ${user.username}: your account in ${tenant.name} is ready (${user.role}); ${signIn}.`;
-}
 
 /** What the link shows before accepting: who is invited, to where, and whether a password is needed. */
 export function inspectInvitation(ctx: Context, link: string): {username: string; email: string; role: Role; method: AuthMethod; tenant: string; invitedBy: string; expires: string; minPasswordLength: number} {

@@ -245,6 +245,9 @@ export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
+/** The public URL a new store starts with: nobody but this machine can open it. */
+export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
+
 export const DEFAULT_POLICY: Policy = {
 	invitationLifetimeSeconds: 7 * 86_400,
 	minPasswordLength: 12,
@@ -270,7 +273,7 @@ export function emptyDatabase(): Database {
 			smtp: null,
 			ssl: null,
 			listeners: [],
-			publicUrl: 'http://localhost:8080',
+			publicUrl: DEFAULT_PUBLIC_URL,
 			policy: {...DEFAULT_POLICY},
 			sso: null,
 			revision: 1,

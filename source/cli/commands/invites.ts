@@ -14,11 +14,12 @@ import {
 	mailInvitations,
 	resendInvitation,
 	revokeInvitation,
-	welcomeMessage,
 	type BulkResult,
 } from '../../core/invitations.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
 import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
+import {welcomeMessage} from '../../core/accounts.js';
+import {unreachableLinks} from '../../core/server-settings.js';
 import {userView} from '../../core/users.js';
 import {obtainPassword, readStdinSecret, table, UsageError, type CliContext} from '../context.js';
 
@@ -32,6 +33,12 @@ function mailStatusOf(ctx: Context, id: string): MailStatus | undefined {
 /** What a script gets for one invitation: DESIGN §6 names id, link, expires and the mail status. */
 function issuedJson(invitation: Invitation, link: string, mail: MailStatus | undefined) {
 	return {id: invitation.id, username: invitation.username, email: invitation.email, role: invitation.role, method: invitation.method, link, expires: invitation.expires, mail: mail ?? invitation.mail};
+}
+
+/** Warns, on stderr, when the links we mail point where their readers cannot go (the public URL is unset). */
+function warnUnreachable(cli: CliContext, ctx: Context): void {
+	const warning = unreachableLinks(ctx.store.read().settings.publicUrl);
+	if (warning) cli.say(`Warning: ${warning}`);
 }
 
 /** Tells people, on stderr, what happened to the mail; a failure is a warning, the invitation stands. */
@@ -106,6 +113,7 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 	const failed = results.length - created.length;
 	const mailed = rowsOut.filter(r => 'mail' in r && r.mail.state === 'sent').length;
 	cli.say(`${created.length} of ${results.length} invited${options.email ? `, ${mailed} mailed` : ''}${failed ? `; ${failed} refused (see the result column)` : ''}.`);
+	warnUnreachable(cli, ctx);
 	if (failed > 0) cli.exitCode = 1;
 }
 
@@ -150,6 +158,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 			const mail = mailStatusOf(ctx, invitation.id);
 			if (cli.json) cli.print(issuedJson(invitation, issued.link, mail), () => '');
 			reportMail(cli, invitation, mail);
+			warnUnreachable(cli, ctx);
 			if (mailError !== undefined) throw mailError;
 		});
 
@@ -177,6 +186,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 					],
 				),
 			);
+			warnUnreachable(cli, ctx);
 		});
 
 	invites

@@ -1,7 +1,8 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {isOrgError} from '../../core/errors.js';
-import {acceptInvitation, inspectInvitation, inspectInvitationAudited, welcomeMessage} from '../../core/invitations.js';
+import {welcomeMessage} from '../../core/accounts.js';
+import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';
 import {Form} from '../components/form.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';

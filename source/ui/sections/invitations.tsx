@@ -1,6 +1,7 @@
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text, useStdout} from 'ink';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
+import {unreachableLinks} from '../../core/server-settings.js';
 import {copyInvitationLink, invitationView, listInvitations, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
 import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
@@ -144,7 +145,9 @@ function Invitations({width, height}: SectionProps) {
 	}
 	if (mode === 'bulk') return <BulkInvite width={width} height={height} onDone={() => setMode('list')} />;
 
-	const bannerLines = smtpMissing ? 2 : 0;
+	const unreachable = unreachableLinks(db.settings.publicUrl);
+	const unreachableText = unreachable ? `⚠ ${unreachable}` : '';
+	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? Math.ceil(unreachableText.length / Math.max(1, width)) : 0);
 	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
 	const w = layout(width);
@@ -168,6 +171,11 @@ function Invitations({width, height}: SectionProps) {
 						Share links with y (SMTP: orgctl settings smtp set)
 					</Text>
 				</Box>
+			) : null}
+			{unreachable ? (
+				<Text {...theme.warning} wrap="wrap">
+					{unreachableText}
+				</Text>
 			) : null}
 			<Box display={open ? 'none' : 'flex'} flexDirection="column">
 				<List
