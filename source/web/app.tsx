@@ -80,7 +80,8 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 	const site = makeSite(ctx, app.csrfProtection);
 
 	app.setErrorHandler((error: FastifyError, request, reply) => {
-		if (isOrgError(error)) return site.render(reply, statusOf(error.kind), <MessagePage title="That did not work" message={error.message} />);
+		// A store that cannot be used is the operator's business (its message names paths): the generic page below.
+		if (isOrgError(error) && error.kind !== 'store') return site.render(reply, statusOf(error.kind), <MessagePage title="That did not work" message={error.message} />);
 		const status = error.statusCode ?? 500;
 		if (status === 429) return site.render(reply, 429, <MessagePage title="Too many requests" message={error.message} />);
 		if (error.code === 'FST_CSRF_MISSING_SECRET' || error.code === 'FST_CSRF_INVALID_TOKEN') {

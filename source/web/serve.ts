@@ -26,6 +26,19 @@ function urlOf(plan: ListenPlan, app: FastifyInstance): string {
 	return `${plan.tls ? 'https' : 'http'}://${host}:${port}`;
 }
 
+/** Connections still open this long after a stop are cut: browsers keep idle and pre-opened ones that would hold the stop forever. */
+const STOP_GRACE_MS = 2_000;
+
+async function stop(app: FastifyInstance): Promise<void> {
+	const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+	cut.unref();
+	try {
+		await app.close();
+	} finally {
+		clearTimeout(cut);
+	}
+}
+
 function sameListener(a: ListenPlan, b: ListenPlan): boolean {
 	return a.address === b.address && a.port === b.port && (a.tls === undefined) === (b.tls === undefined);
 }
@@ -65,7 +78,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 				return;
 			}
 			// A new address, port or SSL setting: a new listener. The old one stops first (it may hold the port).
-			await app.close();
+			await stop(app);
 			try {
 				app = await start(next);
 				plan = next;
@@ -75,6 +88,6 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			}
 			announce();
 		},
-		close: () => app.close(),
+		close: () => stop(app),
 	};
 }
