@@ -1,3 +1,7 @@
+import {copyFileSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {connect} from 'node:tls';
+import {X509Certificate} from 'node:crypto';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {Browser, Page} from 'puppeteer-core';
 import {createInvitation, mailInvitations, revokeInvitation} from '../../source/core/invitations.js';
@@ -8,8 +12,8 @@ import {launchBrowser} from '../helpers/browser.js';
 import {orgctl} from '../helpers/cli.js';
 import {useLoopbackSmtp} from '../helpers/people.js';
 import {startServe, type ServeProcess} from '../helpers/serve.js';
-import {TestSmtpServer} from '../helpers/smtp.js';
-import {Clock, initializedContext} from '../helpers/store.js';
+import {makeCertificate, removeCertificate, TestSmtpServer} from '../helpers/smtp.js';
+import {Clock, FIRST_PASSWORD, initializedContext} from '../helpers/store.js';
 
 const NEW_PASSWORD = 'a long enough password';
 
@@ -193,6 +197,74 @@ describe('orgctl serve in a real browser: the links we mail work', () => {
 			await page.close();
 		} finally {
 			await server.stop();
+		}
+	});
+});
+
+/** A port nobody listens on right now, for a listener the settings name. */
+async function freePort(): Promise<number> {
+	const probe = createServer();
+	await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve));
+	const {port} = probe.address() as {port: number};
+	await new Promise<void>(resolve => probe.close(() => resolve()));
+	return port;
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS server presents. */
+function servedFingerprint(port: number): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const socket = connect({host: '127.0.0.1', port, rejectUnauthorized: false}, () => {
+			resolve(socket.getPeerX509Certificate()!.fingerprint256);
+			socket.end();
+		});
+		socket.on('error', reject);
+	});
+}
+
+describe('orgctl serve over TLS, on the requests listener with the certificate set through orgctl settings ssl set', () => {
+	it('the invitee accepts over HTTPS (HSTS on, a Secure CSRF cookie), a form without its token is refused, and SIGHUP serves a renewed certificate', async () => {
+		const {ctx, root} = await initializedContext();
+		await useLoopbackSmtp(ctx, root, smtp.port);
+		const first = makeCertificate();
+		const renewed = makeCertificate();
+		const asRoot = {env: {ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD}};
+		const port = await freePort();
+		expect(await orgctl(ctx.dir, ['settings', 'ssl', 'set', '--cert', first.certFile, '--key', `${first.dir}/key.pem`], asRoot)).toMatchObject({code: 0});
+		expect(await orgctl(ctx.dir, ['settings', 'listeners', 'set', 'requests', '--port', String(port), '--address', '127.0.0.1', '--ssl', 'on'], asRoot)).toMatchObject({code: 0});
+		expect(await orgctl(ctx.dir, ['settings', 'public-url', 'set', `https://127.0.0.1:${port}`], asRoot)).toMatchObject({code: 0});
+		const server = await startServe(ctx.dir, []);
+		try {
+			expect(server.url).toBe(`https://127.0.0.1:${port}`);
+			expect(server.log()).toContain(`(listener requests, TLS with ${first.certFile})`);
+			const issued = await createInvitation(ctx, root, {username: 'tia', email: 'tia@example.com'});
+			await mailInvitations(ctx, [issued]);
+			const link = mailedLink('tia@example.com');
+			expect(link.startsWith(`https://127.0.0.1:${port}/invite/`)).toBe(true);
+
+			const page = await chromium.browser.newPage();
+			const shown = await page.goto(link);
+			expect(shown?.status()).toBe(200);
+			expect(shown?.headers()['strict-transport-security']).toBe('max-age=31536000');
+			expect(await page.cookies()).toEqual([expect.objectContaining({name: '__Host-orgctl-csrf', secure: true, httpOnly: true, sameSite: 'Strict'})]);
+			await page.$eval('input[name="_csrf"]', input => input.setAttribute('value', 'forged'));
+			expect(await submit(page, {password: NEW_PASSWORD, repeat: NEW_PASSWORD})).toBe(403);
+			await page.goto(link);
+			expect(await submit(page, {password: NEW_PASSWORD, repeat: NEW_PASSWORD})).toBe(200);
+			expect(await text(page)).toContain('Welcome, tia');
+			expect(await orgctl(ctx.dir, ['login', '--username', 'tia', '--password-stdin'], {input: NEW_PASSWORD})).toMatchObject({code: 0});
+			await page.close();
+
+			// A renewed certificate in the same files: SIGHUP serves it without a restart.
+			expect(await servedFingerprint(port)).toBe(new X509Certificate(first.cert).fingerprint256);
+			copyFileSync(renewed.certFile, first.certFile);
+			copyFileSync(`${renewed.dir}/key.pem`, `${first.dir}/key.pem`);
+			server.child.kill('SIGHUP');
+			await server.waitForLog(/reloaded the certificate/);
+			expect(await servedFingerprint(port)).toBe(new X509Certificate(renewed.cert).fingerprint256);
+		} finally {
+			await server.stop();
+			removeCertificate(first);
+			removeCertificate(renewed);
 		}
 	});
 });
