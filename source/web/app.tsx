@@ -67,6 +67,8 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 		// A refusal is a page like any other: the error handler renders it.
 		errorResponseBuilder: (_request, context) => Object.assign(new Error(`Too many requests from your address; try again in ${Math.ceil(context.ttl / 1000)} seconds.`), {statusCode: 429}),
 	});
+	// Forms only: a JSON or text body is 415, not a second way in.
+	app.removeAllContentTypeParsers();
 	await app.register(fastifyFormbody);
 	// The cookie key is derived from the store's key file: forms stay valid across restarts and between servers of one store.
 	await app.register(fastifyCookie, {secret: ctx.secrets.mac('orgctl serve: CSRF cookie signing key')});
