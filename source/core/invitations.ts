@@ -318,7 +318,7 @@ function checkLink(ctx: Context, db: Database, token: {id: string; secret: strin
 	}
 	if (!matches) throw authFailed(TAMPERED, DEAD_LINK.invalid);
 	if (isExpired(invitation, ctx.now())) {
-		const inviter = db.users.find(u => u.id === invitation.invitedBy)?.username ?? 'an admin';
+		const inviter = usersById(db).get(invitation.invitedBy)?.username ?? 'an admin';
 		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, DEAD_LINK.expired);
 	}
 	return invitation;
@@ -356,7 +356,7 @@ export function inspectInvitation(ctx: Context, link: string): {username: string
 	const invitation = checkLink(ctx, db, parseInvitationToken(link));
 	return {
 		username: invitation.username,
-		invitedBy: db.users.find(u => u.id === invitation.invitedBy)?.username ?? '(deleted user)',
+		invitedBy: usersById(db).get(invitation.invitedBy)?.username ?? '(deleted user)',
 		email: invitation.email,
 		role: invitation.role,
 		method: invitation.method,

@@ -11,13 +11,15 @@ import {STYLESHEET} from './pages/style.js';
 import {requestLine} from './request-log.js';
 import {inviteRoutes} from './routes/invite.js';
 import {signupRoutes} from './routes/signup.js';
-import {LIMITS, makeSite, statusOf, type Site} from './site.js';
+import {LIMITS, makeSite, statusOf, type Limits, type Site} from './site.js';
 
 export type AppOptions = {
 	/** TLS certificate and key (PEM): served over HTTPS, with HSTS. */
 	readonly tls?: {readonly cert: Buffer; readonly key: Buffer} | undefined;
 	/** Where the request lines and error details go (stderr in `orgctl serve`). */
 	readonly log: (line: string) => void;
+	/** The per-address limits (LIMITS unless a benchmark lifts one to measure what is behind it). */
+	readonly limits?: Partial<Limits> | undefined;
 };
 
 /**
@@ -33,9 +35,10 @@ const ROUTES: ReadonlyArray<(app: FastifyInstance, site: Site) => void> = [invit
  */
 export async function buildApp(ctx: Context, options: AppOptions): Promise<FastifyInstance> {
 	const tls = options.tls;
+	const limits: Limits = {...LIMITS, ...options.limits};
 	const serverOptions: FastifyServerOptions = {
 		logger: false,
-		bodyLimit: LIMITS.bodyBytes,
+		bodyLimit: limits.bodyBytes,
 		// Our own stderr line per request; the client address is the socket's (no proxy is trusted unless configured in front).
 		trustProxy: false,
 		requestTimeout: 30_000,
@@ -79,7 +82,7 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 		csrfOpts: {validity: 8 * 3600 * 1000},
 	});
 
-	const site = makeSite(ctx, app.csrfProtection);
+	const site = makeSite(ctx, limits, app.csrfProtection);
 
 	app.setErrorHandler((error: FastifyError, request, reply) => {
 		// A store that cannot be used is the operator's business (its message names paths): the generic page below.
@@ -89,7 +92,7 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 		if (error.code === 'FST_CSRF_MISSING_SECRET' || error.code === 'FST_CSRF_INVALID_TOKEN') {
 			return site.render(reply, 403, <MessagePage title="This form has expired" message="The form was not sent from this site, or is too old: go back, reload the page and send it again." />);
 		}
-		if (status === 413) return site.render(reply, 413, <MessagePage title="Too large" message={`What was sent is larger than this server accepts (${LIMITS.bodyBytes / 1024} KiB).`} />);
+		if (status === 413) return site.render(reply, 413, <MessagePage title="Too large" message={`What was sent is larger than this server accepts (${limits.bodyBytes / 1024} KiB).`} />);
 		if (status >= 400 && status < 500) return site.render(reply, status, <MessagePage title="Bad request" message="The server could not make sense of that request." />);
 		// The detail goes to the server's log, never to the client.
 		options.log(`${new Date().toISOString()} error in ${request.method} ${request.routeOptions.url ?? '?'}: ${error.stack ?? String(error)}`);

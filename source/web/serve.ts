@@ -3,13 +3,14 @@ import type {AddressInfo} from 'node:net';
 import type {Server as TlsServer} from 'node:tls';
 import type {Context} from '../core/context.js';
 import {unreachableLinks} from '../core/server-settings.js';
-import {buildApp} from './app.js';
+import {buildApp, type AppOptions} from './app.js';
 import {planListen, type ListenOverride, type ListenPlan} from './listener.js';
 
 export type ServeOptions = {
 	readonly listen?: ListenOverride | undefined;
 	/** Lines for the operator (stderr in `orgctl serve`). */
 	readonly log: (line: string) => void;
+	readonly limits?: AppOptions['limits'];
 };
 
 /** A running server: where it listens, and how to reload or stop it. */
@@ -51,7 +52,7 @@ function sameListener(a: ListenPlan, b: ListenPlan): boolean {
 export async function serve(ctx: Context, options: ServeOptions): Promise<RunningServer> {
 	const log = options.log;
 	const start = async (plan: ListenPlan) => {
-		const app = await buildApp(ctx, {tls: plan.tls, log});
+		const app = await buildApp(ctx, {tls: plan.tls, log, limits: options.limits});
 		await app.listen({host: plan.address, port: plan.port});
 		return app;
 	};

@@ -4,13 +4,15 @@ import type {Context} from '../core/context.js';
 import type {ErrorKind} from '../core/errors.js';
 import {renderDocument} from './render.js';
 
+export type Limits = {readonly postsPerMinute: number; readonly pagesPerMinute: number; readonly bodyBytes: number};
+
 /** Per-address limits: POSTs (every form) and the GETs of pages that look up a secret. */
-export const LIMITS = {
+export const LIMITS: Limits = {
 	postsPerMinute: 20,
 	pagesPerMinute: 300,
 	/** The largest form body accepted (a password may be 1024 characters; nothing we ask for is near this). */
 	bodyBytes: 16 * 1024,
-} as const;
+};
 
 /** What every route module gets: the Context of the composition root, and the few helpers all pages share. */
 export type Site = {
@@ -26,13 +28,13 @@ export type Site = {
 	readonly page: object;
 };
 
-export function makeSite(ctx: Context, csrfCheck: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void): Site {
+export function makeSite(ctx: Context, limits: Limits, csrfCheck: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void): Site {
 	return {
 		contextFor: request => ({...ctx, clientAddress: request.ip}),
 		render: (reply, status, page) => reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderDocument(page)),
 		csrf: reply => reply.generateCsrf(),
-		post: {config: {rateLimit: {max: LIMITS.postsPerMinute, timeWindow: 60_000}}, preHandler: csrfCheck},
-		page: {config: {rateLimit: {max: LIMITS.pagesPerMinute, timeWindow: 60_000}}},
+		post: {config: {rateLimit: {max: limits.postsPerMinute, timeWindow: 60_000}}, preHandler: csrfCheck},
+		page: {config: {rateLimit: {max: limits.pagesPerMinute, timeWindow: 60_000}}},
 	};
 }
 
