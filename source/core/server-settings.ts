@@ -40,21 +40,35 @@ function isLoopbackHost(hostname: string): boolean {
 	return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '0.0.0.0' || host === '::' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** Why mailed links will not open for their readers: the public URL is unset, names this machine, or is no URL; undefined when fine. */
+export function unreachableLinksReason(publicUrl: string): 'unset' | 'this-machine' | 'not-a-url' | undefined {
+	if (publicUrl === DEFAULT_PUBLIC_URL) return 'unset';
+	try {
+		return isLoopbackHost(new URL(publicUrl).hostname) ? 'this-machine' : undefined;
+	} catch {
+		return 'not-a-url';
+	}
+}
+
+/** The command that fixes an unreachable public URL. */
+export const SET_PUBLIC_URL = 'orgctl settings public-url set https://…';
+
 /**
- * Why the links we mail will not open for the people we mail them to, or undefined when the public
- * URL names an address others can reach. Settings and invitation screens show it.
+ * Why the links we mail will not open for the people we mail them to, as one sentence, or undefined
+ * when the public URL names an address others can reach. Settings and invitation screens show it.
  */
 export function unreachableLinks(publicUrl: string): string | undefined {
-	const fix = 'set the address people open with `orgctl settings public-url set https://…`';
-	if (publicUrl === DEFAULT_PUBLIC_URL) return `The public URL is not set, so invitation links (${publicUrl}/invite/…) will not be reachable from anyone else's machine; ${fix}.`;
-	let hostname: string;
-	try {
-		hostname = new URL(publicUrl).hostname;
-	} catch {
-		return `The public URL ${publicUrl} is not a URL, so invitation links will not be reachable; ${fix}.`;
+	const fix = `set the address people open with \`${SET_PUBLIC_URL}\``;
+	switch (unreachableLinksReason(publicUrl)) {
+		case 'unset':
+			return `The public URL is not set, so invitation links (${publicUrl}/invite/…) will not be reachable from anyone else's machine; ${fix}.`;
+		case 'this-machine':
+			return `The public URL ${publicUrl} names this machine only, so invitation links will not be reachable from anyone else's; ${fix}.`;
+		case 'not-a-url':
+			return `The public URL ${publicUrl} is not a URL, so invitation links will not be reachable; ${fix}.`;
+		case undefined:
+			return undefined;
 	}
-	if (isLoopbackHost(hostname)) return `The public URL ${publicUrl} names this machine only, so invitation links will not be reachable from anyone else's; ${fix}.`;
-	return undefined;
 }
 
 /** The base of invitation links: an http(s) URL without query or fragment, no trailing slash. */

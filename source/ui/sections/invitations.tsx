@@ -1,7 +1,7 @@
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text, useStdout} from 'ink';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
-import {unreachableLinks} from '../../core/server-settings.js';
+import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
 import {copyInvitationLink, invitationView, listInvitations, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
 import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
@@ -145,9 +145,8 @@ function Invitations({width, height}: SectionProps) {
 	}
 	if (mode === 'bulk') return <BulkInvite width={width} height={height} onDone={() => setMode('list')} />;
 
-	const unreachable = unreachableLinks(db.settings.publicUrl);
-	const unreachableText = unreachable ? `⚠ ${unreachable}` : '';
-	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? Math.ceil(unreachableText.length / Math.max(1, width)) : 0);
+	const unreachable = unreachableLinksReason(db.settings.publicUrl);
+	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? 2 : 0);
 	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
 	const w = layout(width);
@@ -173,9 +172,14 @@ function Invitations({width, height}: SectionProps) {
 				</Box>
 			) : null}
 			{unreachable ? (
-				<Text {...theme.warning} wrap="wrap">
-					{unreachableText}
-				</Text>
+				<Box flexDirection="column" height={2}>
+					<Text {...theme.warning} wrap="truncate-end">
+						⚠ Links will not be reachable: {unreachable === 'unset' ? 'public URL not set.' : `${db.settings.publicUrl} ${unreachable === 'this-machine' ? 'is this machine only' : 'is not a URL'}.`}
+					</Text>
+					<Text {...theme.muted} wrap="truncate-end">
+						Set it: {SET_PUBLIC_URL}
+					</Text>
+				</Box>
 			) : null}
 			<Box display={open ? 'none' : 'flex'} flexDirection="column">
 				<List
