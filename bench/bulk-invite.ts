@@ -18,13 +18,13 @@ const PASSWORD = 'correct horse battery staple';
 type Run = {ms: number; stderr: string; code: number};
 
 function orgctl(dir: string, args: readonly string[], input = ''): Promise<Run> {
-	const env: NodeJS.ProcessEnv = {...process.env, ORGCTL_STORE: join(dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(dir, 'session.json')};
-	for (const key of ['ORGCTL_USER', 'ORGCTL_PASSWORD', 'ORGCTL_TOKEN', 'ORGCTL_TENANT']) delete env[key];
+	const inherited = Object.entries(process.env).filter(([key]) => !['ORGCTL_USER', 'ORGCTL_PASSWORD', 'ORGCTL_TOKEN', 'ORGCTL_TENANT'].includes(key));
+	const env: NodeJS.ProcessEnv = {...Object.fromEntries(inherited), ORGCTL_STORE: join(dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(dir, 'session.json')};
 	const start = performance.now();
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [ORGCTL, ...args], {env, stdio: ['pipe', 'ignore', 'pipe']});
 		let stderr = '';
-		child.stderr.on('data', d => (stderr += d));
+		child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
 		child.on('error', reject);
 		child.on('close', code => resolve({ms: performance.now() - start, stderr, code: code ?? -1}));
 		child.stdin.end(input);

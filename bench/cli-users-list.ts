@@ -2,12 +2,13 @@ import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {buildContext} from '../source/app/context.js';
 import {createSession, resolveActor} from '../source/core/accounts.js';
 import {createProject} from '../source/core/projects.js';
 import {createToken} from '../source/core/tokens.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
-import {writeSessionFile} from '../source/cli/session-file.js';
+import {writeSessionFile} from '../source/adapters/session-file.js';
 import {generateStore} from './generate.js';
 import {summarize, type Benchmark, type Figure} from './types.js';
 
@@ -37,7 +38,7 @@ export const cliUsersList: Benchmark = {
 			const path = join(dir, 'orgctl.json');
 			generateStore(path, {users: 10_000, invitations: 2_000});
 			const store = await Store.open(path);
-			const ctx = {store, secrets: KeyFile.load(path), now: () => new Date()};
+			const ctx = buildContext(store, KeyFile.load(path));
 			const admin = resolveActor(store.read(), store.read().users[0]!.id);
 			const session = await createSession(ctx, admin);
 			const sessionFile = join(dir, 'session.json');

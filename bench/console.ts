@@ -1,6 +1,7 @@
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {buildContext} from '../source/app/context.js';
 import {createSession} from '../source/core/accounts.js';
 import {Store} from '../source/store/store.js';
 import {KeyFile} from '../source/store/secrets.js';
@@ -19,7 +20,7 @@ async function signedInStore(users: number, invitations: number): Promise<string
 	generateStore(path, {users, invitations});
 	const store = await Store.open(path);
 	const db = store.read();
-	const session = await createSession({store, secrets: KeyFile.load(path), now: () => new Date()}, {user: db.users[0]!, tenant: db.tenants[0]!});
+	const session = await createSession(buildContext(store, KeyFile.load(path)), {user: db.users[0]!, tenant: db.tenants[0]!});
 	writeFileSync(join(dir, 'session.json'), JSON.stringify({store: store.path, ...session}), {mode: 0o600});
 	return dir;
 }

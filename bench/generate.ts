@@ -104,7 +104,7 @@ export function generateDatabase(options: GenerateOptions): Database {
 			actor: 'admin',
 			tenantId,
 			action: i % 5 === 0 ? 'user.role' : 'invitation.create',
-			target: i % 5 === 0 ? pick(db.users, i)?.username ?? 'admin' : `invitee${i}`,
+			target: i % 5 === 0 ? pick(db.users, i).username : `invitee${i}`,
 			result: 'ok',
 		};
 		db.audit.push(event);

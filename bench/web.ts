@@ -1,9 +1,10 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
-import {createServer, request} from 'node:http';
+import {request} from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import autocannon from 'autocannon';
+import {buildContext} from '../source/app/context.js';
 import {resolveActor} from '../source/core/accounts.js';
 import {createInvitation} from '../source/core/invitations.js';
 import {KeyFile} from '../source/store/secrets.js';
@@ -76,7 +77,7 @@ export const webBench: Benchmark = {
 		try {
 			generateStore(path, {users: 10_000, invitations: 2_000});
 			const store = await Store.open(path);
-			const ctx = {store, secrets: KeyFile.load(path), now: () => new Date()};
+			const ctx = buildContext(store, KeyFile.load(path));
 			const admin = resolveActor(store.read(), store.read().users[0]!.id);
 			const {link} = await createInvitation(ctx, admin, {username: 'bench-invitee', email: 'bench-invitee@example.com'}, {sendEmail: false});
 			const floor = nodeFloorMs();
@@ -93,7 +94,7 @@ export const webBench: Benchmark = {
 			const real = await startServe(dir);
 			try {
 				const flood = await autocannon({url: `${real.url}/signup`, method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: 'email=x%40corp.com&username=x', connections: 10, amount: 500});
-				const cut = Number(flood.statusCodeStats?.['429']?.count ?? 0);
+				const cut = flood.statusCodeStats?.['429']?.count ?? 0;
 				const other = await post(`${real.url}/signup`, '127.0.0.2');
 				return [
 					{name: 'floor: node -e 0', unit: 'ms', median: floor, samples: 10},

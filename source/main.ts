@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import {runCli} from './cli/program.js';
+import {main} from './app/main.js';
 
-// With no arguments orgctl opens the console; anything else is a subcommand for scripts.
-process.exitCode = await runCli(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

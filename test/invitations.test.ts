@@ -9,10 +9,11 @@ import {
 	listInvitations,
 	mailInvitations,
 	parseInvitationToken,
+	queueResend,
 	resendInvitation,
 	revokeInvitation,
 } from '../source/core/invitations.js';
-import {parseInvitationList} from '../source/core/invitation-list.js';
+import {parseInvitationList} from '../source/core/invitations.js';
 import {deliverOutbox, RETRY} from '../source/core/outbox.js';
 import {addPerson, useLoopbackSmtp} from './helpers/people.js';
 import {makeCertificate, removeCertificate, TestSmtpServer, type TestCertificate} from './helpers/smtp.js';
@@ -173,7 +174,7 @@ describe('when mail cannot be delivered', () => {
 			if (tlsServer) await useLoopbackSmtp(ctx, root, server.port, {security: 'tls', caFile: certificate.certFile});
 			else await useLoopbackSmtp(ctx, root, server.port);
 			server.mode = 'accept';
-			const resent = await resendInvitation(ctx, root, kept.id);
+			const resent = await queueResend(ctx, root, kept.id);
 			expect(resent.renewed).toBe(false);
 			expect((await mailInvitations(ctx, [resent])).sent).toBe(1);
 			const [mail] = await server.waitForMessages(1);
@@ -262,7 +263,7 @@ describe('a link that no longer works says why', () => {
 	it('a resend of a live invitation keeps its link', async () => {
 		const {ctx, root} = await setup();
 		const issued = await createInvitation(ctx, root, {username: 'quinn', email: 'quinn@example.com'});
-		const again = await resendInvitation(ctx, root, issued.invitation.id);
+		const again = await queueResend(ctx, root, issued.invitation.id);
 		expect(again.link).toBe(issued.link);
 		expect(ctx.store.read().outbox).toHaveLength(1);
 	});

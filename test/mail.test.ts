@@ -2,7 +2,8 @@ import {readFileSync} from 'node:fs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {Context} from '../source/core/context.js';
 import {createMailer} from '../source/adapters/mailer.js';
-import {deliverOutbox, enqueueMail, onMailStatus, RETRY} from '../source/core/outbox.js';
+import {createInvitation} from '../source/core/invitations.js';
+import {deliverOutbox, enqueueMail, RETRY} from '../source/core/outbox.js';
 import {sendTestMail, setSmtpSettings} from '../source/core/smtp-settings.js';
 import type {SmtpSettings} from '../source/core/model.js';
 import {makeCertificate, removeCertificate, TestSmtpServer, type TestCertificate} from './helpers/smtp.js';
@@ -167,14 +168,13 @@ describe('the outbox', () => {
 		try {
 			const {ctx, root} = await initializedContext();
 			await setSmtpSettings(ctx, root, {host: '127.0.0.1', port: server.port, security: 'none', from: 'noreply@example.com', timeoutMs: 1000});
-			const seen: string[] = [];
-			onMailStatus('test', (_db, _item, status) => seen.push(status.state));
+			// The owning record is a real one: an invitation, whose status the outbox keeps.
+			const {invitation} = await createInvitation(ctx, root, {username: 'carol', email: 'carol@example.com'});
 			server.mode = 'reject5xx';
-			await queue(ctx);
 			const report = await deliverOutbox(ctx);
 			expect(report.failed).toBe(1);
 			expect(report.results[0]!.status).toMatchObject({state: 'failed', reason: expect.stringContaining('550 No such user here')});
-			expect(seen).toEqual(['failed']);
+			expect(ctx.store.read().invitations.find(i => i.id === invitation.id)!.mail.state).toEqual('failed');
 			expect(ctx.store.read().outbox).toHaveLength(0);
 		} finally {
 			await server.stop();

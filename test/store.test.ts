@@ -8,8 +8,8 @@ import {assertRevision, touch} from '../source/core/accounts.js';
 import {OrgError} from '../source/core/errors.js';
 import {newId} from '../source/core/ids.js';
 import {checkInvariants, INVARIANT_FIELDS} from '../source/core/invariants.js';
-import {emptyDatabase, type Database, type User} from '../source/core/model.js';
-import {resolveStorePath} from '../source/cli/context.js';
+import {emptyDatabase, SCHEMA_VERSION, type Database, type User} from '../source/core/model.js';
+import {resolveStorePath} from '../source/app/context.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {defaultStorePath, Store, type Migration} from '../source/store/store.js';
 import {tempDir} from './helpers/store.js';
@@ -182,7 +182,7 @@ describe('a store file orgctl cannot trust', () => {
 		['the wrong shape', () => JSON.stringify({...valid(), users: 'alice,bob'}), /does not validate at users/],
 		['a bad record', () => JSON.stringify({...valid(), users: [{...valid().users[0], role: 'boss'}]}), /does not validate at users\.0\.role/],
 		['two users with one name', () => JSON.stringify((db => ({...db, users: [db.users[0], {...db.users[1], username: 'ALICE'}]}))(valid())), /inconsistent \(username ALICE is used twice/],
-		['a newer schema version', () => JSON.stringify({...valid(), schemaVersion: 99}), /schema version 99, newer than the 1/],
+		['a newer schema version', () => JSON.stringify({...valid(), schemaVersion: 99}), new RegExp(`schema version 99, newer than the ${SCHEMA_VERSION}`)],
 	];
 
 	it.each(variants)('is refused when %s, naming the path and the fix, and is left byte for byte as it was', async (_name, content, reason) => {
@@ -217,9 +217,11 @@ describe('a store file orgctl cannot trust', () => {
 });
 
 describe('schema migrations', () => {
-	// A made-up version 2 that renamed settings.publicUrl to settings.baseUrl, read back by a build at version 2.
+	// A made-up next version that renamed settings.publicUrl to settings.baseUrl, read back by a build at that version.
+	const CURRENT = SCHEMA_VERSION;
+	const NEXT = SCHEMA_VERSION + 1;
 	const toV2: Migration = {
-		from: 1,
+		from: CURRENT,
 		migrate: raw => {
 			const settings = raw['settings'] as Record<string, unknown>;
 			return {...raw, settings: {...settings, publicUrl: settings['baseUrl'], baseUrl: undefined}};
@@ -231,24 +233,24 @@ describe('schema migrations', () => {
 		return JSON.stringify({...db, version: 3, settings: {...settings, baseUrl: `${publicUrl}/old`}});
 	};
 
-	it('migrates an older file and keeps the original beside it as .v1.bak', async () => {
+	it('migrates an older file and keeps the original beside it as .v<old version>.bak', async () => {
 		const dir = tempDir();
 		const path = join(dir, 'orgctl.json');
 		const original = v1File();
 		writeFileSync(path, original, {mode: 0o600});
-		const store = await Store.open(path, {schemaVersion: 2, migrations: [toV2]});
-		expect(store.read().schemaVersion).toBe(2);
+		const store = await Store.open(path, {schemaVersion: NEXT, migrations: [toV2]});
+		expect(store.read().schemaVersion).toBe(NEXT);
 		expect(store.read().settings.publicUrl).toBe('http://localhost:8080/old');
-		expect(readFileSync(`${path}.v1.bak`, 'utf8')).toBe(original);
-		expect(statSync(`${path}.v1.bak`).mode & 0o777).toBe(0o600);
+		expect(readFileSync(`${path}.v${CURRENT}.bak`, 'utf8')).toBe(original);
+		expect(statSync(`${path}.v${CURRENT}.bak`).mode & 0o777).toBe(0o600);
 		const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-		expect(written).toMatchObject({schemaVersion: 2, version: 4});
+		expect(written).toMatchObject({schemaVersion: NEXT, version: 4});
 		expect(written['settings']).not.toHaveProperty('baseUrl');
 		// Opening again changes nothing more.
-		await Store.open(path, {schemaVersion: 2, migrations: [toV2]});
+		await Store.open(path, {schemaVersion: NEXT, migrations: [toV2]});
 		expect((JSON.parse(readFileSync(path, 'utf8')) as {version: number}).version).toBe(4);
-		// And a build that only knows version 1 now refuses the file as newer.
-		await expect(Store.open(path)).rejects.toThrow(/schema version 2, newer than the 1 .*upgrade orgctl/);
+		// And a build that only knows the current version now refuses the file as newer.
+		await expect(Store.open(path)).rejects.toThrow(new RegExp(`schema version ${NEXT}, newer than the ${CURRENT} .*upgrade orgctl`));
 	});
 
 	it('refuses a file it has no migration for and leaves it untouched', async () => {
@@ -256,7 +258,7 @@ describe('schema migrations', () => {
 		const path = join(dir, 'orgctl.json');
 		writeFileSync(path, v1File(), {mode: 0o600});
 		const bytes = readFileSync(path);
-		await expect(Store.open(path, {schemaVersion: 2, migrations: []})).rejects.toThrow(/no migration from schema version 1/);
+		await expect(Store.open(path, {schemaVersion: NEXT, migrations: []})).rejects.toThrow(new RegExp(`no migration from schema version ${CURRENT}`));
 		expect(readFileSync(path).equals(bytes)).toBe(true);
 		expect(readdirSync(dir)).toEqual(['orgctl.json']);
 	});

@@ -1,7 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {createSession, login, resolveSession} from '../source/core/accounts.js';
 import type {Context} from '../source/core/context.js';
-import {hashPassword} from '../source/core/passwords.js';
 import {createProject} from '../source/core/projects.js';
 import {authenticateToken, createToken} from '../source/core/tokens.js';
 import {deleteUser, disableUser, enableUser, resetUserPassword, setRole, setSuperuser} from '../source/core/user-admin.js';
@@ -103,7 +102,7 @@ describe('the guards of DESIGN §2, in the core', () => {
 describe('disabling a user', () => {
 	it('a disabled user cannot log in, and their sessions and API tokens stop working until enabled', async () => {
 		const {ctx, root} = await initializedContext();
-		const passwordHash = await hashPassword(FIRST_PASSWORD);
+		const passwordHash = await ctx.hasher.hash(FIRST_PASSWORD);
 		await addUser(ctx, root.tenant.id, 'mia', {passwordHash});
 		const mia = await login(ctx, {identifier: 'mia', password: FIRST_PASSWORD});
 		const session = await createSession(ctx, mia);
@@ -127,7 +126,7 @@ describe('disabling a user', () => {
 describe("resetting another user's password", () => {
 	it('an admin sets a new password; the old one and the user’s sessions stop working; nothing secret is returned', async () => {
 		const {ctx, root} = await initializedContext();
-		await addUser(ctx, root.tenant.id, 'mia', {passwordHash: await hashPassword(FIRST_PASSWORD)});
+		await addUser(ctx, root.tenant.id, 'mia', {passwordHash: await ctx.hasher.hash(FIRST_PASSWORD)});
 		const session = await createSession(ctx, await login(ctx, {identifier: 'mia', password: FIRST_PASSWORD}));
 		expect(await resetUserPassword(ctx, root, 'mia', 'another long password')).toBeUndefined();
 		expect(() => resolveSession(ctx, session)).toThrow(/session has ended/);

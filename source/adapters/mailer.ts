@@ -2,15 +2,8 @@ import {readFileSync} from 'node:fs';
 import type {SecretBox} from '../core/context.js';
 import {parseAddress} from '../core/email.js';
 import {invalid} from '../core/errors.js';
-import type {Mailer} from '../core/mail.js';
+import type {Mailer, MailerOptions} from '../core/mail.js';
 import type {SmtpSettings} from '../core/model.js';
-
-export type MailerOptions = {
-	/** Keep a pool of connections open for bulk sending. */
-	readonly pool?: boolean;
-	/** Parallel connections of the pool. */
-	readonly maxConnections?: number;
-};
 
 /** nodemailer's error: `code` names what went wrong, `responseCode`/`response` are the server's reply. */
 type NodemailerError = Error & {code?: string; responseCode?: number; response?: string; command?: string; cause?: unknown};
@@ -35,7 +28,7 @@ function errorChain(error: unknown): NodemailerError[] {
 	const chain: NodemailerError[] = [];
 	let current = error;
 	while (current instanceof Error && chain.length < 5) {
-		chain.push(current as NodemailerError);
+		chain.push(current);
 		current = (current as NodemailerError).cause;
 	}
 	return chain;

@@ -9,13 +9,16 @@ type PamModule = {
 
 let loaded: Promise<PamModule> | undefined;
 
+/** Named through a variable: the module is optional, so the compiler must not insist on finding it. */
+const OPTIONAL_MODULE: string = 'node-linux-pam';
+
 /**
  * node-linux-pam is optional: it builds from source against Debian's libpam0g-dev. Without it, PAM
  * logins fail with a message that says how to enable them.
  */
 async function loadPam(): Promise<PamModule> {
-	loaded ??= import('node-linux-pam' as string).then(
-		module => (module.default ?? module) as PamModule,
+	loaded ??= (import(OPTIONAL_MODULE) as Promise<{default?: PamModule} & PamModule>).then(
+		module => module.default ?? module,
 		() => {
 			loaded = undefined;
 			throw unavailable('PAM sign-in is not available on this server: install the optional node-linux-pam module (apt-get install libpam0g-dev, then npm install node-linux-pam).');

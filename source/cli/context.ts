@@ -1,11 +1,7 @@
-import {resolve} from 'node:path';
+import {readSessionFile} from '../adapters/session-file.js';
 import {login, resolveActor, resolveSession} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
-import type {Database} from '../core/model.js';
 import {authFailed} from '../core/errors.js';
-import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
-import {KeyFile} from '../store/secrets.js';
-import {readSessionFile} from './session-file.js';
 import {authenticateToken} from '../core/tokens.js';
 
 export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; json?: boolean | undefined};
@@ -13,21 +9,12 @@ export type GlobalOptions = {store?: string | undefined; tenant?: string | undef
 /** A mistake in how orgctl was called: exit 2. */
 export class UsageError extends Error {}
 
-/** Whether anything in the data was sealed with the key file. */
-function holdsSealedSecrets(db: Database): boolean {
-	return db.invitations.length > 0 || db.outbox.length > 0 || db.settings.smtp?.passwordSealed != null;
-}
-
-/** Opens the store once per run and builds a Context for the core. */
-export async function openContext(storePath: string, options: StoreOptions = {}): Promise<Context & {store: Store}> {
-	const store = await Store.open(storePath, options);
-	const secrets = KeyFile.load(store.path, {mayCreate: !holdsSealedSecrets(store.read())});
-	return {store, secrets, now: () => new Date()};
-}
-
-export function resolveStorePath(option: string | undefined): string {
-	return resolve(option ?? process.env['ORGCTL_STORE'] ?? defaultStorePath());
-}
+/** How the command line gets its store: the composition root (source/app) hands this in. */
+export type ContextSource = {
+	/** The store file `--store` (or the environment, or the default) names. */
+	resolveStorePath(option: string | undefined): string;
+	open(storePath: string): Promise<Context>;
+};
 
 /** What a command needs: the global options, the store, who is acting, and output that respects --json. */
 export class CliContext {
@@ -35,12 +22,14 @@ export class CliContext {
 	private globals: GlobalOptions = {};
 	private context: Promise<Context> | undefined;
 
+	constructor(private readonly source: ContextSource) {}
+
 	setGlobals(options: GlobalOptions): void {
 		this.globals = options;
 	}
 
 	get storePath(): string {
-		return resolveStorePath(this.globals.store);
+		return this.source.resolveStorePath(this.globals.store);
 	}
 
 	get tenant(): string | undefined {
@@ -52,7 +41,7 @@ export class CliContext {
 	}
 
 	ctx(): Promise<Context> {
-		this.context ??= openContext(this.storePath);
+		this.context ??= this.source.open(this.storePath);
 		return this.context;
 	}
 

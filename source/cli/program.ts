@@ -1,6 +1,6 @@
 import {Command, CommanderError, Option} from 'commander';
 import {isOrgError} from '../core/errors.js';
-import {CliContext, UsageError, type GlobalOptions} from './context.js';
+import {CliContext, UsageError, type ContextSource, type GlobalOptions} from './context.js';
 import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
@@ -58,10 +58,9 @@ export function buildProgram(cli: CliContext): Command {
 	return program;
 }
 
-/** Runs orgctl with these arguments and returns the exit code: 0 ok, 1 refused or failed, 2 usage. */
-export async function runCli(argv: readonly string[]): Promise<number> {
-	const cli = new CliContext();
-	if (isConsoleInvocation(argv)) return openConsole(cli, argv);
+/** Runs an orgctl subcommand with these arguments and returns the exit code: 0 ok, 1 refused or failed, 2 usage. */
+export async function runCli(argv: readonly string[], source: ContextSource): Promise<number> {
+	const cli = new CliContext(source);
 	const program = buildProgram(cli);
 	try {
 		await program.parseAsync([...argv], {from: 'user'});
@@ -73,21 +72,27 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 	}
 }
 
-/** `orgctl`, `orgctl --store X` and `orgctl --tenant T` open the console; anything else is a subcommand. */
-function isConsoleInvocation(argv: readonly string[]): boolean {
+/**
+ * `orgctl`, `orgctl --store X` and `orgctl --tenant T` open the console: their options, or
+ * undefined when the arguments name a subcommand.
+ */
+export function consoleInvocation(argv: readonly string[]): GlobalOptions | undefined {
+	const globals: GlobalOptions = {};
 	const rest = [...argv];
 	while (rest.length > 0) {
 		const arg = rest.shift()!;
-		if (arg === '--store' || arg === '--tenant') {
-			if (rest.shift() === undefined) return false;
-		} else if (!arg.startsWith('--store=') && !arg.startsWith('--tenant=')) {
-			return false;
-		}
+		const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+		if (flag !== '--store' && flag !== '--tenant') return undefined;
+		const value = inline ?? rest.shift();
+		if (value === undefined) return undefined;
+		if (flag === '--store') globals.store = value;
+		else globals.tenant = value;
 	}
-	return true;
+	return globals;
 }
 
-function reportError(error: unknown): number {
+/** Prints why a run failed, on stderr, and returns its exit code. */
+export function reportError(error: unknown): number {
 	if (error instanceof CommanderError) {
 		// --help and --version succeed; help shown because a subcommand is missing ('commander.help')
 		// is a usage error like any other. Commander has already printed the message.
@@ -102,30 +107,6 @@ function reportError(error: unknown): number {
 		process.stderr.write(`orgctl: ${error.message}\n`);
 		return 1;
 	}
-	process.stderr.write(`orgctl: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+	process.stderr.write(`orgctl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
 	return 1;
-}
-
-async function openConsole(cli: CliContext, argv: readonly string[]): Promise<number> {
-	const globals: GlobalOptions = {};
-	for (let i = 0; i < argv.length; i++) {
-		const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-		const value = inline ?? argv[++i];
-		if (flag === '--store') globals.store = value;
-		if (flag === '--tenant') globals.tenant = value;
-	}
-	cli.setGlobals(globals);
-	const dumb = process.env['TERM'] === 'dumb';
-	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
-		process.stderr.write(
-			`orgctl: the console needs a terminal${dumb ? ' that is not TERM=dumb' : ' on stdin and stdout'}; for scripts use the subcommands (orgctl --help), e.g. orgctl users list --json.\n`,
-		);
-		return 2;
-	}
-	try {
-		const {startConsole} = await import('../ui/console.js');
-		return await startConsole({storePath: cli.storePath, tenant: cli.tenant});
-	} catch (error) {
-		return reportError(error);
-	}
 }

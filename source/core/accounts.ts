@@ -3,12 +3,10 @@ import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
-import type {AuthMethod, Database, Role, Tenant, User} from './model.js';
-import {hashPassword, verifyPassword, DECOY_HASH} from './passwords.js';
-import {checkPamPassword} from '../adapters/pam.js';
+import {parseInput} from './input.js';
+import {tenantSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const TENANT = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Throttling: after this many failures in a row, each further failure locks the account for longer. */
 export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60} as const;
@@ -23,10 +21,9 @@ export function checkUsername(username: string): string {
 	return name;
 }
 
+/** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	const n = name.trim();
-	if (!TENANT.test(n)) throw invalid(`"${name}" is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`);
-	return n;
+	return parseInput(tenantSchema.shape.name, name.trim());
 }
 
 export function checkPassword(password: string, minLength: number): void {
@@ -105,7 +102,7 @@ export async function initialize(ctx: Context, input: {username: string; email: 
 	const email = parseAddress(input.email).address;
 	const tenantName = checkTenantName(input.tenant ?? 'default');
 	checkPassword(input.password, ctx.store.read().settings.policy.minPasswordLength);
-	const passwordHash = await hashPassword(input.password);
+	const passwordHash = await ctx.hasher.hash(input.password);
 	return perform(ctx, {label: username, tenantId: null}, 'init', username, db => {
 		if (isInitialized(db)) throw refused('This store already has users; sign in instead, or use `orgctl admin reset-password` if you lost the password.');
 		const tenant: Tenant = {id: newId(), name: tenantName, created: ctx.now().toISOString(), revision: 1};
@@ -178,9 +175,9 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	if (user?.method === 'saml') {
 		failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
 	} else if (user?.method === 'pam') {
-		ok = await checkPamPassword(user.username, input.password);
+		ok = await ctx.pam(user.username, input.password);
 	} else {
-		ok = await verifyPassword(input.password, user?.passwordHash ?? DECOY_HASH);
+		ok = await ctx.hasher.verify(input.password, user?.passwordHash ?? ctx.hasher.decoy);
 	}
 	if (ok && user?.disabled) {
 		ok = false;
@@ -251,12 +248,12 @@ export async function endSession(ctx: Context, sessionId: string): Promise<void>
 export async function changeOwnPassword(ctx: Context, actor: Actor, current: string, next: string): Promise<void> {
 	if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
 	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
-	if (!(await verifyPassword(current, actor.user.passwordHash ?? DECOY_HASH))) {
+	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy))) {
 		await perform(ctx, actor, 'password.change', actor.user.username, () => {
 			throw authFailed('The current password is wrong.');
 		});
 	}
-	const hash = await hashPassword(next);
+	const hash = await ctx.hasher.hash(next);
 	await perform(ctx, actor, 'password.change', actor.user.username, db => {
 		const user = db.users.find(u => u.id === actor.user.id);
 		if (!user) throw notFound('Your account no longer exists.');
@@ -277,7 +274,7 @@ export async function resetPasswordBreakGlass(ctx: Context, input: {username: st
 	if (!user) throw notFound(`There is no user ${input.username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`);
 	if (user.method !== 'password') throw invalid(`${user.username} signs in with ${user.method.toUpperCase()}; only password accounts have a password to reset.`);
 	checkPassword(input.password, db.settings.policy.minPasswordLength);
-	const hash = await hashPassword(input.password);
+	const hash = await ctx.hasher.hash(input.password);
 	return perform(ctx, {label: 'store-owner', tenantId: user.tenantId}, 'admin.reset-password', user.username, d => {
 		const target = d.users.find(u => u.id === user.id);
 		if (!target) throw notFound(`The user ${user.username} was deleted meanwhile.`);

@@ -1,4 +1,5 @@
-import type {Database, Tenant, User} from './model.js';
+import type {Mailer, MailerOptions} from './mail.js';
+import type {Database, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
 
 /** The store as the core sees it (the lowdb adapter in source/store implements it). */
@@ -21,11 +22,38 @@ export type SecretBox = {
 	mac(text: string): string;
 };
 
-/** What every operation gets: the store, the key file and a clock (tests move the clock). */
+/** Hashes passwords and checks them against a stored hash (scrypt in production, source/adapters/scrypt-hasher.ts). */
+export type PasswordHasher = {
+	hash(password: string): Promise<string>;
+	/** False for a wrong password or a hash this hasher cannot read. */
+	verify(password: string, stored: string): Promise<boolean>;
+	/** A well-formed hash that no password matches, as costly to check as a real one: an unknown user takes as long as a known one. */
+	readonly decoy: string;
+};
+
+/** Checks a password against the system's PAM stack: false when it is wrong, an OrgError when PAM itself is unusable. */
+export type PamCheck = (username: string, password: string) => Promise<boolean>;
+
+/** Opens a mailer for SMTP settings (nodemailer in production, loaded only when mail is sent). */
+export type MailerFactory = (smtp: SmtpSettings, options: MailerOptions) => Promise<Mailer>;
+
+/** Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its `code`) when it cannot. */
+export type FileReader = (path: string) => Buffer;
+
+/**
+ * What every operation gets: the ports to the world outside the core. The composition root
+ * (source/app/context.ts) builds it; tests build it the same way with their own clock and a
+ * cheaper hasher.
+ */
 export type Context = {
 	readonly store: StorePort;
 	readonly secrets: SecretBox;
+	/** The one clock: tests move it. */
 	readonly now: () => Date;
+	readonly hasher: PasswordHasher;
+	readonly pam: PamCheck;
+	readonly mailer: MailerFactory;
+	readonly readFile: FileReader;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
 };
@@ -40,8 +68,4 @@ export type Actor = {
 
 export function actorFacts(actor: Actor): ActorFacts {
 	return {userId: actor.user.id, role: actor.user.role, superuser: actor.user.superuser};
-}
-
-export function isoNow(ctx: Context): string {
-	return ctx.now().toISOString();
 }

@@ -47,12 +47,3 @@ export function parseAddress(input: string): Address {
 	if (!domain) throw invalid(`"${input}" is not an e-mail address we accept: "${domainPart}" is not a valid domain name.`);
 	return {local, domain, address: `${local}@${domain}`};
 }
-
-export function isValidAddress(input: string): boolean {
-	try {
-		parseAddress(input);
-		return true;
-	} catch {
-		return false;
-	}
-}

@@ -21,6 +21,14 @@ export type SendOutcome =
 	| {readonly result: 'sent'; readonly response: string}
 	| {readonly result: 'temporary' | 'permanent'; readonly reason: string};
 
+/** How a mailer connects: one connection for a message, a pool for many. */
+export type MailerOptions = {
+	/** Keep a pool of connections open for bulk sending. */
+	readonly pool?: boolean;
+	/** Parallel connections of the pool. */
+	readonly maxConnections?: number;
+};
+
 export type Mailer = {
 	send(mail: OutgoingMail): Promise<SendOutcome>;
 	/** Ends pooled connections. */

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -22,7 +22,7 @@ const sealed = z.string().regex(/^[\w-]+\.[\w-]+\.[\w-]*$/);
 
 export const tenantSchema = z.object({
 	id,
-	name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a tenant name is a DNS label'),
+	name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {error: issue => `"${String(issue.input)}" is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`}),
 	created: isoTime,
 	revision,
 });
@@ -68,6 +68,21 @@ export const invitationSchema = z.object({
 	mail: mailStatusSchema,
 	sentCount: z.number().int().min(0),
 	revision,
+});
+
+/**
+ * What became of an invitation that left the list (accepted or revoked), so that its dead link can
+ * say so. Kept for a while after (TOMBSTONE_DAYS in core/invitations/record.ts), then dropped.
+ * Added in schema version 2.
+ */
+export const invitationTombstoneSchema = z.object({
+	/** The invitation's id, as its link carries it. */
+	id,
+	tenantId: id,
+	fate: z.enum(['accepted', 'revoked']),
+	at: isoTime,
+	/** Who: the account the invitation became, or whoever revoked it. */
+	by: z.string(),
 });
 
 export const signupDomainSchema = z.object({
@@ -135,21 +150,34 @@ export const throttleSchema = z.object({
 	last: isoTime,
 });
 
+/**
+ * A TCP port, 1–65535, with the sentence a person reads when one is refused. One rule for the
+ * SMTP settings and the listeners, at the door (parseInput) and in the store alike.
+ */
+export function portSchema(what: string) {
+	const sentence = (issue: {input?: unknown}) => `${what} must be a whole number from 1 to 65535, not ${String(issue.input)}.`;
+	return z.number({error: sentence}).int({error: sentence}).min(1, {error: sentence}).max(65535, {error: sentence});
+}
+
+/** A host name or an IP address (IPv6 in brackets or bare). */
+const SMTP_HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$/;
+const SMTP_TIMEOUT = 'The SMTP timeout must be from 100 to 300000 milliseconds.';
+
 export const smtpSettingsSchema = z.object({
-	host: z.string().min(1),
-	port: z.number().int().min(1).max(65535),
+	host: z.string().regex(SMTP_HOST, {error: issue => `"${String(issue.input)}" is not a host name or IP address.`}),
+	port: portSchema('The SMTP port'),
 	security: z.enum(SMTP_SECURITY),
 	user: z.string().nullable(),
 	passwordSealed: sealed.nullable(),
 	from: z.string().min(3),
-	timeoutMs: z.number().int().min(100).max(300_000),
+	timeoutMs: z.number({error: SMTP_TIMEOUT}).int({error: SMTP_TIMEOUT}).min(100, {error: SMTP_TIMEOUT}).max(300_000, {error: SMTP_TIMEOUT}),
 	caFile: z.string().nullable(),
 });
 
 export const listenerSchema = z.object({
-	name: z.string().min(1),
+	name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, {error: issue => `"${String(issue.input)}" is not a listener name: use letters, digits, _ and -.`}),
 	address: z.string().min(1),
-	port: z.number().int().min(1).max(65535),
+	port: portSchema('The port'),
 	ssl: z.boolean(),
 });
 
@@ -161,9 +189,12 @@ export const ssoSettingsSchema = z.object({
 	acsUrl: z.string(),
 });
 
+const LIFETIME = 'The invitation lifetime must be between 1 hour and 90 days.';
+const MIN_PASSWORD = 'The minimum password length must be a whole number from 8 to 256.';
+
 export const policySchema = z.object({
-	invitationLifetimeSeconds: z.number().int().min(60).max(365 * 86_400),
-	minPasswordLength: z.number().int().min(8).max(1024),
+	invitationLifetimeSeconds: z.number({error: LIFETIME}).int({error: LIFETIME}).min(3600, {error: LIFETIME}).max(90 * 86_400, {error: LIFETIME}),
+	minPasswordLength: z.number({error: MIN_PASSWORD}).int({error: MIN_PASSWORD}).min(8, {error: MIN_PASSWORD}).max(256, {error: MIN_PASSWORD}),
 	requireEmailVerification: z.boolean(),
 	blockPublicWebmailDomains: z.boolean(),
 });
@@ -172,7 +203,7 @@ export const settingsSchema = z.object({
 	smtp: smtpSettingsSchema.nullable(),
 	ssl: z.object({cert: z.string(), key: z.string()}).nullable(),
 	listeners: z.array(listenerSchema),
-	publicUrl: z.string().url(),
+	publicUrl: z.url(),
 	policy: policySchema,
 	sso: ssoSettingsSchema.nullable(),
 	revision,
@@ -216,6 +247,7 @@ export const databaseSchema = z.object({
 	tenants: z.array(tenantSchema),
 	users: z.array(userSchema),
 	invitations: z.array(invitationSchema),
+	invitationTombstones: z.array(invitationTombstoneSchema),
 	signupDomains: z.array(signupDomainSchema),
 	pendingSignups: z.array(pendingSignupSchema),
 	projects: z.array(projectSchema),
@@ -231,6 +263,7 @@ export type Tenant = z.infer<typeof tenantSchema>;
 export type User = z.infer<typeof userSchema>;
 export type MailStatus = z.infer<typeof mailStatusSchema>;
 export type Invitation = z.infer<typeof invitationSchema>;
+export type InvitationTombstone = z.infer<typeof invitationTombstoneSchema>;
 export type SignupDomain = z.infer<typeof signupDomainSchema>;
 export type PendingSignup = z.infer<typeof pendingSignupSchema>;
 export type Project = z.infer<typeof projectSchema>;
@@ -263,6 +296,7 @@ export function emptyDatabase(): Database {
 		tenants: [],
 		users: [],
 		invitations: [],
+		invitationTombstones: [],
 		signupDomains: [],
 		pendingSignups: [],
 		projects: [],

@@ -2,7 +2,8 @@ import {appendAudit} from './audit.js';
 import {touch} from './accounts.js';
 import type {Context} from './context.js';
 import {newId} from './ids.js';
-import type {Mailer, OutgoingMail, SendOutcome} from './mail.js';
+import {plural} from './words.js';
+import type {Mailer, MailerOptions, OutgoingMail, SendOutcome} from './mail.js';
 import type {Database, MailStatus, OutboxItem} from './model.js';
 
 /**
@@ -53,24 +54,28 @@ export function dropMail(db: Database, kind: OutboxKind, ref: string): void {
 /** Updates the record a message is about with its new mail status, inside the recording transaction. */
 export type MailStatusHandler = (db: Database, item: OutboxItem, status: MailStatus) => void;
 
-const handlers = new Map<OutboxKind, MailStatusHandler>([
-	[
-		'invitation',
-		(db, item, status) => {
-			const invitation = db.invitations.find(i => i.id === item.ref);
-			// Revoked or accepted meanwhile: nothing left to report on.
-			if (!invitation) return;
-			invitation.mail = status;
-			if (status.state === 'sent') invitation.sentCount += 1;
-			touch(invitation);
-		},
-	],
-]);
-
-/** Lets another kind of message (a sign-up code) keep its own record's status up to date. */
-export function onMailStatus(kind: OutboxKind, handler: MailStatusHandler): void {
-	handlers.set(kind, handler);
-}
+/**
+ * How each kind of message keeps its record's mail status up to date. One row per kind, declared
+ * here rather than registered by the modules that queue mail, so what runs does not depend on
+ * which modules were imported; a new kind of message fails to compile until it has its row.
+ */
+const RECORD_STATUS: Readonly<Record<OutboxKind, MailStatusHandler>> = {
+	invitation: (db, item, status) => {
+		const invitation = db.invitations.find(i => i.id === item.ref);
+		// Revoked or accepted meanwhile: nothing left to report on.
+		if (!invitation) return;
+		invitation.mail = status;
+		if (status.state === 'sent') invitation.sentCount += 1;
+		touch(invitation);
+	},
+	// The status of the code's mail is kept on the pending sign-up, like an invitation's.
+	'signup-code': (db, item, status) => {
+		const pending = db.pendingSignups.find(p => p.id === item.ref);
+		if (pending) pending.mail = status;
+	},
+	// A test message belongs to no record.
+	test: () => undefined,
+};
 
 /** The outcome of one message, as recorded. */
 export type DeliveryResult = {readonly item: OutboxItem; readonly status: MailStatus};
@@ -92,15 +97,21 @@ export type DeliverOptions = {
 	readonly concurrency?: number;
 };
 
-/**
- * Opens a mailer for the current SMTP settings, or null when SMTP is not configured. nodemailer
- * is loaded on demand; `pool` keeps connections open for bulk sending.
- */
-export async function openMailer(ctx: Context, options: {pool?: boolean; maxConnections?: number} = {}): Promise<Mailer | null> {
+/** Opens a mailer for the current SMTP settings, or null when SMTP is not configured; `pool` keeps connections open for bulk sending. */
+export async function openMailer(ctx: Context, options: MailerOptions = {}): Promise<Mailer | null> {
 	const smtp = ctx.store.read().settings.smtp;
 	if (!smtp) return null;
-	const {createMailer} = await import('../adapters/mailer.js');
-	return createMailer(smtp, ctx.secrets, options);
+	return ctx.mailer(smtp, options);
+}
+
+/** Whether a message is due: its next try has come and no process holds a live claim on it. */
+export function isDue(item: OutboxItem, now: Date): boolean {
+	return new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now);
+}
+
+/** Whether any message waits to be (re)sent now. */
+export function hasDueMail(db: Database, now: Date): boolean {
+	return db.outbox.some(item => isDue(item, now));
 }
 
 /** The delay before the next try after `attempts` failed ones. */
@@ -119,9 +130,7 @@ export async function deliverOutbox(ctx: Context, mailer?: Mailer | null, option
 	const claimed = await ctx.store.transact(db => {
 		const now = ctx.now();
 		const until = new Date(now.getTime() + CLAIM_SECONDS * 1000).toISOString();
-		const due = db.outbox.filter(
-			item => (!wanted || wanted.has(item.id)) && new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now),
-		);
+		const due = db.outbox.filter(item => (!wanted || wanted.has(item.id)) && isDue(item, now));
 		for (const item of due) item.claimedUntil = until;
 		return due.map(item => ({...item}));
 	});
@@ -209,14 +218,14 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 				remove.add(item.id);
 				counts.failed++;
 			}
-			handlers.get(item.kind)?.(db, item, status);
+			RECORD_STATUS[item.kind](db, item, status);
 			results.push({item, status});
 		});
 		if (remove.size > 0) db.outbox = db.outbox.filter(item => !remove.has(item.id));
 		const trouble = results.find(r => r.status.state !== 'sent');
 		appendAudit(db, ctx, {label: 'system', tenantId: null}, {
 			action: 'mail.deliver',
-			target: `${results.length} message${results.length === 1 ? '' : 's'}`,
+			target: plural(results.length, 'message'),
 			result: trouble ? 'failed' : 'ok',
 			...(trouble && 'reason' in trouble.status ? {reason: `${counts.sent} sent, ${counts.retrying} retrying, ${counts.failed} failed, ${counts.notSent} not sent; first: ${trouble.status.reason}`} : {}),
 		});

@@ -111,6 +111,11 @@ export function canGrantRole(actor: Pick<ActorFacts, 'role' | 'superuser'>, role
 	return actor.superuser || ROLE_RANK[role] <= ROLE_RANK[actor.role];
 }
 
+/** The roles an actor may grant, member first (the default of invitations and sign-up domains). */
+export function grantableRoles(actor: Pick<ActorFacts, 'role' | 'superuser'>): Role[] {
+	return (['member', 'guest', 'admin'] as const).filter(role => canGrantRole(actor, role));
+}
+
 /** What a change does to the account's standing, for the last-admin and last-superuser guards. */
 export type AccountChange = 'demote' | 'disable' | 'delete' | 'revoke-superuser';
 

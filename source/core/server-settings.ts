@@ -1,11 +1,11 @@
 import {createPrivateKey, X509Certificate} from 'node:crypto';
-import {readFileSync} from 'node:fs';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
 import {authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {invalid, notFound} from './errors.js';
-import {DEFAULT_PUBLIC_URL, type Listener, type Policy, type Settings} from './model.js';
+import {parseInput} from './input.js';
+import {DEFAULT_PUBLIC_URL, listenerSchema, policySchema, type Listener, type Policy, type Settings} from './model.js';
 import {smtpView, type SmtpView} from './smtp-settings.js';
 
 /** Everything a superuser sees under Server Settings; never a secret. */
@@ -24,7 +24,7 @@ export function showSettings(ctx: Context, actor: Actor): SettingsView {
 	let ssl: SettingsView['ssl'] = settings.ssl;
 	if (settings.ssl) {
 		try {
-			ssl = {...settings.ssl, ...certificateFacts(new X509Certificate(readFileSync(settings.ssl.cert)))};
+			ssl = {...settings.ssl, ...certificateFacts(new X509Certificate(ctx.readFile(settings.ssl.cert)))};
 		} catch {
 			// The file moved or became unreadable since it was saved: show the paths alone.
 		}
@@ -90,31 +90,27 @@ export async function setPublicUrl(ctx: Context, actor: Actor, input: string): P
 	});
 }
 
-/** `7d`, `12h`, `90m` or a number of seconds, for the invitation lifetime. */
-export function parseDuration(text: string): number {
-	const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
-	if (!match) throw invalid(`"${text}" is not a duration; write it as 7d, 12h or 90m.`);
-	const unit = {'': 1, s: 1, m: 60, h: 3600, d: 86_400}[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-	return Number(match[1]) * unit;
-}
+export {parseDuration} from './durations.js';
 
 export type PolicyChange = Partial<Policy>;
+
+/** What setPolicy takes: any of the policy's fields, each by the model's own rule. */
+const policyChangeSchema = policySchema.partial();
 
 /** Changes the organization-wide policy; each value is checked before anything is saved. */
 export async function setPolicy(ctx: Context, actor: Actor, change: PolicyChange): Promise<Policy> {
 	return perform(ctx, actor, 'settings.org', Object.keys(change).join(','), db => {
 		authorize(actor, 'server.settings');
-		const lifetime = change.invitationLifetimeSeconds;
-		if (lifetime !== undefined && (lifetime < 3600 || lifetime > 90 * 86_400)) {
-			throw invalid('The invitation lifetime must be between 1 hour and 90 days.');
-		}
-		const min = change.minPasswordLength;
-		if (min !== undefined && (!Number.isInteger(min) || min < 8 || min > 256)) throw invalid('The minimum password length must be a whole number from 8 to 256.');
-		db.settings.policy = {...db.settings.policy, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined))};
+		const checked = parseInput(policyChangeSchema, change);
+		// Fields named but left undefined change nothing.
+		db.settings.policy = {...db.settings.policy, ...Object.fromEntries(Object.entries(checked as Record<string, unknown>).filter(([, v]) => v !== undefined))};
 		touch(db.settings);
 		return db.settings.policy;
 	});
 }
+
+/** A listener's name and port, by the model's rules (the address and SSL are checked against the other listeners). */
+const listenerInputSchema = listenerSchema.pick({name: true, port: true});
 
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -125,18 +121,16 @@ const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.
 export async function setListener(ctx: Context, actor: Actor, input: {name: string; port: number; address?: string; ssl?: boolean}): Promise<Listener> {
 	return perform(ctx, actor, 'settings.listener', input.name, db => {
 		authorize(actor, 'server.settings');
-		const name = input.name.trim();
-		if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(name)) throw invalid(`"${input.name}" is not a listener name: use letters, digits, _ and -.`);
-		if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`The port must be a whole number from 1 to 65535, not ${input.port}.`);
+		const {name, port} = parseInput(listenerInputSchema, {name: input.name.trim(), port: input.port});
 		const existing = db.settings.listeners.find(l => l.name === name);
 		const address = (input.address ?? existing?.address ?? '0.0.0.0').trim();
 		if (isIP(address) === 0 && !HOSTNAME.test(address)) throw invalid(`"${address}" is not an IP address or host name to listen on.`);
 		const ssl = input.ssl ?? existing?.ssl ?? false;
 		if (ssl && !db.settings.ssl) throw invalid('SSL needs a certificate and key first: set them with `orgctl settings ssl set`.');
 		const wildcard = (a: string) => a === '0.0.0.0' || a === '::';
-		const clash = db.settings.listeners.find(l => l.name !== name && l.port === input.port && (l.address === address || wildcard(l.address) || wildcard(address)));
-		if (clash) throw invalid(`Port ${input.port} is already used by the listener ${clash.name}.`);
-		const listener: Listener = {name, address, port: input.port, ssl};
+		const clash = db.settings.listeners.find(l => l.name !== name && l.port === port && (l.address === address || wildcard(l.address) || wildcard(address)));
+		if (clash) throw invalid(`Port ${port} is already used by the listener ${clash.name}.`);
+		const listener: Listener = {name, address, port, ssl};
 		db.settings.listeners = [...db.settings.listeners.filter(l => l.name !== name), listener].sort((a, b) => a.name.localeCompare(b.name));
 		touch(db.settings);
 		return listener;
@@ -174,7 +168,7 @@ export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; k
 function checkCertificatePair(ctx: Context, input: {cert: string; key: string}): X509Certificate {
 	const read = (path: string, what: string) => {
 		try {
-			return readFileSync(path);
+			return ctx.readFile(path);
 		} catch (error) {
 			throw invalid(`The ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 		}

@@ -75,8 +75,12 @@ function coverage(db: Database, domain: SignupDomain): SignupDomainView {
 
 /** The sign-up domains of the actor's tenant in domain order, each with the users and pending invitations it covers (admins and superusers). */
 export function listSignupDomains(ctx: Context, actor: Actor): SignupDomainView[] {
+	return listSignupDomainsIn(ctx.store.read(), actor);
+}
+
+/** listSignupDomains over data already read (the console derives its rows from the data it renders). */
+export function listSignupDomainsIn(db: Database, actor: Actor): SignupDomainView[] {
 	authorize(actor, 'signup-domains.configure');
-	const db = ctx.store.read();
 	return db.signupDomains
 		.filter(d => d.tenantId === actor.tenant.id)
 		.sort((a, b) => a.domain.localeCompare(b.domain))

@@ -8,8 +8,7 @@ import {timingSafeEqual} from 'node:crypto';
 import {newId, newSecret} from './ids.js';
 import {escapeHtml} from './mail.js';
 import type {AuthMethod, Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
-import {deliverOutbox, enqueueMail, onMailStatus} from './outbox.js';
-import {hashPassword} from './passwords.js';
+import {deliverOutbox, enqueueMail} from './outbox.js';
 import {tenantsForSignup} from './signup-domains.js';
 
 /** How a sign-up code behaves: 8 digits, valid 8 hours, 5 tries, one new code per address per minute. */
@@ -25,12 +24,6 @@ export type SignupStarted = {
 	/** One sentence for the person signing up. */
 	readonly message: string;
 };
-
-// The status of the code's mail is kept on the pending sign-up, like an invitation's.
-onMailStatus('signup-code', (db, item, status) => {
-	const pending = db.pendingSignups.find(p => p.id === item.ref);
-	if (pending) pending.mail = status;
-});
 
 /** Compares a code's MAC with the stored one in constant time. */
 function macMatches(ctx: Context, text: string, stored: string): boolean {
@@ -249,7 +242,7 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 			if (current.attempts >= SIGNUP.maxAttempts) d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
 		});
 	}
-	if (input.password !== undefined) passwordHash = await hashPassword(input.password);
+	if (input.password !== undefined) passwordHash = await ctx.hasher.hash(input.password);
 	return perform(ctx, who, 'signup.verify', `${pending.username} <${address.address}>`, d => {
 		// Checked again under the lock: a parallel verify may have used the code meanwhile.
 		const current = d.pendingSignups.find(p => p.id === pending.id && p.codeHash === pending.codeHash);

@@ -1,11 +1,11 @@
 import {X509Certificate} from 'node:crypto';
-import {readFileSync} from 'node:fs';
 import {touch} from './accounts.js';
 import {appendAudit, auditError, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {invalid, unavailable} from './errors.js';
-import type {SmtpSettings} from './model.js';
+import {parseInput} from './input.js';
+import {smtpSettingsSchema, type SmtpSettings} from './model.js';
 import {openMailer} from './outbox.js';
 
 /** Connection and greeting timeout by default; the socket timeout is three times it (DESIGN §5). */
@@ -33,13 +33,14 @@ export function smtpView(smtp: SmtpSettings | null): SmtpView | null {
 	return {...rest, hasPassword: passwordSealed !== null};
 }
 
-const HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$/;
+/** The host, port and timeout of SMTP settings, by the model's rules. */
+const smtpInputSchema = smtpSettingsSchema.pick({host: true, port: true, timeoutMs: true});
 
 /** Checks a CA file: readable, and holding at least one PEM certificate Node can parse. */
-function checkCaFile(path: string): void {
+function checkCaFile(ctx: Context, path: string): void {
 	let text: string;
 	try {
-		text = readFileSync(path, 'utf8');
+		text = ctx.readFile(path).toString('utf8');
 	} catch (error) {
 		throw invalid(`The CA file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 	}
@@ -57,21 +58,17 @@ export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInp
 	// Every check runs inside perform() so that a refusal is audited too (DESIGN §2).
 	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${input.host.trim()}:${input.port}`, db => {
 		authorize(actor, 'server.settings');
-		const host = input.host.trim();
-		if (!HOST.test(host)) throw invalid(`"${input.host}" is not a host name or IP address.`);
-		if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw invalid(`The SMTP port must be a whole number from 1 to 65535, not ${input.port}.`);
+		const {host, port, timeoutMs} = parseInput(smtpInputSchema, {host: input.host.trim(), port: input.port, timeoutMs: input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS});
 		const from = parseAddress(input.from).address;
 		const user = input.user?.trim() || null;
 		if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
-		const timeoutMs = input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
-		if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 300_000) throw invalid('The SMTP timeout must be from 100 to 300000 milliseconds.');
 		const caFile = input.caFile?.trim() || null;
-		if (caFile) checkCaFile(caFile);
+		if (caFile) checkCaFile(ctx, caFile);
 		const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
 		const previous = db.settings.smtp;
 		// Changing only the host or the port should not force the admin to type the password again.
 		const passwordSealed = sealedPassword ?? (user && previous?.user === user && input.password === undefined ? previous.passwordSealed : null);
-		const next: SmtpSettings = {host, port: input.port, security: input.security, user, passwordSealed, from, timeoutMs, caFile};
+		const next: SmtpSettings = {host, port, security: input.security, user, passwordSealed, from, timeoutMs, caFile};
 		db.settings.smtp = next;
 		touch(db.settings);
 		return next;

@@ -50,6 +50,7 @@ function removeTenant(db: Database, tenantId: string): {users: number} {
 	const keep = <T extends {tenantId: string}>(records: T[]) => records.filter(r => r.tenantId !== tenantId);
 	db.users = keep(db.users);
 	db.invitations = keep(db.invitations);
+	db.invitationTombstones = keep(db.invitationTombstones);
 	db.signupDomains = keep(db.signupDomains);
 	db.pendingSignups = keep(db.pendingSignups);
 	db.projects = keep(db.projects);

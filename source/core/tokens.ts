@@ -113,7 +113,11 @@ export async function createToken(
 
 /** Tokens of the tenant for admins, a member's own tokens otherwise; newest first. */
 export function listTokens(ctx: Context, actor: Actor): TokenView[] {
-	const db = ctx.store.read();
+	return listTokensIn(ctx.store.read(), actor);
+}
+
+/** listTokens over data already read (the console derives its rows from the data it renders). */
+export function listTokensIn(db: Database, actor: Actor): TokenView[] {
 	const everyone = decide(actorFacts(actor), 'ownership.migrate').allowed;
 	return db.tokens
 		.filter(t => t.tenantId === actor.tenant.id && (everyone || t.owner === actor.user.id))

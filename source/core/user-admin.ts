@@ -4,7 +4,6 @@ import type {Actor, Context} from './context.js';
 import {invalid, isOrgError, refused} from './errors.js';
 import {roleSchema, type Database, type Role, type User} from './model.js';
 import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, type Move, type OwnedKind} from './ownership.js';
-import {hashPassword} from './passwords.js';
 import {canGrantRole, guardLastOwner, ROLE_RANK, type AccountChange} from './policy.js';
 import {findUser} from './users.js';
 
@@ -125,7 +124,7 @@ export async function resetUserPassword(ctx: Context, actor: Actor, name: string
 		return user;
 	};
 	await precheck(ctx, actor, 'user.reset-password', name, check);
-	const hash = await hashPassword(password);
+	const hash = await ctx.hasher.hash(password);
 	await perform(ctx, actor, 'user.reset-password', name, db => {
 		const user = check(db);
 		user.passwordHash = hash;

@@ -8,14 +8,15 @@ import {OrgError} from '../core/errors.js';
 import {emptyDatabase, SCHEMA_VERSION, type Database} from '../core/model.js';
 import {storeError} from './errors.js';
 import {acquireLock} from './lock.js';
+import {MIGRATIONS} from './migrations.js';
 import {Invalid, RecordLines, textLines, type LineSource} from './record-lines.js';
 import {StringDecoder} from 'node:string_decoder';
 
 /** A step that turns a file of schema version `from` into version `from + 1`. */
 export type Migration = {readonly from: number; readonly migrate: (raw: Record<string, unknown>) => Record<string, unknown>};
 
-/** Schema migrations, oldest first. Version 1 is the first released schema. */
-export const MIGRATIONS: readonly Migration[] = [];
+// Schema migrations, oldest first (version 1 is the first released schema): see migrations.ts.
+export {MIGRATIONS} from './migrations.js';
 
 export type StoreOptions = {
 	/** Migrations to apply; tests pass their own to exercise the mechanism. */
@@ -521,11 +522,6 @@ export class Store {
 			const data = this.adapter.readSync(this.db.data);
 			if (data) this.db.data = data;
 		}
-		return this.db.data;
-	}
-
-	/** The data as last read, without touching the disk (for renders between refreshes). */
-	get current(): Database {
 		return this.db.data;
 	}
 

@@ -1,24 +1,25 @@
-import {useCallback, useEffect, useMemo, useRef, useState} from 'react';
+import {useCallback, useEffect, useMemo, useRef} from 'react';
 import {Box, Text, useApp, useStdout} from 'ink';
 import {resolveSession} from '../core/accounts.js';
 import {actorFacts, type Actor, type Context} from '../core/context.js';
 import {isOrgError} from '../core/errors.js';
-import type {Database} from '../core/model.js';
 import {mayView} from '../core/policy.js';
 import {Dialog, type DialogRequest} from './components/dialogs.js';
 import {Help} from './components/help.js';
 import {StatusBar} from './components/status-bar.js';
 import {ConsoleContext, DirtyContext, type ConsoleAction, type ConsoleApi, type StatusMessage} from './console-context.js';
+import useBurstReducer from './hooks/use-burst-reducer.js';
+import useTerminalSize from './hooks/use-terminal-size.js';
 import {InputRouter, PRIORITY, useKeys} from './input-router.js';
 import {FirstRun} from './screens/first-run.js';
 import {Login} from './screens/login.js';
 import {SECTIONS} from './sections/index.js';
 import type {Section} from './sections/section.js';
-import {keepSession, sessionNotice, type SessionKey} from './session.js';
+import {keepSession, sessionNotice} from './session.js';
+import {initialShell, shellReducer, type Screen} from './state/shell.js';
 import {theme} from './theme.js';
 
-/** Where the console starts: decided before the first frame (see boot.ts). */
-export type Screen = {readonly kind: 'first-run'} | {readonly kind: 'login'; readonly notice?: string | undefined} | {readonly kind: 'main'; readonly actor: Actor; readonly session: SessionKey};
+export type {Screen} from './state/shell.js';
 
 export type AppProps = {
 	readonly ctx: Context;
@@ -34,21 +35,6 @@ export type AppProps = {
 const CHROME_ROWS = 5;
 const PANE_WIDTH = 25;
 
-function useTerminalSize(): {columns: number; rows: number} {
-	const {stdout} = useStdout();
-	const read = () => ({columns: stdout.columns || 80, rows: stdout.rows || 24});
-	const [size, setSize] = useState(read);
-	useEffect(() => {
-		const onResize = () => setSize(read());
-		stdout.on('resize', onResize);
-		return () => {
-			stdout.off('resize', onResize);
-		};
-		// eslint-disable-next-line react-hooks/exhaustive-deps
-	}, [stdout]);
-	return size;
-}
-
 /** The whole console: screens, the shell around them, dialogs, help and the keys that work everywhere. */
 export function App(props: AppProps) {
 	return (
@@ -58,35 +44,22 @@ export function App(props: AppProps) {
 	);
 }
 
+type Ask = (request: DialogRequest extends infer R ? (R extends DialogRequest ? Omit<R, 'resolve'> : never) : never) => Promise<boolean>;
+
 function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const {columns, rows} = useTerminalSize();
-	const [screen, setScreen] = useState<Screen>(start);
-	// The screen as last set, not as last drawn: the session checks in refresh() and run() must see a
-	// session renewed (or ended) a moment ago, before React has rendered it.
-	const screenRef = useRef<Screen>(start);
-	const changeScreen = useCallback((next: Screen) => {
-		screenRef.current = next;
-		setScreen(next);
-	}, []);
-	// Remounts the sign-in form when the console stays on it with a new notice.
-	const [loginKey, setLoginKey] = useState(0);
-	// Actions under way: a periodic refresh does not judge the session while one may be renewing it.
-	const running = useRef(0);
-	// A copy: the store changes its data object in place when this process commits, so the version
-	// (bumped on every commit) is what tells a new state from the old one.
-	const [db, setDb] = useState<Database>(() => ({...ctx.store.read()}));
-	const [sectionId, setSectionId] = useState<string | undefined>(undefined);
-	const [help, setHelp] = useState(false);
-	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
-	const [status, setStatus] = useState<StatusMessage | undefined>(undefined);
-	const dirty = useRef(new Set<string>());
+	// The session checks in refresh() and run() read latest(): a session renewed (or ended) a moment
+	// ago counts before React has drawn it.
+	const [shell, dispatch, latest] = useBurstReducer(shellReducer, () => initialShell(start, ctx.store.read()));
+	const {screen, db, help, dialog, status, loginKey} = shell;
 	const firstFrame = useRef(false);
 
 	const actor = screen.kind === 'main' ? screen.actor : undefined;
 	const sections = useMemo(() => (actor ? SECTIONS.filter(s => mayView(actorFacts(actor), s.visibleWith)) : []), [actor]);
-	const section: Section | undefined = sections.find(s => s.id === sectionId) ?? sections[0];
+	const section: Section | undefined = sections.find(s => s.id === shell.sectionId) ?? sections[0];
+	const setStatus = useCallback((message: StatusMessage | undefined) => dispatch({type: 'status', status: message}), [dispatch]);
 
 	/**
 	 * Checks the console's session against the store (it still exists, its secret matches, it has not
@@ -95,53 +68,45 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	 * a password reset or change elsewhere). A store error is thrown: the console cannot go on.
 	 */
 	const checkSession = useCallback((): boolean => {
-		const current = screenRef.current;
+		const current = latest().screen;
 		if (current.kind !== 'main') return false;
 		try {
 			const fresh = resolveSession(ctx, current.session, current.actor.tenant.name);
-			if (fresh.user !== current.actor.user || fresh.tenant !== current.actor.tenant) changeScreen({...current, actor: fresh});
+			if (fresh.user !== current.actor.user || fresh.tenant !== current.actor.tenant) dispatch({type: 'session', actor: fresh});
 			return true;
 		} catch (error) {
 			if (isOrgError(error) && error.kind === 'store') throw error;
-			changeScreen({kind: 'login', notice: sessionNotice(error)});
+			dispatch({type: 'signed-out', notice: sessionNotice(error)});
 			return false;
 		}
-	}, [ctx, changeScreen]);
+	}, [ctx, dispatch, latest]);
 
 	/** Ends the console with the reason (printed by the caller after the terminal is restored, exit code 1). */
 	const fail = useCallback((error: unknown) => exit(error instanceof Error ? error : new Error(String(error))), [exit]);
 
 	const refresh = useCallback(() => {
 		try {
-			const next = ctx.store.read();
-			setDb(previous => (previous.version === next.version ? previous : {...next}));
-			if (running.current === 0) checkSession();
+			dispatch({type: 'data', db: ctx.store.read()});
+			if (latest().running === 0) checkSession();
 		} catch (error) {
 			// The store file became unusable (truncated, edited by hand): leave cleanly with its reason,
 			// as the deferred validation at start-up does, rather than crash from a timer.
 			fail(error);
 		}
-	}, [ctx, checkSession, fail]);
+	}, [ctx, dispatch, latest, checkSession, fail]);
 
 	// Other consoles and scripts change the store too: pick that up (a stat per tick; a read only on change).
 	useEffect(() => {
 		const timer = setInterval(refresh, 2000);
 		timer.unref();
-		return () => clearInterval(timer);
+		return () => {
+			clearInterval(timer);
+		};
 	}, [refresh]);
 
-	const setDirty = useCallback((id: string, isDirty: boolean) => {
-		if (isDirty) dirty.current.add(id);
-		else dirty.current.delete(id);
-	}, []);
+	const setDirty = useCallback((id: string, isDirty: boolean) => dispatch({type: 'dirty', id, dirty: isDirty}), [dispatch]);
 
-	const ask = useCallback(
-		(request: DialogRequest extends infer R ? (R extends DialogRequest ? Omit<R, 'resolve'> : never) : never) =>
-			new Promise<boolean>(resolve => {
-				setDialog({...request, resolve} as DialogRequest);
-			}),
-		[],
-	);
+	const ask = useCallback<Ask>(request => new Promise<boolean>(resolve => dispatch({type: 'dialog', dialog: {...request, resolve} as DialogRequest})), [dispatch]);
 
 	const signIn = useCallback(
 		async (who: Actor, message?: StatusMessage) => {
@@ -150,84 +115,89 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				kept = await keepSession(ctx, who);
 			} catch (error) {
 				// Without a session record the console could not notice a logout or a password reset: stay out.
-				setLoginKey(k => k + 1);
-				changeScreen({kind: 'login', notice: `The session could not be opened: ${isOrgError(error) ? error.message : String(error)}`});
+				dispatch({type: 'signed-out', notice: `The session could not be opened: ${isOrgError(error) ? error.message : String(error)}`, remount: true});
 				return;
 			}
-			setDb({...ctx.store.read()});
-			setSectionId(undefined);
-			changeScreen({kind: 'main', actor: who, session: kept.session});
-			setStatus(
-				kept.unsaved
-					? {kind: 'error', text: `Signed in, but the session could not be kept for next time: ${kept.unsaved}`}
-					: (message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`}),
-			);
+			const text: StatusMessage = kept.unsaved
+				? {kind: 'error', text: `Signed in, but the session could not be kept for next time: ${kept.unsaved}`}
+				: (message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});
+			dispatch({type: 'signed-in', actor: who, session: kept.session, db: ctx.store.read(), status: text});
 		},
-		[ctx, changeScreen],
+		[ctx, dispatch],
 	);
 
-	const api = useMemo<ConsoleApi | undefined>(() => {
-		if (!actor) return undefined;
-		return {
-			ctx,
-			actor,
-			db,
-			refresh,
-			notify: setStatus,
-			async run<T>(action: ConsoleAction<T>): Promise<T | undefined> {
-				// The session may have ended since the last refresh: act only under a live one.
-				try {
-					if (!checkSession()) return undefined;
-				} catch (error) {
-					fail(error);
-					return undefined;
-				}
-				running.current++;
-				if (action.busy) setStatus({kind: 'info', text: action.busy});
-				try {
-					const result = await action.task();
-					const text = typeof action.done === 'function' ? action.done(result) : (action.done ?? 'Done.');
-					setStatus({kind: 'success', text, command: action.command});
-					return result;
-				} catch (error) {
-					const text = isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`;
-					setStatus({kind: 'error', text, command: action.command});
-					action.failed?.(text);
-					return undefined;
-				} finally {
-					running.current--;
-					refresh();
-				}
+	/** Runs a core operation for a section: see ConsoleApi.run. */
+	const run = useCallback(
+		async <T,>(action: ConsoleAction<T>): Promise<T | undefined> => {
+			// The session may have ended since the last refresh: act only under a live one.
+			try {
+				if (!checkSession()) return undefined;
+			} catch (error) {
+				fail(error);
+				return undefined;
+			}
+			dispatch({type: 'running', delta: 1});
+			if (action.busy) setStatus({kind: 'info', text: action.busy});
+			try {
+				const result = await action.task();
+				const text = typeof action.done === 'function' ? action.done(result) : (action.done ?? 'Done.');
+				setStatus({kind: 'success', text, command: action.command});
+				return result;
+			} catch (error) {
+				const text = isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`;
+				setStatus({kind: 'error', text, command: action.command});
+				action.failed?.(text);
+				return undefined;
+			} finally {
+				dispatch({type: 'running', delta: -1});
+				refresh();
+			}
+		},
+		[checkSession, fail, dispatch, setStatus, refresh],
+	);
+
+	const renewSession = useCallback(async () => {
+		const current = latest().screen;
+		if (current.kind !== 'main') return;
+		const {session} = await keepSession(ctx, current.actor);
+		dispatch({type: 'session', session});
+	}, [ctx, dispatch, latest]);
+
+	const api = useMemo<ConsoleApi | undefined>(
+		() =>
+			actor && {
+				ctx,
+				actor,
+				db,
+				refresh,
+				notify: setStatus,
+				run,
+				renewSession,
+				confirm: question => ask({kind: 'confirm', question}),
+				confirmTyped: (question, name) => ask({kind: 'typed', question, name}),
+				setDirty,
 			},
-			async renewSession() {
-				const {session} = await keepSession(ctx, actor);
-				const current = screenRef.current;
-				if (current.kind === 'main') changeScreen({...current, session});
-			},
-			confirm: question => ask({kind: 'confirm', question}),
-			confirmTyped: (question, name) => ask({kind: 'typed', question, name}),
-			setDirty,
-		};
-	}, [ctx, actor, db, refresh, checkSession, fail, changeScreen, ask, setDirty]);
+		[ctx, actor, db, refresh, setStatus, run, renewSession, ask, setDirty],
+	);
 
 	const quit = useCallback(async () => {
-		if (dirty.current.size > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?'}))) return;
+		if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?'}))) return;
 		exit();
-	}, [ask, exit]);
+	}, [ask, exit, latest]);
 
 	useKeys(
 		['global'],
 		(command, key) => {
 			switch (command) {
 				case 'app.help':
-					setHelp(true);
+					dispatch({type: 'help', open: true});
 					return true;
 				case 'app.quit':
 					exit();
 					return true;
 				case 'app.interrupt':
 					// A second Ctrl-C while asked means it.
-					if (dialog) exit();
+					if (latest().dialog) exit();
 					else void quit();
 					return true;
 				case 'app.refresh':
@@ -235,17 +205,14 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					setStatus({kind: 'info', text: 'Reloaded from the store.'});
 					return true;
 				case 'section.next':
-				case 'section.previous': {
-					if (!section) return false;
-					const at = sections.indexOf(section);
-					const step = command === 'section.next' ? 1 : -1;
-					setSectionId(sections[(at + step + sections.length) % sections.length]!.id);
+				case 'section.previous':
+					if (sections.length === 0) return false;
+					dispatch({type: 'section.step', ids: sections.map(s => s.id), step: command === 'section.next' ? 1 : -1});
 					return true;
-				}
 				case 'section.goto': {
 					const target = sections[Number(key.name) - 1];
 					if (!target) return false;
-					setSectionId(target.id);
+					dispatch({type: 'section', id: target.id});
 					return true;
 				}
 				default:
@@ -273,13 +240,12 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 
 	let body;
 	if (help) {
-		body = <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} onClose={() => setHelp(false)} />;
+		body = <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} onClose={() => dispatch({type: 'help', open: false})} />;
 	} else if (screen.kind === 'first-run') {
 		body = <FirstRun ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} onDone={(who, command) => void signIn(who, {kind: 'success', text: `Created ${who.user.username}, admin and superuser.`, command})} />;
 	} else if (screen.kind === 'login') {
 		body = <Login key={loginKey} ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} height={bodyHeight} notice={screen.notice} onDone={(who, message) => void signIn(who, message ? {kind: 'success', text: message} : undefined)} />;
 	} else if (api) {
-		const Content = section?.Component;
 		body = (
 			<ConsoleContext.Provider value={api}>
 				<Box flexDirection="row" height={bodyHeight}>
@@ -296,7 +262,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 						})}
 					</Box>
 					<Box width={contentWidth} height={bodyHeight} paddingLeft={1} overflow="hidden">
-						{Content ? <Content key={section!.id} width={contentWidth - 1} height={bodyHeight} /> : <Text>There is nothing you can open here.</Text>}
+						{section ? <section.Component key={section.id} width={contentWidth - 1} height={bodyHeight} /> : <Text>There is nothing you can open here.</Text>}
 					</Box>
 				</Box>
 			</ConsoleContext.Provider>
@@ -312,7 +278,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					<Box flexGrow={1} flexShrink={1} overflow="hidden" flexDirection="column">
 						{body}
 					</Box>
-					{dialog ? <Dialog request={dialog} width={columns} onClose={() => setDialog(undefined)} /> : null}
+					{dialog ? <Dialog request={dialog} width={columns} onClose={() => dispatch({type: 'dialog', dialog: undefined})} /> : null}
 				</Box>
 				<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
 				<StatusBar status={status} width={columns} />

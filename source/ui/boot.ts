@@ -1,7 +1,7 @@
 import {isInitialized, resolveSession} from '../core/accounts.js';
 import type {Context} from '../core/context.js';
-import {readSessionFile} from '../cli/session-file.js';
-import type {Screen} from './app.js';
+import {readSessionFile} from '../adapters/session-file.js';
+import type {Screen} from './state/shell.js';
 import {sessionNotice} from './session.js';
 
 /**

@@ -35,19 +35,19 @@ export type ConsoleApi = {
 	/** The data as last read; sections derive their rows from it (with useMemo on `db`). Do not mutate. */
 	readonly db: Database;
 	/** Re-reads the store (also done after every `run()` and every two seconds if the file changed). */
-	refresh(): void;
+	readonly refresh: () => void;
 	/** Runs a core operation (after checking the session is still live): shows `busy`, then `done` and the command, or the refusal's sentence. Resolves undefined when it failed. */
-	run<T>(action: ConsoleAction<T>): Promise<T | undefined>;
+	readonly run: <T>(action: ConsoleAction<T>) => Promise<T | undefined>;
 	/** Puts a message (and optionally the equivalent command) on the status line. */
-	notify(message: StatusMessage): void;
+	readonly notify: (message: StatusMessage) => void;
 	/** Asks a `[y/N]` question (No is the default); for destructive actions. */
-	confirm(question: string): Promise<boolean>;
+	readonly confirm: (question: string) => Promise<boolean>;
 	/** Makes the user type `name` to go ahead; for severe actions (tenant delete, last-owner migration). */
-	confirmTyped(question: string, name: string): Promise<boolean>;
+	readonly confirmTyped: (question: string, name: string) => Promise<boolean>;
 	/** Opens a fresh session for the actor and acts under it (after changing one's own password, which ends them all). */
-	renewSession(): Promise<void>;
+	readonly renewSession: () => Promise<void>;
 	/** Tells the console a form has unsaved input, so Ctrl-C asks before quitting. */
-	setDirty(id: string, dirty: boolean): void;
+	readonly setDirty: (id: string, dirty: boolean) => void;
 };
 
 export const ConsoleContext = createContext<ConsoleApi | undefined>(undefined);

@@ -1,4 +1,5 @@
-import {editText, type KeyPress} from './key-press.js';
+import type {KeyPress} from './key-press.js';
+import {editLine} from './line-edit.js';
 import type {Command} from './keymap.js';
 
 /** One field of a form. Choices cycle with ←/→/Space; passwords show as dots. */
@@ -18,6 +19,8 @@ export type FormButton = {readonly id: string; readonly label: string};
 
 export type FormState = {
 	readonly values: Readonly<Record<string, string>>;
+	/** Each text field's cursor (code points before it); a field not listed has it at its end. */
+	readonly cursors: Readonly<Record<string, number>>;
 	/** Index into fields, then buttons. */
 	readonly focus: number;
 };
@@ -33,7 +36,12 @@ export type FormOutcome = {
 export function initialFormState(fields: readonly FormField[]): FormState {
 	const values: Record<string, string> = {};
 	for (const field of fields) values[field.name] = field.initial ?? (field.kind === 'choice' ? (field.options?.[0] ?? '') : '');
-	return {values, focus: 0};
+	return {values, cursors: {}, focus: 0};
+}
+
+/** Where a text field's cursor is: where it was left, else at the end of the value. */
+export function cursorOf(state: FormState, name: string): number {
+	return state.cursors[name] ?? [...(state.values[name] ?? '')].length;
 }
 
 /** True when any field differs from its initial value: Ctrl-C then asks before quitting. */
@@ -48,9 +56,11 @@ export function formKey(fields: readonly FormField[], buttons: readonly FormButt
 	const field = fields[state.focus];
 	const focusTo = (focus: number): FormOutcome => ({state: {...state, focus: (focus + count) % count}, handled: true});
 	if (field && field.kind !== 'choice') {
-		// Text first: a space or a `j` typed in a field is text, never a command.
-		const next = editText(state.values[field.name] ?? '', key);
-		if (next !== undefined) return {state: {...state, values: {...state.values, [field.name]: next}}, handled: true};
+		// Text first: a space or a `j` typed in a field is text, never a command; ← → Home End and
+		// Ctrl-A/E/K/U/W/D edit in place (line-edit.ts).
+		const value = state.values[field.name] ?? '';
+		const line = editLine({value, cursor: cursorOf(state, field.name)}, key);
+		if (line) return {state: {...state, values: {...state.values, [field.name]: line.value}, cursors: {...state.cursors, [field.name]: line.cursor}}, handled: true};
 	}
 	if (field?.kind === 'choice' && (key.name === 'left' || key.name === 'right' || key.name === ' ')) {
 		const options = field.options ?? [];

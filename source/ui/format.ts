@@ -6,21 +6,6 @@ export function fit(text: string, width: number): string {
 	return text + ' '.repeat(width - chars.length);
 }
 
-/** One table line: each cell fitted to its width, one space between cells (80 columns are tight). */
-export function columns(cells: ReadonlyArray<readonly [text: string, width: number]>): string {
-	return cells.map(([text, width]) => fit(text, width)).join(' ');
-}
-
-/** Quotes an argument for a POSIX shell only when it needs it, so the shown command can be pasted. */
-export function shellQuote(arg: string): string {
-	return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The command line as a user would type it. */
-export function orgctlCommand(...args: readonly string[]): string {
-	return ['orgctl', ...args.map(shellQuote)].join(' ');
-}
-
 /** A stored time as people read it: `2026-11-27 12:00`, in UTC (the server's logs use UTC too). */
 export function shortTime(iso: string | null | undefined): string {
 	if (!iso) return 'never';

@@ -60,50 +60,63 @@ export function routeKey(layers: Iterable<Layer>, key: KeyPress): boolean {
 
 type Props = {readonly children: ReactNode; readonly isActive?: boolean};
 
+/**
+ * Keys of one burst are handled one per tick: the first at once, each next one after React has
+ * committed what the previous key did, so `/zed` or `G` + Enter reach the filter or the row the
+ * earlier key opened or selected, not the layers that were live when the burst arrived.
+ */
+class KeyQueue {
+	private readonly queue: KeyPress[] = [];
+	private draining = false;
+
+	constructor(private readonly route: (key: KeyPress) => void) {}
+
+	push(keys: readonly KeyPress[]): void {
+		this.queue.push(...keys);
+		if (this.draining) return;
+		this.draining = true;
+		this.drain();
+	}
+
+	private readonly drain = (): void => {
+		const next = this.queue.shift();
+		if (next === undefined) {
+			this.draining = false;
+			return;
+		}
+		this.route(next);
+		setImmediate(this.drain);
+	};
+}
+
 /** The one `useInput` of the console: every key goes through here, one key at a time. */
 export function InputRouter({children, isActive = true}: Props) {
-	const layers = useRef(new Set<Layer>());
+	const [layers] = useState(() => new Set<Layer>());
 	const counter = useRef(0);
 	const [contexts, setContexts] = useState<readonly string[]>([]);
 	const update = useCallback(() => {
-		const next = liveContexts(layers.current);
+		const next = liveContexts(layers);
 		setContexts(previous => (previous.join() === next.join() ? previous : next));
-	}, []);
+	}, [layers]);
 	const router = useMemo<Router>(
 		() => ({
 			register(layer) {
-				layers.current.add(layer);
+				layers.add(layer);
 				update();
 				return () => {
-					layers.current.delete(layer);
+					layers.delete(layer);
 					update();
 				};
 			},
 			update,
 			nextId: () => ++counter.current,
 		}),
-		[update],
+		[layers, update],
 	);
-	// Keys of one burst are handled one per tick: the first at once, each next one after React has
-	// committed what the previous key did, so `/zed` or `G` + Enter reach the filter or the row the
-	// earlier key opened or selected, not the layers that were live when the burst arrived.
-	const queue = useRef<KeyPress[]>([]);
-	const draining = useRef(false);
-	const drain = useCallback(() => {
-		const next = queue.current.shift();
-		if (next === undefined) {
-			draining.current = false;
-			return;
-		}
-		routeKey(layers.current, next);
-		setImmediate(drain);
-	}, []);
+	const [queue] = useState(() => new KeyQueue(key => routeKey(layers, key)));
 	useInput(
 		(input, key) => {
-			queue.current.push(...keyPresses(input, key));
-			if (draining.current) return;
-			draining.current = true;
-			drain();
+			queue.push(keyPresses(input, key));
 		},
 		{isActive},
 	);
@@ -128,15 +141,19 @@ export type LayerOptions = {
 export function useKeys(contexts: readonly string[], handler: KeyHandler, options: LayerOptions): void {
 	const router = useContext(RouterContext);
 	if (!router) throw new Error('useKeys needs an <InputRouter> above it.');
+	// The layer keeps one handler object for its lifetime; each commit points it at the newest
+	// handler, before the next key of a burst is routed (a tick after the commit).
 	const handlerRef = useRef(handler);
-	handlerRef.current = handler;
+	useLayoutEffect(() => {
+		handlerRef.current = handler;
+	});
 	const {priority, kind = 'normal', active = true} = options;
+	// One string stands for the contexts, so a new array with the same names keeps the layer.
 	const key = contexts.join(',');
 	useLayoutEffect(() => {
 		if (!active) return undefined;
 		const layer: Layer = {id: router.nextId(), priority, contexts: key.split(','), kind, handler: handlerRef};
 		return router.register(layer);
-		// eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for `contexts`
 	}, [router, priority, kind, active, key]);
 }
 

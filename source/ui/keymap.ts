@@ -6,7 +6,7 @@
  * `where` names a key context: `global` works everywhere unless a dialog or text field holds the
  * keys; `list` in any windowed list; `filter` while typing a filter; `form` in a form; `dialog` in a
  * confirmation; `detail` in a detail view; a section id (`users`, `account`, ...) inside that section.
- * Add a section's keys as new rows with its id as `where` (see source/ui/README.md).
+ * Add a section's keys as new rows with its id as `where` (see source/README.md, "The console").
  */
 export type KeyBinding = {
 	readonly command: string;

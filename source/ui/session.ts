@@ -1,7 +1,7 @@
 import {createSession} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
 import {isOrgError} from '../core/errors.js';
-import {writeSessionFile} from '../cli/session-file.js';
+import {writeSessionFile} from '../adapters/session-file.js';
 
 /** The session an open console acts under: checked against the store on every refresh and before every action. */
 export type SessionKey = {readonly id: string; readonly secret: string};
@@ -17,7 +17,7 @@ export async function keepSession(ctx: Context, actor: Actor): Promise<{session:
 		writeSessionFile({store: ctx.store.path, id, secret, expires});
 		return {session: {id, secret}};
 	} catch (error) {
-		return {session: {id, secret}, unsaved: isOrgError(error) ? error.message : String((error as Error)?.message ?? error)};
+		return {session: {id, secret}, unsaved: error instanceof Error ? error.message : String(error)};
 	}
 }
 

@@ -64,5 +64,5 @@ export class TerminalGuard {
 
 /** The conventional exit code for a signal: 128 + its number (SIGHUP 129, SIGINT 130, SIGTERM 143). */
 export function signalExitCode(signal: NodeJS.Signals): number {
-	return 128 + (constants.signals[signal] ?? 0);
+	return 128 + constants.signals[signal];
 }

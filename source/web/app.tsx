@@ -50,8 +50,9 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 	const app = (tls ? Fastify({...serverOptions, https: {cert: tls.cert, key: tls.key}} as FastifyServerOptions) : Fastify(serverOptions)) as FastifyInstance;
 
 	const started = new WeakMap<object, bigint>();
-	app.addHook('onRequest', async request => {
+	app.addHook('onRequest', (request, _reply, done) => {
 		started.set(request, process.hrtime.bigint());
+		done();
 	});
 	app.addHook('onResponse', async (request, reply) => {
 		const begin = started.get(request) ?? process.hrtime.bigint();
@@ -82,7 +83,9 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 		csrfOpts: {validity: 8 * 3600 * 1000},
 	});
 
-	const site = makeSite(ctx, limits, app.csrfProtection);
+	const site = makeSite(ctx, limits, (request, reply, done) => {
+		app.csrfProtection(request, reply, done);
+	});
 
 	app.setErrorHandler((error: FastifyError, request, reply) => {
 		// A store that cannot be used is the operator's business (its message names paths): the generic page below.

@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs';
 import {isIP} from 'node:net';
 import {invalid} from '../core/errors.js';
+import type {FileReader} from '../core/context.js';
 import type {Settings} from '../core/model.js';
 import {REQUESTS_LISTENER} from '../core/server-settings.js';
 
@@ -26,9 +26,9 @@ export function parseListen(text: string): ListenOverride | undefined {
 	return {address, port};
 }
 
-function readPem(path: string, what: string): Buffer {
+function readPem(readFile: FileReader, path: string, what: string): Buffer {
 	try {
-		return readFileSync(path);
+		return readFile(path);
 	} catch (error) {
 		throw invalid(`The ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix it with orgctl settings ssl set.`);
 	}
@@ -39,7 +39,7 @@ function readPem(path: string, what: string): Buffer {
  * (the certificate and key read afresh, so SIGHUP picks up renewed files), `override` replacing
  * address and port. Throws one sentence when there is nothing to listen on.
  */
-export function planListen(settings: Settings, override?: ListenOverride): ListenPlan {
+export function planListen(settings: Settings, readFile: FileReader, override?: ListenOverride): ListenPlan {
 	const listener = settings.listeners.find(l => l.name === REQUESTS_LISTENER);
 	if (!listener && !override) {
 		throw invalid(
@@ -48,7 +48,7 @@ export function planListen(settings: Settings, override?: ListenOverride): Liste
 	}
 	const ssl = listener?.ssl === true;
 	if (ssl && !settings.ssl) throw invalid(`The listener ${REQUESTS_LISTENER} has SSL on but no certificate is set: orgctl settings ssl set --cert F --key F.`);
-	const tls = ssl && settings.ssl ? {cert: readPem(settings.ssl.cert, 'certificate'), key: readPem(settings.ssl.key, 'key'), certPath: settings.ssl.cert} : undefined;
+	const tls = ssl && settings.ssl ? {cert: readPem(readFile, settings.ssl.cert, 'certificate'), key: readPem(readFile, settings.ssl.key, 'key'), certPath: settings.ssl.cert} : undefined;
 	return {
 		address: override?.address ?? listener!.address,
 		port: override?.port ?? listener!.port,

@@ -11,11 +11,15 @@ export function redactPath(url: string): string {
 
 /** Control characters, DEL, C1 and bidirectional overrides as escapes, so a log line stays one line of plain text. */
 export function inert(text: string): string {
-	return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ch => {
-		const code = ch.charCodeAt(0);
-		if (code === 0x1b) return '\\e';
-		return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-	});
+	let out = '';
+	for (const ch of text) {
+		const code = ch.codePointAt(0)!;
+		const control = code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x200e || code === 0x200f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+		if (!control) out += ch;
+		else if (code === 0x1b) out += '\\e';
+		else out += code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+	}
+	return out;
 }
 
 export type RequestFacts = {readonly time: Date; readonly address: string; readonly method: string; readonly url: string; readonly status: number; readonly ms: number};

@@ -56,7 +56,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		await app.listen({host: plan.address, port: plan.port});
 		return app;
 	};
-	let plan = planListen(ctx.store.read().settings, options.listen);
+	let plan = planListen(ctx.store.read().settings, ctx.readFile, options.listen);
 	let app = await start(plan);
 	// With --listen PORT 0 a reload keeps the port the system chose.
 	const override = options.listen && options.listen.port === 0 ? {...options.listen, port: (app.server.address() as AddressInfo).port} : options.listen;
@@ -71,7 +71,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			return urlOf(plan, app);
 		},
 		async reload() {
-			const next = planListen(ctx.store.read().settings, override);
+			const next = planListen(ctx.store.read().settings, ctx.readFile, override);
 			if (sameListener(plan, next)) {
 				if (next.tls) (app.server as unknown as TlsServer).setSecureContext({cert: next.tls.cert, key: next.tls.key});
 				plan = next;

@@ -49,7 +49,9 @@ export async function renderInk(node: ReactNode, size: {columns?: number; rows?:
 				await new Promise(resolve => setTimeout(resolve, 10));
 			}
 		},
-		write: data => void result.stdin.write(data),
+		write: data => {
+			result.stdin.write(data);
+		},
 		unmount: () => result.unmount(),
 	};
 }

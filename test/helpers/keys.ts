@@ -16,4 +16,8 @@ export const KEYS: Record<string, string> = {
 	'ctrl-c': '\u0003',
 	'ctrl-u': '\u0015',
 	'ctrl-d': '\u0004',
+	'ctrl-a': '\u0001',
+	'ctrl-e': '\u0005',
+	'ctrl-k': '\u000b',
+	'ctrl-w': '\u0017',
 };

@@ -2,6 +2,8 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach} from 'vitest';
+import {buildContext, type Ports} from '../../source/app/context.js';
+import {TEST_HASHER} from './hasher.js';
 import {initialize} from '../../source/core/accounts.js';
 import type {Actor, Context} from '../../source/core/context.js';
 import {Store} from '../../source/store/store.js';
@@ -31,18 +33,20 @@ export class Clock {
 	}
 }
 
-/** A real store file in a temp folder, with its key file, and a context over it. */
-export async function tempContext(clock = new Clock()): Promise<Context & {dir: string; clock: Clock; store: Store}> {
+export {TEST_HASHER};
+
+/** A real store file in a temp folder, with its key file, and a context over it built by the composition root. */
+export async function tempContext(clock = new Clock(), ports: Ports = {}): Promise<Context & {dir: string; clock: Clock; store: Store}> {
 	const dir = tempDir();
 	const store = await Store.open(join(dir, 'orgctl.json'));
-	return {store, secrets: KeyFile.load(store.path), now: clock.now, dir, clock};
+	return {...buildContext(store, KeyFile.load(store.path), {now: clock.now, hasher: TEST_HASHER, ...ports}), dir, clock};
 }
 
 export const FIRST_PASSWORD = 'correct horse battery staple';
 
 /** A store with its first user (admin + superuser of tenant `default`): `root`. */
-export async function initializedContext(clock = new Clock()): Promise<{ctx: Awaited<ReturnType<typeof tempContext>>; root: Actor}> {
-	const ctx = await tempContext(clock);
+export async function initializedContext(clock = new Clock(), ports: Ports = {}): Promise<{ctx: Awaited<ReturnType<typeof tempContext>>; root: Actor}> {
+	const ctx = await tempContext(clock, ports);
 	const root = await initialize(ctx, {username: 'root', email: 'root@example.com', password: FIRST_PASSWORD});
 	return {ctx, root};
 }

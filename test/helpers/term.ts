@@ -2,6 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import xtermHeadless from '@xterm/headless';
 import pty from 'node-pty';
+import {buildContext} from '../../source/app/context.js';
 import {createSession, initialize, newUser} from '../../source/core/accounts.js';
 import type {Actor, Context} from '../../source/core/context.js';
 import type {AuthMethod, Role} from '../../source/core/model.js';
@@ -9,6 +10,7 @@ import {Store} from '../../source/store/store.js';
 import {KeyFile} from '../../source/store/secrets.js';
 import {ORGCTL} from './cli.js';
 import {KEYS} from './keys.js';
+import {TEST_HASHER} from './hasher.js';
 
 const {Terminal} = xtermHeadless;
 
@@ -211,7 +213,7 @@ export const ROOT_PASSWORD = 'correct horse battery staple';
 /** Opens the store in `dir` (created if missing) for seeding. */
 export async function openStore(dir: string): Promise<Context> {
 	const store = await Store.open(join(dir, 'orgctl.json'));
-	return {store, secrets: KeyFile.load(store.path), now: () => new Date()};
+	return buildContext(store, KeyFile.load(store.path), {hasher: TEST_HASHER});
 }
 
 /** A store whose first user is `root` (admin + superuser of tenant `default`), password ROOT_PASSWORD. */

@@ -103,7 +103,6 @@ describe('forms', () => {
 
 	it('a pasted burst fills the fields in order and Enter on the last field presses the first button', () => {
 		let state = initialFormState(fields);
-		let pressed: string | undefined;
 		for (const key of keyPresses('bob\tq j\t', none)) {
 			const outcome = formKey(fields, buttons, state, commandFor(key.name, ['form']), key);
 			state = outcome.state;
@@ -111,7 +110,7 @@ describe('forms', () => {
 		expect(state.values).toMatchObject({user: 'bob', password: 'q j', role: 'member'});
 		const right = formKey(fields, buttons, state, commandFor('right', ['form']), {name: 'right', text: ''});
 		expect(right.state.values['role']).toBe('guest');
-		pressed = formKey(fields, buttons, right.state, 'form.submit', {name: 'enter', text: ''}).press;
+		const pressed = formKey(fields, buttons, right.state, 'form.submit', {name: 'enter', text: ''}).press;
 		expect(pressed).toBe('save');
 		expect(isDirty(fields, state)).toBe(true);
 		expect(isDirty(fields, initialFormState(fields))).toBe(false);

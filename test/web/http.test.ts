@@ -43,7 +43,7 @@ const form = (fields: Record<string, string>) => ({
 /** The CSRF cookie and token of a form page, as a browser would keep them. */
 async function formToken(url: string): Promise<{cookie: string; token: string}> {
 	const page = await send(url);
-	const cookie = String(page.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+	const cookie = (page.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
 	const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
 	if (!cookie || !token) throw new Error(`no CSRF token on ${url}`);
 	return {cookie, token};

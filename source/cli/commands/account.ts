@@ -2,7 +2,7 @@ import type {Command} from 'commander';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {userView} from '../../core/users.js';
 import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
-import {readSessionFile, removeSessionFile, writeSessionFile} from '../session-file.js';
+import {readSessionFile, removeSessionFile, writeSessionFile} from '../../adapters/session-file.js';
 
 /** init, login, logout, whoami and the break-glass `admin reset-password`. */
 export function registerAccountCommands(program: Command, cli: CliContext): void {

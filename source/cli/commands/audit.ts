@@ -1,5 +1,6 @@
 import type {Command} from 'commander';
 import {listAudit} from '../../core/audit.js';
+import {durationSeconds} from '../../core/durations.js';
 import {table, UsageError, type CliContext} from '../context.js';
 
 /** `orgctl audit [--since TIME]`: every change and refusal, newest first. */
@@ -19,10 +20,9 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 
 /** `2026-11-27T10:00:00Z`, `2026-11-27`, or a duration back from now: `30m`, `1h`, `7d`. */
 export function parseSince(text: string, now: Date): Date {
-	const relative = /^(\d+)([smhd])$/.exec(text.trim());
-	if (relative) {
-		const unit = {s: 1, m: 60, h: 3600, d: 86_400}[relative[2] as 's' | 'm' | 'h' | 'd'];
-		const date = new Date(now.getTime() - Number(relative[1]) * unit * 1000);
+	const seconds = durationSeconds(text, {unitRequired: true});
+	if (seconds !== undefined) {
+		const date = new Date(now.getTime() - seconds * 1000);
 		if (Number.isNaN(date.getTime())) throw new UsageError(`--since "${text}" reaches back further than a date can go.`);
 		return date;
 	}

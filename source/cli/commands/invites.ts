@@ -2,19 +2,17 @@ import {readFileSync} from 'node:fs';
 import {Option, type Command} from 'commander';
 import type {Context} from '../../core/context.js';
 import {invalid} from '../../core/errors.js';
-import {parseInvitationList} from '../../core/invitation-list.js';
 import {
 	acceptInvitation,
 	copyInvitationLink,
-	createInvitation,
-	createInvitations,
 	inspectInvitationAudited,
 	invitationView,
 	listInvitations,
-	mailInvitations,
+	parseInvitationList,
 	resendInvitation,
 	revokeInvitation,
-	type BulkResult,
+	sendInvitation,
+	sendInvitations,
 } from '../../core/invitations.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
 import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
@@ -25,14 +23,9 @@ import {obtainPassword, readStdinSecret, table, UsageError, type CliContext} fro
 
 const SHORT_ID = 8;
 
-/** The status of an invitation after its mail went out (or did not). */
-function mailStatusOf(ctx: Context, id: string): MailStatus | undefined {
-	return ctx.store.read().invitations.find(i => i.id === id)?.mail;
-}
-
 /** What a script gets for one invitation: DESIGN §6 names id, link, expires and the mail status. */
-function issuedJson(invitation: Invitation, link: string, mail: MailStatus | undefined) {
-	return {id: invitation.id, username: invitation.username, email: invitation.email, role: invitation.role, method: invitation.method, link, expires: invitation.expires, mail: mail ?? invitation.mail};
+function issuedJson(invitation: Invitation, link: string, mail: MailStatus) {
+	return {id: invitation.id, username: invitation.username, email: invitation.email, role: invitation.role, method: invitation.method, link, expires: invitation.expires, mail};
 }
 
 /** Warns, on stderr, when the links we mail point where their readers cannot go (the public URL is unset). */
@@ -42,8 +35,7 @@ function warnUnreachable(cli: CliContext, ctx: Context): void {
 }
 
 /** Tells people, on stderr, what happened to the mail; a failure is a warning, the invitation stands. */
-function reportMail(cli: CliContext, invitation: Invitation, mail: MailStatus | undefined): void {
-	if (!mail) return;
+function reportMail(cli: CliContext, invitation: Invitation, mail: MailStatus): void {
 	const id = invitation.id.slice(0, SHORT_ID);
 	switch (mail.state) {
 		case 'sent':
@@ -65,7 +57,7 @@ function reportMail(cli: CliContext, invitation: Invitation, mail: MailStatus | 
 }
 
 function progressPrinter(label: string): (done: number, total: number) => void {
-	const tty = process.stderr.isTTY === true;
+	const tty = process.stderr.isTTY;
 	let lastTenth = 0;
 	return (done, total) => {
 		const tenth = Math.floor((done / total) * 10);
@@ -88,15 +80,9 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 	const ctx = await cli.ctx();
 	const actor = await cli.actor();
 	cli.say(`Inviting ${rows.length} people...`);
-	const results = await createInvitations(ctx, actor, rows, {sendEmail: options.email});
-	const created = results.filter((r): r is Extract<BulkResult, {ok: true}> => r.ok);
-	if (created.length > 0 && options.email) await mailInvitations(ctx, created, {onProgress: progressPrinter('Mailing')});
-	const db = ctx.store.read();
-	const mailOf = new Map(db.invitations.map(i => [i.id, i.mail]));
-	const rowsOut = results.map(r =>
-		r.ok
-			? {line: r.line, ok: true, ...issuedJson(r.invitation, r.link, mailOf.get(r.invitation.id))}
-			: {line: r.line, ok: false, username: r.username, email: r.email, reason: r.reason},
+	const sent = await sendInvitations(ctx, actor, rows, {sendEmail: options.email, onProgress: progressPrinter('Mailing')});
+	const rowsOut = sent.rows.map(r =>
+		r.ok ? {line: r.line, ok: true, ...issuedJson(r.invitation, r.link, r.mail ?? r.invitation.mail)} : {line: r.line, ok: false, username: r.username, email: r.email, reason: r.reason},
 	);
 	cli.print(rowsOut, () =>
 		table(
@@ -110,11 +96,10 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 			],
 		),
 	);
-	const failed = results.length - created.length;
-	const mailed = rowsOut.filter(r => 'mail' in r && r.mail.state === 'sent').length;
-	cli.say(`${created.length} of ${results.length} invited${options.email ? `, ${mailed} mailed` : ''}${failed ? `; ${failed} refused (see the result column)` : ''}.`);
+	cli.say(`${sent.summary}${sent.refused ? ' The result column says why each refused row was.' : ''}`);
 	warnUnreachable(cli, ctx);
-	if (failed > 0) cli.exitCode = 1;
+	if (sent.refused > 0) cli.exitCode = 1;
+	if (sent.deliveryError !== undefined) throw sent.deliveryError;
 }
 
 function readText(path: string): string {
@@ -146,20 +131,20 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 			if (!username || !email) throw new UsageError('invites create needs USERNAME and EMAIL (or --file invites.csv).');
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
-			const issued = await createInvitation(ctx, actor, {username, email, ...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})}, {sendEmail: options.email});
-			const {invitation} = issued;
-			// The link and id come out before mailing, so that no mail failure can lose them.
-			if (!cli.json) {
-				process.stdout.write(`${issued.link}\n`);
-				cli.say(`Invited ${invitation.username} <${invitation.email}> as ${invitation.role} (${invitation.method}), id ${invitation.id.slice(0, SHORT_ID)}, expires ${invitation.expires}.`);
-			}
-			let mailError: unknown;
-			if (issued.outboxId) await mailInvitations(ctx, [issued]).catch((error: unknown) => (mailError = error));
-			const mail = mailStatusOf(ctx, invitation.id);
-			if (cli.json) cli.print(issuedJson(invitation, issued.link, mail), () => '');
-			reportMail(cli, invitation, mail);
+			const input = {username, email, ...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})};
+			const sent = await sendInvitation(ctx, actor, input, {
+				sendEmail: options.email,
+				// The link and id come out before mailing, so that no mail failure can lose them.
+				onCreated: ({invitation, link}) => {
+					if (cli.json) return;
+					process.stdout.write(`${link}\n`);
+					cli.say(`Invited ${invitation.username} <${invitation.email}> as ${invitation.role} (${invitation.method}), id ${invitation.id.slice(0, SHORT_ID)}, expires ${invitation.expires}.`);
+				},
+			});
+			if (cli.json) cli.print(issuedJson(sent.invitation, sent.link, sent.mail), () => '');
+			reportMail(cli, sent.invitation, sent.mail);
 			warnUnreachable(cli, ctx);
-			if (mailError !== undefined) throw mailError;
+			if (sent.deliveryError !== undefined) throw sent.deliveryError;
 		});
 
 	invites
@@ -196,11 +181,10 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 		.action(async (id: string) => {
 			const ctx = await cli.ctx();
 			const resent = await resendInvitation(ctx, await cli.actor(), id);
-			await mailInvitations(ctx, [resent]);
-			const mail = mailStatusOf(ctx, resent.invitation.id);
-			cli.print({...issuedJson(resent.invitation, resent.link, mail), renewed: resent.renewed}, () => `${resent.link}\n`);
+			cli.print({...issuedJson(resent.invitation, resent.link, resent.mail), renewed: resent.renewed}, () => `${resent.link}\n`);
 			if (resent.renewed) cli.say(`The invitation had expired: it has a new link, valid until ${resent.invitation.expires}; the old link stays dead.`);
-			reportMail(cli, resent.invitation, mail);
+			reportMail(cli, resent.invitation, resent.mail);
+			if (resent.deliveryError !== undefined) throw resent.deliveryError;
 		});
 
 	invites

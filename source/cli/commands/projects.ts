@@ -1,5 +1,6 @@
 import type {Command} from 'commander';
 import {createProject, deleteProject, listProjects, projectView, transferProject} from '../../core/projects.js';
+import {plural} from '../../core/words.js';
 import {table, type CliContext} from '../context.js';
 
 /** `orgctl projects create|list|transfer|delete`. */
@@ -43,6 +44,6 @@ export function registerProjectCommands(program: Command, cli: CliContext): void
 		.argument('<name>', 'the project')
 		.action(async (name: string) => {
 			const {project, tokensDeleted} = await deleteProject(await cli.ctx(), await cli.actor(), name);
-			cli.say(`Deleted project ${project.name}${tokensDeleted ? ` and its ${tokensDeleted} API token${tokensDeleted === 1 ? '' : 's'}` : ''}.`);
+			cli.say(`Deleted project ${project.name}${tokensDeleted ? ` and its ${plural(tokensDeleted, 'API token')}` : ''}.`);
 		});
 }

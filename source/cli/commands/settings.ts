@@ -73,7 +73,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 				requireEmailVerification: options.requireEmailVerification,
 				blockPublicWebmailDomains: options.blockWebmail,
 			};
-			if (Object.values(change).every(v => v === undefined)) throw new UsageError('name at least one setting to change (see orgctl settings org set --help).');
+			if ([options.invitationLifetime, options.minPasswordLength, options.requireEmailVerification, options.blockWebmail].every(v => v === undefined)) throw new UsageError('name at least one setting to change (see orgctl settings org set --help).');
 			const ctx = await cli.ctx();
 			const policy = await setPolicy(ctx, await cli.actor(), change);
 			cli.print(policy, () => `Policy saved.\n`);

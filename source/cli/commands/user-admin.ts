@@ -6,6 +6,7 @@ import {projectView} from '../../core/projects.js';
 import {tokenView} from '../../core/tokens.js';
 import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
+import {plural} from '../../core/words.js';
 import {obtainPassword, table, UsageError, type CliContext} from '../context.js';
 
 /**
@@ -105,7 +106,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 			}
 			const {user, moves} = await deleteUser(ctx, actor, name, options.migrateTo === undefined ? {} : {migrateTo: options.migrateTo});
 			cli.print({user: user.username, moves}, () => moves.map(m => `moved ${m.kind} ${m.name} to ${m.to}\n`).join(''));
-			cli.say(`Deleted ${user.username}${moves.length ? ` after moving ${moves.length} item${moves.length === 1 ? '' : 's'} to ${options.migrateTo}` : ''}.`);
+			cli.say(`Deleted ${user.username}${moves.length ? ` after moving ${plural(moves.length, 'item')} to ${options.migrateTo}` : ''}.`);
 		});
 }
 

@@ -1,6 +1,7 @@
-import {useRef, useState} from 'react';
+import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {editText} from '../key-press.js';
+import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
@@ -42,21 +43,19 @@ function ConfirmBody({question, answer}: {readonly question: string; readonly an
 }
 
 function TypedBody({question, name, answer}: {readonly question: string; readonly name: string; readonly answer: (yes: boolean) => void}) {
-	const [typed, setTyped] = useState('');
 	// Keys of a pasted burst arrive before React re-renders: edit the latest value, not the rendered one.
-	const latest = useRef('');
+	const [typed, setTyped, latest] = useBurstState('');
 	const [mismatch, setMismatch] = useState(false);
 	useKeys(
 		['typed'],
 		(command, key) => {
 			if (command === 'typed.cancel') answer(false);
 			else if (command === 'typed.confirm') {
-				if (latest.current === name) answer(true);
+				if (latest() === name) answer(true);
 				else setMismatch(true);
 			} else {
-				const next = editText(latest.current, key);
+				const next = editText(latest(), key);
 				if (next !== undefined) {
-					latest.current = next;
 					setTyped(next);
 					setMismatch(false);
 				}

@@ -1,7 +1,10 @@
-import {useContext, useEffect, useId, useRef, useState} from 'react';
+import {useContext, useEffect, useId} from 'react';
 import {Box, Text} from 'ink';
 import {DirtyContext} from '../console-context.js';
-import {formKey, initialFormState, isDirty, type FormButton, type FormField, type FormState} from '../form-state.js';
+import {cursorOf, formKey, initialFormState, isDirty, type FormButton, type FormField, type FormState} from '../form-state.js';
+import {ChoiceField} from './choice-field.js';
+import {TextField} from './text-field.js';
+import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
@@ -23,13 +26,13 @@ type Props = {
 };
 
 /**
- * A keyboard form: text, password and choice fields, then buttons. It holds the keys while focused
+ * A keyboard form: text, password and choice fields (text-field.tsx, choice-field.tsx: why they
+ * are ours), then buttons. It holds the keys while focused
  * (a typed `q` is text), reports unsaved input so Ctrl-C asks first, and is driven by the pure
  * `formKey` so a pasted burst fills fields in order.
  */
 export function Form({fields, buttons, onPress, onCancel, title, busy, error, width, active = true, initialFocus = 0}: Props) {
-	const [state, setState] = useState<FormState>(() => ({...initialFormState(fields), focus: initialFocus}));
-	const current = useRef(state);
+	const [state, setState, latest] = useBurstState<FormState>(() => ({...initialFormState(fields), focus: initialFocus}));
 	const setDirty = useContext(DirtyContext);
 	const id = useId();
 	const dirty = isDirty(fields, state);
@@ -42,11 +45,8 @@ export function Form({fields, buttons, onPress, onCancel, title, busy, error, wi
 		onCancel ? ['form', 'form-cancel'] : ['form'],
 		(command, key) => {
 			if (busy) return key.name !== 'ctrl-c';
-			const outcome = formKey(fields, buttons, current.current, command, key);
-			if (outcome.state !== current.current) {
-				current.current = outcome.state;
-				setState(outcome.state);
-			}
+			const outcome = formKey(fields, buttons, latest(), command, key);
+			if (outcome.state !== latest()) setState(outcome.state);
 			if (outcome.cancel) {
 				if (!onCancel) return false;
 				onCancel();
@@ -69,21 +69,15 @@ export function Form({fields, buttons, onPress, onCancel, title, busy, error, wi
 			{fields.map((field, index) => {
 				const focused = active && index === state.focus;
 				const value = state.values[field.name] ?? '';
-				const shown = field.kind === 'password' ? '•'.repeat([...value].length) : value;
 				return (
 					<Box key={field.name}>
 						<Text {...(focused ? theme.accent : {})}>{focused ? theme.pointer : ' '} </Text>
 						<Text {...(focused ? theme.heading : {})}>{field.label.padEnd(labelWidth)}</Text>
 						{field.kind === 'choice' ? (
-							<Text>
-								<Text {...(focused ? theme.selected : {})}>‹ {value} ›</Text>
-								{field.hint ? <Text {...theme.muted}> {field.hint}</Text> : null}
-							</Text>
+							<ChoiceField value={value} focused={focused} hint={field.hint} />
 						) : (
-							<Text wrap="truncate-start">
-								<Text underline>{fitLeft(shown, boxWidth - 1)}</Text>
-								{focused ? <Text inverse> </Text> : <Text underline> </Text>}
-								<Text underline>{' '.repeat(Math.max(0, boxWidth - 1 - Math.min([...shown].length, boxWidth - 1)))}</Text>
+							<Text wrap="truncate-end">
+								<TextField line={{value, cursor: cursorOf(state, field.name)}} width={boxWidth} focused={focused} {...(field.kind === 'password' ? {mask: '•'} : {})} />
 								{field.hint ? <Text {...theme.muted}> {field.hint}</Text> : null}
 							</Text>
 						)}
@@ -115,10 +109,4 @@ export function Form({fields, buttons, onPress, onCancel, title, busy, error, wi
 			) : null}
 		</Box>
 	);
-}
-
-/** The end of a long value stays visible while typing. */
-function fitLeft(text: string, width: number): string {
-	const chars = [...text];
-	return chars.length <= width ? text : '…' + chars.slice(chars.length - width + 1).join('');
 }

@@ -1,20 +1,25 @@
-import {memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode} from 'react';
+import {memo, useEffect, useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {editText} from '../key-press.js';
 import type {Command} from '../keymap.js';
 import {useKeys, PRIORITY} from '../input-router.js';
-import {clampView, initialListState, listReducer, matchesQuery, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
+import useBurstReducer from '../hooks/use-burst-reducer.js';
+import {table, type Column} from '../columns.js';
+import {listSearch} from '../list-search.js';
+import {clampView, initialListState, listReducer, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
 import {theme} from '../theme.js';
 
 type Props<T> = {
 	readonly items: readonly T[];
 	/** A stable key per item (an id). */
 	readonly keyOf: (item: T) => string;
-	/** One line for an item, at most `width` columns; `selected` is also shown by the list's pointer. */
-	readonly renderRow: (item: T, width: number, selected: boolean) => string;
+	/** The table's columns, declared once: they make the header and every row (see columns.ts). */
+	readonly columns?: readonly Column<T>[];
+	/** Without `columns`: one line for an item, at most `width` columns. */
+	readonly renderRow?: (item: T, width: number) => string;
 	/** The text `/` filters on (e.g. username and e-mail); without it the list has no filter. */
 	readonly filterText?: (item: T) => string;
-	/** A line above the rows (column titles); counts towards `height`. */
+	/** Without `columns`: a line above the rows; counts towards `height`. */
 	readonly header?: string;
 	readonly title?: string;
 	readonly width: number;
@@ -33,46 +38,19 @@ type Props<T> = {
 	readonly emptyText?: string;
 };
 
-type Matches<T> = {items: readonly T[]; query: string; rows: readonly T[]; indices: readonly number[]};
-
-/**
- * The rows that match the filter. The lower-cased search text is built once per data change, and
- * lazily (shortly after the first frame, or on the first filter key), so start-up does not pay for
- * it; a query that extends the previous one only searches the previous matches.
- */
+/** The rows that match the filter (see list-search.ts), with the search texts built shortly after the first frame. */
 function useFilteredRows<T>(items: readonly T[], filterText: ((item: T) => string) | undefined, query: string): readonly T[] {
-	const haystacks = useRef<{items: readonly T[]; values: string[]} | undefined>(undefined);
-	const last = useRef<Matches<T> | undefined>(undefined);
-	const texts = (): string[] => {
-		if (haystacks.current?.items !== items) haystacks.current = {items, values: filterText ? items.map(item => filterText(item).toLowerCase()) : []};
-		return haystacks.current.values;
-	};
+	const search = useMemo(() => listSearch(items, filterText), [items, filterText]);
 	useEffect(() => {
 		if (!filterText) return undefined;
-		const timer = setTimeout(texts, 200);
-		return () => clearTimeout(timer);
-		// eslint-disable-next-line react-hooks/exhaustive-deps
-	}, [items, filterText]);
-	return useMemo(() => {
-		if (!filterText || query.trim() === '') return items;
-		const values = texts();
-		const previous = last.current;
-		const narrowing = previous && previous.items === items && query.startsWith(previous.query);
-		const candidates = narrowing ? previous.indices : undefined;
-		const indices: number[] = [];
-		const result: T[] = [];
-		const consider = (i: number) => {
-			if (matchesQuery(values[i]!, query)) {
-				indices.push(i);
-				result.push(items[i]!);
-			}
+		const timer = setTimeout(() => {
+			search.warm();
+		}, 200);
+		return () => {
+			clearTimeout(timer);
 		};
-		if (candidates) for (const i of candidates) consider(i);
-		else for (let i = 0; i < items.length; i++) consider(i);
-		last.current = {items, query, rows: result, indices};
-		return result;
-		// eslint-disable-next-line react-hooks/exhaustive-deps
-	}, [items, filterText, query]);
+	}, [search, filterText]);
+	return useMemo(() => search.match(query), [search, query]);
 }
 
 const Row = memo(function Row({line, selected}: {readonly line: string; readonly selected: boolean}) {
@@ -89,16 +67,14 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  * rows rendered, `/` filter, g/G, PgUp/PgDn, and the position ("12–30 of 5000").
  */
 export function List<T>(props: Props<T>): ReactNode {
-	const {items, keyOf, renderRow, filterText, header, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
-	// The reducer runs eagerly into a ref as well as into React state: keys that arrive before the
-	// next frame (j then d, a few milliseconds apart) must act on the row the cursor is on now, not
-	// on the row of the last frame drawn.
-	const [raw, setRaw] = useState(initialListState);
-	const latest = useRef(raw);
-	const dispatch = useCallback((action: Parameters<typeof listReducer>[1]) => {
-		latest.current = listReducer(latest.current, action);
-		setRaw(latest.current);
-	}, []);
+	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
+	// The pointer takes one column of the width.
+	const layout = useMemo(() => (columns ? table(columns, width - 1) : undefined), [columns, width]);
+	const header = layout?.header ?? props.header;
+	const renderRow = layout ? layout.line : (item: T) => props.renderRow?.(item, width - 1) ?? '';
+	// Keys that arrive before the next frame (j then d, a few milliseconds apart) must act on the
+	// row the cursor is on now, not on the row of the last frame drawn.
+	const [raw, dispatch, latest] = useBurstReducer(listReducer, initialListState);
 
 	const rows = useFilteredRows(items, filterText, raw.query);
 
@@ -106,9 +82,8 @@ export function List<T>(props: Props<T>): ReactNode {
 	const chrome = 1 + (header ? 1 : 0) + (showFilterLine ? 1 : 0);
 	const frame: ListFrame = {count: rows.length, height: Math.max(1, height - chrome)};
 	const state = clampView(raw, frame);
-	const selected = rows[state.cursor];
 	/** The row under the cursor as of the last key handled, which may be ahead of the last frame. */
-	const current = (): T | undefined => rows[clampView(latest.current, frame).cursor];
+	const current = (): T | undefined => rows[clampView(latest(), frame).cursor];
 
 	const onFilterKey = (command: Command | undefined, key: Parameters<typeof editText>[1]): boolean => {
 		if (command === 'filter.keep') {
@@ -134,7 +109,7 @@ export function List<T>(props: Props<T>): ReactNode {
 		(command, key) => {
 			// `/` then a fast `z`: the filter field's own layer registers only after the next frame,
 			// so until then the list hands keys to the filter itself rather than dropping them.
-			if (latest.current.filtering) return onFilterKey(command === 'list.clearFilter' ? 'filter.clear' : command === 'list.open' ? 'filter.keep' : undefined, key);
+			if (latest().filtering) return onFilterKey(command === 'list.clearFilter' ? 'filter.clear' : command === 'list.open' ? 'filter.keep' : undefined, key);
 			switch (command) {
 				case 'list.up':
 					dispatch({type: 'move', delta: -1, ...frame});
@@ -159,7 +134,7 @@ export function List<T>(props: Props<T>): ReactNode {
 					dispatch({type: 'filter.start'});
 					return true;
 				case 'list.clearFilter':
-					if (raw.query === '') return false;
+					if (latest().query === '') return false;
 					dispatch({type: 'filter.clear'});
 					return true;
 				case 'list.open': {
@@ -188,7 +163,7 @@ export function List<T>(props: Props<T>): ReactNode {
 	for (let i = from; i < to; i++) {
 		const item = rows[i]!;
 		const isSelected = i === state.cursor;
-		visible.push(<Row key={keyOf(item)} line={renderRow(item, width - 1, isSelected)} selected={isSelected} />);
+		visible.push(<Row key={keyOf(item)} line={renderRow(item)} selected={isSelected} />);
 	}
 	const position = positionLabel(state, frame, items.length);
 

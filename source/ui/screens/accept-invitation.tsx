@@ -23,7 +23,10 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 	const [error, setError] = useState<string | undefined>(undefined);
 
 	const check = async (button: string, values: Readonly<Record<string, string>>) => {
-		if (button === 'back') return onDone();
+		if (button === 'back') {
+			onDone();
+			return;
+		}
 		const link = (values['link'] ?? '').trim();
 		try {
 			// Audited like `orgctl accept`: a dead or forged link leaves a refused event.
@@ -35,7 +38,10 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 	};
 
 	const accept = async (button: string, values: Readonly<Record<string, string>>) => {
-		if (button === 'back') return onDone();
+		if (button === 'back') {
+			onDone();
+			return;
+		}
 		if (!invited) return;
 		if (invited.method === 'password' && values['password'] !== values['repeat']) {
 			setError('The password and its repetition differ; type them again.');
@@ -126,7 +132,7 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 							{id: 'next', label: 'Next'},
 							{id: 'back', label: 'Back'},
 						]}
-						onPress={check}
+						onPress={(button, values) => void check(button, values)}
 						onCancel={() => onDone()}
 						error={error}
 						width={width - 2}

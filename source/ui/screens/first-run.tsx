@@ -4,7 +4,7 @@ import {initialize} from '../../core/accounts.js';
 import type {Actor, Context} from '../../core/context.js';
 import {isOrgError} from '../../core/errors.js';
 import {Form} from '../components/form.js';
-import {orgctlCommand} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {theme} from '../theme.js';
 
 type Props = {

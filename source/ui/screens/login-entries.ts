@@ -1,6 +1,7 @@
 import type {ComponentType} from 'react';
 import type {Actor, Context} from '../../core/context.js';
 import type {Database} from '../../core/model.js';
+import {signupOpen} from '../../core/signup-domains.js';
 import {AcceptInvitation} from './accept-invitation.js';
 import {Signup} from './signup.js';
 
@@ -19,13 +20,14 @@ export type EntryScreenProps = {
 export type LoginEntry = {
 	readonly id: string;
 	readonly label: string;
-	readonly visible: (db: Database) => boolean;
+	/** Whether the entry is offered, given the data and the tenant named with --tenant (if any). */
+	readonly visible: (db: Database, tenant: string | undefined) => boolean;
 	/** The screen it opens; until its issue lands, `unavailable` is shown instead. */
 	readonly Screen?: ComponentType<EntryScreenProps>;
 	readonly unavailable: string;
 };
 
-/** The choices under the sign-in form. Wire a screen by setting `Screen` (see source/ui/README.md). */
+/** The choices under the sign-in form. Wire a screen by setting `Screen` (see source/README.md, "The console"). */
 export const LOGIN_ENTRIES: readonly LoginEntry[] = [
 	{
 		id: 'accept',
@@ -37,8 +39,8 @@ export const LOGIN_ENTRIES: readonly LoginEntry[] = [
 	{
 		id: 'signup',
 		label: 'Sign up',
-		// Offered only where self sign-up is configured for some domain.
-		visible: db => db.signupDomains.length > 0,
+		// Offered only where self sign-up is open: some tenant (or the one named) lists a domain.
+		visible: (db, tenant) => signupOpen(db, tenant),
 		Screen: Signup,
 		unavailable: 'Signing up in the console is not available yet; run `orgctl signup EMAIL USERNAME` in a shell.',
 	},

@@ -24,7 +24,7 @@ export function Login({ctx, tenant, width, height, notice, onDone}: Props) {
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [error, setError] = useState<string | undefined>(undefined);
 	const [entry, setEntry] = useState<LoginEntry | undefined>(undefined);
-	const entries = LOGIN_ENTRIES.filter(e => e.visible(ctx.store.read()));
+	const entries = LOGIN_ENTRIES.filter(e => e.visible(ctx.store.read(), tenant));
 
 	if (entry?.Screen) {
 		const Screen = entry.Screen;

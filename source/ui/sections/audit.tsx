@@ -1,16 +1,25 @@
 import {useMemo} from 'react';
-import {listAudit} from '../../core/audit.js';
+import {listAuditIn} from '../../core/audit.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, shortTime} from '../format.js';
+import type {AuditEvent} from '../../core/model.js';
+import type {Column} from '../columns.js';
+import {shortTime} from '../format.js';
 import type {Section, SectionProps} from './section.js';
+
+/** The audit table: month-day time, and the target (with the reason) gets what is left. */
+const COLUMNS: readonly Column<AuditEvent>[] = [
+	{title: 'TIME', min: 11, width: 11, priority: 5, cell: e => shortTime(e.time).slice(5)},
+	{title: 'ACTOR', min: 8, width: 12, priority: 6, cell: e => e.actor},
+	{title: 'ACTION', min: 14, width: 22, priority: 8, cell: e => e.action},
+	{title: 'RESULT', min: 7, width: 7, priority: 9, cell: e => e.result},
+	{title: 'TARGET / REASON', min: 8, width: 30, priority: 7, grow: 1, cell: e => (e.reason ? `${e.target}: ${e.reason}` : e.target)},
+];
 
 /** The audit log, newest first: windowed, `/` filters on actor, action, target, result and reason. */
 function Audit({width, height}: SectionProps) {
-	const {ctx, actor, db} = useConsole();
-	const events = useMemo(() => listAudit(ctx, actor), [ctx, actor, db]);
-	// 80 columns leave about 54 for a section: month-day time, and the target gets what is left.
-	const rest = Math.max(8, width - 1 - 11 - 8 - 16 - 7 - 4);
+	const {actor, db} = useConsole();
+	const events = useMemo(() => listAuditIn(db, actor), [db, actor]);
 	return (
 		<List
 			title="Audit"
@@ -18,22 +27,7 @@ function Audit({width, height}: SectionProps) {
 			keyOf={e => e.id}
 			width={width}
 			height={height}
-			header={columns([
-				['TIME', 11],
-				['ACTOR', 8],
-				['ACTION', 16],
-				['RESULT', 7],
-				['TARGET / REASON', rest],
-			])}
-			renderRow={e =>
-				columns([
-					[shortTime(e.time).slice(5), 11],
-					[e.actor, 8],
-					[e.action, 16],
-					[e.result, 7],
-					[e.reason ? `${e.target}: ${e.reason}` : e.target, rest],
-				])
-			}
+			columns={COLUMNS}
 			filterText={e => `${e.time} ${e.actor} ${e.action} ${e.target} ${e.result} ${e.reason ?? ''}`}
 			contexts={['audit']}
 			emptyText="Nothing audited yet."

@@ -1,14 +1,14 @@
-import {useRef, useState} from 'react';
+import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {isOrgError} from '../../core/errors.js';
-import {parseInvitationList} from '../../core/invitation-list.js';
-import {createInvitations, mailInvitations, type BulkResult} from '../../core/invitations.js';
-import type {MailStatus} from '../../core/model.js';
+import {delivered, parseInvitationList, sendInvitations, type SentRow} from '../../core/invitations.js';
 import {describeMailStatus} from '../../core/outbox.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand} from '../format.js';
+import type {Column} from '../columns.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {editText} from '../key-press.js';
+import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
@@ -25,9 +25,9 @@ function bar(done: number, total: number, width: number): string {
 	return `[${'#'.repeat(filled)}${'.'.repeat(inner - filled)}] ${done}/${total}`;
 }
 
-function resultText(result: BulkResult, mail: MailStatus | undefined): string {
-	if (!result.ok) return `refused: ${result.reason}`;
-	return mail ? describeMailStatus(mail) : 'invited';
+function resultText(row: SentRow): string {
+	if (!row.ok) return `refused: ${row.reason}`;
+	return row.mail ? describeMailStatus(row.mail) : 'invited';
 }
 
 /**
@@ -37,22 +37,16 @@ function resultText(result: BulkResult, mail: MailStatus | undefined): string {
  */
 export function BulkInvite({width, height, onDone}: Props) {
 	const {ctx, actor, run} = useConsole();
-	const [text, setText] = useState('');
-	const latest = useRef('');
-	const [focus, setFocus] = useState<Focus>('text');
-	const focusRef = useRef<Focus>('text');
+	// Both are read by the next key of a burst (a pasted list arrives as one), before React re-renders.
+	const [text, setText, latestText] = useBurstState('');
+	const [focus, moveFocus, latestFocus] = useBurstState<Focus>('text');
 	const [phase, setPhase] = useState<Phase>({kind: 'edit'});
 	const [error, setError] = useState<string | undefined>(undefined);
-
-	const moveFocus = (next: Focus) => {
-		focusRef.current = next;
-		setFocus(next);
-	};
 
 	const invite = async () => {
 		let rows;
 		try {
-			rows = parseInvitationList(latest.current);
+			rows = parseInvitationList(latestText());
 		} catch (caught) {
 			setError(isOrgError(caught) ? caught.message : String(caught));
 			moveFocus('text');
@@ -62,14 +56,9 @@ export function BulkInvite({width, height, onDone}: Props) {
 		setPhase({kind: 'sending', done: 0, total: rows.length});
 		const outcome = await run({
 			task: async () => {
-				const results = await createInvitations(ctx, actor, rows);
-				const created = results.filter(r => r.ok);
-				setPhase({kind: 'sending', done: 0, total: created.length});
-				await mailInvitations(ctx, created, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})});
-				const mailOf = new Map(ctx.store.read().invitations.map(i => [i.id, i.mail]));
-				const table: Row[] = results.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r, r.ok ? mailOf.get(r.invitation.id) : undefined)}));
-				const mailed = table.filter(r => r.ok && r.result === 'sent').length;
-				return {table, summary: `${created.length} of ${results.length} invited, ${mailed} mailed${results.length > created.length ? `, ${results.length - created.length} refused` : ''}.`};
+				const sent = delivered(await sendInvitations(ctx, actor, rows, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
+				const table: Row[] = sent.rows.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r)}));
+				return {table, summary: sent.summary};
 			},
 			busy: `Inviting ${rows.length} people…`,
 			done: r => r.summary,
@@ -86,26 +75,22 @@ export function BulkInvite({width, height, onDone}: Props) {
 				onDone();
 				return true;
 			}
-			if (focusRef.current === 'text') {
-				if (command === 'bulk.newline') {
-					latest.current += '\n';
-				} else if (command === 'bulk.buttons') {
+			if (latestFocus() === 'text') {
+				if (command === 'bulk.buttons') {
 					moveFocus('invite');
 					return true;
-				} else {
-					const next = editText(latest.current, key);
-					if (next === undefined) return false;
-					latest.current = next;
 				}
-				setText(latest.current);
+				const next = command === 'bulk.newline' ? `${latestText()}\n` : editText(latestText(), key);
+				if (next === undefined) return false;
+				setText(next);
 				return true;
 			}
 			if (key.name === 'tab' || key.name === 'right' || key.name === 'left') {
-				moveFocus(focusRef.current === 'invite' ? (key.name === 'left' ? 'text' : 'cancel') : key.name === 'left' ? 'invite' : 'text');
+				moveFocus(latestFocus() === 'invite' ? (key.name === 'left' ? 'text' : 'cancel') : key.name === 'left' ? 'invite' : 'text');
 				return true;
 			}
 			if (key.name === 'enter') {
-				if (focusRef.current === 'invite') void invite();
+				if (latestFocus() === 'invite') void invite();
 				else onDone();
 				return true;
 			}
@@ -157,6 +142,13 @@ export function BulkInvite({width, height, onDone}: Props) {
 	);
 }
 
+/** What became of each line of the list: the result (mail status or why refused) takes the room. */
+const RESULT_COLUMNS: readonly Column<Row>[] = [
+	{title: 'LINE', min: 5, width: 5, priority: 8, cell: r => String(r.line)},
+	{title: 'USERNAME', min: 8, width: 16, priority: 7, cell: r => r.username},
+	{title: 'RESULT', min: 10, width: 30, priority: 9, grow: 1, cell: r => r.result},
+];
+
 function ResultList({rows, summary, width, height, onDone}: {readonly rows: readonly Row[]; readonly summary: string; readonly width: number; readonly height: number; readonly onDone: () => void}) {
 	useKeys(
 		['detail'],
@@ -167,9 +159,6 @@ function ResultList({rows, summary, width, height, onDone}: {readonly rows: read
 		},
 		{priority: PRIORITY.section},
 	);
-	const line = 5;
-	const username = Math.max(8, Math.floor((width - line - 3) * 0.3));
-	const result = Math.max(10, width - 1 - line - username - 2);
 	return (
 		<List
 			title={summary}
@@ -177,16 +166,7 @@ function ResultList({rows, summary, width, height, onDone}: {readonly rows: read
 			keyOf={r => String(r.line)}
 			width={width}
 			height={height}
-			header={columns([
-				['LINE', line],
-				['USERNAME', username],
-				['RESULT', result],
-			])}
-			renderRow={r => columns([
-				[String(r.line), line],
-				[r.username, username],
-				[r.result, result],
-			])}
+			columns={RESULT_COLUMNS}
 			filterText={r => `${r.username} ${r.email} ${r.result}`}
 		/>
 	);

@@ -1,14 +1,13 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {actorFacts} from '../../core/context.js';
-import {isOrgError} from '../../core/errors.js';
-import {createInvitation, mailInvitations} from '../../core/invitations.js';
-import {AUTH_METHODS, ROLES, type AuthMethod, type Role} from '../../core/model.js';
+import {delivered, sendInvitation} from '../../core/invitations.js';
+import {AUTH_METHODS, type AuthMethod, type Role} from '../../core/model.js';
 import {describeMailStatus} from '../../core/outbox.js';
-import {canGrantRole} from '../../core/policy.js';
+import {grantableRoles} from '../../core/policy.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
-import {orgctlCommand} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {theme} from '../theme.js';
 
 type Props = {
@@ -35,8 +34,7 @@ export function InvitationForm({width, onDone}: Props) {
 	const {ctx, actor, db, run} = useConsole();
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [error, setError] = useState<string | undefined>(undefined);
-	// Member first (the default), then what the actor may grant.
-	const roles = ['member', ...ROLES.filter(r => r !== 'member' && canGrantRole(actorFacts(actor), r))];
+	const roles = grantableRoles(actorFacts(actor));
 	const smtpMissing = db.settings.smtp === null;
 
 	const submit = async (button: string, values: Readonly<Record<string, string>>) => {
@@ -50,18 +48,9 @@ export function InvitationForm({width, onDone}: Props) {
 		setError(undefined);
 		setBusy(sendEmail ? `Inviting ${input.username} and sending the e-mail…` : `Inviting ${input.username}…`);
 		const result = await run({
-			task: async () => {
-				try {
-					const issued = await createInvitation(ctx, actor, input, {sendEmail});
-					await mailInvitations(ctx, [issued]);
-					const mail = ctx.store.read().invitations.find(i => i.id === issued.invitation.id)?.mail ?? issued.invitation.mail;
-					return {...issued, mail};
-				} catch (caught) {
-					// Shown in the form too, where the user corrects it; run() puts it on the status line.
-					setError(isOrgError(caught) ? caught.message : String(caught));
-					throw caught;
-				}
-			},
+			task: async () => delivered(await sendInvitation(ctx, actor, input, {sendEmail})),
+			// Shown in the form too, where the user corrects it; run() puts it on the status line.
+			failed: setError,
 			done: r => `Invited ${r.invitation.username}: mail ${describeMailStatus(r.mail)}.`,
 			command: inviteCommand(input, sendEmail),
 		});

@@ -1,13 +1,16 @@
-import {useEffect, useMemo, useRef, useState} from 'react';
+import {useMemo, useState} from 'react';
 import {Box, Text, useStdout} from 'ink';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
 import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
-import {copyInvitationLink, invitationView, listInvitations, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
+import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
-import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
+import {describeMailStatus} from '../../core/outbox.js';
+import useRetryDelivery from '../hooks/use-retry-delivery.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand, shortTime} from '../format.js';
+import type {Column} from '../columns.js';
+import {shortTime} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import type {Command} from '../keymap.js';
 import {theme} from '../theme.js';
@@ -15,9 +18,6 @@ import {BulkInvite} from './bulk-invite.js';
 import {InvitationForm} from './invitation-form.js';
 import type {Section, SectionProps} from './section.js';
 import {Fields} from '../components/fields.js';
-
-/** How long the console waits between looks for mail that is due again (retries after a temporary failure). */
-const RETRY_POLL_MS = 30_000;
 
 /** An id as people type it: the first 8 hex digits are unique in practice (any unique prefix works). */
 export const shortId = (invitation: Pick<Invitation, 'id'>) => invitation.id.slice(0, 8);
@@ -41,18 +41,24 @@ function mailShort(mail: MailStatus): string {
 /** The sign-in method in a narrow column. */
 const METHOD_SHORT = {password: 'pwd', pam: 'pam', saml: 'saml'} as const;
 
-/** Columns at this width: everything from 70 columns; narrower, "invited by" is in the detail view (Enter). */
-function layout(width: number) {
-	const fixed = {role: 6, method: 4, expires: 7, mail: 8};
-	const invitedBy = width >= 70 ? 10 : 0;
-	const gaps = invitedBy ? 6 : 5;
-	const rest = Math.max(16, width - 1 - gaps - fixed.role - fixed.method - fixed.expires - fixed.mail - invitedBy);
-	const username = Math.max(8, Math.floor(rest * 0.4));
-	return {...fixed, invitedBy, username, email: rest - username};
-}
-
 function expiresText(invitation: Invitation, now: Date): string {
 	return new Date(invitation.expires) <= now ? 'expired' : shortTime(invitation.expires).slice(5, 10);
+}
+
+/**
+ * The invitations table. "Invited by" gives way first (it is in the detail view, Enter), then the
+ * e-mail shrinks; the username keeps its width longest.
+ */
+function invitationColumns(inviter: (invitation: Invitation) => string, now: () => Date): Column<Invitation>[] {
+	return [
+		{title: 'USERNAME', min: 8, width: 16, priority: 9, cell: i => i.username},
+		{title: 'E-MAIL', min: 14, width: 28, priority: 1, grow: 1, cell: i => i.email},
+		{title: 'ROLE', min: 6, width: 6, priority: 8, cell: i => i.role},
+		{title: 'AUTH', min: 4, width: 4, priority: 5, cell: i => METHOD_SHORT[i.method]},
+		{title: 'INVITED BY', min: 10, width: 10, priority: 0, cell: inviter},
+		{title: 'EXPIRES', min: 7, width: 7, priority: 6, cell: i => expiresText(i, now())},
+		{title: 'MAIL', min: 8, width: 8, priority: 7, cell: i => mailShort(i.mail)},
+	];
 }
 
 /** A link (or another value) shown on screen after a copy or a create: no terminal confirms a copy. */
@@ -62,15 +68,15 @@ function Invitations({width, height}: SectionProps) {
 	const api = useConsole();
 	const {ctx, actor, db, run, confirm, refresh} = api;
 	const {stdout} = useStdout();
-	const invitations = useMemo(() => listInvitations(ctx, actor), [ctx, actor, db]);
-	const now = ctx.now();
+	const invitations = useMemo(() => listInvitationsIn(db, actor), [db, actor]);
 	const [mode, setMode] = useState<'list' | 'new' | 'bulk'>('list');
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [shown, setShown] = useState<Shown | undefined>(undefined);
 	const open = openId ? invitations.find(i => i.id === openId) : undefined;
-	useRetryDelivery(refresh);
+	useRetryDelivery(ctx, refresh);
 
 	const names = useMemo(() => new Map(db.users.map(u => [u.id, u.username])), [db]);
+	const columns = useMemo(() => invitationColumns(i => names.get(i.invitedBy) ?? '?', ctx.now), [names, ctx]);
 	const smtpMissing = db.settings.smtp === null;
 
 	const act = (command: Command, invitation: Invitation | undefined): boolean => {
@@ -89,12 +95,7 @@ function Invitations({width, height}: SectionProps) {
 		switch (command) {
 			case 'invitations.resend':
 				void run({
-					task: async () => {
-						const resent = await resendInvitation(ctx, actor, invitation.id);
-						await deliverOutbox(ctx, undefined, {ids: resent.outboxId ? [resent.outboxId] : []});
-						const mail = ctx.store.read().invitations.find(i => i.id === invitation.id)?.mail ?? resent.invitation.mail;
-						return {...resent, mail};
-					},
+					task: async () => delivered(await resendInvitation(ctx, actor, invitation.id)),
 					busy: `Sending the invitation to ${invitation.email} again…`,
 					done: r => `${r.renewed ? 'Renewed with a fresh link and resent' : 'Resent'} to ${invitation.email}: ${describeMailStatus(r.mail)}.`,
 					command: orgctlCommand('invites', 'resend', id),
@@ -149,16 +150,6 @@ function Invitations({width, height}: SectionProps) {
 	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? 2 : 0);
 	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
-	const w = layout(width);
-	const header = columns([
-		['USERNAME', w.username],
-		['E-MAIL', w.email],
-		['ROLE', w.role],
-		['AUTH', w.method],
-		...(w.invitedBy ? ([['INVITED BY', w.invitedBy]] as const) : []),
-		['EXPIRES', w.expires],
-		['MAIL', w.mail],
-	]);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			{smtpMissing ? (
@@ -188,19 +179,8 @@ function Invitations({width, height}: SectionProps) {
 					keyOf={i => i.id}
 					width={width}
 					height={listHeight}
-					header={header}
+					columns={columns}
 					filterText={i => `${i.username} ${i.email} ${i.role} ${i.method} ${names.get(i.invitedBy) ?? ''} ${describeMailStatus(i.mail)} ${i.id}`}
-					renderRow={i =>
-						columns([
-							[i.username, w.username],
-							[i.email, w.email],
-							[i.role, w.role],
-							[METHOD_SHORT[i.method], w.method],
-							...(w.invitedBy ? ([[names.get(i.invitedBy) ?? '?', w.invitedBy]] as const) : []),
-							[expiresText(i, now), w.expires],
-							[mailShort(i.mail), w.mail],
-						])
-					}
 					onOpen={i => setOpenId(i.id)}
 					onCommand={act}
 					contexts={['invitations']}
@@ -262,40 +242,6 @@ function InvitationDetail({invitation, width, onBack, act}: {readonly invitation
 			{!mayManage(actor, invitation) ? <Text {...theme.muted}>You may look at this invitation but not resend, copy or revoke it.</Text> : null}
 		</Box>
 	);
-}
-
-/**
- * While the section is open, mail that failed temporarily is retried when due (the back-off is in
- * the outbox), outside the store lock, and the list shows the new status.
- */
-function useRetryDelivery(refresh: () => void): void {
-	const {ctx} = useConsole();
-	const busy = useRef(false);
-	useEffect(() => {
-		const tick = () => {
-			if (busy.current) return;
-			const now = ctx.now();
-			let due: boolean;
-			try {
-				due = ctx.store.read().outbox.some(item => new Date(item.nextAttempt) <= now && (!item.claimedUntil || new Date(item.claimedUntil) <= now));
-			} catch {
-				// The store became unusable: the console's refresh ends it with the reason.
-				refresh();
-				return;
-			}
-			if (!due) return;
-			busy.current = true;
-			deliverOutbox(ctx)
-				.catch(() => undefined)
-				.finally(() => {
-					busy.current = false;
-					refresh();
-				});
-		};
-		const timer = setInterval(tick, RETRY_POLL_MS);
-		timer.unref();
-		return () => clearInterval(timer);
-	}, [ctx, refresh]);
 }
 
 export const invitationsSection: Section = {id: 'invitations', title: 'Manage Invitations', order: 20, visibleWith: 'invitations.send', Component: Invitations};

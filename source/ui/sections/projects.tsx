@@ -1,11 +1,14 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {createProject, deleteProject, listProjects, type ProjectView} from '../../core/projects.js';
-import {createToken, deleteToken, listTokens, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
+import {createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
+import {createToken, deleteToken, listTokensIn, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
-import {columns, fit, orgctlCommand} from '../format.js';
+import type {Column} from '../columns.js';
+import {fit} from '../format.js';
+import {plural} from '../../core/words.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
@@ -13,16 +16,22 @@ import type {Section, SectionProps} from './section.js';
 /** One line of the section: a project, or one of its tokens under it. */
 type Row = {readonly kind: 'project'; readonly project: ProjectView} | {readonly kind: 'token'; readonly token: TokenView; readonly project: ProjectView};
 
+/** Projects and their tokens in one table: a token's row names its capabilities where a project's counts its tokens. */
+const COLUMNS: readonly Column<Row>[] = [
+	{title: 'NAME', min: 12, width: 30, priority: 9, grow: 1, cell: r => (r.kind === 'project' ? r.project.name : `  ⚿ ${r.token.name}`)},
+	{title: 'OWNER', min: 10, width: 14, priority: 8, cell: r => (r.kind === 'project' ? r.project.ownerName : r.token.ownerName)},
+	{title: 'TOKENS / CAPABILITIES', min: 21, width: 24, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : r.token.capabilities.join(','))},
+];
+
 type Overlay = {readonly kind: 'new-project'} | {readonly kind: 'new-token'; readonly project: ProjectView} | {readonly kind: 'secret'; readonly name: string; readonly secret: string};
 
 function ProjectsAndTokens({width, height}: SectionProps) {
 	const {ctx, actor, db, run, confirm} = useConsole();
 	const [overlay, setOverlay] = useState<Overlay | undefined>(undefined);
 	const rows = useMemo(() => {
-		const tokens = listTokens(ctx, actor);
-		return listProjects(ctx, actor).flatMap((project): Row[] => [{kind: 'project', project}, ...tokens.filter(t => t.projectId === project.id).map(token => ({kind: 'token' as const, token, project}))]);
-	}, [ctx, actor, db]);
-	const nameWidth = Math.max(12, width - 1 - 10 - 20 - 2);
+		const tokens = listTokensIn(db, actor);
+		return listProjectsIn(db, actor).flatMap((project): Row[] => [{kind: 'project', project}, ...tokens.filter(t => t.projectId === project.id).map(token => ({kind: 'token' as const, token, project}))]);
+	}, [db, actor]);
 
 	return (
 		<Box flexDirection="column" width={width} height={height}>
@@ -33,24 +42,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 					keyOf={r => (r.kind === 'project' ? r.project.id : r.token.id)}
 					width={width}
 					height={height}
-					header={columns([
-						['NAME', nameWidth],
-						['OWNER', 14],
-						['TOKENS / CAPABILITIES', 20],
-					])}
-					renderRow={r =>
-						r.kind === 'project'
-							? columns([
-									[r.project.name, nameWidth],
-									[r.project.ownerName, 10],
-									[`${r.project.tokens} token${r.project.tokens === 1 ? '' : 's'}`, 20],
-								])
-							: columns([
-									[`  ⚿ ${r.token.name}`, nameWidth],
-									[r.token.ownerName, 10],
-									[r.token.capabilities.join(','), 20],
-								])
-					}
+					columns={COLUMNS}
 					filterText={r => (r.kind === 'project' ? `${r.project.name} ${r.project.ownerName}` : `${r.token.name} ${r.token.ownerName} ${r.project.name} ${r.token.id}`)}
 					contexts={['projects']}
 					active={!overlay}
@@ -68,7 +60,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 								void (async () => {
 									if (selected.kind === 'project') {
 										const {project} = selected;
-										const also = project.tokens ? ` and its ${project.tokens} API token${project.tokens === 1 ? '' : 's'}` : '';
+										const also = project.tokens ? ` and its ${plural(project.tokens, 'API token')}` : '';
 										if (!(await confirm(`Delete the project ${project.name}${also}?`))) return;
 										await run({task: () => deleteProject(ctx, actor, project.name, {expectedRevision: project.revision}), done: `Deleted project ${project.name}${also}.`, command: orgctlCommand('projects', 'delete', project.name)});
 									} else {

@@ -1,55 +1,40 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {actorFacts} from '../../core/context.js';
-import {isOrgError} from '../../core/errors.js';
 import {AUTH_METHODS, type AuthMethod, type Role, type SignupDomain} from '../../core/model.js';
-import {canGrantRole} from '../../core/policy.js';
-import {addSignupDomain, editSignupDomain, listSignupDomains, removeSignupDomain, type SignupDomainView} from '../../core/signup-domains.js';
+import {grantableRoles} from '../../core/policy.js';
+import {addSignupDomain, editSignupDomain, listSignupDomainsIn, removeSignupDomain, type SignupDomainView} from '../../core/signup-domains.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand} from '../format.js';
+import {plural} from '../../core/words.js';
+import type {Column} from '../columns.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
 
-/** Wraps a task so its refusal also shows in the form, where the admin corrects it (run() puts it on the status line too). */
-function reportTo<T>(setError: (message: string) => void, task: () => Promise<T>): () => Promise<T> {
-	return async () => {
-		try {
-			return await task();
-		} catch (caught) {
-			setError(isOrgError(caught) ? caught.message : String(caught));
-			throw caught;
-		}
-	};
-}
-
 /** What covers the right pane: the list, a form, or one domain's detail. */
 type Mode = {readonly kind: 'list'} | {readonly kind: 'add'} | {readonly kind: 'edit'; readonly id: string} | {readonly kind: 'open'; readonly id: string};
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Roles this actor may give, member first (the default). */
-function grantableRoles(facts: {role: Role; superuser: boolean}): Role[] {
-	return (['member', 'guest', 'admin'] as const).filter(r => canGrantRole(facts, r));
-}
-
-function layout(width: number) {
-	const fixed = {role: 6, method: 8, users: 5, invites: 7};
-	const domain = Math.max(12, width - 1 - 4 - fixed.role - fixed.method - fixed.users - fixed.invites);
-	return {...fixed, domain};
-}
+/** The sign-up domains table: the domain takes what the counts leave. */
+const COLUMNS: readonly Column<SignupDomainView>[] = [
+	{title: 'DOMAIN', min: 12, width: 30, priority: 9, grow: 1, cell: d => d.domain},
+	{title: 'ROLE', min: 6, width: 6, priority: 8, cell: d => d.role},
+	{title: 'METHOD', min: 8, width: 8, priority: 7, cell: d => d.method},
+	{title: 'USERS', min: 5, width: 5, priority: 6, cell: d => String(d.users.length)},
+	{title: 'INVITES', min: 7, width: 7, priority: 5, cell: d => String(d.invitations.length)},
+];
 
 function SignupDomains({width, height}: SectionProps) {
 	const {ctx, actor, db, run, confirm} = useConsole();
-	const domains = useMemo(() => listSignupDomains(ctx, actor), [ctx, actor, db]);
+	const domains = useMemo(() => listSignupDomainsIn(db, actor), [db, actor]);
 	const [mode, setMode] = useState<Mode>({kind: 'list'});
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [error, setError] = useState<string | undefined>(undefined);
 	const selected = mode.kind === 'edit' || mode.kind === 'open' ? domains.find(d => d.id === mode.id) : undefined;
 	const roles = grantableRoles(actorFacts(actor));
-	const w = layout(width);
 	const back = () => {
 		setMode({kind: 'list'});
 		setError(undefined);
@@ -77,13 +62,16 @@ function SignupDomains({width, height}: SectionProps) {
 		const result =
 			mode.kind === 'add'
 				? await run({
-						task: reportTo(setError, () => addSignupDomain(ctx, actor, {domain, role, method})),
+						task: () => addSignupDomain(ctx, actor, {domain, role, method}),
+						// Also shown in the form, where the admin corrects it.
+						failed: setError,
 						done: (d: SignupDomain) => `Addresses at ${d.domain} can now sign up as ${d.role} (${d.method}).`,
 						command: orgctlCommand('signup-domains', 'add', domain, '--role', role, '--method', method),
 					})
 				: selected
 					? await run({
-							task: reportTo(setError, () => editSignupDomain(ctx, actor, selected.domain, {role, method, revision: selected.revision})),
+							task: () => editSignupDomain(ctx, actor, selected.domain, {role, method, revision: selected.revision}),
+							failed: setError,
 							done: (d: SignupDomain) => `Addresses at ${d.domain} now sign up as ${d.role} (${d.method}).`,
 							command: orgctlCommand('signup-domains', 'set', selected.domain, '--role', role, '--method', method),
 						})
@@ -129,22 +117,7 @@ function SignupDomains({width, height}: SectionProps) {
 					keyOf={d => d.id}
 					width={width}
 					height={height}
-					header={columns([
-						['DOMAIN', w.domain],
-						['ROLE', w.role],
-						['METHOD', w.method],
-						['USERS', w.users],
-						['INVITES', w.invites],
-					])}
-					renderRow={d =>
-						columns([
-							[d.domain, w.domain],
-							[d.role, w.role],
-							[d.method, w.method],
-							[String(d.users.length), w.users],
-							[String(d.invitations.length), w.invites],
-						])
-					}
+					columns={COLUMNS}
 					filterText={d => `${d.domain} ${d.role} ${d.method}`}
 					onOpen={d => setMode({kind: 'open', id: d.id})}
 					onCommand={(command, d) => {

@@ -1,45 +1,40 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {listUsers, userView} from '../../core/users.js';
+import {describeOwned, ownedBy} from '../../core/ownership.js';
+import {listUsersIn, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, orgctlCommand, shortTime} from '../format.js';
+import type {Column} from '../columns.js';
+import {shortTime} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
 import {userCommand, UserOverlayView, type UserOverlay} from '../users/user-actions.js';
 import {Fields} from '../components/fields.js';
 
-/** Column widths for the users table at this width: username and e-mail share what is left. */
-function layout(width: number) {
-	const fixed = {role: 6, su: 2, method: 8, status: 8};
-	const gaps = 5;
-	const rest = Math.max(16, width - 1 - gaps - fixed.role - fixed.su - fixed.method - fixed.status);
-	const username = Math.max(8, Math.floor(rest * 0.4));
-	return {...fixed, username, email: rest - username};
-}
-
 const status = (user: User) => (user.disabled ? 'disabled' : 'active');
+
+/** The users table (DESIGN §7: the e-mail gives way first, the username last). */
+const COLUMNS: readonly Column<User>[] = [
+	{title: 'USERNAME', min: 8, width: 16, priority: 9, cell: u => u.username},
+	{title: 'E-MAIL', min: 14, width: 28, priority: 1, grow: 1, cell: u => u.email},
+	{title: 'ROLE', min: 6, width: 6, priority: 8, cell: u => u.role},
+	{title: 'SU', min: 2, width: 2, priority: 5, cell: u => (u.superuser ? '★' : '')},
+	{title: 'METHOD', min: 8, width: 8, priority: 3, cell: u => u.method},
+	{title: 'STATUS', min: 8, width: 8, priority: 7, cell: status},
+];
 /** What `/` searches: a stable function, so the list builds its search index once per data change. */
 const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`;
 
 function Users({width, height}: SectionProps) {
 	const api = useConsole();
-	const {ctx, actor, db, notify} = api;
-	const users = useMemo(() => listUsers(ctx, actor), [ctx, actor, db]);
+	const {actor, db, notify} = api;
+	const users = useMemo(() => listUsersIn(db, actor), [db, actor]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);
 	const open = openId && !overlay ? users.find(u => u.id === openId) : undefined;
-	const w = layout(width);
-	const header = columns([
-		['USERNAME', w.username],
-		['E-MAIL', w.email],
-		['ROLE', w.role],
-		['SU', w.su],
-		['METHOD', w.method],
-		['STATUS', w.status],
-	]);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Box display={open || overlay ? 'none' : 'flex'}>
@@ -49,21 +44,11 @@ function Users({width, height}: SectionProps) {
 					keyOf={u => u.id}
 					width={width}
 					height={height}
-					header={header}
+					columns={COLUMNS}
 					filterText={searchText}
-					renderRow={u =>
-						columns([
-							[u.username, w.username],
-							[u.email, w.email],
-							[u.role, w.role],
-							[u.superuser ? '★' : '', w.su],
-							[u.method, w.method],
-							[status(u), w.status],
-						])
-					}
 					onOpen={u => {
 						setOpenId(u.id);
-						notify({kind: 'info', text: `${u.username}`, command: orgctlCommand('users', 'show', u.username)});
+						notify({kind: 'info', text: u.username, command: orgctlCommand('users', 'show', u.username)});
 					}}
 					onCommand={(command, selected) => userCommand(api, command, selected, setOverlay)}
 					contexts={['users']}
@@ -89,10 +74,6 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 		{priority: PRIORITY.detail},
 	);
 	const view = userView(db, user);
-	const owned = {
-		projects: db.projects.filter(p => p.owner === user.id).length,
-		tokens: db.tokens.filter(t => t.owner === user.id).length,
-	};
 	const rows: Array<readonly [string, string]> = [
 		['Username', view.username],
 		['E-mail', view.email],
@@ -103,7 +84,7 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 		['Tenant', view.tenant],
 		['Created', shortTime(view.created)],
 		['Last login', shortTime(view.lastLogin)],
-		['Owns', `${owned.projects} project${owned.projects === 1 ? '' : 's'}, ${owned.tokens} API token${owned.tokens === 1 ? '' : 's'}`],
+		['Owns', describeOwned(ownedBy(db, user.id))],
 	];
 	return (
 		<Box flexDirection="column" width={width}>

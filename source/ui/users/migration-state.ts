@@ -1,17 +1,18 @@
 import type {OwnedItem} from '../../core/ownership.js';
+import {orgctlCommand} from '../../core/shell.js';
 import type {MigrateTo} from '../../core/user-admin.js';
 
 /**
  * The migration view that Delete opens on a user who owns things, as a pure reducer: the items,
- * who each goes to, then a review of what will happen, then the typed confirmation.
- * The console renders it and runs `deleteUser` with `migrateTo(state)` on confirm.
+ * who each goes to, then a review of what will happen. The console renders it, asks for the typed
+ * confirmation (confirmTyped) and runs `deleteUser` with `migrateTo(state)`.
  */
 export type MigrationStep =
 	/** Choosing targets: Enter gives the selected item a target, `a` gives all items one. */
 	| 'items'
 	/** Picking a target from the filtered list of users allowed to own what is being moved. */
 	| 'target'
-	/** Everything has a target: the plan, then type the username to confirm. */
+	/** Everything has a target: the plan, before the typed confirmation. */
 	| 'review';
 
 export type MigrationState = {
@@ -25,9 +26,7 @@ export type MigrationState = {
 	/** New owner per item id. */
 	readonly targets: Readonly<Record<string, string>>;
 	/** Which items the target picker assigns: all of them, or one. */
-	readonly picking: 'all' | string | null;
-	/** What the admin has typed in the confirmation. */
-	readonly typed: string;
+	readonly picking: 'all' | {readonly item: string} | null;
 };
 
 export type MigrationAction =
@@ -37,12 +36,10 @@ export type MigrationAction =
 	| {readonly type: 'pick.done'; readonly username: string}
 	| {readonly type: 'pick.cancel'}
 	| {readonly type: 'review'}
-	| {readonly type: 'back'}
-	| {readonly type: 'type'; readonly text: string}
-	| {readonly type: 'erase'};
+	| {readonly type: 'back'};
 
 export function startMigration(username: string, revision: number, items: readonly OwnedItem[]): MigrationState {
-	return {username, revision, items, step: 'items', cursor: 0, targets: {}, picking: null, typed: ''};
+	return {username, revision, items, step: 'items', cursor: 0, targets: {}, picking: null};
 }
 
 export function unassigned(state: MigrationState): number {
@@ -51,13 +48,9 @@ export function unassigned(state: MigrationState): number {
 
 /** The items the picker is choosing a target for. */
 export function pickingItems(state: MigrationState): OwnedItem[] {
-	if (state.picking === 'all') return [...state.items];
-	return state.items.filter(i => i.id === state.picking);
-}
-
-/** The typed name matches: the severe confirmation of DESIGN §7. */
-export function confirmed(state: MigrationState): boolean {
-	return state.step === 'review' && state.typed === state.username;
+	const {picking} = state;
+	if (picking === 'all') return [...state.items];
+	return picking ? state.items.filter(i => i.id === picking.item) : [];
 }
 
 export function migrationReducer(state: MigrationState, action: MigrationAction): MigrationState {
@@ -71,7 +64,7 @@ export function migrationReducer(state: MigrationState, action: MigrationAction)
 			return state.step === 'items' ? {...state, step: 'target', picking: 'all'} : state;
 		case 'pick.one': {
 			const item = state.items[state.cursor];
-			return state.step === 'items' && item ? {...state, step: 'target', picking: item.id} : state;
+			return state.step === 'items' && item ? {...state, step: 'target', picking: {item: item.id}} : state;
 		}
 		case 'pick.done': {
 			if (state.step !== 'target' || state.picking === null) return state;
@@ -79,18 +72,14 @@ export function migrationReducer(state: MigrationState, action: MigrationAction)
 			for (const item of pickingItems(state)) targets[item.id] = action.username;
 			const next: MigrationState = {...state, targets, step: 'items', picking: null};
 			// Everything assigned at once goes straight to the review.
-			return unassigned(next) === 0 && state.picking === 'all' ? {...next, step: 'review', typed: ''} : next;
+			return unassigned(next) === 0 && state.picking === 'all' ? {...next, step: 'review'} : next;
 		}
 		case 'pick.cancel':
 			return state.step === 'target' ? {...state, step: 'items', picking: null} : state;
 		case 'review':
-			return state.step === 'items' && unassigned(state) === 0 ? {...state, step: 'review', typed: ''} : state;
+			return state.step === 'items' && unassigned(state) === 0 ? {...state, step: 'review'} : state;
 		case 'back':
-			return state.step === 'review' ? {...state, step: 'items', typed: ''} : state.step === 'target' ? {...state, step: 'items', picking: null} : state;
-		case 'type':
-			return state.step === 'review' ? {...state, typed: state.typed + action.text} : state;
-		case 'erase':
-			return state.step === 'review' ? {...state, typed: [...state.typed].slice(0, -1).join('')} : state;
+			return state.step === 'review' ? {...state, step: 'items'} : state.step === 'target' ? {...state, step: 'items', picking: null} : state;
 	}
 }
 
@@ -113,11 +102,12 @@ export function planLines(state: MigrationState): string[] {
 /** The equivalent command for the status line, so the same can be scripted next time. */
 export function equivalentCommand(state: MigrationState): string {
 	const to = migrateTo(state);
-	if (typeof to === 'string') return `orgctl users delete ${state.username} --migrate-to ${to} --yes`;
+	if (typeof to === 'string') return orgctlCommand('users', 'delete', state.username, '--migrate-to', to, '--yes');
+	const target = (id: string) => state.targets[id] ?? '?';
 	const moves = state.items
 		.filter(i => i.kind !== 'invitation')
-		.map(i => (i.kind === 'project' ? `orgctl projects transfer ${i.name} --to ${state.targets[i.id]}` : `orgctl tokens transfer ${i.id.slice(0, 8)} --to ${state.targets[i.id]}`));
+		.map(i => (i.kind === 'project' ? orgctlCommand('projects', 'transfer', i.name, '--to', target(i.id)) : orgctlCommand('tokens', 'transfer', i.id.slice(0, 8), '--to', target(i.id))));
 	const invitation = state.items.find(i => i.kind === 'invitation');
-	const rest = invitation ? ` --migrate-to ${state.targets[invitation.id]}` : '';
-	return [...moves, `orgctl users delete ${state.username}${rest} --yes`].join(' && ');
+	const rest = invitation ? ['--migrate-to', target(invitation.id)] : [];
+	return [...moves, orgctlCommand('users', 'delete', state.username, ...rest, '--yes')].join(' && ');
 }

@@ -1,4 +1,4 @@
-import {useMemo, useReducer, useRef} from 'react';
+import {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {User} from '../../core/model.js';
 import {eligibleOwners, type OwnedItem} from '../../core/ownership.js';
@@ -6,7 +6,10 @@ import {deleteUser, previewDeletion} from '../../core/user-admin.js';
 import {isOrgError} from '../../core/errors.js';
 import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
-import {columns, fit} from '../format.js';
+import {plural} from '../../core/words.js';
+import {table, type Column} from '../columns.js';
+import {fit} from '../format.js';
+import useBurstReducer from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import {equivalentCommand, migrateTo, migrationReducer, pickingItems, planLines, startMigration, unassigned, type MigrationState} from './migration-state.js';
@@ -14,6 +17,22 @@ import {equivalentCommand, migrateTo, migrationReducer, pickingItems, planLines,
 type Props = {readonly user: User; readonly items: readonly OwnedItem[]; readonly width: number; readonly height: number; readonly onClose: () => void};
 
 const KIND = {project: 'project', token: 'token', invitation: 'invite'} as const;
+
+/** Who may take over: the username keeps its width, the e-mail takes what is left. */
+const TARGET_COLUMNS: readonly Column<User>[] = [
+	{title: 'USERNAME', min: 8, width: 20, priority: 9, cell: u => u.username},
+	{title: 'ROLE', min: 7, width: 7, priority: 8, cell: u => u.role},
+	{title: 'E-MAIL', min: 8, width: 20, priority: 1, grow: 1, cell: u => u.email},
+];
+
+/** What the user owns and who gets each item. */
+function itemColumns(targets: Readonly<Record<string, string>>): Column<OwnedItem>[] {
+	return [
+		{title: 'KIND', min: 8, width: 8, priority: 7, cell: item => KIND[item.kind]},
+		{title: 'NAME', min: 10, width: 20, priority: 9, grow: 1, cell: item => item.name},
+		{title: 'NEW OWNER', min: 12, width: 18, priority: 8, cell: item => (targets[item.id] ? `→ ${targets[item.id]}` : '?')},
+	];
+}
 
 /**
  * Delete on a user who owns things: lists what they own, a new owner for everything (`a`) or per
@@ -23,10 +42,8 @@ const KIND = {project: 'project', token: 'token', invitation: 'invite'} as const
 export function MigrationView({user, items, width, height, onClose}: Props) {
 	const api = useConsole();
 	const {ctx, actor, run, confirmTyped} = api;
-	const [state, dispatch] = useReducer(migrationReducer, startMigration(user.username, user.revision, items));
-	// Keys of a burst arrive before React re-renders: read the latest state from a ref.
-	const latest = useRef(state);
-	latest.current = state;
+	// Keys of a burst arrive before React re-renders: Enter on the review confirms the newest plan.
+	const [state, dispatch, latest] = useBurstReducer(migrationReducer, () => startMigration(user.username, user.revision, items));
 
 	useKeys(
 		['migration'],
@@ -69,12 +86,12 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 
 	const commit = async (plan: MigrationState) => {
 		const moves = plan.items.length;
-		const sure = await confirmTyped(`Move ${moves} item${moves === 1 ? '' : 's'} as shown and delete ${plan.username}?`, plan.username);
+		const sure = await confirmTyped(`Move ${plural(moves, 'item')} as shown and delete ${plan.username}?`, plan.username);
 		if (!sure) return;
 		const result = await run({
 			task: () => deleteUser(ctx, actor, plan.username, {migrateTo: migrateTo(plan), expectedRevision: plan.revision}),
-			busy: `Moving ${moves} item${moves === 1 ? '' : 's'} and deleting ${plan.username}…`,
-			done: r => `Deleted ${r.user.username} after moving ${r.moves.length} item${r.moves.length === 1 ? '' : 's'}.`,
+			busy: `Moving ${plural(moves, 'item')} and deleting ${plan.username}…`,
+			done: r => `Deleted ${r.user.username} after moving ${plural(r.moves.length, 'item')}.`,
 			command: equivalentCommand(plan),
 		});
 		if (result) onClose();
@@ -83,7 +100,7 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 	useKeys(
 		['migration-review'],
 		command => {
-			if (command === 'review.confirm') void commit(latest.current);
+			if (command === 'review.confirm') void commit(latest());
 			else if (command === 'review.back') dispatch({type: 'back'});
 			return true;
 		},
@@ -102,7 +119,7 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 	}, [ctx, actor, user.username, state]);
 
 	if (state.step === 'target') {
-		const what = state.picking === 'all' ? `all of ${user.username}'s` : (items.find(i => i.id === state.picking)?.name ?? '');
+		const what = state.picking === 'all' ? `all of ${user.username}'s` : (pickingItems(state)[0]?.name ?? '');
 		return (
 			<List
 				title={fit(`New owner: ${what}`, Math.max(10, width - 26)).trimEnd()}
@@ -110,18 +127,7 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 				keyOf={u => u.id}
 				width={width}
 				height={height}
-				header={columns([
-					['USERNAME', 20],
-					['ROLE', 7],
-					['E-MAIL', Math.max(8, width - 30)],
-				])}
-				renderRow={u =>
-					columns([
-						[u.username, 20],
-						[u.role, 7],
-						[u.email, Math.max(8, width - 30)],
-					])
-				}
+				columns={TARGET_COLUMNS}
 				filterText={u => `${u.username} ${u.email} ${u.role}`}
 				onOpen={u => dispatch({type: 'pick.done', username: u.username})}
 				contexts={['migration-target']}
@@ -161,28 +167,20 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 	const left = unassigned(state);
 	const room = Math.max(1, height - 5);
 	const top = Math.max(0, Math.min(state.cursor - room + 1, items.length - room));
-	const nameWidth = Math.max(10, width - 8 - 18 - 3);
+	const layout = table(itemColumns(state.targets), width - 1);
 	return (
 		<Box flexDirection="column" width={width}>
 			<Text {...theme.heading}>{fit(`Delete ${user.username}: move what they own first`, width)}</Text>
 			<Text wrap="truncate-end" {...theme.muted}>
 				{left === 0 ? 'Every item has a new owner: c to review.' : `a: all to one user · Enter: this item · ${left} without a new owner`}
 			</Text>
-			<Text>{` ${columns([
-				['KIND', 8],
-				['NAME', nameWidth],
-				['NEW OWNER', 18],
-			])}`}</Text>
+			<Text> {layout.header}</Text>
 			{items.slice(top, top + room).map((item, i) => {
 				const selected = top + i === state.cursor;
 				return (
 					<Text key={item.id} wrap="truncate-end" {...(selected ? theme.selected : {})}>
 						{selected ? theme.pointer : ' '}
-						{columns([
-							[KIND[item.kind], 8],
-							[item.name, nameWidth],
-							[state.targets[item.id] ? `→ ${state.targets[item.id]}` : '?', 18],
-						])}
+						{layout.line(item)}
 					</Text>
 				);
 			})}

@@ -5,7 +5,7 @@ import {owned, type OwnedItem} from '../../core/ownership.js';
 import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser} from '../../core/user-admin.js';
 import {Form} from '../components/form.js';
 import {useConsole, type ConsoleApi} from '../console-context.js';
-import {orgctlCommand} from '../format.js';
+import {orgctlCommand} from '../../core/shell.js';
 import type {Command} from '../keymap.js';
 import {MigrationView} from './migration-view.js';
 

@@ -30,7 +30,9 @@ export function inviteRoutes(app: FastifyInstance, site: Site): void {
 			// Audited like `orgctl accept`: a dead or forged link leaves a refused event with the client's address.
 			invited = await inspectInvitationAudited(ctx, request.params.token);
 		} catch (error) {
-			return deadLink(reply, error) ?? Promise.reject(error);
+			const page = deadLink(reply, error);
+			if (page) return page;
+			throw error;
 		}
 		return form(reply, request, invited, 200);
 	});
@@ -42,7 +44,9 @@ export function inviteRoutes(app: FastifyInstance, site: Site): void {
 		try {
 			invited = await inspectInvitationAudited(ctx, token);
 		} catch (error) {
-			return deadLink(reply, error) ?? Promise.reject(error);
+			const page = deadLink(reply, error);
+			if (page) return page;
+			throw error;
 		}
 		if (invited.method === 'saml') {
 			// Accepting a SAML invitation needs the identity provider's word; this page has no form for it.
@@ -52,13 +56,14 @@ export function inviteRoutes(app: FastifyInstance, site: Site): void {
 		if (invited.method === 'password' && (field(request.body, 'repeat') || undefined) !== password) {
 			return form(reply, request, invited, 400, 'The two passwords differ; nothing was changed: type them again.');
 		}
+		let accepted: Awaited<ReturnType<typeof acceptInvitation>>;
 		try {
-			const {user, tenant} = await acceptInvitation(ctx, {link: token, ...(password === undefined ? {} : {password})});
-			return site.render(reply, 200, <WelcomePage message={welcomeMessage(user, tenant)} tenant={tenant.name} />);
+			accepted = await acceptInvitation(ctx, {link: token, ...(password === undefined ? {} : {password})});
 		} catch (error) {
 			if (!isOrgError(error)) throw error;
 			return deadLink(reply, error) ?? retry(ctx, reply, request, token, error.message, statusOf(error.kind));
 		}
+		return site.render(reply, 200, <WelcomePage message={welcomeMessage(accepted.user, accepted.tenant)} tenant={accepted.tenant.name} />);
 	});
 
 	/** After a refused try (a short or wrong password, a lock-out): the form again, with the reason. */

@@ -31,13 +31,14 @@ export function signupRoutes(app: FastifyInstance, site: Site): void {
 
 	app.post('/signup', site.post, async (request, reply) => {
 		const v = values(request);
+		let started: Awaited<ReturnType<typeof startSignup>>;
 		try {
-			const started = await startSignup(site.contextFor(request), {email: v.email ?? '', username: v.username ?? '', ...(v.tenant ? {tenant: v.tenant} : {})});
-			return code(reply, {email: started.email, tenant: v.tenant}, 200, {message: started.message});
+			started = await startSignup(site.contextFor(request), {email: v.email ?? '', username: v.username ?? '', ...(v.tenant ? {tenant: v.tenant} : {})});
 		} catch (error) {
 			if (!isOrgError(error)) throw error;
 			return start(reply, v, statusOf(error.kind), error.message);
 		}
+		return code(reply, {email: started.email, tenant: v.tenant}, 200, {message: started.message});
 	});
 
 	/** The code page posts here: password accounts go on to choose a password; others finish now. */
@@ -58,14 +59,15 @@ export function signupRoutes(app: FastifyInstance, site: Site): void {
 	});
 
 	const finish = async (request: FastifyRequest, reply: FastifyReply, v: SignupValues, chosen: string | undefined) => {
+		let actor: Awaited<ReturnType<typeof verifySignup>>;
 		try {
-			const {user, tenant} = await verifySignup(site.contextFor(request), {email: v.email ?? '', code: v.code ?? '', ...(chosen === undefined ? {} : {password: chosen}), ...(v.tenant ? {tenant: v.tenant} : {})});
-			return site.render(reply, 200, <WelcomePage message={welcomeMessage(user, tenant)} tenant={tenant.name} />);
+			actor = await verifySignup(site.contextFor(request), {email: v.email ?? '', code: v.code ?? '', ...(chosen === undefined ? {} : {password: chosen}), ...(v.tenant ? {tenant: v.tenant} : {})});
 		} catch (error) {
 			if (!isOrgError(error)) throw error;
 			// A password the policy refuses: choose again. Anything about the code: back to the code page, which offers to start again.
 			if (error.kind === 'invalid' && chosen !== undefined) return password(reply, request, v, 400, error.message);
 			return code(reply, {email: v.email, tenant: v.tenant}, statusOf(error.kind), {error: error.message});
 		}
+		return site.render(reply, 200, <WelcomePage message={welcomeMessage(actor.user, actor.tenant)} tenant={actor.tenant.name} />);
 	};
 }

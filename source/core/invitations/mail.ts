@@ -1,9 +1,10 @@
-import {escapeHtml, type OutgoingMail} from './mail.js';
-import type {Invitation, Tenant, User} from './model.js';
+import {escapeHtml, type OutgoingMail} from '../mail.js';
+import type {Invitation, Tenant, User} from '../model.js';
+import {orgctlCommand} from '../shell.js';
 
 /** The exact command that accepts a link, quoted for a POSIX shell when it needs to be. */
 export function acceptCommand(link: string): string {
-	return /^[\w./:@%+=-]+$/.test(link) ? `orgctl accept ${link}` : `orgctl accept '${link.replace(/'/g, `'\\''`)}'`;
+	return orgctlCommand('accept', link);
 }
 
 function howToSignIn(invitation: Invitation): string {

@@ -1,8 +1,8 @@
 import {render, type Instance} from 'ink';
-import {openContext} from '../cli/context.js';
-import {App} from './app.js';
-import {startScreen} from './boot.js';
-import {signalExitCode, TerminalGuard} from './terminal.js';
+import {App} from '../ui/app.js';
+import {startScreen} from '../ui/boot.js';
+import {signalExitCode, TerminalGuard} from '../ui/terminal.js';
+import {openContext} from './context.js';
 
 /** Options the command line passes to the console. */
 export type ConsoleOptions = {readonly storePath: string; readonly tenant: string | undefined};
@@ -12,17 +12,17 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 	// A store that cannot be used is reported before the screen changes (the caller prints it).
 	// Opening checks the whole file against the schema: at 10,000 users that is half the start-up
 	// time, so it runs right after the first frame; a file that fails then ends the console with the reason.
-	const ctx = await openContext(options.storePath, {deferValidation: true});
+	const ctx = await openContext(options.storePath, {store: {deferValidation: true}});
 	const start = startScreen(ctx, options.storePath, options.tenant);
 	const terminal = new TerminalGuard(process.stdout, process.stdin);
 	let instance: Instance | undefined;
-	let failure: unknown;
+	let failure: Error | undefined;
 	const validateSoon = () => {
 		setTimeout(() => {
 			try {
 				ctx.store.validate();
 			} catch (error) {
-				failure = error;
+				failure = error instanceof Error ? error : new Error(String(error));
 				instance?.unmount();
 			}
 		}, 0);

@@ -1,6 +1,6 @@
-import {invalid} from './errors.js';
-import type {InvitationInput} from './invitations.js';
-import {AUTH_METHODS, ROLES, type AuthMethod, type Role} from './model.js';
+import {invalid} from '../errors.js';
+import {AUTH_METHODS, ROLES, type AuthMethod, type Role} from '../model.js';
+import type {InvitationInput} from './record.js';
 
 /** One row of a list of people to invite, with the line it came from for error messages. */
 export type InvitationRow = InvitationInput & {readonly line: number};

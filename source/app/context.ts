@@ -1,0 +1,46 @@
+import {readFileSync} from 'node:fs';
+import {resolve} from 'node:path';
+import {checkPamPassword} from '../adapters/pam.js';
+import {scryptHasher} from '../adapters/scrypt-hasher.js';
+import type {Context, SecretBox, StorePort} from '../core/context.js';
+import type {Database} from '../core/model.js';
+import {KeyFile} from '../store/secrets.js';
+import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
+
+/** The ports a caller may choose; each has the production adapter as its default. */
+export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile'>>;
+
+/**
+ * The one place that plugs the adapters into the core's ports: the console, the command line,
+ * the tests and (later) the web server all build their Context here.
+ */
+export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, ports: Ports = {}): Context & {readonly store: S} {
+	return {
+		store,
+		secrets,
+		now: ports.now ?? (() => new Date()),
+		hasher: ports.hasher ?? scryptHasher(),
+		pam: ports.pam ?? checkPamPassword,
+		// nodemailer is loaded only when a message goes out: subcommands that send nothing do not pay for it.
+		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, options)),
+		readFile: ports.readFile ?? (path => readFileSync(path)),
+	};
+}
+
+/** Whether anything in the data was sealed with the key file. */
+function holdsSealedSecrets(db: Database): boolean {
+	return db.invitations.length > 0 || db.outbox.length > 0 || db.settings.smtp?.passwordSealed != null;
+}
+
+/** Opens the store (and its key file) and builds the Context over it. */
+export async function openContext(storePath: string, options: {store?: StoreOptions} & Ports = {}): Promise<Context & {readonly store: Store}> {
+	const {store: storeOptions, ...ports} = options;
+	const store = await Store.open(storePath, storeOptions);
+	const secrets = KeyFile.load(store.path, {mayCreate: !holdsSealedSecrets(store.read())});
+	return buildContext(store, secrets, ports);
+}
+
+/** `--store`, else ORGCTL_STORE, else `store/orgctl.json` in the folder orgctl was installed into. */
+export function resolveStorePath(option: string | undefined): string {
+	return resolve(option ?? process.env['ORGCTL_STORE'] ?? defaultStorePath());
+}

@@ -1,0 +1,25 @@
+import {consoleInvocation, reportError, runCli} from '../cli/program.js';
+import {openContext, resolveStorePath} from './context.js';
+
+/**
+ * orgctl's entry: with no arguments (or only --store and --tenant) the full-screen console, anything
+ * else a subcommand for scripts. Both get their Context from this composition root.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+	const globals = consoleInvocation(argv);
+	if (!globals) return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath)});
+	const dumb = process.env['TERM'] === 'dumb';
+	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
+		process.stderr.write(
+			`orgctl: the console needs a terminal${dumb ? ' that is not TERM=dumb' : ' on stdin and stdout'}; for scripts use the subcommands (orgctl --help), e.g. orgctl users list --json.\n`,
+		);
+		return 2;
+	}
+	try {
+		// Ink and React load only for the console.
+		const {startConsole} = await import('./console.js');
+		return await startConsole({storePath: resolveStorePath(globals.store), tenant: globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined});
+	} catch (error) {
+		return reportError(error);
+	}
+}

@@ -1,0 +1,168 @@
+import {assertAccountFree, checkPassword, clearFailures, countFailure, lockedSeconds, newUser} from '../accounts.js';
+import {appendAudit, perform} from '../audit.js';
+import type {Context} from '../context.js';
+import {authFailed, invalid, isOrgError, notFound, refused} from '../errors.js';
+import {secretMatches, sha256} from '../ids.js';
+import type {AuthMethod, Database, Invitation, Role, Tenant, User} from '../model.js';
+import {parseInvitationToken} from './link.js';
+import {usersById} from '../users.js';
+import {auditTarget, buryInvitation, isExpired} from './record.js';
+
+// A hash to compare against when the link names no invitation, so every answer costs the same.
+const DECOY_SECRET_HASH = sha256('orgctl decoy invitation secret');
+
+/** The error codes of a dead link, one per way it can be dead (a web page shows each its own way). */
+export const DEAD_LINK = {invalid: 'invitation.invalid', revoked: 'invitation.revoked', used: 'invitation.used', expired: 'invitation.expired'} as const;
+
+const TAMPERED = 'This invitation link is not valid: it is incomplete, mistyped or was replaced by a newer invitation; copy the whole link from the latest invitation e-mail.';
+
+type Token = {readonly id: string; readonly secret: string};
+
+/** Why a link that names no pending invitation is dead, from the tombstone the invitation left. */
+function deadLink(db: Database, id: string): Error {
+	const tombstone = db.invitationTombstones.find(t => t.id === id);
+	switch (tombstone?.fate) {
+		case 'revoked':
+			return refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by}; ask for a new invitation.`, DEAD_LINK.revoked);
+		case 'accepted':
+			return refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists; sign in with orgctl login --username ${tombstone.by}.`, DEAD_LINK.used);
+		case undefined:
+			return authFailed(TAMPERED, DEAD_LINK.invalid);
+	}
+}
+
+/**
+ * Checks a presented link against the store and returns its invitation, or throws one sentence
+ * for each way it can be dead: tampered (or unknown), revoked, already used, expired.
+ */
+function checkLink(ctx: Context, db: Database, token: Token | undefined): Invitation {
+	const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
+	// Always one constant-time comparison, whether or not the id exists.
+	const matches = secretMatches(token?.secret ?? '', invitation?.secretHash ?? DECOY_SECRET_HASH);
+	if (!token) throw authFailed(TAMPERED, DEAD_LINK.invalid);
+	if (!invitation) throw deadLink(db, token.id);
+	if (!matches) throw authFailed(TAMPERED, DEAD_LINK.invalid);
+	if (isExpired(invitation, ctx.now())) {
+		const inviter = usersById(db).get(invitation.invitedBy)?.username ?? 'an admin';
+		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, DEAD_LINK.expired);
+	}
+	return invitation;
+}
+
+/**
+ * What accepting needs: the link (or bare token), and a password: the new one for password users,
+ * the system account's own for PAM users (checked through PAM, so the invitee proves the account is theirs).
+ */
+export type AcceptInput = {readonly link: string; readonly password?: string};
+
+/** Failed PAM confirmations count per system account, as failed logins do. */
+function pamThrottleKey(username: string): string {
+	return `pam:${username.toLowerCase()}`;
+}
+
+/**
+ * The invitee of a PAM invitation proves they hold the system account: its password, checked
+ * through PAM, throttled like logins. Returns nothing, or throws why not (audited by the caller).
+ */
+async function confirmPamAccount(ctx: Context, invitation: Invitation, password: string | undefined): Promise<void> {
+	if (password === undefined) throw invalid(`Confirm the system account ${invitation.username}: type its password (checked through PAM).`);
+	const key = pamThrottleKey(invitation.username);
+	const seconds = lockedSeconds(ctx.store.read(), key, ctx.now());
+	if (seconds > 0) throw refused(`Too many wrong passwords for the system account ${invitation.username}; try again in ${seconds} seconds.`);
+	if (await ctx.pam(invitation.username, password)) return;
+	await ctx.store.transact(db => countFailure(db, key, ctx.now()));
+	throw authFailed(`The password of the system account ${invitation.username} is wrong (it is checked through PAM).`);
+}
+
+/** What the link shows before accepting: who is invited, to where, and whether a password is needed. */
+export type InvitationPreview = {
+	readonly username: string;
+	readonly email: string;
+	readonly role: Role;
+	readonly method: AuthMethod;
+	readonly tenant: string;
+	/** Who sent it, by username. */
+	readonly invitedBy: string;
+	readonly expires: string;
+	readonly minPasswordLength: number;
+};
+
+export function inspectInvitation(ctx: Context, link: string): InvitationPreview {
+	const db = ctx.store.read();
+	const invitation = checkLink(ctx, db, parseInvitationToken(link));
+	return {
+		username: invitation.username,
+		email: invitation.email,
+		role: invitation.role,
+		method: invitation.method,
+		tenant: db.tenants.find(t => t.id === invitation.tenantId)?.name ?? '?',
+		invitedBy: usersById(db).get(invitation.invitedBy)?.username ?? '(deleted user)',
+		expires: invitation.expires,
+		minPasswordLength: db.settings.policy.minPasswordLength,
+	};
+}
+
+/**
+ * inspectInvitation for the accept flow: a dead link (garbage, tampered, used, revoked, expired) is
+ * audited as a refused invitation.accept before it is thrown (DESIGN §2: every refusal is audited).
+ */
+export async function inspectInvitationAudited(ctx: Context, link: string): Promise<InvitationPreview> {
+	try {
+		return inspectInvitation(ctx, link);
+	} catch (error) {
+		await auditRefusal(ctx, parseInvitationToken(link), error);
+		throw error;
+	}
+}
+
+/**
+ * Accepts an invitation: the invited person becomes a user with the invited role and method
+ * (password users set their password, at least the policy's minimum length), the invitation
+ * disappears, and the link never works again. Refusals are audited.
+ */
+export async function acceptInvitation(ctx: Context, input: AcceptInput): Promise<{user: User; tenant: Tenant}> {
+	const token = parseInvitationToken(input.link);
+	const db = ctx.store.read();
+	let invitation: Invitation;
+	try {
+		invitation = checkLink(ctx, db, token);
+		if (invitation.method === 'password') {
+			if (input.password === undefined) throw invalid(`Choose a password for ${invitation.username} (at least ${db.settings.policy.minPasswordLength} characters).`);
+			checkPassword(input.password, db.settings.policy.minPasswordLength);
+		} else if (invitation.method === 'pam') {
+			await confirmPamAccount(ctx, invitation, input.password);
+		}
+	} catch (error) {
+		await auditRefusal(ctx, token, error);
+		throw error;
+	}
+	// scrypt costs ~300 ms: hash before taking the lock.
+	const passwordHash = invitation.method === 'password' ? await ctx.hasher.hash(input.password!) : null;
+	const who = {label: invitation.username, tenantId: invitation.tenantId};
+	return perform(ctx, who, 'invitation.accept', auditTarget(invitation), d => {
+		const current = checkLink(ctx, d, token);
+		const tenant = d.tenants.find(t => t.id === current.tenantId);
+		if (!tenant) throw notFound('The organization of this invitation no longer exists.');
+		assertAccountFree(d, tenant.id, current.username, current.email, {invitationId: current.id});
+		const user = newUser(ctx, {tenantId: tenant.id, username: current.username, email: current.email, role: current.role, method: current.method, passwordHash});
+		d.users.push(user);
+		buryInvitation(d, ctx, current, 'accepted', user.username);
+		if (current.method === 'pam') clearFailures(d, pamThrottleKey(current.username));
+		return {user, tenant};
+	});
+}
+
+async function auditRefusal(ctx: Context, token: {id: string} | undefined, error: unknown): Promise<void> {
+	if (!isOrgError(error)) return;
+	await ctx.store
+		.transact(db => {
+			const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
+			appendAudit(db, ctx, {label: 'anonymous', tenantId: invitation?.tenantId ?? null}, {
+				action: 'invitation.accept',
+				target: invitation ? auditTarget(invitation) : `invitation ${token?.id ?? '(malformed link)'}`,
+				result: 'refused',
+				reason: error.message,
+			});
+		})
+		.catch(() => undefined);
+}

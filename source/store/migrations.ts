@@ -1,0 +1,30 @@
+import type {Migration} from './store.js';
+
+/** `… (invitation <id>)`: how audit events named an invitation before schema version 2. */
+const AUDITED_INVITATION = / \(invitation ([0-9a-f]{32})\)$/;
+
+type RawEvent = {action?: unknown; result?: unknown; target?: unknown; time?: unknown; actor?: unknown; tenantId?: unknown};
+
+/**
+ * Version 2 keeps what became of an accepted or revoked invitation as a tombstone record. Before,
+ * a dead link's fate was read back from the audit log's wording; the migration does that reading
+ * once, newest event first, so links that died before the upgrade still say how.
+ */
+function invitationTombstones(raw: Record<string, unknown>): unknown[] {
+	const audit = Array.isArray(raw['audit']) ? (raw['audit'] as RawEvent[]) : [];
+	const seen = new Set<string>();
+	const tombstones: unknown[] = [];
+	for (let i = audit.length - 1; i >= 0; i--) {
+		const event = audit[i]!;
+		if (event.result !== 'ok' || typeof event.target !== 'string' || typeof event.tenantId !== 'string') continue;
+		const fate = event.action === 'invitation.accept' ? 'accepted' : event.action === 'invitation.revoke' ? 'revoked' : undefined;
+		const id = AUDITED_INVITATION.exec(event.target)?.[1];
+		if (!fate || !id || seen.has(id)) continue;
+		seen.add(id);
+		tombstones.unshift({id, tenantId: event.tenantId, fate, at: event.time, by: event.actor});
+	}
+	return tombstones;
+}
+
+/** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
+export const MIGRATIONS: readonly Migration[] = [{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})}];

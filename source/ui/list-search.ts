@@ -1,0 +1,42 @@
+import {matchesQuery} from './list-state.js';
+
+/**
+ * The `/` filter of one list's rows: each row's lower-cased search text is built once per data
+ * change and only when first needed (shortly after the first frame, or on the first filter key),
+ * so start-up does not pay for it; a query that extends the previous one searches only the
+ * previous matches.
+ */
+export type ListSearch<T> = {
+	/** Builds the search texts now (a timer calls it after the first frame). */
+	warm(): void;
+	/** The rows that match every word of `query`, in order. */
+	match(query: string): readonly T[];
+};
+
+export function listSearch<T>(items: readonly T[], text: ((item: T) => string) | undefined): ListSearch<T> {
+	let texts: string[] | undefined;
+	let last: {query: string; indices: number[]; rows: T[]} | undefined;
+	const warm = (): string[] => (texts ??= text ? items.map(item => text(item).toLowerCase()) : []);
+	return {
+		warm() {
+			warm();
+		},
+		match(query) {
+			if (!text || query.trim() === '') return items;
+			const values = warm();
+			const candidates = last && query.startsWith(last.query) ? last.indices : undefined;
+			const indices: number[] = [];
+			const rows: T[] = [];
+			const consider = (i: number) => {
+				if (matchesQuery(values[i]!, query)) {
+					indices.push(i);
+					rows.push(items[i]!);
+				}
+			};
+			if (candidates) for (const i of candidates) consider(i);
+			else for (let i = 0; i < items.length; i++) consider(i);
+			last = {query, indices, rows};
+			return rows;
+		},
+	};
+}

@@ -1,0 +1,53 @@
+import {readFileSync, writeFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {buildContext} from '../source/app/context.js';
+import {acceptInvitation, createInvitation, revokeInvitation} from '../source/core/invitations.js';
+import {KeyFile} from '../source/store/secrets.js';
+import {Store} from '../source/store/store.js';
+import {initializedContext, TEST_HASHER} from './helpers/store.js';
+
+const PASSWORD = 'a long enough password';
+
+/**
+ * Turns a current store file back into what a version 1 orgctl wrote: no tombstones, so a dead
+ * link's fate lived only in the audit log's wording.
+ */
+function asVersion1(path: string): string {
+	const data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+	delete data['invitationTombstones'];
+	const text = JSON.stringify({...data, schemaVersion: 1});
+	writeFileSync(path, text, {mode: 0o600});
+	return text;
+}
+
+describe('a store written before invitation tombstones (schema version 1)', () => {
+	it('is migrated with a backup, and links that died before the upgrade still say how', async () => {
+		const {ctx, root} = await initializedContext();
+		const used = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'pam'}, {sendEmail: false});
+		await acceptInvitation(ctx, {link: used.link});
+		const revoked = await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
+		await revokeInvitation(ctx, root, revoked.invitation.id);
+		const original = asVersion1(ctx.store.path);
+
+		const store = await Store.open(ctx.store.path);
+		const upgraded = buildContext(store, KeyFile.load(store.path), {now: ctx.now, hasher: TEST_HASHER});
+		expect(readFileSync(`${ctx.store.path}.v1.bak`, 'utf8')).toBe(original);
+		expect(store.read().invitationTombstones).toEqual([
+			expect.objectContaining({id: used.invitation.id, fate: 'accepted', by: 'ola'}),
+			expect.objectContaining({id: revoked.invitation.id, fate: 'revoked', by: 'root'}),
+		]);
+		await expect(acceptInvitation(upgraded, {link: used.link})).rejects.toThrow(/already used on .*the account ola exists/);
+		await expect(acceptInvitation(upgraded, {link: revoked.link, password: PASSWORD})).rejects.toThrow(/was revoked on .* by root/);
+	});
+
+	it('a dead link says what became of it from its tombstone, not from the audit log', async () => {
+		const {ctx, root} = await initializedContext();
+		const issued = await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
+		await revokeInvitation(ctx, root, issued.invitation.id);
+		// The audit log can be trimmed (a retention policy): the link still says it was revoked.
+		await ctx.store.transact(db => {
+			db.audit = [];
+		});
+		await expect(acceptInvitation(ctx, {link: issued.link, password: PASSWORD})).rejects.toThrow(/was revoked on .* by root/);
+	});
+});
