@@ -51,3 +51,19 @@ describe('a store written before invitation tombstones (schema version 1)', () =
 		await expect(acceptInvitation(ctx, {link: issued.link, password: PASSWORD})).rejects.toThrow(/was revoked on .* by root/);
 	});
 });
+
+describe('a store written before audit events carried a client address (schema version 2)', () => {
+	it('is opened as version 3 with a backup, its audit unchanged, and an older orgctl would refuse the new file', async () => {
+		const {ctx, root} = await initializedContext();
+		await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
+		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {audit: unknown[]};
+		const original = JSON.stringify({...data, schemaVersion: 2});
+		writeFileSync(ctx.store.path, original, {mode: 0o600});
+
+		const store = await Store.open(ctx.store.path);
+		expect(readFileSync(`${ctx.store.path}.v2.bak`, 'utf8')).toBe(original);
+		expect(store.read().schemaVersion).toBe(3);
+		expect(store.read().audit).toEqual(data.audit);
+		await expect(Store.open(ctx.store.path, {schemaVersion: 2, migrations: []})).rejects.toThrow(/schema version 3, newer than the 2/);
+	});
+});

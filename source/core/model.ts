@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
