@@ -115,6 +115,9 @@ describe('orgctl serve in a real browser: the links we mail work', () => {
 
 			// Audited with the browser's address; the log never shows the secret.
 			expect(ctx.store.read().audit.find(e => e.action === 'invitation.accept' && e.result === 'ok')).toMatchObject({actor: 'ann', clientAddress: '127.0.0.1'});
+			const audit = await orgctl(ctx.dir, ['audit'], {env: {ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD}});
+			expect(audit.stdout).toMatch(/^TIME\s+ACTOR\s+FROM\s+ACTION/);
+			expect(audit.stdout).toMatch(/ann\s+127\.0\.0\.1\s+invitation\.accept\s+ann \(invitation \w+\)\s+ok/);
 			const secret = link.split('.').at(-1)!;
 			expect(server.log()).toMatch(/127\.0\.0\.1 POST \/invite\/… 200/);
 			expect(server.log()).not.toContain(secret);
