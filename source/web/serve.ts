@@ -2,6 +2,7 @@ import type {FastifyInstance} from 'fastify';
 import type {AddressInfo} from 'node:net';
 import type {Server as TlsServer} from 'node:tls';
 import type {Context} from '../core/context.js';
+import {unavailable} from '../core/errors.js';
 import {unreachableLinks} from '../core/server-settings.js';
 import {buildApp, type AppOptions} from './app.js';
 import {planListen, type ListenOverride, type ListenPlan} from './listener.js';
@@ -40,6 +41,20 @@ async function stop(app: FastifyInstance): Promise<void> {
 	}
 }
 
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+	EADDRINUSE: 'another program listens there',
+	EACCES: 'ports below 1024 need root or CAP_NET_BIND_SERVICE',
+	EADDRNOTAVAIL: 'this machine has no such address',
+	ENOTFOUND: 'the host name does not resolve',
+};
+
+/** One sentence for a listener that cannot be opened. */
+function cannotListen(plan: ListenPlan, error: unknown): Error {
+	const code = (error as NodeJS.ErrnoException).code ?? '';
+	const why = LISTEN_ERRORS[code] ?? (error as Error).message;
+	return unavailable(`Cannot listen on ${plan.address}:${plan.port}: ${why}${code ? ` (${code})` : ''}; change the listener with orgctl settings listeners set requests --port N [--address A], or use --listen.`);
+}
+
 function sameListener(a: ListenPlan, b: ListenPlan): boolean {
 	return a.address === b.address && a.port === b.port && (a.tls === undefined) === (b.tls === undefined);
 }
@@ -53,7 +68,12 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 	const log = options.log;
 	const start = async (plan: ListenPlan) => {
 		const app = await buildApp(ctx, {tls: plan.tls, log, limits: options.limits});
-		await app.listen({host: plan.address, port: plan.port});
+		try {
+			await app.listen({host: plan.address, port: plan.port});
+		} catch (error) {
+			await app.close();
+			throw cannotListen(plan, error);
+		}
 		return app;
 	};
 	let plan = planListen(ctx.store.read().settings, ctx.readFile, options.listen);

@@ -1,5 +1,5 @@
 import {writeFileSync} from 'node:fs';
-import {request as httpRequest, type IncomingHttpHeaders} from 'node:http';
+import {createServer, request as httpRequest, type IncomingHttpHeaders} from 'node:http';
 import {request as httpsRequest} from 'node:https';
 import {afterEach, describe, expect, it} from 'vitest';
 import {createInvitation} from '../../source/core/invitations.js';
@@ -169,5 +169,46 @@ describe('serve options', () => {
 		expect(redactPath('/invite/0123456789abcdef0123456789abcdef.SECRET')).toBe('/invite/…');
 		expect(redactPath('/signup?email=a@b.c')).toBe('/signup?…');
 		expect(redactPath('/x\u001b[2J')).toBe('/x\\e[2J');
+	});
+});
+
+/** A port nobody listens on right now. */
+async function freePort(): Promise<number> {
+	const probe = createServer();
+	await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve));
+	const {port} = probe.address() as {port: number};
+	await new Promise<void>(resolve => probe.close(() => resolve()));
+	return port;
+}
+
+describe('the requests listener', () => {
+	it('serve listens where the settings say; a reload after the port changed moves it there', async () => {
+		const {ctx, root} = await initializedContext();
+		const [first, second] = [await freePort(), await freePort()];
+		await setListener(ctx, root, {name: 'requests', port: first, address: '127.0.0.1'});
+		const log: string[] = [];
+		const server = await serve(ctx, {log: line => log.push(line)});
+		servers.push(server);
+		expect(server.url).toBe(`http://127.0.0.1:${first}`);
+		expect(log[0]).toContain(`listening on http://127.0.0.1:${first} (listener requests)`);
+		await setListener(ctx, root, {name: 'requests', port: second});
+		await server.reload();
+		expect(server.url).toBe(`http://127.0.0.1:${second}`);
+		expect((await send(`http://127.0.0.1:${second}/healthz`)).body).toBe('ok\n');
+		await expect(send(`http://127.0.0.1:${first}/healthz`)).rejects.toMatchObject({code: 'ECONNREFUSED'});
+	});
+
+	it('without a requests listener, or on a port in use, serve refuses in one sentence', async () => {
+		const {ctx, root} = await initializedContext();
+		await expect(serve(ctx, {log: () => undefined})).rejects.toThrow('No listener for user requests: add one with orgctl settings listeners set requests --port 8080');
+		const taken = createServer();
+		await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve));
+		try {
+			const {port} = taken.address() as {port: number};
+			await setListener(ctx, root, {name: 'requests', port, address: '127.0.0.1'});
+			await expect(serve(ctx, {log: () => undefined})).rejects.toThrow(`Cannot listen on 127.0.0.1:${port}: another program listens there (EADDRINUSE);`);
+		} finally {
+			taken.close();
+		}
 	});
 });
