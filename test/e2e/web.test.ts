@@ -204,6 +204,48 @@ describe('orgctl serve in a real browser: the links we mail work', () => {
 	});
 });
 
+// PAM needs a real system account (.ci/run makes one and exports these), as in test/pam.test.ts.
+const pamUser = process.env['ORGCTL_PAM_TEST_USER'];
+const pamPassword = process.env['ORGCTL_PAM_TEST_PASSWORD'];
+
+describe('invitations for PAM and SAML accounts', () => {
+	it.skipIf(!pamUser || !pamPassword)('a PAM invitee confirms the system account with its password, checked through PAM by the server', async () => {
+		const {ctx, root, server} = await servedStore();
+		try {
+			const issued = await createInvitation(ctx, root, {username: pamUser!, email: `${pamUser}@example.com`, method: 'pam'}, {sendEmail: false});
+			const page = await chromium.browser.newPage();
+			await page.goto(issued.link);
+			expect(await text(page)).toContain(`You will sign in with the password of the system account ${pamUser} on this server.`);
+			expect(await page.$eval('input[name="username"]', input => input.readOnly)).toBe(true);
+			expect(await submit(page, {password: `${pamPassword}x`})).toBe(401);
+			expect(await text(page)).toContain(`The password of the system account ${pamUser} is wrong (it is checked through PAM).`);
+			expect(ctx.store.read().users.map(u => u.username)).toEqual(['root']);
+			expect(await submit(page, {password: pamPassword!})).toBe(200);
+			expect(await text(page)).toContain(`Welcome, ${pamUser}: your account in default is ready (member); sign in with your system password`);
+			expect(ctx.store.read().users.find(u => u.username === pamUser)).toMatchObject({method: 'pam', passwordHash: null});
+			await page.close();
+		} finally {
+			await server.stop();
+		}
+	});
+
+	it('a SAML invitee sees the single sign-on button, not yet working, and cannot accept without it', async () => {
+		const {ctx, root, server} = await servedStore();
+		try {
+			const issued = await createInvitation(ctx, root, {username: 'sam', email: 'sam@example.com', method: 'saml'}, {sendEmail: false});
+			const page = await chromium.browser.newPage();
+			expect((await page.goto(issued.link))?.status()).toBe(200);
+			expect(await text(page)).toContain("You will sign in through your organization's identity provider (single sign-on, SAML).");
+			expect(await page.$eval('button', button => [button.textContent, button.disabled])).toEqual(['Continue with single sign-on', true]);
+			expect(await page.$('form')).toBeNull();
+			await page.close();
+			expect(ctx.store.read().invitations.map(i => i.username)).toEqual(['sam']);
+		} finally {
+			await server.stop();
+		}
+	});
+});
+
 /** A port nobody listens on right now, for a listener the settings name. */
 async function freePort(): Promise<number> {
 	const probe = createServer();

@@ -157,6 +157,19 @@ describe('orgctl serve answers as the best-kept servers do', () => {
 	});
 });
 
+describe('a SAML invitation on the web', () => {
+	it('is not accepted by a POST: single sign-on is what accepts it', async () => {
+		const {ctx, root, url} = await served();
+		const {link} = await createInvitation(ctx, root, {username: 'sam', email: 'sam@example.com', method: 'saml'}, {sendEmail: false});
+		const path = new URL(link).pathname;
+		const {cookie, token} = await formToken(`${url}/signup`);
+		const answer = await send(`${url}${path}`, {...form({_csrf: token}), headers: {'content-type': 'application/x-www-form-urlencoded', cookie}});
+		expect(answer.status).toBe(409);
+		expect(answer.body).toContain('This invitation is accepted through single sign-on, which is not set up on this server yet.');
+		expect(ctx.store.read().users.map(u => u.username)).toEqual(['root']);
+	});
+});
+
 describe('serve options', () => {
 	it('--listen takes ADDR:PORT, [v6]:PORT or :PORT', () => {
 		expect(parseListen('127.0.0.1:8080')).toEqual({address: '127.0.0.1', port: 8080});

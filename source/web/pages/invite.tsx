@@ -59,6 +59,11 @@ function MethodStep({invited, action, csrf, error}: Props) {
 		case 'saml':
 			return (
 				<>
+					{error ? (
+						<p className="error" role="alert">
+							{error}
+						</p>
+					) : null}
 					<p>You will sign in through your organization&apos;s identity provider (single sign-on, SAML).</p>
 					<p className="muted">
 						Single sign-on is not set up on this server yet: it comes with the server&apos;s SAML configuration. Until then this invitation cannot be accepted here; ask {invited.invitedBy}
