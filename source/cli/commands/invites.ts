@@ -98,7 +98,8 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 		),
 	);
 	cli.say(`${sent.summary}${sent.refused ? ' The result column says why each refused row was.' : ''}`);
-	warnUnreachable(cli, ctx);
+	// Only when links were made: a list that was all refused has no link to warn about.
+	if (sent.rows.some(r => r.ok)) warnUnreachable(cli, ctx);
 	if (sent.refused > 0) cli.exitCode = 1;
 	if (sent.deliveryError !== undefined) throw sent.deliveryError;
 }
