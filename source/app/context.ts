@@ -5,6 +5,7 @@ import {scryptHasher} from '../adapters/scrypt-hasher.js';
 import type {Context, SecretBox, StorePort} from '../core/context.js';
 import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
+import {VALIDATOR_ID} from './validator-id.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
 export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile'>>;
@@ -33,7 +34,8 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 export async function openContext(storePath: string, options: {store?: StoreOptions} & Ports = {}): Promise<Context & {readonly store: Store}> {
 	const {store: storeOptions, ...ports} = options;
 	const now = ports.now ?? (() => new Date());
-	const store = await Store.open(storePath, {now, ...storeOptions});
+	// A file this build has validated before opens without being validated again (store/validated.ts).
+	const store = await Store.open(storePath, {now, ...(VALIDATOR_ID === undefined ? {} : {validatorId: VALIDATOR_ID}), ...storeOptions});
 	const secrets = KeyFile.load(store.path, {mayCreate: sealedSecretsIn(store.read()).length === 0});
 	return buildContext(store, secrets, {...ports, now});
 }

@@ -12,6 +12,7 @@ import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
 import {headerVersion, sameStamp, stampAt, stampOf, type Stamp} from './stamp.js';
+import {recordDigest, startDigest, vouchedFor, type Validator} from './validated.js';
 
 export type AtomicJsonFileOptions = {
 	readonly migrations: readonly Migration[];
@@ -22,6 +23,8 @@ export type AtomicJsonFileOptions = {
 	/** The store's clock, for the daily backup (backup.ts); without one, no backup is taken. */
 	readonly now?: () => Date;
 };
+
+type Digest = ReturnType<typeof startDigest>;
 
 const RECOVER = 'restore it from a backup or move it aside to start afresh (the file was not changed)';
 
@@ -37,6 +40,13 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** Set when the last read migrated an older schema in memory, so it must be written back. */
 	migrated = false;
 	readonly records: RecordLines;
+	/**
+	 * Set by the store when it has a key file and a build id: a first read trusts bytes whose MAC
+	 * this build recorded (validated.ts), and every validated read or write records one.
+	 */
+	validator: Validator | undefined;
+	/** The MAC of the bytes of a trusted first read not yet verified: recorded once verify() passes. */
+	private pendingDigest: Buffer | undefined;
 
 	constructor(
 		readonly path: string,
@@ -57,6 +67,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let data: Database;
 		let stat: BigIntStats;
 		let version: number | undefined;
+		// Only a first read looks for a digest: a re-read already checks only the lines that changed.
+		const validator = previous === undefined ? this.validator : undefined;
+		const deferred = this.records.trustNextRead;
+		let digest: Digest | undefined;
+		if (validator) this.records.trustNextRead = true;
 		try {
 			const fd = openSync(this.path, 'r');
 			try {
@@ -67,11 +82,22 @@ export class AtomicJsonFile implements Adapter<Database> {
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
-				data = this.fromLines(new FileLines(fd), previous) ?? this.parse(readWhole(fd, Number(stat.size)), previous, false);
+				digest = validator && startDigest(validator);
+				data =
+					this.fromLines(
+						new FileLines(fd, digest && (bytes => digest!.update(bytes))),
+						previous,
+					) ??
+					this.parse(
+						readWhole(fd, Number(stat.size), validator && (bytes => (digest = startDigest(validator).update(bytes)))),
+						previous,
+						false,
+					);
 			} finally {
 				closeSync(fd);
 			}
 		} catch (error) {
+			this.records.trustNextRead = deferred;
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
 				this.stamp = undefined;
 				return null;
@@ -80,7 +106,21 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `it cannot be read (${(error as Error).message})`, 'check its owner and permissions');
 		}
 		this.stamp = stampOf(stat, version);
+		if (digest && this.records.trusted) this.settleTrust(data, digest.digest(), deferred);
 		return data;
+	}
+
+	/**
+	 * After a trusted first read: the digest vouches for these bytes, or they are checked now (or,
+	 * for a deferred open, by verify()) and then vouched for, so the next process need not check them.
+	 */
+	private settleTrust(data: Database, digest: Buffer, deferred: boolean): void {
+		if (vouchedFor(this.path, digest)) {
+			this.records.vouched();
+			return;
+		}
+		this.pendingDigest = digest;
+		if (!deferred) this.verify(data);
 	}
 
 	private fromLines(lines: LineSource, previous: Database | undefined): Database | undefined {
@@ -96,8 +136,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/** Runs the checks a trusted read skipped (see StoreOptions.deferValidation); refuses the file if they fail. */
 	verify(data: Database): void {
+		const digest = this.pendingDigest;
+		this.pendingDigest = undefined;
 		try {
-			this.records.verify(data);
+			// A check that replaced a record has data other than the bytes: nothing to vouch for then.
+			if (this.records.verify(data) && digest) recordDigest(this.path, digest);
 		} catch (error) {
 			if (error instanceof Invalid) throw this.refuse(error);
 			throw error;
@@ -159,8 +202,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const temp = tempPathOf(this.path, randomBytes(6).toString('hex'));
 		const fd = openSync(temp, 'wx', 0o600);
 		let changed: ReturnType<RecordLines['serialize']>;
+		const digest = this.validator && startDigest(this.validator);
 		try {
-			const writer = new ChunkWriter(fd);
+			const writer = new ChunkWriter(fd, digest && (bytes => digest.update(bytes)));
 			changed = this.records.serialize(data, piece => writer.write(piece));
 			writer.flush();
 			fsyncSync(fd);
@@ -196,6 +240,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}
 		fsyncDirectory(dir);
+		// Every record written was checked (serialize), so these bytes are validated state.
+		this.pendingDigest = undefined;
+		if (digest) recordDigest(this.path, digest.digest());
 		this.records.committed(data, changed);
 		const written = statSync(this.path, {bigint: true});
 		this.stamp = stampOf(written, data.version);

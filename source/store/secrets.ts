@@ -1,4 +1,4 @@
-import {createCipheriv, createDecipheriv, createHmac, randomBytes} from 'node:crypto';
+import {createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes} from 'node:crypto';
 import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync} from 'node:fs';
 import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
@@ -67,6 +67,11 @@ export class KeyFile {
 		const path = keyPathOf(storePath);
 		const found = readKey(path);
 		return typeof found === 'object' ? new KeyFile(path, found.key) : found;
+	}
+
+	/** A key of its own for `purpose`, derived from this one (HKDF-SHA256), so no two uses share a key. */
+	derive(purpose: string): Buffer {
+		return Buffer.from(hkdfSync('sha256', this.key, '', purpose, KEY_BYTES));
 	}
 
 	mac(text: string): string {
