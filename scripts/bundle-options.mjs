@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
+import {yogaNoFetch} from './yoga-no-fetch.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -46,6 +47,6 @@ export const BUNDLE_OPTIONS = {
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
-	plugins: [inkIncrementalFix],
+	plugins: [inkIncrementalFix, yogaNoFetch],
 	logLevel: 'warning',
 };
