@@ -83,7 +83,7 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 				['username', 'username'],
 				['email', 'e-mail'],
 				['result', 'result'],
-				['link', 'link'],
+				['link', 'link', {whole: true}],
 			],
 		),
 	);
@@ -127,7 +127,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 				// The link and id come out before mailing, so that no mail failure can lose them.
 				onCreated: ({invitation, link}) => {
 					if (cli.json) return;
-					process.stdout.write(`${link}\n`);
+					cli.out(link);
 					cli.say(`Invited ${invitation.username} <${invitation.email}> as ${invitation.role} (${invitation.method}), id ${invitation.id.slice(0, SHORT_ID)}, expires ${invitation.expires}.`);
 				},
 			});

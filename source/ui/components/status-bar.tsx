@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {StatusMessage} from '../console-context.js';
 import {useLiveContexts} from '../input-router.js';
 import {bindingsFor, KEYMAP, type KeyBinding} from '../keymap.js';

@@ -1,5 +1,6 @@
 import {useMemo, useState} from 'react';
-import {Box, Text, useStdout} from 'ink';
+import {Box, useStdout} from 'ink';
+import {Text} from '../components/text.js';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
 import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
