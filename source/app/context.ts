@@ -35,7 +35,7 @@ function holdsSealedSecrets(db: Database): boolean {
 /** Opens the store (and its key file) and builds the Context over it. */
 export async function openContext(storePath: string, options: {store?: StoreOptions} & Ports = {}): Promise<Context & {readonly store: Store}> {
 	const {store: storeOptions, ...ports} = options;
-	const store = await Store.open(storePath, storeOptions);
+	const store = await Store.open(storePath, {...(ports.now ? {now: ports.now} : {}), ...storeOptions});
 	const secrets = KeyFile.load(store.path, {mayCreate: !holdsSealedSecrets(store.read())});
 	return buildContext(store, secrets, ports);
 }

@@ -12,8 +12,8 @@ import {MIGRATIONS} from './migrations.js';
 import {Invalid, RecordLines, textLines, type LineSource} from './record-lines.js';
 import {StringDecoder} from 'node:string_decoder';
 
-/** A step that turns a file of schema version `from` into version `from + 1`. */
-export type Migration = {readonly from: number; readonly migrate: (raw: Record<string, unknown>) => Record<string, unknown>};
+/** A step that turns a file of schema version `from` into version `from + 1`; `now` dates what it records. */
+export type Migration = {readonly from: number; readonly migrate: (raw: Record<string, unknown>, context: {readonly now: Date}) => Record<string, unknown>};
 
 // Schema migrations, oldest first (version 1 is the first released schema): see migrations.ts.
 export {MIGRATIONS} from './migrations.js';
@@ -33,6 +33,8 @@ export type StoreOptions = {
 	 * frame. Writes are always validated, so unchecked data is never written back.
 	 */
 	readonly deferValidation?: boolean;
+	/** The clock a migration dates what it records by: the Context's (app/context.ts passes it). */
+	readonly now?: () => Date;
 };
 
 const TEMP_MARK = '.tmp-';
@@ -101,7 +103,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	constructor(
 		readonly path: string,
-		private readonly options: Required<Pick<StoreOptions, 'migrations' | 'schemaVersion' | 'lineCacheBytes'>>,
+		private readonly options: Required<Pick<StoreOptions, 'migrations' | 'schemaVersion' | 'lineCacheBytes'>> & Pick<StoreOptions, 'now'>,
 	) {
 		this.records = new RecordLines(options.schemaVersion);
 	}
@@ -214,7 +216,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		for (let v = from; v < this.options.schemaVersion; v++) {
 			const step = this.options.migrations.find(m => m.from === v);
 			if (!step) throw storeError(this.path, `there is no migration from schema version ${v}`, 'open it with the orgctl release that wrote it (the file was not changed)');
-			current = {...step.migrate(current), schemaVersion: v + 1};
+			current = {...step.migrate(current, {now: this.options.now?.() ?? new Date()}), schemaVersion: v + 1};
 		}
 		const backup = `${this.path}.v${from}.bak`;
 		try {
@@ -481,6 +483,7 @@ export class Store {
 			migrations: options.migrations ?? MIGRATIONS,
 			schemaVersion: options.schemaVersion ?? SCHEMA_VERSION,
 			lineCacheBytes: options.lineCacheBytes ?? LINE_CACHE_BYTES,
+			...(options.now ? {now: options.now} : {}),
 		});
 		this.db = new Low(this.adapter, {...emptyDatabase(), schemaVersion: options.schemaVersion ?? SCHEMA_VERSION} as Database);
 		this.lockTimeoutMs = options.lockTimeoutMs;
