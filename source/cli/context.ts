@@ -95,6 +95,8 @@ export type ColumnOptions = {
 	readonly whole?: boolean;
 	/** Widest it gets (default COLUMN_MAX). */
 	readonly max?: number;
+	/** Who gives way on a narrow terminal: the lowest priority is cut first (default 5). */
+	readonly priority?: number;
 };
 
 export type TableColumn = readonly [key: string, title: string, options?: ColumnOptions];
@@ -120,8 +122,9 @@ function cut(text: string, width: number): string {
 
 /**
  * Aligned columns for people; `--json` output is the stable interface for scripts. Every cell is
- * inert (its control characters shown escaped), no column is wider than COLUMN_MAX (a cut ends in
- * `…`), and when stdout is a terminal the widest columns give way until each line fits its width.
+ * inert (its control characters shown escaped), no column is wider than its cap (COLUMN_MAX unless
+ * it says otherwise; a cut ends in `…`), and when stdout is a terminal columns give way, lowest
+ * priority first, until each line fits its width.
  */
 export function table(rows: ReadonlyArray<Record<string, string | number | boolean | null | undefined>>, columns: readonly TableColumn[], options: {width?: number | undefined} = {width: terminalColumns()}): string {
 	if (rows.length === 0) return '(none)\n';
@@ -132,13 +135,13 @@ export function table(rows: ReadonlyArray<Record<string, string | number | boole
 	if (options.width !== undefined) {
 		const floors = columns.map(([, , o], i) => (o?.whole ? widths[i]! : Math.min(widths[i]!, Math.max(titles[i]!.length, COLUMN_MIN))));
 		let over = widths.reduce((sum, w) => sum + w, 0) + GAP.length * (columns.length - 1) - options.width;
-		while (over > 0) {
-			// The widest column that can still give way gives one column.
-			let widest = -1;
-			for (let i = 0; i < widths.length; i++) if (widths[i]! > floors[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
-			if (widest < 0) break;
-			widths[widest]! -= 1;
-			over -= 1;
+		// Lowest priority first, and among equals the widest, each gives what it can down to its floor.
+		const order = columns.map((_, i) => i).sort((a, b) => (columns[a]![2]?.priority ?? 5) - (columns[b]![2]?.priority ?? 5) || widths[b]! - widths[a]!);
+		for (const i of order) {
+			if (over <= 0) break;
+			const give = Math.min(over, widths[i]! - floors[i]!);
+			widths[i]! -= give;
+			over -= give;
 		}
 	}
 	const line = (values: readonly string[]) =>

@@ -14,7 +14,20 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 			const actor = await cli.actor();
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
 			const events = listAudit(ctx, actor, {since});
-			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
+			// On a narrow terminal the reason gives way first, then the target; the time (to the second, UTC) and the result stay whole.
+			cli.print(events, () =>
+				table(
+					events.map(e => ({...e, time: `${e.time.slice(0, 19).replace('T', ' ')}Z`})),
+					[
+						['time', 'time', {priority: 9}],
+						['actor', 'actor', {max: 32, priority: 6}],
+						['action', 'action', {priority: 7}],
+						['target', 'target', {max: 64, priority: 4}],
+						['result', 'result', {priority: 9}],
+						['reason', 'reason', {max: 100, priority: 2}],
+					],
+				),
+			);
 		});
 }
 
