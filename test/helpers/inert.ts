@@ -25,9 +25,12 @@ export function foreignControls(raw: string): string[] {
 
 /**
  * Asserts that the bytes a terminal received hold nothing from the data that acts on it, and
- * none of the hostile payloads' own byte strings (`]52;`, `]0;TOK`, the BEL after them).
+ * none of the hostile payloads' own byte strings (`]52;`, `]0;TOK`, the BEL after them). `copied`:
+ * texts the test had the console copy, whose OSC 52 is orgctl's own.
  */
-export function expectInert(raw: string, payloads: readonly string[] = []): void {
+export function expectInert(raw: string, payloads: readonly string[] = [], options: {copied?: readonly string[]} = {}): void {
+	// A copy (y) is an OSC 52 orgctl means to write: exactly the copied text, base64, nothing else.
+	for (const text of options.copied ?? []) raw = raw.split(`\u001b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\u0007`).join('');
 	expect(foreignControls(raw), 'control characters that orgctl did not mean to write').toEqual([]);
 	for (const payload of payloads) expect(raw.includes(payload), `raw ${JSON.stringify(payload)} in the output`).toBe(false);
 	expect(raw.includes('\u001b]52;'), 'an OSC 52 clipboard write').toBe(false);

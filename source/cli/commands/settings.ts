@@ -3,6 +3,7 @@ import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, set
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
+import {inert} from '../../core/inert.js';
 
 function onOff(name: string) {
 	return (value: string): boolean => {
@@ -24,13 +25,13 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			cli.print(view, () => {
 				const p = view.policy;
 				return [
-					`public URL         ${view.publicUrl}`,
+					`public URL         ${inert(view.publicUrl)}`,
 					`invitations last   ${p.invitationLifetimeSeconds / 86_400} days`,
 					`min password       ${p.minPasswordLength} characters`,
 					`verify e-mail      ${p.requireEmailVerification ? 'on' : 'off'}`,
 					`block webmail      ${p.blockPublicWebmailDomains ? 'on' : 'off'}`,
 					`audit kept         ${p.auditRetentionDays} days, at most ${p.auditMaxEvents} events`,
-					`SSL                ${view.ssl ? `${view.ssl.cert} (${view.ssl.subject ?? 'unreadable now'}, expires ${view.ssl.validTo ?? '?'})` : 'not configured'}`,
+					`SSL                ${view.ssl ? `${inert(view.ssl.cert)} (${inert(view.ssl.subject ?? 'unreadable now')}, expires ${view.ssl.validTo ?? '?'})` : 'not configured'}`,
 					'',
 					'SMTP',
 					describeSmtp(view.smtp).replace(/^/gm, '  ').trimEnd(),
@@ -107,7 +108,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.action(async (options: {cert: string; key: string}) => {
 			const ctx = await cli.ctx();
 			const facts = await setSsl(ctx, await cli.actor(), options);
-			cli.print(facts, () => `Certificate ${facts.subject}, expires ${facts.validTo}, SHA-256 ${facts.fingerprint256}.\n`);
+			cli.print(facts, () => `Certificate ${inert(facts.subject)}, expires ${facts.validTo}, SHA-256 ${facts.fingerprint256}.\n`);
 		});
 }
 
