@@ -247,7 +247,9 @@ describe('a link that no longer works says why', () => {
 		const {ctx, root} = await setup();
 		const issued = await createInvitation(ctx, root, {username: 'rae', email: 'rae@example.com'}, {sendEmail: false});
 		const last = issued.link.at(-1) === 'A' ? 'B' : 'A';
-		const tampered = [issued.link.slice(0, -1) + last, issued.link.replace(/\/invite\/./, '/invite/0'), issued.link.slice(0, -3), 'nonsense'];
+		// Another first digit of the id (an id that starts with 0 would otherwise come back unchanged, 1 run in 16).
+		const otherId = issued.link.replace(/\/invite\/(.)/, (_, digit: string) => `/invite/${digit === '0' ? '1' : '0'}`);
+		const tampered = [issued.link.slice(0, -1) + last, otherId, issued.link.slice(0, -3), 'nonsense'];
 		for (const link of tampered) {
 			await expect(acceptInvitation(ctx, {link, password: PASSWORD})).rejects.toThrow('This invitation link is not valid');
 		}
