@@ -55,4 +55,13 @@ describe('the console draws text inert', () => {
 		expect(frame).toContain('failed: \\e]52;');
 		expect(frame).toContain('txt.\\u202eexe');
 	});
+
+	it('cuts a status message by the columns its escapes take, so the equivalent command stays whole', async () => {
+		const text = `"${'\u0007'.repeat(12)}" is not a valid username: use 1 to 64 letters.`;
+		const ink = await renderInk(<StatusBar status={{kind: 'error', text, command: 'orgctl invites create bob bob@example.com'}} width={80} />, {columns: 80});
+		const frame = ink.frame();
+		assertNoPayload(frame);
+		expect(frame).toContain('$ orgctl invites create bob bob@example.com');
+		expect(frame).toContain('"\\x07\\x07');
+	});
 });

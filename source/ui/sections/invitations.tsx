@@ -10,6 +10,7 @@ import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
 import type {Column} from '../columns.js';
 import {shortTime} from '../format.js';
+import {inert} from '../../core/inert.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import type {Command} from '../keymap.js';
@@ -147,7 +148,8 @@ function Invitations({width, height}: SectionProps) {
 	if (mode === 'bulk') return <BulkInvite width={width} height={height} onDone={() => setMode('list')} />;
 
 	const bannerLines = smtpMissing ? 2 : 0;
-	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
+	// Measured as drawn (inert): a link from a public URL with escapes in it takes more rows.
+	const shownLines = shown ? 1 + Math.ceil(inert(shown.value).length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
