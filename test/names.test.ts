@@ -70,6 +70,22 @@ describe('a store file that breaks the name rules', () => {
 		expect(readFileSync(path).equals(before)).toBe(true);
 	});
 
+	it('is refused on open when a sign-up domain is not in its normalised form', async () => {
+		const path = await storeWith(data => {
+			(data as unknown as {signupDomains: unknown[]; users: Array<{id: string; tenantId: string}>}).signupDomains.push({
+				id: 'ab'.repeat(16),
+				tenantId: data.users[0]!['tenantId'],
+				domain: 'Corp.COM.',
+				role: 'member',
+				method: 'password',
+				created: new Date().toISOString(),
+				createdBy: data.users[0]!['id'],
+				revision: 1,
+			});
+		});
+		await expect(Store.open(path)).rejects.toThrow(/does not validate at signupDomains\.0\.domain \("Corp\.COM\." is not a normalised domain name such as corp\.com\.\)/);
+	});
+
 	it('is refused on open when an e-mail is not an address', async () => {
 		const path = await storeWith(data => {
 			data.users[0]!['email'] = 'root@example.com, evil@attacker.example';
@@ -78,15 +94,15 @@ describe('a store file that breaks the name rules', () => {
 	});
 });
 
-describe('a store written before the name rules and the bounds (schema version 2)', () => {
+describe('a store written before the name rules and the bounds (schema version 3)', () => {
 	it('is migrated with a backup: token names made visible, long texts cut, unknown throttle keys hashed, the changes audited', async () => {
 		const {ctx, root} = await initializedContext();
 		const project = await createProject(ctx, root, {name: 'p'});
 		await createToken(ctx, root, {name: 'fine', project: 'p'});
-		// Turn the file into one a version 2 orgctl could have written.
+		// Turn the file into one a version 3 orgctl could have written.
 		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as Record<string, unknown> & {audit: Array<Record<string, unknown>>; tokens: Array<Record<string, unknown>>; settings: {policy: Record<string, unknown>}};
 		const identifier = `m2${OSC52}${'x'.repeat(120_000)}`;
-		data.schemaVersion = 2;
+		data.schemaVersion = 3;
 		delete data['housekeeping'];
 		delete data.settings.policy['auditRetentionDays'];
 		delete data.settings.policy['auditMaxEvents'];
@@ -99,14 +115,14 @@ describe('a store written before the name rules and the bounds (schema version 2
 		const store = await Store.open(ctx.store.path, {now: ctx.now});
 		const db = store.read();
 		expect(db.schemaVersion).toBe(SCHEMA_VERSION);
-		expect(readFileSync(`${ctx.store.path}.v2.bak`, 'utf8')).toBe(original);
+		expect(readFileSync(`${ctx.store.path}.v3.bak`, 'utf8')).toBe(original);
 		expect(db.tokens.map(t => t.name)).toEqual(['fine', 't\\e]0;TOK\\x07']);
 		const old = db.audit.find(e => e.id === 'cd'.repeat(16))!;
 		expect(old.target).toBe(`${identifier.slice(0, AUDIT_TEXT_MAX)}…[+${identifier.length - AUDIT_TEXT_MAX}]`);
 		expect(old.actor.length).toBeLessThan(AUDIT_TEXT_MAX + 20);
 		expect(db.throttles).toEqual([expect.objectContaining({key: unknownThrottleKey(undefined, identifier), failures: 3})]);
 		expect(db.settings.policy).toMatchObject({auditRetentionDays: DEFAULT_POLICY.auditRetentionDays, auditMaxEvents: DEFAULT_POLICY.auditMaxEvents});
-		expect(db.audit.at(-1)).toMatchObject({actor: 'system', action: 'store.migrate', result: 'ok', target: expect.stringMatching(/^schema 3: renamed 1 API token .*t\\e\]0;TOK\\x07.*; cut 2 stored texts/)});
+		expect(db.audit.at(-1)).toMatchObject({actor: 'system', action: 'store.migrate', result: 'ok', target: expect.stringMatching(/^schema 4: renamed 1 API token .*t\\e\]0;TOK\\x07.*; cut 2 stored texts/)});
 		expect(readFileSync(ctx.store.path).length).toBeLessThan(original.length / 10);
 	});
 

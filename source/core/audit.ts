@@ -31,6 +31,7 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 		target: capText(event.target, AUDIT_TEXT_MAX),
 		result: event.result,
 		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_TEXT_MAX)}),
+		...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)}),
 	});
 	keepBounded(db, ctx);
 }

@@ -3,7 +3,7 @@ import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {echo} from './inert.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -250,9 +250,9 @@ export const policySchema = z.object({
 	minPasswordLength: z.number({error: MIN_PASSWORD}).int({error: MIN_PASSWORD}).min(8, {error: MIN_PASSWORD}).max(256, {error: MIN_PASSWORD}),
 	requireEmailVerification: z.boolean(),
 	blockPublicWebmailDomains: z.boolean(),
-	/** Audit events older than this many days are removed (added in schema version 3). */
+	/** Audit events older than this many days are removed (added in schema version 4). */
 	auditRetentionDays: z.number({error: AUDIT_DAYS}).int({error: AUDIT_DAYS}).min(1, {error: AUDIT_DAYS}).max(3650, {error: AUDIT_DAYS}),
-	/** At most this many audit events are kept, the oldest going first (added in schema version 3). */
+	/** At most this many audit events are kept, the oldest going first (added in schema version 4). */
 	auditMaxEvents: z.number({error: AUDIT_EVENTS}).int({error: AUDIT_EVENTS}).min(1000, {error: AUDIT_EVENTS}).max(10_000_000, {error: AUDIT_EVENTS}),
 });
 
@@ -277,9 +277,11 @@ export const auditEventSchema = z.object({
 	target: auditText,
 	result: z.enum(['ok', 'refused', 'failed']),
 	reason: auditText.optional(),
+	/** Where the request came from, when it came over the network (`orgctl serve`). */
+	clientAddress: z.string().max(64).optional(),
 });
 
-/** When the store was last pruned (core/housekeeping.ts); added in schema version 3. */
+/** When the store was last pruned (core/housekeeping.ts); added in schema version 4. */
 export const housekeepingSchema = z.object({
 	lastRun: isoTime.nullable(),
 });
@@ -341,6 +343,9 @@ export type OutboxItem = z.infer<typeof outboxItemSchema>;
 export type Housekeeping = z.infer<typeof housekeepingSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
+/** The public URL a new store starts with: nobody but this machine can open it. */
+export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
+
 export const DEFAULT_POLICY: Policy = {
 	invitationLifetimeSeconds: 7 * 86_400,
 	minPasswordLength: 12,
@@ -369,7 +374,7 @@ export function emptyDatabase(): Database {
 			smtp: null,
 			ssl: null,
 			listeners: [],
-			publicUrl: 'http://localhost:8080',
+			publicUrl: DEFAULT_PUBLIC_URL,
 			policy: {...DEFAULT_POLICY},
 			sso: null,
 			revision: 1,

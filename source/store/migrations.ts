@@ -1,9 +1,18 @@
+import {readFileSync} from 'node:fs';
 import {unknownThrottleKey} from '../core/accounts.js';
 import {newId} from '../core/ids.js';
 import {capText, inert} from '../core/inert.js';
 import {AUDIT_TEXT_MAX, DEFAULT_POLICY, MAIL_REASON_MAX, tokenNameSchema} from '../core/model.js';
 import {plural} from '../core/words.js';
-import type {Migration} from './store.js';
+import {storeError} from './errors.js';
+import {writeFileAtomically} from './file-io.js';
+import {migrationBackupPathOf} from './layout.js';
+
+/**
+ * A step that turns a file of schema version `from` into version `from + 1`. `now` is the
+ * composition root's clock, when the store was given one: it dates what a step records.
+ */
+export type Migration = {readonly from: number; readonly migrate: (raw: Record<string, unknown>, context: {readonly now: Date | undefined}) => Record<string, unknown>};
 
 /** `… (invitation <id>)`: how audit events named an invitation before schema version 2. */
 const AUDITED_INVITATION = / \(invitation ([0-9a-f]{32})\)$/;
@@ -36,8 +45,8 @@ type Raw = Record<string, unknown>;
 const records = (raw: Raw, key: string): Raw[] => (Array.isArray(raw[key]) ? (raw[key] as Raw[]) : []);
 
 /**
- * A token name that version 2 accepted (any 1 to 100 characters) made to follow the name rule of
- * version 3: control and invisible characters become their visible escapes (`\e`, `\u202e`), so
+ * A token name that version 3 accepted (any 1 to 100 characters) made to follow the name rule of
+ * version 4: control and invisible characters become their visible escapes (`\e`, `\u202e`), so
  * the token keeps a name its owner recognises and nothing in it acts on a terminal.
  */
 export function repairedTokenName(name: string, id: string): string {
@@ -51,19 +60,19 @@ export function repairedTokenName(name: string, id: string): string {
 }
 
 /**
- * Version 3 bounds what refused input leaves behind and gives names character rules (DESIGN §4,
- * §4a). Files of version 2 could hold what version 3 refuses, so this step repairs it rather than
+ * Version 4 bounds what refused input leaves behind and gives names character rules (DESIGN §4,
+ * §4a). Files of version 3 could hold what version 4 refuses, so this step repairs it rather than
  * refuse a file an older orgctl wrote:
  * - audit actors, targets and reasons, and tombstones' `by`, capped at AUDIT_TEXT_MAX (`…[+N]`);
  * - mail status reasons (an SMTP server's reply) capped at MAIL_REASON_MAX;
  * - throttle entries of unknown identifiers keyed by a hash of the identifier, not the text;
  * - API token names with control or invisible characters renamed to their visible escapes;
  * - the audit retention policy (365 days, 100,000 events) and the housekeeping record added.
- * What it changed is recorded as an audit event `store.migrate`; the original stays in the
- * `.v2.bak` backup. Usernames and e-mails always had their rules at the door, so a file that
+ * What it changed is recorded as an audit event `store.migrate` (dated by the store's clock, or
+ * without one by the newest event of the file); the original stays in the `.v3.bak` backup. Usernames and e-mails always had their rules at the door, so a file that
  * breaks them was edited by hand and is refused on open like any other invalid file.
  */
-function boundedAndNamed(raw: Raw, now: Date): Raw {
+function boundedAndNamed(raw: Raw, clock: Date | undefined): Raw {
 	let capped = 0;
 	const cap = (value: unknown, max: number): unknown => {
 		if (typeof value !== 'string' || value.length <= max) return value;
@@ -103,8 +112,11 @@ function boundedAndNamed(raw: Raw, now: Date): Raw {
 		capped ? `cut ${plural(capped, 'stored text')} longer than the new limits` : '',
 		rekeyed ? `keyed ${plural(rekeyed, 'throttle entry')} by a hash of the name tried` : '',
 	].filter(Boolean);
+	// The store reads no clock of its own: without the root's, the event takes the file's last moment.
+	const lastTime = records(raw, 'audit').map(e => e['time']).filter((t): t is string => typeof t === 'string').sort().at(-1);
+	const time = clock?.toISOString() ?? lastTime ?? new Date(0).toISOString();
 	const events = changes.length
-		? [...audit, {id: newId(), time: now.toISOString(), actor: 'system', tenantId: null, action: 'store.migrate', target: capText(`schema 3: ${changes.join('; ')}`, AUDIT_TEXT_MAX), result: 'ok'}]
+		? [...audit, {id: newId(), time, actor: 'system', tenantId: null, action: 'store.migrate', target: capText(`schema 4: ${changes.join('; ')}`, AUDIT_TEXT_MAX), result: 'ok'}]
 		: audit;
 	return {
 		...raw,
@@ -122,5 +134,34 @@ function boundedAndNamed(raw: Raw, now: Date): Raw {
 /** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
 export const MIGRATIONS: readonly Migration[] = [
 	{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})},
-	{from: 2, migrate: (raw, {now}) => boundedAndNamed(raw, now)},
+	// Version 3 lets audit events carry the client address of a web request (`clientAddress`, optional):
+	// nothing to change in the data, but an older orgctl must refuse the file rather than rewrite its
+	// audit without the addresses.
+	{from: 2, migrate: raw => raw},
+	{from: 3, migrate: (raw, {now}) => boundedAndNamed(raw, now)},
 ];
+
+/**
+ * Brings a parsed file of schema version `from` up to `to`, in memory. Before anything is
+ * migrated, the original text is kept beside the store as `orgctl.json.v<from>.bak` (written
+ * atomically, never replaced: a backup from an earlier attempt holds the original already).
+ */
+export function migrateFile(path: string, record: Record<string, unknown>, from: number, to: number, migrations: readonly Migration[], text: string, now?: Date): Record<string, unknown> {
+	let current = record;
+	for (let v = from; v < to; v++) {
+		const step = migrations.find(m => m.from === v);
+		if (!step) throw storeError(path, `there is no migration from schema version ${v}`, 'open it with the orgctl release that wrote it (the file was not changed)');
+		current = {...step.migrate(current, {now}), schemaVersion: v + 1};
+	}
+	const backup = migrationBackupPathOf(path, from);
+	let written: boolean;
+	try {
+		written = writeFileAtomically(backup, text, {store: path, mode: 0o600, replace: false});
+	} catch (error) {
+		throw storeError(path, `it needs migrating from schema version ${from} but the backup ${backup} could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions');
+	}
+	if (!written && readFileSync(backup, 'utf8') !== text) {
+		throw storeError(path, `it needs migrating from schema version ${from} but ${backup} already exists with other content`, 'move that backup aside and start orgctl again');
+	}
+	return current;
+}

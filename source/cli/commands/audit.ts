@@ -14,6 +14,8 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 			const actor = await cli.actor();
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
 			const events = listAudit(ctx, actor, {since});
+			// The client address column only when some event came over the network (orgctl serve).
+			const from = events.some(e => e.clientAddress !== undefined) ? ([['clientAddress', 'from', {max: 45, priority: 5}]] as const) : [];
 			// On a narrow terminal the reason gives way first, then the target; the time (to the second, UTC) and the result stay whole.
 			cli.print(events, () =>
 				table(
@@ -21,6 +23,7 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 					[
 						['time', 'time', {priority: 9}],
 						['actor', 'actor', {max: 32, priority: 6}],
+						...from,
 						['action', 'action', {priority: 7}],
 						['target', 'target', {max: 64, priority: 4}],
 						['result', 'result', {priority: 9}],
