@@ -56,7 +56,7 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 	});
 	app.addHook('onResponse', async (request, reply) => {
 		const begin = started.get(request) ?? process.hrtime.bigint();
-		options.log(requestLine({time: new Date(), address: request.ip, method: request.method, url: request.url, status: reply.statusCode, ms: Number(process.hrtime.bigint() - begin) / 1e6}));
+		options.log(requestLine({time: ctx.now(), address: request.ip, method: request.method, url: request.url, status: reply.statusCode, ms: Number(process.hrtime.bigint() - begin) / 1e6}));
 	});
 
 	await app.register(fastifyHelmet, {
@@ -98,7 +98,7 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 		if (status === 413) return site.render(reply, 413, <MessagePage title="Too large" message={`What was sent is larger than this server accepts (${limits.bodyBytes / 1024} KiB).`} />);
 		if (status >= 400 && status < 500) return site.render(reply, status, <MessagePage title="Bad request" message="The server could not make sense of that request." />);
 		// The detail goes to the server's log, never to the client.
-		options.log(`${new Date().toISOString()} error in ${request.method} ${request.routeOptions.url ?? '?'}: ${error.stack ?? String(error)}`);
+		options.log(`${ctx.now().toISOString()} error in ${request.method} ${request.routeOptions.url ?? '?'}: ${error.stack ?? String(error)}`);
 		return site.render(reply, 500, <MessagePage title="Something went wrong" message="The server could not finish this request; it has been logged. Try again later, or tell the person who invited you." />);
 	});
 	app.setNotFoundHandler(site.page, (_request, reply) => site.render(reply, 404, <MessagePage title="Not found" message="There is no page at this address." />));
