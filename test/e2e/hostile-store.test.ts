@@ -40,7 +40,7 @@ async function hostileStore(ctx: Context, rootTenantId: string, root: Parameters
 	await addSignupDomain(ctx, root, {domain: 'corp.com'});
 	await ctx.store.transact(db => {
 		const at = ctx.now().toISOString();
-		for (const result of ['ok', 'refused', 'failed'] as const) db.audit.push({id: `${result.length}`.padEnd(32, 'a'), time: at, actor: H, tenantId: rootTenantId, action: 'login', target: H, result, reason: H});
+		for (const result of ['ok', 'refused', 'failed'] as const) db.audit.push({id: `${result.length}`.padEnd(32, 'a'), time: at, actor: H, tenantId: rootTenantId, action: 'login', target: H, result, reason: H, clientAddress: H.slice(0, 64)});
 		db.invitations.find(i => i.username === 'carol')!.mail = {state: 'failed', at, reason: H};
 		db.invitations.find(i => i.username === 'dan')!.mail = {state: 'retrying', at, reason: H};
 		db.invitationTombstones[0]!.by = H;
@@ -142,7 +142,13 @@ describe('a store full of hostile strings', () => {
 		expect(tokens[0]!.capabilities).toEqual(['error:post', H]);
 		const invites = JSON.parse((await orgctl(dir, ['invites', 'list', '--json'])).stdout) as Array<{username: string; mail: {reason?: string}}>;
 		expect(invites.find(i => i.username === 'carol')!.mail.reason).toBe(H);
-	}, 120_000);
+		// The audit's FROM column (the client address of a web request) is data too.
+		expect(audit.stdout).toMatch(/^TIME +ACTOR +FROM /);
+		// orgctl admin check quotes the store's text (certificate paths, findings): inert, whatever it finds.
+		const check = await orgctl(dir, ['admin', 'check']);
+		expect(check.stdout.length).toBeGreaterThan(0);
+		expectInertCli(check);
+	}, 180_000);
 
 	it('every refusal that quotes what was typed shows it inert', async () => {
 		for (const args of REFUSED) {
