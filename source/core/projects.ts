@@ -1,9 +1,11 @@
 import {assertRevision} from './accounts.js';
 import {appendAudit, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {conflict, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
-import type {Database, Project, User} from './model.js';
+import {echo} from './inert.js';
+import {parseInput} from './input.js';
+import {projectNameSchema, type Database, type Project, type User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import {decide} from './policy.js';
 import {findUser} from './users.js';
@@ -20,19 +22,16 @@ export function projectView(db: Database, project: Project): ProjectView {
 	};
 }
 
+/** A project name by the model's rule. */
 export function checkProjectName(name: string): string {
-	const n = name.trim();
-	if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/.test(n)) {
-		throw invalid(`"${name}" is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`);
-	}
-	return n;
+	return parseInput(projectNameSchema, name.trim());
 }
 
 /** Finds a project of the tenant by name (any case) or id. */
 export function findProject(db: Database, tenantId: string, name: string): Project {
 	const key = name.trim().toLowerCase();
 	const project = db.projects.find(p => p.tenantId === tenantId && (p.name.toLowerCase() === key || p.id === key));
-	if (!project) throw notFound(`There is no project ${name} in this tenant.`);
+	if (!project) throw notFound(`There is no project ${echo(name)} in this tenant.`);
 	return project;
 }
 

@@ -3,6 +3,7 @@ import type {Actor, Context} from './context.js';
 import {normaliseDomain, parseAddress, type Address} from './email.js';
 import {conflict, invalid, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
+import {echo} from './inert.js';
 import {touch, assertRevision} from './accounts.js';
 import type {AuthMethod, Database, Role, SignupDomain} from './model.js';
 import {canGrantRole} from './policy.js';
@@ -21,10 +22,10 @@ export type SignupDomainView = SignupDomain & {
  */
 export function normaliseSignupDomain(input: string): string {
 	const text = input.trim();
-	if (text.includes('@')) throw invalid(`"${input}" is an e-mail address; give only the domain, e.g. ${text.split('@').pop() || 'corp.com'}.`);
-	if (text.includes('*')) throw invalid(`"${input}" has a wildcard; list each domain and subdomain on its own, e.g. corp.com and eu.corp.com.`);
+	if (text.includes('@')) throw invalid(`"${echo(input)}" is an e-mail address; give only the domain, e.g. ${echo(text.split('@').pop() || 'corp.com')}.`);
+	if (text.includes('*')) throw invalid(`"${echo(input)}" has a wildcard; list each domain and subdomain on its own, e.g. corp.com and eu.corp.com.`);
 	const domain = normaliseDomain(text.endsWith('.') && !text.endsWith('..') ? text.slice(0, -1) : text);
-	if (!domain) throw invalid(`"${input}" is not a domain name we accept: use a public DNS name such as corp.com, without spaces, ports or invisible characters.`);
+	if (!domain) throw invalid(`"${echo(input)}" is not a domain name we accept: use a public DNS name such as corp.com, without spaces, ports or invisible characters.`);
 	return domain;
 }
 
@@ -95,7 +96,7 @@ function findDomain(db: Database, tenantId: string, name: string): SignupDomain 
 		domain = name.trim().toLowerCase();
 	}
 	const record = db.signupDomains.find(d => d.tenantId === tenantId && d.domain === domain);
-	if (!record) throw notFound(`${name} is not a sign-up domain of this tenant.`);
+	if (!record) throw notFound(`${echo(name)} is not a sign-up domain of this tenant.`);
 	return record;
 }
 

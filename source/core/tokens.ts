@@ -3,7 +3,8 @@ import {authorize, perform} from './audit.js';
 import {actorFacts, type Actor, type Context} from './context.js';
 import {authFailed, conflict, invalid, refused} from './errors.js';
 import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
-import type {ApiToken, Database} from './model.js';
+import {parseInput} from './input.js';
+import {tokenNameSchema, type ApiToken, type Database} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import {decide} from './policy.js';
 import {assertMayManage, findProject} from './projects.js';
@@ -81,8 +82,7 @@ export async function createToken(
 ): Promise<{token: ApiToken; secret: string}> {
 	const secret = newSecret();
 	const token = await perform(ctx, actor, 'token.create', `${input.name} (${input.project})`, db => {
-		const name = input.name.trim();
-		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.');
+		const name = parseInput(tokenNameSchema, input.name.trim());
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
 		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);

@@ -6,6 +6,7 @@ import {roleSchema, type Database, type Role, type User} from './model.js';
 import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, resolveOwnedItem, type Move, type Owned, type OwnedKind} from './ownership.js';
 import {canGrantRole, guardLastOwner, ROLE_RANK, type AccountChange} from './policy.js';
 import {findUser} from './users.js';
+import {echo} from './inert.js';
 
 /** What the console passes back: the revision it saw, so a change by another admin is not overwritten. */
 export type Seen = {readonly expectedRevision?: number};
@@ -37,7 +38,7 @@ function managedUser(db: Database, actor: Actor, name: string, seen: Seen): User
 
 export function parseRole(text: string): Role {
 	const parsed = roleSchema.safeParse(text.trim().toLowerCase());
-	if (!parsed.success) throw invalid(`"${text}" is not a role: use guest, member or admin.`);
+	if (!parsed.success) throw invalid(`"${echo(text)}" is not a role: use guest, member or admin.`);
 	return parsed.data;
 }
 

@@ -1,5 +1,6 @@
 import {useCallback, useEffect, useMemo, useRef} from 'react';
-import {Box, Text, useApp, useStdout} from 'ink';
+import {Box, useApp, useStdout} from 'ink';
+import {Text} from './components/text.js';
 import {resolveSession} from '../core/accounts.js';
 import {actorFacts, type Actor, type Context} from '../core/context.js';
 import {isOrgError} from '../core/errors.js';

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './text.js';
 import {theme} from '../theme.js';
 
 type Props = {readonly value: string; readonly focused: boolean; readonly hint?: string | undefined};

@@ -1,5 +1,6 @@
 import {useContext, useEffect, useId} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import {DirtyContext} from '../console-context.js';
 import {cursorOf, formKey, initialFormState, isDirty, type FormButton, type FormField, type FormState} from '../form-state.js';
 import {ChoiceField} from './choice-field.js';

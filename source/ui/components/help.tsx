@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import {CONTEXT_TITLES, KEYMAP} from '../keymap.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';

@@ -1,5 +1,6 @@
 import {memo, useEffect, useMemo, type ReactNode} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import {editText} from '../key-press.js';
 import type {Command} from '../keymap.js';
 import {useKeys, PRIORITY} from '../input-router.js';

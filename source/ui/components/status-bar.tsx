@@ -1,4 +1,6 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
+import {inert} from '../../core/inert.js';
 import type {StatusMessage} from '../console-context.js';
 import {useLiveContexts} from '../input-router.js';
 import {bindingsFor, KEYMAP, type KeyBinding} from '../keymap.js';
@@ -30,12 +32,16 @@ function shortText(binding: KeyBinding): string {
 	return binding.short ?? binding.description.split(/[;:(]/)[0]!.trim();
 }
 
-/** The message, cut so that the equivalent command (the part to copy) always fits whole. */
+/**
+ * The message, cut so that the equivalent command (the part to copy) always fits whole. Both are
+ * measured inert, as they will be drawn: a message quoting `\e]52;…` takes the columns its escapes do.
+ */
 function messageText(status: StatusMessage, width: number): string {
-	if (!status.command) return status.text;
-	const room = width - status.command.length - 4;
-	if (room >= status.text.length) return status.text;
-	return room >= 12 ? status.text.slice(0, room - 1) + '…' : '';
+	const text = inert(status.text);
+	if (!status.command) return text;
+	const room = width - inert(status.command).length - 4;
+	if (room >= text.length) return text;
+	return room >= 12 ? text.slice(0, room - 1) + '…' : '';
 }
 
 /** Two lines: the last message with the equivalent `orgctl` command, then the keys that work here. */

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './text.js';
 import {lineWindow, type Line} from '../line-edit.js';
 
 type Props = {

@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {isOrgError} from '../../core/errors.js';
 import {welcomeMessage} from '../../core/accounts.js';
 import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';

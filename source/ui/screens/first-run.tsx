@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {initialize} from '../../core/accounts.js';
 import type {Actor, Context} from '../../core/context.js';
 import {isOrgError} from '../../core/errors.js';

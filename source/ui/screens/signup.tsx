@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {isOrgError} from '../../core/errors.js';
 import type {AuthMethod} from '../../core/model.js';
 import {pendingSignupMethod, startSignup, verifySignup, type SignupStarted} from '../../core/signup.js';

@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {changeOwnPassword} from '../../core/accounts.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';

@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {isOrgError} from '../../core/errors.js';
 import {delivered, parseInvitationList, sendInvitations, type SentRow} from '../../core/invitations.js';
 import {describeMailStatus} from '../../core/outbox.js';

@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {actorFacts} from '../../core/context.js';
 import {delivered, sendInvitation} from '../../core/invitations.js';
 import {AUTH_METHODS, type AuthMethod, type Role} from '../../core/model.js';

@@ -1,5 +1,6 @@
 import {useMemo, useState} from 'react';
-import {Box, Text, useStdout} from 'ink';
+import {Box, useStdout} from 'ink';
+import {Text} from '../components/text.js';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
 import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
 import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
@@ -10,6 +11,7 @@ import {List} from '../components/list.js';
 import {useConsole} from '../console-context.js';
 import type {Column} from '../columns.js';
 import {shortTime} from '../format.js';
+import {inert} from '../../core/inert.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import type {Command} from '../keymap.js';
@@ -148,7 +150,8 @@ function Invitations({width, height}: SectionProps) {
 
 	const unreachable = unreachableLinksReason(db.settings.publicUrl);
 	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? 2 : 0);
-	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
+	// Measured as drawn (inert): a link from a public URL with escapes in it takes more rows.
+	const shownLines = shown ? 1 + Math.ceil(inert(shown.value).length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
 	return (
 		<Box flexDirection="column" width={width} height={height}>

@@ -1,5 +1,6 @@
 import {useMemo, useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {actorFacts} from '../../core/context.js';
 import {AUTH_METHODS, type AuthMethod, type Role, type SignupDomain} from '../../core/model.js';
 import {grantableRoles} from '../../core/policy.js';

@@ -1,5 +1,6 @@
 import {useMemo, useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
 import {listUsersIn, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
