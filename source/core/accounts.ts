@@ -1,9 +1,10 @@
 import {appendAudit, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
-import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
+import {atField, authFailed, conflict, invalid, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
 import {parseInput} from './input.js';
+import {plural, quoted} from './words.js';
 import {tenantSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -16,19 +17,19 @@ export const SESSION_SECONDS = 12 * 3600;
 export function checkUsername(username: string): string {
 	const name = username.trim();
 	if (!USERNAME.test(name)) {
-		throw invalid(`"${username}" is not a valid username: use 1 to 64 letters, digits, dots, _ or -, starting with a letter or digit.`);
+		throw invalid(`${quoted(username)} is not a valid username: use 1 to 64 letters, digits, dots, _ or -, starting with a letter or digit.`, 'username');
 	}
 	return name;
 }
 
 /** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	return parseInput(tenantSchema.shape.name, name.trim());
+	return atField('tenant', () => parseInput(tenantSchema.shape.name, name.trim()));
 }
 
 export function checkPassword(password: string, minLength: number): void {
-	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`);
-	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.');
+	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`, 'password');
+	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.', 'password');
 }
 
 /** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
@@ -37,13 +38,13 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	const mail = email.toLowerCase();
 	for (const user of db.users) {
 		if (user.tenantId !== tenantId) continue;
-		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`);
-		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`);
+		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`, 'username');
+		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`, 'email');
 	}
 	for (const inv of db.invitations) {
 		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
-		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`);
-		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`);
+		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`, 'username');
+		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`, 'email');
 	}
 }
 
@@ -131,7 +132,7 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	const throttle = db.throttles.find(t => t.key === key);
 	if (throttle?.lockedUntil && new Date(throttle.lockedUntil) > now) {
 		const seconds = Math.ceil((new Date(throttle.lockedUntil).getTime() - now.getTime()) / 1000);
-		const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
+		const error = refused(`Too many failed logins for ${input.identifier}; try again in ${plural(seconds, 'second')}.`);
 		await ctx.store.transact(d => appendAudit(d, ctx, {label: input.identifier, tenantId: null}, {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
 		throw error;
 	}
@@ -224,7 +225,7 @@ export async function changeOwnPassword(ctx: Context, actor: Actor, current: str
 	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
 	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy))) {
 		await perform(ctx, actor, 'password.change', actor.user.username, () => {
-			throw authFailed('The current password is wrong.');
+			throw authFailed('The current password is wrong.', 'current');
 		});
 	}
 	const hash = await ctx.hasher.hash(next);

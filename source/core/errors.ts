@@ -12,18 +12,30 @@ export class OrgError extends Error {
 	constructor(
 		readonly kind: ErrorKind,
 		message: string,
+		/** The input at fault (`username`, `email`, `name`, ...), so a form can show the error beside that field. */
+		readonly field?: string,
 	) {
 		super(message);
 	}
 }
 
 export const refused = (message: string) => new OrgError('refused', message);
-export const invalid = (message: string) => new OrgError('invalid', message);
-export const conflict = (message: string) => new OrgError('conflict', message);
+export const invalid = (message: string, field?: string) => new OrgError('invalid', message, field);
+export const conflict = (message: string, field?: string) => new OrgError('conflict', message, field);
 export const notFound = (message: string) => new OrgError('not-found', message);
 export const unavailable = (message: string) => new OrgError('unavailable', message);
-export const authFailed = (message: string) => new OrgError('auth', message);
+export const authFailed = (message: string, field?: string) => new OrgError('auth', message, field);
 
 export function isOrgError(error: unknown): error is OrgError {
 	return error instanceof OrgError;
+}
+
+/** Runs a check of one input and names that input on the error it throws (unless it names one already). */
+export function atField<T>(field: string, check: () => T): T {
+	try {
+		return check();
+	} catch (error) {
+		if (isOrgError(error) && error.field === undefined) throw new OrgError(error.kind, error.message, field);
+		throw error;
+	}
 }

@@ -1,7 +1,8 @@
 import {assertRevision} from './accounts.js';
 import {appendAudit, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {atField, conflict, invalid, notFound, refused} from './errors.js';
+import {quoted} from './words.js';
 import {newId} from './ids.js';
 import type {Database, Project, User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
@@ -23,7 +24,7 @@ export function projectView(db: Database, project: Project): ProjectView {
 export function checkProjectName(name: string): string {
 	const n = name.trim();
 	if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/.test(n)) {
-		throw invalid(`"${name}" is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`);
+		throw invalid(`${quoted(name)} is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`, 'name');
 	}
 	return n;
 }
@@ -50,11 +51,13 @@ export function assertMayManage(actor: Actor, ownerId: string, what: string): vo
 export async function createProject(ctx: Context, actor: Actor, input: {name: string; owner?: string}): Promise<Project> {
 	return perform(ctx, actor, 'project.create', input.name, db => {
 		const name = checkProjectName(input.name);
-		const owner: User = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'projects.create', {ownerId: owner.id});
-		assertMayOwn(owner, {kind: 'project'});
+		const owner: User = input.owner === undefined ? actor.user : atField('owner', () => findUser(db, actor.tenant.id, input.owner!));
+		atField('owner', () => {
+			authorize(actor, 'projects.create', {ownerId: owner.id});
+			assertMayOwn(owner, {kind: 'project'});
+		});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`);
+		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`, 'name');
 		const project: Project = {id: newId(), tenantId: actor.tenant.id, name, owner: owner.id, created: ctx.now().toISOString(), revision: 1};
 		db.projects.push(project);
 		return project;

@@ -16,6 +16,7 @@ import {
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
 import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
 import {userView} from '../../core/users.js';
+import {plural} from '../../core/words.js';
 import {obtainPassword, readStdinSecret, table, UsageError, type CliContext} from '../context.js';
 
 const SHORT_ID = 8;
@@ -70,7 +71,7 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 	const rows = parseInvitationList(text, {...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})});
 	const ctx = await cli.ctx();
 	const actor = await cli.actor();
-	cli.say(`Inviting ${rows.length} people...`);
+	cli.say(`Inviting ${plural(rows.length, 'person', 'people')}...`);
 	const sent = await sendInvitations(ctx, actor, rows, {sendEmail: options.email, onProgress: progressPrinter('Mailing')});
 	const rowsOut = sent.rows.map(r =>
 		r.ok ? {line: r.line, ok: true, ...issuedJson(r.invitation, r.link, r.mail ?? r.invitation.mail)} : {line: r.line, ok: false, username: r.username, email: r.email, reason: r.reason},

@@ -1,4 +1,5 @@
 import {invalid} from '../errors.js';
+import {quoted} from '../words.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Role} from '../model.js';
 import type {InvitationInput} from './record.js';
 
@@ -52,7 +53,7 @@ export function parseInvitationList(text: string, defaults: {role?: Role; method
 			const value = field.toLowerCase();
 			if ((ROLES as readonly string[]).includes(value)) role = value as Role;
 			else if ((AUTH_METHODS as readonly string[]).includes(value)) method = value as AuthMethod;
-			else throw invalid(`Line ${number}: "${field}" is neither a role (${ROLES.join(', ')}) nor a method (${AUTH_METHODS.join(', ')}).`);
+			else throw invalid(`Line ${number}: ${quoted(field)} is neither a role (${ROLES.join(', ')}) nor a method (${AUTH_METHODS.join(', ')}).`);
 		}
 		rows.push({line: number, username, email, ...(role ? {role} : {}), ...(method ? {method} : {})});
 	});
