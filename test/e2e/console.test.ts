@@ -60,7 +60,7 @@ describe('the console in a terminal', () => {
 		await t.waitReady('main:users', 20_000);
 		await t.waitFor('★superuser');
 		expect(t.screen()).toMatch(/root\s+admin ★superuser · tenant default/);
-		await t.waitFor('orgctl init --username root --email root@example.com --password-stdin');
+		await t.expectCommand('orgctl init --username root --email root@example.com --password-stdin');
 		expect(existsSync(join(dir, 'session.json'))).toBe(true);
 	});
 
