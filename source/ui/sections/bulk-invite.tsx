@@ -74,10 +74,10 @@ export function BulkInvite({width, height, onDone}: Props) {
 
 	const invite = async () => {
 		const text = latestEditor().line.value;
-		let rows;
+		let list;
 		let file: string;
 		try {
-			rows = parseInvitationList(text);
+			list = parseInvitationList(text);
 			file = writePrivateTempFile('invites.csv', text.endsWith('\n') ? text : `${text}\n`);
 		} catch (caught) {
 			setError(formError(caught).message);
@@ -85,14 +85,14 @@ export function BulkInvite({width, height, onDone}: Props) {
 			return;
 		}
 		setError(undefined);
-		setPhase({kind: 'sending', done: 0, total: rows.length});
+		setPhase({kind: 'sending', done: 0, total: list.rows.length});
 		const outcome = await run({
 			task: async () => {
-				const sent = delivered(await sendInvitations(ctx, actor, rows, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
+				const sent = delivered(await sendInvitations(ctx, actor, list, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
 				const table: Row[] = sent.rows.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r), ...(r.ok ? {link: r.link} : {})}));
 				return {table, summary: sent.summary};
 			},
-			busy: `Inviting ${plural(rows.length, 'person', 'people')}…`,
+			busy: `Inviting ${plural(list.rows.length, 'person', 'people')}…`,
 			done: r => `${r.summary} The list is kept in ${file} (only you can read it).`,
 			command: orgctlCommand('invites', 'create', '--file', file),
 		});
