@@ -38,7 +38,7 @@ describe('orgctl has the manners of a command-line tool (clig.dev)', () => {
 		await seedUsers(ctx, root.tenant.id, Array.from({length: 3000}, (_, i) => ({username: `user${i}`})));
 		await signIn(ctx, root, dir);
 		for (const args of ['users list --json', 'users list', 'audit']) {
-			const run = await pipeline(dir, `"$NODE" "$ORGCTL" ${args} | head -1; echo "orgctl exited ${'${PIPESTATUS[0]}'}" >&2`);
+			const run = await pipeline(dir, `"$NODE" "$ORGCTL" ${args} | head -1; echo "orgctl exited \${PIPESTATUS[0]}" >&2`);
 			expect(run.stdout.split('\n').filter(Boolean)).toHaveLength(1);
 			expect(run.stderr).toBe('orgctl exited 0\n');
 		}

@@ -40,6 +40,6 @@ export function endQuietlyWhenTheReaderLeaves(stream: NodeJS.WriteStream): void 
 		if (error.code !== 'EPIPE') throw error;
 		gone = true;
 		// Later writes go nowhere rather than fail again.
-		stream.write = (() => true) as typeof stream.write;
+		stream.write = () => true;
 	});
 }

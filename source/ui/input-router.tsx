@@ -11,8 +11,13 @@ import {isPrintable, keyPressesOf, textRun, type KeyPress} from './key-press.js'
  */
 export type LayerKind = 'normal' | 'text' | 'modal';
 
-/** A layer's handler: the command the key map gives the key in the layer's contexts (if any), and the key. Return true to consume it. */
-export type KeyHandler = (command: Command | undefined, key: KeyPress) => boolean;
+/**
+ * A layer's handler: the command the key map gives the key in the layer's contexts (if any), and
+ * the key. Return true to consume it. `retire()` stops the layer seeing keys at once, before React
+ * unmounts it: a dialog that has its answer lets the next key of a burst (`n` then Esc, typed
+ * ahead) reach what is below instead of answering again.
+ */
+export type KeyHandler = (command: Command | undefined, key: KeyPress, retire: () => void) => boolean;
 
 /** Conventional priorities: higher layers see keys first. */
 export const PRIORITY = {global: 0, section: 10, list: 20, detail: 20, text: 30, dialog: 40, value: 45, help: 50, screen: 60} as const;
@@ -81,7 +86,7 @@ function refusalOf(layer: Layer, command: Command): string | undefined {
 }
 
 /** Sends one key down the layers; exported for tests of the routing rule. */
-export function routeKey(layers: Iterable<Layer>, key: KeyPress): boolean {
+export function routeKey(layers: Iterable<Layer>, key: KeyPress, retire: (layer: Layer) => void = () => undefined): boolean {
 	for (const layer of ordered(layers)) {
 		const command = commandFor(key.name, layer.contexts);
 		const reason = command === undefined ? undefined : refusalOf(layer, command);
@@ -89,7 +94,7 @@ export function routeKey(layers: Iterable<Layer>, key: KeyPress): boolean {
 			layer.policy?.current.refuse(reason);
 			return true;
 		}
-		if (layer.handler.current(command, key)) return true;
+		if (layer.handler.current(command, key, () => retire(layer))) return true;
 		if (layer.kind !== 'normal' && key.name !== 'ctrl-c') return false;
 	}
 	return false;
@@ -103,7 +108,7 @@ export function topIsText(layers: Iterable<Layer>): boolean {
 }
 
 /**
- * Keys of one burst are handled one per tick: the first at once, each next one after React has
+ * Keys of one burst are handled one at a time: the first at once, each next one after React has
  * committed what the previous key did, so `/zed` or `G` + Enter reach the filter or the row the
  * earlier key opened or selected, not the layers that were live when the burst arrived. When a
  * text field is on top, the printable keys in a row go to it as one run: a 2,000-character paste is
@@ -138,7 +143,10 @@ class KeyQueue {
 		} else {
 			this.route(next);
 		}
-		setImmediate(this.drain);
+		// React schedules the render a key caused from a microtask (React 19 roots), so one
+		// setImmediate queued now would run before that render: the next key would reach the layer
+		// this one closed (n then a name typed ahead lost its first letter). Two hops put it behind.
+		setImmediate(() => setImmediate(this.drain));
 	};
 }
 
@@ -169,7 +177,10 @@ export function InputRouter({children, isActive = true}: Props) {
 	const [queue] = useState(
 		() =>
 			new KeyQueue(
-				key => routeKey(layers, key),
+				key =>
+					routeKey(layers, key, layer => {
+						if (layers.delete(layer)) update();
+					}),
 				() => topIsText(layers),
 			),
 	);

@@ -28,11 +28,14 @@ export function Dialog({request, width, onClose}: Props) {
 }
 
 function ConfirmBody({question, answer}: {readonly question: string; readonly answer: (yes: boolean) => void}) {
+	// Answered: the keys typed after the answer go to what is below (the form asked about).
 	useKeys(
 		['dialog'],
-		command => {
-			if (command === 'dialog.yes') answer(true);
-			else if (command === 'dialog.no') answer(false);
+		(command, _key, retire) => {
+			if (command === 'dialog.yes' || command === 'dialog.no') {
+				retire();
+				answer(command === 'dialog.yes');
+			}
 			return true;
 		},
 		{priority: PRIORITY.dialog, kind: 'modal'},
@@ -50,11 +53,15 @@ function TypedBody({question, name, answer, width}: {readonly question: string; 
 	const [mismatch, setMismatch] = useState(false);
 	useKeys(
 		['typed'],
-		(command, key) => {
-			if (command === 'typed.cancel') answer(false);
-			else if (command === 'typed.confirm') {
-				if (latest().value === name) answer(true);
-				else setMismatch(true);
+		(command, key, retire) => {
+			if (command === 'typed.cancel') {
+				retire();
+				answer(false);
+			} else if (command === 'typed.confirm') {
+				if (latest().value === name) {
+					retire();
+					answer(true);
+				} else setMismatch(true);
 			} else {
 				const next = editLine(latest(), key);
 				if (next !== undefined) {

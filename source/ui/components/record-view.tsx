@@ -14,7 +14,7 @@ type Props = {
 	/** Key contexts of the section, so its keys (r, y, d...) work here on this record too. */
 	readonly contexts?: readonly string[];
 	/** The section's commands on this record; return true when handled. */
-	readonly onCommand?: KeyHandler;
+	readonly onCommand?: (command: Parameters<KeyHandler>[0], key: Parameters<KeyHandler>[1]) => boolean;
 	/** Why a section command is refused on this record (see List's `refusal`). */
 	readonly refusal?: Refusal;
 	readonly hidden?: readonly Command[];
