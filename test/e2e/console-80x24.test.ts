@@ -1,6 +1,7 @@
-import {existsSync} from 'node:fs';
-import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {existsSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {afterEach, describe, expect, it, onTestFinished} from 'vitest';
 import {createProject} from '../../source/core/projects.js';
 import type {Actor, Context} from '../../source/core/context.js';
 import {tempDir} from '../helpers/store.js';
@@ -17,8 +18,8 @@ afterEach(async () => {
 });
 
 /** The console, outside tmux whatever runs the tests: copies go out as OSC 52, which the output shows. */
-function start(dir: string, options: {cols?: number; rows?: number} = {}): ConsoleTerm {
-	const t = spawnConsole({dir, env: {TMUX: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined}, ...options});
+function start(dir: string, options: {cols?: number; rows?: number; env?: Record<string, string>} = {}): ConsoleTerm {
+	const t = spawnConsole({dir, ...options, env: {TMUX: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined, ...options.env}});
 	running.push(t);
 	return t;
 }
@@ -160,7 +161,7 @@ describe('text fields at 80×24', () => {
 		await t.waitFor(/Username\s+bob\s/);
 	});
 
-	it('the bulk-invite list moves between lines with ↑ ↓ and edits inside a line', async () => {
+	it('the bulk-invite list moves between lines with ↑ ↓ and edits inside a line; the rows go to a private file the command names', async () => {
 		const {dir} = await store();
 		const t = start(dir);
 		await t.waitReady('main:users');
@@ -177,6 +178,18 @@ describe('text fields at 80×24', () => {
 		await t.type('.uk');
 		await t.waitFor(s => s.includes('xann@corp.com') && s.includes('bob@corp.com.uk'));
 		expect(t.screen()).toContain('2 lines');
+		await t.press('up', 'home', 'delete', 'tab', 'enter');
+		await t.waitFor('2 of 2 invited');
+		// The rows went to a file only the user can read, which the status line names and the command reads.
+		const path = /list: (\S+invites\.csv)/.exec(t.lines()[21]!)?.[1];
+		expect(path).toMatch(new RegExp(`^${tmpdir()}/orgctl-\\w+/invites\\.csv$`));
+		onTestFinished(() => rmSync(dirname(path!), {recursive: true, force: true}));
+		expect(statSync(path!).mode & 0o777).toBe(0o600);
+		expect(statSync(dirname(path!)).mode & 0o777).toBe(0o700);
+		expect(readFileSync(path!, 'utf8')).toBe('ann@corp.com\nbob@corp.com.uk\n');
+		await t.expectCommand(`orgctl invites create --file ${path}`);
+		await t.press('enter');
+		await t.waitFor(/Result\s+not sent: SMTP is not configured/);
 	});
 });
 

@@ -92,7 +92,7 @@ describe('the console in a terminal', () => {
 		await t.waitReady('main:users');
 		await t.press('shift-tab');
 		await t.waitReady('main:account');
-		await t.waitFor('Press p to change your password.');
+		await t.waitFor('Press p to change your password');
 		const number = /(\d) My Account/.exec(t.screen())![1]!;
 		await t.press('1');
 		await t.waitReady('main:users');

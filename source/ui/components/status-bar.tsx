@@ -41,6 +41,7 @@ export type MessageLine = {readonly text: string; readonly command?: string; rea
 
 const MORE = '  (: shows it whole)';
 const MORE_COMMAND = '  (: shows the command)';
+const MORE_COMMAND_SHORT = '  (: command)';
 
 /**
  * Lays out the last message in `width` columns. The sentence comes first and is cut only when it
@@ -51,10 +52,11 @@ export function messageLine(status: StatusMessage, width: number): MessageLine {
 	const text = [...status.text];
 	const command = status.command;
 	if (command !== undefined && text.length + 4 + [...command].length <= width) return {text: status.text, command};
-	const more = command !== undefined ? MORE_COMMAND : MORE;
 	if (command === undefined && text.length <= width) return {text: status.text};
-	if (text.length + more.length <= width) return {text: status.text, more};
-	return {text: `${text.slice(0, Math.max(0, width - more.length - 1)).join('')}…`, more: MORE};
+	for (const more of command !== undefined ? [MORE_COMMAND, MORE_COMMAND_SHORT] : [MORE]) {
+		if (text.length + more.length <= width) return {text: status.text, more};
+	}
+	return {text: `${text.slice(0, Math.max(0, width - MORE.length - 1)).join('')}…`, more: MORE};
 }
 
 type Props = {

@@ -88,11 +88,11 @@ function Account({width}: SectionProps) {
 				/>
 			) : canChange ? (
 				<Text>
-					Press <Text {...theme.key}>p</Text> to change your password.
+					Press <Text {...theme.key}>p</Text> to change your password, <Text {...theme.key}>L</Text> to sign out.
 				</Text>
 			) : (
 				<Text {...theme.muted} wrap="wrap">
-					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl.
+					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl. L signs out.
 				</Text>
 			)}
 		</Box>

@@ -93,7 +93,8 @@ export function BulkInvite({width, height, onDone}: Props) {
 				return {table, summary: sent.summary};
 			},
 			busy: `Inviting ${plural(list.rows.length, 'person', 'people')}…`,
-			done: r => `${r.summary} The list is kept in ${file} (only you can read it).`,
+			// The path first among the details: the status line names the file the command reads.
+			done: r => `${r.summary.replace(/\.$/, '')}; list: ${file}`,
 			command: orgctlCommand('invites', 'create', '--file', file),
 		});
 		if (outcome) setPhase({kind: 'result', rows: outcome.table, summary: outcome.summary, file});
@@ -216,7 +217,7 @@ function ResultList({rows, summary, file, width, height, onDone}: ResultProps) {
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Text {...theme.muted} wrap="truncate-start">
-				{`List: ${file}`}
+				{orgctlCommand('invites', 'create', '--file', file)}
 			</Text>
 			<List
 				title={summary}
