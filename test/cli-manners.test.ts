@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest';
 import {resolveStorePath, openContext} from '../source/app/context.js';
 import {buildProgram} from '../source/cli/program.js';
 import {CliContext} from '../source/cli/context.js';
+import {checkStore} from '../source/store/check.js';
 import {plural} from '../source/core/words.js';
 import {ORGCTL, orgctl} from './helpers/cli.js';
 import {tempDir} from './helpers/store.js';
@@ -45,7 +46,7 @@ describe('orgctl has the manners of a command-line tool (clig.dev)', () => {
 	});
 
 	it('every command and subcommand has a description in --help', () => {
-		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path)}));
+		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path), check: checkStore}));
 		const commands = walk(program);
 		expect(commands.length).toBeGreaterThan(40);
 		const missing = commands.filter(({command}) => command.description().trim() === '').map(({path}) => path);
@@ -55,7 +56,7 @@ describe('orgctl has the manners of a command-line tool (clig.dev)', () => {
 	});
 
 	it('--help of every command group lists each of its subcommands with its description', async () => {
-		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path)}));
+		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path), check: checkStore}));
 		for (const group of program.commands.filter(c => c.commands.length > 0)) {
 			const help = await orgctl(tempDir(), [group.name(), '--help']);
 			expect(help.code).toBe(0);

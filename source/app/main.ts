@@ -1,4 +1,5 @@
 import {consoleInvocation, reportError, runCli} from '../cli/program.js';
+import {checkStore} from '../store/check.js';
 import {openContext, resolveStorePath} from './context.js';
 
 /**
@@ -9,7 +10,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
 	if (!globals) {
 		endQuietlyWhenTheReaderLeaves(process.stdout);
-		return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath)});
+		return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath), check: checkStore});
 	}
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
