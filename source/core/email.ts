@@ -39,12 +39,12 @@ export function normaliseDomain(input: string): string | undefined {
 export function parseAddress(input: string, field = 'email'): Address {
 	const text = input.trim();
 	const at = text.split('@');
-	if (at.length !== 2) throw invalid(`${quoted(input)} is not an e-mail address: it must contain exactly one @.`, field);
+	if (at.length !== 2) throw invalid(`${quoted(input)} is not an e-mail address: it must contain exactly one @.`, {field});
 	const [local, domainPart] = at as [string, string];
 	if (local.length === 0 || local.length > 64 || !LOCAL.test(local)) {
-		throw invalid(`${quoted(input)} is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, + and - only.`, field);
+		throw invalid(`${quoted(input)} is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, + and - only.`, {field});
 	}
 	const domain = normaliseDomain(domainPart);
-	if (!domain) throw invalid(`${quoted(input)} is not an e-mail address we accept: ${quoted(domainPart)} is not a valid domain name.`, field);
+	if (!domain) throw invalid(`${quoted(input)} is not an e-mail address we accept: ${quoted(domainPart)} is not a valid domain name.`, {field});
 	return {local, domain, address: `${local}@${domain}`};
 }

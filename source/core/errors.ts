@@ -12,19 +12,30 @@ export class OrgError extends Error {
 	constructor(
 		readonly kind: ErrorKind,
 		message: string,
-		/** The input at fault (`username`, `email`, `name`, ...), so a form can show the error beside that field. */
-		readonly field?: string,
+		detail: ErrorDetail = {},
 	) {
 		super(message);
+		this.field = detail.field;
+		this.code = detail.code;
 	}
+	/** The input at fault (`username`, `email`, `name`, ...), so a form can show the error beside that field. */
+	readonly field: string | undefined;
+	/** Which refusal this is, for a front end that shows each its own way (a web page and its status); the message stays the text. */
+	readonly code: string | undefined;
 }
 
-export const refused = (message: string) => new OrgError('refused', message);
-export const invalid = (message: string, field?: string) => new OrgError('invalid', message, field);
-export const conflict = (message: string, field?: string) => new OrgError('conflict', message, field);
-export const notFound = (message: string) => new OrgError('not-found', message);
-export const unavailable = (message: string) => new OrgError('unavailable', message);
-export const authFailed = (message: string, field?: string) => new OrgError('auth', message, field);
+/** What an error says beyond its sentence: the input at fault and which refusal it is. */
+export interface ErrorDetail {
+	readonly field?: string | undefined;
+	readonly code?: string | undefined;
+}
+
+export const refused = (message: string, detail?: ErrorDetail) => new OrgError('refused', message, detail);
+export const invalid = (message: string, detail?: ErrorDetail) => new OrgError('invalid', message, detail);
+export const conflict = (message: string, detail?: ErrorDetail) => new OrgError('conflict', message, detail);
+export const notFound = (message: string, detail?: ErrorDetail) => new OrgError('not-found', message, detail);
+export const unavailable = (message: string, detail?: ErrorDetail) => new OrgError('unavailable', message, detail);
+export const authFailed = (message: string, detail?: ErrorDetail) => new OrgError('auth', message, detail);
 
 export function isOrgError(error: unknown): error is OrgError {
 	return error instanceof OrgError;
@@ -35,7 +46,7 @@ export function atField<T>(field: string, check: () => T): T {
 	try {
 		return check();
 	} catch (error) {
-		if (isOrgError(error) && error.field === undefined) throw new OrgError(error.kind, error.message, field);
+		if (isOrgError(error) && error.field === undefined) throw new OrgError(error.kind, error.message, {field, code: error.code});
 		throw error;
 	}
 }

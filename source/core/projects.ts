@@ -24,7 +24,7 @@ export function projectView(db: Database, project: Project): ProjectView {
 export function checkProjectName(name: string): string {
 	const n = name.trim();
 	if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/.test(n)) {
-		throw invalid(`${quoted(name)} is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`, 'name');
+		throw invalid(`${quoted(name)} is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`, {field: 'name'});
 	}
 	return n;
 }
@@ -59,7 +59,7 @@ export async function createProject(ctx: Context, actor: Actor, input: {name: st
 			assertMayOwn(owner, {kind: 'project'});
 		});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`, 'name');
+		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`, {field: 'name'});
 		const project: Project = {id: newId(), tenantId: actor.tenant.id, name, owner: owner.id, created: ctx.now().toISOString(), revision: 1};
 		db.projects.push(project);
 		return project;

@@ -22,10 +22,10 @@ export type SignupDomainView = SignupDomain & {
  */
 export function normaliseSignupDomain(input: string): string {
 	const text = input.trim();
-	if (text.includes('@')) throw invalid(`${quoted(input)} is an e-mail address; give only the domain, e.g. ${shortened(text.split('@').pop() || 'corp.com')}.`, 'domain');
-	if (text.includes('*')) throw invalid(`${quoted(input)} has a wildcard; list each domain and subdomain on its own, e.g. corp.com and eu.corp.com.`, 'domain');
+	if (text.includes('@')) throw invalid(`${quoted(input)} is an e-mail address; give only the domain, e.g. ${shortened(text.split('@').pop() || 'corp.com')}.`, {field: 'domain'});
+	if (text.includes('*')) throw invalid(`${quoted(input)} has a wildcard; list each domain and subdomain on its own, e.g. corp.com and eu.corp.com.`, {field: 'domain'});
 	const domain = normaliseDomain(text.endsWith('.') && !text.endsWith('..') ? text.slice(0, -1) : text);
-	if (!domain) throw invalid(`${quoted(input)} is not a domain name we accept: use a public DNS name such as corp.com, without spaces, ports or invisible characters.`, 'domain');
+	if (!domain) throw invalid(`${quoted(input)} is not a domain name we accept: use a public DNS name such as corp.com, without spaces, ports or invisible characters.`, {field: 'domain'});
 	return domain;
 }
 
@@ -118,10 +118,10 @@ export async function addSignupDomain(ctx: Context, actor: Actor, input: {domain
 		const domain = normaliseSignupDomain(input.domain);
 		checkRole(actor, role, domain);
 		if (db.settings.policy.blockPublicWebmailDomains && isPublicWebmailDomain(domain)) {
-			throw new OrgError('refused', `${domain} is a public webmail domain where anyone can get an address, so it cannot open sign-up while the org policy blocks public webmail.`, 'domain');
+			throw new OrgError('refused', `${domain} is a public webmail domain where anyone can get an address, so it cannot open sign-up while the org policy blocks public webmail.`, {field: 'domain'});
 		}
 		if (db.signupDomains.some(d => d.tenantId === actor.tenant.id && d.domain === domain)) {
-			throw conflict(`${domain} is already a sign-up domain of this tenant; edit it to change its role or method.`, 'domain');
+			throw conflict(`${domain} is already a sign-up domain of this tenant; edit it to change its role or method.`, {field: 'domain'});
 		}
 		const record: SignupDomain = {
 			id: newId(),

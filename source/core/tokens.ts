@@ -90,7 +90,7 @@ export async function createToken(
 	const secret = newSecret();
 	const token = await perform(ctx, actor, 'token.create', `${input.name} (${input.project})`, db => {
 		const name = input.name.trim();
-		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.', 'name');
+		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.', {field: 'name'});
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
 		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
@@ -98,7 +98,7 @@ export async function createToken(
 		assertMayAddToken(actor, project);
 		assertMayOwn(owner, {kind: 'token'});
 		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`, 'name');
+		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`, {field: 'name'});
 		const record: ApiToken = {
 			id: newId(),
 			tenantId: actor.tenant.id,

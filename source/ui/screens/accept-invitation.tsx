@@ -1,5 +1,6 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
+import {welcomeMessage} from '../../core/accounts.js';
 import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {Form} from '../components/form.js';
@@ -48,7 +49,8 @@ export function AcceptInvitation({ctx, width, onDone, notify}: EntryScreenProps)
 		}
 		setBusy('Creating your account…');
 		setError(undefined);
-		const password = invited.method === 'password';
+		// A password user's new password, a PAM user's system password; SAML has none.
+		const password = invited.method !== 'saml';
 		// The same as `orgctl accept`; the link is spent now, so showing it gives nothing away.
 		const command = password ? `printf %s "$PASSWORD" | ${orgctlCommand('accept', invited.link, '--password-stdin')}` : orgctlCommand('accept', invited.link);
 		try {
@@ -57,10 +59,7 @@ export function AcceptInvitation({ctx, width, onDone, notify}: EntryScreenProps)
 				onDone({user, tenant}, {text: `Welcome, ${user.username}: your account in ${tenant.name} is ready.`, command});
 				return;
 			}
-			const done =
-				user.method === 'pam'
-					? `Your account ${user.username} is ready. Sign in with your system password (PAM).`
-					: `Your account ${user.username} is ready. Sign in through your organization's identity provider (single sign-on).`;
+			const done = welcomeMessage(user, tenant);
 			setFinished(done);
 			notify({text: done, command});
 		} catch (caught) {
@@ -96,7 +95,11 @@ export function AcceptInvitation({ctx, width, onDone, notify}: EntryScreenProps)
 						Invitation for <Text {...theme.heading}>{invited.username}</Text> &lt;{invited.email}&gt; to {invited.tenant} as {invited.role}.
 					</Text>
 					<Text {...theme.muted} wrap="wrap">
-						{invited.method === 'password' ? `Choose a password of at least ${invited.minPasswordLength} characters.` : `You will sign in with ${invited.method === 'pam' ? 'your system password (PAM)' : 'single sign-on (SAML)'}.`}
+						{invited.method === 'password'
+							? `Choose a password of at least ${invited.minPasswordLength} characters.`
+							: invited.method === 'pam'
+								? `Confirm the system account ${invited.username} with its password (checked through PAM); you will sign in with it.`
+								: 'You will sign in with single sign-on (SAML).'}
 					</Text>
 					<Text> </Text>
 					<Form
@@ -107,7 +110,9 @@ export function AcceptInvitation({ctx, width, onDone, notify}: EntryScreenProps)
 										{name: 'password', label: 'New password', kind: 'password'},
 										{name: 'repeat', label: 'Repeat', kind: 'password'},
 									]
-								: []
+								: invited.method === 'pam'
+									? [{name: 'password', label: 'System password', kind: 'password'}]
+									: []
 						}
 						buttons={[
 							{id: 'accept', label: 'Accept'},
