@@ -29,7 +29,7 @@ function withModifiers(name: string, parameter: string | undefined): string {
 
 /** One escape sequence (Ink's input parser hands them over one at a time), or undefined when it is not one we know. */
 function escapeKey(sequence: string): KeyPress | undefined {
-	if (sequence === '\u001b' || sequence === '\u001b\u001b') return special('escape');
+	if (sequence === '\u001b') return special('escape');
 	// What follows ESC (or ESC ESC, Alt with a function key in some terminals).
 	const rest = sequence.slice(1);
 	const csi = /^\[(\d*)(?:;(\d+))?([~A-Za-z])$/.exec(rest.startsWith('\u001b') ? rest.slice(1) : rest);
@@ -75,6 +75,8 @@ function charKey(ch: string): KeyPress {
  * (what Backspace sends) and `ESC [ 3 ~` (the Delete key) `delete`, and has no name for Alt-B/F.
  */
 export function keyPressesOf(sequence: string): KeyPress[] {
+	// Esc pressed twice quickly (or under load) arrives as one ESC ESC: two presses, not one.
+	if (/^\u001b{2,}$/.test(sequence)) return [...sequence].map(() => special('escape'));
 	if (sequence.startsWith('\u001b')) {
 		const key = escapeKey(sequence);
 		if (key) return [key];

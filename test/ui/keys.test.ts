@@ -53,6 +53,11 @@ describe('keys', () => {
 		expect(names('\u001b1')).toEqual(['escape', '1']);
 	});
 
+	it('Esc pressed twice quickly is two Escs, not one (they arrive together as ESC ESC)', () => {
+		expect(names('\u001b\u001b')).toEqual(['escape', 'escape']);
+		expect(names('\u001b')).toEqual(['escape']);
+	});
+
 	it('a sequence it does not know (a function key) types nothing', () => {
 		expect(names('\u001b[15~')).toEqual([]);
 		expect(names('\u001b[M !!')).toEqual([]);
