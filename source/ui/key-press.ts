@@ -76,7 +76,7 @@ function charKey(ch: string): KeyPress {
  */
 export function keyPressesOf(sequence: string): KeyPress[] {
 	// Esc pressed twice quickly (or under load) arrives as one ESC ESC: two presses, not one.
-	if (/^\u001b{2,}$/.test(sequence)) return [...sequence].map(() => special('escape'));
+	if (sequence.length > 1 && [...sequence].every(ch => ch === '\u001b')) return [...sequence].map(() => special('escape'));
 	if (sequence.startsWith('\u001b')) {
 		const key = escapeKey(sequence);
 		if (key) return [key];
