@@ -1,10 +1,11 @@
 import {appendAudit, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
-import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
+import {atField, authFailed, conflict, invalid, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
 import {echo} from './inert.js';
 import {parseInput} from './input.js';
+import {plural} from './words.js';
 import {tenantNameSchema, usernameSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
 /**
@@ -19,17 +20,17 @@ export const SESSION_SECONDS = 12 * 3600;
 
 /** A username by the model's rule (letters, digits, dots, _ and -). */
 export function checkUsername(username: string): string {
-	return parseInput(usernameSchema, username.trim());
+	return atField('username', () => parseInput(usernameSchema, username.trim()));
 }
 
 /** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	return parseInput(tenantNameSchema, name.trim());
+	return atField('tenant', () => parseInput(tenantNameSchema, name.trim()));
 }
 
 export function checkPassword(password: string, minLength: number): void {
-	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`);
-	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.');
+	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`, {field: 'password'});
+	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.', {field: 'password'});
 }
 
 /** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
@@ -38,13 +39,13 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	const mail = email.toLowerCase();
 	for (const user of db.users) {
 		if (user.tenantId !== tenantId) continue;
-		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`);
-		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`);
+		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`, {field: 'username'});
+		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`, {field: 'email'});
 	}
 	for (const inv of db.invitations) {
 		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
-		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`);
-		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`);
+		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`, {field: 'username'});
+		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`, {field: 'email'});
 	}
 }
 
@@ -178,7 +179,7 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	const key = throttleKey(user, input.identifier, input.tenant);
 	const seconds = lockedSeconds(db, key, ctx.now());
 	if (seconds > 0) {
-		const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${seconds} seconds.`);
+		const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${plural(seconds, 'second')}.`);
 		await ctx.store.transact(d => appendAudit(d, ctx, attemptActor(user), {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
 		throw error;
 	}
@@ -262,7 +263,7 @@ export async function changeOwnPassword(ctx: Context, actor: Actor, current: str
 	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
 	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy))) {
 		await perform(ctx, actor, 'password.change', actor.user.username, () => {
-			throw authFailed('The current password is wrong.');
+			throw authFailed('The current password is wrong.', {field: 'current'});
 		});
 	}
 	const hash = await ctx.hasher.hash(next);

@@ -1,6 +1,6 @@
 import {domainToASCII, domainToUnicode} from 'node:url';
 import {invalid} from './errors.js';
-import {echo} from './inert.js';
+import {quoted} from './words.js';
 
 /** An address that passed the strict check, with its domain in normalised ASCII form. */
 export type Address = {readonly local: string; readonly domain: string; readonly address: string};
@@ -36,16 +36,16 @@ export function normaliseDomain(input: string): string | undefined {
 }
 
 /** Parses an e-mail address by our strict rules, or throws one sentence saying what is wrong. */
-export function parseAddress(input: string): Address {
+export function parseAddress(input: string, field = 'email'): Address {
 	const text = input.trim();
 	const at = text.split('@');
-	if (at.length !== 2) throw invalid(`"${echo(input)}" is not an e-mail address: it must contain exactly one @.`);
+	if (at.length !== 2) throw invalid(`${quoted(input)} is not an e-mail address: it must contain exactly one @.`, {field});
 	const [local, domainPart] = at as [string, string];
 	if (local.length === 0 || local.length > 64 || !LOCAL.test(local)) {
-		throw invalid(`"${echo(input)}" is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, + and - only.`);
+		throw invalid(`${quoted(input)} is not an e-mail address we accept: the part before @ may hold letters, digits, dots, _, + and - only.`, {field});
 	}
 	const domain = normaliseDomain(domainPart);
-	if (!domain) throw invalid(`"${echo(input)}" is not an e-mail address we accept: "${echo(domainPart)}" is not a valid domain name.`);
+	if (!domain) throw invalid(`${quoted(input)} is not an e-mail address we accept: ${quoted(domainPart)} is not a valid domain name.`, {field});
 	return {local, domain, address: `${local}@${domain}`};
 }
 

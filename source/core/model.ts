@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import {isAcceptedAddress, normaliseDomain} from './email.js';
-import {echo} from './inert.js';
+import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
 export const SCHEMA_VERSION = 4;
@@ -22,8 +22,8 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 /** AES-256-GCM output of `seal()`: iv.tag.ciphertext, base64url. */
 const sealed = z.string().regex(/^[\w-]+\.[\w-]+\.[\w-]*$/);
 
-/** The value a schema refused, quoted back short (it is printed through `inert` like any foreign text). */
-const quoted = (issue: {input?: unknown}) => `"${echo(String(issue.input))}"`;
+/** The value a schema refused, quoted back short (printed through `inert` like any foreign text). */
+const quoted = (issue: {input?: unknown}) => quotedText(String(issue.input));
 
 /*
  * Names have character rules at the door (DESIGN §4a): the same schemas check what a person types

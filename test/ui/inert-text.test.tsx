@@ -43,7 +43,7 @@ describe('the console draws text inert', () => {
 		const ink = await renderInk(
 			<>
 				<List title={`Audit ${TITLE}`} items={rows} keyOf={r => r.id} columns={[{title: 'NAME', min: 8, width: 30, priority: 9, cell: r => r.name}, {title: 'REASON', min: 8, width: 20, priority: 8, cell: r => r.reason}]} width={78} height={6} />
-				<Fields rows={[['Mail', `failed: ${OSC52}`]]} />
+				<Fields rows={[['Mail', `failed: ${OSC52}`]]} width={78} />
 				<StatusBar status={{kind: 'error', text: `"${BIDI}" is not a valid username.`, command: 'orgctl users show x'}} width={78} />
 			</>,
 			{columns: 80},
@@ -56,12 +56,17 @@ describe('the console draws text inert', () => {
 		expect(frame).toContain('txt.\\u202eexe');
 	});
 
-	it('cuts a status message by the columns its escapes take, so the equivalent command stays whole', async () => {
-		const text = `"${'\u0007'.repeat(12)}" is not a valid username: use 1 to 64 letters.`;
+	it('measures a status message by the columns its escapes take: a command that no longer fits whole is not cut, : shows it', async () => {
+		// 27 characters as stored, so beside the 42-character command it would fit 80 columns; drawn
+		// inert (each BEL is `\x07`) it takes 63.
+		const text = `"${'\u0007'.repeat(12)}" is not valid.`;
 		const ink = await renderInk(<StatusBar status={{kind: 'error', text, command: 'orgctl invites create bob bob@example.com'}} width={80} />, {columns: 80});
 		const frame = ink.frame();
 		assertNoPayload(frame);
-		expect(frame).toContain('$ orgctl invites create bob bob@example.com');
+		// The sentence with its escapes leaves no room for the whole command, so none of it is drawn
+		// (a command cut short would run something else) and `:` is named instead.
+		expect(frame).not.toContain('$ orgctl invites');
+		expect(frame).toContain('(: ');
 		expect(frame).toContain('"\\x07\\x07');
 	});
 });

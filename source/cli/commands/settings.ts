@@ -51,6 +51,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('public-url')
 		.description('the base address of invitation links')
 		.command('set')
+		.description('set the address invitation links start with (the server as browsers reach it)')
 		.argument('<url>', 'e.g. https://crash.example.com')
 		.action(async (url: string) => {
 			const ctx = await cli.ctx();
@@ -64,6 +65,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('org')
 		.description('organization-wide policy')
 		.command('set')
+		.description('change invitation lifetime, password length, e-mail verification or the webmail block')
 		.option('--invitation-lifetime <duration>', 'how long an invitation link works: 7d, 48h, ...')
 		.option('--min-password-length <n>', 'shortest password accepted', integer('--min-password-length'))
 		.option('--require-email-verification <on|off>', 'self sign-up must prove the address', onOff('--require-email-verification'))
@@ -88,6 +90,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 	const listeners = settings.command('listeners').description('ports that receive crashes and user requests');
 	listeners
 		.command('set')
+		.description('add or change a listener: its port, address and TLS')
 		.argument('<name>', 'listener name, e.g. http or https')
 		.requiredOption('--port <n>', 'port 1-65535, unique', integer('--port'))
 		.option('--address <address>', 'address to listen on (default 0.0.0.0)')
@@ -99,6 +102,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		});
 	listeners
 		.command('remove')
+		.description('remove a listener')
 		.argument('<name>', 'listener name')
 		.action(async (name: string) => {
 			const ctx = await cli.ctx();
@@ -110,6 +114,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('ssl')
 		.description('the certificate and key the listeners serve')
 		.command('set')
+		.description('set the certificate and key (checked readable and matching)')
 		.requiredOption('--cert <file>', 'PEM certificate (chain) file')
 		.requiredOption('--key <file>', 'PEM private key file (unencrypted)')
 		.action(async (options: {cert: string; key: string}) => {
