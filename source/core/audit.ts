@@ -45,6 +45,19 @@ export async function auditError(ctx: Context, who: AuditActor, action: string, 
 	}
 }
 
+/**
+ * A read that may be refused (showing settings, listing tenants): the result, or the refusal
+ * audited and thrown (DESIGN §2: every refusal is audited, reads included).
+ */
+export async function auditedRead<T>(ctx: Context, who: AuditActor, action: string, target: string, read: () => T): Promise<T> {
+	try {
+		return read();
+	} catch (error) {
+		await auditError(ctx, who, action, target, error);
+		throw error;
+	}
+}
+
 /** Throws the policy's sentence when the actor may not take the action. */
 export function authorize(actor: Actor, action: Action, target: TargetFacts = {}): void {
 	const decision = decide(actorFacts(actor), action, target);
