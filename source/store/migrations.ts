@@ -1,3 +1,4 @@
+import {EMPTY_SSO} from '../core/model.js';
 import type {Migration} from './store.js';
 
 /** `… (invitation <id>)`: how audit events named an invitation before schema version 2. */
@@ -27,4 +28,16 @@ function invitationTombstones(raw: Record<string, unknown>): unknown[] {
 }
 
 /** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
-export const MIGRATIONS: readonly Migration[] = [{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})}];
+/**
+ * Version 3 gives single sign-on its shape (an IdP, the match attribute, our own key pair). No
+ * orgctl before it wrote anything there (its `sso` was always null), so every file starts empty.
+ */
+function withSso(raw: Record<string, unknown>): Record<string, unknown> {
+	const settings = (raw['settings'] ?? {}) as Record<string, unknown>;
+	return {...raw, settings: {...settings, sso: {...EMPTY_SSO}}};
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+	{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})},
+	{from: 2, migrate: withSso},
+];

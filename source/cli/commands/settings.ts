@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings, type PolicyChange} from '../../core/server-settings.js';
+import {certificateWarning, LISTENERS, parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings, type CertificateFacts, type PolicyChange} from '../../core/server-settings.js';
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
@@ -20,7 +20,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.description('show every server setting (never a secret)')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const view = showSettings(ctx, await cli.actor());
+			const view = await showSettings(ctx, await cli.actor());
 			cli.print(view, () => {
 				const p = view.policy;
 				return [
@@ -29,13 +29,21 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 					`min password       ${p.minPasswordLength} characters`,
 					`verify e-mail      ${p.requireEmailVerification ? 'on' : 'off'}`,
 					`block webmail      ${p.blockPublicWebmailDomains ? 'on' : 'off'}`,
-					`SSL                ${view.ssl ? `${view.ssl.cert} (${view.ssl.subject ?? 'unreadable now'}, expires ${view.ssl.validTo ?? '?'})` : 'not configured'}`,
+					`SSL                ${view.ssl ? `${view.ssl.cert} (${view.ssl.facts ? `${view.ssl.facts.subject}, expires ${view.ssl.facts.validTo.slice(0, 10)}` : (view.ssl.unreadable ?? '')})` : 'not configured'}`,
+					...(view.ssl?.warning ? [`                   ! ${view.ssl.warning}`] : []),
 					'',
 					'SMTP',
 					describeSmtp(view.smtp).replace(/^/gm, '  ').trimEnd(),
 					'',
 					'Listeners',
-					table(view.listeners, [['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl']]).replace(/^/gm, '  ').trimEnd(),
+					table(
+						[
+							...LISTENERS.map(known => ({...known, ...view.listeners.find(l => l.name === known.name)})),
+							// Listeners an older orgctl allowed under other names: shown, so they can be removed.
+							...view.listeners.filter(l => !LISTENERS.some(known => known.name === l.name)).map(l => ({...l, purpose: 'nothing (remove it)'})),
+						],
+						[['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl'], ['purpose', 'for']],
+					).replace(/^/gm, '  ').trimEnd(),
 				].join('\n') + '\n';
 			});
 		});
@@ -72,10 +80,10 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			cli.print(policy, () => `Policy saved.\n`);
 		});
 
-	const listeners = settings.command('listeners').description('ports that receive crashes and user requests');
+	const listeners = settings.command('listeners').description('the ports that receive crashes and user requests');
 	listeners
 		.command('set')
-		.argument('<name>', 'listener name, e.g. http or https')
+		.argument('<name>', 'crashes (crash reports) or requests (user requests: orgctl serve)')
 		.requiredOption('--port <n>', 'port 1-65535, unique', integer('--port'))
 		.option('--address <address>', 'address to listen on (default 0.0.0.0)')
 		.option('--ssl <on|off>', 'serve TLS with the configured certificate', onOff('--ssl'))
@@ -102,8 +110,21 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.action(async (options: {cert: string; key: string}) => {
 			const ctx = await cli.ctx();
 			const facts = await setSsl(ctx, await cli.actor(), options);
-			cli.print(facts, () => `Certificate ${facts.subject}, expires ${facts.validTo}, SHA-256 ${facts.fingerprint256}.\n`);
+			cli.print(facts, () => describeCertificate(facts));
+			const warning = certificateWarning('The certificate', facts);
+			if (warning) cli.say(`Warning: ${warning}`);
 		});
+}
+
+/** The facts of a certificate for people, one per line. */
+export function describeCertificate(facts: CertificateFacts): string {
+	return [
+		`subject      ${facts.subject}`,
+		`issuer       ${facts.issuer}`,
+		`names        ${facts.subjectAltNames.join(', ') || '(none)'}`,
+		`valid        ${facts.validFrom.slice(0, 10)} to ${facts.validTo.slice(0, 10)}`,
+		`SHA-256      ${facts.fingerprint256}`,
+	].join('\n') + '\n';
 }
 
 function durationOption(text: string): number {
