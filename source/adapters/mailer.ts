@@ -78,7 +78,9 @@ export function classifyFailure(error: unknown, talk: Conversation): Failure {
 	}
 	if (chain.some(isTlsProtocolError)) {
 		const hint = talk.security === 'tls' ? `; ${where} may start in plain text: choose STARTTLS (or none) instead of TLS` : '';
-		return {temporary: false, stage: 'tls', reason: `no TLS handshake with ${where} (${chain.find(isTlsProtocolError)!.message.replace(/\s+/g, ' ').trim()})${hint}`};
+		const tlsError = chain.find(isTlsProtocolError) as NodemailerError & {reason?: string};
+		// OpenSSL's own `reason` ("wrong version number") rather than its message with source paths.
+		return {temporary: false, stage: 'tls', reason: `no TLS handshake with ${where} (${(tlsError.reason ?? tlsError.message).replace(/\s+/g, ' ').trim()})${hint}`};
 	}
 	const command = top.command ?? '';
 	if (command === 'STARTTLS' || top.code === 'ETLS' || top.code === 'EREQUIRETLS') {

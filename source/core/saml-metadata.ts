@@ -79,7 +79,9 @@ export function checkEntityId(text: string, what: string): string {
  * and no readable signing certificate.
  */
 export async function parseIdpMetadata(xml: string, source: string): Promise<IdpMetadata> {
-	const {DOMParser} = await import('@xmldom/xmldom');
+	// xmldom is CommonJS: bundled, its exports arrive as `default`; under Node's own loader, as named exports too.
+	const xmldom = (await import('@xmldom/xmldom')) as typeof import('@xmldom/xmldom') & {default?: typeof import('@xmldom/xmldom')};
+	const {DOMParser} = xmldom.default ?? xmldom;
 	const problems: string[] = [];
 	let doc;
 	try {
@@ -89,6 +91,8 @@ export async function parseIdpMetadata(xml: string, source: string): Promise<Idp
 			},
 		}).parseFromString(xml, 'text/xml');
 	} catch (error) {
+		// xmldom throws a ParseError for what is not XML; anything else is ours and must not read as bad input.
+		if (!(error instanceof Error) || error.name !== 'ParseError') throw error;
 		throw invalid(`${source} is not XML (${firstLine(error)}).`);
 	}
 	if (doc.doctype || Array.from(doc.childNodes).some(n => n.nodeType === DOCUMENT_TYPE_NODE)) {
