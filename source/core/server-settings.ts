@@ -69,7 +69,7 @@ export async function setPublicUrl(ctx: Context, actor: Actor, input: string): P
 	});
 }
 
-export {parseDuration} from './durations.js';
+export {formatDuration, parseDuration} from './durations.js';
 
 /** A policy change: any of the policy's fields; the numbers may come as typed text. */
 export type PolicyChange = {readonly [K in keyof Policy]?: Policy[K] extends number ? number | string : Policy[K]};

@@ -9,15 +9,17 @@ type Props = {
 	readonly height: number;
 	/** Titles for section contexts (section id → title). */
 	readonly sectionTitles: Readonly<Record<string, string>>;
+	/** Contexts of sections this user cannot see: their keys are not offered here either. */
+	readonly hiddenContexts?: readonly string[];
 	readonly onClose: () => void;
 };
 
 type Line = {readonly heading?: string; readonly label?: string; readonly description?: string};
 
 /** Every line of help, built from the key map itself: what the handlers do is what help says. */
-export function helpLines(sectionTitles: Readonly<Record<string, string>>): Line[] {
-	const order = [...Object.keys(CONTEXT_TITLES), ...Object.keys(sectionTitles)];
-	for (const binding of KEYMAP) if (!order.includes(binding.where)) order.push(binding.where);
+export function helpLines(sectionTitles: Readonly<Record<string, string>>, hiddenContexts: readonly string[] = []): Line[] {
+	const order = [...Object.keys(CONTEXT_TITLES), ...Object.keys(sectionTitles)].filter(where => !hiddenContexts.includes(where));
+	for (const binding of KEYMAP) if (!order.includes(binding.where) && !hiddenContexts.includes(binding.where)) order.push(binding.where);
 	const lines: Line[] = [];
 	for (const where of order) {
 		const rows = KEYMAP.filter(b => b.where === where);
@@ -31,8 +33,8 @@ export function helpLines(sectionTitles: Readonly<Record<string, string>>): Line
 }
 
 /** The `?` overlay: the whole key map, grouped by where it works, scrollable. */
-export function Help({width, height, sectionTitles, onClose}: Props) {
-	const lines = helpLines(sectionTitles);
+export function Help({width, height, sectionTitles, hiddenContexts = [], onClose}: Props) {
+	const lines = helpLines(sectionTitles, hiddenContexts);
 	const [offset, setOffset] = useState(0);
 	const visible = Math.max(1, height - 2);
 	const maxOffset = Math.max(0, lines.length - visible);

@@ -15,6 +15,8 @@ export type ShellState = {
 	/** The open section; undefined opens the first one the actor may see. */
 	readonly sectionId: string | undefined;
 	readonly help: boolean;
+	/** The tenant switcher (T, superusers) covers the body. */
+	readonly picker: boolean;
 	readonly dialog: DialogRequest | undefined;
 	readonly status: StatusMessage | undefined;
 	/**
@@ -41,13 +43,14 @@ export type ShellAction =
 	| {readonly type: 'section'; readonly id: string}
 	| {readonly type: 'section.step'; readonly ids: readonly string[]; readonly step: 1 | -1}
 	| {readonly type: 'help'; readonly open: boolean}
+	| {readonly type: 'picker'; readonly open: boolean}
 	| {readonly type: 'dialog'; readonly dialog: DialogRequest | undefined}
 	| {readonly type: 'status'; readonly status: StatusMessage | undefined}
 	| {readonly type: 'running'; readonly delta: 1 | -1}
 	| {readonly type: 'dirty'; readonly id: string; readonly dirty: boolean};
 
 export function initialShell(screen: Screen, db: Database): ShellState {
-	return {screen, loginKey: 0, sectionId: undefined, help: false, dialog: undefined, status: undefined, db: {...db}, running: 0, dirty: []};
+	return {screen, loginKey: 0, sectionId: undefined, help: false, picker: false, dialog: undefined, status: undefined, db: {...db}, running: 0, dirty: []};
 }
 
 export function shellReducer(state: ShellState, action: ShellAction): ShellState {
@@ -57,7 +60,7 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 		case 'signed-in':
 			return {...state, screen: {kind: 'main', actor: action.actor, session: action.session}, sectionId: undefined, db: {...action.db}, status: action.status};
 		case 'signed-out':
-			return {...state, screen: {kind: 'login', notice: action.notice}, loginKey: action.remount ? state.loginKey + 1 : state.loginKey};
+			return {...state, screen: {kind: 'login', notice: action.notice}, picker: false, loginKey: action.remount ? state.loginKey + 1 : state.loginKey};
 		case 'session': {
 			if (state.screen.kind !== 'main') return state;
 			const screen = {...state.screen, ...(action.actor ? {actor: action.actor} : {}), ...(action.session ? {session: action.session} : {})};
@@ -72,6 +75,8 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 		}
 		case 'help':
 			return state.help === action.open ? state : {...state, help: action.open};
+		case 'picker':
+			return state.picker === action.open ? state : {...state, picker: action.open};
 		case 'dialog':
 			return {...state, dialog: action.dialog};
 		case 'status':

@@ -1,0 +1,103 @@
+import {useState} from 'react';
+import {Text} from 'ink';
+import {certificateWarning, setSsl} from '../../../core/server-settings.js';
+import {orgctlCommand} from '../../../core/shell.js';
+import type {CertificateFacts} from '../../../core/certificates.js';
+import {Fields} from '../../components/fields.js';
+import {Form} from '../../components/form.js';
+import {useConsole} from '../../console-context.js';
+import useRecordedRun from '../../hooks/use-recorded-run.js';
+import {theme} from '../../theme.js';
+import {PaneView, Warning, type PaneProps} from './pane.js';
+
+/** A SHA-256 fingerprint (95 characters) in two lines that fit the pane. */
+export function fingerprintLines(fingerprint: string): [string, string] {
+	return [fingerprint.slice(0, 47), fingerprint.slice(48)];
+}
+
+/** The rows that describe a certificate: who it is for, who vouches for it, when it ends, its fingerprint. */
+export function certificateRows(facts: CertificateFacts): Array<readonly [string, string]> {
+	const [first, second] = fingerprintLines(facts.fingerprint256);
+	return [
+		['Subject', facts.subject],
+		['Issuer', facts.issuer],
+		['Names', facts.subjectAltNames.join(', ') || '(none)'],
+		['Valid', `${facts.validFrom.slice(0, 10)} to ${facts.validTo.slice(0, 10)} (${facts.daysLeft} days left)`],
+		['SHA-256', first],
+		['', second],
+	];
+}
+
+/** SSL: the certificate and key the listeners serve, and what the certificate says. */
+export function SslPane({view, width, onBack}: PaneProps) {
+	const {ctx, actor} = useConsole();
+	const [editing, setEditing] = useState(false);
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<string | undefined>(undefined);
+	const {outcome, act} = useRecordedRun();
+	const ssl = view.ssl;
+
+	const save = async (values: Readonly<Record<string, string>>) => {
+		const paths = {cert: values['cert'] ?? '', key: values['key'] ?? ''};
+		setBusy('Checking the certificate and key…');
+		setError(undefined);
+		const facts = await act({
+			task: () => setSsl(ctx, actor, paths),
+			done: f => `Certificate saved: ${f.subject}, expires ${f.validTo.slice(0, 10)}.${f.warning ? ` ${certificateWarning('It', f) ?? ''}` : ''}`,
+			failed: setError,
+			command: orgctlCommand('settings', 'ssl', 'set', '--cert', paths.cert.trim(), '--key', paths.key.trim()),
+		});
+		setBusy(undefined);
+		if (facts) {
+			setEditing(false);
+			setError(undefined);
+		}
+	};
+
+	if (editing) {
+		return (
+			<Form
+				title="SSL: certificate and key (PEM files on this server)"
+				fields={[
+					{name: 'cert', label: 'Certificate', initial: ssl?.cert ?? ''},
+					{name: 'key', label: 'Key', initial: ssl?.key ?? ''},
+				]}
+				buttons={[{id: 'save', label: 'Check and save'}]}
+				onPress={(_button, values) => void save(values)}
+				onCancel={() => {
+					setEditing(false);
+					setError(undefined);
+				}}
+				busy={busy}
+				error={error}
+				width={width}
+			/>
+		);
+	}
+	return (
+		<PaneView
+			title="SSL"
+			contexts={[]}
+			onBack={onBack}
+			outcome={outcome}
+			width={width}
+			onKey={command => {
+				if (command !== 'settings.edit') return false;
+				setEditing(true);
+				return true;
+			}}
+		>
+			{ssl ? (
+				<>
+					<Fields rows={[['Certificate', ssl.cert], ['Key', ssl.key], ...(ssl.facts ? certificateRows(ssl.facts) : [])]} />
+					{ssl.unreadable ? <Warning text={`The certificate cannot be shown: ${ssl.unreadable}.`} width={width} /> : null}
+					<Warning text={ssl.warning} width={width} />
+				</>
+			) : (
+				<Text {...theme.muted} wrap="wrap">
+					No certificate: the listeners serve plain HTTP. Press e to set a certificate and key.
+				</Text>
+			)}
+		</PaneView>
+	);
+}
