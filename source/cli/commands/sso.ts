@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {MATCH_ATTRIBUTE_NAMES, clearIdp, importIdpMetadata, prepareServiceProvider, setIdpByHand, showSso, type SsoSaved, type SsoView} from '../../core/sso-settings.js';
+import {MATCH_ATTRIBUTE_NAMES, clearIdp, importIdpMetadata, prepareServiceProvider, setIdpByHand, setMatchAttribute, showSso, type SsoSaved, type SsoView} from '../../core/sso-settings.js';
 import {UsageError, type CliContext} from '../context.js';
 import {settingsCommand} from './smtp.js';
 
@@ -37,12 +37,17 @@ export function registerSsoCommands(program: Command, cli: CliContext): void {
 		.option('--sso-url <url>', 'by hand: the IdP single sign-on URL')
 		.option('--binding <redirect|post>', 'by hand: how the request reaches the SSO URL (default redirect)')
 		.option('--idp-cert <file>', 'by hand: PEM file with the IdP signing certificate(s)')
-		.option('--match-attribute <nameid|email>', 'match users by the NameID (default) or the email attribute')
+		.option('--match-attribute <nameid|email>', 'match users by the NameID (default) or the email attribute; alone, changes only that')
 		.action(async (options: {idpMetadata?: string; idpEntityId?: string; ssoUrl?: string; binding?: string; idpCert?: string; matchAttribute?: string}) => {
 			const byHand = [options.idpEntityId, options.ssoUrl, options.idpCert];
-			if (options.idpMetadata !== undefined && byHand.some(v => v !== undefined)) throw new UsageError('give either --idp-metadata or --idp-entity-id, --sso-url and --idp-cert, not both.');
-			if (options.idpMetadata === undefined && byHand.some(v => v === undefined)) throw new UsageError('give --idp-metadata FILE, or all of --idp-entity-id, --sso-url and --idp-cert.');
 			const ctx = await cli.ctx();
+			if (options.idpMetadata === undefined && byHand.every(v => v === undefined) && options.matchAttribute !== undefined) {
+				const view = await setMatchAttribute(ctx, await cli.actor(), options.matchAttribute);
+				cli.print(view, () => describeSso(view));
+				return;
+			}
+			if (options.idpMetadata !== undefined && byHand.some(v => v !== undefined)) throw new UsageError('give either --idp-metadata or --idp-entity-id, --sso-url and --idp-cert, not both.');
+			if (options.idpMetadata === undefined && byHand.some(v => v === undefined)) throw new UsageError('give --idp-metadata FILE, or all of --idp-entity-id, --sso-url and --idp-cert (or only --match-attribute).');
 			const actor = await cli.actor();
 			const match = options.matchAttribute === undefined ? {} : {matchAttribute: options.matchAttribute};
 			const saved: SsoSaved =
