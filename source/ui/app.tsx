@@ -232,8 +232,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					else void quit();
 					return true;
 				case 'app.refresh':
-					refresh();
+					// Said first, so what the reload finds (a session ended, a tenant gone) has the last word.
 					setStatus({kind: 'info', text: 'Reloaded from the store.'});
+					refresh();
 					return true;
 				case 'section.next':
 				case 'section.previous':

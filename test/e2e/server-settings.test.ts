@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {resolveActor} from '../../source/core/accounts.js';
+import {createTenant} from '../../source/core/tenants.js';
 import {TestSmtpServer} from '../helpers/smtp.js';
 import {tempDir} from '../helpers/store.js';
 import {seedRoot, seedUsers, signIn, spawnConsole, type ConsoleTerm} from '../helpers/term.js';
@@ -15,8 +16,8 @@ afterEach(async () => {
 	for (const server of servers.splice(0)) await server.stop();
 });
 
-function start(dir: string): ConsoleTerm {
-	const t = spawnConsole({dir});
+function start(dir: string, args: readonly string[] = []): ConsoleTerm {
+	const t = spawnConsole({dir, args});
 	running.push(t);
 	return t;
 }
@@ -146,6 +147,26 @@ describe('superusers in the console: Server Settings, Tenants and the tenant swi
 		expect(seen).toContain('switch the console to another tenant');
 		expect(seen).toContain('send a test e-mail to an address you type');
 		expect(seen).toContain('import the IdP metadata from an XML file');
+	});
+});
+
+describe('--tenant at start', () => {
+	it('opens a superuser’s console in that tenant; a plain admin is told only a superuser may, at the sign-in screen', async () => {
+		const dir = tempDir();
+		const {ctx, root} = await seedRoot(dir);
+		await createTenant(ctx, root, 'acme');
+		await signIn(ctx, root, dir);
+		const t = start(dir, ['--tenant', 'acme']);
+		await t.waitReady('main:users');
+		await t.waitFor(/tenant acme \[T\]$/m);
+		await t.waitFor('No users in this tenant.');
+
+		await seedUsers(ctx, root.tenant.id, [{username: 'ann', role: 'admin'}]);
+		const ann = resolveActor(ctx.store.read(), ctx.store.read().users.find(u => u.username === 'ann')!.id);
+		await signIn(ctx, ann, dir);
+		const plain = start(dir, ['--tenant', 'acme']);
+		await plain.waitReady('login');
+		await plain.waitFor('Only a superuser can act in another tenant; ann belongs to default.');
 	});
 });
 

@@ -6,8 +6,9 @@ type Props = {readonly rows: ReadonlyArray<readonly [label: string, value: React
 
 /** Label-value lines of a detail view, labels muted in one column. */
 export function Fields({rows}: Props): ReactNode {
-	return rows.map(([label, value]) => (
-		<Text key={label} wrap="truncate-end">
+	// Keyed by position: continuation rows (a fingerprint's second line) have no label of their own.
+	return rows.map(([label, value], i) => (
+		<Text key={`${i}:${label}`} wrap="truncate-end">
 			<Text {...theme.muted}>{label.padEnd(16)}</Text>
 			{value}
 		</Text>

@@ -11,10 +11,18 @@ import {useConsole} from '../console-context.js';
 import useRecordedRun from '../hooks/use-recorded-run.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
-import {fingerprintLines} from './settings/ssl-pane.js';
+import {fingerprintRows} from './settings/ssl-pane.js';
 import type {Section, SectionProps} from './section.js';
 
 type Mode = 'show' | 'import' | 'edit' | 'metadata';
+
+/** A line cut into pieces of `width` characters. */
+function screenLines(line: string, width: number): string[] {
+	const chars = [...line];
+	const pieces: string[] = [];
+	for (let i = 0; i < chars.length; i += width) pieces.push(chars.slice(i, i + width).join(''));
+	return pieces;
+}
 
 const saved = (s: SsoSaved) => ['Single sign-on settings saved.', ...s.notes].join(' ');
 
@@ -72,7 +80,11 @@ function SingleSignOn({width, height}: SectionProps) {
 		if (result) back();
 	};
 
-	const metadataLines = (view.sp.metadata ?? '').split('\n').filter(line => line !== '');
+	// Cut into screen lines here, so scrolling moves by what is drawn and every character is shown.
+	const metadataLines = (view.sp.metadata ?? '')
+		.split('\n')
+		.filter(line => line !== '')
+		.flatMap(line => screenLines(line, width));
 	const room = Math.max(1, height - 3);
 
 	useKeys(
@@ -168,11 +180,11 @@ function SingleSignOn({width, height}: SectionProps) {
 					Our SP metadata, for the IdP <Text {...theme.muted}>(Esc: back)</Text>
 				</Text>
 				{metadataLines.slice(scroll, scroll + room).map((line, i) => (
-					<Text key={scroll + i} wrap="wrap">
+					<Text key={scroll + i} wrap="truncate-end">
 						{line}
 					</Text>
 				))}
-				<Text {...theme.muted}>{`lines ${scroll + 1}–${Math.min(metadataLines.length, scroll + room)} of ${metadataLines.length} · also: orgctl settings sso sp-metadata`}</Text>
+				<Text {...theme.muted} wrap="truncate-end">{`lines ${scroll + 1}–${Math.min(metadataLines.length, scroll + room)} of ${metadataLines.length}`}</Text>
 			</Box>
 		);
 	}
@@ -182,14 +194,10 @@ function SingleSignOn({width, height}: SectionProps) {
 		? [
 				['IdP entity ID', idp.entityId],
 				['SSO URL', `${idp.ssoUrl} (${idp.binding === 'redirect' ? 'Redirect' : 'POST'})`],
-				...idp.certificates.flatMap((c, i): Array<readonly [string, string]> => {
-					const [first, second] = fingerprintLines(c.fingerprint256);
-					return [
-						[`Certificate ${i + 1}`, `${c.subject}, until ${c.validTo.slice(0, 10)}`],
-						['  SHA-256', first],
-						['', second],
-					];
-				}),
+				...idp.certificates.flatMap((c, i): Array<readonly [string, string]> => [
+					[`Certificate ${i + 1}`, `until ${c.validTo.slice(0, 10)}: ${c.subject}`],
+					...fingerprintRows(c.fingerprint256, width, '  SHA-256'),
+				]),
 			]
 		: [['IdP', 'not set: i imports its metadata, e sets it by hand']];
 	return (

@@ -10,22 +10,32 @@ import useRecordedRun from '../../hooks/use-recorded-run.js';
 import {theme} from '../../theme.js';
 import {PaneView, Warning, type PaneProps} from './pane.js';
 
-/** A SHA-256 fingerprint (95 characters) in two lines that fit the pane. */
-export function fingerprintLines(fingerprint: string): [string, string] {
-	return [fingerprint.slice(0, 47), fingerprint.slice(48)];
+/** The columns a Fields label takes (components/fields.tsx). */
+const LABEL = 16;
+
+/** A SHA-256 fingerprint (95 characters) cut at whole bytes into lines that fit `width` after a label. */
+export function fingerprintLines(fingerprint: string, width: number): string[] {
+	const bytes = fingerprint.split(':');
+	const perLine = Math.max(4, Math.floor((width - LABEL + 1) / 3));
+	const lines: string[] = [];
+	for (let i = 0; i < bytes.length; i += perLine) lines.push(bytes.slice(i, i + perLine).join(':'));
+	return lines;
 }
 
 /** The rows that describe a certificate: who it is for, who vouches for it, when it ends, its fingerprint. */
-export function certificateRows(facts: CertificateFacts): Array<readonly [string, string]> {
-	const [first, second] = fingerprintLines(facts.fingerprint256);
+export function certificateRows(facts: CertificateFacts, width: number, label = 'SHA-256'): Array<readonly [string, string]> {
 	return [
 		['Subject', facts.subject],
 		['Issuer', facts.issuer],
 		['Names', facts.subjectAltNames.join(', ') || '(none)'],
-		['Valid', `${facts.validFrom.slice(0, 10)} to ${facts.validTo.slice(0, 10)} (${facts.daysLeft} days left)`],
-		['SHA-256', first],
-		['', second],
+		['Valid', `${facts.validFrom.slice(0, 10)} to ${facts.validTo.slice(0, 10)}`],
+		...fingerprintRows(facts.fingerprint256, width, label),
 	];
+}
+
+/** The fingerprint as label-value rows: the label on the first, blank labels after. */
+export function fingerprintRows(fingerprint: string, width: number, label = 'SHA-256'): Array<readonly [string, string]> {
+	return fingerprintLines(fingerprint, width).map((line, i) => [i === 0 ? label : '', line] as const);
 }
 
 /** SSL: the certificate and key the listeners serve, and what the certificate says. */
@@ -89,7 +99,7 @@ export function SslPane({view, width, onBack}: PaneProps) {
 		>
 			{ssl ? (
 				<>
-					<Fields rows={[['Certificate', ssl.cert], ['Key', ssl.key], ...(ssl.facts ? certificateRows(ssl.facts) : [])]} />
+					<Fields rows={[['Certificate', ssl.cert], ['Key', ssl.key], ...(ssl.facts ? certificateRows(ssl.facts, width) : [])]} />
 					{ssl.unreadable ? <Warning text={`The certificate cannot be shown: ${ssl.unreadable}.`} width={width} /> : null}
 					<Warning text={ssl.warning} width={width} />
 				</>
