@@ -56,7 +56,7 @@ export class CliContext {
 		const user = process.env['ORGCTL_USER'];
 		const password = process.env['ORGCTL_PASSWORD'];
 		if (user && password !== undefined) {
-			const actor = await login(ctx, {identifier: user, password});
+			const actor = await login(ctx, {identifier: user, password, tenant: this.tenant});
 			return resolveActor(ctx.store.read(), actor.user.id, this.tenant);
 		}
 		const session = readSessionFile(this.storePath);
