@@ -96,8 +96,8 @@ export type ListenerName = (typeof LISTENER_NAMES)[number];
 
 /** The listeners of a server, in the order the console shows them, with what each is for. */
 export const LISTENERS: ReadonlyArray<{readonly name: ListenerName; readonly title: string; readonly purpose: string}> = [
-	{name: 'crashes', title: 'Crashes', purpose: 'receives crash reports from applications'},
-	{name: 'requests', title: 'User requests', purpose: 'invitation and sign-up pages, single sign-on (orgctl serve)'},
+	{name: 'crashes', title: 'Crashes', purpose: 'crash reports from applications'},
+	{name: 'requests', title: 'User requests', purpose: 'invitation and sign-up pages, single sign-on: orgctl serve'},
 ];
 
 /** The listener `orgctl serve` answers on: the one for user requests (invitation and sign-up pages, single sign-on). */
@@ -119,7 +119,7 @@ export async function setListener(ctx: Context, actor: Actor, input: ListenerInp
 		authorize(actor, 'server.settings');
 		const name = input.name.trim();
 		if (!(LISTENER_NAMES as readonly string[]).includes(name)) {
-			throw invalid(`There is no listener "${name}": a server has ${LISTENERS.map(l => `${l.name} (${l.purpose})`).join(' and ')}.`);
+			throw invalid(`There is no listener "${name}"; a server has two: ${LISTENERS.map(l => `${l.name} (${l.purpose})`).join(' and ')}.`);
 		}
 		const port = parseInput(listenerPortSchema, input.port);
 		const existing = db.settings.listeners.find(l => l.name === name);

@@ -107,12 +107,17 @@ describe('superusers in the console: Server Settings, Tenants and the tenant swi
 		await t.type('not the password');
 		await t.press('enter', 'enter', 'enter', 'enter');
 		await paneShows(t, 'SMTP settings saved');
-		await t.press('t', 'enter');
+		await t.press('t');
+		await paneShows(t, 'Send a test e-mail with the saved SMTP settings');
+		await t.press('enter');
 		await paneShows(t, 'The test e-mail to root@example.com failed at the authentication stage: the SMTP server refused the login of mailer: 535 Invalid username or password.');
 		expect(smtp.messages).toHaveLength(1);
 
 		// Tenants → n: create acme.
-		await t.press('escape', 'escape', 'escape');
+		await t.press('escape');
+		await paneShows(t, 'SMTP (Esc: back to Server Settings)');
+		await t.press('escape');
+		await paneShows(t, 'SETTING NOW');
 		await t.press('6');
 		await t.waitReady('main:tenants');
 		await t.press('n');
