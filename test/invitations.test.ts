@@ -247,7 +247,9 @@ describe('a link that no longer works says why', () => {
 		const {ctx, root} = await setup();
 		const issued = await createInvitation(ctx, root, {username: 'rae', email: 'rae@example.com'}, {sendEmail: false});
 		const last = issued.link.at(-1) === 'A' ? 'B' : 'A';
-		const tampered = [issued.link.slice(0, -1) + last, issued.link.replace(/\/invite\/./, '/invite/0'), issued.link.slice(0, -3), 'nonsense'];
+		// Each one differs from the real link (an id that starts with 0 gets a 1 instead, not itself).
+		const first = issued.invitation.id[0] === '0' ? '1' : '0';
+		const tampered = [issued.link.slice(0, -1) + last, issued.link.replace(/\/invite\/./, `/invite/${first}`), issued.link.slice(0, -3), 'nonsense'];
 		for (const link of tampered) {
 			await expect(acceptInvitation(ctx, {link, password: PASSWORD})).rejects.toThrow('This invitation link is not valid');
 		}
