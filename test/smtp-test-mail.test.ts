@@ -1,5 +1,7 @@
+import {SMTPServer} from 'smtp-server';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import type {Actor, Context} from '../source/core/context.js';
+import {inertReply} from '../source/adapters/mailer.js';
 import {sendTestMail, setSmtpSettings, type SmtpInput} from '../source/core/smtp-settings.js';
 import {makeCertificate, removeCertificate, TestSmtpServer, type TestCertificate} from './helpers/smtp.js';
 import {initializedContext} from './helpers/store.js';
@@ -117,6 +119,34 @@ describe('Send test e-mail names the stage that failed', () => {
 		smtp.mode = 'reject5xx';
 		const {ctx, root} = await configured({port: smtp.port});
 		expect(await failure(ctx, root, 'nobody@example.com')).toBe('The test e-mail to nobody@example.com failed at the recipient stage: the SMTP server refused the recipient nobody@example.com: 550 No such user here.');
+	});
+
+	it('a server reply that carries terminal escape sequences is shown inert, never obeyed', async () => {
+		// OSC 52 would set the admin's clipboard; a bidi override would reorder what they read.
+		const hostile = new SMTPServer({
+			authOptional: false,
+			allowInsecureAuth: true,
+			disabledCommands: ['STARTTLS'],
+			logger: false,
+			onAuth: (_auth, _session, callback) => callback(Object.assign(new Error('denied \u001b]52;c;ZXZpbA==\u0007 \u202eevil'), {responseCode: 535})),
+		});
+		await new Promise<void>(resolve => hostile.listen(0, '127.0.0.1', () => resolve()));
+		try {
+			const port = (hostile.server.address() as {port: number}).port;
+			const {ctx, root} = await configured({port, user: 'mailer', password: 'any password'});
+			const message = await failure(ctx, root);
+			expect(message).toContain('failed at the authentication stage');
+			// smtp-server itself already drops ESC and BEL from what it sends; the bidi override comes through.
+			expect(message).toContain('\\u202eevil');
+			// eslint-disable-next-line no-control-regex -- what must not reach a terminal
+			expect(message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+		} finally {
+			await new Promise<void>(resolve => hostile.close(() => resolve()));
+		}
+	});
+
+	it('every control character of a reply is escaped, whatever the server sends', () => {
+		expect(inertReply('550 \u001b]52;c;ZXZpbA==\u0007 no\r\n  such \u009b user \u2066x')).toBe('550 \\e]52;c;ZXZpbA==\\u0007 no such \\u009b user \\u2066x');
 	});
 
 	it('an address that is not one is refused before anything is sent', async () => {

@@ -34,10 +34,20 @@ function errorChain(error: unknown): NodemailerError[] {
 	return chain;
 }
 
-/** The server's own words when it replied, else the error's message, on one line. */
+/**
+ * Foreign text on one line with its control characters shown, not obeyed: an SMTP server's reply
+ * reaches the admin's terminal (status line, audit, CLI), where ESC could start a sequence (OSC 52
+ * sets the clipboard). Issue 11 brings one inert function for every printer; until then the reply
+ * is made inert here, where it comes in.
+ */
+export function inertReply(text: string): string {
+	// eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+	return text.replace(/\s+/g, ' ').trim().replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ch => (ch === '\u001b' ? '\\e' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** The server's own words when it replied, else the error's message, on one line and inert. */
 function reasonText(error: NodemailerError): string {
-	const text = error.response ?? error.message;
-	return text.replace(/\s+/g, ' ').trim();
+	return inertReply(error.response ?? error.message);
 }
 
 /** What a failure is judged against: the settings' host and port, and who the message was from and to. */
@@ -74,13 +84,13 @@ export function classifyFailure(error: unknown, talk: Conversation): Failure {
 	const byCode = (stage: MailStage, reason: string): Failure => ({temporary: top.responseCode !== undefined && top.responseCode < 500, stage, reason});
 	const certificate = chain.find(e => (e.code && CERTIFICATE_CODES.has(e.code)) || /certificate|self[- ]signed/i.test(e.message));
 	if (certificate) {
-		return {temporary: false, stage: 'tls', reason: `the SMTP server's TLS certificate is not trusted (${certificate.message}); set a CA file with orgctl settings smtp set --ca-file`};
+		return {temporary: false, stage: 'tls', reason: `the SMTP server's TLS certificate is not trusted (${inertReply(certificate.message)}); set a CA file with orgctl settings smtp set --ca-file`};
 	}
 	if (chain.some(isTlsProtocolError)) {
 		const hint = talk.security === 'tls' ? `; ${where} may start in plain text: choose STARTTLS (or none) instead of TLS` : '';
 		const tlsError = chain.find(isTlsProtocolError) as NodemailerError & {reason?: string};
 		// OpenSSL's own `reason` ("wrong version number") rather than its message with source paths.
-		return {temporary: false, stage: 'tls', reason: `no TLS handshake with ${where} (${(tlsError.reason ?? tlsError.message).replace(/\s+/g, ' ').trim()})${hint}`};
+		return {temporary: false, stage: 'tls', reason: `no TLS handshake with ${where} (${inertReply(tlsError.reason ?? tlsError.message)})${hint}`};
 	}
 	const command = top.command ?? '';
 	if (command === 'STARTTLS' || top.code === 'ETLS' || top.code === 'EREQUIRETLS') {
@@ -177,8 +187,8 @@ export async function createMailer(smtp: SmtpSettings, secrets: Pick<SecretBox, 
 					text: mail.text,
 					html: mail.html,
 				});
-				if (info.rejected.length > 0) return {result: 'permanent', stage: 'recipient', reason: `the SMTP server refused the recipient ${to}: ${info.response}`};
-				return {result: 'sent', response: info.response};
+				if (info.rejected.length > 0) return {result: 'permanent', stage: 'recipient', reason: `the SMTP server refused the recipient ${to}: ${inertReply(info.response)}`};
+				return {result: 'sent', response: inertReply(info.response)};
 			} catch (error) {
 				const {temporary, stage, reason} = classifyFailure(error, {host: smtp.host, port: smtp.port, security: smtp.security, timeoutMs: smtp.timeoutMs, user: smtp.user, from, to});
 				return {result: temporary ? 'temporary' : 'permanent', stage, reason};
