@@ -42,6 +42,8 @@ describe('orgctl settings sso', () => {
 			sp: {entityId: 'https://accounts.example.com/saml/metadata', acsUrl: 'https://accounts.example.com/saml/acs', metadata: expect.stringContaining('Location="https://accounts.example.com/saml/acs"')},
 		});
 		expect(show.stdout).not.toContain('PRIVATE KEY');
+		expect(show.stdout).not.toContain(ctx.store.read().settings.sso.sp!.privateKeySealed);
+		expect((await orgctl(ctx.dir, ['settings', 'show', '--json'], asRoot)).stdout).not.toContain(ctx.store.read().settings.sso.sp!.privateKeySealed);
 		const metadata = await orgctl(ctx.dir, ['settings', 'sso', 'sp-metadata'], asRoot);
 		expect(metadata.stdout).toBe(view.sp.metadata);
 		expect((await orgctl(ctx.dir, ['settings', 'sso', 'set', '--match-attribute', 'nameid'], asRoot)).code).toBe(0);

@@ -93,6 +93,31 @@ describe('Single Sign-On in the console', () => {
 	});
 });
 
+describe('Tenants in the console', () => {
+	it('d asks for the typed name with a summary of what goes with the tenant, then deletes it; the last one stays', async () => {
+		const {ctx, root} = await initializedContext();
+		const acme = await createTenant(ctx, root, 'acme');
+		const {addUser} = await import('../helpers/people.js');
+		await addUser(ctx, acme.id, 'zoe', {role: 'admin'});
+		const ink = await console80x24(ctx, root);
+		await ink.press('6');
+		await ink.waitFor('Tenants');
+		expect(pane(ink.frame())).toMatch(/acme 1 0 0/);
+		await ink.press('j', 'd');
+		await ink.waitFor('Type acme to confirm');
+		expect(ink.frame().replace(/[│\s]+/g, ' ')).toContain('Delete tenant acme and everything in it: 1 user? This cannot be undone.');
+		await ink.press('a', 'c', 'm', 'e', 'enter');
+		await ink.waitFor('Deleted tenant acme and with it 1 user.');
+		expect(ctx.store.read().tenants.map(t => t.name)).toEqual(['default']);
+		expect(ctx.store.read().users.map(u => u.username)).toEqual(['root']);
+		// The last tenant: the core refuses, and the console says why.
+		await ink.press('d');
+		await ink.waitFor('Type default to confirm');
+		await ink.press('d', 'e', 'f', 'a', 'u', 'l', 't', 'enter');
+		await ink.waitFor('default is the last tenant and cannot be deleted.');
+	});
+});
+
 describe('the tenant a superuser acts in', () => {
 	it('when it is deleted (here or by another console) the console goes back to the superuser’s own tenant and says so', async () => {
 		const {ctx, root} = await initializedContext();
