@@ -52,6 +52,8 @@ export async function createProject(ctx: Context, actor: Actor, input: {name: st
 		const name = checkProjectName(input.name);
 		const owner: User = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
 		authorize(actor, 'projects.create', {ownerId: owner.id});
+		// A superuser acting in another tenant is not one of its users (an invariant of the store).
+		if (owner.tenantId !== actor.tenant.id) throw refused(`A project of tenant ${actor.tenant.name} is owned by one of its users, and ${owner.username} is not; choose its owner (--owner) among them.`);
 		assertMayOwn(owner, {kind: 'project'});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
 		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`);

@@ -1,4 +1,5 @@
 import type {Command} from 'commander';
+import {registerAdminCheck} from './admin-check.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {userView} from '../../core/users.js';
 import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
@@ -88,4 +89,5 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 			const user = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
 			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended.`);
 		});
+	registerAdminCheck(admin, cli);
 }
