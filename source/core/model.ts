@@ -203,7 +203,7 @@ export const samlIdpSchema = z.object({
  * Single sign-on (SAML). The service provider (us) has its own key pair, made once: the key signs
  * AuthnRequests and stays sealed with the key file; the certificate is published in our metadata.
  * The SP entity ID and ACS URL follow from the public URL (core/sso-settings.ts: spEndpoints).
- * Added in schema version 3.
+ * Added in schema version 4.
  */
 export const ssoSettingsSchema = z.object({
 	idp: samlIdpSchema.nullable(),

@@ -65,6 +65,22 @@ describe('Server Settings in the console', () => {
 	});
 });
 
+describe('the Public URL pane', () => {
+	it('warns while mailed links would not open for anyone else, and stops once a reachable URL is saved', async () => {
+		const {ctx, root} = await initializedContext();
+		const ink = await console80x24(ctx, root);
+		await ink.press('5', 'j', 'j', 'j', 'enter');
+		await ink.waitFor('Invitation links');
+		expect(pane(ink.frame())).toMatch(/⚠ The public URL is not set, so invitation links \(http:\/\/localhost:8080\/invite\/…\) will not be reachable/);
+		await ink.press('e');
+		await ink.waitFor('Public URL: the address people open');
+		await ink.press('ctrl-u', 'https://crash.example.com', 'enter', 'enter');
+		await ink.waitFor('Links now start with https://crash.example.com/');
+		expect(pane(ink.frame())).not.toContain('⚠');
+		expect(ink.frame().split('\n').every(line => line.length <= 80)).toBe(true);
+	});
+});
+
 describe('Single Sign-On in the console', () => {
 	it('shows the imported IdP with its certificate fingerprint, and y puts our SP metadata on screen', async () => {
 		const real = new X509Certificate(Buffer.from(/<ds:X509Certificate>([^<]+)</.exec(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'saml', 'simplesamlphp-idp.xml'), 'utf8'))![1]!, 'base64'));

@@ -5,7 +5,7 @@ import {Fields} from '../../components/fields.js';
 import {Form} from '../../components/form.js';
 import {useConsole} from '../../console-context.js';
 import useRecordedRun from '../../hooks/use-recorded-run.js';
-import {PaneView, type PaneProps} from './pane.js';
+import {PaneView, Warning, type PaneProps} from './pane.js';
 
 const onOff = (value: boolean) => (value ? 'on' : 'off');
 
@@ -56,6 +56,7 @@ export function PublicUrlPane({view, width, onBack}: PaneProps) {
 					['SAML (ACS)', `${view.publicUrl}/saml/acs`],
 				]}
 			/>
+			<Warning text={view.linksUnreachable ?? undefined} width={width} />
 		</PaneView>
 	);
 }
