@@ -11,7 +11,7 @@ describe('tenants', () => {
 		await ctx.store.transact(db => {
 			db.users.push(newUser(ctx, {tenantId: acme.id, username: 'root', email: 'root@acme.example', role: 'admin', method: 'password', passwordHash: null}));
 		});
-		expect(listTenants(ctx, root).map(t => [t.name, t.users])).toEqual([['default', 1], ['acme', 1]]);
+		expect((await listTenants(ctx, root)).map(t => [t.name, t.users])).toEqual([['default', 1], ['acme', 1]]);
 		await expect(deleteTenant(ctx, root, 'acme', 'acm')).rejects.toThrow(/typing its name exactly/);
 		expect(await deleteTenant(ctx, root, 'acme', 'acme')).toEqual({users: 1});
 		expect(ctx.store.read().users.map(u => u.email)).toEqual(['root@example.com']);

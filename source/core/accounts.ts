@@ -1,8 +1,10 @@
-import {appendAudit, perform} from './audit.js';
-import type {Actor, Context} from './context.js';
+import {appendAudit, checked, perform, recordRefusal, refuse, type AuditActor} from './audit.js';
+import {actorFacts, type Actor, type Context} from './context.js';
+import {endCredentials} from './credentials.js';
 import {parseAddress} from './email.js';
-import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
+import {authFailed, conflict, invalid, isOrgError, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
+import {decide} from './policy.js';
 import {parseInput} from './input.js';
 import {tenantSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
@@ -10,6 +12,9 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Throttling: after this many failures in a row, each further failure locks the account for longer. */
 export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60} as const;
+/** A hash no secret matches, compared against when a presented id names nothing, so every answer costs the same. */
+const DECOY_HASH = sha256('orgctl decoy session secret');
+
 /** How long a login session lasts. */
 export const SESSION_SECONDS = 12 * 3600;
 
@@ -101,79 +106,118 @@ export async function initialize(ctx: Context, input: {username: string; email: 
 	});
 }
 
-/** Finds the one account an identifier (username or e-mail, any case) names. */
-function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
+/**
+ * The account an identifier (username or e-mail, any case) names, in the named tenant or in any.
+ * `problem` says why a sign-in cannot go on even with the right password (several accounts match);
+ * an unknown tenant is like an unknown account, so neither answers whether a tenant exists.
+ */
+function lookUpAccount(db: Database, identifier: string, tenantName?: string): {user?: User; tenantId: string | null; problem?: string} {
 	const key = identifier.trim().toLowerCase();
-	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
-	if (tenantName && !tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	const tenant = tenantName === undefined ? undefined : db.tenants.find(t => t.name === tenantName);
+	if (tenantName !== undefined && !tenant) return {tenantId: null};
 	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
-	if (matches.length > 1) throw invalid(`${identifier} exists in several tenants; name one with --tenant.`);
-	return matches[0];
+	if (matches.length > 1) return {tenantId: null, problem: `${identifier} exists in several tenants; name one with --tenant.`};
+	const user = matches[0];
+	return user ? {user, tenantId: user.tenantId} : {tenantId: tenant?.id ?? null};
+}
+
+/** The one account an identifier names, for operations that need exactly one (break-glass). */
+function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
+	if (tenantName !== undefined && !db.tenants.some(t => t.name === tenantName)) throw notFound(`There is no tenant named ${tenantName}.`);
+	const found = lookUpAccount(db, identifier, tenantName);
+	if (found.problem) throw invalid(found.problem);
+	return found.user;
 }
 
 /**
  * Failed logins count per account, however it was spelled (username, e-mail, with or without a
- * tenant); only identifiers that match no account count by their normalised spelling.
+ * tenant); only identifiers that match no single account count by their normalised spelling.
  */
 function throttleKey(user: User | undefined, identifier: string, tenantName?: string): string {
 	return user ? `user:${user.id}` : `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${identifier.trim().toLowerCase()}`;
 }
 
+/** Seconds left on the lock-out of `key`, or 0 when it may try. */
+export function lockedSeconds(db: Database, key: string, now: Date): number {
+	const lockedUntil = db.throttles.find(t => t.key === key)?.lockedUntil;
+	return lockedUntil && new Date(lockedUntil) > now ? Math.ceil((new Date(lockedUntil).getTime() - now.getTime()) / 1000) : 0;
+}
+
 /**
- * Checks a username or e-mail and password. Unknown accounts cost the same scrypt time as known
- * ones; repeated failures lock the account name for a growing time. Every failure is audited.
+ * Counts an attempt on `key` as failed until it proves right; past the free failures each one
+ * locks the key for longer. Inside a transaction.
+ */
+export function countFailure(db: Database, key: string, now: Date): void {
+	const index = db.throttles.findIndex(t => t.key === key);
+	const entry = index >= 0 ? db.throttles[index]! : {key, failures: 0, lockedUntil: null, last: ''};
+	entry.failures += 1;
+	entry.last = now.toISOString();
+	const over = entry.failures - THROTTLE.freeFailures;
+	if (over >= 0) {
+		const seconds = Math.min(THROTTLE.firstLockSeconds * 2 ** over, THROTTLE.maxLockSeconds);
+		entry.lockedUntil = new Date(now.getTime() + seconds * 1000).toISOString();
+	}
+	if (index < 0) db.throttles.push(entry);
+}
+
+/** Forgets the failures of `key` after a success. */
+export function clearFailures(db: Database, key: string): void {
+	db.throttles = db.throttles.filter(t => t.key !== key);
+}
+
+/** What a sign-in attempt got from its reservation: go on and check the password, or a refusal. */
+type Reservation = {readonly go: true; readonly user: User | undefined; readonly problem: string | undefined} | {readonly go: false; readonly error: Error};
+
+/**
+ * Checks a username or e-mail and password. In one transaction, before any password is checked,
+ * the throttle is read and the attempt reserved (counted as a failure until it proves right), so
+ * no number of parallel attempts gets more than the free tries. Then exactly one password check
+ * runs, whatever the identifier named: a known account's hash, or the hasher's decoy (as costly)
+ * for an unknown account, an unknown tenant, an identifier in several tenants or a SAML account.
+ * Every failure is audited and throttled alike; only the right password learns more (disabled).
  */
 export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string}): Promise<Actor> {
-	const db = ctx.store.read();
-	const user = findAccount(db, input.identifier, input.tenant);
-	const key = throttleKey(user, input.identifier, input.tenant);
-	const now = ctx.now();
-	const throttle = db.throttles.find(t => t.key === key);
-	if (throttle?.lockedUntil && new Date(throttle.lockedUntil) > now) {
-		const seconds = Math.ceil((new Date(throttle.lockedUntil).getTime() - now.getTime()) / 1000);
-		const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
-		await ctx.store.transact(d => appendAudit(d, ctx, {label: input.identifier, tenantId: null}, {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
-		throw error;
-	}
-	let ok = false;
-	let failure = 'Wrong username, e-mail or password.';
-	if (user?.method === 'saml') {
-		failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
-	} else if (user?.method === 'pam') {
+	const target = input.identifier;
+	let who: AuditActor = {label: input.identifier, tenantId: null};
+	let key = '';
+	const reservation = await ctx.store.transact((db): Reservation => {
+		const found = lookUpAccount(db, input.identifier, input.tenant);
+		who = {label: input.identifier, tenantId: found.tenantId};
+		key = throttleKey(found.user, input.identifier, input.tenant);
+		const now = ctx.now();
+		const seconds = lockedSeconds(db, key, now);
+		if (seconds > 0) {
+			const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
+			recordRefusal(db, ctx, who, 'login', target, error);
+			return {go: false, error};
+		}
+		countFailure(db, key, now);
+		return {go: true, user: found.user, problem: found.problem};
+	});
+	if (!reservation.go) throw reservation.error;
+	const {user, problem} = reservation;
+	let failure = problem ?? (input.tenant === undefined ? 'Wrong username, e-mail or password.' : 'Wrong tenant, username, e-mail or password.');
+	let ok: boolean;
+	if (user?.method === 'pam' && !problem) {
 		ok = await ctx.pam(user.username, input.password);
 	} else {
-		ok = await ctx.hasher.verify(input.password, user?.passwordHash ?? ctx.hasher.decoy);
+		const hash = user?.method === 'password' && !problem ? user.passwordHash : null;
+		ok = (await ctx.hasher.verify(input.password, hash ?? ctx.hasher.decoy)) && hash !== null;
+		if (user?.method === 'saml' && !problem) failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
 	}
-	if (ok && user?.disabled) {
-		ok = false;
-		failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
-	}
-	return ctx.store.transact(d => {
-		const current = ok && user ? d.users.find(u => u.id === user.id) : undefined;
-		const index = d.throttles.findIndex(t => t.key === key);
-		if (current && !current.disabled) {
-			if (index >= 0) d.throttles.splice(index, 1);
-			current.lastLogin = ctx.now().toISOString();
-			const tenant = d.tenants.find(t => t.id === current.tenantId)!;
-			appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
-			return {user: current, tenant};
-		}
-		const entry = index >= 0 ? d.throttles[index]! : {key, failures: 0, lockedUntil: null, last: ''};
-		entry.failures += 1;
-		entry.last = ctx.now().toISOString();
-		const over = entry.failures - THROTTLE.freeFailures;
-		if (over >= 0) {
-			const seconds = Math.min(THROTTLE.firstLockSeconds * 2 ** over, THROTTLE.maxLockSeconds);
-			entry.lockedUntil = new Date(ctx.now().getTime() + seconds * 1000).toISOString();
-		}
-		if (index < 0) d.throttles.push(entry);
-		appendAudit(d, ctx, {label: input.identifier, tenantId: user?.tenantId ?? null}, {action: 'login', target: input.identifier, result: 'refused', reason: failure});
-		// Thrown from inside the transaction would undo the throttle; return it and throw after.
-		return failure;
-	}).then(result => {
-		if (typeof result === 'string') throw authFailed(result);
-		return result;
-	});
+	if (ok && user?.disabled) failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
+	const signedIn = ok && user && !user.disabled ? await ctx.store.transact(d => {
+		const current = d.users.find(u => u.id === user.id);
+		// Disabled, deleted or given a new password since the check: this password no longer opens it.
+		if (!current || current.disabled || current.passwordHash !== user.passwordHash) return undefined;
+		clearFailures(d, key);
+		current.lastLogin = ctx.now().toISOString();
+		const tenant = d.tenants.find(t => t.id === current.tenantId)!;
+		appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
+		return {user: current, tenant};
+	}) : undefined;
+	if (signedIn) return signedIn;
+	return refuse(ctx, who, 'login', target, authFailed(failure));
 }
 
 /** Resolves who is acting from a user id, refusing disabled or deleted accounts; `tenant` lets a superuser act elsewhere. */
@@ -182,11 +226,32 @@ export function resolveActor(db: Database, userId: string, tenantName?: string):
 	if (!user) throw authFailed('Your account no longer exists; sign in again.');
 	if (user.disabled) throw authFailed(`The account ${user.username} is disabled; ask an admin to enable it.`);
 	const own = db.tenants.find(t => t.id === user.tenantId)!;
-	if (!tenantName || tenantName === own.name) return {user, tenant: own};
+	if (tenantName === undefined || tenantName === own.name) return {user, tenant: own};
+	const decision = decide(actorFacts({user, tenant: own}), 'tenants.act-in-any');
+	// Asked before the tenant is looked up, so a refused user does not learn which tenants exist.
+	if (!decision.allowed) throw refused(`${decision.reason.replace(/\.$/, '')}; ${user.username} belongs to ${own.name}.`);
 	const tenant = db.tenants.find(t => t.name === tenantName);
 	if (!tenant) throw notFound(`There is no tenant named ${tenantName}.`);
-	if (!user.superuser) throw refused(`Only a superuser can act in another tenant; ${user.username} belongs to ${own.name}.`);
 	return {user, tenant};
+}
+
+/**
+ * resolveActor for a credential just presented (a session, a token, a password): a refusal is
+ * audited, naming the user, as `authenticate` (the account is gone or disabled) or `tenant.enter`
+ * (another tenant, refused or unknown).
+ */
+export async function enterTenant(ctx: Context, userId: string, tenantName: string | undefined, via: {tokenId?: string} = {}): Promise<Actor> {
+	const db = ctx.store.read();
+	try {
+		const actor = resolveActor(db, userId, tenantName);
+		return via.tokenId === undefined ? actor : {...actor, tokenId: via.tokenId};
+	} catch (error) {
+		const user = db.users.find(u => u.id === userId);
+		const tenant = user ? db.tenants.find(t => t.id === user.tenantId) : undefined;
+		const who: AuditActor = user && tenant ? {user, tenant, ...(via.tokenId === undefined ? {} : {tokenId: via.tokenId})} : {label: 'deleted account', tenantId: null};
+		const entering = isOrgError(error) && error.kind !== 'auth';
+		return refuse(ctx, who, entering ? 'tenant.enter' : 'authenticate', entering ? `tenant ${tenantName ?? ''}` : (user?.username ?? userId), error);
+	}
 }
 
 /** Opens a session for a signed-in user; the secret goes to the session file, only its hash to the store. */
@@ -203,13 +268,34 @@ export async function createSession(ctx: Context, actor: Actor): Promise<{id: st
 	return {id, secret, expires};
 }
 
-/** The user a session belongs to, if it is still valid and the user may still sign in. */
+/** The user id a session stands for, if it exists, matches and has not expired. */
+function sessionOwner(ctx: Context, db: Database, session: {id: string; secret: string}): string {
+	const record = db.sessions.find(s => s.id === session.id);
+	// Always one constant-time comparison, whether or not the id exists.
+	const matches = secretMatches(session.secret, record?.secretHash ?? DECOY_HASH);
+	if (!record || !matches) throw authFailed('Your session has ended; sign in again with `orgctl login`.');
+	if (new Date(record.expires) <= ctx.now()) throw authFailed('Your session has expired; sign in again with `orgctl login`.');
+	return record.userId;
+}
+
+/** The user a session belongs to, if it is still valid and the user may still sign in (the console checks it on every refresh). */
 export function resolveSession(ctx: Context, session: {id: string; secret: string}, tenantName?: string): Actor {
 	const db = ctx.store.read();
-	const record = db.sessions.find(s => s.id === session.id);
-	if (!record || !secretMatches(session.secret, record.secretHash)) throw authFailed('Your session has ended; sign in again with `orgctl login`.');
-	if (new Date(record.expires) <= ctx.now()) throw authFailed('Your session has expired; sign in again with `orgctl login`.');
-	return resolveActor(db, record.userId, tenantName);
+	return resolveActor(db, sessionOwner(ctx, db, session), tenantName);
+}
+
+/**
+ * resolveSession for a session file just presented (a command, a console starting): a session that
+ * is unknown, tampered with, expired or whose user may no longer act is audited before it is refused.
+ */
+export async function authenticateSession(ctx: Context, session: {id: string; secret: string}, tenantName?: string): Promise<Actor> {
+	let userId: string;
+	try {
+		userId = sessionOwner(ctx, ctx.store.read(), session);
+	} catch (error) {
+		return refuse(ctx, {label: 'session', tenantId: null}, 'authenticate', `session ${session.id.slice(0, 8)}`, error);
+	}
+	return enterTenant(ctx, userId, tenantName);
 }
 
 export async function endSession(ctx: Context, sessionId: string): Promise<void> {
@@ -218,31 +304,39 @@ export async function endSession(ctx: Context, sessionId: string): Promise<void>
 	});
 }
 
-/** Changes the actor's own password after checking the current one. */
-export async function changeOwnPassword(ctx: Context, actor: Actor, current: string, next: string): Promise<void> {
-	if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
-	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
-	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy))) {
-		await perform(ctx, actor, 'password.change', actor.user.username, () => {
-			throw authFailed('The current password is wrong.');
-		});
+/**
+ * Changes the actor's own password after checking the current one. Every other way in that the old
+ * password opened ends: the user's other sessions (all of them, unless `keepSession` names the one
+ * the console goes on with) and their `cli` tokens, which they re-issue (a thief who had the old
+ * password may have made one).
+ */
+export async function changeOwnPassword(ctx: Context, actor: Actor, current: string, next: string, options: {keepSession?: string} = {}): Promise<{tokensRevoked: number}> {
+	const target = actor.user.username;
+	await checked(ctx, actor, 'password.change', target, db => {
+		if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
+		checkPassword(next, db.settings.policy.minPasswordLength);
+	});
+	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy)) || actor.user.passwordHash === null) {
+		return refuse(ctx, actor, 'password.change', target, authFailed('The current password is wrong.'));
 	}
 	const hash = await ctx.hasher.hash(next);
-	await perform(ctx, actor, 'password.change', actor.user.username, db => {
+	return perform(ctx, actor, 'password.change', target, db => {
 		const user = db.users.find(u => u.id === actor.user.id);
 		if (!user) throw notFound('Your account no longer exists.');
+		if (user.passwordHash !== actor.user.passwordHash) throw conflict('Your password was changed meanwhile; sign in again with the new one.');
 		user.passwordHash = hash;
 		touch(user);
-		// Other sessions of this user end: a changed password should lock out whoever had the old one.
-		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+		const ended = endCredentials(db, ctx, user.id, 'its owner changed their password', options.keepSession === undefined ? {} : {keepSession: options.keepSession});
+		return {tokensRevoked: ended.tokens};
 	});
 }
 
 /**
  * Break-glass: sets a user's password with no actor, for whoever can write the store file. The
- * account is also enabled and its throttle cleared, so the owner can sign in at once.
+ * account is also enabled and its throttle cleared, so the owner can sign in at once; whatever else
+ * could act as them (sessions, `cli` tokens) ends, as after any password reset.
  */
-export async function resetPasswordBreakGlass(ctx: Context, input: {username: string; password: string; tenant?: string}): Promise<User> {
+export async function resetPasswordBreakGlass(ctx: Context, input: {username: string; password: string; tenant?: string}): Promise<{user: User; tokensRevoked: number}> {
 	const db = ctx.store.read();
 	const user = findAccount(db, input.username, input.tenant);
 	if (!user) throw notFound(`There is no user ${input.username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`);
@@ -255,8 +349,8 @@ export async function resetPasswordBreakGlass(ctx: Context, input: {username: st
 		target.passwordHash = hash;
 		target.disabled = false;
 		touch(target);
-		d.throttles = d.throttles.filter(t => t.key !== throttleKey(target, target.username));
-		d.sessions = d.sessions.filter(s => s.userId !== target.id);
-		return target;
+		clearFailures(d, throttleKey(target, target.username));
+		const ended = endCredentials(d, ctx, target.id, 'its owner’s password was reset');
+		return {user: target, tokensRevoked: ended.tokens};
 	});
 }

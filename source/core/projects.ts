@@ -1,13 +1,12 @@
 import {assertRevision} from './accounts.js';
-import {appendAudit, authorize, perform} from './audit.js';
+import {allowed, appendAudit, authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {conflict, invalid, notFound} from './errors.js';
 import {newId} from './ids.js';
 import type {Database, Project, User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import {decide} from './policy.js';
+import type {TargetFacts} from './policy.js';
 import {findUser} from './users.js';
-import {actorFacts} from './context.js';
 
 /** A project as shown outside the store: with its owner's username and its token count. */
 export type ProjectView = Project & {ownerName: string; tokens: number};
@@ -36,14 +35,9 @@ export function findProject(db: Database, tenantId: string, name: string): Proje
 	return project;
 }
 
-/**
- * May the actor change or delete something owned by `ownerId`? Its owner may (unless a guest),
- * admins may in their tenant, superusers anywhere.
- */
-export function assertMayManage(actor: Actor, ownerId: string, what: string): void {
-	if (!decide(actorFacts(actor), 'projects.create', {ownerId}).allowed) {
-		throw refused(actor.user.role === 'guest' ? `Guests cannot change ${what}.` : `Only its owner or an admin can change ${what}.`);
-	}
+/** What the policy needs to know about a project's (or a would-be project's) owner. */
+function ownerFacts(owner: User | undefined, ownerId: string): TargetFacts {
+	return {ownerId, ownerSuperuser: owner?.superuser ?? false};
 }
 
 /** Creates a project for the actor, or (admins) for another user of the tenant. Names are unique per tenant. */
@@ -51,7 +45,7 @@ export async function createProject(ctx: Context, actor: Actor, input: {name: st
 	return perform(ctx, actor, 'project.create', input.name, db => {
 		const name = checkProjectName(input.name);
 		const owner: User = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'projects.create', {ownerId: owner.id});
+		authorize(actor, 'projects.create', ownerFacts(owner, owner.id));
 		assertMayOwn(owner, {kind: 'project'});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
 		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`);
@@ -61,14 +55,14 @@ export async function createProject(ctx: Context, actor: Actor, input: {name: st
 	});
 }
 
-/** Projects of the tenant in name order; a guest sees only their own. */
-export function listProjects(ctx: Context, actor: Actor): ProjectView[] {
-	return listProjectsIn(ctx.store.read(), actor);
+/** Projects of the tenant in name order for admins; a member or a guest sees only their own. A refusal is audited. */
+export async function listProjects(ctx: Context, actor: Actor): Promise<ProjectView[]> {
+	return checked(ctx, actor, 'projects.list', actor.tenant.name, db => listProjectsIn(db, actor));
 }
 
 /** listProjects over data already read (the console derives its rows from the data it renders). */
 export function listProjectsIn(db: Database, actor: Actor): ProjectView[] {
-	const everyone = decide(actorFacts(actor), 'users.list').allowed;
+	const everyone = allowed(actor, 'projects.list-all');
 	return db.projects
 		.filter(p => p.tenantId === actor.tenant.id && (everyone || p.owner === actor.user.id))
 		.sort((a, b) => a.name.localeCompare(b.name))
@@ -92,7 +86,7 @@ export async function deleteProject(ctx: Context, actor: Actor, name: string, op
 	return perform(ctx, actor, 'project.delete', name, db => {
 		const project = findProject(db, actor.tenant.id, name);
 		assertRevision(project, options.expectedRevision, `The project ${project.name}`);
-		assertMayManage(actor, project.owner, `the project ${project.name}`);
+		authorize(actor, 'projects.manage', ownerFacts(db.users.find(u => u.id === project.owner), project.owner));
 		const tokens = db.tokens.filter(t => t.projectId === project.id);
 		for (const token of tokens) appendAudit(db, ctx, actor, {action: 'token.delete', target: `${token.name} (${project.name})`, result: 'ok'});
 		db.tokens = db.tokens.filter(t => t.projectId !== project.id);

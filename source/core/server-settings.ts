@@ -1,7 +1,7 @@
 import {createPrivateKey, X509Certificate} from 'node:crypto';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
-import {authorize, perform} from './audit.js';
+import {authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {invalid, notFound} from './errors.js';
 import {parseInput} from './input.js';
@@ -13,9 +13,12 @@ export type SettingsView = Omit<Settings, 'smtp'> & {smtp: SmtpView | null; ssl:
 
 export type CertificateFacts = {subject: string; issuer: string; validTo: string; fingerprint256: string};
 
-export function showSettings(ctx: Context, actor: Actor): SettingsView {
-	authorize(actor, 'server.settings');
-	const settings = ctx.store.read().settings;
+/** Every server setting, never a secret (superusers); a refusal is audited. */
+export async function showSettings(ctx: Context, actor: Actor): Promise<SettingsView> {
+	const settings = await checked(ctx, actor, 'settings.show', 'settings', db => {
+		authorize(actor, 'server.settings');
+		return db.settings;
+	});
 	let ssl: SettingsView['ssl'] = settings.ssl;
 	if (settings.ssl) {
 		try {

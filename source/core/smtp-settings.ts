@@ -1,6 +1,6 @@
 import {X509Certificate} from 'node:crypto';
 import {touch} from './accounts.js';
-import {appendAudit, auditError, authorize, perform} from './audit.js';
+import {appendAudit, authorize, checked, perform, refuse} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {invalid, unavailable} from './errors.js';
@@ -85,9 +85,12 @@ export async function clearSmtpSettings(ctx: Context, actor: Actor): Promise<voi
 	});
 }
 
-export function showSmtpSettings(ctx: Context, actor: Actor): SmtpView | null {
-	authorize(actor, 'server.settings');
-	return smtpView(ctx.store.read().settings.smtp);
+/** The SMTP settings without the password (superusers); a refusal is audited. */
+export async function showSmtpSettings(ctx: Context, actor: Actor): Promise<SmtpView | null> {
+	return checked(ctx, actor, 'settings.smtp.show', 'smtp', db => {
+		authorize(actor, 'server.settings');
+		return smtpView(db.settings.smtp);
+	});
 }
 
 /**
@@ -104,8 +107,7 @@ export async function sendTestMail(ctx: Context, actor: Actor, to: string): Prom
 		mailer = await openMailer(ctx);
 		if (!mailer) throw unavailable('SMTP is not configured; set it with orgctl settings smtp set --host H --port N --security none|starttls|tls --from ADDR.');
 	} catch (error) {
-		await auditError(ctx, actor, 'settings.smtp.test', address, error);
-		throw error;
+		return refuse(ctx, actor, 'settings.smtp.test', address, error);
 	}
 	let outcome;
 	try {

@@ -1,5 +1,5 @@
 import {checkTenantName} from './accounts.js';
-import {authorize, perform} from './audit.js';
+import {authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {conflict, invalid, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
@@ -8,9 +8,12 @@ import type {Database, Tenant} from './model.js';
 /** A tenant with the counts an operator wants to see before touching it. */
 export type TenantView = Tenant & {users: number; invitations: number; projects: number};
 
-export function listTenants(ctx: Context, actor: Actor): TenantView[] {
-	authorize(actor, 'tenants.manage');
-	const db = ctx.store.read();
+/** The tenants with their counts (superusers); a refusal is audited. */
+export async function listTenants(ctx: Context, actor: Actor): Promise<TenantView[]> {
+	const db = await checked(ctx, actor, 'tenants.list', 'tenants', data => {
+		authorize(actor, 'tenants.manage');
+		return data;
+	});
 	const count = (records: readonly {tenantId: string}[], id: string) => records.filter(r => r.tenantId === id).length;
 	return db.tenants.map(t => ({...t, users: count(db.users, t.id), invitations: count(db.invitations, t.id), projects: count(db.projects, t.id)}));
 }

@@ -1,33 +1,49 @@
-import {assertRevision, resolveActor} from './accounts.js';
-import {authorize, perform} from './audit.js';
-import {actorFacts, type Actor, type Context} from './context.js';
-import {authFailed, conflict, invalid, refused} from './errors.js';
+import {assertRevision, enterTenant, touch} from './accounts.js';
+import {allowed, authorize, checked, perform, refuse, type AuditActor} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {actsAsOwner} from './credentials.js';
+import {authFailed, conflict, invalid} from './errors.js';
 import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
 import type {ApiToken, Database} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import {decide} from './policy.js';
-import {assertMayManage, findProject} from './projects.js';
-import {findUser} from './users.js';
+import type {TargetFacts} from './policy.js';
+import {findProject} from './projects.js';
+import {findUser, usersById} from './users.js';
 
 /** An API token as handed to its owner once: `<id>.<secret>`; the store keeps only the secret's hash. */
 export function formatToken(id: string, secret: string): string {
 	return `${id}.${secret}`;
 }
 
+/** A hash no secret matches, for presented ids that name no token: every answer costs one comparison. */
+const DECOY_HASH = sha256('orgctl decoy token secret');
+
 /**
- * The actor an API token (ORGCTL_TOKEN) stands for: its owner, if the token exists, matches and the
- * owner may still sign in. Records when it was last used.
+ * The actor an API token (ORGCTL_TOKEN) stands for: its owner, if the token exists, matches, is not
+ * revoked, carries `cli` and the owner may still act. Every refusal is audited (naming the token's
+ * owner when the secret proved the token, an anonymous `token` otherwise). Records when it was
+ * last used.
  */
 export async function authenticateToken(ctx: Context, presented: string, tenantName?: string): Promise<Actor> {
 	const [id, secret] = presented.trim().split('.', 2);
 	const db = ctx.store.read();
-	const token = id && secret ? db.tokens.find(t => t.id === id) : undefined;
-	if (!token || !secretMatches(secret!, token.secretHash)) throw authFailed('The API token in ORGCTL_TOKEN is not valid; it may have been deleted.');
-	// A token made to post crashes must not carry its owner's whole account: only `cli` tokens act as the owner.
-	if (!token.capabilities.includes('cli')) {
-		throw authFailed(`The API token ${token.name} lacks the cli capability needed for ORGCTL_TOKEN; create one with \`orgctl tokens create NAME --project P --capability cli\`.`);
+	const token = id && /^[0-9a-f]{32}$/.test(id) ? db.tokens.find(t => t.id === id) : undefined;
+	const matches = secretMatches(secret ?? '', token?.secretHash ?? DECOY_HASH);
+	const target = `token ${(id ?? '').slice(0, 8) || '(malformed)'}`;
+	if (!token || !secret || !matches) {
+		return refuse(ctx, {label: 'token', tenantId: null}, 'authenticate', target, authFailed('The API token in ORGCTL_TOKEN is not valid; it may have been deleted.'));
 	}
-	const actor: Actor = {...resolveActor(db, token.owner, tenantName), tokenId: token.id};
+	const owner = db.users.find(u => u.id === token.owner);
+	const ownerTenant = owner ? db.tenants.find(t => t.id === owner.tenantId) : undefined;
+	const who: AuditActor = owner && ownerTenant ? {user: owner, tenant: ownerTenant, tokenId: token.id} : {label: 'token', tenantId: token.tenantId};
+	if (token.revoked) {
+		return refuse(ctx, who, 'authenticate', target, authFailed(`The API token ${token.name} was revoked on ${token.revoked.at} (${token.revoked.reason}); its owner can re-issue it with \`orgctl tokens reissue ${token.id.slice(0, 8)}\`.`));
+	}
+	// A token made to post crashes must not carry its owner's whole account: only `cli` tokens act as the owner.
+	if (!actsAsOwner(token)) {
+		return refuse(ctx, who, 'authenticate', target, authFailed(`The API token ${token.name} lacks the cli capability needed for ORGCTL_TOKEN; create one with \`orgctl tokens create NAME --project P --capability cli\`.`));
+	}
+	const actor = await enterTenant(ctx, token.owner, tenantName, {tokenId: token.id});
 	// Hourly resolution is enough for "last used", and spares a write on every command.
 	const now = ctx.now();
 	if (!token.lastUsed || now.getTime() - new Date(token.lastUsed).getTime() > 3_600_000) {
@@ -69,10 +85,23 @@ export function checkCapabilities(capabilities: readonly string[]): TokenCapabil
 	return [...new Set(capabilities)] as TokenCapability[];
 }
 
+/** What the policy needs to know about a token, or one about to be made: whose, for whose project, whether it acts as its owner. */
+function tokenFacts(db: Database, fields: {owner: string; projectId: string; capabilities: readonly string[]}): TargetFacts {
+	const byId = usersById(db);
+	const owner = byId.get(fields.owner);
+	const projectOwner = byId.get(db.projects.find(p => p.id === fields.projectId)?.owner ?? '');
+	return {
+		ownerId: fields.owner,
+		ownerSuperuser: owner?.superuser ?? false,
+		...(projectOwner ? {projectOwnerId: projectOwner.id, projectOwnerSuperuser: projectOwner.superuser} : {}),
+		cli: fields.capabilities.includes('cli'),
+	};
+}
+
 /**
  * Creates an API token for a project, owned by the actor or (admins) by another user. The secret is
  * returned here once, as `<id>.<secret>`; the store keeps only its SHA-256. Members may create
- * tokens only for their own projects.
+ * tokens only for their own projects; a `cli` token only for themselves, whoever they are.
  */
 export async function createToken(
 	ctx: Context,
@@ -86,10 +115,7 @@ export async function createToken(
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
 		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'tokens.create', {ownerId: owner.id});
-		if (!decide(actorFacts(actor), 'ownership.migrate').allowed && project.owner !== actor.user.id) {
-			throw refused(`Members can create API tokens only for their own projects; ${project.name} belongs to someone else.`);
-		}
+		authorize(actor, 'tokens.create', tokenFacts(db, {owner: owner.id, projectId: project.id, capabilities}));
 		assertMayOwn(owner, {kind: 'token'});
 		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
 		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`);
@@ -103,6 +129,7 @@ export async function createToken(
 			secretHash: sha256(secret),
 			created: ctx.now().toISOString(),
 			lastUsed: null,
+			revoked: null,
 			revision: 1,
 		};
 		db.tokens.push(record);
@@ -111,14 +138,14 @@ export async function createToken(
 	return {token, secret: formatToken(token.id, secret)};
 }
 
-/** Tokens of the tenant for admins, a member's own tokens otherwise; newest first. */
-export function listTokens(ctx: Context, actor: Actor): TokenView[] {
-	return listTokensIn(ctx.store.read(), actor);
+/** Tokens of the tenant for admins, a user's own tokens otherwise; newest first. A refusal is audited. */
+export async function listTokens(ctx: Context, actor: Actor): Promise<TokenView[]> {
+	return checked(ctx, actor, 'tokens.list', actor.tenant.name, db => listTokensIn(db, actor));
 }
 
 /** listTokens over data already read (the console derives its rows from the data it renders). */
 export function listTokensIn(db: Database, actor: Actor): TokenView[] {
-	const everyone = decide(actorFacts(actor), 'ownership.migrate').allowed;
+	const everyone = allowed(actor, 'tokens.list-all');
 	return db.tokens
 		.filter(t => t.tenantId === actor.tenant.id && (everyone || t.owner === actor.user.id))
 		.sort((a, b) => b.created.localeCompare(a.created))
@@ -134,7 +161,12 @@ export function findToken(db: Database, tenantId: string, idPrefix: string): Api
 	);
 }
 
-/** Gives a token to another user of the tenant (admins; the new owner must be able to own it). */
+/**
+ * Gives a token to another user of the tenant (admins; the new owner must be able to own it). Its
+ * secret is revoked in the same transaction: a credential never changes hands (DESIGN §2), and the
+ * admin who moves it is not the one who may see a new one. The new owner re-issues it
+ * (`reissueToken`) and is the only one shown the new secret; until then nothing can use it.
+ */
 export async function transferToken(ctx: Context, actor: Actor, idPrefix: string, toName: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.transfer', `${idPrefix} → ${toName}`, db => {
 		const token = findToken(db, actor.tenant.id, idPrefix);
@@ -145,12 +177,34 @@ export async function transferToken(ctx: Context, actor: Actor, idPrefix: string
 	});
 }
 
-/** Deletes a token: it stops working at once. Its owner or an admin may. */
+/**
+ * Gives a token a fresh secret, shown here once, and makes it work again if it was revoked; the old
+ * secret stops at once. A `cli` token only by its owner (it acts as them); another by whoever may
+ * create it for that owner.
+ */
+export async function reissueToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<{token: ApiToken; secret: string}> {
+	const secret = newSecret();
+	const token = await perform(ctx, actor, 'token.reissue', idPrefix, db => {
+		const record = findToken(db, actor.tenant.id, idPrefix);
+		assertRevision(record, options.expectedRevision, `The API token ${record.name}`);
+		authorize(actor, 'tokens.reissue', tokenFacts(db, record));
+		const owner = db.users.find(u => u.id === record.owner);
+		if (owner) assertMayOwn(owner, {kind: 'token'});
+		record.secretHash = sha256(secret);
+		record.revoked = null;
+		record.lastUsed = null;
+		touch(record);
+		return record;
+	});
+	return {token, secret: formatToken(token.id, secret)};
+}
+
+/** Deletes a token: it stops working at once. Its owner or an admin may (a superuser's: only a superuser). */
 export async function deleteToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.delete', idPrefix, db => {
 		const token = findToken(db, actor.tenant.id, idPrefix);
 		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
-		assertMayManage(actor, token.owner, `the API token ${token.name}`);
+		authorize(actor, 'tokens.manage', tokenFacts(db, token));
 		db.tokens = db.tokens.filter(t => t.id !== token.id);
 		return token;
 	});

@@ -13,7 +13,7 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
-			const events = listAudit(ctx, actor, {since});
+			const events = await listAudit(ctx, actor, {since});
 			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
 		});
 }

@@ -20,7 +20,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.description('show every server setting (never a secret)')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const view = showSettings(ctx, await cli.actor());
+			const view = await showSettings(ctx, await cli.actor());
 			cli.print(view, () => {
 				const p = view.policy;
 				return [

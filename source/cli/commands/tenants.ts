@@ -10,7 +10,7 @@ export function registerTenantCommands(program: Command, cli: CliContext): void 
 		.description('list tenants with their user, invitation and project counts')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const views = listTenants(ctx, await cli.actor());
+			const views = await listTenants(ctx, await cli.actor());
 			cli.print(views, () => table(views, [['name', 'name'], ['users', 'users'], ['invitations', 'invitations'], ['projects', 'projects'], ['created', 'created']]));
 		});
 	tenants

@@ -1,7 +1,7 @@
 import {assertAccountFree, checkPassword, newUser} from '../accounts.js';
-import {appendAudit, perform} from '../audit.js';
+import {perform, refuse} from '../audit.js';
 import type {Context} from '../context.js';
-import {authFailed, invalid, isOrgError, notFound, refused} from '../errors.js';
+import {authFailed, invalid, notFound, refused} from '../errors.js';
 import {secretMatches, sha256} from '../ids.js';
 import type {AuthMethod, Database, Invitation, Role, Tenant, User} from '../model.js';
 import {parseInvitationToken} from './link.js';
@@ -121,16 +121,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 }
 
 async function auditRefusal(ctx: Context, token: {id: string} | undefined, error: unknown): Promise<void> {
-	if (!isOrgError(error)) return;
-	await ctx.store
-		.transact(db => {
-			const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
-			appendAudit(db, ctx, {label: 'anonymous', tenantId: invitation?.tenantId ?? null}, {
-				action: 'invitation.accept',
-				target: invitation ? auditTarget(invitation) : `invitation ${token?.id ?? '(malformed link)'}`,
-				result: 'refused',
-				reason: error.message,
-			});
-		})
-		.catch(() => undefined);
+	const invitation = token ? ctx.store.read().invitations.find(i => i.id === token.id) : undefined;
+	const target = invitation ? auditTarget(invitation) : `invitation ${token?.id ?? '(malformed link)'}`;
+	await refuse(ctx, {label: 'anonymous', tenantId: invitation?.tenantId ?? null}, 'invitation.accept', target, error).catch(() => undefined);
 }

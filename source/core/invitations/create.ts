@@ -1,5 +1,5 @@
 import {assertAccountFree, checkUsername} from '../accounts.js';
-import {appendAudit, authorize, perform} from '../audit.js';
+import {appendAudit, authorize, perform, recordRefusal} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {parseAddress} from '../email.js';
 import {isOrgError} from '../errors.js';
@@ -88,7 +88,7 @@ export async function createInvitations(ctx: Context, actor: Actor, rows: Readon
 				return {line, username: issued.invitation.username, email: issued.invitation.email, ok: true, ...issued};
 			} catch (error) {
 				if (!isOrgError(error)) throw error;
-				appendAudit(db, ctx, actor, {action: 'invitation.create', target: `${row.username} <${row.email}>`, result: 'refused', reason: error.message});
+				recordRefusal(db, ctx, actor, 'invitation.create', `${row.username} <${row.email}>`, error);
 				return {line, username: row.username, email: row.email, ok: false, reason: error.message};
 			}
 		});

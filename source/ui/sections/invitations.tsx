@@ -227,7 +227,7 @@ function InvitationDetail({invitation, width, onBack, act}: {readonly invitation
 				<Text {...theme.muted}>{'Mail'.padEnd(16)}</Text>
 				<Text {...(view.mail.state === 'failed' ? theme.error : view.mail.state === 'sent' ? theme.success : {})}>{describeMailStatus(view.mail)}</Text>
 			</Text>
-			{!mayManage(actor, invitation) ? <Text {...theme.muted}>You may look at this invitation but not resend, copy or revoke it.</Text> : null}
+			{!mayManage(db, actor, invitation) ? <Text {...theme.muted}>You may look at this invitation but not resend, copy or revoke it.</Text> : null}
 		</Box>
 	);
 }

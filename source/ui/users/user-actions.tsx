@@ -55,7 +55,7 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 			return true;
 		case 'users.delete':
 			void (async () => {
-				const {items} = owned(ctx, actor, user.username);
+				const {items} = await owned(ctx, actor, user.username);
 				if (items.length > 0) {
 					open({kind: 'migrate', user, items});
 					return;
