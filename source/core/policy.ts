@@ -234,7 +234,7 @@ function pastTense(change: AccountChange): string {
 	}
 }
 
-/** Sections of the console a user may open, derived from the same table. */
-export function mayView(actor: ActorFacts, action: Action): boolean {
-	return decide(actor, action).allowed;
+/** What the console offers (sections, keys, detail rows), derived from the same table. */
+export function mayView(actor: ActorFacts, action: Action, target: TargetFacts = {}): boolean {
+	return decide(actor, action, target).allowed;
 }

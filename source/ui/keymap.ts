@@ -102,6 +102,7 @@ export const KEYMAP = [
 	{command: 'projects.new', keys: ['n'], label: 'n', description: 'new project', where: 'projects', status: true},
 	{command: 'projects.token', keys: ['t'], label: 't', description: 'new API token for the selected project', where: 'projects', status: true},
 	{command: 'projects.delete', keys: ['d'], label: 'd', description: 'delete the selected project or token', where: 'projects', status: true},
+	{command: 'projects.reissue', keys: ['r'], label: 'r', description: 're-issue the selected token: a new secret, shown once (a revoked token works again)', where: 'projects', status: true, short: 're-issue'},
 
 	// My Account
 	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},

@@ -1,6 +1,7 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {changeOwnPassword} from '../../core/accounts.js';
+import {revokedNote} from '../../core/credentials.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
 import {shortTime} from '../format.js';
@@ -44,12 +45,12 @@ function Account({width}: SectionProps) {
 		setBusy('Changing the password…');
 		const done = await run({
 			task: async () => {
-				await changeOwnPassword(ctx, actor, values['current'] ?? '', values['next'] ?? '');
+				const changed = await changeOwnPassword(ctx, actor, values['current'] ?? '', values['next'] ?? '');
 				// The change ends every session of this user, this one too: keep the console signed in with a fresh one.
 				await renewSession();
-				return true;
+				return changed;
 			},
-			done: 'Password changed; your other sessions were signed out.',
+			done: changed => `Password changed; your other sessions were signed out${revokedNote(changed.tokensRevoked, 'your')}.`,
 			failed: setError,
 		});
 		setBusy(undefined);

@@ -1,7 +1,7 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
-import {createToken, deleteToken, listTokensIn, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
+import {createToken, deleteToken, listTokensIn, reissueToken, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
@@ -20,7 +20,7 @@ type Row = {readonly kind: 'project'; readonly project: ProjectView} | {readonly
 const COLUMNS: readonly Column<Row>[] = [
 	{title: 'NAME', min: 12, width: 30, priority: 9, grow: 1, cell: r => (r.kind === 'project' ? r.project.name : `  ⚿ ${r.token.name}`)},
 	{title: 'OWNER', min: 10, width: 14, priority: 8, cell: r => (r.kind === 'project' ? r.project.ownerName : r.token.ownerName)},
-	{title: 'TOKENS / CAPABILITIES', min: 21, width: 24, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : r.token.capabilities.join(','))},
+	{title: 'TOKENS / CAPABILITIES', min: 21, width: 24, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : `${r.token.revoked ? 'revoked: ' : ''}${r.token.capabilities.join(',')}`)},
 ];
 
 type Overlay = {readonly kind: 'new-project'} | {readonly kind: 'new-token'; readonly project: ProjectView} | {readonly kind: 'secret'; readonly name: string; readonly secret: string};
@@ -54,6 +54,20 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 								return true;
 							case 'projects.token':
 								if (selected) setOverlay({kind: 'new-token', project: selected.project});
+								return true;
+							case 'projects.reissue':
+								if (selected?.kind !== 'token') return true;
+								void (async () => {
+									const {token} = selected;
+									const why = token.revoked ? ` It was revoked (${token.revoked.reason}); this makes it work again.` : ' Its current secret stops working at once.';
+									if (!(await confirm(`Re-issue the API token ${token.name} with a new secret?${why}`))) return;
+									const reissued = await run({
+										task: () => reissueToken(ctx, actor, token.id, {expectedRevision: token.revision}),
+										done: `Re-issued API token ${token.name}; its new secret is shown only now.`,
+										command: orgctlCommand('tokens', 'reissue', token.id.slice(0, 8)),
+									});
+									if (reissued) setOverlay({kind: 'secret', name: token.name, secret: reissued.secret});
+								})();
 								return true;
 							case 'projects.delete':
 								if (!selected) return true;

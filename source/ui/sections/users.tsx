@@ -1,6 +1,8 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
+import {actorFacts} from '../../core/context.js';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
+import {mayView} from '../../core/policy.js';
 import {listUsersIn, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
@@ -63,7 +65,7 @@ function Users({width, height}: SectionProps) {
 }
 
 function UserDetail({user, width, onBack}: {readonly user: User; readonly width: number; readonly onBack: () => void}) {
-	const {db} = useConsole();
+	const {db, actor} = useConsole();
 	useKeys(
 		['detail', 'users'],
 		command => {
@@ -84,7 +86,8 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 		['Tenant', view.tenant],
 		['Created', shortTime(view.created)],
 		['Last login', shortTime(view.lastLogin)],
-		['Owns', describeOwned(ownedBy(db, user.id))],
+		// What someone else owns is for admins (DESIGN §2: members see only their own things).
+		...(mayView(actorFacts(actor), 'ownership.view', {ownerId: user.id}) ? [['Owns', describeOwned(ownedBy(db, user.id))] as const] : []),
 	];
 	return (
 		<Box flexDirection="column" width={width}>

@@ -1,6 +1,7 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {ROLES, type User} from '../../core/model.js';
+import {revokedNote} from '../../core/credentials.js';
 import {owned, type OwnedItem} from '../../core/ownership.js';
 import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser} from '../../core/user-admin.js';
 import {Form} from '../components/form.js';
@@ -49,8 +50,8 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 					await run({task: () => enableUser(ctx, actor, user.username, seen), done: `${user.username} is enabled.`, command: orgctlCommand('users', 'enable', user.username)});
 					return;
 				}
-				if (!(await confirm(`Disable ${user.username}? They cannot sign in, their sessions end and their API tokens stop working.`))) return;
-				await run({task: () => disableUser(ctx, actor, user.username, seen), done: `${user.username} is disabled.`, command: orgctlCommand('users', 'disable', user.username)});
+				if (!(await confirm(`Disable ${user.username}? They cannot sign in, their sessions end and their cli API tokens are revoked for good.`))) return;
+				await run({task: () => disableUser(ctx, actor, user.username, seen), done: r => `${user.username} is disabled${revokedNote(r.tokensRevoked, 'their')}.`, command: orgctlCommand('users', 'disable', user.username)});
 			})();
 			return true;
 		case 'users.delete':
@@ -131,11 +132,8 @@ function PasswordForm({user, width, onClose}: {readonly user: User; readonly wid
 						}
 						setBusy('Setting the password…');
 						const result = await run({
-							task: async () => {
-								await resetUserPassword(ctx, actor, user.username, values['password'] ?? '', {expectedRevision: user.revision});
-								return true;
-							},
-							done: `Password of ${user.username} set; their sessions ended.`,
+							task: () => resetUserPassword(ctx, actor, user.username, values['password'] ?? '', {expectedRevision: user.revision}),
+							done: r => `Password of ${user.username} set; their sessions ended${revokedNote(r.tokensRevoked, 'their')}.`,
 							command: `printf %s "$PW" | ${orgctlCommand('users', 'reset-password', user.username, '--password-stdin')}`,
 						});
 						setBusy(undefined);
