@@ -192,7 +192,8 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 			return {go: false, error};
 		}
 		countFailure(db, key, now);
-		return {go: true, user: found.user, problem: found.problem};
+		// A copy: the password is checked against the account as it was now, and compared again at the end.
+		return {go: true, user: found.user ? {...found.user} : undefined, problem: found.problem};
 	});
 	if (!reservation.go) throw reservation.error;
 	const {user, problem} = reservation;
