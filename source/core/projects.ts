@@ -35,6 +35,18 @@ export function findProject(db: Database, tenantId: string, name: string): Proje
 	return project;
 }
 
+/**
+ * The owner of something made without naming one: the actor, who must belong to the tenant it is
+ * made in (a superuser acting in another tenant names an owner of that tenant), so nothing of a
+ * tenant is ever owned from outside it.
+ */
+export function ownerHere(actor: Actor, what: string): User {
+	if (actor.user.tenantId !== actor.tenant.id) {
+		throw invalid(`${actor.user.username} does not belong to tenant ${actor.tenant.name}, so cannot own its ${what}s; name an owner of that tenant with --owner.`);
+	}
+	return actor.user;
+}
+
 /** What the policy needs to know about a project's (or a would-be project's) owner. */
 function ownerFacts(owner: User | undefined, ownerId: string): TargetFacts {
 	return {ownerId, ownerSuperuser: owner?.superuser ?? false};
@@ -44,7 +56,7 @@ function ownerFacts(owner: User | undefined, ownerId: string): TargetFacts {
 export async function createProject(ctx: Context, actor: Actor, input: {name: string; owner?: string}): Promise<Project> {
 	return perform(ctx, actor, 'project.create', input.name, db => {
 		const name = checkProjectName(input.name);
-		const owner: User = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
+		const owner: User = input.owner === undefined ? ownerHere(actor, 'project') : findUser(db, actor.tenant.id, input.owner);
 		authorize(actor, 'projects.create', ownerFacts(owner, owner.id));
 		assertMayOwn(owner, {kind: 'project'});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());

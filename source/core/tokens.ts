@@ -7,7 +7,7 @@ import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
 import type {ApiToken, Database} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import type {TargetFacts} from './policy.js';
-import {findProject} from './projects.js';
+import {findProject, ownerHere} from './projects.js';
 import {findUser, usersById} from './users.js';
 
 /** An API token as handed to its owner once: `<id>.<secret>`; the store keeps only the secret's hash. */
@@ -114,7 +114,7 @@ export async function createToken(
 		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.');
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
-		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
+		const owner = input.owner === undefined ? ownerHere(actor, 'API token') : findUser(db, actor.tenant.id, input.owner);
 		authorize(actor, 'tokens.create', tokenFacts(db, {owner: owner.id, projectId: project.id, capabilities}));
 		assertMayOwn(owner, {kind: 'token'});
 		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
