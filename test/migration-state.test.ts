@@ -28,7 +28,7 @@ describe('the migration view', () => {
 			{kind: 'project', id: 'p2', to: 'root'},
 			{kind: 'token', id: 't1aaaaaaaaaa', to: 'carol'},
 		]);
-		expect(equivalentCommand(state)).toBe('orgctl projects transfer web --to carol && orgctl projects transfer api --to root && orgctl tokens transfer t1aaaaaa --to carol && orgctl users delete bob --yes');
+		expect(equivalentCommand(state)).toBe('orgctl users delete bob --move project:web=carol --move project:api=root --move token:t1aaaaaa=carol --yes');
 		expect(run(state, {type: 'back'}).step).toBe('items');
 	});
 });

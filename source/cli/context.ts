@@ -1,5 +1,5 @@
 import {readSessionFile} from '../adapters/session-file.js';
-import {authenticateSession, enterTenant, login} from '../core/accounts.js';
+import {authenticateSession, signInToAct} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
 import {authFailed} from '../core/errors.js';
 import {authenticateToken} from '../core/tokens.js';
@@ -63,8 +63,7 @@ export class CliContext {
 		const user = process.env['ORGCTL_USER'];
 		const password = process.env['ORGCTL_PASSWORD'];
 		if (user && password !== undefined) {
-			const actor = await login(ctx, {identifier: user, password});
-			return enterTenant(ctx, actor.user.id, this.tenant);
+			return signInToAct(ctx, {identifier: user, password}, this.tenant);
 		}
 		const session = readSessionFile(this.storePath);
 		if (!session) throw authFailed('You are not signed in: run `orgctl login --username U --password-stdin`, or set ORGCTL_USER and ORGCTL_PASSWORD, or ORGCTL_TOKEN.');

@@ -33,9 +33,9 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 export function buildProgram(cli: CliContext): Command {
 	const program = new Command('orgctl')
 		.description('Account management for this server: users, invitations, self sign-up.\nRun with no arguments for the full-screen console.')
-		.version(VERSION, '--version')
-		.addOption(new Option('--store <path>', 'the store file (default: store/orgctl.json; env ORGCTL_STORE)'))
-		.addOption(new Option('--tenant <name>', 'act in this tenant (superusers may name any)'))
+		.version(VERSION, '--version');
+	for (const option of consoleOptions()) program.addOption(option);
+	program
 		.option('--json', 'print data as JSON on stdout (messages stay on stderr)')
 		.showHelpAfterError('(run with --help for usage)')
 		.exitOverride()
@@ -72,21 +72,25 @@ export async function runCli(argv: readonly string[], source: ContextSource): Pr
 
 /**
  * `orgctl`, `orgctl --store X` and `orgctl --tenant T` open the console: their options, or
- * undefined when the arguments name a subcommand.
+ * undefined when the arguments name a subcommand (or are not valid; the subcommand parser then
+ * says why). Commander parses them, with the very options the subcommands know, so `--store=a=b`
+ * and `--store a=b` mean the same everywhere.
  */
 export function consoleInvocation(argv: readonly string[]): GlobalOptions | undefined {
-	const globals: GlobalOptions = {};
-	const rest = [...argv];
-	while (rest.length > 0) {
-		const arg = rest.shift()!;
-		const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
-		if (flag !== '--store' && flag !== '--tenant') return undefined;
-		const value = inline ?? rest.shift();
-		if (value === undefined) return undefined;
-		if (flag === '--store') globals.store = value;
-		else globals.tenant = value;
+	const probe = new Command('orgctl').exitOverride().allowUnknownOption().allowExcessArguments().helpOption(false).configureOutput({writeOut: () => undefined, writeErr: () => undefined});
+	for (const option of consoleOptions()) probe.addOption(option);
+	try {
+		const {operands, unknown} = probe.parseOptions([...argv]);
+		if (operands.length > 0 || unknown.length > 0) return undefined;
+	} catch {
+		return undefined;
 	}
-	return globals;
+	return probe.opts<GlobalOptions>();
+}
+
+/** The global options that also apply to the console. */
+function consoleOptions(): Option[] {
+	return [new Option('--store <path>', 'the store file (default: store/orgctl.json; env ORGCTL_STORE)'), new Option('--tenant <name>', 'act in this tenant (superusers may name any)')];
 }
 
 /** Prints why a run failed, on stderr, and returns its exit code. */

@@ -176,14 +176,19 @@ type Reservation = {readonly go: true; readonly user: User | undefined; readonly
  * for an unknown account, an unknown tenant, an identifier in several tenants or a SAML account.
  * Every failure is audited and throttled alike; only the right password learns more (disabled).
  */
-export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string}): Promise<Actor> {
+export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string; orAnyTenant?: boolean}): Promise<Actor> {
 	const target = input.identifier;
 	let who: AuditActor = {label: input.identifier, tenantId: null};
 	let key = '';
 	const reservation = await ctx.store.transact((db): Reservation => {
-		const found = lookUpAccount(db, input.identifier, input.tenant);
+		let found = lookUpAccount(db, input.identifier, input.tenant);
+		let tenant = input.tenant;
+		if (input.orAnyTenant && !found.user && !found.problem && input.tenant !== undefined) {
+			found = lookUpAccount(db, input.identifier);
+			tenant = undefined;
+		}
 		who = {label: input.identifier, tenantId: found.tenantId};
-		key = throttleKey(found.user, input.identifier, input.tenant);
+		key = throttleKey(found.user, input.identifier, tenant);
 		const now = ctx.now();
 		const seconds = lockedSeconds(db, key, now);
 		if (seconds > 0) {
@@ -219,6 +224,17 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	}) : undefined;
 	if (signedIn) return signedIn;
 	return refuse(ctx, who, 'login', target, authFailed(failure));
+}
+
+/**
+ * Signs in for one command (ORGCTL_USER + ORGCTL_PASSWORD) to act in `tenantName`: as the account of
+ * that tenant the identifier names, else as the one it names anywhere (a superuser acting in
+ * another tenant; anyone else is refused and audited by enterTenant). The choice is made inside
+ * login's reservation and worded the same either way, so it tells nobody where an account is.
+ */
+export async function signInToAct(ctx: Context, input: {identifier: string; password: string}, tenantName: string | undefined): Promise<Actor> {
+	const actor = await login(ctx, {...input, ...(tenantName === undefined ? {} : {tenant: tenantName, orAnyTenant: true})});
+	return enterTenant(ctx, actor.user.id, tenantName);
 }
 
 /** Resolves who is acting from a user id, refusing disabled or deleted accounts; `tenant` lets a superuser act elsewhere. */

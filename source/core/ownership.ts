@@ -217,3 +217,41 @@ export function eligibleOwners(ctx: Context, actor: Actor, fromName: string, ite
 		})
 		.sort((a, b) => a.username.localeCompare(b.username));
 }
+
+/**
+ * How a command line names one of a user's things: a project by its name, a token or an invitation
+ * by the shortest prefix of its id that no other thing of that kind the user owns shares (at least
+ * 8 characters). `resolveOwnedItem` reads these back.
+ */
+export function ownedItemRef(items: readonly OwnedItem[], item: OwnedItem): string {
+	if (item.kind === 'project') return item.name;
+	const others = items.filter(i => i.kind === item.kind && i.id !== item.id);
+	for (let length = 8; length < item.id.length; length++) {
+		const prefix = item.id.slice(0, length);
+		if (others.every(i => !i.id.startsWith(prefix))) return prefix;
+	}
+	return item.id;
+}
+
+/** The thing of `kind` that `ref` names among what the user owns (see ownedItemRef), or a sentence saying why none. */
+export function resolveOwnedItem(owned: Owned, username: string, kind: OwnedKind, ref: string): {kind: OwnedKind; id: string} {
+	const records: ReadonlyArray<{readonly id: string; readonly name?: string}> = recordsOf(owned, kind);
+	const wanted = ref.trim().toLowerCase();
+	const byName = kind === 'project' ? records.filter(r => r.name?.toLowerCase() === wanted) : [];
+	const matches = byName.length > 0 ? byName : wanted.length >= 4 ? records.filter(r => r.id.toLowerCase().startsWith(wanted)) : [];
+	const noun = {project: 'project', token: 'API token', invitation: 'pending invitation'}[kind];
+	if (matches.length === 0) throw invalid(`${username} owns no ${noun} named ${JSON.stringify(ref)}${kind === 'project' ? '' : ' (give at least 4 characters of its id)'}; see orgctl users owned ${username}.`);
+	if (matches.length > 1) throw invalid(`${JSON.stringify(ref)} names more than one ${noun} of ${username}; give more of its id.`);
+	return {kind, id: matches[0]!.id};
+}
+
+function recordsOf(owned: Owned, kind: OwnedKind): ReadonlyArray<{readonly id: string; readonly name?: string}> {
+	switch (kind) {
+		case 'project':
+			return owned.projects;
+		case 'token':
+			return owned.tokens;
+		case 'invitation':
+			return owned.invitations;
+	}
+}

@@ -4,7 +4,7 @@ import type {Actor, Context} from './context.js';
 import {endCredentials} from './credentials.js';
 import {invalid, refused} from './errors.js';
 import {roleSchema, type Database, type Role, type User} from './model.js';
-import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, type Move, type OwnedKind} from './ownership.js';
+import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, resolveOwnedItem, type Move, type Owned, type OwnedKind} from './ownership.js';
 import {canGrantRole, guardLastOwner, ROLE_RANK, type AccountChange} from './policy.js';
 import {findUser} from './users.js';
 
@@ -125,6 +125,28 @@ export async function resetUserPassword(ctx: Context, actor: Actor, name: string
 
 /** Where a deleted user's things go: all to one user, or each item to its own user. */
 export type MigrateTo = string | ReadonlyArray<{readonly kind: OwnedKind; readonly id: string; readonly to: string}>;
+
+/** One move as the command line names it (`--move project:web=carol`): see ownedItemRef. */
+export type MoveSpec = {readonly kind: OwnedKind; readonly ref: string; readonly to: string};
+
+/**
+ * The MigrateTo of `users delete U --move KIND:REF=V ... [--migrate-to W]`: each named item to its
+ * user, everything else U owns to W (left unplaced without it, which the deletion then refuses).
+ */
+export function migrateToFrom(owned: Owned, username: string, moves: readonly MoveSpec[], rest: string | undefined): MigrateTo {
+	if (moves.length === 0 && rest !== undefined) return rest;
+	const placed = new Map<string, {kind: OwnedKind; id: string; to: string}>();
+	for (const move of moves) {
+		const item = resolveOwnedItem(owned, username, move.kind, move.ref);
+		if (placed.has(item.id)) throw invalid(`${move.kind} ${JSON.stringify(move.ref)} is given two new owners; move each thing once.`);
+		placed.set(item.id, {...item, to: move.to});
+	}
+	if (rest !== undefined) {
+		const everything = [...owned.projects.map(p => ({kind: 'project' as const, id: p.id})), ...owned.tokens.map(t => ({kind: 'token' as const, id: t.id})), ...owned.invitations.map(i => ({kind: 'invitation' as const, id: i.id}))];
+		for (const item of everything) if (!placed.has(item.id)) placed.set(item.id, {...item, to: rest});
+	}
+	return [...placed.values()];
+}
 
 /** What deleting a user will do: who goes, and each move, grouped by new owner. */
 export type DeletionPlan = {readonly user: User; readonly groups: ReadonlyArray<{readonly from: User; readonly to: User; readonly moves: readonly Move[]}>};

@@ -16,7 +16,7 @@ import {Login} from './screens/login.js';
 import {SECTIONS} from './sections/index.js';
 import type {Section} from './sections/section.js';
 import {keepSession, sessionNotice} from './session.js';
-import {initialShell, shellReducer, type Screen} from './state/shell.js';
+import {initialShell, interruptOutcome, isQuitQuestion, shellReducer, type Screen} from './state/shell.js';
 import {theme} from './theme.js';
 
 export type {Screen} from './state/shell.js';
@@ -181,7 +181,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	);
 
 	const quit = useCallback(async () => {
-		if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?'}))) return;
+		if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?', purpose: 'quit'}))) return;
 		exit();
 	}, [ask, exit, latest]);
 
@@ -195,11 +195,17 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				case 'app.quit':
 					exit();
 					return true;
-				case 'app.interrupt':
-					// A second Ctrl-C while asked means it.
-					if (latest().dialog) exit();
+				case 'app.interrupt': {
+					const state = latest();
+					const outcome = interruptOutcome(state);
+					if (state.dialog && !isQuitQuestion(state.dialog)) {
+						dispatch({type: 'dialog', dialog: undefined});
+						state.dialog.resolve(false);
+					}
+					if (outcome === 'exit') exit();
 					else void quit();
 					return true;
+				}
 				case 'app.refresh':
 					refresh();
 					setStatus({kind: 'info', text: 'Reloaded from the store.'});

@@ -82,7 +82,7 @@ describe('removing a user in the console', () => {
 		await t.type('bob');
 		await t.press('enter');
 		// The status line shows the equivalent commands, so the same can be scripted next time.
-		await t.waitFor('✓  $ orgctl projects transfer web --to carol');
+		await t.waitFor('✓  $ orgctl users delete bob --move project:web=carol');
 		await t.waitFor(s => !/›?\s+bob\s+bob@example\.com/.test(s));
 
 		const after = await openStore(dir);

@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {createSession} from '../../source/core/accounts.js';
+import {addSignupDomain} from '../../source/core/signup-domains.js';
+import {createTenant} from '../../source/core/tenants.js';
 import {App} from '../../source/ui/app.js';
 import {Dialog, type DialogRequest} from '../../source/ui/components/dialogs.js';
 import {List} from '../../source/ui/components/list.js';
@@ -117,6 +119,23 @@ describe('the console shell', () => {
 		const ink = await renderInk(<App ctx={ctx} start={{kind: 'login'}} tenant={undefined} />);
 		expect(ink.frame()).toContain('[ Accept invitation ]');
 		expect(ink.frame()).not.toContain('Sign up');
+	});
+
+	it('with --tenant, the sign-in screen offers Sign up only when that tenant has sign-up domains', async () => {
+		const {ctx, root} = await initializedContext();
+		const beta = await createTenant(ctx, root, 'beta');
+		await addSignupDomain(ctx, {user: root.user, tenant: beta}, {domain: 'corp.com'});
+		const offered = async (tenant: string | undefined) => {
+			const ink = await renderInk(<App ctx={ctx} start={{kind: 'login'}} tenant={tenant} />);
+			const frame = ink.frame();
+			ink.unmount();
+			expect(frame).toContain('[ Accept invitation ]');
+			return frame.includes('Sign up');
+		};
+		expect(await offered('beta')).toBe(true);
+		expect(await offered('default')).toBe(false);
+		expect(await offered('nosuchtenant')).toBe(false);
+		expect(await offered(undefined)).toBe(true);
 	});
 });
 

@@ -16,6 +16,7 @@ import {
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
 import {deliverQueuedMail, describeMailStatus} from '../../core/outbox.js';
 import {userView} from '../../core/users.js';
+import {plural} from '../../core/words.js';
 import {obtainPassword, readStdinSecret, table, UsageError, type CliContext} from '../context.js';
 
 const SHORT_ID = 8;
@@ -67,11 +68,11 @@ type CreateOptions = {role?: Role; method?: AuthMethod; email: boolean; file?: s
 
 async function createFromFile(cli: CliContext, file: string, options: CreateOptions): Promise<void> {
 	const text = file === '-' ? await readStdinSecret() : readText(file);
-	const rows = parseInvitationList(text, {...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})});
+	const list = parseInvitationList(text, {...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})});
 	const ctx = await cli.ctx();
 	const actor = await cli.actor();
-	cli.say(`Inviting ${rows.length} people...`);
-	const sent = await sendInvitations(ctx, actor, rows, {sendEmail: options.email, onProgress: progressPrinter('Mailing')});
+	cli.say(`Inviting ${plural(list.rows.length, 'person', 'people')}${list.unreadable.length ? ` (${plural(list.unreadable.length, 'line')} could not be read)` : ''}...`);
+	const sent = await sendInvitations(ctx, actor, list, {sendEmail: options.email, onProgress: progressPrinter('Mailing')});
 	const rowsOut = sent.rows.map(r =>
 		r.ok ? {line: r.line, ok: true, ...issuedJson(r.invitation, r.link, r.mail ?? r.invitation.mail)} : {line: r.line, ok: false, username: r.username, email: r.email, reason: r.reason},
 	);

@@ -5,7 +5,7 @@ import {revokedNote} from '../../core/credentials.js';
 import {describeOwned, owned, revocationNotice} from '../../core/ownership.js';
 import {projectView} from '../../core/projects.js';
 import {tokenView} from '../../core/tokens.js';
-import {deleteUser, disableUser, enableUser, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser} from '../../core/user-admin.js';
+import {deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
 import {plural} from '../../core/words.js';
 import {obtainPassword, table, UsageError, type CliContext} from '../context.js';
@@ -91,31 +91,42 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.command('delete')
 		.description('delete a user; what they own must move to another user first (--migrate-to)')
 		.argument('<user>', 'username or e-mail')
-		.option('--migrate-to <user>', 'move all their projects, API tokens and pending invitations to this user, then delete, in one step')
+		.option('--migrate-to <user>', 'move all their projects, API tokens and pending invitations (or those not named by --move) to this user, then delete, in one step')
+		.option('--move <kind:item=user>', 'move one thing to its own new owner, repeatable: project:NAME=USER, token:ID=USER, invitation:ID=USER (an id may be shortened to a unique prefix)', (value: string, previous: MoveSpec[]) => [...previous, parseMove(value)], [] as MoveSpec[])
 		.option('--yes', 'do not ask for confirmation (needed without a terminal)')
-		.action(async (name: string, options: {migrateTo?: string; yes?: boolean}) => {
+		.action(async (name: string, options: {migrateTo?: string; move: MoveSpec[]; yes?: boolean}) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
-			const migrateTo = options.migrateTo === undefined ? {} : {migrateTo: options.migrateTo};
+			const migrateTo = options.move.length === 0 ? options.migrateTo : migrateToFrom((await owned(ctx, actor, name)).owned, name, options.move, options.migrateTo);
+			const plan = migrateTo === undefined ? {} : {migrateTo};
 			if (!options.yes) {
 				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
 				// The plan the delete will carry out, checked as it will be, shown before anyone says yes.
-				const plan = await previewDeletionAudited(ctx, actor, name, migrateTo);
-				const moves = plan.groups.flatMap(g => g.moves);
-				const what = moves.length ? `, moving ${plural(moves.length, 'item')} to ${options.migrateTo}` : '';
+				const preview = await previewDeletionAudited(ctx, actor, name, plan);
+				const moves = preview.groups.flatMap(g => g.moves);
+				const targets = [...new Set(moves.map(m => m.to))];
+				const what = moves.length ? `, moving ${plural(moves.length, 'item')} to ${targets.join(', ')}` : '';
 				const notice = revocationNotice(moves);
 				if (notice) cli.say(notice);
-				if (!(await confirm(`Delete ${plan.user.username}${what}? [y/N] `))) {
+				if (!(await confirm(`Delete ${preview.user.username}${what}? [y/N] `))) {
 					cli.say('Nothing deleted.');
 					return;
 				}
 			}
-			const {user, moves} = await deleteUser(ctx, actor, name, migrateTo);
+			const {user, moves} = await deleteUser(ctx, actor, name, plan);
 			cli.print({user: user.username, moves}, () => moves.map(m => `moved ${m.kind} ${m.name} to ${m.to}\n`).join(''));
-			cli.say(`Deleted ${user.username}${moves.length ? ` after moving ${plural(moves.length, 'item')} to ${options.migrateTo}` : ''}.`);
+			const targets = [...new Set(moves.map(m => m.to))];
+			cli.say(`Deleted ${user.username}${moves.length ? ` after moving ${plural(moves.length, 'item')} to ${targets.join(', ')}` : ''}.`);
 			const notice = revocationNotice(moves);
 			if (notice) cli.say(notice);
 		});
+}
+
+/** `project:web=carol`: the kind, then the item, then (after the last =) the new owner. */
+function parseMove(text: string): MoveSpec {
+	const match = /^(project|token|invitation):(.+)=([^=]+)$/.exec(text);
+	if (!match) throw new UsageError(`--move takes KIND:ITEM=USER with KIND project, token or invitation (e.g. project:web=carol), not ${JSON.stringify(text)}.`);
+	return {kind: match[1] as MoveSpec['kind'], ref: match[2]!, to: match[3]!};
 }
 
 function parseRoleOrUsage(text: string) {

@@ -2,12 +2,13 @@ import {assertAccountFree, checkUsername} from '../accounts.js';
 import {appendAudit, authorize, perform, recordRefusal} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {parseAddress} from '../email.js';
-import {isOrgError} from '../errors.js';
+import {invalid, isOrgError} from '../errors.js';
 import {newId} from '../ids.js';
 import {plural} from '../words.js';
 import type {Database, Invitation, MailStatus} from '../model.js';
 import {deliverOutbox, type DeliveryReport} from '../outbox.js';
 import {invitationLink} from './link.js';
+import type {InvitationList} from './csv.js';
 import {auditTarget, issueSecret, NO_EMAIL_REASON, queueInvitationMail, type InvitationInput, type InviteOptions, type IssuedInvitation} from './record.js';
 
 /** Builds, stores and (unless told not to) queues the mail of one invitation, inside a transaction. */
@@ -62,10 +63,12 @@ export type BulkResult = {readonly line: number; readonly username: string; read
 
 /**
  * Invites many people in one transaction. Each row succeeds or fails on its own (a bad address,
- * a taken name, a role above the actor's) and is audited; the good rows are committed together.
+ * a taken name, a role above the actor's, a line of the list that could not be read) and is
+ * audited; the good rows are committed together. Results come in line order.
  */
-export async function createInvitations(ctx: Context, actor: Actor, rows: ReadonlyArray<InvitationInput & {line?: number}>, options: InviteOptions = {}): Promise<BulkResult[]> {
-	return perform(ctx, actor, 'invitation.create-bulk', plural(rows.length, 'invitation'), db => {
+export async function createInvitations(ctx: Context, actor: Actor, list: InvitationList, options: InviteOptions = {}): Promise<BulkResult[]> {
+	const {rows, unreadable} = list;
+	return perform(ctx, actor, 'invitation.create-bulk', plural(rows.length + unreadable.length, 'invitation'), db => {
 		authorize(actor, 'invitations.send');
 		// An index of taken names keeps a list of thousands linear; assertAccountFree words the refusal.
 		const names = new Set<string>();
@@ -78,8 +81,8 @@ export async function createInvitations(ctx: Context, actor: Actor, rows: Readon
 		const assertFree = (username: string, email: string) => {
 			if (names.has(username.toLowerCase()) || emails.has(email.toLowerCase())) assertAccountFree(db, actor.tenant.id, username, email);
 		};
-		return rows.map((row, index): BulkResult => {
-			const line = row.line ?? index + 1;
+		const results = rows.map((row): BulkResult => {
+			const {line} = row;
 			try {
 				const issued = addInvitation(db, ctx, actor, row, options, assertFree);
 				names.add(issued.invitation.username.toLowerCase());
@@ -92,6 +95,12 @@ export async function createInvitations(ctx: Context, actor: Actor, rows: Readon
 				return {line, username: row.username, email: row.email, ok: false, reason: error.message};
 			}
 		});
+		for (const {line, reason} of unreadable) {
+			const sentence = `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`;
+			recordRefusal(db, ctx, actor, 'invitation.create', `line ${line}`, invalid(sentence));
+			results.push({line, username: '', email: '', ok: false, reason: sentence});
+		}
+		return results.sort((a, b) => a.line - b.line);
 	});
 }
 
@@ -163,8 +172,8 @@ export type SentInvitations = {
 };
 
 /** Invite Many, whole: invites every row in one transaction, then mails the invited through one pool, with progress. */
-export async function sendInvitations(ctx: Context, actor: Actor, rows: ReadonlyArray<InvitationInput & {line?: number}>, options: InviteOptions & ProgressOptions = {}): Promise<SentInvitations> {
-	const results = await createInvitations(ctx, actor, rows, options);
+export async function sendInvitations(ctx: Context, actor: Actor, list: InvitationList, options: InviteOptions & ProgressOptions = {}): Promise<SentInvitations> {
+	const results = await createInvitations(ctx, actor, list, options);
 	const created = results.filter((r): r is Extract<BulkResult, {ok: true}> => r.ok);
 	const {mail, error} = await deliverIssued(ctx, created, options);
 	const sent = results.map((r): SentRow => (r.ok ? {...r, mail: mail.get(r.invitation.id)!} : r));

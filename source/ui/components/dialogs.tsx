@@ -7,7 +7,8 @@ import {theme} from '../theme.js';
 
 /** A question asked by `confirm()` or `confirmTyped()`. */
 export type DialogRequest =
-	| {readonly kind: 'confirm'; readonly question: string; readonly resolve: (yes: boolean) => void}
+	/** `quit`: the question Ctrl-C asks before quitting with unsaved input (a second Ctrl-C answers it). */
+	| {readonly kind: 'confirm'; readonly question: string; readonly purpose?: 'quit'; readonly resolve: (yes: boolean) => void}
 	| {readonly kind: 'typed'; readonly question: string; readonly name: string; readonly resolve: (yes: boolean) => void};
 
 type Props = {readonly request: DialogRequest; readonly width: number; readonly onClose: () => void};

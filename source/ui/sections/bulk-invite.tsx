@@ -11,6 +11,7 @@ import {editText} from '../key-press.js';
 import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
+import {plural} from '../../core/words.js';
 
 type Props = {readonly width: number; readonly height: number; readonly onDone: () => void};
 
@@ -44,23 +45,23 @@ export function BulkInvite({width, height, onDone}: Props) {
 	const [error, setError] = useState<string | undefined>(undefined);
 
 	const invite = async () => {
-		let rows;
+		let list;
 		try {
-			rows = parseInvitationList(latestText());
+			list = parseInvitationList(latestText());
 		} catch (caught) {
 			setError(isOrgError(caught) ? caught.message : String(caught));
 			moveFocus('text');
 			return;
 		}
 		setError(undefined);
-		setPhase({kind: 'sending', done: 0, total: rows.length});
+		setPhase({kind: 'sending', done: 0, total: list.rows.length});
 		const outcome = await run({
 			task: async () => {
-				const sent = delivered(await sendInvitations(ctx, actor, rows, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
+				const sent = delivered(await sendInvitations(ctx, actor, list, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
 				const table: Row[] = sent.rows.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r)}));
 				return {table, summary: sent.summary};
 			},
-			busy: `Inviting ${rows.length} people…`,
+			busy: `Inviting ${plural(list.rows.length, 'person', 'people')}…`,
 			done: r => r.summary,
 			command: orgctlCommand('invites', 'create', '--file', 'invites.csv'),
 		});

@@ -85,3 +85,18 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 		}
 	}
 }
+
+/**
+ * What Ctrl-C does now: `exit` at once, or `ask` first because a form holds unsaved input. A
+ * question on screen is answered No before either (the caller does that); only the quit question
+ * itself lets a second Ctrl-C mean "yes, quit" — any other question, a delete's `[y/N]` say, must
+ * not let Ctrl-C skip the unsaved-input question.
+ */
+export function interruptOutcome(state: Pick<ShellState, 'dialog' | 'dirty'>): 'exit' | 'ask' {
+	if (isQuitQuestion(state.dialog)) return 'exit';
+	return state.dirty.length > 0 ? 'ask' : 'exit';
+}
+
+export function isQuitQuestion(dialog: DialogRequest | undefined): boolean {
+	return dialog?.kind === 'confirm' && dialog.purpose === 'quit';
+}

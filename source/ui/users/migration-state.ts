@@ -1,4 +1,4 @@
-import type {OwnedItem} from '../../core/ownership.js';
+import {ownedItemRef, type OwnedItem} from '../../core/ownership.js';
 import {orgctlCommand} from '../../core/shell.js';
 import type {MigrateTo} from '../../core/user-admin.js';
 
@@ -100,15 +100,13 @@ export function planLines(state: MigrationState): string[] {
 	return [...state.items.map(i => `${label[i.kind]} ${i.name}: ${state.username} → ${state.targets[i.id] ?? '?'}${revoked(i)}`), `then delete ${state.username}`];
 }
 
-/** The equivalent command for the status line, so the same can be scripted next time. */
+/**
+ * The equivalent command for the status line, so the same can be scripted next time: one
+ * `users delete`, which moves and deletes in one transaction as the console did.
+ */
 export function equivalentCommand(state: MigrationState): string {
 	const to = migrateTo(state);
 	if (typeof to === 'string') return orgctlCommand('users', 'delete', state.username, '--migrate-to', to, '--yes');
-	const target = (id: string) => state.targets[id] ?? '?';
-	const moves = state.items
-		.filter(i => i.kind !== 'invitation')
-		.map(i => (i.kind === 'project' ? orgctlCommand('projects', 'transfer', i.name, '--to', target(i.id)) : orgctlCommand('tokens', 'transfer', i.id.slice(0, 8), '--to', target(i.id))));
-	const invitation = state.items.find(i => i.kind === 'invitation');
-	const rest = invitation ? ['--migrate-to', target(invitation.id)] : [];
-	return [...moves, orgctlCommand('users', 'delete', state.username, ...rest, '--yes')].join(' && ');
+	const moves = state.items.flatMap(item => ['--move', `${item.kind}:${ownedItemRef(state.items, item)}=${state.targets[item.id] ?? '?'}`]);
+	return orgctlCommand('users', 'delete', state.username, ...moves, '--yes');
 }
