@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {login, resolveActor, THROTTLE} from '../source/core/accounts.js';
+import {login, resolveActor, signInToAct, THROTTLE} from '../source/core/accounts.js';
 import type {PasswordHasher} from '../source/core/context.js';
 import {showUser} from '../source/core/users.js';
 import {PASSWORD} from './helpers/cast.js';
@@ -100,6 +100,21 @@ describe('a failed login costs the same and leaves the same trace, whatever the 
 });
 
 describe('what a refusal does not give away', () => {
+	it('ORGCTL_USER with --tenant answers alike for a name in that tenant, a name only elsewhere and no name at all', async () => {
+		const {ctx, root, hasher} = await world();
+		await addUser(ctx, root.tenant.id, 'only-here', {passwordHash: await TEST_HASHER.hash(PASSWORD)});
+		hasher.checked.length = 0;
+		const answers: string[] = [];
+		for (const identifier of ['mia', 'only-here', 'nobody']) {
+			await signInToAct(ctx, {identifier, password: 'a wrong password'}, 'other').catch((error: Error) => answers.push(error.message));
+		}
+		expect(answers).toEqual(Array(3).fill('Wrong tenant, username, e-mail or password.'));
+		expect(hasher.checked).toHaveLength(3);
+		// With the right password: the tenant's own account; a name only elsewhere is refused as acting there.
+		expect((await signInToAct(ctx, {identifier: 'mia', password: PASSWORD}, 'other')).tenant.name).toBe('other');
+		await expect(signInToAct(ctx, {identifier: 'only-here', password: PASSWORD}, 'other')).rejects.toThrow('Only a superuser can act in another tenant; only-here belongs to default.');
+	});
+
 	it('a non-superuser naming another tenant is refused alike whether it exists or not', async () => {
 		const {ctx} = await world();
 		const mia = ctx.store.read().users.find(u => u.username === 'mia')!;
