@@ -131,7 +131,8 @@ describe('a store file orgctl cannot trust', () => {
 		expect(result.code).toBe(1);
 		expect(result.stderr).toMatch(/key file .*orgctl\.key is missing.*restore the key file/);
 		expect(existsSync(key)).toBe(false);
-		writeFileSync(key, saved);
+		// Restored as a key file must be: 0600 (a key others can read is refused, see store-key.test.ts).
+		writeFileSync(key, saved, {mode: 0o600});
 		expect((await orgctl(dir, ['invites', 'list'], {env})).code).toBe(0);
 	});
 

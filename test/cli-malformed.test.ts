@@ -11,7 +11,9 @@ import {FIRST_PASSWORD, initializedContext} from './helpers/store.js';
 type Runnable = {readonly words: readonly string[]; readonly args: ReadonlyArray<{readonly required: boolean}>; readonly options: ReadonlyArray<{readonly long: string; readonly takesValue: boolean}>};
 
 function runnables(): Runnable[] {
-	const program = buildProgram(new CliContext({resolveStorePath: () => 'unused', open: () => Promise.reject(new Error('not opened'))}));
+	const program = buildProgram(new CliContext({resolveStorePath: () => 'unused', open: () => Promise.reject(new Error('not opened')), check: () => {
+		throw new Error('not checked');
+	}}));
 	const found: Runnable[] = [];
 	const walk = (command: Command, words: string[]) => {
 		// A command runs something when it has no subcommands, or takes arguments of its own (`signup EMAIL USERNAME`).

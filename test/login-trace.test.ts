@@ -30,7 +30,8 @@ async function world() {
 		db.users.find(u => u.username === 'sue')!.method = 'saml';
 		db.tenants.push({id: 'a'.repeat(32), name: 'other', created: ctx.now().toISOString(), revision: 1});
 	});
-	await addUser(ctx, 'a'.repeat(32), 'mia', {passwordHash});
+	// The same name in another tenant, that tenant's admin (a tenant with users has one).
+	await addUser(ctx, 'a'.repeat(32), 'mia', {passwordHash, role: 'admin'});
 	hasher.checked.length = 0;
 	return {ctx, root, hasher, mia};
 }

@@ -67,6 +67,8 @@ const ROWS: Readonly<Record<string, Row>> = {
 	accept: {public: true, args: w => ['accept', w.link, '--password-stdin'], input: NEW_PASSWORD, code: 0, audit: 'ok'},
 	signup: {public: true, args: () => ['signup', 'new@corp.com', 'newcomer'], code: 0, audit: 'ok'},
 	'signup verify': {public: true, args: () => ['signup', 'verify', 'nobody@corp.com', '12345678'], code: 1, audit: 'refused'},
+	// Break-glass: for whoever can read (check) or write (reset) the store file, as file permissions decide.
+	'admin check': {public: true, args: () => ['admin', 'check'], code: 0, audit: 'none'},
 	'admin reset-password': {public: true, args: () => ['admin', 'reset-password', 'max', '--password-stdin'], input: NEW_PASSWORD, code: 0, audit: 'ok'},
 
 	whoami: {args: () => ['whoami'], policy: rule('profile.own')},
@@ -138,7 +140,15 @@ export function subcommandsOf(command: Command, prefix: readonly string[] = []):
 }
 
 function theProgram(): Command {
-	return buildProgram(new CliContext({resolveStorePath: path => path ?? '', open: () => Promise.reject(new Error('not opened'))}));
+	return buildProgram(
+		new CliContext({
+			resolveStorePath: path => path ?? '',
+			open: () => Promise.reject(new Error('not opened')),
+			check: () => {
+				throw new Error('not checked');
+			},
+		}),
+	);
 }
 
 /** Who runs the commands. The first four act; the other four must be refused by everything. */

@@ -3,8 +3,7 @@ import {resolve} from 'node:path';
 import {checkPamPassword} from '../adapters/pam.js';
 import {scryptHasher} from '../adapters/scrypt-hasher.js';
 import type {Context, SecretBox, StorePort} from '../core/context.js';
-import type {Database} from '../core/model.js';
-import {KeyFile} from '../store/secrets.js';
+import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
@@ -27,17 +26,16 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 	};
 }
 
-/** Whether anything in the data was sealed with the key file. */
-function holdsSealedSecrets(db: Database): boolean {
-	return db.invitations.length > 0 || db.outbox.length > 0 || db.settings.smtp?.passwordSealed != null;
-}
-
-/** Opens the store (and its key file) and builds the Context over it. */
+/**
+ * Opens the store (and its key file) and builds the Context over it. The store gets the same
+ * clock as the core (it dates the daily backup); it reads none of its own.
+ */
 export async function openContext(storePath: string, options: {store?: StoreOptions} & Ports = {}): Promise<Context & {readonly store: Store}> {
 	const {store: storeOptions, ...ports} = options;
-	const store = await Store.open(storePath, storeOptions);
-	const secrets = KeyFile.load(store.path, {mayCreate: !holdsSealedSecrets(store.read())});
-	return buildContext(store, secrets, ports);
+	const now = ports.now ?? (() => new Date());
+	const store = await Store.open(storePath, {now, ...storeOptions});
+	const secrets = KeyFile.load(store.path, {mayCreate: sealedSecretsIn(store.read()).length === 0});
+	return buildContext(store, secrets, {...ports, now});
 }
 
 /** `--store`, else ORGCTL_STORE, else `store/orgctl.json` in the folder orgctl was installed into. */

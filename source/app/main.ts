@@ -1,4 +1,5 @@
 import {consoleInvocation, reportError, runCli} from '../cli/program.js';
+import {checkStore} from '../store/check.js';
 import {openContext, resolveStorePath} from './context.js';
 
 /**
@@ -7,7 +8,7 @@ import {openContext, resolveStorePath} from './context.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
-	if (!globals) return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath)});
+	if (!globals) return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath), check: checkStore});
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
 		process.stderr.write(

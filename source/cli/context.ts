@@ -9,11 +9,19 @@ export type GlobalOptions = {store?: string | undefined; tenant?: string | undef
 /** A mistake in how orgctl was called: exit 2. */
 export class UsageError extends Error {}
 
+/** One thing `orgctl admin check` looked at, what it found and (when it is wrong) the fix. */
+export type StoreFinding = {readonly subject: string; readonly ok: boolean; readonly detail: string; readonly fix?: string};
+
+/** What `orgctl admin check` found: healthy when nothing needs a person's hand. */
+export type StoreReport = {readonly path: string; readonly realPath: string; readonly healthy: boolean; readonly findings: readonly StoreFinding[]};
+
 /** How the command line gets its store: the composition root (source/app) hands this in. */
 export type ContextSource = {
 	/** The store file `--store` (or the environment, or the default) names. */
 	resolveStorePath(option: string | undefined): string;
 	open(storePath: string): Promise<Context>;
+	/** Looks at the store without opening it for use, changing nothing (`orgctl admin check`). */
+	check(storePath: string): StoreReport;
 };
 
 /** What a command needs: the global options, the store, who is acting, and output that respects --json. */
@@ -41,6 +49,11 @@ export class CliContext {
 		return this.globals.json === true;
 	}
 
+	/** What is wrong with the store and how to recover it; works on a store that cannot be opened. */
+	checkStore(): StoreReport {
+		return this.source.check(this.storePath);
+	}
+
 	ctx(): Promise<Context> {
 		this.context ??= this.source.open(this.storePath);
 		return this.context;
@@ -65,7 +78,8 @@ export class CliContext {
 		if (user && password !== undefined) {
 			return signInToAct(ctx, {identifier: user, password}, this.tenant);
 		}
-		const session = readSessionFile(this.storePath);
+		// Keyed by the store's real path, as `orgctl login` wrote it: a link and its target share sessions.
+		const session = readSessionFile(ctx.store.path);
 		if (!session) throw authFailed('You are not signed in: run `orgctl login --username U --password-stdin`, or set ORGCTL_USER and ORGCTL_PASSWORD, or ORGCTL_TOKEN.');
 		return authenticateSession(ctx, session, this.tenant);
 	}

@@ -1,7 +1,7 @@
 import {assertRevision} from './accounts.js';
 import {allowed, appendAudit, authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound} from './errors.js';
+import {conflict, invalid, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
 import type {Database, Project, User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
@@ -40,9 +40,10 @@ export function findProject(db: Database, tenantId: string, name: string): Proje
  * made in (a superuser acting in another tenant names an owner of that tenant), so nothing of a
  * tenant is ever owned from outside it.
  */
-export function ownerHere(actor: Actor, what: string): User {
+export function ownerHere(actor: Actor, what: 'project' | 'API token'): User {
+	// A superuser acting in another tenant is not one of its users (an invariant of the store).
 	if (actor.user.tenantId !== actor.tenant.id) {
-		throw invalid(`${actor.user.username} does not belong to tenant ${actor.tenant.name}, so cannot own its ${what}s; name an owner of that tenant with --owner.`);
+		throw refused(`${what === 'project' ? 'A project' : 'An API token'} of tenant ${actor.tenant.name} is owned by one of its users, and ${actor.user.username} is not; choose its owner (--owner) among them.`);
 	}
 	return actor.user;
 }

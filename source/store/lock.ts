@@ -1,7 +1,9 @@
 import {closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, rmdirSync, writeSync} from 'node:fs';
 import {hostname} from 'node:os';
-import {unlock, waitForLock} from 'fs-native-extensions';
+import {tryLock, unlock, waitForLock} from 'fs-native-extensions';
 import {storeError} from './errors.js';
+import {lockPathOf} from './layout.js';
+import {assertOwnedFile} from './safe-place.js';
 
 /**
  * The store's inter-process lock: an open-file-description lock (Linux `F_OFD_SETLKW`, BSD `flock`
@@ -24,7 +26,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Takes the lock for `storePath`, waiting for another holder up to the timeout; returns the release. */
 export async function acquireLock(storePath: string, options: LockOptions = {}): Promise<() => void> {
-	const lockPath = `${storePath}.lock`;
+	const lockPath = lockPathOf(storePath);
 	const fd = openLockFile(storePath, lockPath);
 	// Wait in the kernel, not by polling: a waiter asleep on the lock is woken when it is let go,
 	// so a process that commits in a tight loop cannot starve the others (polling did).
@@ -49,7 +51,7 @@ export async function acquireLock(storePath: string, options: LockOptions = {}):
 			() => release(fd),
 			() => closeSync(fd),
 		);
-		throw storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
+		throw heldTooLong(storePath, lockPath, timeoutMs);
 	}
 	recordHolder(fd);
 	let released = false;
@@ -60,6 +62,51 @@ export async function acquireLock(storePath: string, options: LockOptions = {}):
 	};
 }
 
+/**
+ * Runs `fn` holding the lock, taken without giving way to the event loop: for the rare step
+ * outside a transaction that must not race another process (replacing an empty key file). Polls
+ * every 10 ms up to the timeout, since a kernel wait cannot be called off.
+ */
+export function withLockSync<T>(storePath: string, fn: () => T, options: LockOptions = {}): T {
+	const lockPath = lockPathOf(storePath);
+	const fd = openLockFile(storePath, lockPath);
+	const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+	const pause = new Int32Array(new SharedArrayBuffer(4));
+	try {
+		for (let waited = 0; !tryLock(fd); waited += 10) {
+			if (waited >= timeoutMs) throw heldTooLong(storePath, lockPath, timeoutMs);
+			Atomics.wait(pause, 0, 0, 10);
+		}
+	} catch (error) {
+		closeSync(fd);
+		throw error;
+	}
+	recordHolder(fd);
+	try {
+		return fn();
+	} finally {
+		release(fd);
+	}
+}
+
+/**
+ * Whether another process holds the lock right now, and who took it last (for `orgctl admin
+ * check`). Creates no lock file; checks the one there as acquireLock would. Taking the lock for
+ * the probe lets it go at once.
+ */
+export function probeLock(storePath: string): {held: false} | {held: true; holder: string} {
+	const lockPath = lockPathOf(storePath);
+	const fd = openLockFile(storePath, lockPath, false);
+	if (fd === undefined) return {held: false};
+	try {
+		if (!tryLock(fd)) return {held: true, holder: describeHolder(lockPath)};
+		unlock(fd);
+		return {held: false};
+	} finally {
+		closeSync(fd);
+	}
+}
+
 function release(fd: number): void {
 	try {
 		unlock(fd);
@@ -68,20 +115,29 @@ function release(fd: number): void {
 	}
 }
 
-function openLockFile(storePath: string, lockPath: string): number {
-	const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+/** Opens the lock file, creating it unless `create` is false (then undefined when there is none, or only an old lock folder). */
+function openLockFile(storePath: string, lockPath: string, create: false): number | undefined;
+function openLockFile(storePath: string, lockPath: string, create?: true): number;
+function openLockFile(storePath: string, lockPath: string, create = true): number | undefined {
+	const flags = constants.O_RDWR | constants.O_NOFOLLOW | (create ? constants.O_CREAT : 0);
 	let fd: number;
 	try {
 		fd = openSync(lockPath, flags, 0o600);
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
+		if (!create && (code === 'ENOENT' || code === 'EISDIR')) return undefined;
 		if (code === 'EISDIR' && removeOldLockFolder(lockPath)) return openLockFile(storePath, lockPath);
 		if (code === 'ELOOP') throw storeError(storePath, `its lock ${lockPath} is a symbolic link`, `remove it (rm ${lockPath}) and try again`);
 		throw storeError(storePath, `its lock ${lockPath} cannot be opened (${(error as Error).message})`, 'check the folder’s owner and permissions');
 	}
-	if (!fstatSync(fd).isFile()) {
+	try {
+		const stat = fstatSync(fd);
+		if (!stat.isFile()) throw storeError(storePath, `its lock ${lockPath} is not a regular file`, `remove it (rm ${lockPath}) and try again`);
+		// Anyone who can open the lock file can hold the lock: it must be ours and private.
+		assertOwnedFile(storePath, 'lock', lockPath, stat);
+	} catch (error) {
 		closeSync(fd);
-		throw storeError(storePath, `its lock ${lockPath} is not a regular file`, `remove it (rm ${lockPath}) and try again`);
+		throw error;
 	}
 	return fd;
 }
@@ -104,6 +160,10 @@ function recordHolder(fd: number): void {
 	} catch {
 		// Only a diagnostic.
 	}
+}
+
+function heldTooLong(storePath: string, lockPath: string, timeoutMs: number): Error {
+	return storeError(storePath, `another orgctl has held its lock for over ${Math.round(timeoutMs / 1000)} s (${describeHolder(lockPath)})`, 'try again in a moment; if that process is stopped (kill -CONT) or hung, end it: its lock goes with it');
 }
 
 function describeHolder(lockPath: string): string {

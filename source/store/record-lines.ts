@@ -1,5 +1,5 @@
 import {z} from 'zod';
-import {checkInvariants, INVARIANT_FIELDS} from '../core/invariants.js';
+import {checkInvariants, INVARIANT_FIELDS, type GuardedField} from '../core/invariants.js';
 import {databaseSchema, type Database} from '../core/model.js';
 
 /**
@@ -27,7 +27,7 @@ type Section = {
 	readonly schema: z.ZodType;
 	readonly element: z.ZodType | undefined;
 	/** Fields the invariants read, for lists they read. */
-	readonly guarded: readonly string[] | undefined;
+	readonly guarded: readonly GuardedField[] | undefined;
 };
 
 /** A nested value (an object or a list inside a record), remembered as its JSON. */
@@ -85,9 +85,9 @@ function remembered(entry: Entry, key: string): unknown {
 	return at < 0 ? undefined : entry[at + 2];
 }
 
-/** Whether two versions of a record agree on every field the invariants read. */
-function sameGuarded(fields: readonly string[], record: Record<string, unknown>, before: (key: string) => unknown): boolean {
-	return fields.every(field => record[field] === before(field));
+/** Whether two versions of a record agree on every field the invariants read (as far as they read it). */
+function sameGuarded(fields: readonly GuardedField[], record: Record<string, unknown>, before: (key: string) => unknown): boolean {
+	return fields.every(guard => (typeof guard === 'string' ? record[guard] === before(guard) : guard.as(record[guard.field]) === guard.as(before(guard.field))));
 }
 
 /** Lines of a file, one at a time, with a look at the next: the whole text need never be in memory. */
@@ -294,7 +294,7 @@ export class RecordLines {
 		pieces.push('{\n');
 		const changed: Array<[Record<string, unknown>, string]> = [];
 		let guardedChange = false;
-		const see = (schema: z.ZodType, value: unknown, where: string, guarded?: readonly string[]): string => {
+		const see = (schema: z.ZodType, value: unknown, where: string, guarded?: readonly GuardedField[]): string => {
 			if (!isRecord(value)) {
 				check(schema, value, where);
 				return JSON.stringify(value);

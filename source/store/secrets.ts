@@ -1,10 +1,38 @@
 import {createCipheriv, createDecipheriv, createHmac, randomBytes} from 'node:crypto';
-import {chmodSync, closeSync, openSync, readFileSync, writeSync, fsyncSync} from 'node:fs';
+import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync} from 'node:fs';
 import {OrgError} from '../core/errors.js';
+import type {Database} from '../core/model.js';
+import {writeFileAtomically, type WriteSteps} from './file-io.js';
+import {keyPathOf} from './layout.js';
+import {withLockSync} from './lock.js';
+import {ownedFileProblem} from './safe-place.js';
+
+export type KeyFileOptions = {
+	/**
+	 * Whether a missing or empty key file may be replaced by a new key: only while the store holds
+	 * nothing sealed with the old one (a new key would make that undecryptable, and get in the way
+	 * of restoring the old key from a backup).
+	 */
+	readonly mayCreate?: boolean;
+	/** The disk steps of writing a new key; tests fail or kill them on purpose. */
+	readonly steps?: WriteSteps;
+};
+
+/** What is at the key path. */
+type Found = {readonly key: Buffer} | 'missing' | 'empty';
+
+const KEY_BYTES = 32;
 
 /**
  * The key that encrypts what must be shown or used again (invitation links, the SMTP password),
  * kept in a 0600 file beside the store so that a copy of the JSON alone leaks nothing usable.
+ *
+ * A new key is written to a temp file, fsynced and hard-linked into place, so the key file is
+ * never seen empty or half-written, and two processes creating it at once agree on one key (the
+ * second link fails; that process reads the first one's). An empty key file (left by an orgctl
+ * that wrote it in place and was killed, or by a full disk) is replaced under the store's lock
+ * when nothing is sealed with it; a symbolic link at the key path is followed, and a dangling
+ * one refused.
  */
 export class KeyFile {
 	private constructor(
@@ -14,43 +42,31 @@ export class KeyFile {
 
 	/** The key file beside a store: `store/orgctl.json` → `store/orgctl.key`. */
 	static pathFor(storePath: string): string {
-		return storePath.replace(/\.json$/i, '') + '.key';
+		return keyPathOf(storePath);
+	}
+
+	/** Reads the key file beside the store at `storePath`, creating or repairing it when `mayCreate` allows. */
+	static load(storePath: string, options: KeyFileOptions = {}): KeyFile {
+		const path = keyPathOf(storePath);
+		const found = readKey(path);
+		if (typeof found === 'object') return new KeyFile(path, found.key);
+		if (options.mayCreate === false) {
+			throw new OrgError(
+				'store',
+				`The key file ${path} is ${found}, but the store holds secrets sealed with it (invitation links, queued mail or the SMTP password); restore the key file from a backup of the store folder (orgctl admin check says what else is wrong).`,
+			);
+		}
+		return new KeyFile(path, found === 'missing' ? create(storePath, path, options.steps) : repair(storePath, path, options.steps));
 	}
 
 	/**
-	 * Reads the key file, creating it (0600, 32 random bytes) when it does not exist yet, unless
-	 * `mayCreate` is false: a store that already holds sealed secrets needs its own key back, and a
-	 * new key would make them undecryptable and get in the way of restoring the old one.
+	 * What is at the key path, creating and repairing nothing (for `orgctl admin check`): the key,
+	 * or that it is missing or empty; anything else is thrown as the refusal load() would give.
 	 */
-	static load(storePath: string, options: {mayCreate?: boolean} = {}): KeyFile {
-		const path = KeyFile.pathFor(storePath);
-		try {
-			const text = readFileSync(path, 'utf8').trim();
-			const key = Buffer.from(text, 'base64url');
-			if (key.length !== 32) throw new OrgError('store', `The key file ${path} is damaged (it must hold 32 bytes); restore it from the backup of the store folder.`);
-			return new KeyFile(path, key);
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-				if (error instanceof OrgError) throw error;
-				throw new OrgError('store', `The key file ${path} cannot be read (${(error as Error).message}); check its owner and permissions.`);
-			}
-		}
-		if (options.mayCreate === false) {
-			throw new OrgError('store', `The key file ${path} is missing, but the store holds secrets sealed with it (invitation links, queued mail or the SMTP password); restore the key file from a backup of the store folder.`);
-		}
-		const key = randomBytes(32);
-		try {
-			// 'wx': if another process created it meanwhile, use theirs.
-			const fd = openSync(path, 'wx', 0o600);
-			writeSync(fd, key.toString('base64url') + '\n');
-			fsyncSync(fd);
-			closeSync(fd);
-			chmodSync(path, 0o600);
-			return new KeyFile(path, key);
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'EEXIST') return KeyFile.load(storePath, options);
-			throw new OrgError('store', `The key file ${path} cannot be created (${(error as Error).message}); check the store folder's permissions.`);
-		}
+	static inspect(storePath: string): KeyFile | 'missing' | 'empty' {
+		const path = keyPathOf(storePath);
+		const found = readKey(path);
+		return typeof found === 'object' ? new KeyFile(path, found.key) : found;
 	}
 
 	mac(text: string): string {
@@ -77,3 +93,103 @@ export class KeyFile {
 	}
 }
 
+/** Reads the key at `path`: its bytes, or that there is none or an empty file; refuses anything else. */
+function readKey(path: string): Found {
+	let fd: number;
+	try {
+		fd = openSync(path, 'r');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(path, error);
+		const target = linkTarget(path);
+		if (target !== undefined) {
+			throw new OrgError('store', `The key file ${path} is a symbolic link to ${target}, which does not exist; put the key file back at ${target}, or remove the link (rm ${path}) if the store holds no sealed secrets.`);
+		}
+		return 'missing';
+	}
+	let text: string;
+	try {
+		const stat = fstatSync(fd);
+		if (!stat.isFile()) throw new OrgError('store', `The key file ${path} is not a regular file; move it aside (mv ${path} ${path}.aside) and start orgctl again.`);
+		const problem = ownedFileProblem('key file', path, stat);
+		if (problem) throw new OrgError('store', `Cannot use the key file: ${problem.reason}; ${problem.fix}.`);
+		text = readFileSync(fd, 'utf8').trim();
+	} catch (error) {
+		if (error instanceof OrgError) throw error;
+		throw unreadable(path, error);
+	} finally {
+		closeSync(fd);
+	}
+	if (text === '') return 'empty';
+	const key = Buffer.from(text, 'base64url');
+	if (key.length !== KEY_BYTES) {
+		throw new OrgError('store', `The key file ${path} is damaged (it must hold ${KEY_BYTES} bytes, base64url); restore it from a backup of the store folder (the file was not changed).`);
+	}
+	return {key};
+}
+
+function unreadable(path: string, error: unknown): OrgError {
+	return new OrgError('store', `The key file ${path} cannot be read (${(error as Error).message}); check its owner and permissions.`);
+}
+
+/** Where a symbolic link at `path` points, if it is one. */
+function linkTarget(path: string): string | undefined {
+	try {
+		return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function newKeyText(): {key: Buffer; text: string} {
+	const key = randomBytes(KEY_BYTES);
+	return {key, text: `${key.toString('base64url')}\n`};
+}
+
+function cannotWrite(path: string, error: unknown): OrgError {
+	if (error instanceof OrgError) return error;
+	return new OrgError('store', `The key file ${path} cannot be created (${(error as Error).message}); free some space or fix the store folder's permissions, then try again (nothing was changed).`);
+}
+
+/** Creates the key file where there is none; if another process created one meanwhile, uses theirs. */
+function create(storePath: string, path: string, steps: WriteSteps | undefined): Buffer {
+	const {key, text} = newKeyText();
+	let placed: boolean;
+	try {
+		placed = writeFileAtomically(path, text, {store: storePath, mode: 0o600, replace: false, steps});
+	} catch (error) {
+		throw cannotWrite(path, error);
+	}
+	if (placed) return key;
+	const theirs = readKey(path);
+	if (typeof theirs === 'object') return theirs.key;
+	// Another orgctl placed an empty one after all (an older release writes in place): repair it.
+	return repair(storePath, path, steps);
+}
+
+/**
+ * Replaces an empty key file, under the store's lock: two processes that each found it empty
+ * must not each put their own key there, or one would seal secrets that the other cannot open.
+ * The one that gets the lock second finds the first one's key and uses it.
+ */
+function repair(storePath: string, path: string, steps: WriteSteps | undefined): Buffer {
+	return withLockSync(storePath, () => {
+		const now = readKey(path);
+		if (typeof now === 'object') return now.key;
+		if (now === 'missing') return create(storePath, path, steps);
+		const target = linkTarget(path);
+		// A rename would put a file where the link is, and leave the empty file it points to in place.
+		if (target !== undefined) throw new OrgError('store', `The key file ${path} is a symbolic link to an empty file, ${target}; restore the key there, or remove the link (rm ${path}) to let orgctl make a new key.`);
+		const {key, text} = newKeyText();
+		try {
+			writeFileAtomically(path, text, {store: storePath, mode: 0o600, replace: true, steps});
+		} catch (error) {
+			throw cannotWrite(path, error);
+		}
+		return key;
+	});
+}
+
+/** Values in the data sealed with the key file (invitation links, queued mail, the SMTP password). */
+export function sealedSecretsIn(db: Database): string[] {
+	return [...db.invitations.map(i => i.secretSealed), ...db.outbox.map(m => m.text), ...(db.settings.smtp?.passwordSealed ? [db.settings.smtp.passwordSealed] : [])];
+}

@@ -38,7 +38,7 @@ export {TEST_HASHER};
 /** A real store file in a temp folder, with its key file, and a context over it built by the composition root. */
 export async function tempContext(clock = new Clock(), ports: Ports = {}): Promise<Context & {dir: string; clock: Clock; store: Store}> {
 	const dir = tempDir();
-	const store = await Store.open(join(dir, 'orgctl.json'));
+	const store = await Store.open(join(dir, 'orgctl.json'), {now: clock.now});
 	return {...buildContext(store, KeyFile.load(store.path), {now: clock.now, hasher: TEST_HASHER, ...ports}), dir, clock};
 }
 

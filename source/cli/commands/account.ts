@@ -1,4 +1,5 @@
 import type {Command} from 'commander';
+import {registerAdminCheck} from './admin-check.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {revokedNote} from '../../core/credentials.js';
 import {userView} from '../../core/users.js';
@@ -89,5 +90,6 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 			const {user, tokensRevoked} = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
 			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended${revokedNote(tokensRevoked, 'its')}.`);
 		});
+	registerAdminCheck(admin, cli);
 }
 

@@ -1,0 +1,49 @@
+import {closeSync, fstatSync, openSync, readSync, type BigIntStats} from 'node:fs';
+
+/**
+ * What identifies one version of the store file: a rename makes a new inode, and every commit a
+ * new version number. Inode numbers are reused and timestamps are coarse, so two commits in one
+ * clock tick can look alike to stat alone: the version number in the first lines tells them apart.
+ */
+export type Stamp = {readonly ino: bigint; readonly size: bigint; readonly mtimeNs: bigint; readonly ctimeNs: bigint; readonly version: number | undefined};
+
+/** The first lines of orgctl's own layout (record-lines.ts). */
+const HEADER = /^\{\n"schemaVersion":\d+,\n"version":(\d+),\n/;
+const HEADER_BYTES = 64;
+
+export function versionIn(header: string): number | undefined {
+	const match = HEADER.exec(header);
+	return match ? Number(match[1]) : undefined;
+}
+
+/** The version number in the first lines of our layout, or undefined for a file laid out otherwise. */
+export function headerVersion(fd: number): number | undefined {
+	const buffer = Buffer.alloc(HEADER_BYTES);
+	return versionIn(buffer.toString('latin1', 0, readSync(fd, buffer, 0, HEADER_BYTES, 0)));
+}
+
+export function stampOf(stat: BigIntStats, version: number | undefined): Stamp {
+	return {ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs, version};
+}
+
+export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
+	if (!a || !b) return a === b;
+	return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.version === b.version;
+}
+
+/** The file at `path` as it is now: its stat (for its mode and owner too) and stamp; undefined if there is none. */
+export function stampAt(path: string): {stat: BigIntStats; stamp: Stamp} | undefined {
+	let fd: number;
+	try {
+		fd = openSync(path, 'r');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw error;
+	}
+	try {
+		const stat = fstatSync(fd, {bigint: true});
+		return {stat, stamp: stampOf(stat, headerVersion(fd))};
+	} finally {
+		closeSync(fd);
+	}
+}
