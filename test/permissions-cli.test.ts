@@ -69,6 +69,10 @@ const ROWS: Readonly<Record<string, Row>> = {
 	'signup verify': {public: true, args: () => ['signup', 'verify', 'nobody@corp.com', '12345678'], code: 1, audit: 'refused'},
 	// Break-glass: for whoever can read (check) or write (reset) the store file, as file permissions decide.
 	'admin check': {public: true, args: () => ['admin', 'check'], code: 0, audit: 'none'},
+	// The web side serves anonymous pages; whoever can read the store may run it (as admin check). Its
+	// own refusals go through the core's helper and are tested over HTTP (test/web/http.test.ts); here
+	// it is asked to listen on an address this machine does not have, so it ends at once: one sentence.
+	serve: {public: true, args: () => ['serve', '--listen', '192.0.2.1:8080'], code: 1, audit: 'none'},
 	'admin reset-password': {public: true, args: () => ['admin', 'reset-password', 'max', '--password-stdin'], input: NEW_PASSWORD, code: 0, audit: 'ok'},
 
 	whoami: {args: () => ['whoami'], policy: rule('profile.own')},

@@ -52,6 +52,18 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	}
 }
 
+/** What the new user reads once the account exists: how to sign in from now on (the CLI, the console and the web say the same). */
+export function welcomeMessage(user: Pick<User, 'username' | 'role' | 'method'>, tenant: Pick<Tenant, 'name'>): string {
+	const login = `orgctl login --username ${user.username}${tenant.name === 'default' ? '' : ` --tenant ${tenant.name}`}`;
+	const signIn =
+		user.method === 'saml'
+			? "sign in through the organization's identity provider (single sign-on)"
+			: user.method === 'pam'
+				? `sign in with your system password: ${login}`
+				: `sign in with: ${login}`;
+	return `Welcome, ${user.username}: your account in ${tenant.name} is ready (${user.role}); ${signIn}.`;
+}
+
 /** Builds a new user record (the caller checks permissions and collisions). */
 export function newUser(ctx: Context, fields: {tenantId: string; username: string; email: string; role: Role; superuser?: boolean; method: AuthMethod; passwordHash: string | null}): User {
 	return {
@@ -137,7 +149,7 @@ function throttleKey(user: User | undefined, identifier: string, tenantName?: st
 	return user ? `user:${user.id}` : `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${identifier.trim().toLowerCase()}`;
 }
 
-/** Seconds left on the lock-out of `key`, or 0 when it may try. */
+/** Seconds left on the lock-out of `key` (a login name, a system account), or 0 when it may try. */
 export function lockedSeconds(db: Database, key: string, now: Date): number {
 	const lockedUntil = db.throttles.find(t => t.key === key)?.lockedUntil;
 	return lockedUntil && new Date(lockedUntil) > now ? Math.ceil((new Date(lockedUntil).getTime() - now.getTime()) / 1000) : 0;

@@ -21,7 +21,7 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 }
 
 function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
-	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event});
+	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event, ...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)})});
 }
 
 /** Errors already in the audit log: a refusal that passes through several layers is recorded once. */

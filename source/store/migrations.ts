@@ -35,8 +35,12 @@ function invitationTombstones(raw: Record<string, unknown>): unknown[] {
 /** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
 export const MIGRATIONS: readonly Migration[] = [
 	{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})},
-	// Version 3: a token can be revoked and kept (it moved, its owner was disabled or reset); none was before.
-	{from: 2, migrate: raw => ({...raw, tokens: Array.isArray(raw['tokens']) ? (raw['tokens'] as Record<string, unknown>[]).map(t => ({...t, revoked: null})) : raw['tokens']})},
+	// Version 3 lets audit events carry the client address of a web request (`clientAddress`, optional):
+	// nothing to change in the data, but an older orgctl must refuse the file rather than rewrite its
+	// audit without the addresses.
+	{from: 2, migrate: raw => raw},
+	// Version 4: a token can be revoked and kept (it moved, its owner was disabled or reset); none was before.
+	{from: 3, migrate: raw => ({...raw, tokens: Array.isArray(raw['tokens']) ? (raw['tokens'] as Record<string, unknown>[]).map(t => ({...t, revoked: null})) : raw['tokens']})},
 ];
 
 /**
