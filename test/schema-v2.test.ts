@@ -71,18 +71,18 @@ describe('a store written before audit events carried a client address (schema v
 	});
 });
 
-describe('a store written before a token could be revoked and kept (schema version 3)', () => {
-	it('is opened as version 4 with every token live (revoked: null), a backup of the original, and its secrets still working', async () => {
+describe('a store written before a token could be revoked and kept (schema version 4)', () => {
+	it('is opened at the current schema version with every token live (revoked: null), a backup of the original, and its secrets still working', async () => {
 		const {ctx, root} = await initializedContext();
 		await createProject(ctx, root, {name: 'web'});
 		const {secret} = await createToken(ctx, root, {name: 'deploy', project: 'web', capabilities: ['cli']});
 		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {tokens: Record<string, unknown>[]};
-		const original = JSON.stringify({...data, schemaVersion: 3, tokens: data.tokens.map(({revoked: _revoked, ...t}) => t)});
+		const original = JSON.stringify({...data, schemaVersion: 4, tokens: data.tokens.map(({revoked: _revoked, ...t}) => t)});
 		writeFileSync(ctx.store.path, original, {mode: 0o600});
 
 		const store = await Store.open(ctx.store.path);
-		expect(readFileSync(`${ctx.store.path}.v3.bak`, 'utf8')).toBe(original);
-		expect(store.read().schemaVersion).toBe(4);
+		expect(readFileSync(`${ctx.store.path}.v4.bak`, 'utf8')).toBe(original);
+		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
 		expect(store.read().tokens.map(t => t.revoked)).toEqual([null]);
 		const reopened = {...ctx, store};
 		await expect(authenticateToken(reopened, secret)).resolves.toMatchObject({user: {username: 'root'}});

@@ -2,38 +2,40 @@ import {appendAudit, checked, perform, recordRefusal, refuse, type AuditActor} f
 import {actorFacts, type Actor, type Context} from './context.js';
 import {endCredentials} from './credentials.js';
 import {parseAddress} from './email.js';
-import {authFailed, conflict, invalid, isOrgError, notFound, refused} from './errors.js';
+import {atField, authFailed, conflict, invalid, isOrgError, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
+import {echo} from './inert.js';
 import {decide} from './policy.js';
 import {parseInput} from './input.js';
-import {tenantSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
+import {plural} from './words.js';
+import {tenantNameSchema, usernameSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** Throttling: after this many failures in a row, each further failure locks the account for longer. */
-export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60} as const;
+/**
+ * Throttling: after this many failures in a row, each further failure locks the account for longer.
+ * An entry is forgotten once it has been quiet for `forgetSeconds` and is not locked
+ * (core/housekeeping.ts), and at most `maxUnknown` entries for identifiers that name no account are
+ * kept, the longest quiet going first: a spray of made-up names cannot grow the store for ever.
+ */
+export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60, forgetSeconds: 24 * 3600, maxUnknown: 10_000} as const;
 /** A hash no secret matches, compared against when a presented id names nothing, so every answer costs the same. */
 const DECOY_HASH = sha256('orgctl decoy session secret');
 
 /** How long a login session lasts. */
 export const SESSION_SECONDS = 12 * 3600;
 
+/** A username by the model's rule (letters, digits, dots, _ and -). */
 export function checkUsername(username: string): string {
-	const name = username.trim();
-	if (!USERNAME.test(name)) {
-		throw invalid(`"${username}" is not a valid username: use 1 to 64 letters, digits, dots, _ or -, starting with a letter or digit.`);
-	}
-	return name;
+	return atField('username', () => parseInput(usernameSchema, username.trim()));
 }
 
 /** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	return parseInput(tenantSchema.shape.name, name.trim());
+	return atField('tenant', () => parseInput(tenantNameSchema, name.trim()));
 }
 
 export function checkPassword(password: string, minLength: number): void {
-	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`);
-	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.');
+	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`, {field: 'password'});
+	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.', {field: 'password'});
 }
 
 /** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
@@ -42,13 +44,13 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	const mail = email.toLowerCase();
 	for (const user of db.users) {
 		if (user.tenantId !== tenantId) continue;
-		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`);
-		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`);
+		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`, {field: 'username'});
+		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`, {field: 'email'});
 	}
 	for (const inv of db.invitations) {
 		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
-		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`);
-		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`);
+		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`, {field: 'username'});
+		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`, {field: 'email'});
 	}
 }
 
@@ -128,14 +130,14 @@ function lookUpAccount(db: Database, identifier: string, tenantName?: string): {
 	const tenant = tenantName === undefined ? undefined : db.tenants.find(t => t.name === tenantName);
 	if (tenantName !== undefined && !tenant) return {tenantId: null};
 	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
-	if (matches.length > 1) return {tenantId: null, problem: `${identifier} exists in several tenants; name one with --tenant.`};
+	if (matches.length > 1) return {tenantId: null, problem: `${echo(identifier)} exists in several tenants; name one with --tenant.`};
 	const user = matches[0];
 	return user ? {user, tenantId: user.tenantId} : {tenantId: tenant?.id ?? null};
 }
 
 /** The one account an identifier names, for operations that need exactly one (break-glass). */
 function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
-	if (tenantName !== undefined && !db.tenants.some(t => t.name === tenantName)) throw notFound(`There is no tenant named ${tenantName}.`);
+	if (tenantName !== undefined && !db.tenants.some(t => t.name === tenantName)) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
 	const found = lookUpAccount(db, identifier, tenantName);
 	if (found.problem) throw invalid(found.problem);
 	return found.user;
@@ -143,10 +145,25 @@ function findAccount(db: Database, identifier: string, tenantName?: string): Use
 
 /**
  * Failed logins count per account, however it was spelled (username, e-mail, with or without a
- * tenant); only identifiers that match no single account count by their normalised spelling.
+ * tenant); only identifiers that match no single account count by their normalised spelling,
+ * hashed: the store keeps 64 hex digits of whatever was typed, not the text.
  */
 function throttleKey(user: User | undefined, identifier: string, tenantName?: string): string {
-	return user ? `user:${user.id}` : `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${identifier.trim().toLowerCase()}`;
+	return user ? `user:${user.id}` : unknownThrottleKey(tenantName, identifier);
+}
+
+/** The throttle key of an identifier that names no account (exported for the schema 4 migration, which re-keys old entries). */
+export function unknownThrottleKey(tenantName: string | undefined, identifier: string): string {
+	return `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${sha256(identifier.trim().toLowerCase())}`;
+}
+
+/**
+ * Who a sign-in attempt names in the audit: the account it matched, or `anonymous` when it matched
+ * none (the identifier is the target), under the tenant it was looked for in: an unknown name in a
+ * named tenant is filed where a known one would be.
+ */
+function attemptActor(found: {user?: User; tenantId: string | null}): AuditActor {
+	return {label: found.user?.username ?? 'anonymous', tenantId: found.tenantId};
 }
 
 /** Seconds left on the lock-out of `key` (a login name, a system account), or 0 when it may try. */
@@ -190,7 +207,7 @@ type Reservation = {readonly go: true; readonly user: User | undefined; readonly
  */
 export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string; orAnyTenant?: boolean}): Promise<Actor> {
 	const target = input.identifier;
-	let who: AuditActor = {label: input.identifier, tenantId: null};
+	let who: AuditActor = attemptActor({tenantId: null});
 	let key = '';
 	const reservation = await ctx.store.transact((db): Reservation => {
 		let found = lookUpAccount(db, input.identifier, input.tenant);
@@ -199,12 +216,12 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 			found = lookUpAccount(db, input.identifier);
 			tenant = undefined;
 		}
-		who = {label: input.identifier, tenantId: found.tenantId};
+		who = attemptActor(found);
 		key = throttleKey(found.user, input.identifier, tenant);
 		const now = ctx.now();
 		const seconds = lockedSeconds(db, key, now);
 		if (seconds > 0) {
-			const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
+			const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${plural(seconds, 'second')}.`);
 			recordRefusal(db, ctx, who, 'login', target, error);
 			return {go: false, error};
 		}
@@ -260,7 +277,7 @@ export function resolveActor(db: Database, userId: string, tenantName?: string):
 	// Asked before the tenant is looked up, so a refused user does not learn which tenants exist.
 	if (!decision.allowed) throw refused(`${decision.reason.replace(/\.$/, '')}; ${user.username} belongs to ${own.name}.`);
 	const tenant = db.tenants.find(t => t.name === tenantName);
-	if (!tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	if (!tenant) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
 	return {user, tenant};
 }
 
@@ -346,7 +363,7 @@ export async function changeOwnPassword(ctx: Context, actor: Actor, current: str
 		checkPassword(next, db.settings.policy.minPasswordLength);
 	});
 	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy)) || actor.user.passwordHash === null) {
-		return refuse(ctx, actor, 'password.change', target, authFailed('The current password is wrong.'));
+		return refuse(ctx, actor, 'password.change', target, authFailed('The current password is wrong.', {field: 'current'}));
 	}
 	const hash = await ctx.hasher.hash(next);
 	return perform(ctx, actor, 'password.change', target, db => {

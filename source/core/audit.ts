@@ -1,7 +1,9 @@
 import type {Actor, Context} from './context.js';
 import {isOrgError, refused, type OrgError} from './errors.js';
+import {keepBounded} from './housekeeping.js';
 import {newId} from './ids.js';
-import type {AuditEvent, Database} from './model.js';
+import {capText} from './inert.js';
+import {AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
 
@@ -13,6 +15,7 @@ function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
 }
 
 /**
+/**
  * Records what happened: `ok`, or `failed` when an outside service let a done change down (a mail
  * that did not go). A refusal is never written here but through recordRefusal, the one way in.
  */
@@ -20,8 +23,26 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 	writeEvent(db, ctx, who, event);
 }
 
+/**
+ * Appends one audit event (appendAudit's and recordRefusal's). What it quotes (the actor as typed,
+ * the target, the reason) is kept to AUDIT_TEXT_MAX characters and marked as cut, `…[+N]`: a
+ * refused 100 KB identifier costs the store a few hundred bytes. Each event is also when the store
+ * is kept bounded: once the housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
+ */
 function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
-	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event, ...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)})});
+	const {actor, tenantId} = actorLabel(who);
+	db.audit.push({
+		id: newId(),
+		time: ctx.now().toISOString(),
+		actor: capText(actor, AUDIT_TEXT_MAX),
+		tenantId,
+		action: event.action,
+		target: capText(event.target, AUDIT_TEXT_MAX),
+		result: event.result,
+		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_TEXT_MAX)}),
+		...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)}),
+	});
+	keepBounded(db, ctx);
 }
 
 /** Errors already in the audit log: a refusal that passes through several layers is recorded once. */

@@ -1,9 +1,11 @@
 import {assertRevision} from './accounts.js';
 import {allowed, appendAudit, authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {atField, conflict, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
-import type {Database, Project, User} from './model.js';
+import {echo} from './inert.js';
+import {parseInput} from './input.js';
+import {projectNameSchema, type Database, type Project, type User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import type {TargetFacts} from './policy.js';
 import {findUser} from './users.js';
@@ -19,19 +21,16 @@ export function projectView(db: Database, project: Project): ProjectView {
 	};
 }
 
+/** A project name by the model's rule. */
 export function checkProjectName(name: string): string {
-	const n = name.trim();
-	if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/.test(n)) {
-		throw invalid(`"${name}" is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`);
-	}
-	return n;
+	return atField('name', () => parseInput(projectNameSchema, name.trim()));
 }
 
 /** Finds a project of the tenant by name (any case) or id. */
 export function findProject(db: Database, tenantId: string, name: string): Project {
 	const key = name.trim().toLowerCase();
 	const project = db.projects.find(p => p.tenantId === tenantId && (p.name.toLowerCase() === key || p.id === key));
-	if (!project) throw notFound(`There is no project ${name} in this tenant.`);
+	if (!project) throw notFound(`There is no project ${echo(name)} in this tenant.`);
 	return project;
 }
 
@@ -53,15 +52,22 @@ function ownerFacts(owner: User | undefined, ownerId: string): TargetFacts {
 	return {ownerId, ownerSuperuser: owner?.superuser ?? false};
 }
 
+/** The check deleteProject runs, and the console's `d` key on a project: the policy's `projects.manage` on its owner. */
+export function assertMayManageProject(db: Database, actor: Actor, project: Pick<Project, 'owner'>): void {
+	authorize(actor, 'projects.manage', ownerFacts(db.users.find(u => u.id === project.owner), project.owner));
+}
+
 /** Creates a project for the actor, or (admins) for another user of the tenant. Names are unique per tenant. */
 export async function createProject(ctx: Context, actor: Actor, input: {name: string; owner?: string}): Promise<Project> {
 	return perform(ctx, actor, 'project.create', input.name, db => {
 		const name = checkProjectName(input.name);
-		const owner: User = input.owner === undefined ? ownerHere(actor, 'project') : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'projects.create', ownerFacts(owner, owner.id));
-		assertMayOwn(owner, {kind: 'project'});
+		const owner: User = atField('owner', () => (input.owner === undefined ? ownerHere(actor, 'project') : findUser(db, actor.tenant.id, input.owner)));
+		atField('owner', () => {
+			authorize(actor, 'projects.create', ownerFacts(owner, owner.id));
+			assertMayOwn(owner, {kind: 'project'});
+		});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`);
+		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`, {field: 'name'});
 		const project: Project = {id: newId(), tenantId: actor.tenant.id, name, owner: owner.id, created: ctx.now().toISOString(), revision: 1};
 		db.projects.push(project);
 		return project;
@@ -99,7 +105,7 @@ export async function deleteProject(ctx: Context, actor: Actor, name: string, op
 	return perform(ctx, actor, 'project.delete', name, db => {
 		const project = findProject(db, actor.tenant.id, name);
 		assertRevision(project, options.expectedRevision, `The project ${project.name}`);
-		authorize(actor, 'projects.manage', ownerFacts(db.users.find(u => u.id === project.owner), project.owner));
+		assertMayManageProject(db, actor, project);
 		const tokens = db.tokens.filter(t => t.projectId === project.id);
 		for (const token of tokens) appendAudit(db, ctx, actor, {action: 'token.delete', target: `${token.name} (${project.name})`, result: 'ok'});
 		db.tokens = db.tokens.filter(t => t.projectId !== project.id);

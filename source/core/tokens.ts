@@ -2,9 +2,10 @@ import {assertRevision, enterTenant, touch} from './accounts.js';
 import {allowed, authorize, checked, perform, refuse, type AuditActor} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {actsAsOwner} from './credentials.js';
-import {authFailed, conflict, invalid} from './errors.js';
+import {atField, authFailed, conflict, invalid} from './errors.js';
 import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
-import type {ApiToken, Database} from './model.js';
+import {parseInput} from './input.js';
+import {tokenNameSchema, type ApiToken, type Database, type Project} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import type {TargetFacts} from './policy.js';
 import {findProject, ownerHere} from './projects.js';
@@ -99,6 +100,15 @@ function tokenFacts(db: Database, fields: {owner: string; projectId: string; cap
 }
 
 /**
+ * The check createToken runs, and the console's `t` key before its form opens: the policy's
+ * `tokens.create` for a token on `project`, owned by `token.owner` (the actor when not named) with
+ * `token.capabilities` (none named: no `cli`).
+ */
+export function assertMayAddToken(db: Database, actor: Actor, project: Pick<Project, 'id'>, token: {owner?: string; capabilities?: readonly string[]} = {}): void {
+	authorize(actor, 'tokens.create', tokenFacts(db, {owner: token.owner ?? actor.user.id, projectId: project.id, capabilities: token.capabilities ?? []}));
+}
+
+/**
  * Creates an API token for a project, owned by the actor or (admins) by another user. The secret is
  * returned here once, as `<id>.<secret>`; the store keeps only its SHA-256. Members may create
  * tokens only for their own projects; a `cli` token only for themselves, whoever they are.
@@ -110,15 +120,14 @@ export async function createToken(
 ): Promise<{token: ApiToken; secret: string}> {
 	const secret = newSecret();
 	const token = await perform(ctx, actor, 'token.create', `${input.name} (${input.project})`, db => {
-		const name = input.name.trim();
-		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.');
+		const name = atField('name', () => parseInput(tokenNameSchema, input.name.trim()));
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
 		const owner = input.owner === undefined ? ownerHere(actor, 'API token') : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'tokens.create', tokenFacts(db, {owner: owner.id, projectId: project.id, capabilities}));
+		assertMayAddToken(db, actor, project, {owner: owner.id, capabilities});
 		assertMayOwn(owner, {kind: 'token'});
 		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`);
+		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`, {field: 'name'});
 		const record: ApiToken = {
 			id: newId(),
 			tenantId: actor.tenant.id,
@@ -177,6 +186,11 @@ export async function transferToken(ctx: Context, actor: Actor, idPrefix: string
 	});
 }
 
+/** The check reissueToken runs, and the console's `r` key on a token: the policy's `tokens.reissue` on it. */
+export function assertMayReissueToken(db: Database, actor: Actor, token: Pick<ApiToken, 'owner' | 'projectId' | 'capabilities'>): void {
+	authorize(actor, 'tokens.reissue', tokenFacts(db, token));
+}
+
 /**
  * Gives a token a fresh secret, shown here once, and makes it work again if it was revoked; the old
  * secret stops at once. A `cli` token only by its owner (it acts as them); another by whoever may
@@ -187,7 +201,7 @@ export async function reissueToken(ctx: Context, actor: Actor, idPrefix: string,
 	const token = await perform(ctx, actor, 'token.reissue', idPrefix, db => {
 		const record = findToken(db, actor.tenant.id, idPrefix);
 		assertRevision(record, options.expectedRevision, `The API token ${record.name}`);
-		authorize(actor, 'tokens.reissue', tokenFacts(db, record));
+		assertMayReissueToken(db, actor, record);
 		const owner = db.users.find(u => u.id === record.owner);
 		if (owner) assertMayOwn(owner, {kind: 'token'});
 		record.secretHash = sha256(secret);
@@ -199,12 +213,17 @@ export async function reissueToken(ctx: Context, actor: Actor, idPrefix: string,
 	return {token, secret: formatToken(token.id, secret)};
 }
 
+/** The check deleteToken runs, and the console's `d` key on a token: the policy's `tokens.manage` on it. */
+export function assertMayDeleteToken(db: Database, actor: Actor, token: Pick<ApiToken, 'owner' | 'projectId' | 'capabilities'>): void {
+	authorize(actor, 'tokens.manage', tokenFacts(db, token));
+}
+
 /** Deletes a token: it stops working at once. Its owner or an admin may (a superuser's: only a superuser). */
 export async function deleteToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.delete', idPrefix, db => {
 		const token = findToken(db, actor.tenant.id, idPrefix);
 		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
-		authorize(actor, 'tokens.manage', tokenFacts(db, token));
+		assertMayDeleteToken(db, actor, token);
 		db.tokens = db.tokens.filter(t => t.id !== token.id);
 		return token;
 	});

@@ -2,6 +2,7 @@ import {authorize, checked} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {notFound} from './errors.js';
 import type {Database, User} from './model.js';
+import {echo} from './inert.js';
 
 /** What a user record shows outside the store: never the password hash. */
 export type UserView = Omit<User, 'passwordHash' | 'tenantId'> & {tenant: string; hasPassword: boolean};
@@ -61,7 +62,7 @@ export function lookUpUser(db: Database, tenantId: string, name: string): User |
 /** Finds a user of the actor's tenant by username or e-mail (any case), or by id. */
 export function findUser(db: Database, tenantId: string, name: string): User {
 	const user = lookUpUser(db, tenantId, name);
-	if (!user) throw notFound(`There is no user ${name} in this tenant.`);
+	if (!user) throw notFound(`There is no user ${echo(name)} in this tenant.`);
 	return user;
 }
 
@@ -71,7 +72,7 @@ export async function showUser(ctx: Context, actor: Actor, name: string): Promis
 		const user = lookUpUser(db, actor.tenant.id, name);
 		// Asked before "no such user", so whoever may not list users does not learn who exists.
 		if (user?.id !== actor.user.id) authorize(actor, 'users.list');
-		if (!user) throw notFound(`There is no user ${name} in this tenant.`);
+		if (!user) throw notFound(`There is no user ${echo(name)} in this tenant.`);
 		return user;
 	});
 }

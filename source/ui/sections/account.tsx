@@ -1,9 +1,12 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {changeOwnPassword} from '../../core/accounts.js';
 import {revokedNote} from '../../core/credentials.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
+import type {FormError} from '../form-state.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {shortTime} from '../format.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
@@ -12,7 +15,7 @@ import {Fields} from '../components/fields.js';
 
 const PASSWORD_FIELDS = [
 	{name: 'current', label: 'Current password', kind: 'password'},
-	{name: 'next', label: 'New password', kind: 'password'},
+	{name: 'password', label: 'New password', kind: 'password'},
 	{name: 'repeat', label: 'Repeat new', kind: 'password'},
 ] as const;
 
@@ -20,7 +23,7 @@ function Account({width}: SectionProps) {
 	const {ctx, actor, run, renewSession} = useConsole();
 	const [editing, setEditing] = useState(false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const user = actor.user;
 	const canChange = user.method === 'password';
 
@@ -34,23 +37,26 @@ function Account({width}: SectionProps) {
 			}
 			return true;
 		},
-		{priority: PRIORITY.section},
+		// A PAM or SAML user has no orgctl password: the key is not offered.
+		{priority: PRIORITY.section, hidden: canChange ? [] : ['account.password']},
 	);
 
 	const submit = async (values: Readonly<Record<string, string>>) => {
-		if (values['next'] !== values['repeat']) {
-			setError('The new password and its repetition differ; type them again.');
+		if (values['password'] !== values['repeat']) {
+			setError({message: 'The new password and its repetition differ; type them again.', field: 'repeat'});
 			return;
 		}
 		setBusy('Changing the password…');
 		const done = await run({
 			task: async () => {
-				const changed = await changeOwnPassword(ctx, actor, values['current'] ?? '', values['next'] ?? '');
+				const changed = await changeOwnPassword(ctx, actor, values['current'] ?? '', values['password'] ?? '');
 				// The change ends every session of this user, this one too: keep the console signed in with a fresh one.
 				await renewSession();
 				return changed;
 			},
 			done: changed => `Password changed; your other sessions were signed out${revokedNote(changed.tokensRevoked, 'your')}.`,
+			// Asks for the current and the new password on the terminal (or two lines with --password-stdin).
+			command: orgctlCommand('passwd'),
 			failed: setError,
 		});
 		setBusy(undefined);
@@ -69,7 +75,7 @@ function Account({width}: SectionProps) {
 		<Box flexDirection="column" width={width}>
 			<Text {...theme.heading}>My Account</Text>
 			<Text> </Text>
-			<Fields rows={rows} />
+			<Fields rows={rows} width={width} />
 			<Text> </Text>
 			{editing ? (
 				<Form
@@ -84,11 +90,11 @@ function Account({width}: SectionProps) {
 				/>
 			) : canChange ? (
 				<Text>
-					Press <Text {...theme.key}>p</Text> to change your password.
+					Press <Text {...theme.key}>p</Text> to change your password, <Text {...theme.key}>L</Text> to sign out.
 				</Text>
 			) : (
 				<Text {...theme.muted} wrap="wrap">
-					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl.
+					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl. L signs out.
 				</Text>
 			)}
 		</Box>
