@@ -110,13 +110,17 @@ const ROWS: Readonly<Record<string, Row>> = {
 	'settings show': {args: () => ['settings', 'show'], policy: rule('server.settings')},
 	'settings public-url set': {args: () => ['settings', 'public-url', 'set', 'https://crash.example.com'], policy: rule('server.settings')},
 	'settings org set': {args: () => ['settings', 'org', 'set', '--min-password-length', '14'], policy: rule('server.settings')},
-	'settings listeners set': {args: () => ['settings', 'listeners', 'set', 'https', '--port', '8443'], policy: rule('server.settings')},
-	'settings listeners remove': {args: () => ['settings', 'listeners', 'remove', 'http'], policy: rule('server.settings')},
+	'settings listeners set': {args: () => ['settings', 'listeners', 'set', 'crashes', '--port', '8443'], policy: rule('server.settings')},
+	'settings listeners remove': {args: () => ['settings', 'listeners', 'remove', 'requests'], policy: rule('server.settings')},
 	'settings ssl set': {args: w => ['settings', 'ssl', 'set', '--cert', w.certificate.certFile, '--key', join(w.certificate.dir, 'key.pem')], policy: rule('server.settings')},
 	'settings smtp set': {args: w => ['settings', 'smtp', 'set', '--host', '127.0.0.1', '--port', String(w.smtpPort), '--security', 'none', '--from', 'ops@example.com'], policy: rule('server.settings')},
 	'settings smtp show': {args: () => ['settings', 'smtp', 'show'], policy: rule('server.settings')},
 	'settings smtp test': {args: () => ['settings', 'smtp', 'test', '--to', 'ops@example.com'], policy: rule('server.settings')},
 	'settings smtp clear': {args: () => ['settings', 'smtp', 'clear'], policy: rule('server.settings')},
+	'settings sso set': {args: () => ['settings', 'sso', 'set', '--match-attribute', 'email'], policy: rule('sso.manage')},
+	'settings sso show': {args: () => ['settings', 'sso', 'show'], policy: rule('sso.manage')},
+	'settings sso sp-metadata': {args: () => ['settings', 'sso', 'sp-metadata'], policy: rule('sso.manage')},
+	'settings sso clear': {args: () => ['settings', 'sso', 'clear'], policy: rule('sso.manage')},
 
 	'invites create': {args: () => ['invites', 'create', 'newbie', 'newbie@example.com', '--no-email'], policy: rule('invitations.send', () => ({role: 'member'}))},
 	'invites list': {args: () => ['invites', 'list'], policy: rule('invitations.list')},
@@ -223,7 +227,7 @@ beforeAll(async () => {
 	const {ctx, root} = c;
 	smtp = await new TestSmtpServer({parse: false}).start();
 	await useLoopbackSmtp(ctx, root, smtp.port);
-	await setListener(ctx, root, {name: 'http', port: 8080});
+	await setListener(ctx, root, {name: 'requests', port: 8080});
 	await addSignupDomain(ctx, root, {domain: 'corp.com'});
 	for (const [name, owner] of [['roots', 'root'], ['adas', 'ada'], ['mias', 'mia'], ['maxs', 'max']] as const) await createProject(ctx, c.actor(owner), {name});
 	const rootToken = (await createToken(ctx, root, {name: 'roots-crashes', project: 'roots'})).token.id;

@@ -44,14 +44,14 @@ describe('server settings', () => {
 
 	it('listener ports are 1-65535 and unique on overlapping addresses; SSL needs a certificate', async () => {
 		const {ctx, root} = await initializedContext();
-		await setListener(ctx, root, {name: 'http', port: 8080});
-		await expect(setListener(ctx, root, {name: 'alt', port: 8080, address: '127.0.0.1'})).rejects.toThrow('Port 8080 is already used by the listener http.');
-		await expect(setListener(ctx, root, {name: 'big', port: 70000})).rejects.toThrow(/1 to 65535/);
-		await expect(setListener(ctx, root, {name: 'https', port: 8443, ssl: true})).rejects.toThrow(/certificate and key first/);
-		await setListener(ctx, root, {name: 'http', port: 8081});
-		expect(ctx.store.read().settings.listeners).toEqual([{name: 'http', address: '0.0.0.0', port: 8081, ssl: false}]);
-		await removeListener(ctx, root, 'http');
-		await expect(removeListener(ctx, root, 'http')).rejects.toThrow('There is no listener named http.');
+		await setListener(ctx, root, {name: 'requests', port: 8080});
+		await expect(setListener(ctx, root, {name: 'crashes', port: 8080, address: '127.0.0.1'})).rejects.toThrow('Port 8080 is already used by the listener requests (0.0.0.0:8080).');
+		await expect(setListener(ctx, root, {name: 'crashes', port: 70000})).rejects.toThrow(/1 to 65535/);
+		await expect(setListener(ctx, root, {name: 'crashes', port: 8443, ssl: true})).rejects.toThrow(/certificate and key first/);
+		await setListener(ctx, root, {name: 'requests', port: 8081});
+		expect(ctx.store.read().settings.listeners).toEqual([{name: 'requests', address: '0.0.0.0', port: 8081, ssl: false}]);
+		await removeListener(ctx, root, 'requests');
+		await expect(removeListener(ctx, root, 'requests')).rejects.toThrow('There is no listener named requests.');
 	});
 
 	it('SSL takes a readable certificate and the key that belongs to it', async () => {
@@ -66,8 +66,8 @@ describe('server settings', () => {
 		await expect(setSsl(ctx, root, {cert: garbage, key: keyFile})).rejects.toThrow(/holds no PEM certificate/);
 		const facts = await setSsl(ctx, root, {cert: certFile, key: keyFile});
 		expect(facts.subject).toBe('CN=localhost');
-		expect((await showSettings(ctx, root)).ssl).toMatchObject({cert: certFile, fingerprint256: facts.fingerprint256});
-		await expect(setListener(ctx, root, {name: 'https', port: 8443, ssl: true})).resolves.toMatchObject({ssl: true});
+		expect((await showSettings(ctx, root)).ssl).toMatchObject({cert: certFile, facts: {fingerprint256: facts.fingerprint256}});
+		await expect(setListener(ctx, root, {name: 'requests', port: 8443, ssl: true})).resolves.toMatchObject({ssl: true});
 	});
 
 	it('an expired certificate is refused', async () => {

@@ -3,7 +3,7 @@ import {isOrgError, refused, type OrgError} from './errors.js';
 import {keepBounded} from './housekeeping.js';
 import {newId} from './ids.js';
 import {capText} from './inert.js';
-import {AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
+import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
 
@@ -15,7 +15,6 @@ function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
 }
 
 /**
-/**
  * Records what happened: `ok`, or `failed` when an outside service let a done change down (a mail
  * that did not go). A refusal is never written here but through recordRefusal, the one way in.
  */
@@ -24,9 +23,9 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 }
 
 /**
- * Appends one audit event (appendAudit's and recordRefusal's). What it quotes (the actor as typed,
- * the target, the reason) is kept to AUDIT_TEXT_MAX characters and marked as cut, `…[+N]`: a
- * refused 100 KB identifier costs the store a few hundred bytes. Each event is also when the store
+ * Appends one audit event (appendAudit's and recordRefusal's). What it quotes is kept short and
+ * marked as cut, `…[+N]`: the actor as typed and the target to AUDIT_TEXT_MAX characters, the
+ * reason to AUDIT_REASON_MAX; a refused 100 KB identifier costs the store a few hundred bytes. Each event is also when the store
  * is kept bounded: once the housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
  */
 function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
@@ -39,7 +38,7 @@ function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<Aud
 		action: event.action,
 		target: capText(event.target, AUDIT_TEXT_MAX),
 		result: event.result,
-		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_TEXT_MAX)}),
+		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_REASON_MAX)}),
 		...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)}),
 	});
 	keepBounded(db, ctx);
