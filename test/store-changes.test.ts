@@ -1,0 +1,131 @@
+import {renameSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import type {StoreChange} from '../source/core/context.js';
+import {Store} from '../source/store/store.js';
+import {POLL_MS, watchFile} from '../source/store/watch.js';
+import {tempDir} from './helpers/store.js';
+import {seededStore, sleep, userRecord} from './helpers/writers.js';
+
+const stops: Array<() => void> = [];
+afterEach(() => {
+	for (const stop of stops.splice(0)) stop();
+});
+
+/** Subscribes to `store` and collects what it is told. */
+function listen(store: Store): {changes: StoreChange[]; failures: Error[]; stop: () => void} {
+	const changes: StoreChange[] = [];
+	const failures: Error[] = [];
+	const stop = store.subscribe({changed: change => changes.push(change), failed: error => failures.push(error)});
+	stops.push(stop);
+	return {changes, failures, stop};
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await sleep(5);
+	}
+}
+
+describe('a console learns of changes from the store, without a timer of its own', () => {
+	it('hears of a commit made through another open store (another process) as soon as the file is replaced', async () => {
+		const mine = await seededStore(['ada']);
+		const theirs = await Store.open(mine.path);
+		const heard = listen(mine);
+		const before = mine.read().version;
+		await theirs.transact(db => {
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+		});
+		// The folder's inotify event, not the 2-second stat, brings it.
+		await until(() => heard.changes.length > 0, POLL_MS - 500, 'the change to be heard');
+		expect(heard.changes.at(-1)!.version).toBe(before + 1);
+		expect(mine.read().users.find(u => u.username === 'ada')!.role).toBe('member');
+	});
+
+	it('hears of its own commit once it has landed, with the data already in memory, outside the change', async () => {
+		const store = await seededStore(['ada']);
+		const roles: string[] = [];
+		let inside = false;
+		stops.push(
+			store.subscribe({
+				changed: () => {
+					expect(inside).toBe(false);
+					roles.push(store.read().users.find(u => u.username === 'ada')!.role);
+				},
+				failed: () => undefined,
+			}),
+		);
+		await store.transact(db => {
+			inside = true;
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+			inside = false;
+		});
+		await sleep(0);
+		expect(roles).toEqual(['member']);
+	});
+
+	it('hears nothing of a commit that failed, and nothing once unsubscribed', async () => {
+		const store = await seededStore(['ada']);
+		const other = await Store.open(store.path);
+		const heard = listen(store);
+		await expect(
+			store.transact(db => {
+				db.users.push(userRecord(db.tenants[0]!.id, 'ada'));
+			}),
+		).rejects.toThrow(/not saved/);
+		heard.stop();
+		await other.transact(db => {
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+		});
+		await sleep(POLL_MS + 300);
+		expect(heard.changes).toHaveLength(0);
+	});
+
+	it('is told that the store cannot be read any more when the file is replaced by something that is not a store', async () => {
+		const store = await seededStore(['ada']);
+		const heard = listen(store);
+		const broken = join(store.path, '..', 'broken.json');
+		writeFileSync(broken, '{"schemaVersion":', {mode: 0o600});
+		renameSync(broken, store.path);
+		await until(() => heard.failures.length > 0, POLL_MS - 500, 'the failure to be told');
+		expect(heard.failures[0]!.message).toMatch(/not valid JSON/);
+		expect(heard.changes).toHaveLength(0);
+	});
+
+	it('refresh() applies what another process committed at once, and tells the listeners', async () => {
+		const store = await seededStore(['ada']);
+		const other = await Store.open(store.path);
+		const heard = listen(store);
+		heard.stop();
+		const again = listen(store);
+		await other.transact(db => {
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+		});
+		await store.refresh();
+		await sleep(0);
+		expect(again.changes.length).toBeGreaterThan(0);
+		expect(store.read().users.find(u => u.username === 'ada')!.role).toBe('member');
+	});
+});
+
+describe('the change signal of a store file', () => {
+	it('fires when a new file is renamed over it, and not for the files beside it', async () => {
+		const dir = tempDir();
+		const path = join(dir, 'orgctl.json');
+		writeFileSync(path, '{}');
+		let signals = 0;
+		stops.push(
+			watchFile(path, () => {
+				signals++;
+			}),
+		);
+		writeFileSync(join(dir, 'orgctl.json.lock'), 'x');
+		writeFileSync(join(dir, '.orgctl.json.tmp-1-a'), 'x');
+		await sleep(300);
+		expect(signals).toBe(0);
+		renameSync(join(dir, '.orgctl.json.tmp-1-a'), path);
+		await until(() => signals > 0, POLL_MS - 500, 'a signal');
+	});
+});
