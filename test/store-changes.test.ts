@@ -1,7 +1,8 @@
-import {renameSync, writeFileSync} from 'node:fs';
+import {readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {StoreChange} from '../source/core/context.js';
+import type {Database} from '../source/core/model.js';
 import {Store} from '../source/store/store.js';
 import {POLL_MS, watchFile} from '../source/store/watch.js';
 import {tempDir} from './helpers/store.js';
@@ -127,5 +128,68 @@ describe('the change signal of a store file', () => {
 		expect(signals).toBe(0);
 		renameSync(join(dir, '.orgctl.json.tmp-1-a'), path);
 		await until(() => signals > 0, POLL_MS - 500, 'a signal');
+	});
+});
+
+describe('a store that another process changed reads only what changed', () => {
+	/** The data as a fresh process reads it from the whole file. */
+	async function wholeRead(path: string): Promise<Database> {
+		return (await Store.open(path)).read();
+	}
+
+	it('brings itself to the same data a whole read gives, and says which records left and entered which list', async () => {
+		const mine = await seededStore(['ada', 'bob', 'cy']);
+		const theirs = await Store.open(mine.path);
+		const heard = listen(mine);
+		const tenantId = mine.read().tenants[0]!.id;
+		const untouched = mine.read().users.find(u => u.username === 'cy')!;
+		await theirs.transact(db => {
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+			db.users.splice(db.users.findIndex(u => u.username === 'bob'), 1);
+			db.users.push(userRecord(tenantId, 'dee'));
+		});
+		await theirs.transact(db => {
+			db.settings.publicUrl = 'https://example.com';
+		});
+		await mine.refresh();
+		await sleep(0);
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
+		// The record nobody touched is the very object it was: nothing re-read it.
+		expect(mine.read().users.find(u => u.username === 'cy')).toBe(untouched);
+		const users = heard.changes.map(c => c.lists?.users).filter(c => c !== undefined);
+		expect(users).toHaveLength(1);
+		expect(users[0]!.removed.map(u => u.username).sort()).toEqual(['ada', 'bob']);
+		expect(users[0]!.added.map(u => u.username).sort()).toEqual(['ada', 'dee']);
+		expect(heard.changes.at(-1)!.settings).toBe(true);
+		expect(heard.changes.at(-1)!.lists).toEqual({});
+	});
+
+	it('reads the whole file when it was edited by another program, and is never fooled by an index left in it', async () => {
+		const mine = await seededStore(['ada']);
+		const heard = listen(mine);
+		// A hand edit that keeps the index line as it was but changes a record the index does not name.
+		const text = readFileSync(mine.path, 'utf8').replace('"username":"ada"', '"username":"ann"');
+		const edited = join(mine.path, '..', 'edited.json');
+		writeFileSync(edited, text, {mode: 0o600});
+		renameSync(edited, mine.path);
+		await mine.refresh();
+		await sleep(0);
+		expect(mine.read().users.map(u => u.username)).toContain('ann');
+		expect(heard.changes.at(-1)!.lists).toBeUndefined();
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
+	});
+
+	it('follows many commits by others, more than the index keeps, and still agrees with a whole read', async () => {
+		const mine = await seededStore(['ada', 'bob']);
+		const theirs = await Store.open(mine.path);
+		for (let i = 0; i < 70; i++) await theirs.transact(db => void (db.users.find(u => u.username === (i % 2 ? 'ada' : 'bob'))!.role = i % 3 ? 'member' : 'guest'));
+		await mine.refresh();
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
+		await theirs.transact(db => void (db.users.find(u => u.username === 'ada')!.role = 'admin'));
+		const heard = listen(mine);
+		await mine.refresh();
+		await sleep(0);
+		expect(heard.changes.at(-1)!.lists?.users?.added.map(u => u.username)).toEqual(['ada']);
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
 	});
 });

@@ -163,8 +163,9 @@ export class Store implements StorePort {
 		if (!this.adapter.changedOnDisk()) return;
 		const data = this.adapter.readSync(this.db.data);
 		if (!data) return;
+		const changed = data !== this.db.data;
 		this.db.data = data;
-		this.tell({version: data.version, lists: undefined, settings: true});
+		if (changed) this.tell(changeOf(data.version, this.adapter.lastChange));
 	}
 
 	/** Queues `change` for the listeners, who hear of it once the read or commit that made it is over. */
@@ -208,7 +209,7 @@ export class Store implements StorePort {
 				}
 				this.db.data.version = before.version + 1;
 				await this.db.write();
-				this.tell({version: this.db.data.version, lists: undefined, settings: true});
+				this.tell(changeOf(this.db.data.version, this.adapter.lastChange));
 				return result;
 			} catch (error) {
 				this.db.data = this.adapter.records.restore(before);
@@ -218,4 +219,10 @@ export class Store implements StorePort {
 			release();
 		}
 	}
+}
+
+/** What the file store found changed, as the StorePort tells it. */
+function changeOf(version: number, change: AtomicJsonFile['lastChange']): StoreChange {
+	if (!change) return {version, lists: undefined, settings: true};
+	return {version, lists: Object.fromEntries(change.lists) as StoreChange['lists'], settings: change.settings};
 }
