@@ -43,7 +43,7 @@ export function listInvitations(ctx: Context, actor: Actor): Invitation[] {
 }
 
 /** listInvitations over data already read (the console derives its rows from the data it renders). */
-export function listInvitationsIn(db: Database, actor: Actor): Invitation[] {
+export function listInvitationsIn(db: Pick<Database, 'invitations'>, actor: Actor): Invitation[] {
 	authorize(actor, 'invitations.manage');
 	return db.invitations
 		.filter(i => i.tenantId === actor.tenant.id && decide(actorFacts(actor), 'invitations.manage', {invitedBy: i.invitedBy}).allowed)

@@ -19,7 +19,8 @@ const COLUMNS: readonly Column<AuditEvent>[] = [
 /** The audit log, newest first: windowed, `/` filters on actor, action, target, result and reason. */
 function Audit({width, height}: SectionProps) {
 	const {actor, db} = useConsole();
-	const events = useMemo(() => listAuditIn(db, actor), [db, actor]);
+	const all = db.audit;
+	const events = useMemo(() => listAuditIn({audit: all}, actor), [all, actor]);
 	return (
 		<List
 			title="Audit"
