@@ -193,3 +193,28 @@ describe('a store that another process changed reads only what changed', () => {
 		expect(mine.read()).toEqual(await wholeRead(mine.path));
 	});
 });
+
+describe('a commit made here shows by identity too', () => {
+	it('gives the changed list a new array and the changed record a new object, and keeps every other', async () => {
+		const store = await seededStore(['ada', 'bob']);
+		const heard = listen(store);
+		const before = store.read();
+		const [users, tenants, ada, bob] = [before.users, before.tenants, before.users.find(u => u.username === 'ada')!, before.users.find(u => u.username === 'bob')!];
+		await store.transact(db => void (db.users.find(u => u.username === 'ada')!.role = 'member'));
+		await sleep(0);
+		const after = store.read();
+		expect(after.users).not.toBe(users);
+		expect(after.tenants).toBe(tenants);
+		expect(after.users.find(u => u.username === 'bob')).toBe(bob);
+		const newAda = after.users.find(u => u.username === 'ada')!;
+		expect(newAda).not.toBe(ada);
+		expect(newAda.role).toBe('member');
+		expect(heard.changes.at(-1)!.lists?.users?.added).toEqual([newAda]);
+		expect(heard.changes.at(-1)!.lists?.users?.added[0]).toBe(newAda);
+		// The next commit does not take the copy for a change.
+		await store.transact(db => void (db.users.find(u => u.username === 'bob')!.role = 'member'));
+		await sleep(0);
+		expect(heard.changes.at(-1)!.lists?.users?.added.map(u => u.username)).toEqual(['bob']);
+		expect(store.read()).toEqual(await Store.open(store.path).then(s => s.read()));
+	});
+});

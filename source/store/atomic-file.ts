@@ -286,11 +286,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}
 		fsyncDirectory(dir);
-		this.records.committed(data, commit.lines);
+		const change = this.records.committed(data, commit.lines, commit.change);
 		const written = statSync(this.path, {bigint: true});
 		this.stamp = stampOf(written, data.version);
 		this.lineage = bound ?? {id: statStateId(written), index: undefined};
-		this.lastChange = commit.change;
+		this.lastChange = change;
 		this.records.keepLines = Number(written.size) <= this.options.lineCacheBytes;
 		this.migrated = false;
 	}

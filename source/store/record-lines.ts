@@ -565,11 +565,39 @@ export class RecordLines {
 		this.trusting = this.trustNextRead;
 	}
 
-	/** Records what a successful write of `db` committed. */
-	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>): void {
+	/**
+	 * Records what a successful write of `db` committed, and makes the commit visible by identity,
+	 * as a read from the index of recent changes does: a change edits the data in place, so each
+	 * record it wrote anew is replaced in its list by a copy, and each list or record it touched gets
+	 * a new array or object. A front end that derives rows from a list (and caches per record) then
+	 * sees what changed by comparing objects. Returns `change` with the copies as the records that
+	 * entered (those that left are the objects as they were in the lists, edited).
+	 */
+	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>, change: Applied['change']): Applied['change'] {
 		this.unverified = false;
-		for (const [record, line] of changed) this.entries.set(record, entryFor(record, this.keepLines ? line : undefined));
+		const copies = new Map<object, Record<string, unknown>>();
+		for (const [record, line] of changed) {
+			const copy = {...record};
+			copies.set(record, copy);
+			this.entries.set(copy, entryFor(copy, this.keepLines ? line : undefined));
+		}
+		const data = db as unknown as Record<string, unknown>;
+		for (const section of this.sections) {
+			const value = data[section.key];
+			if (!section.element) {
+				if (isRecord(value) && copies.has(value)) data[section.key] = copies.get(value);
+				continue;
+			}
+			// Lists the change says nothing of are left as they are; when it cannot tell, all are looked at.
+			if (change && !change.lists.has(section.key)) continue;
+			const list = value as readonly object[];
+			if (change || list.some(record => copies.has(record))) data[section.key] = list.map(record => copies.get(record) ?? record);
+		}
 		this.remember(db);
+		if (!change) return undefined;
+		const lists = new Map<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>();
+		for (const [key, {removed, added}] of change.lists) lists.set(key, {removed, added: added.map(record => copies.get(record) ?? record)});
+		return {lists, settings: change.settings};
 	}
 
 	/**
