@@ -7,7 +7,7 @@ import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
-export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile'>>;
+export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'makeKeyPair'>>;
 
 /**
  * The one place that plugs the adapters into the core's ports: the console, the command line,
@@ -23,6 +23,8 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 		// nodemailer is loaded only when a message goes out: subcommands that send nothing do not pay for it.
 		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, options)),
 		readFile: ports.readFile ?? (path => readFileSync(path)),
+		// node-forge (for the certificate) is loaded only the one time a key pair is made.
+		makeKeyPair: ports.makeKeyPair ?? (async request => (await import('../adapters/key-pair.js')).makeKeyPair(request)),
 	};
 }
 

@@ -20,9 +20,10 @@ export type ReceivedMail = {
 
 /**
  * How the server answers. `accept` takes mail; `reject4xx` / `reject5xx` refuse RCPT TO with that
- * code; `hang` accepts the connection and never greets (a timeout); `close` drops every connection.
+ * code; `rejectSender` refuses MAIL FROM with 553; `hang` accepts the connection and never greets
+ * (a timeout); `close` drops every connection.
  */
-export type SmtpMode = 'accept' | 'reject4xx' | 'reject5xx' | 'hang' | 'close';
+export type SmtpMode = 'accept' | 'reject4xx' | 'reject5xx' | 'rejectSender' | 'hang' | 'close';
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI. */
 export type TestCertificate = {readonly cert: string; readonly key: string; readonly certFile: string; readonly dir: string};
@@ -50,6 +51,13 @@ export class TestSmtpServer {
 	/** Reason text used for rejections, so tests can check it travels to the mail status. */
 	reason4xx = 'Mailbox busy, try again later';
 	reason5xx = 'No such user here';
+	/**
+	 * Text the server's replies carry on the wire in place of a placeholder: smtp-server replaces
+	 * control characters in what it sends, and a hostile server would not, so a test puts
+	 * `HOSTILE-BYTES` in `reason5xx` and the escape sequence here (plain connections only).
+	 */
+	rawReplies: Array<readonly [placeholder: string, bytes: string]> = [];
+	reasonSender = 'Sender address rejected: not owned by you';
 	private readonly server: SMTPServer;
 	private readonly sockets = new Set<Socket>();
 	private waiters: Array<() => void> = [];
@@ -76,6 +84,10 @@ export class TestSmtpServer {
 			onAuth: (auth, _session, callback) => {
 				if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, {user: auth.username});
 				callback(new Error('Invalid username or password'));
+			},
+			onMailFrom: (_address, _session, callback) => {
+				if (this.mode === 'rejectSender') return callback(Object.assign(new Error(this.reasonSender), {responseCode: 553}));
+				callback();
 			},
 			onRcptTo: (_address, _session, callback) => {
 				if (this.mode === 'reject4xx') return callback(Object.assign(new Error(this.reason4xx), {responseCode: 451}));
@@ -118,6 +130,13 @@ export class TestSmtpServer {
 		this.server = new SMTPServer(base);
 		this.server.server.prependListener('connection', (socket: Socket) => {
 			this.sockets.add(socket);
+			const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+			socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+				if (this.rawReplies.length === 0 || (typeof chunk !== 'string' && !Buffer.isBuffer(chunk))) return write(chunk, ...rest);
+				let text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+				for (const [placeholder, bytes] of this.rawReplies) text = text.split(placeholder).join(bytes);
+				return write(Buffer.from(text, 'utf8'), ...rest.filter(r => typeof r === 'function'));
+			}) as typeof socket.write;
 			socket.on('close', () => this.sockets.delete(socket));
 			// Close: the connection drops before any reply.
 			if (this.mode === 'close') socket.destroy();

@@ -13,8 +13,12 @@ export type Section = {
 	readonly id: string;
 	/** The left pane's label, as in Organization Settings. */
 	readonly title: string;
+	/** The label where the terminal is narrow (under 100 columns), so the section gets the width. */
+	readonly short?: string;
 	/** Position in the left pane: lower first (Users 10, Invitations 20, Sign-up 30, ... My Account 90). */
 	readonly order: number;
 	readonly visibleWith: Action;
+	/** Key contexts of the section's parts besides its id (panes, overlays): help lists them only where the section shows. */
+	readonly contexts?: readonly string[];
 	readonly Component: ComponentType<SectionProps>;
 };
