@@ -164,6 +164,26 @@ describe('a store that another process changed reads only what changed', () => {
 		expect(heard.changes.at(-1)!.lists).toEqual({});
 	});
 
+	it('follows a housekeeping run by another process from the index (its record is the file\'s last section), and does not tell it as a change of the settings', async () => {
+		const mine = await seededStore(['ada', 'bob']);
+		const theirs = await Store.open(mine.path);
+		const heard = listen(mine);
+		const untouched = mine.read().users.find(u => u.username === 'bob')!;
+		const lastRun = new Date().toISOString();
+		await theirs.transact(db => {
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+			db.housekeeping = {lastRun};
+		});
+		await mine.refresh();
+		await sleep(0);
+		expect(mine.read().housekeeping.lastRun).toBe(lastRun);
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
+		// Read from the index, not whole: the record nobody touched is the very object it was.
+		expect(mine.read().users.find(u => u.username === 'bob')).toBe(untouched);
+		expect(heard.changes.at(-1)!.lists?.users?.added.map(u => u.username)).toEqual(['ada']);
+		expect(heard.changes.at(-1)!.settings).toBe(false);
+	});
+
 	it('reads the whole file when it was edited by another program, and is never fooled by an index left in it', async () => {
 		const mine = await seededStore(['ada']);
 		const heard = listen(mine);

@@ -16,6 +16,7 @@ import {INDEX_PREFIX, recordKey, touchedBy, type ChangeIndex, type LogEntry} fro
  *     …
  *     "outbox":[
  *     ],
+ *     "housekeeping":{"lastRun":…},
  *     "recentChanges":{…}
  *     }
  *
@@ -229,7 +230,7 @@ export class RecordLines {
 		for (const [index, section] of this.sections.entries()) {
 			const isLast = index === this.sections.length - 1;
 			const comma = isLast ? '' : ',';
-			// The last list closes with `],` when the index of recent changes follows it.
+			// The last section (a list, or a record such as the housekeeping) ends with a comma when the index of recent changes follows it.
 			const closes = (line: string | undefined) => line === `]${comma}` || (isLast && line === '],');
 			const key = `"${section.key}":`;
 			if (section.element) {
@@ -302,8 +303,12 @@ export class RecordLines {
 				db[section.key] = records;
 			} else {
 				const line = lines.next();
-				if (line === undefined || !line.startsWith(key) || !line.endsWith(comma)) return undefined;
-				const body = line.slice(key.length, line.length - comma.length);
+				if (line === undefined || !line.startsWith(key)) return undefined;
+				// The last section ends with a comma too when the index of recent changes follows it.
+				const ends = isLast && line.endsWith(',') ? ',' : comma;
+				if (!line.endsWith(ends)) return undefined;
+				if (isLast) indexFollows = ends === ',';
+				const body = line.slice(key.length, line.length - ends.length);
 				const old = previous?.[section.key];
 				if (isRecord(old) && this.lineOf(old) === body) {
 					db[section.key] = old;
@@ -389,10 +394,11 @@ export class RecordLines {
 				const {line, fresh} = see(section.schema, value, section.key);
 				out.write(line);
 				if (!isRecord(value)) continue;
-				// A record on its own (the settings) is named by the key "".
+				// A record on its own (the settings, the housekeeping) is named by the key "".
 				if (fresh) {
 					touch(section.key, '');
-					settings = true;
+					// The change says whether the settings changed: a housekeeping run (lastRun) is not one.
+					if (section.key === 'settings') settings = true;
 				}
 				if (fresh || indexed.get(section.key)?.has('')) place(section.key, '', 0, offset, out.position - offset);
 				continue;
@@ -498,7 +504,7 @@ export class RecordLines {
 			if (!section.element) {
 				if (placed.length !== 1) return undefined;
 				db[key] = placed[0]![1];
-				settings = true;
+				if (key === 'settings') settings = true;
 				continue;
 			}
 			const old = previous[section.key] as unknown as readonly object[];
