@@ -117,8 +117,8 @@ export type Output = {
 
 /** What serialize() found a commit changed, and where the records it touched now are. */
 export type Commit = {
-	/** Records serialised anew, with their lines: for {@link RecordLines.committed}. */
-	readonly lines: Array<[Record<string, unknown>, string]>;
+	/** Records serialised anew, with their lines and what the line holds (the schema's copy when it differs): for {@link RecordLines.committed}. */
+	readonly lines: Array<[Record<string, unknown>, string, Record<string, unknown>]>;
 	/** Per section, the keys of the records the commit added, changed or removed. */
 	readonly touched: ReadonlyMap<string, ReadonlySet<string>>;
 	/** Per section, key → [index, offset, length, …] of every record written with a touched or indexed key. */
@@ -347,7 +347,7 @@ export class RecordLines {
 	 */
 	serialize(db: Database, out: Output, indexed: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Commit {
 		out.write('{\n');
-		const lines: Array<[Record<string, unknown>, string]> = [];
+		const lines: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [];
 		const touched = new Map<string, Set<string>>();
 		const where = new Map<string, Map<string, number[]>>();
 		const counts: Record<string, number> = {};
@@ -381,8 +381,11 @@ export class RecordLines {
 			// zod drops keys it does not know; a record carrying one is a bug, not something to write.
 			const unknown = unknownKey(value, clean);
 			if (unknown) throw new Invalid(at, `unknown field ${unknown}`);
-			const line = JSON.stringify(value);
-			lines.push([value, line]);
+			// What the schema gives is what is written (z.url() drops a line break from a URL, as every
+			// reader's check would): the file, this process and every process that follows it agree.
+			const written = sameJson(value, clean) ? value : (clean as Record<string, unknown>);
+			const line = JSON.stringify(written);
+			lines.push([value, line, written]);
 			return {line, fresh: true, entry};
 		};
 		for (const [index, section] of this.sections.entries()) {
@@ -579,11 +582,11 @@ export class RecordLines {
 	 * sees what changed by comparing objects. Returns `change` with the copies as the records that
 	 * entered (those that left are the objects as they were in the lists, edited).
 	 */
-	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>, change: Applied['change']): Applied['change'] {
+	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string, Record<string, unknown>]>, change: Applied['change']): Applied['change'] {
 		this.unverified = false;
 		const copies = new Map<object, Record<string, unknown>>();
-		for (const [record, line] of changed) {
-			const copy = {...record};
+		for (const [record, line, written] of changed) {
+			const copy = {...written};
 			copies.set(record, copy);
 			this.entries.set(copy, entryFor(copy, this.keepLines ? line : undefined));
 		}
