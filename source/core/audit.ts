@@ -6,6 +6,7 @@ import {capText} from './inert.js';
 import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
+import {talliedTarget, type TalliedRefusal} from './refusal-tally.js';
 
 /** Who an audit event names: an actor, or a fixed word for what acts without one. */
 export type AuditActor = Actor | {readonly label: string; readonly tenantId: string | null};
@@ -20,10 +21,10 @@ function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
  * store a few hundred bytes. Each event is also when the store is kept bounded: once the
  * housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
  */
-export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
+export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}, id = newId()): void {
 	const {actor, tenantId} = actorLabel(who);
 	db.audit.push({
-		id: newId(),
+		id,
 		time: ctx.now().toISOString(),
 		actor: capText(actor, AUDIT_TEXT_MAX),
 		tenantId,
@@ -61,6 +62,11 @@ export async function perform<T>(ctx: Context, who: AuditActor, action: string, 
 export async function auditError(ctx: Context, who: AuditActor, action: string, target: string, error: unknown): Promise<void> {
 	if (isOrgError(error) && error.kind !== 'store') {
 		const result = error.kind === 'unavailable' ? 'failed' : 'refused';
+		if (ctx.deferRefusal) {
+			// A web client's refusal: counted per address and minute, not a store write of its own (core/refusal-tally.ts).
+			ctx.deferRefusal({who, action, target, result, reason: error.message});
+			return;
+		}
 		await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
 	}
 }
@@ -96,4 +102,30 @@ export function listAuditIn(db: Database, actor: Actor, options: {since?: Date} 
 	return db.audit
 		.filter(e => (actor.user.superuser || e.tenantId === actor.tenant.id) && (!since || e.time >= since))
 		.reverse();
+}
+
+/**
+ * Writes counted anonymous refusals (core/refusal-tally.ts) as audit events in one transaction:
+ * each at the time of its first refusal, with its client address and how many there were.
+ */
+export async function writeTallied(ctx: Context, refusals: readonly TalliedRefusal[]): Promise<void> {
+	if (refusals.length === 0) return;
+	const {deferRefusal: _deferred, ...direct} = ctx;
+	await ctx.store.transact(db => {
+		let updated = false;
+		for (const r of refusals) {
+			const target = talliedTarget(r);
+			const index = db.audit.findIndex(e => e.id === r.eventId);
+			if (index >= 0) {
+				// The minute's event from this address, written by an earlier flush: its count goes up.
+				db.audit[index] = {...db.audit[index]!, target: capText(target, AUDIT_TEXT_MAX)};
+				updated = true;
+				continue;
+			}
+			const at: Context = {...direct, now: () => new Date(r.time), clientAddress: r.clientAddress};
+			appendAudit(db, at, r.who, {action: r.action, target, result: r.result, ...(r.reason === undefined ? {} : {reason: r.reason})}, r.eventId);
+		}
+		// The store rewrites a list only when it is replaced.
+		if (updated) db.audit = [...db.audit];
+	});
 }

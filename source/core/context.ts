@@ -3,12 +3,16 @@ import type {Database, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
 
 /** The store as the core sees it (the lowdb adapter in source/store implements it). */
+import type {RefusalFacts} from './refusal-tally.js';
+
 export type StorePort = {
 	/** The latest data; do not mutate it. */
 	read(): Database;
 	/** Applies a change under the inter-process lock and commits it atomically, or changes nothing if it throws. */
 	transact<T>(change: (db: Database) => T): Promise<T>;
 	readonly path: string;
+	/** Why a change could not be written now (the store's folder refuses a new file), or undefined when it could: a cheap probe for health checks. */
+	writable?(): string | undefined;
 };
 
 /** Encrypts what must be shown or used again (the key file beside the store). */
@@ -63,6 +67,11 @@ export type Context = {
 	readonly makeKeyPair: KeyPairMaker;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
+	/**
+	 * Set by the web server with clientAddress: where a refusal of an anonymous client goes instead
+	 * of a store write of its own (counted per address and minute, written in batches: core/refusal-tally.ts).
+	 */
+	readonly deferRefusal?: (refusal: RefusalFacts) => void;
 };
 
 /** Who is acting, and in which tenant (a superuser may act in any tenant). */
