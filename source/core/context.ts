@@ -1,6 +1,7 @@
 import type {Mailer, MailerOptions} from './mail.js';
 import type {Database, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
+import type {RefusalFacts} from './refusal-tally.js';
 
 /** The parts of the Database that are lists of records (users, invitations, audit, ...). */
 export type RecordList = {[K in keyof Database]: Database[K] extends readonly unknown[] ? K : never}[keyof Database];
@@ -61,6 +62,8 @@ export type StorePort = {
 	 */
 	refresh(): Promise<void>;
 	readonly path: string;
+	/** Why a change could not be written now (the store's folder refuses a new file), or undefined when it could: a cheap probe for health checks. */
+	writable?(): string | undefined;
 };
 
 /** Encrypts what must be shown or used again (the key file beside the store). */
@@ -115,6 +118,11 @@ export type Context = {
 	readonly makeKeyPair: KeyPairMaker;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
+	/**
+	 * Set by the web server with clientAddress: where a refusal of an anonymous client goes instead
+	 * of a store write of its own (counted per address and minute, written in batches: core/refusal-tally.ts).
+	 */
+	readonly deferRefusal?: (refusal: RefusalFacts) => void;
 };
 
 /** Who is acting, and in which tenant (a superuser may act in any tenant). */

@@ -1,5 +1,6 @@
-import {mkdirSync} from 'node:fs';
-import {dirname, resolve} from 'node:path';
+import {randomBytes} from 'node:crypto';
+import {accessSync, constants, mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import {basename, dirname, join, resolve} from 'node:path';
 import {Low} from 'lowdb';
 import type {StoreChange, StoreListener, StorePort} from '../core/context.js';
 import {emptyDatabase, SCHEMA_VERSION, type Database} from '../core/model.js';
@@ -86,6 +87,23 @@ export class Store implements StorePort {
 	 * change (safe-place.ts). A path through symbolic links is followed: `path` is then the real
 	 * path, where the lock, temp files, key and backups live.
 	 */
+	/**
+	 * Why a change could not land now, or undefined: the store file can be written and its folder
+	 * takes a new file (a commit writes a temp file there and renames it). Two system calls and an
+	 * empty file made and removed at once: cheap enough for every health check.
+	 */
+	writable(): string | undefined {
+		const probe = join(dirname(this.path), `.${basename(this.path)}.health-${process.pid}-${randomBytes(6).toString('hex')}`);
+		try {
+			accessSync(this.path, constants.W_OK);
+			writeFileSync(probe, '', {flag: 'wx', mode: 0o600});
+			rmSync(probe, {force: true});
+			return undefined;
+		} catch (error) {
+			return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+		}
+	}
+
 	static async open(path: string, options: StoreOptions = {}): Promise<Store> {
 		const absolute = resolve(path);
 		try {
