@@ -13,6 +13,7 @@ import {registerUserAdminCommands} from './commands/user-admin.js';
 import {registerProjectCommands} from './commands/projects.js';
 import {registerTokenCommands} from './commands/tokens.js';
 import {registerSignupCommands} from './commands/signup.js';
+import {registerServeCommands} from './commands/serve.js';
 
 export const VERSION = '0.1.0';
 
@@ -30,6 +31,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerSsoCommands,
 	registerInviteCommands,
 	registerSignupCommands,
+	registerServeCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {

@@ -8,7 +8,7 @@ export {certificateWarning} from './certificates.js';
 import type {Actor, Context} from './context.js';
 import {invalid, notFound} from './errors.js';
 import {parseInput, typedNumber} from './input.js';
-import {LISTENER_NAMES, listenerSchema, policySchema, type Database, type Listener, type Policy, type Settings} from './model.js';
+import {DEFAULT_PUBLIC_URL, LISTENER_NAMES, listenerSchema, policySchema, type Database, type Listener, type Policy, type Settings} from './model.js';
 import {smtpView, type SmtpView} from './smtp-settings.js';
 
 export type {CertificateFacts} from './certificates.js';
@@ -23,13 +23,18 @@ export type SslView = NonNullable<Settings['ssl']> & {
 };
 
 /** Everything a superuser sees under Server Settings; never a secret. */
-export type SettingsView = Omit<Settings, 'smtp' | 'ssl' | 'sso'> & {smtp: SmtpView | null; ssl: SslView | null};
+export type SettingsView = Omit<Settings, 'smtp' | 'ssl' | 'sso'> & {
+	smtp: SmtpView | null;
+	ssl: SslView | null;
+	/** Why mailed links will not open for their readers (see unreachableLinks), or null. */
+	linksUnreachable: string | null;
+};
 
 /** The Server Settings as the console draws them, from data already read (superusers only). */
 export function settingsViewIn(ctx: Context, db: Database, actor: Actor): SettingsView {
 	authorize(actor, 'server.settings');
 	const {sso: _sso, ...settings} = db.settings;
-	return {...settings, smtp: smtpView(settings.smtp), ssl: sslView(ctx, settings.ssl)};
+	return {...settings, smtp: smtpView(settings.smtp), ssl: sslView(ctx, settings.ssl), linksUnreachable: unreachableLinks(settings.publicUrl) ?? null};
 }
 
 /** `orgctl settings show`: every server setting, never a secret; a refusal is audited. */
@@ -47,6 +52,42 @@ function sslView(ctx: Context, ssl: Settings['ssl']): SslView | null {
 	} catch (error) {
 		// The file moved or became unreadable since it was saved: show the paths and why.
 		return {...ssl, facts: undefined, unreadable: `${ssl.cert} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, warning: undefined};
+	}
+}
+
+function isLoopbackHost(hostname: string): boolean {
+	const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+	return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '0.0.0.0' || host === '::' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Why mailed links will not open for their readers: the public URL is unset, names this machine, or is no URL; undefined when fine. */
+export function unreachableLinksReason(publicUrl: string): 'unset' | 'this-machine' | 'not-a-url' | undefined {
+	if (publicUrl === DEFAULT_PUBLIC_URL) return 'unset';
+	try {
+		return isLoopbackHost(new URL(publicUrl).hostname) ? 'this-machine' : undefined;
+	} catch {
+		return 'not-a-url';
+	}
+}
+
+/** The command that fixes an unreachable public URL. */
+export const SET_PUBLIC_URL = 'orgctl settings public-url set https://…';
+
+/**
+ * Why the links we mail will not open for the people we mail them to, as one sentence, or undefined
+ * when the public URL names an address others can reach. Settings and invitation screens show it.
+ */
+export function unreachableLinks(publicUrl: string): string | undefined {
+	const fix = `set the address people open with \`${SET_PUBLIC_URL}\``;
+	switch (unreachableLinksReason(publicUrl)) {
+		case 'unset':
+			return `The public URL is not set, so invitation links (${publicUrl}/invite/…) will not be reachable from anyone else's machine; ${fix}.`;
+		case 'this-machine':
+			return `The public URL ${publicUrl} names this machine only, so invitation links will not be reachable from anyone else's; ${fix}.`;
+		case 'not-a-url':
+			return `The public URL ${publicUrl} is not a URL, so invitation links will not be reachable; ${fix}.`;
+		case undefined:
+			return undefined;
 	}
 }
 

@@ -34,7 +34,7 @@ function invitationTombstones(raw: Record<string, unknown>): unknown[] {
 }
 
 /**
- * Version 3 gives single sign-on its shape (an IdP, the match attribute, our own key pair). No
+ * Version 4 gives single sign-on its shape (an IdP, the match attribute, our own key pair). No
  * orgctl before it wrote anything there (its `sso` was always null), so every file starts empty.
  */
 function withSso(raw: Record<string, unknown>): Record<string, unknown> {
@@ -45,7 +45,11 @@ function withSso(raw: Record<string, unknown>): Record<string, unknown> {
 /** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
 export const MIGRATIONS: readonly Migration[] = [
 	{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})},
-	{from: 2, migrate: withSso},
+	// Version 3 lets audit events carry the client address of a web request (`clientAddress`, optional):
+	// nothing to change in the data, but an older orgctl must refuse the file rather than rewrite its
+	// audit without the addresses.
+	{from: 2, migrate: raw => raw},
+	{from: 3, migrate: withSso},
 ];
 
 /**

@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {certificateWarning, LISTENERS, parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings, type CertificateFacts, type PolicyChange} from '../../core/server-settings.js';
+import {certificateWarning, LISTENERS, parseDuration, removeListener, REQUESTS_LISTENER, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks, type CertificateFacts, type PolicyChange} from '../../core/server-settings.js';
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
@@ -25,6 +25,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 				const p = view.policy;
 				return [
 					`public URL         ${view.publicUrl}`,
+					...(view.linksUnreachable ? [`                   ! ${view.linksUnreachable}`] : []),
 					`invitations last   ${p.invitationLifetimeSeconds / 86_400} days`,
 					`min password       ${p.minPasswordLength} characters`,
 					`verify e-mail      ${p.requireEmailVerification ? 'on' : 'off'}`,
@@ -44,6 +45,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 						],
 						[['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl'], ['purpose', 'for']],
 					).replace(/^/gm, '  ').trimEnd(),
+					...(view.listeners.some(l => l.name === REQUESTS_LISTENER) ? [] : [`  orgctl serve needs a listener named ${REQUESTS_LISTENER}: orgctl settings listeners set ${REQUESTS_LISTENER} --port 8080 [--ssl on]`]),
 				].join('\n') + '\n';
 			});
 		});
@@ -57,6 +59,8 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			const ctx = await cli.ctx();
 			const value = await setPublicUrl(ctx, await cli.actor(), url);
 			cli.print({publicUrl: value}, () => `Invitation links now start with ${value}/invite/.\n`);
+			const warning = unreachableLinks(value);
+			if (warning) cli.say(warning);
 		});
 
 	settings
