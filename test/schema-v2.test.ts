@@ -24,8 +24,8 @@ function asVersion1(path: string): string {
 describe('a store written before invitation tombstones (schema version 1)', () => {
 	it('is migrated with a backup, and links that died before the upgrade still say how', async () => {
 		const {ctx, root} = await initializedContext();
-		const used = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'saml'}, {sendEmail: false});
-		await acceptInvitation(ctx, {link: used.link});
+		const used = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com'}, {sendEmail: false});
+		await acceptInvitation(ctx, {link: used.link, password: PASSWORD});
 		const revoked = await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
 		await revokeInvitation(ctx, root, revoked.invitation.id);
 		const original = asVersion1(ctx.store.path);

@@ -50,6 +50,9 @@ export const MIGRATIONS: readonly Migration[] = [
 	// audit without the addresses.
 	{from: 2, migrate: raw => raw},
 	{from: 3, migrate: withSso},
+	// Version 5 keeps single sign-on's state in the store, shared by every process: the requests we
+	// sent, the assertions already used, and the terminals waiting for a sign-in.
+	{from: 4, migrate: raw => ({...raw, samlRequests: [], samlAssertions: [], deviceLogins: []})},
 ];
 
 /**
