@@ -10,6 +10,7 @@ import {MessagePage, Page, STYLESHEET_PATH} from './pages/layout.js';
 import {STYLESHEET} from './pages/style.js';
 import {requestLine} from './request-log.js';
 import {inviteRoutes} from './routes/invite.js';
+import {samlRoutes} from './routes/saml.js';
 import {signupRoutes} from './routes/signup.js';
 import {LIMITS, makeSite, statusOf, type Limits, type Site} from './site.js';
 
@@ -22,11 +23,8 @@ export type AppOptions = {
 	readonly limits?: Partial<Limits> | undefined;
 };
 
-/**
- * The route modules, in one list: a later one (SAML: /saml/metadata, /saml/login, /saml/acs,
- * /login/device) is one more line here, with the same Site helpers and page layout.
- */
-const ROUTES: ReadonlyArray<(app: FastifyInstance, site: Site) => void> = [inviteRoutes, signupRoutes];
+/** The route modules, in one list, with the same Site helpers and page layout. */
+const ROUTES: ReadonlyArray<(app: FastifyInstance, site: Site) => void> = [inviteRoutes, signupRoutes, samlRoutes];
 
 /**
  * The web side of account management as one Fastify instance: the security headers, CSRF, rate and

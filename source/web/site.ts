@@ -1,6 +1,7 @@
 import type {FastifyReply, FastifyRequest} from 'fastify';
 import type {ReactElement} from 'react';
 import type {Context} from '../core/context.js';
+import type {Database} from '../core/model.js';
 import type {ErrorKind} from '../core/errors.js';
 import {renderDocument} from './render.js';
 
@@ -22,6 +23,11 @@ export type Site = {
 	render(reply: FastifyReply, status: number, page: ReactElement): FastifyReply;
 	/** A fresh CSRF token for a form on this reply (its secret goes in a signed cookie). */
 	csrf(reply: FastifyReply): string;
+	/**
+	 * A page whose form leads (through our redirects) to the identity provider: the CSP's form-action
+	 * allows the IdP's origin too, since browsers check form-action on every redirect of a form's navigation.
+	 */
+	formsTo(reply: FastifyReply, db: Database): void;
 	/** Route options for a POST: its rate limit and the CSRF check (after the body is parsed). */
 	readonly post: object;
 	/** Route options for a GET of a page that looks up a secret: its (looser) rate limit. */
@@ -33,6 +39,12 @@ export function makeSite(ctx: Context, limits: Limits, csrfCheck: (request: Fast
 		contextFor: request => ({...ctx, clientAddress: request.ip}),
 		render: (reply, status, page) => reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderDocument(page)),
 		csrf: reply => reply.generateCsrf(),
+		formsTo: (reply, db) => {
+			const idp = db.settings.sso.idp;
+			const policy = reply.getHeader('content-security-policy');
+			if (!idp || typeof policy !== 'string') return;
+			reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${new URL(idp.ssoUrl).origin}`));
+		},
 		post: {config: {rateLimit: {max: limits.postsPerMinute, timeWindow: 60_000}}, preHandler: csrfCheck},
 		page: {config: {rateLimit: {max: limits.pagesPerMinute, timeWindow: 60_000}}},
 	};

@@ -27,11 +27,17 @@ const malformed = (message: string) => refused(message, 'saml.malformed');
 /** Parses foreign XML: a DOCTYPE (where entity tricks start) or any parse error is refused. */
 export function parseXml(xml: string, what: string): XmlElement {
 	const errors: string[] = [];
-	const doc = new DOMParser({
-		onError: (level: string, message: string) => {
-			if (level !== 'warning') errors.push(message);
-		},
-	}).parseFromString(xml, 'text/xml');
+	let doc: ReturnType<DOMParser['parseFromString']>;
+	try {
+		doc = new DOMParser({
+			onError: (level: string, message: string) => {
+				if (level !== 'warning') errors.push(message);
+			},
+		}).parseFromString(xml, 'text/xml');
+	} catch {
+		// xmldom throws on a fatal error (not XML at all).
+		throw malformed(`The ${what} is not well-formed XML.`);
+	}
 	for (let node = doc.firstChild; node; node = node.nextSibling) {
 		if (node.nodeType === DOCUMENT_TYPE_NODE) throw malformed(`The ${what} carries a DOCTYPE, which SAML never needs; it was refused unread.`);
 	}

@@ -266,7 +266,23 @@ export async function startInvitationSignIn(ctx: Context, invitationId: string):
 	return ctx.store.transact(db => addSamlRequest(ctx, db, {kind: 'invitation', invitationId}));
 }
 
-/** The sign-up page for a SAML domain: the address and username are checked now, the account is made when the IdP vouches for the address. */
+/** Whether an address signs up through single sign-on: its domain's method is SAML (and the IdP is set). */
+export function isSamlSignup(ctx: Context, email: string, tenant?: string): boolean {
+	const db = ctx.store.read();
+	if (!ssoReady(db)) return false;
+	try {
+		const address = parseAddress(email).address;
+		return db.tenants.some(t => (!tenant || t.name === tenant) && matchSignupDomain(db, t.id, address)?.domain.method === 'saml');
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * The sign-up page for a SAML domain: the identity provider proves the address instead of a mailed
+ * code. Whether the account exists is checked only once it has (at the ACS), so this answer tells a
+ * stranger nothing.
+ */
 export async function startSignupSignIn(ctx: Context, input: {email: string; username: string; tenant?: string}): Promise<string> {
 	const address = parseAddress(input.email);
 	const username = checkUsername(input.username);
@@ -274,12 +290,13 @@ export async function startSignupSignIn(ctx: Context, input: {email: string; use
 	try {
 		samlConfigIn(ctx, ctx.store.read());
 		return await ctx.store.transact(db => {
-			const tenants = db.tenants.filter(t => !input.tenant || t.name === input.tenant);
-			const found = tenants.map(t => ({tenant: t, match: matchSignupDomain(db, t.id, address.address)})).find(x => x.match);
-			if (!found?.match) throw refused(`Self sign-up is not open for ${address.domain}; ask an admin for an invitation.`, 'saml.signup-closed');
-			if (found.match.domain.method !== 'saml') throw refused(`Accounts at ${found.match.domain.domain} do not sign in through single sign-on; sign up with the e-mail code instead.`, 'saml.signup-closed');
-			assertAccountFree(db, found.tenant.id, username, address.address);
-			return addSamlRequest(ctx, db, {kind: 'signup', domainId: found.match.domain.id, email: address.address, username});
+			const found = db.tenants
+				.filter(t => !input.tenant || t.name === input.tenant)
+				.map(t => matchSignupDomain(db, t.id, address.address))
+				.find(m => m !== undefined);
+			if (!found) throw refused(`Self sign-up is not open for ${address.domain}; ask an admin for an invitation.`, 'saml.signup-closed');
+			if (found.domain.method !== 'saml') throw refused(`Accounts at ${found.domain.domain} do not sign in through single sign-on; sign up with the e-mail code instead.`, 'saml.signup-closed');
+			return addSamlRequest(ctx, db, {kind: 'signup', domainId: found.domain.id, email: address.address, username});
 		});
 	} catch (error) {
 		await auditError(ctx, who, 'signup.sso', `${username} <${address.address}>`, error);
