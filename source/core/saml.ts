@@ -2,7 +2,9 @@
 export {completeSamlSignIn, samlConfigIn, samlLoginUrl, ssoReady, isSamlSignup, startInvitationSignIn, startSignupSignIn, SAML_REQUEST_SECONDS, type SamlOutcome} from './saml/sign-in.js';
 export {CLOCK_SKEW_MS, MAX_RESPONSE_BYTES} from './saml/response.js';
 export {
+	awaitDeviceLogin,
 	cancelDeviceLogin,
+	signsInThroughSso,
 	confirmDeviceCode,
 	DEVICE_PATH,
 	formatDeviceCode,

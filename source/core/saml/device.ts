@@ -47,6 +47,7 @@ export type TerminalOrigin = {readonly host: string; readonly clientAddress: str
 
 export type DeviceLoginStarted = {
 	readonly id: string;
+	readonly username: string;
 	/** Only the poller holds it: it alone turns the completed sign-in into a session. */
 	readonly pollSecret: string;
 	readonly code: string;
@@ -89,7 +90,7 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 			d.deviceLogins.push(record);
 			appendAudit(d, ctx, {label: user.username, tenantId: user.tenantId}, {action: 'login.sso.start', target: user.username, result: 'ok'});
 		});
-		return {id: record.id, pollSecret, code: formatDeviceCode(code), url: `${db.settings.publicUrl.replace(/\/+$/, '')}${DEVICE_PATH}`, expires: record.expires};
+		return {id: record.id, username: user.username, pollSecret, code: formatDeviceCode(code), url: `${db.settings.publicUrl.replace(/\/+$/, '')}${DEVICE_PATH}`, expires: record.expires};
 	} catch (error) {
 		await auditError(ctx, who, 'login.sso.start', username, error);
 		throw error;
@@ -175,4 +176,40 @@ export async function cancelDeviceLogin(ctx: Context, login: {readonly id: strin
 		const device = db.deviceLogins.find(d => d.id === login.id);
 		if (device && secretMatches(login.pollSecret, device.pollSecretHash) && device.state === 'pending') device.state = 'refused';
 	});
+}
+
+/** Whether `identifier` (username or e-mail) names a single sign-on user: `orgctl login` then shows a code instead of asking a password. */
+export function signsInThroughSso(ctx: Context, identifier: string, tenant?: string): boolean {
+	const db = ctx.store.read();
+	const key = identifier.trim().toLowerCase();
+	const scope = tenant ? db.tenants.find(t => t.name === tenant) : undefined;
+	const matches = db.users.filter(u => (!tenant || u.tenantId === scope?.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
+	return matches.length === 1 && matches[0]!.method === 'saml';
+}
+
+/**
+ * Polls until the browser side completes (or the code expires, or `signal` aborts: then the code is
+ * cancelled): the one waiting loop of the CLI and the console. `onWaiting` hears each refusal once.
+ */
+export async function awaitDeviceLogin(ctx: Context, login: DeviceLoginStarted, options: {readonly intervalMs: number; readonly signal?: AbortSignal; readonly onRefusal?: (reason: string) => void}): Promise<Actor> {
+	let lastRefusal: string | null = null;
+	for (;;) {
+		if (options.signal?.aborted) {
+			await cancelDeviceLogin(ctx, login);
+			throw refused('The single sign-on was cancelled; its code no longer works.', 'saml.device-cancelled');
+		}
+		const poll = await pollDeviceLogin(ctx, login);
+		if (poll.state === 'signed-in') return poll.actor;
+		if (poll.lastRefusal !== null && poll.lastRefusal !== lastRefusal) {
+			lastRefusal = poll.lastRefusal;
+			options.onRefusal?.(poll.lastRefusal);
+		}
+		await new Promise<void>(resolve => {
+			const timer = setTimeout(resolve, options.intervalMs);
+			options.signal?.addEventListener('abort', () => {
+				clearTimeout(timer);
+				resolve();
+			}, {once: true});
+		});
+	}
 }
