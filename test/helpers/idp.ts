@@ -76,6 +76,11 @@ export function testKeyPair(dir: string, name = 'idp'): {privateKeyPem: string; 
 	return {privateKeyPem: readFileSync(key, 'utf8'), certificatePem: readFileSync(crt, 'utf8')};
 }
 
+/** Makes the IdP's key pair now (before a test's Clock starts, so the certificate is already valid on it). */
+export function prepareIdpKey(dir: string): void {
+	sharedKey ??= testKeyPair(dir);
+}
+
 /** Starts simplesamlphp for our SP (entity ID and ACS URL; our certificate makes it insist on signed requests). */
 export async function startIdp(options: {dir: string; sp: {entityId: string; acsUrl: string; certificatePem: string}; users?: readonly IdpUser[]}): Promise<RunningIdp> {
 	if (!IDP_INSTALLED) throw new Error(`simplesamlphp is not installed (${SSP_WWW} missing): apt-get install -y --no-install-recommends simplesamlphp php-cli php-xml php-mbstring php-curl`);
