@@ -4,7 +4,8 @@ import {join} from 'node:path';
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import type {User} from '../../source/core/model.js';
 import {createInvitation, revokeInvitation} from '../../source/core/invitations.js';
-import {confirmDeviceCode, pollDeviceLogin, startDeviceLogin, startInvitationSignIn} from '../../source/core/saml.js';
+import {confirmDeviceCode, isSamlSignup, pollDeviceLogin, startDeviceLogin, startInvitationSignIn, startSignupSignIn} from '../../source/core/saml.js';
+import {addSignupDomain} from '../../source/core/signup-domains.js';
 import {createTenant} from '../../source/core/tenants.js';
 import {disableUser} from '../../source/core/user-admin.js';
 import {serve, type RunningServer} from '../../source/web/serve.js';
@@ -260,6 +261,26 @@ describe('matching by the email attribute', () => {
 		expect((await acs(e, signed(e, one.requestId, {nameId: 'ignored', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', attributes: {email: ['ATTR@example.test']}}))).status).toBe(200);
 		const two = await invitationRequest(e, {username: 'none', email: 'none@example.test'});
 		await expectRefused(e, signed(e, two.requestId, {attributes: {uid: ['none']}}), 'saml.no-email', /matched by the email attribute, but the identity provider sent none/);
+	});
+});
+
+describe('self sign-up at a SAML domain', () => {
+	it('the identity provider proves the address instead of a mailed code; the account gets the domain role', async () => {
+		await addSignupDomain(s.ctx, s.root, {domain: 'example.test', role: 'guest', method: 'saml'});
+		expect(isSamlSignup(s.ctx, 'sue@EXAMPLE.test')).toBe(true);
+		expect(isSamlSignup(s.ctx, 'sue@elsewhere.test')).toBe(false);
+		const requestId = await startSignupSignIn(s.ctx, {email: 'sue@example.test', username: 'sue'});
+		const answer = await acs(s, signed(s, requestId, {nameId: 'Sue@Example.test'}));
+		expect(answer.status).toBe(200);
+		expect(answer.body).toContain('Welcome, sue: your account in default is ready (guest)');
+		expect(s.ctx.store.read().users.find(u => u.username === 'sue')).toMatchObject({method: 'saml', role: 'guest'});
+		expect(s.ctx.store.read().outbox).toHaveLength(0);
+	});
+
+	it('an IdP that vouches for another address does not make the account', async () => {
+		await addSignupDomain(s.ctx, s.root, {domain: 'example.test', method: 'saml'});
+		const requestId = await startSignupSignIn(s.ctx, {email: 'sam@example.test', username: 'sam'});
+		await expectRefused(s, signed(s, requestId, {nameId: 'alice@example.test'}), 'saml.wrong-user', /but you signed up as sam@example\.test/);
 	});
 });
 
