@@ -207,12 +207,17 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 		const config = samlConfigIn(ctx, db);
 		const now = ctx.now();
 		if (!envelope.inResponseTo) throw refused('The SAML response answers no sign-in request of ours (it has no InResponseTo): sign-ins start here, not at the identity provider.', 'saml.unsolicited');
-		request = db.samlRequests.find(r => r.id === envelope.inResponseTo);
-		if (!request) throw refused('The SAML response answers a sign-in request this server never made (or forgot long ago).', 'saml.unknown-request');
-		if (request.state === 'used') throw refused('The SAML response was already used to sign in; it works once.', 'saml.replayed');
-		if (request.state === 'burned') throw refused('The sign-in request this answers already had an answer; start again.', 'saml.request-used');
-		if (new Date(request.expires) <= now) throw refused('The sign-in request this answers has expired (they last 10 minutes); start again.', 'saml.request-expired');
-		const verified = await ctx.saml.verify(config, samlResponse, id => isPendingIn(ctx.store.read(), id, ctx.now()) !== undefined);
+		const inResponseTo = envelope.inResponseTo;
+		request = db.samlRequests.find(r => r.id === inResponseTo);
+		assertAnswerable(request, now);
+		let verified;
+		try {
+			verified = await ctx.saml.verify(config, samlResponse, id => isPendingIn(ctx.store.read(), id, ctx.now()) !== undefined);
+		} catch (error) {
+			// Another process may have used (or burned) the request meanwhile: say which, from the latest data.
+			if (isOrgError(error) && error.code === 'saml.unknown-request') assertAnswerable(ctx.store.read().samlRequests.find(r => r.id === inResponseTo), ctx.now());
+			throw error;
+		}
 		const checked = checkVerifiedResponse(envelope, verified.assertionXml, {acsUrl: config.acsUrl, idpEntityId: config.idp.entityId, now: ctx.now()});
 		const pending = request;
 		const done = await ctx.store.transact(d => {
@@ -232,6 +237,14 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 		await refuseSignIn(ctx, request, anonymous, error);
 		throw error;
 	}
+}
+
+/** Throws why a response naming `request` cannot be answered (unknown, used, answered, expired); nothing when it is pending. */
+function assertAnswerable(request: SamlRequest | undefined, now: Date): asserts request is SamlRequest {
+	if (!request) throw refused('The SAML response answers a sign-in request this server never made (or forgot long ago).', 'saml.unknown-request');
+	if (request.state === 'used') throw refused('The SAML response was already used to sign in; it works once.', 'saml.replayed');
+	if (request.state === 'burned') throw refused('The sign-in request this answers already had an answer; start again.', 'saml.request-used');
+	if (new Date(request.expires) <= now) throw refused('The sign-in request this answers has expired (they last 10 minutes); start again.', 'saml.request-expired');
 }
 
 /**
