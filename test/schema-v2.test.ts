@@ -1,8 +1,8 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {buildContext} from '../source/app/context.js';
+import {EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
 import {acceptInvitation, createInvitation, revokeInvitation} from '../source/core/invitations.js';
-import {SCHEMA_VERSION} from '../source/core/model.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {initializedContext, TEST_HASHER} from './helpers/store.js';
@@ -54,7 +54,7 @@ describe('a store written before invitation tombstones (schema version 1)', () =
 });
 
 describe('a store written before audit events carried a client address (schema version 2)', () => {
-	it('is migrated to the current version with a backup, its audit unchanged, and an older orgctl would refuse the new file', async () => {
+	it('is opened as the current version with a backup, its audit unchanged, and an older orgctl would refuse the new file', async () => {
 		const {ctx, root} = await initializedContext();
 		await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
 		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {audit: unknown[]};
@@ -66,5 +66,47 @@ describe('a store written before audit events carried a client address (schema v
 		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
 		expect(store.read().audit).toEqual(data.audit);
 		await expect(Store.open(ctx.store.path, {schemaVersion: 2, migrations: []})).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION}, newer than the 2`));
+	});
+});
+
+/** A current store file without what version 6 added (single sign-on's requests, used assertions and waiting terminals). */
+function withoutSamlState(data: Record<string, unknown>): Record<string, unknown> {
+	const {samlRequests: _requests, samlAssertions: _assertions, deviceLogins: _logins, ...rest} = data;
+	return rest;
+}
+
+describe('a store written before single sign-on had its shape (schema version 4, sso always null)', () => {
+	it('is opened as the current version with a backup and an empty single sign-on setting, everything else unchanged', async () => {
+		const {ctx} = await initializedContext();
+		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {settings: Record<string, unknown>};
+		const original = JSON.stringify({...withoutSamlState(data), schemaVersion: 4, settings: {...data.settings, sso: null}});
+		writeFileSync(ctx.store.path, original, {mode: 0o600});
+
+		const store = await Store.open(ctx.store.path);
+		expect(readFileSync(`${ctx.store.path}.v4.bak`, 'utf8')).toBe(original);
+		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
+		expect(store.read().settings).toEqual({...data.settings, sso: EMPTY_SSO});
+		await expect(Store.open(ctx.store.path, {schemaVersion: 4, migrations: []})).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION}, newer than the 4`));
+	});
+});
+
+describe('a store written before single sign-on kept its state in the store (schema version 5)', () => {
+	it('is opened as version 6 with a backup, no SAML requests, used assertions or waiting terminals, everything else unchanged', async () => {
+		const {ctx, root} = await initializedContext();
+		await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
+		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as Record<string, unknown>;
+		const original = JSON.stringify({...withoutSamlState(data), schemaVersion: 5});
+		writeFileSync(ctx.store.path, original, {mode: 0o600});
+
+		const store = await Store.open(ctx.store.path);
+		expect(readFileSync(`${ctx.store.path}.v5.bak`, 'utf8')).toBe(original);
+		const db = store.read();
+		expect(db.schemaVersion).toBe(6);
+		expect(db.samlRequests).toEqual([]);
+		expect(db.samlAssertions).toEqual([]);
+		expect(db.deviceLogins).toEqual([]);
+		expect(db.invitations).toEqual(data['invitations']);
+		expect(db.settings).toEqual(data['settings']);
+		await expect(Store.open(ctx.store.path, {schemaVersion: 5, migrations: []})).rejects.toThrow(/schema version 6, newer than the 5/);
 	});
 });

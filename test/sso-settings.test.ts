@@ -87,6 +87,20 @@ describe('single sign-on: importing the IdP metadata', () => {
 		expect(again.sp.certificate!.fingerprint256).toBe(view.sp.certificate!.fingerprint256);
 	});
 
+	it('foreign text in IdP metadata never reaches the terminal live: a bidi override in the entity ID is refused, an escape in a URL is quoted inert', async () => {
+		const {ctx, root} = await superuser();
+		const real = readFileSync(REAL, 'utf8');
+		const spoofed = join(ctx.dir, 'spoofed.xml');
+		writeFileSync(spoofed, real.replace('entityID="http://127.0.0.1:41255/', 'entityID="http://127.0.0.1:41255/\u202Elmx.'));
+		await expect(importIdpMetadata(ctx, root, {path: spoofed})).rejects.toThrow(/^The IdP entity ID in .*spoofed\.xml holds spaces or control characters\.$/);
+		const pem = join(ctx.dir, 'idp.pem');
+		writeFileSync(pem, realCertificate.toString());
+		const refused = await setIdpByHand(ctx, root, {entityId: 'https://idp.example.com/metadata', ssoUrl: 'https://a\u001b]52;c;QUFB\u0007b/', certificateFile: pem}).catch((error: Error) => error);
+		expect((refused as Error).message).toBe('The single sign-on URL "https://a\\e]52;c;QUFB\\x07b/" is not a URL.');
+		await expect(setIdpByHand(ctx, root, {entityId: 'https://idp.example.com/metadata', ssoUrl: 'https://idp.example.com/sso', binding: 'p\u202Eost', certificateFile: pem})).rejects.toThrow('The single sign-on binding is redirect or post, not "p\\u202eost".');
+		expect((await showSso(ctx, root)).idp).toBeNull();
+	});
+
 	it('the IdP by hand: entity ID, SSO URL and a PEM certificate file, checked as metadata is', async () => {
 		const {ctx, root} = await superuser();
 		const pem = join(ctx.dir, 'idp.pem');

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs';
+import {inert} from '../core/inert.js';
 import type {SecretBox} from '../core/context.js';
 import {parseAddress} from '../core/email.js';
 import {invalid} from '../core/errors.js';
@@ -34,16 +35,8 @@ function errorChain(error: unknown): NodemailerError[] {
 	return chain;
 }
 
-/**
- * Foreign text on one line with its control characters shown, not obeyed: an SMTP server's reply
- * reaches the admin's terminal (status line, audit, CLI), where ESC could start a sequence (OSC 52
- * sets the clipboard). Issue 11 brings one inert function for every printer; until then the reply
- * is made inert here, where it comes in.
- */
-export function inertReply(text: string): string {
-	// eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
-	return text.replace(/\s+/g, ' ').trim().replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ch => (ch === '\u001b' ? '\\e' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
-}
+/** An SMTP server's reply, on one line and inert (core/inert.ts). */
+export const inertReply = (reply: string): string => inert(reply.replace(/\s+/g, ' ').trim());
 
 /** The server's own words when it replied, else the error's message, on one line and inert. */
 function reasonText(error: NodemailerError): string {

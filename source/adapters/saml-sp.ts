@@ -5,6 +5,7 @@ import {SignedXml} from 'xml-crypto';
 import type {SamlConfig, SamlPort, SamlVerified} from '../core/context.js';
 import {refused} from '../core/errors.js';
 import {inert} from '../core/inert.js';
+import {shortened} from '../core/words.js';
 
 /**
  * The SAML service provider's library side, behind the core's SamlPort: @node-saml/node-saml
@@ -85,8 +86,8 @@ function idpStatus(xml: string): string | null {
 function signatureRefusal(xml: string, trusted: readonly string[]): Error {
 	const root = quietParser().parseFromString(xml, 'text/xml').documentElement;
 	const signatures = root ? Array.from(root.getElementsByTagNameNS(NS.ds, 'Signature')) : [];
-	if (!root || signatures.length === 0) return refused('The SAML response carries no signature.', 'saml.unsigned');
-	if (childElements(root, NS.ds, 'Signature').length === 0) return refused('The SAML response itself is not signed (only its assertion is).', 'saml.unsigned');
+	if (!root || signatures.length === 0) return refused('The SAML response carries no signature.', {code: 'saml.unsigned'});
+	if (childElements(root, NS.ds, 'Signature').length === 0) return refused('The SAML response itself is not signed (only its assertion is).', {code: 'saml.unsigned'});
 	for (const signature of signatures) {
 		let verdict: 'valid' | 'wrong-key' | 'digest' = 'digest';
 		for (const pem of trusted) {
@@ -110,26 +111,26 @@ function signatureRefusal(xml: string, trusted: readonly string[]): Error {
 			} catch {
 				// Not a certificate: the fingerprint is left out.
 			}
-			return refused(`The SAML response is signed by a key that is not the identity provider's${who}.`, 'saml.unknown-signer');
+			return refused(`The SAML response is signed by a key that is not the identity provider's${who}.`, {code: 'saml.unknown-signer'});
 		}
-		return refused('The SAML response was altered after the identity provider signed it.', 'saml.tampered');
+		return refused('The SAML response was altered after the identity provider signed it.', {code: 'saml.tampered'});
 	}
-	return refused('The SAML response signature does not cover what it must (signature wrapping or an extra assertion).', 'saml.bad-signature');
+	return refused('The SAML response signature does not cover what it must (signature wrapping or an extra assertion).', {code: 'saml.bad-signature'});
 }
 
 /** node-saml's error, as one of our refusals with its own reason. */
 function refusalOf(error: unknown, xml: string, trusted: readonly string[]): Error {
 	const message = error instanceof Error ? error.message : String(error);
-	if (message === 'InResponseTo is missing from response') return refused('The SAML response answers no sign-in request of ours (it has no InResponseTo).', 'saml.unsolicited');
-	if (message === 'InResponseTo is not valid' || message === 'SubjectInResponseTo is not valid') return refused('The SAML response answers no pending sign-in request of ours.', 'saml.unknown-request');
-	if (message === 'InResponseTo does not match subjectInResponseTo') return refused('The SAML assertion answers a different sign-in request than its response.', 'saml.unsolicited');
+	if (message === 'InResponseTo is missing from response') return refused('The SAML response answers no sign-in request of ours (it has no InResponseTo).', {code: 'saml.unsolicited'});
+	if (message === 'InResponseTo is not valid' || message === 'SubjectInResponseTo is not valid') return refused('The SAML response answers no pending sign-in request of ours.', {code: 'saml.unknown-request'});
+	if (message === 'InResponseTo does not match subjectInResponseTo') return refused('The SAML assertion answers a different sign-in request than its response.', {code: 'saml.unsolicited'});
 	const status = idpStatus(xml);
-	if (status && !/^Success(\/|$)/.test(status)) return refused(`The identity provider did not sign you in (${inert(status)}).`, 'saml.idp-error');
+	if (status && !/^Success(\/|$)/.test(status)) return refused(`The identity provider did not sign you in (${inert(shortened(status, 120))}).`, {code: 'saml.idp-error'});
 	if (/signature|Too many signatures|ID cannot refer|Referenced node|signed references|transforms|Cannot obtain assertion/i.test(message)) return signatureRefusal(xml, trusted);
-	if (/audience mismatch|AudienceRestriction/i.test(message)) return refused(`The SAML assertion is not meant for us (${inert(message.replace(/^SAML assertion /, ''))}).`, 'saml.wrong-audience');
-	if (/multiple (assertions|conditions)/i.test(message)) return refused(`The SAML response is ambiguous: ${inert(message)}.`, 'saml.bad-signature');
-	if (message === 'Missing SAML assertion') return refused('The SAML response holds no assertion.', 'saml.malformed');
-	return refused(`The SAML response was refused: ${inert(message).slice(0, 200)}.`, 'saml.invalid');
+	if (/audience mismatch|AudienceRestriction/i.test(message)) return refused(`The SAML assertion is not meant for us (${inert(shortened(message.replace(/^SAML assertion /, ''), 200))}).`, {code: 'saml.wrong-audience'});
+	if (/multiple (assertions|conditions)/i.test(message)) return refused(`The SAML response is ambiguous: ${inert(shortened(message, 200))}.`, {code: 'saml.bad-signature'});
+	if (message === 'Missing SAML assertion') return refused('The SAML response holds no assertion.', {code: 'saml.malformed'});
+	return refused(`The SAML response was refused: ${inert(shortened(message, 200))}.`, {code: 'saml.invalid'});
 }
 
 /** node-saml wants a request-id cache; ours is the store, read through `isPending`, and written only by the core. */
@@ -157,7 +158,7 @@ export const nodeSamlPort: SamlPort = {
 		} catch (error) {
 			throw refusalOf(error, xml, config.idp.certificates);
 		}
-		if (!profile) throw refused('The SAML response holds no sign-in.', 'saml.malformed');
+		if (!profile) throw refused('The SAML response holds no sign-in.', {code: 'saml.malformed'});
 		return {assertionXml: profile.getAssertionXml?.() ?? '', responseXml: xml};
 	},
 };

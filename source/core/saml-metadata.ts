@@ -1,4 +1,5 @@
 import type {Element as XmlElement} from '@xmldom/xmldom';
+import {CONTROL_OR_SPACE, inert} from './inert.js';
 import {parseCertificate} from './certificates.js';
 import {invalid} from './errors.js';
 import type {SamlIdp} from './model.js';
@@ -55,7 +56,7 @@ export function checkHttpUrl(text: string, what: string): string {
 	try {
 		url = new URL(text.trim());
 	} catch {
-		throw invalid(`The ${what} "${text}" is not a URL.`);
+		throw invalid(`The ${what} "${inert(text)}" is not a URL.`);
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`The ${what} must be an https:// or http:// URL, not ${url.protocol}.`);
 	if (url.username || url.password) throw invalid(`The ${what} must not carry credentials.`);
@@ -67,8 +68,7 @@ export function checkEntityId(text: string, what: string): string {
 	const value = text.trim();
 	if (value === '') throw invalid(`The ${what} is empty.`);
 	if (value.length > 1024) throw invalid(`The ${what} is longer than 1024 characters.`);
-	// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-	if (/[\u0000-\u0020\u007f-\u009f]/.test(value)) throw invalid(`The ${what} holds spaces or control characters.`);
+	if (CONTROL_OR_SPACE.test(value)) throw invalid(`The ${what} holds spaces or control characters.`);
 	return value;
 }
 
@@ -93,16 +93,16 @@ export async function parseIdpMetadata(xml: string, source: string): Promise<Idp
 	} catch (error) {
 		// xmldom throws a ParseError for what is not XML; anything else is ours and must not read as bad input.
 		if (!(error instanceof Error) || error.name !== 'ParseError') throw error;
-		throw invalid(`${source} is not XML (${firstLine(error)}).`);
+		throw invalid(`${source} is not XML (${inert(firstLine(error))}).`);
 	}
 	if (doc.doctype || Array.from(doc.childNodes).some(n => n.nodeType === DOCUMENT_TYPE_NODE)) {
 		throw invalid(`${source} holds a DOCTYPE declaration; SAML metadata never needs one, and orgctl refuses it because entity expansion attacks start there.`);
 	}
-	if (problems.length > 0) throw invalid(`${source} is not well-formed XML (${firstLine(problems[0])}).`);
+	if (problems.length > 0) throw invalid(`${source} is not well-formed XML (${inert(firstLine(problems[0]))}).`);
 	const root = doc.documentElement;
 	if (!root) throw invalid(`${source} is not XML (it has no root element).`);
 	if (root.namespaceURI !== MD || (root.localName !== 'EntityDescriptor' && root.localName !== 'EntitiesDescriptor')) {
-		throw invalid(`${source} is not SAML 2.0 metadata: its root element is <${root.tagName}>, not <md:EntityDescriptor>.`);
+		throw invalid(`${source} is not SAML 2.0 metadata: its root element is <${inert(root.tagName)}>, not <md:EntityDescriptor>.`);
 	}
 	let entity = root;
 	if (root.localName === 'EntitiesDescriptor') {

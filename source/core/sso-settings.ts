@@ -1,4 +1,5 @@
 import {auditedRead, auditError, authorize, perform} from './audit.js';
+import {inert} from './inert.js';
 import {touch} from './accounts.js';
 import {certificateFacts, certificateWarning, isCurrent, parseCertificate, type CertificateFacts} from './certificates.js';
 import type {Actor, Context} from './context.js';
@@ -88,7 +89,7 @@ function nameIdFormat(match: MatchAttribute): string {
 
 export function parseMatchAttribute(text: string): MatchAttribute {
 	const value = text.trim().toLowerCase();
-	if (!(SSO_MATCH_ATTRIBUTES as readonly string[]).includes(value)) throw invalid(`Users are matched by nameid or email, not "${text}".`);
+	if (!(SSO_MATCH_ATTRIBUTES as readonly string[]).includes(value)) throw invalid(`Users are matched by nameid or email, not "${inert(text)}".`);
 	return value as MatchAttribute;
 }
 
@@ -104,8 +105,8 @@ function checkIdp(ctx: Context, metadata: IdpMetadata, source: string): {idp: Sa
 	const now = ctx.now();
 	if (metadata.validUntil !== undefined) {
 		const until = new Date(metadata.validUntil);
-		if (Number.isNaN(until.getTime())) throw invalid(`The validUntil "${metadata.validUntil}" of ${source} is not a time.`);
-		if (until <= now) throw invalid(`${source} was valid until ${metadata.validUntil}; fetch current metadata from the IdP.`);
+		if (Number.isNaN(until.getTime())) throw invalid(`The validUntil "${inert(metadata.validUntil)}" of ${source} is not a time.`);
+		if (until <= now) throw invalid(`${source} was valid until ${inert(metadata.validUntil)}; fetch current metadata from the IdP.`);
 	}
 	const notes: string[] = [];
 	const kept: string[] = [];
@@ -220,7 +221,7 @@ export async function setIdpByHand(ctx: Context, actor: Actor, input: IdpFields 
 		input.entityId.trim(),
 		() => {
 			const binding = (input.binding ?? 'redirect').trim();
-			if (!(SSO_BINDINGS as readonly string[]).includes(binding)) throw invalid(`The single sign-on binding is redirect or post, not "${binding}".`);
+			if (!(SSO_BINDINGS as readonly string[]).includes(binding)) throw invalid(`The single sign-on binding is redirect or post, not "${inert(binding)}".`);
 			const metadata: IdpMetadata = {
 				entityId: checkEntityId(input.entityId, 'IdP entity ID'),
 				ssoUrl: checkHttpUrl(input.ssoUrl, 'single sign-on URL'),

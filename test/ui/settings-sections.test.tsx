@@ -23,7 +23,8 @@ async function console80x24(ctx: Context, actor: Actor): Promise<InkHarness> {
 const pane = (frame: string) =>
 	frame
 		.split('\n')
-		.map(line => line.slice(25).trim())
+		// Right of the left pane's border (its width follows the terminal's).
+		.map(line => (line.includes('│') ? line.slice(line.indexOf('│') + 1) : '').trim())
 		.join(' ')
 		.replace(/\s+/g, ' ');
 
@@ -43,7 +44,7 @@ describe('Server Settings in the console', () => {
 		expect(text).toContain('Subject CN=localhost');
 		expect(text).toContain('Names DNS:localhost, IP Address:127.0.0.1');
 		// 95 characters at 80 columns: cut at whole bytes over three lines, every byte shown.
-		const shown = ink.frame().split('\n').filter(line => /([0-9A-F]{2}:){3}/.test(line)).map(line => line.slice(25).trim().replace(/^SHA-256/, '').trim());
+		const shown = ink.frame().split('\n').filter(line => /([0-9A-F]{2}:){3}/.test(line)).map(line => line.slice(line.indexOf('│') + 1).trim().replace(/^SHA-256/, '').trim());
 		expect(shown).toHaveLength(3);
 		expect(shown.join(':')).toBe(facts.fingerprint256);
 		expect(text).toMatch(/⚠ The SSL certificate expires in 1 day, on \d{4}-\d\d-\d\d; renew it\./);
@@ -62,6 +63,22 @@ describe('Server Settings in the console', () => {
 		expect(pane(ink.frame())).toContain('✗ The port must be a whole number from 1 to 65535, not 70000.');
 		expect(ink.frame()).toContain('70000');
 		expect(ctx.store.read().settings.listeners).toEqual([]);
+	});
+});
+
+describe('the Public URL pane', () => {
+	it('warns while mailed links would not open for anyone else, and stops once a reachable URL is saved', async () => {
+		const {ctx, root} = await initializedContext();
+		const ink = await console80x24(ctx, root);
+		await ink.press('5', 'j', 'j', 'j', 'enter');
+		await ink.waitFor('Invitation links');
+		expect(pane(ink.frame())).toMatch(/⚠ The public URL is not set, so invitation links \(http:\/\/localhost:8080\/invite\/…\) will not be reachable/);
+		await ink.press('e');
+		await ink.waitFor('Public URL: the address people open');
+		await ink.press('ctrl-u', 'https://crash.example.com', 'enter', 'enter');
+		await ink.waitFor('Links now start with https://crash.example.com/');
+		expect(pane(ink.frame())).not.toContain('⚠');
+		expect(ink.frame().split('\n').every(line => line.length <= 80)).toBe(true);
 	});
 });
 
@@ -89,7 +106,10 @@ describe('Single Sign-On in the console', () => {
 		}
 		expect(seen).toContain('</md:EntityDescriptor>');
 		expect(ink.frame()).toMatch(/lines (\d+)–(\d+) of \2/);
-		await ink.waitFor('$ orgctl settings sso sp-metadata');
+		// The outcome is too long for the status line beside its command: `:` shows both whole.
+		await ink.waitFor('Our SP metadata');
+		await ink.press(':');
+		await ink.waitFor('orgctl settings sso sp-metadata');
 	});
 });
 

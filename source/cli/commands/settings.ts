@@ -3,6 +3,7 @@ import {certificateWarning, LISTENERS, parseDuration, removeListener, REQUESTS_L
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
+import {inert} from '../../core/inert.js';
 
 function onOff(name: string) {
 	return (value: string): boolean => {
@@ -24,14 +25,15 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			cli.print(view, () => {
 				const p = view.policy;
 				return [
-					`public URL         ${view.publicUrl}`,
+					`public URL         ${inert(view.publicUrl)}`,
 					...(view.linksUnreachable ? [`                   ! ${view.linksUnreachable}`] : []),
 					`invitations last   ${p.invitationLifetimeSeconds / 86_400} days`,
 					`min password       ${p.minPasswordLength} characters`,
 					`verify e-mail      ${p.requireEmailVerification ? 'on' : 'off'}`,
 					`block webmail      ${p.blockPublicWebmailDomains ? 'on' : 'off'}`,
-					`SSL                ${view.ssl ? `${view.ssl.cert} (${view.ssl.facts ? `${view.ssl.facts.subject}, expires ${view.ssl.facts.validTo.slice(0, 10)}` : (view.ssl.unreadable ?? '')})` : 'not configured'}`,
-					...(view.ssl?.warning ? [`                   ! ${view.ssl.warning}`] : []),
+					`audit kept         ${p.auditRetentionDays} days, at most ${p.auditMaxEvents} events`,
+					`SSL                ${view.ssl ? `${inert(view.ssl.cert)} (${view.ssl.facts ? `${inert(view.ssl.facts.subject)}, expires ${view.ssl.facts.validTo.slice(0, 10)}` : inert(view.ssl.unreadable ?? '')})` : 'not configured'}`,
+					...(view.ssl?.warning ? [`                   ! ${inert(view.ssl.warning)}`] : []),
 					'',
 					'SMTP',
 					describeSmtp(view.smtp).replace(/^/gm, '  ').trimEnd(),
@@ -54,6 +56,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('public-url')
 		.description('the base address of invitation links')
 		.command('set')
+		.description('set the address invitation links start with (the server as browsers reach it)')
 		.argument('<url>', 'e.g. https://crash.example.com')
 		.action(async (url: string) => {
 			const ctx = await cli.ctx();
@@ -67,18 +70,23 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('org')
 		.description('organization-wide policy')
 		.command('set')
+		.description('change invitation lifetime, password length, e-mail verification or the webmail block')
 		.option('--invitation-lifetime <duration>', 'how long an invitation link works: 7d, 48h, ...')
 		.option('--min-password-length <n>', 'shortest password accepted', integer('--min-password-length'))
 		.option('--require-email-verification <on|off>', 'self sign-up must prove the address', onOff('--require-email-verification'))
 		.option('--block-webmail <on|off>', 'refuse public webmail domains for self sign-up', onOff('--block-webmail'))
-		.action(async (options: {invitationLifetime?: string; minPasswordLength?: number; requireEmailVerification?: boolean; blockWebmail?: boolean}) => {
+		.option('--audit-retention <days>', 'remove audit events older than this: 90d, 365d, ... (1 to 3650 days)', daysOption('--audit-retention'))
+		.option('--audit-max-events <n>', 'keep at most this many audit events, the oldest going first (1000 to 10000000)', integer('--audit-max-events'))
+		.action(async (options: {invitationLifetime?: string; minPasswordLength?: number; requireEmailVerification?: boolean; blockWebmail?: boolean; auditRetention?: number; auditMaxEvents?: number}) => {
 			const change: PolicyChange = {
 				invitationLifetimeSeconds: options.invitationLifetime === undefined ? undefined : durationOption(options.invitationLifetime),
 				minPasswordLength: options.minPasswordLength,
 				requireEmailVerification: options.requireEmailVerification,
 				blockPublicWebmailDomains: options.blockWebmail,
+				auditRetentionDays: options.auditRetention,
+				auditMaxEvents: options.auditMaxEvents,
 			};
-			if ([options.invitationLifetime, options.minPasswordLength, options.requireEmailVerification, options.blockWebmail].every(v => v === undefined)) throw new UsageError('name at least one setting to change (see orgctl settings org set --help).');
+			if (Object.values(change as Record<string, unknown>).every(v => v === undefined)) throw new UsageError('name at least one setting to change (see orgctl settings org set --help).');
 			const ctx = await cli.ctx();
 			const policy = await setPolicy(ctx, await cli.actor(), change);
 			cli.print(policy, () => `Policy saved.\n`);
@@ -87,6 +95,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 	const listeners = settings.command('listeners').description('the ports that receive crashes and user requests');
 	listeners
 		.command('set')
+		.description('add or change a listener: its port, address and TLS')
 		.argument('<name>', 'crashes (crash reports) or requests (user requests: orgctl serve)')
 		.requiredOption('--port <n>', 'port 1-65535, unique', integer('--port'))
 		.option('--address <address>', 'address to listen on (default 0.0.0.0)')
@@ -98,6 +107,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		});
 	listeners
 		.command('remove')
+		.description('remove a listener')
 		.argument('<name>', 'listener name')
 		.action(async (name: string) => {
 			const ctx = await cli.ctx();
@@ -109,6 +119,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('ssl')
 		.description('the certificate and key the listeners serve')
 		.command('set')
+		.description('set the certificate and key (checked readable and matching)')
 		.requiredOption('--cert <file>', 'PEM certificate (chain) file')
 		.requiredOption('--key <file>', 'PEM private key file (unencrypted)')
 		.action(async (options: {cert: string; key: string}) => {
@@ -120,17 +131,26 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		});
 }
 
-/** The facts of a certificate for people, one per line. */
+/** `90d` (or a bare number of days): the audit retention is counted in whole days. */
+function daysOption(name: string) {
+	return (value: string): number => {
+		const text = value.trim();
+		const seconds = /^\d+$/.test(text) ? Number(text) * 86_400 : durationOption(text);
+		if (seconds % 86_400 !== 0) throw new UsageError(`${name} takes whole days, such as 90d or 365d, not "${value}".`);
+		return seconds / 86_400;
+	};
+}
+
+/** The facts of a certificate for people, one per line (a certificate's names are foreign text: inert). */
 export function describeCertificate(facts: CertificateFacts): string {
 	return [
-		`subject      ${facts.subject}`,
-		`issuer       ${facts.issuer}`,
-		`names        ${facts.subjectAltNames.join(', ') || '(none)'}`,
+		`subject      ${inert(facts.subject)}`,
+		`issuer       ${inert(facts.issuer)}`,
+		`names        ${facts.subjectAltNames.map(inert).join(', ') || '(none)'}`,
 		`valid        ${facts.validFrom.slice(0, 10)} to ${facts.validTo.slice(0, 10)}`,
 		`SHA-256      ${facts.fingerprint256}`,
 	].join('\n') + '\n';
 }
-
 function durationOption(text: string): number {
 	try {
 		return parseDuration(text);

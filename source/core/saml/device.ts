@@ -4,6 +4,7 @@ import {appendAudit, auditError, type AuditActor} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {authFailed, refused} from '../errors.js';
 import {newId, newSecret, secretMatches, sha256} from '../ids.js';
+import {echo} from '../inert.js';
 import type {Database, DeviceLogin} from '../model.js';
 import {addSamlRequest, samlConfigIn, SAML_REQUEST_SECONDS} from './sign-in.js';
 
@@ -63,9 +64,9 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 		const db = ctx.store.read();
 		samlConfigIn(ctx, db);
 		const user = findUser(db, username, input.tenant);
-		if (user && user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}; single sign-on is for SAML users.`, 'saml.wrong-method');
-		if (!user) throw refused(`There is no single sign-on user ${username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`, 'saml.no-user');
-		if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, 'saml.disabled');
+		if (user && user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}; single sign-on is for SAML users.`, {code: 'saml.wrong-method'});
+		if (!user) throw refused(`There is no single sign-on user ${username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`, {code: 'saml.no-user'});
+		if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, {code: 'saml.disabled'});
 		const code = newCode();
 		const pollSecret = newSecret();
 		const now = ctx.now();
@@ -99,7 +100,7 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 
 function findUser(db: Database, username: string, tenantName?: string) {
 	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
-	if (tenantName && !tenant) throw refused(`There is no tenant named ${tenantName}.`);
+	if (tenantName && !tenant) throw refused(`There is no tenant named ${echo(tenantName)}.`);
 	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && u.username.toLowerCase() === username.toLowerCase());
 	if (matches.length > 1) throw refused(`${username} exists in several tenants; name one with --tenant.`);
 	return matches[0];
@@ -117,9 +118,9 @@ async function pendingFor(ctx: Context, typed: string, action: string): Promise<
 	const now = ctx.now();
 	const device = mac === '' ? undefined : ctx.store.read().deviceLogins.find(d => d.codeMac === mac);
 	let error: Error | undefined;
-	if (!device) error = authFailed(WRONG_CODE, 'saml.device-code');
-	else if (device.state !== 'pending') error = refused('This code was used already: a code works once; start a new sign-in in the terminal.', 'saml.device-used');
-	else if (new Date(device.expires) <= now) error = refused(`This code expired at ${device.expires}; start a new sign-in in the terminal.`, 'saml.device-expired');
+	if (!device) error = authFailed(WRONG_CODE, {code: 'saml.device-code'});
+	else if (device.state !== 'pending') error = refused('This code was used already: a code works once; start a new sign-in in the terminal.', {code: 'saml.device-used'});
+	else if (new Date(device.expires) <= now) error = refused(`This code expired at ${device.expires}; start a new sign-in in the terminal.`, {code: 'saml.device-expired'});
 	if (error) {
 		await auditError(ctx, {label: 'anonymous', tenantId: null}, action, device ? `terminal sign-in of ${device.username}` : 'terminal sign-in', error);
 		throw error;
@@ -152,16 +153,16 @@ export type DevicePoll = {readonly state: 'waiting'; readonly lastRefusal: strin
  */
 export async function pollDeviceLogin(ctx: Context, login: {readonly id: string; readonly pollSecret: string}): Promise<DevicePoll> {
 	const device = ctx.store.read().deviceLogins.find(d => d.id === login.id);
-	if (!device || !secretMatches(login.pollSecret, device.pollSecretHash)) throw authFailed('This sign-in is no longer known; start again.', 'saml.device-gone');
+	if (!device || !secretMatches(login.pollSecret, device.pollSecretHash)) throw authFailed('This sign-in is no longer known; start again.', {code: 'saml.device-gone'});
 	if (device.state === 'pending') {
-		if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires} before anyone used it; start again.`, 'saml.device-expired');
+		if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires} before anyone used it; start again.`, {code: 'saml.device-expired'});
 		return {state: 'waiting', lastRefusal: device.reason, expires: device.expires};
 	}
-	if (device.state !== 'completed' || !device.userId) throw refused('This sign-in was finished already.', 'saml.device-used');
+	if (device.state !== 'completed' || !device.userId) throw refused('This sign-in was finished already.', {code: 'saml.device-used'});
 	const userId = device.userId;
 	return ctx.store.transact(db => {
 		const current = db.deviceLogins.find(d => d.id === device.id);
-		if (current?.state !== 'completed') throw refused('This sign-in was finished already.', 'saml.device-used');
+		if (current?.state !== 'completed') throw refused('This sign-in was finished already.', {code: 'saml.device-used'});
 		current.state = 'finished';
 		// Disabled or deleted since the IdP vouched: refused like any session.
 		const actor = resolveActor(db, userId, device.tenant ?? undefined);
@@ -196,7 +197,7 @@ export async function awaitDeviceLogin(ctx: Context, login: DeviceLoginStarted, 
 	for (;;) {
 		if (options.signal?.aborted) {
 			await cancelDeviceLogin(ctx, login);
-			throw refused('The single sign-on was cancelled; its code no longer works.', 'saml.device-cancelled');
+			throw refused('The single sign-on was cancelled; its code no longer works.', {code: 'saml.device-cancelled'});
 		}
 		const poll = await pollDeviceLogin(ctx, login);
 		if (poll.state === 'signed-in') return poll.actor;

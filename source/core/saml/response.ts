@@ -22,7 +22,7 @@ export const MAX_ASSERTION_AGE_MS = 10 * 60_000;
 /** The largest SAMLResponse form field accepted (base64); real ones are a few kilobytes. */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
-const malformed = (message: string) => refused(message, 'saml.malformed');
+const malformed = (message: string) => refused(message, {code: 'saml.malformed'});
 
 /** Parses foreign XML: a DOCTYPE (where entity tricks start) or any parse error is refused. */
 export function parseXml(xml: string, what: string): XmlElement {
@@ -105,16 +105,16 @@ export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: 
 	const {root, inResponseTo} = envelope;
 	const now = expected.now.getTime();
 	const destination = root.getAttribute('Destination') || null;
-	if (destination !== expected.acsUrl) throw refused(`The SAML response is addressed to ${quoted(destination)}, not to ${expected.acsUrl}.`, 'saml.wrong-destination');
+	if (destination !== expected.acsUrl) throw refused(`The SAML response is addressed to ${quoted(destination)}, not to ${expected.acsUrl}.`, {code: 'saml.wrong-destination'});
 	const responseIssuer = textOf(firstChild(root, NS.a, 'Issuer'));
-	if (responseIssuer !== null && responseIssuer !== expected.idpEntityId) throw refused(`The SAML response was issued by ${quoted(responseIssuer)}, not by the identity provider ${expected.idpEntityId}.`, 'saml.wrong-issuer');
+	if (responseIssuer !== null && responseIssuer !== expected.idpEntityId) throw refused(`The SAML response was issued by ${quoted(responseIssuer)}, not by the identity provider ${expected.idpEntityId}.`, {code: 'saml.wrong-issuer'});
 
 	const assertion = parseXml(assertionXml, 'SAML assertion');
 	if (assertion.namespaceURI !== NS.a || assertion.localName !== 'Assertion') throw malformed('The SAML response holds no verified assertion.');
 	const assertionId = assertion.getAttribute('ID');
 	if (!assertionId) throw malformed('The SAML assertion has no ID.');
 	const issuer = textOf(firstChild(assertion, NS.a, 'Issuer'));
-	if (issuer !== expected.idpEntityId) throw refused(`The SAML assertion was issued by ${quoted(issuer)}, not by the identity provider ${expected.idpEntityId}.`, 'saml.wrong-issuer');
+	if (issuer !== expected.idpEntityId) throw refused(`The SAML assertion was issued by ${quoted(issuer)}, not by the identity provider ${expected.idpEntityId}.`, {code: 'saml.wrong-issuer'});
 
 	const subject = firstChild(assertion, NS.a, 'Subject');
 	const confirmations = (subject ? childElements(subject, NS.a, 'SubjectConfirmation') : [])
@@ -129,11 +129,11 @@ export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: 
 		const recipient = data.getAttribute('Recipient') || null;
 		const notBefore = time(data.getAttribute('NotBefore'), 'SubjectConfirmationData NotBefore');
 		const notOnOrAfter = time(data.getAttribute('NotOnOrAfter'), 'SubjectConfirmationData NotOnOrAfter');
-		if (recipient !== expected.acsUrl) problems.push(refused(`The SAML assertion is meant for ${quoted(recipient)}, not for ${expected.acsUrl}.`, 'saml.wrong-recipient'));
-		else if ((data.getAttribute('InResponseTo') || null) !== inResponseTo) problems.push(refused('The SAML assertion answers a different sign-in request than its response.', 'saml.unsolicited'));
+		if (recipient !== expected.acsUrl) problems.push(refused(`The SAML assertion is meant for ${quoted(recipient)}, not for ${expected.acsUrl}.`, {code: 'saml.wrong-recipient'}));
+		else if ((data.getAttribute('InResponseTo') || null) !== inResponseTo) problems.push(refused('The SAML assertion answers a different sign-in request than its response.', {code: 'saml.unsolicited'}));
 		else if (notOnOrAfter === null) problems.push(malformed('The SAML subject confirmation has no NotOnOrAfter.'));
-		else if (now - CLOCK_SKEW_MS >= notOnOrAfter) problems.push(refused(`The SAML assertion expired at ${data.getAttribute('NotOnOrAfter')}.`, 'saml.expired'));
-		else if (notBefore !== null && now + CLOCK_SKEW_MS < notBefore) problems.push(refused(`The SAML assertion is not valid before ${data.getAttribute('NotBefore')}.`, 'saml.not-yet-valid'));
+		else if (now - CLOCK_SKEW_MS >= notOnOrAfter) problems.push(refused(`The SAML assertion expired at ${data.getAttribute('NotOnOrAfter')}.`, {code: 'saml.expired'}));
+		else if (notBefore !== null && now + CLOCK_SKEW_MS < notBefore) problems.push(refused(`The SAML assertion is not valid before ${data.getAttribute('NotBefore')}.`, {code: 'saml.not-yet-valid'}));
 		else {
 			confirmedUntil = notOnOrAfter;
 			break;
@@ -146,11 +146,11 @@ export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: 
 	const notBefore = time(conditions.getAttribute('NotBefore'), 'Conditions NotBefore');
 	const notOnOrAfter = time(conditions.getAttribute('NotOnOrAfter'), 'Conditions NotOnOrAfter');
 	if (notOnOrAfter === null) throw malformed('The SAML assertion has no NotOnOrAfter condition.');
-	if (notBefore !== null && now + CLOCK_SKEW_MS < notBefore) throw refused(`The SAML assertion is not valid before ${conditions.getAttribute('NotBefore')}.`, 'saml.not-yet-valid');
-	if (now - CLOCK_SKEW_MS >= notOnOrAfter) throw refused(`The SAML assertion expired at ${conditions.getAttribute('NotOnOrAfter')}.`, 'saml.expired');
+	if (notBefore !== null && now + CLOCK_SKEW_MS < notBefore) throw refused(`The SAML assertion is not valid before ${conditions.getAttribute('NotBefore')}.`, {code: 'saml.not-yet-valid'});
+	if (now - CLOCK_SKEW_MS >= notOnOrAfter) throw refused(`The SAML assertion expired at ${conditions.getAttribute('NotOnOrAfter')}.`, {code: 'saml.expired'});
 	const issued = time(assertion.getAttribute('IssueInstant'), 'IssueInstant');
-	if (issued === null || issued > now + CLOCK_SKEW_MS) throw refused(`The SAML assertion claims to be issued in the future (${quoted(assertion.getAttribute('IssueInstant'))}).`, 'saml.not-yet-valid');
-	if (now - issued > MAX_ASSERTION_AGE_MS + CLOCK_SKEW_MS) throw refused(`The SAML assertion was issued too long ago (${assertion.getAttribute('IssueInstant')}).`, 'saml.expired');
+	if (issued === null || issued > now + CLOCK_SKEW_MS) throw refused(`The SAML assertion claims to be issued in the future (${quoted(assertion.getAttribute('IssueInstant'))}).`, {code: 'saml.not-yet-valid'});
+	if (now - issued > MAX_ASSERTION_AGE_MS + CLOCK_SKEW_MS) throw refused(`The SAML assertion was issued too long ago (${assertion.getAttribute('IssueInstant')}).`, {code: 'saml.expired'});
 
 	const nameIdElement = firstChild(subject, NS.a, 'NameID');
 	const attributes: Record<string, string[]> = {};

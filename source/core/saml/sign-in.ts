@@ -4,7 +4,8 @@ import {appendAudit, auditError, type AuditActor} from '../audit.js';
 import type {Context, SamlConfig} from '../context.js';
 import {parseAddress} from '../email.js';
 import {isOrgError, notFound, refused, unavailable} from '../errors.js';
-import {inert} from '../inert.js';
+import {echo, inert} from '../inert.js';
+import {quoted} from '../words.js';
 import {auditTarget, buryInvitation, isExpired} from '../invitations/record.js';
 import type {Database, SamlPurpose, SamlRequest, Tenant, User} from '../model.js';
 import {NAMEID_EMAIL, NAMEID_UNSPECIFIED} from '../saml-metadata.js';
@@ -20,7 +21,7 @@ const NOT_SET_UP = "Single sign-on is not set up on this server: a superuser set
 /** What the SAML library needs, from the stored settings: refused with one sentence while single sign-on is not set up. */
 export function samlConfigIn(ctx: Context, db: Database): SamlConfig {
 	const {sso, publicUrl} = db.settings;
-	if (!sso.idp || !sso.sp) throw unavailable(NOT_SET_UP, 'saml.not-set-up');
+	if (!sso.idp || !sso.sp) throw unavailable(NOT_SET_UP, {code: 'saml.not-set-up'});
 	const {entityId, acsUrl} = spEndpoints(publicUrl);
 	return {
 		idp: sso.idp,
@@ -73,8 +74,8 @@ export async function samlLoginUrl(ctx: Context, requestId: string): Promise<str
 	const db = ctx.store.read();
 	const config = samlConfigIn(ctx, db);
 	const request = isPendingIn(db, requestId, ctx.now());
-	if (!request) throw refused('This sign-in link is no longer valid (used, expired or unknown); go back to where you started and try again.', 'saml.request-gone');
-	if (config.idp.binding !== 'redirect') throw unavailable('The identity provider takes sign-in requests only by HTTP-POST, which orgctl does not send yet; give it a Redirect binding.', 'saml.binding');
+	if (!request) throw refused('This sign-in link is no longer valid (used, expired or unknown); go back to where you started and try again.', {code: 'saml.request-gone'});
+	if (config.idp.binding !== 'redirect') throw unavailable('The identity provider takes sign-in requests only by HTTP-POST, which orgctl does not send yet; give it a Redirect binding.', {code: 'saml.binding'});
 	return ctx.saml.authorizeUrl(config, {id: request.id, relayState: '', forceAuthn: request.purpose.kind === 'device'});
 }
 
@@ -91,19 +92,19 @@ function assertedEmail(db: Database, checked: CheckedAssertion): string {
 	let value: string | null;
 	if (match === 'nameid') {
 		if (checked.nameIdFormat !== NAMEID_EMAIL) {
-			throw refused(`Users are matched by ${named}, but the identity provider sent a NameID of format ${checked.nameIdFormat ? `"${inert(checked.nameIdFormat)}"` : '(none)'}; set it to send emailAddress, or match users by the email attribute.`, 'saml.no-email');
+			throw refused(`Users are matched by ${named}, but the identity provider sent a NameID of format ${checked.nameIdFormat ? quoted(inert(checked.nameIdFormat), 120) : '(none)'}; set it to send emailAddress, or match users by the email attribute.`, {code: 'saml.no-email'});
 		}
 		value = checked.nameId;
 	} else {
 		const values = checked.attributes['email'] ?? checked.attributes['mail'] ?? checked.attributes['urn:oid:0.9.2342.19200300.100.1.3'] ?? [];
-		if (values.length > 1) throw refused(`Users are matched by ${named}, but the identity provider sent ${values.length} values for it; it must send one.`, 'saml.no-email');
+		if (values.length > 1) throw refused(`Users are matched by ${named}, but the identity provider sent ${values.length} values for it; it must send one.`, {code: 'saml.no-email'});
 		value = values[0] ?? null;
 	}
-	if (!value) throw refused(`Users are matched by ${named}, but the identity provider sent none.`, 'saml.no-email');
+	if (!value) throw refused(`Users are matched by ${named}, but the identity provider sent none.`, {code: 'saml.no-email'});
 	try {
 		return parseAddress(value).address.toLowerCase();
 	} catch {
-		throw refused(`Users are matched by ${named}, but the identity provider sent "${inert(value).slice(0, 120)}", which is not an e-mail address.`, 'saml.no-email');
+		throw refused(`Users are matched by ${named}, but the identity provider sent ${quoted(inert(value), 120)}, which is not an e-mail address.`, {code: 'saml.no-email'});
 	}
 }
 
@@ -119,13 +120,13 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 			const invitation = db.invitations.find(i => i.id === purpose.invitationId);
 			if (!invitation) {
 				const tombstone = db.invitationTombstones.find(t => t.id === purpose.invitationId);
-				if (tombstone?.fate === 'revoked') throw refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by} while you were signing in; ask for a new invitation.`, 'saml.invitation-gone');
-				if (tombstone?.fate === 'accepted') throw refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists.`, 'saml.invitation-gone');
-				throw refused('This invitation no longer exists; ask for a new one.', 'saml.invitation-gone');
+				if (tombstone?.fate === 'revoked') throw refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by} while you were signing in; ask for a new invitation.`, {code: 'saml.invitation-gone'});
+				if (tombstone?.fate === 'accepted') throw refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists.`, {code: 'saml.invitation-gone'});
+				throw refused('This invitation no longer exists; ask for a new one.', {code: 'saml.invitation-gone'});
 			}
-			if (isExpired(invitation, ctx.now())) throw refused(`This invitation expired on ${invitation.expires}; ask for it to be resent.`, 'saml.invitation-gone');
-			if (invitation.method !== 'saml') throw refused('This invitation is not accepted through single sign-on.', 'saml.invitation-gone');
-			if (!sameEmail(invitation.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the invitation is for ${invitation.email}; sign in at the identity provider as ${invitation.email}.`, 'saml.wrong-user');
+			if (isExpired(invitation, ctx.now())) throw refused(`This invitation expired on ${invitation.expires}; ask for it to be resent.`, {code: 'saml.invitation-gone'});
+			if (invitation.method !== 'saml') throw refused('This invitation is not accepted through single sign-on.', {code: 'saml.invitation-gone'});
+			if (!sameEmail(invitation.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the invitation is for ${invitation.email}; sign in at the identity provider as ${invitation.email}.`, {code: 'saml.wrong-user'});
 			const tenant = db.tenants.find(t => t.id === invitation.tenantId);
 			if (!tenant) throw notFound('The organization of this invitation no longer exists.');
 			assertAccountFree(db, tenant.id, invitation.username, invitation.email, {invitationId: invitation.id});
@@ -137,8 +138,8 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 		}
 		case 'signup': {
 			const domain = db.signupDomains.find(d => d.id === purpose.domainId);
-			if (!domain || domain.method !== 'saml') throw refused(`Self sign-up through single sign-on for ${purpose.email.split('@')[1] ?? 'this domain'} has been closed meanwhile; ask an admin for an invitation.`, 'saml.signup-closed');
-			if (!sameEmail(purpose.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but you signed up as ${purpose.email}; sign up with the address the identity provider knows.`, 'saml.wrong-user');
+			if (!domain || domain.method !== 'saml') throw refused(`Self sign-up through single sign-on for ${purpose.email.split('@')[1] ?? 'this domain'} has been closed meanwhile; ask an admin for an invitation.`, {code: 'saml.signup-closed'});
+			if (!sameEmail(purpose.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but you signed up as ${purpose.email}; sign up with the address the identity provider knows.`, {code: 'saml.wrong-user'});
 			const tenant = db.tenants.find(t => t.id === domain.tenantId)!;
 			assertAccountFree(db, tenant.id, purpose.username, purpose.email);
 			const user = newUser(ctx, {tenantId: tenant.id, username: purpose.username, email: purpose.email, role: domain.role, method: 'saml', passwordHash: null});
@@ -148,17 +149,17 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 		}
 		case 'device': {
 			const device = db.deviceLogins.find(d => d.id === purpose.deviceLoginId);
-			if (!device || device.state !== 'pending') throw refused('This terminal sign-in is already finished: a code works once.', 'saml.device-used');
-			if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires}; start the sign-in again in the terminal.`, 'saml.device-expired');
+			if (!device || device.state !== 'pending') throw refused('This terminal sign-in is already finished: a code works once.', {code: 'saml.device-used'});
+			if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires}; start the sign-in again in the terminal.`, {code: 'saml.device-expired'});
 			const tenant = device.tenant === null ? undefined : db.tenants.find(t => t.name === device.tenant);
-			if (device.tenant !== null && !tenant) throw notFound(`There is no tenant named ${device.tenant}.`);
+			if (device.tenant !== null && !tenant) throw notFound(`There is no tenant named ${echo(device.tenant)}.`);
 			const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && sameEmail(u.email, email));
-			if (matches.length === 0) throw refused(`No user ${tenant ? `of tenant ${tenant.name} ` : ''}has the e-mail ${inert(email)} that the identity provider sent as ${named}.`, 'saml.no-user');
-			if (matches.length > 1) throw refused(`${inert(email)} belongs to users in several tenants; start the sign-in with --tenant.`, 'saml.no-user');
+			if (matches.length === 0) throw refused(`No user ${tenant ? `of tenant ${tenant.name} ` : ''}has the e-mail ${inert(email)} that the identity provider sent as ${named}.`, {code: 'saml.no-user'});
+			if (matches.length > 1) throw refused(`${inert(email)} belongs to users in several tenants; start the sign-in with --tenant.`, {code: 'saml.no-user'});
 			const user = matches[0]!;
-			if (user.username.toLowerCase() !== device.username.toLowerCase()) throw refused(`The identity provider signed you in as ${user.username}, but the terminal asked to sign in ${device.username}; sign in at the identity provider as ${device.username}.`, 'saml.wrong-user');
-			if (user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}, not through single sign-on.`, 'saml.wrong-method');
-			if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, 'saml.disabled');
+			if (user.username.toLowerCase() !== device.username.toLowerCase()) throw refused(`The identity provider signed you in as ${user.username}, but the terminal asked to sign in ${device.username}; sign in at the identity provider as ${device.username}.`, {code: 'saml.wrong-user'});
+			if (user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}, not through single sign-on.`, {code: 'saml.wrong-method'});
+			if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, {code: 'saml.disabled'});
 			device.state = 'completed';
 			device.userId = user.id;
 			device.reason = null;
@@ -200,13 +201,13 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 	let request: SamlRequest | undefined;
 	const anonymous: AuditActor = {label: 'anonymous', tenantId: null};
 	try {
-		if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw refused('The request carries no SAMLResponse.', 'saml.malformed');
-		if (samlResponse.length > MAX_RESPONSE_BYTES) throw refused('The SAMLResponse is larger than any sign-in needs.', 'saml.malformed');
+		if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw refused('The request carries no SAMLResponse.', {code: 'saml.malformed'});
+		if (samlResponse.length > MAX_RESPONSE_BYTES) throw refused('The SAMLResponse is larger than any sign-in needs.', {code: 'saml.malformed'});
 		const envelope = readEnvelope(Buffer.from(samlResponse, 'base64').toString('utf8'));
 		const db = ctx.store.read();
 		const config = samlConfigIn(ctx, db);
 		const now = ctx.now();
-		if (!envelope.inResponseTo) throw refused('The SAML response answers no sign-in request of ours (it has no InResponseTo): sign-ins start here, not at the identity provider.', 'saml.unsolicited');
+		if (!envelope.inResponseTo) throw refused('The SAML response answers no sign-in request of ours (it has no InResponseTo): sign-ins start here, not at the identity provider.', {code: 'saml.unsolicited'});
 		const inResponseTo = envelope.inResponseTo;
 		request = db.samlRequests.find(r => r.id === inResponseTo);
 		assertAnswerable(request, now);
@@ -222,9 +223,9 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 		const pending = request;
 		const done = await ctx.store.transact(d => {
 			const current = d.samlRequests.find(r => r.id === pending.id);
-			if (!current || current.state === 'used') throw refused('The SAML response was already used to sign in; it works once.', 'saml.replayed');
-			if (current.state !== 'pending') throw refused('The sign-in request this answers already had an answer; start again.', 'saml.request-used');
-			if (d.samlAssertions.some(a => a.id === checked.assertionId)) throw refused('The SAML assertion was already used to sign in; it works once.', 'saml.replayed');
+			if (!current || current.state === 'used') throw refused('The SAML response was already used to sign in; it works once.', {code: 'saml.replayed'});
+			if (current.state !== 'pending') throw refused('The sign-in request this answers already had an answer; start again.', {code: 'saml.request-used'});
+			if (d.samlAssertions.some(a => a.id === checked.assertionId)) throw refused('The SAML assertion was already used to sign in; it works once.', {code: 'saml.replayed'});
 			const outcome = applyPurpose(ctx, d, current.purpose, assertedEmail(d, checked));
 			current.state = 'used';
 			prune(d, ctx.now());
@@ -241,10 +242,10 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 
 /** Throws why a response naming `request` cannot be answered (unknown, used, answered, expired); nothing when it is pending. */
 function assertAnswerable(request: SamlRequest | undefined, now: Date): asserts request is SamlRequest {
-	if (!request) throw refused('The SAML response answers a sign-in request this server never made (or forgot long ago).', 'saml.unknown-request');
-	if (request.state === 'used') throw refused('The SAML response was already used to sign in; it works once.', 'saml.replayed');
-	if (request.state === 'burned') throw refused('The sign-in request this answers already had an answer; start again.', 'saml.request-used');
-	if (new Date(request.expires) <= now) throw refused('The sign-in request this answers has expired (they last 10 minutes); start again.', 'saml.request-expired');
+	if (!request) throw refused('The SAML response answers a sign-in request this server never made (or forgot long ago).', {code: 'saml.unknown-request'});
+	if (request.state === 'used') throw refused('The SAML response was already used to sign in; it works once.', {code: 'saml.replayed'});
+	if (request.state === 'burned') throw refused('The sign-in request this answers already had an answer; start again.', {code: 'saml.request-used'});
+	if (new Date(request.expires) <= now) throw refused('The sign-in request this answers has expired (they last 10 minutes); start again.', {code: 'saml.request-expired'});
 }
 
 /**
@@ -307,8 +308,8 @@ export async function startSignupSignIn(ctx: Context, input: {email: string; use
 				.filter(t => !input.tenant || t.name === input.tenant)
 				.map(t => matchSignupDomain(db, t.id, address.address))
 				.find(m => m !== undefined);
-			if (!found) throw refused(`Self sign-up is not open for ${address.domain}; ask an admin for an invitation.`, 'saml.signup-closed');
-			if (found.domain.method !== 'saml') throw refused(`Accounts at ${found.domain.domain} do not sign in through single sign-on; sign up with the e-mail code instead.`, 'saml.signup-closed');
+			if (!found) throw refused(`Self sign-up is not open for ${address.domain}; ask an admin for an invitation.`, {code: 'saml.signup-closed'});
+			if (found.domain.method !== 'saml') throw refused(`Accounts at ${found.domain.domain} do not sign in through single sign-on; sign up with the e-mail code instead.`, {code: 'saml.signup-closed'});
 			return addSamlRequest(ctx, db, {kind: 'signup', domainId: found.domain.id, email: address.address, username});
 		});
 	} catch (error) {

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {Outcome} from '../hooks/use-recorded-run.js';
 import {theme} from '../theme.js';
 

@@ -1,5 +1,6 @@
 import {useMemo} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {Actor} from '../../core/context.js';
 import type {Database} from '../../core/model.js';
 import {listTenantsIn, type TenantView} from '../../core/tenants.js';

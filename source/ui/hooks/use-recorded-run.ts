@@ -22,9 +22,9 @@ export default function useRecordedRun(): {readonly outcome: Outcome | undefined
 					seen.ok = true;
 					return seen.result;
 				},
-				failed: message => {
-					seen.failure = message;
-					action.failed?.(message);
+				failed: error => {
+					seen.failure = error.message;
+					action.failed?.(error);
 				},
 			});
 			if (seen.ok) {

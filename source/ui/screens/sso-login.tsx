@@ -1,14 +1,15 @@
 import {useEffect, useRef, useState} from 'react';
-import {Box, Text} from 'ink';
-import {isOrgError} from '../../core/errors.js';
+import {Box} from 'ink';
 import {awaitDeviceLogin, startDeviceLogin, type DeviceLoginStarted} from '../../core/saml.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {terminalOrigin} from '../../adapters/terminal-origin.js';
 import {Form} from '../components/form.js';
+import {Text} from '../components/text.js';
+import {formError} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {EntryScreenProps} from './login-entries.js';
-
-const message = (error: unknown) => (isOrgError(error) ? error.message : String(error));
 
 /** How often the console looks in the store for the browser's answer (a store read costs a stat when nothing changed). */
 const POLL_MS = Number(process.env['ORGCTL_SSO_POLL_MS'] ?? 1000);
@@ -21,7 +22,7 @@ const POLL_MS = Number(process.env['ORGCTL_SSO_POLL_MS'] ?? 1000);
 export function SsoLogin({ctx, tenant, width, onDone}: EntryScreenProps) {
 	const [started, setStarted] = useState<DeviceLoginStarted | undefined>(undefined);
 	const [refusal, setRefusal] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const abort = useRef<AbortController | undefined>(undefined);
 
@@ -35,19 +36,21 @@ export function SsoLogin({ctx, tenant, width, onDone}: EntryScreenProps) {
 		}
 		setBusy('Starting…');
 		setError(undefined);
+		const username = (values['username'] ?? '').trim();
+		const command = orgctlCommand(...(tenant ? ['--tenant', tenant] : []), 'login', '--username', username);
 		try {
-			const login = await startDeviceLogin(ctx, {username: values['username'] ?? '', tenant, origin: terminalOrigin()});
+			const login = await startDeviceLogin(ctx, {username, tenant, origin: terminalOrigin()});
 			const controller = new AbortController();
 			abort.current = controller;
 			setStarted(login);
 			setBusy(undefined);
 			const actor = await awaitDeviceLogin(ctx, login, {intervalMs: POLL_MS, signal: controller.signal, onRefusal: setRefusal});
-			onDone(actor, `Signed in as ${actor.user.username} through single sign-on.`);
+			onDone(actor, {text: `Signed in as ${actor.user.username} through single sign-on.`, command});
 		} catch (caught) {
 			setBusy(undefined);
 			setStarted(undefined);
 			if (abort.current?.signal.aborted) return;
-			setError(message(caught));
+			setError(formError(caught));
 		}
 	};
 

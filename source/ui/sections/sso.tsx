@@ -1,5 +1,7 @@
+import type {FormError} from '../form-state.js';
 import {useMemo, useState} from 'react';
-import {Box, Text, useStdout} from 'ink';
+import {Box, useStdout} from 'ink';
+import {Text} from '../components/text.js';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {SSO_BINDINGS, SSO_MATCH_ATTRIBUTES} from '../../core/model.js';
@@ -33,7 +35,7 @@ function SingleSignOn({width, height}: SectionProps) {
 	const view = useMemo(() => ssoViewIn(ctx, db, actor), [ctx, db, actor]);
 	const [mode, setMode] = useState<Mode>('show');
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const [scroll, setScroll] = useState(0);
 	const {outcome, act} = useRecordedRun();
 	const back = () => {
@@ -203,7 +205,7 @@ function SingleSignOn({width, height}: SectionProps) {
 	return (
 		<Box flexDirection="column" width={width} height={height} overflow="hidden">
 			<Text {...theme.title}>Single Sign-On (SAML)</Text>
-			<Fields rows={[...rows, ['Match users by', MATCH_ATTRIBUTE_NAMES[view.matchAttribute]]]} />
+			<Fields rows={[...rows, ['Match users by', MATCH_ATTRIBUTE_NAMES[view.matchAttribute]]]} width={width} />
 			<Text {...theme.heading}>For the IdP (this server)</Text>
 			<Fields
 				rows={[
@@ -211,6 +213,7 @@ function SingleSignOn({width, height}: SectionProps) {
 					['ACS URL', `${view.sp.acsUrl} (POST)`],
 					['SP metadata', view.sp.certificate ? `y copies, v shows · cert until ${view.sp.certificate.validTo.slice(0, 10)}` : 'y makes our key pair and copies it'],
 				]}
+				width={width}
 			/>
 			{view.warnings.map(w => (
 				<Text key={w} {...theme.warning} wrap="truncate-end">

@@ -1,5 +1,7 @@
+import type {FormError} from '../form-state.js';
 import {useMemo, useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {createTenant, deleteTenant, describeTenantContents, listTenantsIn, type TenantView} from '../../core/tenants.js';
 import type {Column} from '../columns.js';
@@ -32,7 +34,7 @@ function Tenants({width, height}: SectionProps) {
 	const table = useMemo(() => columns(actor.tenant.id), [actor.tenant.id]);
 	const [mode, setMode] = useState<{kind: 'list'} | {kind: 'new'} | {kind: 'open'; id: string}>({kind: 'list'});
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const {outcome, act} = useRecordedRun();
 	const opened = mode.kind === 'open' ? tenants.find(t => t.id === mode.id) : undefined;
 	const back = () => {
@@ -144,6 +146,7 @@ function TenantDetail({tenant, here, width, onBack, onCommand}: {readonly tenant
 					['Projects', String(tenant.projects)],
 					['API tokens', String(tenant.tokens)],
 				]}
+				width={width}
 			/>
 			<Text> </Text>
 			<Text {...theme.muted}>{here ? 'The console acts in this tenant now.' : 'Press s to act in this tenant (the header shows where you are).'}</Text>

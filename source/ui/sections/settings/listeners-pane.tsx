@@ -1,5 +1,7 @@
+import type {FormError} from '../../form-state.js';
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../../components/text.js';
 import type {Listener} from '../../../core/model.js';
 import {LISTENERS, removeListener, setListener} from '../../../core/server-settings.js';
 import {orgctlCommand} from '../../../core/shell.js';
@@ -27,7 +29,7 @@ export function ListenersPane({view, width, height, onBack}: PaneProps) {
 	const {ctx, actor, confirm} = useConsole();
 	const [editing, setEditing] = useState<Row | undefined>(undefined);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const {outcome, act} = useRecordedRun();
 	const rows: Row[] = LISTENERS.map(known => ({...known, listener: view.listeners.find(l => l.name === known.name)}));
 

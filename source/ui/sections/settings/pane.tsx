@@ -1,5 +1,6 @@
 import type {ReactNode} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../../components/text.js';
 import type {SettingsView} from '../../../core/server-settings.js';
 import {OutcomeLines} from '../../components/outcome.js';
 import type {Outcome} from '../../hooks/use-recorded-run.js';

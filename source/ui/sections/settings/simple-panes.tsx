@@ -1,3 +1,4 @@
+import type {FormError} from '../../form-state.js';
 import {useState} from 'react';
 import {formatDuration, parseDuration, setPolicy, setPublicUrl} from '../../../core/server-settings.js';
 import {orgctlCommand} from '../../../core/shell.js';
@@ -5,7 +6,7 @@ import {Fields} from '../../components/fields.js';
 import {Form} from '../../components/form.js';
 import {useConsole} from '../../console-context.js';
 import useRecordedRun from '../../hooks/use-recorded-run.js';
-import {PaneView, type PaneProps} from './pane.js';
+import {PaneView, Warning, type PaneProps} from './pane.js';
 
 const onOff = (value: boolean) => (value ? 'on' : 'off');
 
@@ -13,7 +14,7 @@ const onOff = (value: boolean) => (value ? 'on' : 'off');
 function useEditing() {
 	const [editing, setEditing] = useState(false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const stop = () => {
 		setEditing(false);
 		setError(undefined);
@@ -55,7 +56,9 @@ export function PublicUrlPane({view, width, onBack}: PaneProps) {
 					['Invitation links', `${view.publicUrl}/invite/…`],
 					['SAML (ACS)', `${view.publicUrl}/saml/acs`],
 				]}
+				width={width}
 			/>
+			<Warning text={view.linksUnreachable ?? undefined} width={width} />
 		</PaneView>
 	);
 }
@@ -114,6 +117,7 @@ export function PolicyPane({view, width, onBack}: PaneProps) {
 					['Verify e-mail', `${onOff(policy.requireEmailVerification)} (self sign-up proves the address)`],
 					['Block webmail', `${onOff(policy.blockPublicWebmailDomains)} (no gmail.com … as sign-up domain)`],
 				]}
+				width={width}
 			/>
 		</PaneView>
 	);

@@ -1,5 +1,7 @@
+import type {FormError} from '../../form-state.js';
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../../components/text.js';
 import {orgctlCommand} from '../../../core/shell.js';
 import {clearSmtpSettings, sendTestMail, setSmtpSettings, SMTP_SECURITY_NAMES} from '../../../core/smtp-settings.js';
 import {SMTP_SECURITY, type SmtpSettings} from '../../../core/model.js';
@@ -31,7 +33,7 @@ export function SmtpPane({view, width, height, onBack}: PaneProps) {
 	const smtp = view.smtp;
 	const [mode, setMode] = useState<'show' | 'edit' | 'test'>('show');
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const {outcome, act} = useRecordedRun();
 	const close = () => {
 		setMode('show');
@@ -147,6 +149,7 @@ export function SmtpPane({view, width, height, onBack}: PaneProps) {
 						['CA file', smtp.caFile ?? 'none: the system CAs'],
 						['Timeout', `${smtp.timeoutMs} ms (socket ${smtp.timeoutMs * 3} ms)`],
 					]}
+					width={width}
 				/>
 			) : (
 				<Box width={width} height={Math.min(2, height)}>

@@ -1,5 +1,6 @@
+import type {FormError} from '../../form-state.js';
 import {useState} from 'react';
-import {Text} from 'ink';
+import {Text} from '../../components/text.js';
 import {certificateWarning, setSsl} from '../../../core/server-settings.js';
 import {orgctlCommand} from '../../../core/shell.js';
 import type {CertificateFacts} from '../../../core/certificates.js';
@@ -43,7 +44,7 @@ export function SslPane({view, width, onBack}: PaneProps) {
 	const {ctx, actor} = useConsole();
 	const [editing, setEditing] = useState(false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const {outcome, act} = useRecordedRun();
 	const ssl = view.ssl;
 
@@ -99,7 +100,7 @@ export function SslPane({view, width, onBack}: PaneProps) {
 		>
 			{ssl ? (
 				<>
-					<Fields rows={[['Certificate', ssl.cert], ['Key', ssl.key], ...(ssl.facts ? certificateRows(ssl.facts, width) : [])]} />
+					<Fields rows={[['Certificate', ssl.cert], ['Key', ssl.key], ...(ssl.facts ? certificateRows(ssl.facts, width) : [])]} width={width} />
 					{ssl.unreadable ? <Warning text={`The certificate cannot be shown: ${ssl.unreadable}.`} width={width} /> : null}
 					<Warning text={ssl.warning} width={width} />
 				</>
