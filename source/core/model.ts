@@ -3,7 +3,7 @@ import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -190,6 +190,13 @@ export const apiTokenSchema = z.object({
 	secretHash: sha256Hex,
 	created: isoTime,
 	lastUsed: isoTime.nullable(),
+	/**
+	 * Set when the secret stopped working while the token stayed (it moved to another owner, or its
+	 * owner was disabled or had their password reset): only a re-issue, shown to whoever may hold
+	 * it, makes it work again. The hash of the dead secret is kept, so whoever presents it is told
+	 * why. Added in schema version 6.
+	 */
+	revoked: z.object({at: isoTime, reason: z.string()}).nullable(),
 	revision,
 });
 
@@ -323,7 +330,7 @@ export const samlPurposeSchema = z.discriminatedUnion('kind', [
 /**
  * An AuthnRequest we sent (its ID comes back, signed, as InResponseTo): usable for one answer
  * until it expires. `burned` after a refused answer, `used` after the sign-in it made.
- * Added in schema version 6.
+ * Added in schema version 7.
  */
 export const samlRequestSchema = z.object({
 	id: z.string().regex(/^_[0-9a-f]{32,64}$/),
@@ -342,7 +349,7 @@ export const samlAssertionSchema = z.object({
 /**
  * A terminal's single sign-on (DESIGN §5a): the console or `orgctl login` shows a URL and a short
  * code; the browser that enters the code sees where the sign-in started, then signs in at the IdP.
- * Added in schema version 6.
+ * Added in schema version 7.
  */
 export const deviceLoginSchema = z.object({
 	id,

@@ -150,9 +150,11 @@ export const MIGRATIONS: readonly Migration[] = [
 	{from: 2, migrate: raw => raw},
 	{from: 3, migrate: (raw, {now}) => boundedAndNamed(raw, now)},
 	{from: 4, migrate: withSso},
-	// Version 6 keeps single sign-on's state in the store, shared by every process: the requests we
+	// Version 6: a token can be revoked and kept (it moved, its owner was disabled or reset); none was before.
+	{from: 5, migrate: raw => ({...raw, tokens: Array.isArray(raw['tokens']) ? (raw['tokens'] as Record<string, unknown>[]).map(t => ({...t, revoked: null})) : raw['tokens']})},
+	// Version 7 keeps single sign-on's state in the store, shared by every process: the requests we
 	// sent, the assertions already used, and the terminals waiting for a sign-in.
-	{from: 5, migrate: raw => ({...raw, samlRequests: [], samlAssertions: [], deviceLogins: []})},
+	{from: 6, migrate: raw => ({...raw, samlRequests: [], samlAssertions: [], deviceLogins: []})},
 ];
 
 /**

@@ -1,6 +1,6 @@
 import {randomInt} from 'node:crypto';
 import {checkUsername, resolveActor} from '../accounts.js';
-import {appendAudit, auditError, type AuditActor} from '../audit.js';
+import {appendAudit, refuse, type AuditActor} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {authFailed, refused} from '../errors.js';
 import {newId, newSecret, secretMatches, sha256} from '../ids.js';
@@ -93,8 +93,7 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 		});
 		return {id: record.id, username: user.username, pollSecret, code: formatDeviceCode(code), url: `${db.settings.publicUrl.replace(/\/+$/, '')}${DEVICE_PATH}`, expires: record.expires};
 	} catch (error) {
-		await auditError(ctx, who, 'login.sso.start', username, error);
-		throw error;
+		return refuse(ctx, who, 'login.sso.start', username, error);
 	}
 }
 
@@ -121,10 +120,7 @@ async function pendingFor(ctx: Context, typed: string, action: string): Promise<
 	if (!device) error = authFailed(WRONG_CODE, {code: 'saml.device-code'});
 	else if (device.state !== 'pending') error = refused('This code was used already: a code works once; start a new sign-in in the terminal.', {code: 'saml.device-used'});
 	else if (new Date(device.expires) <= now) error = refused(`This code expired at ${device.expires}; start a new sign-in in the terminal.`, {code: 'saml.device-expired'});
-	if (error) {
-		await auditError(ctx, {label: 'anonymous', tenantId: null}, action, device ? `terminal sign-in of ${device.username}` : 'terminal sign-in', error);
-		throw error;
-	}
+	if (error) return refuse(ctx, {label: 'anonymous', tenantId: null}, action, device ? `terminal sign-in of ${device.username}` : 'terminal sign-in', error);
 	return device!;
 }
 

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import {assertAccountFree, checkUsername, newUser} from '../accounts.js';
-import {appendAudit, auditError, type AuditActor} from '../audit.js';
+import {appendAudit, refuse, type AuditActor} from '../audit.js';
 import type {Context, SamlConfig} from '../context.js';
 import {parseAddress} from '../email.js';
 import {isOrgError, notFound, refused, unavailable} from '../errors.js';
@@ -235,8 +235,7 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 		});
 		return done;
 	} catch (error) {
-		await refuseSignIn(ctx, request, anonymous, error);
-		throw error;
+		return refuseSignIn(ctx, request, anonymous, error);
 	}
 }
 
@@ -250,25 +249,25 @@ function assertAnswerable(request: SamlRequest | undefined, now: Date): asserts 
 
 /**
  * A refused answer: the request it names is burned (a failed answer ends it) and, for a terminal,
- * the reason is left where the waiting terminal reads it; then the one refusal helper audits it.
+ * the reason is left where the waiting terminal reads it, in the transaction that audits the
+ * refusal (the one refusal helper, `refuse`); then it is thrown.
  */
-async function refuseSignIn(ctx: Context, request: SamlRequest | undefined, who: AuditActor, error: unknown): Promise<void> {
-	if (!isOrgError(error)) return;
+async function refuseSignIn(ctx: Context, request: SamlRequest | undefined, who: AuditActor, error: unknown): Promise<never> {
+	if (!isOrgError(error)) throw error;
 	const db = ctx.store.read();
-	if (request && request.state === 'pending' && error.code !== 'saml.replayed') {
-		await ctx.store
-			.transact(d => {
-				const current = d.samlRequests.find(r => r.id === request.id);
-				if (current?.state === 'pending') current.state = 'burned';
-				if (request.purpose.kind === 'device') {
-					const device = d.deviceLogins.find(x => x.id === (request.purpose as {deviceLoginId: string}).deviceLoginId);
-					if (device?.state === 'pending') device.reason = error.message.slice(0, 500);
+	const burn =
+		request && request.state === 'pending' && error.code !== 'saml.replayed'
+			? (d: Database) => {
+					const current = d.samlRequests.find(r => r.id === request.id);
+					if (current?.state === 'pending') current.state = 'burned';
+					if (request.purpose.kind === 'device') {
+						const device = d.deviceLogins.find(x => x.id === (request.purpose as {deviceLoginId: string}).deviceLoginId);
+						if (device?.state === 'pending') device.reason = error.message.slice(0, 500);
+					}
 				}
-			})
-			.catch(() => undefined);
-	}
+			: undefined;
 	const tenantId = request?.purpose.kind === 'invitation' ? (db.invitations.find(i => i.id === (request.purpose as {invitationId: string}).invitationId)?.tenantId ?? null) : null;
-	await auditError(ctx, {...who, tenantId}, 'saml.acs', purposeTarget(db, request?.purpose), error);
+	return refuse(ctx, {...who, tenantId}, 'saml.acs', purposeTarget(db, request?.purpose), error, burn);
 }
 
 /**
@@ -313,7 +312,6 @@ export async function startSignupSignIn(ctx: Context, input: {email: string; use
 			return addSamlRequest(ctx, db, {kind: 'signup', domainId: found.domain.id, email: address.address, username});
 		});
 	} catch (error) {
-		await auditError(ctx, who, 'signup.sso', `${username} <${address.address}>`, error);
-		throw error;
+		return refuse(ctx, who, 'signup.sso', `${username} <${address.address}>`, error);
 	}
 }
