@@ -197,6 +197,31 @@ describe('the audit retention policy', () => {
 		expect(audit.slice(-4, -2).map(e => e.action)).toEqual(['init', 'settings.org']);
 	});
 
+	it('over auditMaxEvents, anonymous refusals go first: no real event is removed while one remains, and the prune says what it removed', async () => {
+		const clock = new Clock();
+		const {ctx, root} = await initializedContext(clock);
+		await setPolicy(ctx, root, {auditMaxEvents: 1000});
+		const time = new Date(clock.now().getTime() - 1000).toISOString();
+		const anonymous = (n: number) => Array.from({length: n}, () => ({id: newId(), time, actor: 'anonymous', tenantId: null, action: 'invitation.accept', target: 'invitation x', result: 'refused' as const, clientAddress: '127.0.0.9'}));
+		await ctx.store.transact(db => {
+			db.audit.unshift(...anonymous(1150));
+		});
+		const real = ctx.store.read().audit.filter(e => e.clientAddress === undefined).map(e => e.id);
+		await failLogin(ctx);
+		const audit = ctx.store.read().audit;
+		expect(audit).toHaveLength(1000);
+		for (const id of real) expect(audit.some(e => e.id === id)).toBe(true);
+		expect(prunes(ctx)[0]!.target).toMatch(/^removed 15\d anonymous refused requests over the cap of 1,000 audit events$/);
+		// Only when no anonymous event is left do real ones go, and the prune says so.
+		await ctx.store.transact(db => {
+			db.audit = db.audit.filter(e => e.clientAddress === undefined);
+			db.audit.unshift(...oldEvents(1200, time));
+			db.housekeeping = {lastRun: null};
+		});
+		await failLogin(ctx);
+		expect(prunes(ctx).at(-1)!.target).toMatch(/^removed [\d,]+ audit events over the cap of 1,000 \(the oldest; no anonymous ones were left\)$/);
+	});
+
 	it('takes its bounds from the org policy, each value checked with one sentence', async () => {
 		const {ctx, root} = await initializedContext();
 		await expect(setPolicy(ctx, root, {auditRetentionDays: 0})).rejects.toThrow('The audit retention must be a whole number of days from 1 to 3650.');

@@ -27,7 +27,8 @@ async function bobOwnsThings(): Promise<{ctx: Awaited<ReturnType<typeof initiali
 
 /** The data without what a refused change may add: the audit log and the version counter. */
 function withoutAudit(ctx: Context): unknown {
-	const {audit, version, ...rest} = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as Record<string, unknown>;
+	// recentChanges is the file's index of commits (store/change-index.ts), not data: the refused change's audit is in it.
+	const {audit, version, recentChanges, ...rest} = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as Record<string, unknown>;
 	return rest;
 }
 

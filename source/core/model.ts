@@ -142,6 +142,8 @@ export const invitationTombstoneSchema = z.object({
 	at: isoTime,
 	/** Who: the account the invitation became, or whoever revoked it. */
 	by: auditText,
+	/** The dead link's secret hash: only a link with the right secret learns it was used or revoked, and by whom (absent in tombstones made before it was kept). */
+	secretHash: sha256Hex.optional(),
 });
 
 export const signupDomainSchema = z.object({

@@ -1,7 +1,8 @@
 import {mkdtempSync, rmSync} from 'node:fs';
+import {request as httpRequest} from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest';
 import type {User} from '../../source/core/model.js';
 import {createInvitation, revokeInvitation} from '../../source/core/invitations.js';
 import {confirmDeviceCode, isSamlSignup, pollDeviceLogin, startDeviceLogin, startInvitationSignIn, startSignupSignIn} from '../../source/core/saml.js';
@@ -39,7 +40,7 @@ async function setup(options: {matchAttribute?: 'nameid' | 'email'} = {}) {
 	const clock = new Clock();
 	const {ctx, root} = await initializedContext(clock, {makeKeyPair: cachedKeyPair});
 	const log: string[] = [];
-	const server: RunningServer = await serve(ctx, {listen: {address: '127.0.0.1', port: 0}, log: line => log.push(line)});
+	const server: RunningServer = await serve(ctx, {listen: {address: '127.0.0.1', port: 0}, log: line => log.push(line), auditFlushMs: 50});
 	// Our side answers as localhost, the IdP as 127.0.0.1: two sites, as in production.
 	const publicUrl = server.url.replace('127.0.0.1', 'localhost');
 	const sp = await configureSso(ctx, root, {publicUrl, idp: {entityId: IDP_ENTITY, ssoUrl: IDP_SSO, certificatePem: idpKey.certificatePem}, ...options});
@@ -63,26 +64,49 @@ function signed(s: Setup, requestId: string | null, extra: Partial<ResponseField
 
 type Answer = {status: number; body: string; reason: string | undefined};
 
-async function postAcs(url: string, xml: string, raw = false): Promise<Answer> {
-	const response = await fetch(`${url}/saml/acs`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: new URLSearchParams({SAMLResponse: raw ? xml : b64(xml)}).toString()});
-	const body = await response.text();
-	return {status: response.status, body, reason: /data-reason="([^"]+)"/.exec(body)?.[1]};
+/** Posts a SAMLResponse to the ACS from the loopback address `from` (127.0.0.1 and 127.0.0.2 are two clients). */
+async function postAcs(url: string, xml: string, raw = false, from = '127.0.0.1'): Promise<Answer> {
+	const body = new URLSearchParams({SAMLResponse: raw ? xml : b64(xml)}).toString();
+	return new Promise((resolve, reject) => {
+		const request = httpRequest(`${url}/saml/acs`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, localAddress: from, agent: false}, response => {
+			let text = '';
+			response.setEncoding('utf8');
+			response.on('data', chunk => (text += chunk));
+			response.on('end', () => resolve({status: response.statusCode ?? 0, body: text, reason: /data-reason="([^"]+)"/.exec(text)?.[1]}));
+		});
+		request.on('error', reject);
+		request.end(body);
+	});
 }
 
-const acs = (s: Setup, xml: string, raw = false) => postAcs(s.server.url, xml, raw);
+const acs = (s: Setup, xml: string, raw = false, from?: string) => postAcs(s.server.url, xml, raw, from);
+
+/**
+ * A client address of its own for each expected refusal: an anonymous refusal that changes nothing
+ * is counted per address and minute (one audit event with the first one's reason), so a second
+ * refusal from the same address in the same minute would show the first one's sentence.
+ */
+let nextClient = 2;
+const freshClient = () => `127.0.0.${(nextClient++ % 250) + 2}`;
+
+const acsEvents = (s: Setup) => s.ctx.store.read().audit.filter(e => e.action === 'saml.acs');
 
 function lastRefusal(s: Setup) {
-	return s.ctx.store.read().audit.filter(e => e.action === 'saml.acs').at(-1);
+	return acsEvents(s).at(-1);
 }
 
 /** Posts the response, expects the refusal `reason`, and that it was audited with the page's sentence. */
 async function expectRefused(s: Setup, xml: string, reason: string, sentence?: RegExp): Promise<void> {
 	const before = s.ctx.store.read().users.length;
-	const answer = await acs(s, xml);
+	const audited = acsEvents(s).length;
+	const from = freshClient();
+	const answer = await acs(s, xml, false, from);
 	expect(answer.reason).toBe(reason);
 	expect(answer.status).toBe(403);
+	// A refusal that changes nothing is counted per address and minute and written within the flush interval (50 ms here).
+	await vi.waitFor(() => expect(acsEvents(s).length).toBeGreaterThan(audited));
 	const event = lastRefusal(s);
-	expect(event).toMatchObject({result: 'refused', clientAddress: '127.0.0.1'});
+	expect(event).toMatchObject({result: 'refused', clientAddress: from});
 	const shown = /id="reason">([^<]+)</.exec(answer.body)?.[1];
 	if (sentence) expect(event?.reason).toMatch(sentence);
 	expect(shown && event?.reason?.startsWith(shown.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").slice(0, 30))).toBe(true);
@@ -96,6 +120,21 @@ beforeEach(async () => {
 });
 afterEach(async () => {
 	await s.server.close();
+});
+
+describe('the ACS under load', () => {
+	it('shares the POST budget of an address with every form (no CSRF token of ours, but no unlimited door either)', async () => {
+		const server = await serve(s.ctx, {listen: {address: '127.0.0.1', port: 0}, log: () => undefined, auditFlushMs: 50, limits: {postsPerMinute: 3}});
+		try {
+			const statuses: number[] = [];
+			for (let i = 0; i < 4; i++) statuses.push((await postAcs(server.url, '<html/>', false, '127.0.0.9')).status);
+			expect(statuses).toEqual([403, 403, 403, 429]);
+			// Another address has its own budget.
+			expect((await postAcs(server.url, '<html/>', false, '127.0.0.10')).status).toBe(403);
+		} finally {
+			await server.close();
+		}
+	});
 });
 
 describe('the service provider', () => {
