@@ -24,7 +24,7 @@ function asVersion1(path: string): string {
 }
 
 describe('a store written before invitation tombstones (schema version 1)', () => {
-	it('is migrated with a backup, and links that died before the upgrade still say how', async () => {
+	it('is migrated with a backup, its tombstones kept, and links that died before the upgrade answer as a tampered link', async () => {
 		const {ctx, root} = await initializedContext();
 		const used = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com'}, {sendEmail: false});
 		await acceptInvitation(ctx, {link: used.link, password: PASSWORD});
@@ -39,8 +39,10 @@ describe('a store written before invitation tombstones (schema version 1)', () =
 			expect.objectContaining({id: used.invitation.id, fate: 'accepted', by: 'ola'}),
 			expect.objectContaining({id: revoked.invitation.id, fate: 'revoked', by: 'root'}),
 		]);
-		await expect(acceptInvitation(upgraded, {link: used.link})).rejects.toThrow(/already used on .*the account ola exists/);
-		await expect(acceptInvitation(upgraded, {link: revoked.link, password: PASSWORD})).rejects.toThrow(/was revoked on .* by root/);
+		// A tombstone made before tombstones kept the secret's hash cannot tell the real link from a
+		// forged one with the same id, so it says what a tampered link gets, naming no account or revoker.
+		await expect(acceptInvitation(upgraded, {link: used.link})).rejects.toThrow(/This invitation link is not valid/);
+		await expect(acceptInvitation(upgraded, {link: revoked.link, password: PASSWORD})).rejects.toThrow(/This invitation link is not valid/);
 	});
 
 	it('a dead link says what became of it from its tombstone, not from the audit log', async () => {
