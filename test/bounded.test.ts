@@ -97,6 +97,31 @@ describe('housekeeping on the core’s clock', () => {
 		expect(prunes(ctx).at(-1)!.target).toContain('1 old invitation tombstone');
 	});
 
+	it('removes single sign-on’s expired requests, replay-cache entries and terminal sign-ins, keeping the current ones', async () => {
+		const clock = new Clock();
+		const {ctx, root} = await initializedContext(clock);
+		const iso = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000).toISOString();
+		const at = iso(0);
+		await ctx.store.transact(db => {
+			for (const [suffix, expires] of [['0', iso(10 * 60)], ['1', iso(2 * HOUR)]] as const) {
+				db.samlRequests.push({id: `_${suffix.repeat(40)}`, created: at, expires, purpose: {kind: 'device', deviceLoginId: newId()}, state: 'pending'});
+				db.samlAssertions.push({id: `assertion-${suffix}`, expires});
+				db.deviceLogins.push({id: newId(), codeMac: suffix.repeat(64), pollSecretHash: 'b'.repeat(64), username: root.user.username, tenant: null, host: 'h', clientAddress: 'a', created: at, expires, state: 'pending', userId: null, reason: null});
+			}
+		});
+		await failLogin(ctx);
+		expect(ctx.store.read().samlRequests).toHaveLength(2);
+
+		// An hour on: the 10-minute ones have served their time, the 2-hour ones stay.
+		clock.advance(HOUR + 60);
+		await failLogin(ctx);
+		const db = ctx.store.read();
+		expect(db.samlRequests.map(r => r.id)).toEqual([`_${'1'.repeat(40)}`]);
+		expect(db.samlAssertions.map(a => a.id)).toEqual(['assertion-1']);
+		expect(db.deviceLogins.map(d => d.codeMac)).toEqual(['1'.repeat(64)]);
+		expect(prunes(ctx).at(-1)!.target).toContain('1 expired SAML request, 1 expired SAML assertion id, 1 expired terminal sign-in');
+	});
+
 	it('runs at most once an hour, and again when the clock has gone back', async () => {
 		const clock = new Clock();
 		const {ctx, root} = await initializedContext(clock);

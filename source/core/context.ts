@@ -1,5 +1,5 @@
 import type {Mailer, MailerOptions} from './mail.js';
-import type {Database, SmtpSettings, Tenant, User} from './model.js';
+import type {Database, SamlIdp, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
 import type {RefusalFacts} from './refusal-tally.js';
 
@@ -101,6 +101,33 @@ export type KeyPair = {readonly privateKeyPem: string; readonly certificatePem: 
 /** Makes a key pair (RSA 2048) and a self-signed certificate valid from `notBefore` for `days` (the core's clock decides when). */
 export type KeyPairMaker = (request: {readonly commonName: string; readonly notBefore: Date; readonly days: number}) => Promise<KeyPair>;
 
+/** Everything the SAML library needs for one request or response: the IdP, and us. */
+export type SamlConfig = {
+	readonly idp: SamlIdp;
+	readonly spEntityId: string;
+	readonly acsUrl: string;
+	readonly nameIdFormat: string;
+	readonly spPrivateKeyPem: string;
+	readonly spCertificatePem: string;
+};
+
+/** What the SAML library verified (the IdP's signatures, the audience): the XML the core's own checks read. */
+export type SamlVerified = {
+	/** The assertion as the verified signature covers it (never the raw document's). */
+	readonly assertionXml: string;
+	/** The whole response, whose root the verified Response signature covers. */
+	readonly responseXml: string;
+};
+
+/**
+ * The SAML library (node-saml in production, source/adapters/saml-sp.ts). Refusals are OrgErrors
+ * with a `saml.<reason>` code; `isPending` answers from the store whether a request id may be answered.
+ */
+export type SamlPort = {
+	authorizeUrl(config: SamlConfig, request: {readonly id: string; readonly relayState: string; readonly forceAuthn: boolean}): Promise<string>;
+	verify(config: SamlConfig, samlResponse: string, isPending: (requestId: string) => boolean): Promise<SamlVerified>;
+};
+
 /**
  * What every operation gets: the ports to the world outside the core. The composition root
  * (source/app/context.ts) builds it; tests build it the same way with their own clock and a
@@ -116,6 +143,7 @@ export type Context = {
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
 	readonly makeKeyPair: KeyPairMaker;
+	readonly saml: SamlPort;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
 	/**

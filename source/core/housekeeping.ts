@@ -13,6 +13,9 @@ import {plural} from './words.js';
  * - throttle entries quiet for a day and not locked, and beyond THROTTLE.maxUnknown entries for
  *   identifiers that name no account, the longest quiet first;
  * - the tombstones of accepted and revoked invitations after TOMBSTONE_DAYS;
+ * - single sign-on's expired records: AuthnRequests past their 10 minutes, used assertion ids
+ *   past the time their assertion could be valid (the replay cache needs them no longer), and
+ *   terminal sign-ins past their code's 10 minutes (core/saml/);
  * - audit events older than the policy's `auditRetentionDays`, then beyond `auditMaxEvents` the
  *   oldest refusals of anonymous web clients, and only when none is left the oldest real events.
  *
@@ -26,6 +29,9 @@ export type Pruned = {
 	readonly pendingSignups: number;
 	readonly throttles: number;
 	readonly tombstones: number;
+	readonly samlRequests: number;
+	readonly samlAssertions: number;
+	readonly deviceLogins: number;
 	/** Audit events older than the retention (auditRetentionDays). */
 	readonly auditEvents: number;
 	/** Over the cap (auditMaxEvents): refusals of anonymous web clients, which go first. */
@@ -79,6 +85,10 @@ export function pruneStore(db: Database, now: Date): Pruned {
 	const buried = new Date(now.getTime() - TOMBSTONE_DAYS * 86_400_000).toISOString();
 	const [tombstones, tombstonesGone] = count(db.invitationTombstones, t => t.at >= buried);
 
+	const [samlRequests, samlRequestsGone] = count(db.samlRequests, r => r.expires > at);
+	const [samlAssertions, samlAssertionsGone] = count(db.samlAssertions, a => a.expires > at);
+	const [deviceLogins, deviceLoginsGone] = count(db.deviceLogins, d => d.expires > at);
+
 	const {auditRetentionDays, auditMaxEvents} = db.settings.policy;
 	const oldest = new Date(now.getTime() - auditRetentionDays * 86_400_000).toISOString();
 	const [kept, auditOld] = count(db.audit, e => e.time >= oldest);
@@ -101,6 +111,9 @@ export function pruneStore(db: Database, now: Date): Pruned {
 		pendingSignups: pendingGone,
 		throttles: db.throttles.length - throttles.length,
 		tombstones: tombstonesGone,
+		samlRequests: samlRequestsGone,
+		samlAssertions: samlAssertionsGone,
+		deviceLogins: deviceLoginsGone,
 		auditEvents: auditOld,
 		anonymousOverCap,
 		auditOverCap,
@@ -113,6 +126,9 @@ export function pruneStore(db: Database, now: Date): Pruned {
 	}
 	if (pruned.throttles) db.throttles = throttles;
 	if (pruned.tombstones) db.invitationTombstones = tombstones;
+	if (pruned.samlRequests) db.samlRequests = samlRequests;
+	if (pruned.samlAssertions) db.samlAssertions = samlAssertions;
+	if (pruned.deviceLogins) db.deviceLogins = deviceLogins;
 	if (pruned.auditEvents || anonymousOverCap || auditOverCap) db.audit = audit;
 	return pruned;
 }
@@ -124,6 +140,9 @@ export function describePruned(pruned: Pruned, cap: number): string {
 		[pruned.pendingSignups, plural(pruned.pendingSignups, 'expired sign-up')],
 		[pruned.throttles, `${pruned.throttles} throttle ${pruned.throttles === 1 ? 'entry' : 'entries'}`],
 		[pruned.tombstones, plural(pruned.tombstones, 'old invitation tombstone')],
+		[pruned.samlRequests, plural(pruned.samlRequests, 'expired SAML request')],
+		[pruned.samlAssertions, plural(pruned.samlAssertions, 'expired SAML assertion id')],
+		[pruned.deviceLogins, plural(pruned.deviceLogins, 'expired terminal sign-in')],
 		[pruned.auditEvents, `${plural(pruned.auditEvents, 'audit event')} past retention`],
 		[pruned.anonymousOverCap, `${plural(pruned.anonymousOverCap, 'anonymous refused request')} over the cap of ${cap.toLocaleString('en-US')} audit events`],
 		[pruned.auditOverCap, `${plural(pruned.auditOverCap, 'audit event')} over the cap of ${cap.toLocaleString('en-US')} (the oldest; no anonymous ones were left)`],

@@ -13,6 +13,7 @@ import {MessagePage, Page, STYLESHEET_PATH} from './pages/layout.js';
 import {STYLESHEET} from './pages/style.js';
 import {requestLine} from './request-log.js';
 import {inviteRoutes} from './routes/invite.js';
+import {samlRoutes} from './routes/saml.js';
 import {signupRoutes} from './routes/signup.js';
 import {LIMITS, makeSite, statusOf, type Limits, type Site} from './site.js';
 
@@ -45,11 +46,8 @@ const SECURITY_HEADERS = {
 /** Anonymous refusals are written at most this often: a flood costs the store one write per interval, not one per request. */
 export const AUDIT_FLUSH_MS = 2_000;
 
-/**
- * The route modules, in one list: a later one (SAML: /saml/metadata, /saml/login, /saml/acs,
- * /login/device) is one more line here, with the same Site helpers and page layout.
- */
-const ROUTES: ReadonlyArray<(app: FastifyInstance, site: Site) => void> = [inviteRoutes, signupRoutes];
+/** The route modules, in one list, with the same Site helpers and page layout. */
+const ROUTES: ReadonlyArray<(app: FastifyInstance, site: Site) => void> = [inviteRoutes, signupRoutes, samlRoutes];
 
 /**
  * The web side of account management as one Fastify instance: the security headers, CSRF, rate and

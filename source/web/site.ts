@@ -1,6 +1,7 @@
 import type {FastifyReply, FastifyRequest} from 'fastify';
 import type {ReactElement} from 'react';
 import type {Context} from '../core/context.js';
+import type {Database} from '../core/model.js';
 import type {ErrorKind} from '../core/errors.js';
 import type {RefusalTally} from '../core/refusal-tally.js';
 import {Budget, clientGroup} from './budgets.js';
@@ -41,8 +42,15 @@ export type Site = {
 	render(reply: FastifyReply, status: number, page: ReactElement): FastifyReply;
 	/** A fresh CSRF token for a form on this reply (its secret goes in a signed cookie). */
 	csrf(reply: FastifyReply): string;
+	/**
+	 * A page whose form leads (through our redirects) to the identity provider: the CSP's form-action
+	 * allows the IdP's origin too, since browsers check form-action on every redirect of a form's navigation.
+	 */
+	formsTo(reply: FastifyReply, db: Database): void;
 	/** Route options for a POST: the address's POST budget (shared by every form), the server's, and the CSRF check (after the body is parsed). */
 	readonly post: object;
+	/** Route options for a POST another site's page makes (the IdP's answer to our ACS): the same POST budgets, no CSRF check of ours. */
+	readonly foreignPost: object;
 	/** Route options for a page: the address's page budget (shared by every page). */
 	readonly page: object;
 };
@@ -83,7 +91,14 @@ export function makeSite(ctx: Context, limits: Limits, csrfCheck: (request: Fast
 		},
 		render: (reply, status, page) => reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderDocument(page)),
 		csrf: reply => reply.generateCsrf(),
+		formsTo: (reply, db) => {
+			const idp = db.settings.sso.idp;
+			const policy = reply.getHeader('content-security-policy');
+			if (!idp || typeof policy !== 'string') return;
+			reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${new URL(idp.ssoUrl).origin}`));
+		},
 		post: {onRequest: limitPost, preHandler: csrfCheck},
+		foreignPost: {onRequest: limitPost},
 		page: {onRequest: limitPage},
 	};
 }

@@ -103,14 +103,14 @@ describe('orgctl serve answers as the best-kept servers do', () => {
 });
 
 describe('a SAML invitation on the web', () => {
-	it('is not accepted by a POST: single sign-on is what accepts it', async () => {
+	it('is not accepted by a POST while single sign-on is not set up: the page says so', async () => {
 		const {ctx, root, url} = await served();
 		const {link} = await createInvitation(ctx, root, {username: 'sam', email: 'sam@example.com', method: 'saml'}, {sendEmail: false});
 		const path = new URL(link).pathname;
 		const {cookie, token} = await formToken(`${url}/signup`);
 		const answer = await send(`${url}${path}`, {...form({_csrf: token}), headers: {'content-type': 'application/x-www-form-urlencoded', cookie}});
-		expect(answer.status).toBe(409);
-		expect(answer.body).toContain('This invitation is accepted through single sign-on, which is not set up on this server yet.');
+		expect(answer.status).toBe(503);
+		expect(answer.body).toContain('Single sign-on is not set up on this server: a superuser sets the identity provider with orgctl settings sso set');
 		expect(ctx.store.read().users.map(u => u.username)).toEqual(['root']);
 	});
 });

@@ -141,6 +141,9 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 			checkPassword(input.password, db.settings.policy.minPasswordLength);
 		} else if (invitation.method === 'pam') {
 			await confirmPamAccount(ctx, invitation, input.password);
+		} else {
+			// Only the identity provider can say the invitee is who the invitation names (core/saml/sign-in.ts).
+			throw refused(`This invitation is accepted through single sign-on: open ${linkPath(input.link)} in a browser and choose Continue with single sign-on.`, {code: 'invitation.saml'});
 		}
 	} catch (error) {
 		await auditRefusal(ctx, token, error);
@@ -160,6 +163,11 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		if (current.method === 'pam') clearFailures(d, pamThrottleKey(current.username));
 		return {user, tenant};
 	});
+}
+
+/** The link as the invitee opened it, or a word for it when only the token was given. */
+function linkPath(link: string): string {
+	return /^https?:\/\//.test(link.trim()) ? 'the invitation link' : 'the invitation link (not just its token)';
 }
 
 async function auditRefusal(ctx: Context, token: {id: string} | undefined, error: unknown): Promise<void> {

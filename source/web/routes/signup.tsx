@@ -6,6 +6,8 @@ import {signupOpen} from '../../core/signup-domains.js';
 import {WelcomePage} from '../pages/invite.js';
 import {SignupCodePage, SignupPasswordPage, SignupStartPage, type SignupValues} from '../pages/signup.js';
 import {field, statusOf, type Site} from '../site.js';
+import {isSamlSignup, startSignupSignIn} from '../../core/saml.js';
+import {samlLoginPath} from './saml.js';
 
 /**
  * Self sign-up in three pages on the core's startSignup and verifySignup (the same operations as
@@ -38,6 +40,18 @@ export function signupRoutes(app: FastifyInstance, site: Site): void {
 
 	app.post('/signup', site.post, async (request, reply) => {
 		const v = values(request);
+		const ctx = site.contextFor(request);
+		if (isSamlSignup(ctx, v.email ?? '', v.tenant)) {
+			// A single sign-on domain: the identity provider proves the address, no code is mailed.
+			let requestId: string;
+			try {
+				requestId = await startSignupSignIn(ctx, {email: v.email ?? '', username: v.username ?? '', ...(v.tenant ? {tenant: v.tenant} : {})});
+			} catch (error) {
+				if (!isOrgError(error)) throw error;
+				return start(reply, v, statusOf(error.kind), error.message);
+			}
+			return reply.redirect(samlLoginPath(requestId), 303);
+		}
 		let started: Awaited<ReturnType<typeof startSignup>>;
 		try {
 			started = await startSignup(site.contextFor(request), {email: v.email ?? '', username: v.username ?? '', ...(v.tenant ? {tenant: v.tenant} : {})});
