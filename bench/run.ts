@@ -7,10 +7,11 @@ import {storeCommit} from './store-commit.js';
 import {cliUsersList} from './cli-users-list.js';
 import {bulkInvite} from './bulk-invite.js';
 import {consoleBench} from './console.js';
+import {consoleLiveBench} from './console-live.js';
 import {webBench} from './web.js';
 import {QUICK, withinBudget, type Benchmark, type Figure} from './types.js';
 
-const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, webBench];
+const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, consoleLiveBench, webBench];
 
 function format(value: number | undefined, unit: string): string {
 	if (value === undefined) return '—';

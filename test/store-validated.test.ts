@@ -97,6 +97,29 @@ describe('a store file this build has validated opens without validating it agai
 		expect(() => readFileSync(validatedPathOf(broken.path))).toThrow(/ENOENT/);
 	});
 
+	it('a process that followed commits through the change index, then commits, leaves the MAC of the whole file it wrote', async () => {
+		const {ctx} = await initializedContext();
+		const path = ctx.store.path;
+		const follower = await Store.open(path, {validatorId: BUILD});
+		const other = await Store.open(path, {validatorId: BUILD});
+		for (const length of [13, 14, 15]) {
+			await other.transact(db => {
+				db.settings.policy.minPasswordLength = length;
+			});
+		}
+		// Read by the index of recent changes: only what changed, not the whole file.
+		await follower.refresh();
+		expect(follower.read().settings.policy.minPasswordLength).toBe(15);
+		expect(readFileSync(validatedPathOf(path), 'utf8').trim()).toBe(macOf(path, readFileSync(path)));
+		await follower.transact(db => {
+			db.settings.policy.minPasswordLength = 16;
+		});
+		expect(readFileSync(validatedPathOf(path), 'utf8').trim()).toBe(macOf(path, readFileSync(path)));
+		// And a fresh process opens the file it wrote.
+		const fresh = await Store.open(path, {validatorId: BUILD});
+		expect(fresh.read().settings.policy.minPasswordLength).toBe(16);
+	});
+
 	it('a digest that is a symbolic link to a MAC elsewhere is only read, and a wrong one costs only the check', async () => {
 		const {path, text} = await storeWithEmperor();
 		const elsewhere = `${path}.mac-elsewhere`;

@@ -1,14 +1,69 @@
 import type {Mailer, MailerOptions} from './mail.js';
-import type {Database, SmtpSettings, Tenant, User} from './model.js';
+import type {Database, SamlIdp, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
+import type {RefusalFacts} from './refusal-tally.js';
 
-/** The store as the core sees it (the lowdb adapter in source/store implements it). */
+/** The parts of the Database that are lists of records (users, invitations, audit, ...). */
+export type RecordList = {[K in keyof Database]: Database[K] extends readonly unknown[] ? K : never}[keyof Database];
+
+/** The record type of one list: `RecordOf<'users'>` is User. */
+export type RecordOf<K extends RecordList> = Database[K][number];
+
+/**
+ * How one list changed: the records that left it (deleted, or replaced by their next version)
+ * and those that entered it (created, or the next version), as objects. A record changed in place
+ * is in both. The order within the list is the store's; consumers that sort sort themselves.
+ */
+export type ListChange<T> = {readonly removed: readonly T[]; readonly added: readonly T[]};
+
+/** What one change to the data did, as a store tells its subscribers (StorePort.subscribe). */
+export type StoreChange = {
+	/** The version counter of the data now in memory. */
+	readonly version: number;
+	/**
+	 * The lists that changed, and how; a list not named did not change. Undefined when the store
+	 * cannot tell (it read everything again: a file edited by hand, a lost connection): then any
+	 * part may have changed.
+	 */
+	readonly lists: {readonly [K in RecordList]?: ListChange<RecordOf<K>>} | undefined;
+	/** Whether the settings record changed (true when `lists` is undefined). */
+	readonly settings: boolean;
+};
+
+/** Who hears of changes to the data (StorePort.subscribe). */
+export type StoreListener = {
+	/** A change is applied in memory (read() returns it): this process's commit or another's. */
+	readonly changed: (change: StoreChange) => void;
+	/** The data can no longer be read (a file truncated or edited into nonsense): the store's OrgError. */
+	readonly failed: (error: Error) => void;
+};
+
+/**
+ * The store as the core sees it. The file store (source/store) implements it; a PostgreSQL store
+ * implements the same (DESIGN §4b). The data is held in memory: reads are synchronous.
+ */
 export type StorePort = {
-	/** The latest data; do not mutate it. */
+	/** The latest data; do not mutate it (only a transact change may). */
 	read(): Database;
 	/** Applies a change under the inter-process lock and commits it atomically, or changes nothing if it throws. */
 	transact<T>(change: (db: Database) => T): Promise<T>;
+	/**
+	 * Tells `listener` of every change from now on, after it is applied in memory: this process's
+	 * commits and other processes' alike. While anyone listens the store watches for changes made
+	 * elsewhere (the file store: the folder's inotify events, with a stat every 2 s where events do
+	 * not come; PostgreSQL: LISTEN/NOTIFY), so listeners need no timer of their own. Listeners are
+	 * called one change at a time, never from inside a transact or a read. Returns the unsubscribe.
+	 */
+	subscribe(listener: StoreListener): () => void;
+	/**
+	 * Applies what other processes committed since the data was last read, reading only what
+	 * changed, and tells the listeners; costs a stat (the file) or nothing (a live LISTEN) when
+	 * nothing changed. Rejects with the store's OrgError when the data can no longer be read.
+	 */
+	refresh(): Promise<void>;
 	readonly path: string;
+	/** Why a change could not be written now (the store's folder refuses a new file), or undefined when it could: a cheap probe for health checks. */
+	writable?(): string | undefined;
 };
 
 /** Encrypts what must be shown or used again (the key file beside the store). */
@@ -40,6 +95,39 @@ export type MailerFactory = (smtp: SmtpSettings, options: MailerOptions) => Prom
 /** Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its `code`) when it cannot. */
 export type FileReader = (path: string) => Buffer;
 
+/** A new key pair and a self-signed certificate for it, both PEM: our own SAML signing key. */
+export type KeyPair = {readonly privateKeyPem: string; readonly certificatePem: string};
+
+/** Makes a key pair (RSA 2048) and a self-signed certificate valid from `notBefore` for `days` (the core's clock decides when). */
+export type KeyPairMaker = (request: {readonly commonName: string; readonly notBefore: Date; readonly days: number}) => Promise<KeyPair>;
+
+/** Everything the SAML library needs for one request or response: the IdP, and us. */
+export type SamlConfig = {
+	readonly idp: SamlIdp;
+	readonly spEntityId: string;
+	readonly acsUrl: string;
+	readonly nameIdFormat: string;
+	readonly spPrivateKeyPem: string;
+	readonly spCertificatePem: string;
+};
+
+/** What the SAML library verified (the IdP's signatures, the audience): the XML the core's own checks read. */
+export type SamlVerified = {
+	/** The assertion as the verified signature covers it (never the raw document's). */
+	readonly assertionXml: string;
+	/** The whole response, whose root the verified Response signature covers. */
+	readonly responseXml: string;
+};
+
+/**
+ * The SAML library (node-saml in production, source/adapters/saml-sp.ts). Refusals are OrgErrors
+ * with a `saml.<reason>` code; `isPending` answers from the store whether a request id may be answered.
+ */
+export type SamlPort = {
+	authorizeUrl(config: SamlConfig, request: {readonly id: string; readonly relayState: string; readonly forceAuthn: boolean}): Promise<string>;
+	verify(config: SamlConfig, samlResponse: string, isPending: (requestId: string) => boolean): Promise<SamlVerified>;
+};
+
 /**
  * What every operation gets: the ports to the world outside the core. The composition root
  * (source/app/context.ts) builds it; tests build it the same way with their own clock and a
@@ -54,8 +142,15 @@ export type Context = {
 	readonly pam: PamCheck;
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
+	readonly makeKeyPair: KeyPairMaker;
+	readonly saml: SamlPort;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
+	/**
+	 * Set by the web server with clientAddress: where a refusal of an anonymous client goes instead
+	 * of a store write of its own (counted per address and minute, written in batches: core/refusal-tally.ts).
+	 */
+	readonly deferRefusal?: (refusal: RefusalFacts) => void;
 };
 
 /** Who is acting, and in which tenant (a superuser may act in any tenant). */

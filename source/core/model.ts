@@ -3,11 +3,17 @@ import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 7;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
 export const SMTP_SECURITY = ['none', 'starttls', 'tls'] as const;
+/** The two listeners a server has: one receives crash reports, the other serves people (`orgctl serve`). */
+export const LISTENER_NAMES = ['crashes', 'requests'] as const;
+/** How a SAML assertion is matched to a user: by its NameID (the default) or by its `email` attribute. */
+export const SSO_MATCH_ATTRIBUTES = ['nameid', 'email'] as const;
+/** How the browser carries our AuthnRequest to the IdP's single sign-on service. */
+export const SSO_BINDINGS = ['redirect', 'post'] as const;
 
 export const roleSchema = z.enum(ROLES);
 export const authMethodSchema = z.enum(AUTH_METHODS);
@@ -61,6 +67,11 @@ export const tokenNameSchema = z
 
 /** Audit targets and reasons keep at most this much of what they quote (core/audit.ts caps them). */
 export const AUDIT_TEXT_MAX = 200;
+/**
+ * Audit reasons are our own sentences, which quote foreign text only cut short (quoted, echo); the
+ * longest of them (Send test e-mail's stage and hint) run to about 260 characters, so they keep more.
+ */
+export const AUDIT_REASON_MAX = 400;
 /** A mail status keeps at most this much of an SMTP server's reply. */
 export const MAIL_REASON_MAX = 300;
 /** Room for the cut mark `…[+N]` after a capped text. */
@@ -131,6 +142,8 @@ export const invitationTombstoneSchema = z.object({
 	at: isoTime,
 	/** Who: the account the invitation became, or whoever revoked it. */
 	by: auditText,
+	/** The dead link's secret hash: only a link with the right secret learns it was used or revoked, and by whom (absent in tombstones made before it was kept). */
+	secretHash: sha256Hex.optional(),
 });
 
 export const signupDomainSchema = z.object({
@@ -179,6 +192,13 @@ export const apiTokenSchema = z.object({
 	secretHash: sha256Hex,
 	created: isoTime,
 	lastUsed: isoTime.nullable(),
+	/**
+	 * Set when the secret stopped working while the token stayed (it moved to another owner, or its
+	 * owner was disabled or had their password reset): only a re-issue, shown to whoever may hold
+	 * it, makes it work again. The hash of the dead secret is kept, so whoever presents it is told
+	 * why. Added in schema version 6.
+	 */
+	revoked: z.object({at: isoTime, reason: z.string()}).nullable(),
 	revision,
 });
 
@@ -232,12 +252,28 @@ export const listenerSchema = z.object({
 	ssl: z.boolean(),
 });
 
+/** A PEM certificate, as stored (the checks that it parses and is current run where it comes in). */
+const pemCertificate = z.string().startsWith('-----BEGIN CERTIFICATE-----').max(20_000);
+
+/** The identity provider we send people to: what its metadata says (DESIGN §5a). */
+export const samlIdpSchema = z.object({
+	entityId: z.string().min(1).max(1024),
+	ssoUrl: z.url({protocol: /^https?$/}),
+	binding: z.enum(SSO_BINDINGS),
+	/** The IdP's signing certificates (several during a key rollover), PEM. */
+	certificates: z.array(pemCertificate).min(1).max(10),
+});
+
+/**
+ * Single sign-on (SAML). The service provider (us) has its own key pair, made once: the key signs
+ * AuthnRequests and stays sealed with the key file; the certificate is published in our metadata.
+ * The SP entity ID and ACS URL follow from the public URL (core/sso-settings.ts: spEndpoints).
+ * Added in schema version 5.
+ */
 export const ssoSettingsSchema = z.object({
-	idpEntityId: z.string(),
-	ssoUrl: z.string(),
-	idpCertificates: z.array(z.string()),
-	spEntityId: z.string(),
-	acsUrl: z.string(),
+	idp: samlIdpSchema.nullable(),
+	matchAttribute: z.enum(SSO_MATCH_ATTRIBUTES),
+	sp: z.object({privateKeySealed: sealed, certificate: pemCertificate}).nullable(),
 });
 
 const LIFETIME = 'The invitation lifetime must be between 1 hour and 90 days.';
@@ -262,7 +298,7 @@ export const settingsSchema = z.object({
 	listeners: z.array(listenerSchema),
 	publicUrl: z.url(),
 	policy: policySchema,
-	sso: ssoSettingsSchema.nullable(),
+	sso: ssoSettingsSchema,
 	revision,
 });
 
@@ -276,7 +312,7 @@ export const auditEventSchema = z.object({
 	/** What was acted on; as typed when it was refused, so capped (AUDIT_TEXT_MAX) and marked as cut. */
 	target: auditText,
 	result: z.enum(['ok', 'refused', 'failed']),
-	reason: auditText.optional(),
+	reason: z.string().max(AUDIT_REASON_MAX + CUT_MARK).optional(),
 	/** Where the request came from, when it came over the network (`orgctl serve`). */
 	clientAddress: z.string().max(64).optional(),
 });
@@ -284,6 +320,56 @@ export const auditEventSchema = z.object({
 /** When the store was last pruned (core/housekeeping.ts); added in schema version 4. */
 export const housekeepingSchema = z.object({
 	lastRun: isoTime.nullable(),
+});
+
+/** What a SAML sign-in is for: accepting an invitation, a sign-up at a SAML domain, or a terminal's sign-in code. */
+export const samlPurposeSchema = z.discriminatedUnion('kind', [
+	z.object({kind: z.literal('invitation'), invitationId: id}),
+	z.object({kind: z.literal('signup'), domainId: id, email: emailSchema, username: usernameSchema}),
+	z.object({kind: z.literal('device'), deviceLoginId: id}),
+]);
+
+/**
+ * An AuthnRequest we sent (its ID comes back, signed, as InResponseTo): usable for one answer
+ * until it expires. `burned` after a refused answer, `used` after the sign-in it made.
+ * Added in schema version 7.
+ */
+export const samlRequestSchema = z.object({
+	id: z.string().regex(/^_[0-9a-f]{32,64}$/),
+	created: isoTime,
+	expires: isoTime,
+	purpose: samlPurposeSchema,
+	state: z.enum(['pending', 'burned', 'used']),
+});
+
+/** An assertion ID that signed someone in, kept until the assertion could no longer be valid anyway (the replay cache). */
+export const samlAssertionSchema = z.object({
+	id: z.string().min(1).max(256),
+	expires: isoTime,
+});
+
+/**
+ * A terminal's single sign-on (DESIGN §5a): the console or `orgctl login` shows a URL and a short
+ * code; the browser that enters the code sees where the sign-in started, then signs in at the IdP.
+ * Added in schema version 7.
+ */
+export const deviceLoginSchema = z.object({
+	id,
+	/** HMAC of the code with the key file: an 8-letter code could be brute-forced from a plain hash. */
+	codeMac: sha256Hex,
+	/** The poller's proof (it alone turns a completed sign-in into a session). */
+	pollSecretHash: sha256Hex,
+	username: usernameSchema,
+	tenant: tenantNameSchema.nullable(),
+	/** The machine and the client address of the terminal that started it, shown on the code page. */
+	host: z.string().max(253),
+	clientAddress: z.string().max(64),
+	created: isoTime,
+	expires: isoTime,
+	state: z.enum(['pending', 'completed', 'finished', 'refused']),
+	userId: id.nullable(),
+	/** Why the IdP's answer was refused (shown to the waiting terminal). */
+	reason: z.string().max(500).nullable(),
 });
 
 /** One message waiting to be (re)sent, kept in the store so no mail is lost between processes. */
@@ -321,6 +407,9 @@ export const databaseSchema = z.object({
 	audit: z.array(auditEventSchema),
 	outbox: z.array(outboxItemSchema),
 	housekeeping: housekeepingSchema,
+	samlRequests: z.array(samlRequestSchema),
+	samlAssertions: z.array(samlAssertionSchema),
+	deviceLogins: z.array(deviceLoginSchema),
 });
 
 export type Tenant = z.infer<typeof tenantSchema>;
@@ -337,10 +426,16 @@ export type Throttle = z.infer<typeof throttleSchema>;
 export type SmtpSettings = z.infer<typeof smtpSettingsSchema>;
 export type Listener = z.infer<typeof listenerSchema>;
 export type Policy = z.infer<typeof policySchema>;
+export type SamlIdp = z.infer<typeof samlIdpSchema>;
+export type SsoSettings = z.infer<typeof ssoSettingsSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
 export type Housekeeping = z.infer<typeof housekeepingSchema>;
+export type SamlPurpose = z.infer<typeof samlPurposeSchema>;
+export type SamlRequest = z.infer<typeof samlRequestSchema>;
+export type SamlAssertion = z.infer<typeof samlAssertionSchema>;
+export type DeviceLogin = z.infer<typeof deviceLoginSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
 /** The public URL a new store starts with: nobody but this machine can open it. */
@@ -354,6 +449,9 @@ export const DEFAULT_POLICY: Policy = {
 	auditRetentionDays: 365,
 	auditMaxEvents: 100_000,
 };
+
+/** Single sign-on before anything is set: no IdP, no SP key pair yet, users matched by NameID. */
+export const EMPTY_SSO: SsoSettings = {idp: null, matchAttribute: 'nameid', sp: null};
 
 /** A new, empty database: no tenant and no user until `init` or the console's first-run form. */
 export function emptyDatabase(): Database {
@@ -376,11 +474,14 @@ export function emptyDatabase(): Database {
 			listeners: [],
 			publicUrl: DEFAULT_PUBLIC_URL,
 			policy: {...DEFAULT_POLICY},
-			sso: null,
+			sso: {...EMPTY_SSO},
 			revision: 1,
 		},
 		audit: [],
 		outbox: [],
 		housekeeping: {lastRun: null},
+		samlRequests: [],
+		samlAssertions: [],
+		deviceLogins: [],
 	};
 }

@@ -1,6 +1,6 @@
-import {appendAudit} from './audit.js';
+import {appendAudit, authorize, checked} from './audit.js';
 import {touch} from './accounts.js';
-import type {Context} from './context.js';
+import type {Actor, Context} from './context.js';
 import {newId} from './ids.js';
 import {capText} from './inert.js';
 import {plural} from './words.js';
@@ -147,7 +147,7 @@ export async function deliverOutbox(ctx: Context, mailer?: Mailer | null, option
 		// The settings cannot be used (say, the CA file is gone): record that for every claimed
 		// message rather than leave them claimed and their records "queued" with no reason.
 		const reason = (error as Error).message.replace(/\.$/, '');
-		return recordResults(ctx, claimed, claimed.map(() => ({result: 'permanent', reason})));
+		return recordResults(ctx, claimed, claimed.map(() => ({result: 'permanent', stage: 'settings', reason})));
 	}
 	const outcomes: Array<SendOutcome | null> = [];
 	try {
@@ -180,7 +180,7 @@ async function sendOne(ctx: Context, mailer: Mailer, item: OutboxItem): Promise<
 		text = ctx.secrets.unseal(item.text);
 		html = ctx.secrets.unseal(item.html);
 	} catch (error) {
-		return {result: 'permanent', reason: (error as Error).message};
+		return {result: 'permanent', stage: 'settings', reason: (error as Error).message};
 	}
 	return mailer.send({to: item.to, subject: item.subject, text, html});
 }
@@ -234,6 +234,15 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 		});
 		return {results, ...counts};
 	});
+}
+
+/**
+ * `orgctl invites deliver` (cron): sends whatever is due, for every tenant (admins). Mail queued by
+ * an operation is sent by that operation; this is for the retries and what a crash left behind.
+ */
+export async function deliverQueuedMail(ctx: Context, actor: Actor, options: DeliverOptions = {}): Promise<DeliveryReport> {
+	await checked(ctx, actor, 'mail.deliver', 'outbox', () => authorize(actor, 'mail.deliver'));
+	return deliverOutbox(ctx, undefined, options);
 }
 
 /** One line for people: "sent", "retrying: reason", "failed: reason", "not sent: reason". */

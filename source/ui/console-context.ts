@@ -53,7 +53,7 @@ export type ConsoleApi = {
 	readonly actor: Actor;
 	/** The data as last read; sections derive their rows from it (with useMemo on `db`). Do not mutate. */
 	readonly db: Database;
-	/** Re-reads the store (also done after every `run()` and every two seconds if the file changed). */
+	/** Picks up what other processes committed now (R). Changes reach the console without it: the store tells of each (StorePort.subscribe). */
 	readonly refresh: () => void;
 	/** Runs a core operation (after checking the session is still live): shows `busy`, then `done` and the command, or the refusal's sentence. Resolves undefined when it failed. */
 	readonly run: <T>(action: ConsoleAction<T>) => Promise<T | undefined>;
@@ -65,6 +65,8 @@ export type ConsoleApi = {
 	readonly confirmTyped: (question: string, name: string) => Promise<boolean>;
 	/** Opens a fresh session for the actor and acts under it (after changing one's own password, which ends them all). */
 	readonly renewSession: () => Promise<void>;
+	/** Superusers: act in another tenant (asks first when a form has unsaved input); the header shows where. */
+	readonly switchTenant: (name: string) => Promise<void>;
 	/** Tells the console a form has unsaved input, so Ctrl-C asks before quitting. */
 	readonly setDirty: (id: string, dirty: boolean) => void;
 	/** Shows a value whole, full width, with `y` to copy it; Esc closes. */

@@ -12,11 +12,14 @@ export type ServeOptions = {
 	/** Lines for the operator (stderr in `orgctl serve`). */
 	readonly log: (line: string) => void;
 	readonly limits?: AppOptions['limits'];
+	readonly auditFlushMs?: AppOptions['auditFlushMs'];
 };
 
 /** A running server: where it listens, and how to reload or stop it. */
 export type RunningServer = {
 	readonly url: string;
+	/** The cap on open connections (LIMITS.maxConnections unless changed): kept below the descriptor limit. */
+	readonly maxConnections: number;
 	/** Re-reads the listener and SSL settings: new certificate files in place, or a new address, port or SSL setting by restarting the listener. */
 	reload(): Promise<void>;
 	close(): Promise<void>;
@@ -67,7 +70,7 @@ function sameListener(a: ListenPlan, b: ListenPlan): boolean {
 export async function serve(ctx: Context, options: ServeOptions): Promise<RunningServer> {
 	const log = options.log;
 	const start = async (plan: ListenPlan) => {
-		const app = await buildApp(ctx, {tls: plan.tls, log, limits: options.limits});
+		const app = await buildApp(ctx, {tls: plan.tls, log, limits: options.limits, auditFlushMs: options.auditFlushMs});
 		try {
 			await app.listen({host: plan.address, port: plan.port});
 		} catch (error) {
@@ -89,6 +92,9 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 	return {
 		get url() {
 			return urlOf(plan, app);
+		},
+		get maxConnections() {
+			return app.server.maxConnections;
 		},
 		async reload() {
 			const next = planListen(ctx.store.read().settings, ctx.readFile, override);

@@ -1,7 +1,10 @@
 import type {Command} from 'commander';
 import {registerAdminCheck} from './admin-check.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
+import {revokedNote} from '../../core/credentials.js';
 import {userView} from '../../core/users.js';
+import {awaitDeviceLogin, signsInThroughSso, startDeviceLogin} from '../../core/saml.js';
+import {terminalOrigin} from '../../adapters/terminal-origin.js';
 import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
 import {readSessionFile, removeSessionFile, writeSessionFile} from '../../adapters/session-file.js';
 
@@ -22,13 +25,30 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 
 	program
 		.command('login')
-		.description('sign in and keep a session for later commands and the console')
+		.description('sign in and keep a session for later commands and the console (single sign-on users get a URL and a code)')
 		.requiredOption('--username <name>', 'username or e-mail')
 		.option('--password-stdin', 'read the password from stdin')
 		.action(async (options: {username: string; passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
-			const password = await obtainPassword(options);
-			const actor = await login(ctx, {identifier: options.username, password, tenant: cli.tenant});
+			let actor;
+			if (!options.passwordStdin && signsInThroughSso(ctx, options.username, cli.tenant)) {
+				// As gh auth login over SSH: a URL on orgctl serve and a code, typed in any browser; we poll the store.
+				const started = await startDeviceLogin(ctx, {username: options.username, tenant: cli.tenant, origin: terminalOrigin()});
+				cli.say(`${started.username} signs in through single sign-on. Open ${started.url} in a browser and type the code ${started.code} (valid until ${started.expires}); waiting…`);
+				const abort = new AbortController();
+				const stop = () => abort.abort();
+				process.once('SIGINT', stop);
+				process.once('SIGTERM', stop);
+				try {
+					actor = await awaitDeviceLogin(ctx, started, {intervalMs: Number(process.env['ORGCTL_SSO_POLL_MS'] ?? 1000), signal: abort.signal, onRefusal: reason => cli.say(`The identity provider's answer was refused: ${reason} Still waiting; try again in the browser.`)});
+				} finally {
+					process.off('SIGINT', stop);
+					process.off('SIGTERM', stop);
+				}
+			} else {
+				const password = await obtainPassword(options);
+				actor = await login(ctx, {identifier: options.username, password, tenant: cli.tenant});
+			}
 			const session = await createSession(ctx, actor);
 			writeSessionFile({store: ctx.store.path, ...session});
 			cli.print({username: actor.user.username, tenant: actor.tenant.name, expires: session.expires}, () => `Signed in as ${actor.user.username} (${actor.user.role}${actor.user.superuser ? ', superuser' : ''}) in tenant ${actor.tenant.name} until ${session.expires}.\n`);
@@ -73,8 +93,8 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 				next = await obtainPassword({}, 'New password: ');
 				if ((await obtainPassword({}, 'New password again: ')) !== next) throw new UsageError('the two new passwords differ; nothing was changed.');
 			}
-			await changeOwnPassword(ctx, actor, current, next);
-			cli.say(`Password of ${actor.user.username} changed; your other sessions have ended, sign in again where needed.`);
+			const {tokensRevoked} = await changeOwnPassword(ctx, actor, current, next);
+			cli.say(`Password of ${actor.user.username} changed; your sessions have ended${revokedNote(tokensRevoked, 'your')}; sign in again where needed.`);
 		});
 
 	const admin = program.command('admin').description('break-glass tools for whoever can write the store file');
@@ -86,8 +106,9 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 		.action(async (username: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const password = await obtainPassword(options, 'New password: ');
-			const user = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
-			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended.`);
+			const {user, tokensRevoked} = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
+			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended${revokedNote(tokensRevoked, 'its')}.`);
 		});
 	registerAdminCheck(admin, cli);
 }
+

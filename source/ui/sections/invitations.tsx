@@ -4,7 +4,7 @@ import {Text} from '../components/text.js';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
 import {actorFacts} from '../../core/context.js';
 import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
-import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
+import {copyInvitationLink, delivered, invitationFacts, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
 import {decide} from '../../core/policy.js';
 import {describeMailStatus} from '../../core/outbox.js';
@@ -66,9 +66,9 @@ export function invitationColumns(inviter: (invitation: Invitation) => string, n
 }
 
 /** Why resend, copy or revoke is refused on this invitation (the policy's row for managing invitations, as the core checks it). */
-export function invitationRefusal(api: Pick<ConsoleApi, 'actor'>, command: Command, invitation: Invitation | undefined): string | undefined {
+export function invitationRefusal(api: Pick<ConsoleApi, 'actor' | 'db'>, command: Command, invitation: Invitation | undefined): string | undefined {
 	if (!invitation || (command !== 'invitations.resend' && command !== 'invitations.copy' && command !== 'invitations.revoke')) return undefined;
-	const decision = decide(actorFacts(api.actor), 'invitations.manage', {invitedBy: invitation.invitedBy, role: invitation.role});
+	const decision = decide(actorFacts(api.actor), 'invitations.manage', invitationFacts(api.db, invitation));
 	return decision.allowed ? undefined : decision.reason;
 }
 
@@ -79,14 +79,16 @@ function Invitations({width, height}: SectionProps) {
 	const api = useConsole();
 	const {ctx, actor, db, run, confirm, refresh} = api;
 	const {stdout} = useStdout();
-	const invitations = useMemo(() => listInvitationsIn(db, actor), [db, actor]);
+	const all = db.invitations;
+	const invitations = useMemo(() => listInvitationsIn({invitations: all}, actor), [all, actor]);
 	const [mode, setMode] = useState<'list' | 'new' | 'bulk'>('list');
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [shown, setShown] = useState<Shown | undefined>(undefined);
 	const open = openId ? invitations.find(i => i.id === openId) : undefined;
 	useRetryDelivery(ctx, refresh);
 
-	const names = useMemo(() => new Map(db.users.map(u => [u.id, u.username])), [db]);
+	const users = db.users;
+	const names = useMemo(() => new Map(users.map(u => [u.id, u.username])), [users]);
 	const columns = useMemo(() => invitationColumns(i => names.get(i.invitedBy) ?? '?', ctx.now), [names, ctx]);
 	const smtpMissing = db.settings.smtp === null;
 
@@ -242,7 +244,7 @@ function InvitationDetail({invitation, width, height, onBack, act}: {readonly in
 			onCommand={command => command !== undefined && act(command, invitation)}
 			refusal={command => invitationRefusal(api, command, invitation)}
 		>
-			{!mayManage(actor, invitation) ? <Text {...theme.muted} wrap="wrap">You may look at this invitation but not resend, copy or revoke it.</Text> : null}
+			{!mayManage(db, actor, invitation) ? <Text {...theme.muted} wrap="wrap">You may look at this invitation but not resend, copy or revoke it.</Text> : null}
 		</RecordView>
 	);
 }

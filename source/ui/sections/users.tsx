@@ -1,7 +1,10 @@
 import {useMemo, useState} from 'react';
 import {Box} from 'ink';
+import {actorFacts} from '../../core/context.js';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
-import {listUsersIn, userView} from '../../core/users.js';
+import {mayView} from '../../core/policy.js';
+import {byUsername, listUsersIn, userView} from '../../core/users.js';
+import {followRows} from '../follow-rows.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
 import {RecordView} from '../components/record-view.js';
@@ -33,7 +36,11 @@ const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} 
 function Users({width, height}: SectionProps) {
 	const api = useConsole();
 	const {actor, db, notify} = api;
-	const users = useMemo(() => listUsersIn(db, actor), [db, actor]);
+	// Derived from the list itself, not the whole data: a change elsewhere keeps the array as it was
+	// (StorePort.subscribe), so it neither filters and sorts 100,000 users again nor changes the frame.
+	const all = db.users;
+	const follow = useMemo(() => followRows<User>(list => listUsersIn({users: list}, actor), u => u.tenantId === actor.tenant.id, byUsername), [actor]);
+	const users = useMemo(() => follow(all), [follow, all]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);
 	const open = openId && !overlay ? users.find(u => u.id === openId) : undefined;
@@ -81,7 +88,8 @@ function UserDetail({user, width, height, onBack, onOverlay}: DetailProps) {
 		['Tenant', view.tenant],
 		['Created', shortTime(view.created)],
 		['Last login', shortTime(view.lastLogin)],
-		['Owns', describeOwned(ownedBy(api.db, user.id))],
+		// What someone else owns is for admins (DESIGN §2: members see only their own things).
+		...(mayView(actorFacts(api.actor), 'ownership.view', {ownerId: user.id}) ? [['Owns', describeOwned(ownedBy(api.db, user.id))] as const] : []),
 		['ID', view.id],
 	];
 	return (
