@@ -236,6 +236,8 @@ describe('the service provider', () => {
 
 	it('a response that is not XML, or not a Response, is refused as malformed', async () => {
 		expect((await acs(s, 'not base64 xml at all', true)).reason).toBe('saml.malformed');
+		// Its tally event first (a flush between this refusal and the next would otherwise pass for the next one's).
+		await vi.waitFor(() => expect(acsEvents(s).some(e => e.clientAddress === '127.0.0.1')).toBe(true));
 		await expectRefused(s, '<html/>', 'saml.malformed', /not a Response/);
 		const answer = await fetch(`${s.server.url}/saml/acs`, {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: 'RelayState=x'});
 		expect(answer.status).toBe(403);
