@@ -43,6 +43,11 @@ class Nested {
 
 const shapes = new Map<string, readonly string[]>();
 
+/** Fields whose values many records repeat: {@link RecordLines} keeps one string per value. */
+const SHARED_FIELDS = ['tenantId', 'owner', 'invitedBy', 'createdBy', 'domainId', 'projectId', 'actor', 'action'] as const;
+/** Values beyond this many are left as they are: a store of unusual shape costs what it did before, never more. */
+const MAX_SHARED = 4096;
+
 /** One shared keys array per record shape. */
 function shapeOf(keys: string[]): readonly string[] {
 	const id = keys.join('\u0000');
@@ -297,6 +302,8 @@ export class RecordLines {
 	}
 
 	private keepingLines = true;
+	/** One string per value of the {@link SHARED_FIELDS}, up to {@link MAX_SHARED} values. */
+	private readonly shared = new Map<string, string>();
 	/** The next read takes records without checking them (StoreOptions.deferValidation); {@link verify} checks them later. */
 	trustNextRead = false;
 	/** Records were taken unchecked: the next commit checks them all, as {@link verify} does. */
@@ -796,7 +803,24 @@ export class RecordLines {
 		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
 		const record = kept ? value : clean;
 		if (this.keepLines) this.lines.set(record, kept && line !== undefined ? line : JSON.stringify(record));
+		this.share(record);
 		return record;
+	}
+
+	/**
+	 * Makes the fields of a record read from the file that name what many records share (the
+	 * tenant, an inviter, an owner, the actor and action of an audit event) hold one string per
+	 * value: JSON.parse gives every record its own copy, and at 100,000 users the copies of the one
+	 * tenant's id alone were 4.7 MB. Equal strings are interchangeable: no reader can tell.
+	 */
+	private share(record: Record<string, unknown>): void {
+		for (const field of SHARED_FIELDS) {
+			const value = record[field];
+			if (typeof value !== 'string') continue;
+			const shared = this.shared.get(value);
+			if (shared !== undefined) record[field] = shared;
+			else if (this.shared.size < MAX_SHARED) this.shared.set(value, value);
+		}
 	}
 
 	private index(records: readonly object[]): Map<string, object[]> {
