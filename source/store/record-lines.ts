@@ -1,6 +1,9 @@
 import {z} from 'zod';
 import {checkInvariants, INVARIANT_FIELDS, type GuardedField} from '../core/invariants.js';
 import {databaseSchema, type Database} from '../core/model.js';
+import {check, entryFor, Invalid, isRecord, recordOf, remembered, sameGuarded, sameJson, sameMembers, unchanged, unknownKey, type Entry} from './record-entry.js';
+
+export {Invalid} from './record-entry.js';
 
 /**
  * The store file holds one record per line:
@@ -30,66 +33,6 @@ type Section = {
 	readonly guarded: readonly GuardedField[] | undefined;
 };
 
-/** A nested value (an object or a list inside a record), remembered as its JSON. */
-class Nested {
-	constructor(readonly json: string) {}
-}
-
-/**
- * What is remembered of a record: its committed JSON line, its keys (one shared array per shape),
- * then its values in order (nested values as {@link Nested}). Comparing a record with this costs no
- * allocation for flat records, where serialising all 10,000 users on every commit to spot the one
- * that changed would.
- */
-type Entry = unknown[];
-
-const shapes = new Map<string, readonly string[]>();
-
-/** One shared keys array per record shape: the entries are a large part of the memory at 100,000 users. */
-function shapeOf(keys: string[]): readonly string[] {
-	const id = keys.join('\u0000');
-	let shape = shapes.get(id);
-	if (!shape) shapes.set(id, (shape = keys));
-	return shape;
-}
-
-function entryFor(record: Record<string, unknown>, line: string | undefined): Entry {
-	const keys = shapeOf(Object.keys(record));
-	const entry: Entry = new Array<unknown>(keys.length + 2);
-	entry[0] = line;
-	entry[1] = keys;
-	for (let i = 0; i < keys.length; i++) {
-		const value = record[keys[i]!];
-		entry[i + 2] = typeof value === 'object' && value !== null ? new Nested(JSON.stringify(value)) : value;
-	}
-	return entry;
-}
-
-/** True while `record` holds exactly what `entry` remembers. */
-function unchanged(record: Record<string, unknown>, entry: Entry): boolean {
-	const keys = entry[1] as readonly string[];
-	let at = 0;
-	for (const key in record) {
-		if (keys[at] !== key || !Object.hasOwn(record, key)) return false;
-		const value = record[key];
-		const was = entry[at + 2];
-		if (value !== was && !(was instanceof Nested && typeof value === 'object' && value !== null && JSON.stringify(value) === was.json)) return false;
-		at++;
-	}
-	return at === keys.length;
-}
-
-/** The value `entry` remembers for `key` (a nested value as its {@link Nested}). */
-function remembered(entry: Entry, key: string): unknown {
-	const at = (entry[1] as readonly string[]).indexOf(key);
-	return at < 0 ? undefined : entry[at + 2];
-}
-
-/** Whether two versions of a record agree on every field the invariants read (as far as they read it). */
-function sameGuarded(fields: readonly GuardedField[], record: Record<string, unknown>, before: (key: string) => unknown): boolean {
-	return fields.every(guard => (typeof guard === 'string' ? record[guard] === before(guard) : guard.as(record[guard.field]) === guard.as(before(guard.field))));
-}
-
 /** Lines of a file, one at a time, with a look at the next: the whole text need never be in memory. */
 export type LineSource = {
 	next(): string | undefined;
@@ -103,30 +46,12 @@ export function textLines(text: string): LineSource {
 	return {next: () => lines[at++], peek: () => lines[at]};
 }
 
-/** Why a text or a change was refused: where (a dotted path, '' for the whole) and what. */
-export class Invalid extends Error {
-	constructor(
-		readonly where: string,
-		readonly reason: string,
-	) {
-		super(`${where || 'the data'}: ${reason}`);
-	}
-}
-
 function sectionsFor(schemaVersion: number): readonly Section[] {
 	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
 		const guarded = INVARIANT_FIELDS[key as keyof Database];
 		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded};
 		return {key: key as Section['key'], schema: schema as z.ZodType, element: schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined, guarded};
 	});
-}
-
-/** Validates one value against its schema; returns zod's clean copy (unknown keys dropped). */
-function check(schema: z.ZodType, value: unknown, where: string): unknown {
-	const parsed = schema.safeParse(value);
-	if (parsed.success) return parsed.data;
-	const issue = parsed.error.issues[0]!;
-	throw new Invalid([where, ...issue.path.map(String)].filter(Boolean).join('.'), issue.message);
 }
 
 /**
@@ -409,12 +334,7 @@ export class RecordLines {
 		if (!isRecord(value)) return value;
 		const entry = this.entries.get(value);
 		if (!entry || unchanged(value, entry)) return value;
-		const keys = entry[1] as readonly string[];
-		const fresh: Record<string, unknown> = {};
-		for (const [i, key] of keys.entries()) {
-			const was = entry[i + 2];
-			fresh[key] = was instanceof Nested ? JSON.parse(was.json) : was;
-		}
+		const fresh = recordOf(entry);
 		this.entries.set(fresh, entryFor(fresh, entry[0] as string | undefined));
 		return fresh;
 	}
@@ -462,51 +382,4 @@ export class RecordLines {
 		for (const section of this.sections) if (section.element) lists.set(section.key, this.copyOf(section.key, db[section.key] as unknown as unknown[]));
 		this.lists = lists;
 	}
-}
-
-function sameMembers(a: readonly unknown[], b: readonly unknown[]): boolean {
-	if (a.length !== b.length) return false;
-	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-	return true;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The first key of `value` (at any depth) that zod's clean copy dropped. */
-function unknownKey(value: unknown, clean: unknown, path = ''): string | undefined {
-	if (Array.isArray(value) && Array.isArray(clean)) {
-		for (const [i, item] of value.entries()) {
-			const deeper = unknownKey(item, clean[i], `${path}${i}.`);
-			if (deeper) return deeper;
-		}
-		return undefined;
-	}
-	if (!isRecord(value) || !isRecord(clean)) return undefined;
-	for (const key of Object.keys(value)) {
-		if (value[key] === undefined) continue;
-		if (!(key in clean)) return path + key;
-		const deeper = unknownKey(value[key], clean[key], `${path}${key}.`);
-		if (deeper) return deeper;
-	}
-	return undefined;
-}
-
-/** Deep equality as JSON sees it (keys holding undefined do not count): is zod's clean copy just a copy? */
-function sameJson(a: unknown, b: unknown): boolean {
-	if (a === b) return true;
-	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-	if (Array.isArray(a) !== Array.isArray(b)) return false;
-	if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
-	const x = a as Record<string, unknown>;
-	const y = b as Record<string, unknown>;
-	let count = 0;
-	for (const key in x) {
-		if (x[key] === undefined) continue;
-		if (!sameJson(x[key], y[key])) return false;
-		count++;
-	}
-	for (const key in y) if (y[key] !== undefined) count--;
-	return count === 0;
 }
