@@ -5,14 +5,14 @@ import {signalExitCode, TerminalGuard} from '../ui/terminal.js';
 import {openContext} from './context.js';
 
 /** Options the command line passes to the console. */
-export type ConsoleOptions = {readonly storePath: string; readonly tenant: string | undefined};
+export type ConsoleOptions = {readonly storePath: string; readonly keyFile?: string | undefined; readonly tenant: string | undefined};
 
 /** Opens the full-screen console; resolves with the process exit code. */
 export async function startConsole(options: ConsoleOptions): Promise<number> {
 	// A store that cannot be used is reported before the screen changes (the caller prints it).
 	// Opening checks the whole file against the schema: at 10,000 users that is half the start-up
 	// time, so it runs right after the first frame; a file that fails then ends the console with the reason.
-	const ctx = await openContext(options.storePath, {store: {deferValidation: true}});
+	const ctx = await openContext(options.storePath, {store: {deferValidation: true}, keyFile: options.keyFile});
 	const start = startScreen(ctx, ctx.store.path, options.tenant);
 	const terminal = new TerminalGuard(process.stdout, process.stdin);
 	let instance: Instance | undefined;
@@ -48,5 +48,6 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 		return 0;
 	} finally {
 		terminal.dispose();
+		await ctx.store.close();
 	}
 }

@@ -8,7 +8,7 @@ import {openContext, resolveStorePath} from './context.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
-	if (!globals) return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath), check: checkStore});
+	if (!globals) return runCli(argv, {resolveStorePath, open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}), check: checkStore});
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
 		process.stderr.write(
@@ -19,7 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 	try {
 		// Ink and React load only for the console.
 		const {startConsole} = await import('./console.js');
-		return await startConsole({storePath: resolveStorePath(globals.store), tenant: globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined});
+		return await startConsole({storePath: resolveStorePath(globals.store), keyFile: globals.keyFile, tenant: globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined});
 	} catch (error) {
 		return reportError(error);
 	}

@@ -4,7 +4,7 @@ import type {Actor, Context} from '../core/context.js';
 import {authFailed} from '../core/errors.js';
 import {authenticateToken} from '../core/tokens.js';
 
-export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; json?: boolean | undefined};
+export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; keyFile?: string | undefined; json?: boolean | undefined};
 
 /** A mistake in how orgctl was called: exit 2. */
 export class UsageError extends Error {}
@@ -17,9 +17,10 @@ export type StoreReport = {readonly path: string; readonly realPath: string; rea
 
 /** How the command line gets its store: the composition root (source/app) hands this in. */
 export type ContextSource = {
-	/** The store file `--store` (or the environment, or the default) names. */
+	/** The store `--store` (or the environment, or the default) names: a file's path or a postgres:// address. */
 	resolveStorePath(option: string | undefined): string;
-	open(storePath: string): Promise<Context>;
+	/** Opens the store; `keyFile` is --key-file (a PostgreSQL store's key file). */
+	open(storePath: string, options?: {keyFile?: string | undefined}): Promise<Context>;
 	/** Looks at the store without opening it for use, changing nothing (`orgctl admin check`). */
 	check(storePath: string): StoreReport;
 };
@@ -54,7 +55,7 @@ export class CliContext {
 	}
 
 	ctx(): Promise<Context> {
-		this.context ??= this.source.open(this.storePath);
+		this.context ??= this.source.open(this.storePath, {keyFile: this.globals.keyFile});
 		return this.context;
 	}
 
@@ -88,8 +89,12 @@ export class CliContext {
 		process.stderr.write(`${message}\n`);
 	}
 
+	/** Lets go of the store (a PostgreSQL store's connection; a file store holds nothing between commands). */
 	async close(): Promise<void> {
-		// Nothing held open between commands; the store lock is per transaction.
+		const opened = this.context;
+		this.context = undefined;
+		const ctx = await opened?.catch(() => undefined);
+		await ctx?.store.close?.();
 	}
 }
 

@@ -1,13 +1,42 @@
 import type {Mailer, MailerOptions} from './mail.js';
-import type {Database, SmtpSettings, Tenant, User} from './model.js';
+import type {Database, OutboxItem, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
 
-/** The store as the core sees it (the lowdb adapter in source/store implements it). */
+/** Which outbox messages to claim: those due at `now` (and among `ids`, when given), claimed until `until`. */
+export type OutboxClaim = {readonly now: Date; readonly until: Date; readonly ids?: readonly string[] | undefined};
+
+/**
+ * The store as the core sees it: the lowdb file (source/store/store.ts) or PostgreSQL
+ * (source/store/postgres/), chosen by the store address.
+ */
 export type StorePort = {
-	/** The latest data; do not mutate it. */
+	/**
+	 * The latest data this process has; do not mutate it. A file store looks at the file first; a
+	 * PostgreSQL store serves its copy, brought up to date by every transaction, by `refresh()`,
+	 * and, while someone is subscribed, by every change another host commits.
+	 */
 	read(): Database;
-	/** Applies a change under the inter-process lock and commits it atomically, or changes nothing if it throws. */
+	/**
+	 * Applies a change to the latest data and commits it atomically, or changes nothing if it
+	 * throws. `change` must be synchronous and act only on `db` (and through its result): when
+	 * another host committed first, a backend may run it again on the fresh data.
+	 */
 	transact<T>(change: (db: Database) => T): Promise<T>;
+	/**
+	 * Marks the due outbox messages claimed (one transaction) and returns copies of them. Two
+	 * processes claiming at once never get the same message.
+	 */
+	claimOutbox(claim: OutboxClaim): Promise<OutboxItem[]>;
+	/** Brings `read()` up to date with what other processes committed; true when something changed. */
+	refresh?(): Promise<boolean>;
+	/**
+	 * Calls `listener` after `read()` changed because another process committed (PostgreSQL:
+	 * LISTEN/NOTIFY); returns the function that stops it.
+	 */
+	subscribe?(listener: () => void): () => void;
+	/** Lets go of connections and timers; the store is not used after. */
+	close?(): Promise<void>;
+	/** The file's real path, or the PostgreSQL address without its password. */
 	readonly path: string;
 };
 

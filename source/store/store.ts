@@ -1,7 +1,9 @@
 import {mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {Low} from 'lowdb';
-import {emptyDatabase, SCHEMA_VERSION, type Database} from '../core/model.js';
+import type {OutboxClaim} from '../core/context.js';
+import {emptyDatabase, SCHEMA_VERSION, type Database, type OutboxItem} from '../core/model.js';
+import {claimDueMail} from '../core/outbox.js';
 import {AtomicJsonFile} from './atomic-file.js';
 import {storeError} from './errors.js';
 import {acquireLock} from './lock.js';
@@ -113,6 +115,17 @@ export class Store {
 		return this.db.data;
 	}
 
+	/** Reads the file again if another process changed it; true when the data changed. */
+	async refresh(): Promise<boolean> {
+		const before = this.db.data;
+		return this.read() !== before;
+	}
+
+	/** Nothing to let go: the lock is taken per transaction. */
+	async close(): Promise<void> {
+		// A file store holds no connection or timer between transactions.
+	}
+
 	/** The version counter of the data in memory. */
 	get version(): number {
 		return this.db.data.version;
@@ -126,6 +139,11 @@ export class Store {
 		const run = this.queue.then(() => this.commit(change));
 		this.queue = run.catch(() => undefined);
 		return run;
+	}
+
+	/** Claims the due outbox messages in one transaction: the lock keeps two processes from claiming the same one. */
+	claimOutbox(claim: OutboxClaim): Promise<OutboxItem[]> {
+		return this.transact(db => claimDueMail(db, claim));
 	}
 
 	private async commit<T>(change: (db: Database) => T): Promise<T> {

@@ -104,6 +104,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		};
 	}, [refresh]);
 
+	// A PostgreSQL store hears of another host's change (LISTEN/NOTIFY) and calls back once its copy has it.
+	useEffect(() => ctx.store.subscribe?.(refresh), [ctx, refresh]);
+
 	const setDirty = useCallback((id: string, isDirty: boolean) => dispatch({type: 'dirty', id, dirty: isDirty}), [dispatch]);
 
 	const ask = useCallback<Ask>(request => new Promise<boolean>(resolve => dispatch({type: 'dialog', dialog: {...request, resolve} as DialogRequest})), [dispatch]);
