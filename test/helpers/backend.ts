@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import pg from 'pg';
 import {afterEach} from 'vitest';
 import {openStore, type OpenedStore} from '../../source/app/context.js';
+import type {Database} from '../../source/core/model.js';
 import type {PgStoreOptions} from '../../source/store/postgres/pg-store.js';
 import type {StoreOptions} from '../../source/store/store.js';
 
@@ -132,4 +133,14 @@ export async function storedText(store: OpenedStore, dir: string): Promise<strin
  */
 export async function refreshOpened(): Promise<void> {
 	for (const store of opened) await store.refresh?.();
+}
+
+/** What the store holds as another process opening it now would see it (not this process's copy). */
+export async function storedData(store: OpenedStore): Promise<Database> {
+	const fresh = await openStore(store.path);
+	try {
+		return fresh.read();
+	} finally {
+		await fresh.close();
+	}
 }
