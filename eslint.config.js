@@ -14,17 +14,21 @@ const LAYERS = [
 	{type: 'adapters', pattern: 'source/adapters/**', partialMatch: false},
 	{type: 'cli', pattern: 'source/cli/**', partialMatch: false},
 	{type: 'ui', pattern: 'source/ui/**', partialMatch: false},
+	{type: 'web', pattern: 'source/web/**', partialMatch: false},
 ];
 
 /** What each layer may import (anything not listed is refused). */
 const ALLOWED = {
 	// The composition root: the one place that knows every layer.
-	app: ['app', 'core', 'store', 'adapters', 'cli', 'ui'],
+	app: ['app', 'core', 'store', 'adapters', 'cli', 'ui', 'web'],
 	core: ['core'],
 	store: ['store', 'core'],
 	adapters: ['adapters', 'core'],
-	cli: ['cli', 'core', 'adapters'],
+	// `orgctl serve` loads the web server (on demand) with the Context the composition root gave the command line.
+	cli: ['cli', 'core', 'adapters', 'web'],
 	ui: ['ui', 'core', 'adapters'],
+	// The web pages: routes and pages render what core operations return, with the Context they are handed.
+	web: ['web', 'core'],
 };
 
 /** Packages and Node modules that do input or output: the core reaches them only through the ports in its Context. */
@@ -58,7 +62,7 @@ export default tseslint.config(
 	},
 	{
 		// React's rules where React is: the console and its component tests.
-		files: ['source/ui/**/*.{ts,tsx}', 'source/app/**/*.tsx', 'test/ui/**/*.{ts,tsx}', 'test/helpers/ink.tsx'],
+		files: ['source/ui/**/*.{ts,tsx}', 'source/app/**/*.tsx', 'source/web/**/*.tsx', 'test/ui/**/*.{ts,tsx}', 'test/helpers/ink.tsx'],
 		plugins: {'react-hooks': reactHooks},
 		rules: {
 			...reactHooks.configs['recommended-latest'].rules,

@@ -5,9 +5,10 @@ import {storeCommit} from './store-commit.js';
 import {cliUsersList} from './cli-users-list.js';
 import {bulkInvite} from './bulk-invite.js';
 import {consoleBench} from './console.js';
+import {webBench} from './web.js';
 import {withinBudget, type Benchmark, type Figure} from './types.js';
 
-const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench];
+const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, webBench];
 
 function format(value: number | undefined, unit: string): string {
 	if (value === undefined) return '—';

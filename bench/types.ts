@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs';
 /** One figure a benchmark measured, with the budget it is held to (DESIGN §8), if any. */
 export type Figure = {
 	readonly name: string;
-	readonly unit: 'ms' | 'MB' | 's';
+	readonly unit: 'ms' | 'MB' | 's' | 'req/s' | 'requests';
 	/** Median of the samples (for timings). */
 	readonly median?: number;
 	/** 95th percentile of the samples, where the budget or the reader cares about the tail. */

@@ -215,10 +215,35 @@ describe('a link that no longer works says why', () => {
 
 	it('a used link', async () => {
 		const {ctx, root} = await setup();
-		const issued = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'pam'}, {sendEmail: false});
+		const issued = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'saml'}, {sendEmail: false});
 		const {user} = await acceptInvitation(ctx, {link: issued.link});
-		expect(user).toMatchObject({method: 'pam', passwordHash: null, role: 'member'});
+		expect(user).toMatchObject({method: 'saml', passwordHash: null, role: 'member'});
 		await expect(acceptInvitation(ctx, {link: issued.link})).rejects.toThrow(/already used on .*the account ola exists/);
+	});
+
+	it('each dead link carries its own code, so a web page can show it its own way', async () => {
+		const {ctx, root} = await setup();
+		const used = await createInvitation(ctx, root, {username: 'uma', email: 'uma@example.com', method: 'saml'}, {sendEmail: false});
+		await acceptInvitation(ctx, {link: used.link});
+		const revoked = await createInvitation(ctx, root, {username: 'rex', email: 'rex@example.com'}, {sendEmail: false});
+		await revokeInvitation(ctx, root, revoked.invitation.id);
+		const codeOf = (link: string) => acceptInvitation(ctx, {link, password: PASSWORD}).then(() => 'accepted', (error: {code?: string}) => error.code);
+		expect(await codeOf(used.link)).toBe('invitation.used');
+		expect(await codeOf(revoked.link)).toBe('invitation.revoked');
+		const late = await createInvitation(ctx, root, {username: 'lea', email: 'lea@example.com'}, {sendEmail: false});
+		const tampered = late.link.slice(0, -1) + (late.link.endsWith('A') ? 'B' : 'A');
+		expect(await codeOf(tampered)).toBe('invitation.invalid');
+		expect(await codeOf('https://example.com/invite/nonsense')).toBe('invitation.invalid');
+		ctx.clock.advance(7 * 86_400);
+		expect(await codeOf(late.link)).toBe('invitation.expired');
+	});
+
+	it('a PAM invitation is accepted only with the system account\'s password, and a refusal is audited', async () => {
+		const {ctx, root} = await setup();
+		const issued = await createInvitation(ctx, root, {username: 'pia', email: 'pia@example.com', method: 'pam'}, {sendEmail: false});
+		await expect(acceptInvitation(ctx, {link: issued.link})).rejects.toThrow('Confirm the system account pia: type its password (checked through PAM).');
+		expect(ctx.store.read().users.map(u => u.username)).not.toContain('pia');
+		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'invitation.accept', result: 'refused', actor: 'anonymous'});
 	});
 
 	it('an expired link, until Resend renews it with a fresh one', async () => {
@@ -247,7 +272,7 @@ describe('a link that no longer works says why', () => {
 		const {ctx, root} = await setup();
 		const issued = await createInvitation(ctx, root, {username: 'rae', email: 'rae@example.com'}, {sendEmail: false});
 		const last = issued.link.at(-1) === 'A' ? 'B' : 'A';
-		const tampered = [issued.link.slice(0, -1) + last, issued.link.replace(/\/invite\/./, '/invite/0'), issued.link.slice(0, -3), 'nonsense'];
+		const tampered = [issued.link.slice(0, -1) + last, issued.link.replace(/\/invite\/(.)/, (_, first: string) => `/invite/${first === '0' ? '1' : '0'}`), issued.link.slice(0, -3), 'nonsense'];
 		for (const link of tampered) {
 			await expect(acceptInvitation(ctx, {link, password: PASSWORD})).rejects.toThrow('This invitation link is not valid');
 		}

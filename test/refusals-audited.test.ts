@@ -39,4 +39,17 @@ describe('every refusal is audited (DESIGN §2)', () => {
 		await expect(inspectInvitationAudited(ctx, link)).rejects.toThrow(/already used/);
 		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'invitation.accept', result: 'refused', reason: expect.stringContaining('already used')});
 	});
+
+	it('an operation that came over the network records the client address on its audit events, ok and refused alike', async () => {
+		const {ctx, root} = await initializedContext();
+		const {link} = await createInvitation(ctx, root, {username: 'dan', email: 'dan@example.com', method: 'saml'}, {sendEmail: false});
+		const fromWeb = {...ctx, clientAddress: '203.0.113.7'};
+		await expect(inspectInvitationAudited(fromWeb, 'https://example.com/invite/garbage')).rejects.toThrow('not valid');
+		await acceptInvitation(fromWeb, {link});
+		const [created, refusedEvent, accepted] = ctx.store.read().audit.slice(-3);
+		expect(created).toMatchObject({action: 'invitation.create', result: 'ok'});
+		expect(created).not.toHaveProperty('clientAddress');
+		expect(refusedEvent).toMatchObject({action: 'invitation.accept', result: 'refused', clientAddress: '203.0.113.7'});
+		expect(accepted).toMatchObject({action: 'invitation.accept', result: 'ok', actor: 'dan', clientAddress: '203.0.113.7'});
+	});
 });

@@ -23,7 +23,7 @@ function asVersion1(path: string): string {
 describe('a store written before invitation tombstones (schema version 1)', () => {
 	it('is migrated with a backup, and links that died before the upgrade still say how', async () => {
 		const {ctx, root} = await initializedContext();
-		const used = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'pam'}, {sendEmail: false});
+		const used = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'saml'}, {sendEmail: false});
 		await acceptInvitation(ctx, {link: used.link});
 		const revoked = await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
 		await revokeInvitation(ctx, root, revoked.invitation.id);
@@ -49,5 +49,21 @@ describe('a store written before invitation tombstones (schema version 1)', () =
 			db.audit = [];
 		});
 		await expect(acceptInvitation(ctx, {link: issued.link, password: PASSWORD})).rejects.toThrow(/was revoked on .* by root/);
+	});
+});
+
+describe('a store written before audit events carried a client address (schema version 2)', () => {
+	it('is opened as version 3 with a backup, its audit unchanged, and an older orgctl would refuse the new file', async () => {
+		const {ctx, root} = await initializedContext();
+		await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
+		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {audit: unknown[]};
+		const original = JSON.stringify({...data, schemaVersion: 2});
+		writeFileSync(ctx.store.path, original, {mode: 0o600});
+
+		const store = await Store.open(ctx.store.path);
+		expect(readFileSync(`${ctx.store.path}.v2.bak`, 'utf8')).toBe(original);
+		expect(store.read().schemaVersion).toBe(3);
+		expect(store.read().audit).toEqual(data.audit);
+		await expect(Store.open(ctx.store.path, {schemaVersion: 2, migrations: []})).rejects.toThrow(/schema version 3, newer than the 2/);
 	});
 });

@@ -1,8 +1,9 @@
 import {afterAll, describe, expect, it} from 'vitest';
 import {join} from 'node:path';
 import {writeFileSync} from 'node:fs';
-import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings} from '../source/core/server-settings.js';
-import {initializedContext} from './helpers/store.js';
+import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks} from '../source/core/server-settings.js';
+import {FIRST_PASSWORD, initializedContext} from './helpers/store.js';
+import {orgctl} from './helpers/cli.js';
 import {addPerson} from './helpers/people.js';
 import {makeCertificate, removeCertificate} from './helpers/smtp.js';
 
@@ -72,5 +73,32 @@ describe('server settings', () => {
 		const {ctx, root} = await initializedContext();
 		ctx.clock.advance(3 * 86_400);
 		await expect(setSsl(ctx, root, {cert: one.certFile, key: join(one.dir, 'key.pem')})).rejects.toThrow(/expired on/);
+	});
+});
+
+describe('links people can open', () => {
+	it('an unset public URL, or one naming this machine, is reported as links that will not be reachable', async () => {
+		const {ctx, root} = await initializedContext();
+		expect(showSettings(ctx, root).linksUnreachable).toMatch(/^The public URL is not set, so invitation links \(http:\/\/localhost:8080\/invite\/…\) will not be reachable/);
+		await setPublicUrl(ctx, root, 'http://127.0.0.1:8080');
+		expect(showSettings(ctx, root).linksUnreachable).toMatch(/^The public URL http:\/\/127\.0\.0\.1:8080 names this machine only/);
+		expect(unreachableLinks('https://[::1]:8443')).toMatch(/names this machine only/);
+		expect(unreachableLinks('https://app.localhost')).toMatch(/names this machine only/);
+		await setPublicUrl(ctx, root, 'https://crash.example.com');
+		expect(showSettings(ctx, root).linksUnreachable).toBeNull();
+	});
+
+	it('orgctl settings show and invites create/list say so, and stop once a reachable URL is set', async () => {
+		const {ctx} = await initializedContext();
+		const root = {env: {ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD}};
+		const show = await orgctl(ctx.dir, ['settings', 'show'], root);
+		expect(show.stdout).toContain('! The public URL is not set, so invitation links (http://localhost:8080/invite/…) will not be reachable');
+		expect(show.stdout).toContain('orgctl serve needs a listener named requests');
+		const create = await orgctl(ctx.dir, ['invites', 'create', 'ann', 'ann@example.com', '--no-email'], root);
+		expect(create).toMatchObject({code: 0, stderr: expect.stringContaining('Warning: The public URL is not set')});
+		expect((await orgctl(ctx.dir, ['invites', 'list'], root)).stderr).toContain('Warning: The public URL is not set');
+		expect((await orgctl(ctx.dir, ['settings', 'public-url', 'set', 'https://accounts.example.com'], root)).stderr).toBe('');
+		expect((await orgctl(ctx.dir, ['invites', 'list'], root)).stderr).toBe('');
+		expect((await orgctl(ctx.dir, ['settings', 'show', '--json'], root)).stdout).toContain('"linksUnreachable": null');
 	});
 });

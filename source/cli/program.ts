@@ -12,6 +12,7 @@ import {registerUserAdminCommands} from './commands/user-admin.js';
 import {registerProjectCommands} from './commands/projects.js';
 import {registerTokenCommands} from './commands/tokens.js';
 import {registerSignupCommands} from './commands/signup.js';
+import {registerServeCommands} from './commands/serve.js';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +29,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerSmtpCommands,
 	registerInviteCommands,
 	registerSignupCommands,
+	registerServeCommands,
 ];
 
 export function buildProgram(cli: CliContext): Command {

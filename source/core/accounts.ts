@@ -47,6 +47,18 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	}
 }
 
+/** What the new user reads once the account exists: how to sign in from now on (the CLI, the console and the web say the same). */
+export function welcomeMessage(user: Pick<User, 'username' | 'role' | 'method'>, tenant: Pick<Tenant, 'name'>): string {
+	const login = `orgctl login --username ${user.username}${tenant.name === 'default' ? '' : ` --tenant ${tenant.name}`}`;
+	const signIn =
+		user.method === 'saml'
+			? "sign in through the organization's identity provider (single sign-on)"
+			: user.method === 'pam'
+				? `sign in with your system password: ${login}`
+				: `sign in with: ${login}`;
+	return `Welcome, ${user.username}: your account in ${tenant.name} is ready (${user.role}); ${signIn}.`;
+}
+
 /** Builds a new user record (the caller checks permissions and collisions). */
 export function newUser(ctx: Context, fields: {tenantId: string; username: string; email: string; role: Role; superuser?: boolean; method: AuthMethod; passwordHash: string | null}): User {
 	return {
@@ -119,6 +131,31 @@ function throttleKey(user: User | undefined, identifier: string, tenantName?: st
 	return user ? `user:${user.id}` : `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${identifier.trim().toLowerCase()}`;
 }
 
+/** Seconds left on the lock-out of `key` (a login name, a system account), or 0 when it may try. */
+export function lockedSeconds(db: Database, key: string, now: Date): number {
+	const lockedUntil = db.throttles.find(t => t.key === key)?.lockedUntil;
+	return lockedUntil && new Date(lockedUntil) > now ? Math.ceil((new Date(lockedUntil).getTime() - now.getTime()) / 1000) : 0;
+}
+
+/** Counts a failed attempt on `key`; past the free failures each one locks it for longer (inside a transaction). */
+export function countFailure(db: Database, key: string, now: Date): void {
+	const index = db.throttles.findIndex(t => t.key === key);
+	const entry = index >= 0 ? db.throttles[index]! : {key, failures: 0, lockedUntil: null, last: ''};
+	entry.failures += 1;
+	entry.last = now.toISOString();
+	const over = entry.failures - THROTTLE.freeFailures;
+	if (over >= 0) {
+		const seconds = Math.min(THROTTLE.firstLockSeconds * 2 ** over, THROTTLE.maxLockSeconds);
+		entry.lockedUntil = new Date(now.getTime() + seconds * 1000).toISOString();
+	}
+	if (index < 0) db.throttles.push(entry);
+}
+
+/** Forgets the failures of `key` after a success. */
+export function clearFailures(db: Database, key: string): void {
+	db.throttles = db.throttles.filter(t => t.key !== key);
+}
+
 /**
  * Checks a username or e-mail and password. Unknown accounts cost the same scrypt time as known
  * ones; repeated failures lock the account name for a growing time. Every failure is audited.
@@ -127,10 +164,8 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	const db = ctx.store.read();
 	const user = findAccount(db, input.identifier, input.tenant);
 	const key = throttleKey(user, input.identifier, input.tenant);
-	const now = ctx.now();
-	const throttle = db.throttles.find(t => t.key === key);
-	if (throttle?.lockedUntil && new Date(throttle.lockedUntil) > now) {
-		const seconds = Math.ceil((new Date(throttle.lockedUntil).getTime() - now.getTime()) / 1000);
+	const seconds = lockedSeconds(db, key, ctx.now());
+	if (seconds > 0) {
 		const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
 		await ctx.store.transact(d => appendAudit(d, ctx, {label: input.identifier, tenantId: null}, {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
 		throw error;
@@ -150,23 +185,14 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	}
 	return ctx.store.transact(d => {
 		const current = ok && user ? d.users.find(u => u.id === user.id) : undefined;
-		const index = d.throttles.findIndex(t => t.key === key);
 		if (current && !current.disabled) {
-			if (index >= 0) d.throttles.splice(index, 1);
+			clearFailures(d, key);
 			current.lastLogin = ctx.now().toISOString();
 			const tenant = d.tenants.find(t => t.id === current.tenantId)!;
 			appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
 			return {user: current, tenant};
 		}
-		const entry = index >= 0 ? d.throttles[index]! : {key, failures: 0, lockedUntil: null, last: ''};
-		entry.failures += 1;
-		entry.last = ctx.now().toISOString();
-		const over = entry.failures - THROTTLE.freeFailures;
-		if (over >= 0) {
-			const seconds = Math.min(THROTTLE.firstLockSeconds * 2 ** over, THROTTLE.maxLockSeconds);
-			entry.lockedUntil = new Date(ctx.now().getTime() + seconds * 1000).toISOString();
-		}
-		if (index < 0) d.throttles.push(entry);
+		countFailure(d, key, ctx.now());
 		appendAudit(d, ctx, {label: input.identifier, tenantId: user?.tenantId ?? null}, {action: 'login', target: input.identifier, result: 'refused', reason: failure});
 		// Thrown from inside the transaction would undo the throttle; return it and throw after.
 		return failure;

@@ -13,7 +13,7 @@ function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
 }
 
 export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
-	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event});
+	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event, ...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)})});
 }
 
 /**

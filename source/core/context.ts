@@ -83,6 +83,8 @@ export type Context = {
 	readonly pam: PamCheck;
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
+	/** The network address the request came from (the web server sets it per request): every audit event records it. */
+	readonly clientAddress?: string;
 };
 
 /** Who is acting, and in which tenant (a superuser may act in any tenant). */

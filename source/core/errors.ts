@@ -12,17 +12,19 @@ export class OrgError extends Error {
 	constructor(
 		readonly kind: ErrorKind,
 		message: string,
+		/** Which refusal this is, for a front end that shows each its own way (a web page and its status); the message stays the text. */
+		readonly code?: string,
 	) {
 		super(message);
 	}
 }
 
-export const refused = (message: string) => new OrgError('refused', message);
-export const invalid = (message: string) => new OrgError('invalid', message);
-export const conflict = (message: string) => new OrgError('conflict', message);
-export const notFound = (message: string) => new OrgError('not-found', message);
-export const unavailable = (message: string) => new OrgError('unavailable', message);
-export const authFailed = (message: string) => new OrgError('auth', message);
+export const refused = (message: string, code?: string) => new OrgError('refused', message, code);
+export const invalid = (message: string, code?: string) => new OrgError('invalid', message, code);
+export const conflict = (message: string, code?: string) => new OrgError('conflict', message, code);
+export const notFound = (message: string, code?: string) => new OrgError('not-found', message, code);
+export const unavailable = (message: string, code?: string) => new OrgError('unavailable', message, code);
+export const authFailed = (message: string, code?: string) => new OrgError('auth', message, code);
 
 export function isOrgError(error: unknown): error is OrgError {
 	return error instanceof OrgError;

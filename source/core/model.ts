@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -219,6 +219,8 @@ export const auditEventSchema = z.object({
 	target: z.string(),
 	result: z.enum(['ok', 'refused', 'failed']),
 	reason: z.string().optional(),
+	/** Where the request came from, when it came over the network (`orgctl serve`). */
+	clientAddress: z.string().max(64).optional(),
 });
 
 /** One message waiting to be (re)sent, kept in the store so no mail is lost between processes. */
@@ -276,6 +278,9 @@ export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
+/** The public URL a new store starts with: nobody but this machine can open it. */
+export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
+
 export const DEFAULT_POLICY: Policy = {
 	invitationLifetimeSeconds: 7 * 86_400,
 	minPasswordLength: 12,
@@ -302,7 +307,7 @@ export function emptyDatabase(): Database {
 			smtp: null,
 			ssl: null,
 			listeners: [],
-			publicUrl: 'http://localhost:8080',
+			publicUrl: DEFAULT_PUBLIC_URL,
 			policy: {...DEFAULT_POLICY},
 			sso: null,
 			revision: 1,

@@ -5,11 +5,16 @@ import {authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {invalid, notFound} from './errors.js';
 import {parseInput} from './input.js';
-import {listenerSchema, policySchema, type Listener, type Policy, type Settings} from './model.js';
+import {DEFAULT_PUBLIC_URL, listenerSchema, policySchema, type Listener, type Policy, type Settings} from './model.js';
 import {smtpView, type SmtpView} from './smtp-settings.js';
 
 /** Everything a superuser sees under Server Settings; never a secret. */
-export type SettingsView = Omit<Settings, 'smtp'> & {smtp: SmtpView | null; ssl: (Settings['ssl'] & Partial<CertificateFacts>) | null};
+export type SettingsView = Omit<Settings, 'smtp'> & {
+	smtp: SmtpView | null;
+	ssl: (Settings['ssl'] & Partial<CertificateFacts>) | null;
+	/** Why mailed links will not open for their readers (see unreachableLinks), or null. */
+	linksUnreachable: string | null;
+};
 
 export type CertificateFacts = {subject: string; issuer: string; validTo: string; fingerprint256: string};
 
@@ -24,7 +29,46 @@ export function showSettings(ctx: Context, actor: Actor): SettingsView {
 			// The file moved or became unreadable since it was saved: show the paths alone.
 		}
 	}
-	return {...settings, smtp: smtpView(settings.smtp), ssl};
+	return {...settings, smtp: smtpView(settings.smtp), ssl, linksUnreachable: unreachableLinks(settings.publicUrl) ?? null};
+}
+
+/** The listener `orgctl serve` answers on: the one for user requests (invitation and sign-up pages, single sign-on). */
+export const REQUESTS_LISTENER = 'requests';
+
+function isLoopbackHost(hostname: string): boolean {
+	const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+	return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '0.0.0.0' || host === '::' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Why mailed links will not open for their readers: the public URL is unset, names this machine, or is no URL; undefined when fine. */
+export function unreachableLinksReason(publicUrl: string): 'unset' | 'this-machine' | 'not-a-url' | undefined {
+	if (publicUrl === DEFAULT_PUBLIC_URL) return 'unset';
+	try {
+		return isLoopbackHost(new URL(publicUrl).hostname) ? 'this-machine' : undefined;
+	} catch {
+		return 'not-a-url';
+	}
+}
+
+/** The command that fixes an unreachable public URL. */
+export const SET_PUBLIC_URL = 'orgctl settings public-url set https://…';
+
+/**
+ * Why the links we mail will not open for the people we mail them to, as one sentence, or undefined
+ * when the public URL names an address others can reach. Settings and invitation screens show it.
+ */
+export function unreachableLinks(publicUrl: string): string | undefined {
+	const fix = `set the address people open with \`${SET_PUBLIC_URL}\``;
+	switch (unreachableLinksReason(publicUrl)) {
+		case 'unset':
+			return `The public URL is not set, so invitation links (${publicUrl}/invite/…) will not be reachable from anyone else's machine; ${fix}.`;
+		case 'this-machine':
+			return `The public URL ${publicUrl} names this machine only, so invitation links will not be reachable from anyone else's; ${fix}.`;
+		case 'not-a-url':
+			return `The public URL ${publicUrl} is not a URL, so invitation links will not be reachable; ${fix}.`;
+		case undefined:
+			return undefined;
+	}
 }
 
 /** The base of invitation links: an http(s) URL without query or fragment, no trailing slash. */

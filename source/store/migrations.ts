@@ -33,7 +33,13 @@ function invitationTombstones(raw: Record<string, unknown>): unknown[] {
 }
 
 /** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
-export const MIGRATIONS: readonly Migration[] = [{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})}];
+export const MIGRATIONS: readonly Migration[] = [
+	{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})},
+	// Version 3 lets audit events carry the client address of a web request (`clientAddress`, optional):
+	// nothing to change in the data, but an older orgctl must refuse the file rather than rewrite its
+	// audit without the addresses.
+	{from: 2, migrate: raw => raw},
+];
 
 /**
  * Brings a parsed file of schema version `from` up to `to`, in memory. Before anything is

@@ -80,6 +80,9 @@ describe('Manage Invitations in the console', () => {
 		await t.press('2');
 		await t.waitReady('main:invitations');
 		await t.waitFor('SMTP is not configured');
+		// The public URL is still the default: the links shown and copied here would not open elsewhere.
+		await t.waitFor('⚠ Links will not be reachable: public URL not set.');
+		await t.waitFor('Set it: orgctl settings public-url set https://…');
 		expect(t.screen()).toMatch(/dave\s+dave@example\S*\s+member\s+pwd\s+\d\d-\d\d\s+not sent/);
 		await t.press('y');
 		await t.waitFor('Link for dave');

@@ -14,7 +14,9 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 			const actor = await cli.actor();
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
 			const events = listAudit(ctx, actor, {since});
-			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
+			// The client address column only when some event came over the network (orgctl serve).
+			const from = events.some(e => e.clientAddress !== undefined) ? ([['clientAddress', 'from']] as const) : [];
+			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ...from, ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
 		});
 }
 

@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs';
 import {Option, type Command} from 'commander';
+import type {Context} from '../../core/context.js';
 import {invalid} from '../../core/errors.js';
 import {
 	acceptInvitation,
@@ -15,6 +16,8 @@ import {
 } from '../../core/invitations.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
 import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
+import {welcomeMessage} from '../../core/accounts.js';
+import {unreachableLinks} from '../../core/server-settings.js';
 import {userView} from '../../core/users.js';
 import {plural} from '../../core/words.js';
 import {obtainPassword, readStdinSecret, table, UsageError, type CliContext} from '../context.js';
@@ -24,6 +27,12 @@ const SHORT_ID = 8;
 /** What a script gets for one invitation: DESIGN §6 names id, link, expires and the mail status. */
 function issuedJson(invitation: Invitation, link: string, mail: MailStatus) {
 	return {id: invitation.id, username: invitation.username, email: invitation.email, role: invitation.role, method: invitation.method, link, expires: invitation.expires, mail};
+}
+
+/** Warns, on stderr, when the links we mail point where their readers cannot go (the public URL is unset). */
+function warnUnreachable(cli: CliContext, ctx: Context): void {
+	const warning = unreachableLinks(ctx.store.read().settings.publicUrl);
+	if (warning) cli.say(`Warning: ${warning}`);
 }
 
 /** Tells people, on stderr, what happened to the mail; a failure is a warning, the invitation stands. */
@@ -89,6 +98,8 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 		),
 	);
 	cli.say(`${sent.summary}${sent.refused ? ' The result column says why each refused row was.' : ''}`);
+	// Only when links were made: a list that was all refused has no link to warn about.
+	if (sent.rows.some(r => r.ok)) warnUnreachable(cli, ctx);
 	if (sent.refused > 0) cli.exitCode = 1;
 	if (sent.deliveryError !== undefined) throw sent.deliveryError;
 }
@@ -134,6 +145,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 			});
 			if (cli.json) cli.print(issuedJson(sent.invitation, sent.link, sent.mail), () => '');
 			reportMail(cli, sent.invitation, sent.mail);
+			warnUnreachable(cli, ctx);
 			if (sent.deliveryError !== undefined) throw sent.deliveryError;
 		});
 
@@ -161,6 +173,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 					],
 				),
 			);
+			warnUnreachable(cli, ctx);
 		});
 
 	invites
@@ -213,7 +226,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 		.command('accept')
 		.description('accept an invitation: become a user (password users choose a password)')
 		.argument('<link>', 'the invitation link from the e-mail, or its token')
-		.option('--password-stdin', 'read the new password from stdin')
+		.option('--password-stdin', 'read the password from stdin (the new one; for PAM, the system account\'s)')
 		.action(async (link: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const invitation = await inspectInvitationAudited(ctx, link);
@@ -222,13 +235,12 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 				cli.say(`Invitation for ${invitation.username} <${invitation.email}> to ${invitation.tenant} as ${invitation.role}. Choose a password of at least ${invitation.minPasswordLength} characters.`);
 				password = await obtainPassword(options, 'New password: ');
 				if (!options.passwordStdin && (await obtainPassword(options, 'Repeat password: ')) !== password) throw invalid('The two passwords differ; nothing was changed, run orgctl accept again.');
+			} else if (invitation.method === 'pam') {
+				cli.say(`Invitation for ${invitation.username} <${invitation.email}> to ${invitation.tenant} as ${invitation.role}. Confirm the system account ${invitation.username} with its password (checked through PAM).`);
+				password = await obtainPassword(options, `Password of the system account ${invitation.username}: `);
 			}
 			const {user, tenant} = await acceptInvitation(ctx, {link, ...(password !== undefined ? {password} : {})});
 			cli.print(userView(ctx.store.read(), user), () => '');
-			const signIn =
-				user.method === 'saml'
-					? "sign in through the organization's identity provider (single sign-on)"
-					: `sign in with: orgctl login --username ${user.username}${tenant.name === 'default' ? '' : ` --tenant ${tenant.name}`}`;
-			cli.say(`Welcome, ${user.username}: your account in ${tenant.name} is ready (${user.role}); ${signIn}.`);
+			cli.say(welcomeMessage(user, tenant));
 		});
 }

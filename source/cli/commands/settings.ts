@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {parseDuration, removeListener, setListener, setPolicy, setPublicUrl, setSsl, showSettings, type PolicyChange} from '../../core/server-settings.js';
+import {parseDuration, removeListener, REQUESTS_LISTENER, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks, type PolicyChange} from '../../core/server-settings.js';
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
@@ -25,6 +25,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 				const p = view.policy;
 				return [
 					`public URL         ${view.publicUrl}`,
+					...(view.linksUnreachable ? [`                   ! ${view.linksUnreachable}`] : []),
 					`invitations last   ${p.invitationLifetimeSeconds / 86_400} days`,
 					`min password       ${p.minPasswordLength} characters`,
 					`verify e-mail      ${p.requireEmailVerification ? 'on' : 'off'}`,
@@ -35,7 +36,11 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 					describeSmtp(view.smtp).replace(/^/gm, '  ').trimEnd(),
 					'',
 					'Listeners',
-					table(view.listeners, [['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl']]).replace(/^/gm, '  ').trimEnd(),
+					table(
+						view.listeners.map(l => ({...l, serves: l.name === REQUESTS_LISTENER ? 'user requests (orgctl serve)' : null})),
+						[['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl'], ['serves', 'serves']],
+					).replace(/^/gm, '  ').trimEnd(),
+					...(view.listeners.some(l => l.name === REQUESTS_LISTENER) ? [] : [`  orgctl serve needs a listener named ${REQUESTS_LISTENER}: orgctl settings listeners set ${REQUESTS_LISTENER} --port 8080 [--ssl on]`]),
 				].join('\n') + '\n';
 			});
 		});
@@ -49,6 +54,8 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			const ctx = await cli.ctx();
 			const value = await setPublicUrl(ctx, await cli.actor(), url);
 			cli.print({publicUrl: value}, () => `Invitation links now start with ${value}/invite/.\n`);
+			const warning = unreachableLinks(value);
+			if (warning) cli.say(warning);
 		});
 
 	settings

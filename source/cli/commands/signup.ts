@@ -1,3 +1,4 @@
+import {welcomeMessage} from '../../core/accounts.js';
 import {Option, type Command} from 'commander';
 import {describeMailStatus} from '../../core/outbox.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Role} from '../../core/model.js';
@@ -90,7 +91,6 @@ export function registerSignupCommands(program: Command, cli: CliContext): void 
 			const actor = await verifySignup(ctx, {email, code, ...(password !== undefined ? {password} : {}), ...(tenant ? {tenant} : {})});
 			const {user} = actor;
 			cli.print({username: user.username, email: user.email, role: user.role, method: user.method, tenant: actor.tenant.name}, () => '');
-			const how = user.method === 'saml' ? 'through your identity provider (single sign-on)' : `with: orgctl login --username ${user.username} --tenant ${actor.tenant.name}`;
-			cli.say(`Welcome, ${user.username}: you are a ${user.role} of ${actor.tenant.name}. Sign in ${how}`);
+			cli.say(welcomeMessage(user, actor.tenant));
 		});
 }

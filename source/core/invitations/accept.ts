@@ -1,14 +1,18 @@
-import {assertAccountFree, checkPassword, newUser} from '../accounts.js';
+import {assertAccountFree, checkPassword, clearFailures, countFailure, lockedSeconds, newUser} from '../accounts.js';
 import {appendAudit, perform} from '../audit.js';
 import type {Context} from '../context.js';
 import {authFailed, invalid, isOrgError, notFound, refused} from '../errors.js';
 import {secretMatches, sha256} from '../ids.js';
 import type {AuthMethod, Database, Invitation, Role, Tenant, User} from '../model.js';
 import {parseInvitationToken} from './link.js';
+import {usersById} from '../users.js';
 import {auditTarget, buryInvitation, isExpired} from './record.js';
 
 // A hash to compare against when the link names no invitation, so every answer costs the same.
 const DECOY_SECRET_HASH = sha256('orgctl decoy invitation secret');
+
+/** The error codes of a dead link, one per way it can be dead (a web page shows each its own way). */
+export const DEAD_LINK = {invalid: 'invitation.invalid', revoked: 'invitation.revoked', used: 'invitation.used', expired: 'invitation.expired'} as const;
 
 const TAMPERED = 'This invitation link is not valid: it is incomplete, mistyped or was replaced by a newer invitation; copy the whole link from the latest invitation e-mail.';
 
@@ -19,11 +23,11 @@ function deadLink(db: Database, id: string): Error {
 	const tombstone = db.invitationTombstones.find(t => t.id === id);
 	switch (tombstone?.fate) {
 		case 'revoked':
-			return refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by}; ask for a new invitation.`);
+			return refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by}; ask for a new invitation.`, DEAD_LINK.revoked);
 		case 'accepted':
-			return refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists; sign in with orgctl login --username ${tombstone.by}.`);
+			return refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists; sign in with orgctl login --username ${tombstone.by}.`, DEAD_LINK.used);
 		case undefined:
-			return authFailed(TAMPERED);
+			return authFailed(TAMPERED, DEAD_LINK.invalid);
 	}
 }
 
@@ -35,18 +39,40 @@ function checkLink(ctx: Context, db: Database, token: Token | undefined): Invita
 	const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
 	// Always one constant-time comparison, whether or not the id exists.
 	const matches = secretMatches(token?.secret ?? '', invitation?.secretHash ?? DECOY_SECRET_HASH);
-	if (!token) throw authFailed(TAMPERED);
+	if (!token) throw authFailed(TAMPERED, DEAD_LINK.invalid);
 	if (!invitation) throw deadLink(db, token.id);
-	if (!matches) throw authFailed(TAMPERED);
+	if (!matches) throw authFailed(TAMPERED, DEAD_LINK.invalid);
 	if (isExpired(invitation, ctx.now())) {
-		const inviter = db.users.find(u => u.id === invitation.invitedBy)?.username ?? 'an admin';
-		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`);
+		const inviter = usersById(db).get(invitation.invitedBy)?.username ?? 'an admin';
+		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, DEAD_LINK.expired);
 	}
 	return invitation;
 }
 
-/** What accepting needs: the link (or bare token), and a password for password users. */
+/**
+ * What accepting needs: the link (or bare token), and a password: the new one for password users,
+ * the system account's own for PAM users (checked through PAM, so the invitee proves the account is theirs).
+ */
 export type AcceptInput = {readonly link: string; readonly password?: string};
+
+/** Failed PAM confirmations count per system account, as failed logins do. */
+function pamThrottleKey(username: string): string {
+	return `pam:${username.toLowerCase()}`;
+}
+
+/**
+ * The invitee of a PAM invitation proves they hold the system account: its password, checked
+ * through PAM, throttled like logins. Returns nothing, or throws why not (audited by the caller).
+ */
+async function confirmPamAccount(ctx: Context, invitation: Invitation, password: string | undefined): Promise<void> {
+	if (password === undefined) throw invalid(`Confirm the system account ${invitation.username}: type its password (checked through PAM).`);
+	const key = pamThrottleKey(invitation.username);
+	const seconds = lockedSeconds(ctx.store.read(), key, ctx.now());
+	if (seconds > 0) throw refused(`Too many wrong passwords for the system account ${invitation.username}; try again in ${seconds} seconds.`);
+	if (await ctx.pam(invitation.username, password)) return;
+	await ctx.store.transact(db => countFailure(db, key, ctx.now()));
+	throw authFailed(`The password of the system account ${invitation.username} is wrong (it is checked through PAM).`);
+}
 
 /** What the link shows before accepting: who is invited, to where, and whether a password is needed. */
 export type InvitationPreview = {
@@ -55,6 +81,8 @@ export type InvitationPreview = {
 	readonly role: Role;
 	readonly method: AuthMethod;
 	readonly tenant: string;
+	/** Who sent it, by username. */
+	readonly invitedBy: string;
 	readonly expires: string;
 	readonly minPasswordLength: number;
 };
@@ -68,6 +96,7 @@ export function inspectInvitation(ctx: Context, link: string): InvitationPreview
 		role: invitation.role,
 		method: invitation.method,
 		tenant: db.tenants.find(t => t.id === invitation.tenantId)?.name ?? '?',
+		invitedBy: usersById(db).get(invitation.invitedBy)?.username ?? '(deleted user)',
 		expires: invitation.expires,
 		minPasswordLength: db.settings.policy.minPasswordLength,
 	};
@@ -100,6 +129,8 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		if (invitation.method === 'password') {
 			if (input.password === undefined) throw invalid(`Choose a password for ${invitation.username} (at least ${db.settings.policy.minPasswordLength} characters).`);
 			checkPassword(input.password, db.settings.policy.minPasswordLength);
+		} else if (invitation.method === 'pam') {
+			await confirmPamAccount(ctx, invitation, input.password);
 		}
 	} catch (error) {
 		await auditRefusal(ctx, token, error);
@@ -116,6 +147,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		const user = newUser(ctx, {tenantId: tenant.id, username: current.username, email: current.email, role: current.role, method: current.method, passwordHash});
 		d.users.push(user);
 		buryInvitation(d, ctx, current, 'accepted', user.username);
+		if (current.method === 'pam') clearFailures(d, pamThrottleKey(current.username));
 		return {user, tenant};
 	});
 }

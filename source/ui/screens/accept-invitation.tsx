@@ -1,6 +1,7 @@
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {isOrgError} from '../../core/errors.js';
+import {welcomeMessage} from '../../core/accounts.js';
 import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';
 import {Form} from '../components/form.js';
 import {PRIORITY, useKeys} from '../input-router.js';
@@ -49,16 +50,12 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 		setBusy('Creating your account…');
 		setError(undefined);
 		try {
-			const {user, tenant} = await acceptInvitation(ctx, {link: invited.link, ...(invited.method === 'password' ? {password: values['password'] ?? ''} : {})});
+			const {user, tenant} = await acceptInvitation(ctx, {link: invited.link, ...(invited.method === 'saml' ? {} : {password: values['password'] ?? ''})});
 			if (user.method === 'password') {
 				onDone({user, tenant}, `Welcome, ${user.username}: your account in ${tenant.name} is ready.`);
 				return;
 			}
-			setFinished(
-				user.method === 'pam'
-					? `Your account ${user.username} is ready. Sign in with your system password (PAM).`
-					: `Your account ${user.username} is ready. Sign in through your organization's identity provider (single sign-on).`,
-			);
+			setFinished(welcomeMessage(user, tenant));
 		} catch (caught) {
 			setError(message(caught));
 		}
@@ -92,7 +89,11 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 						Invitation for <Text {...theme.heading}>{invited.username}</Text> &lt;{invited.email}&gt; to {invited.tenant} as {invited.role}.
 					</Text>
 					<Text {...theme.muted} wrap="wrap">
-						{invited.method === 'password' ? `Choose a password of at least ${invited.minPasswordLength} characters.` : `You will sign in with ${invited.method === 'pam' ? 'your system password (PAM)' : 'single sign-on (SAML)'}.`}
+						{invited.method === 'password'
+							? `Choose a password of at least ${invited.minPasswordLength} characters.`
+							: invited.method === 'pam'
+								? `Confirm the system account ${invited.username} with its password (checked through PAM); you will sign in with it.`
+								: 'You will sign in with single sign-on (SAML).'}
 					</Text>
 					<Text> </Text>
 					<Form
@@ -103,7 +104,9 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 										{name: 'password', label: 'New password', kind: 'password'},
 										{name: 'repeat', label: 'Repeat', kind: 'password'},
 									]
-								: []
+								: invited.method === 'pam'
+									? [{name: 'password', label: 'System password', kind: 'password'}]
+									: []
 						}
 						buttons={[
 							{id: 'accept', label: 'Accept'},

@@ -1,6 +1,7 @@
 import {useMemo, useState} from 'react';
 import {Box, Text, useStdout} from 'ink';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
+import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
 import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
 import {describeMailStatus} from '../../core/outbox.js';
@@ -145,7 +146,8 @@ function Invitations({width, height}: SectionProps) {
 	}
 	if (mode === 'bulk') return <BulkInvite width={width} height={height} onDone={() => setMode('list')} />;
 
-	const bannerLines = smtpMissing ? 2 : 0;
+	const unreachable = unreachableLinksReason(db.settings.publicUrl);
+	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? 2 : 0);
 	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
 	return (
@@ -157,6 +159,16 @@ function Invitations({width, height}: SectionProps) {
 					</Text>
 					<Text {...theme.muted} wrap="truncate-end">
 						Share links with y (SMTP: orgctl settings smtp set)
+					</Text>
+				</Box>
+			) : null}
+			{unreachable ? (
+				<Box flexDirection="column" height={2}>
+					<Text {...theme.warning} wrap="truncate-end">
+						⚠ Links will not be reachable: {unreachable === 'unset' ? 'public URL not set.' : `${db.settings.publicUrl} ${unreachable === 'this-machine' ? 'is this machine only' : 'is not a URL'}.`}
+					</Text>
+					<Text {...theme.muted} wrap="truncate-end">
+						Set it: {SET_PUBLIC_URL}
 					</Text>
 				</Box>
 			) : null}

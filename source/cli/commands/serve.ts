@@ -1,0 +1,33 @@
+import type {Command} from 'commander';
+import {isOrgError} from '../../core/errors.js';
+import {UsageError, type CliContext} from '../context.js';
+
+/** `orgctl serve [--listen ADDR:PORT]`: the web pages that mailed links open, in the foreground. */
+export function registerServeCommands(program: Command, cli: CliContext): void {
+	program
+		.command('serve')
+		.description('serve the invitation and sign-up pages on the "requests" listener (foreground; SIGHUP reloads, SIGTERM stops)')
+		.option('--listen <addr:port>', 'listen here instead of the requests listener, e.g. 127.0.0.1:8080 (SSL as that listener)')
+		.action(async (options: {listen?: string}) => {
+			// The web stack (Fastify, React's server renderer) loads only for this command.
+			const [{serve}, {parseListen}] = await Promise.all([import('../../web/serve.js'), import('../../web/listener.js')]);
+			const listen = options.listen === undefined ? undefined : parseListen(options.listen);
+			if (options.listen !== undefined && !listen) throw new UsageError(`--listen takes ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8443), not "${options.listen}".`);
+			const ctx = await cli.ctx();
+			const log = (line: string) => process.stderr.write(`${line}\n`);
+			const server = await serve(ctx, {listen, log});
+			await new Promise<void>(resolve => {
+				const stop = (signal: string) => {
+					log(`orgctl serve: ${signal}: stopping.`);
+					process.off('SIGHUP', reload);
+					server.close().then(resolve, resolve);
+				};
+				const reload = () => {
+					server.reload().catch((error: unknown) => log(`orgctl serve: reload failed, still serving as before: ${isOrgError(error) ? error.message : String(error)}`));
+				};
+				process.on('SIGHUP', reload);
+				process.once('SIGTERM', () => stop('SIGTERM'));
+				process.once('SIGINT', () => stop('SIGINT'));
+			});
+		});
+}
