@@ -1,6 +1,7 @@
 import {consoleInvocation, reportError, runCli} from '../cli/program.js';
 import {checkStore} from '../store/check.js';
 import {openContext, resolveStorePath} from './context.js';
+import {copyStore, migrateStore} from './store-admin.js';
 
 /**
  * orgctl's entry: with no arguments (or only --store and --tenant) the full-screen console, anything
@@ -8,7 +9,7 @@ import {openContext, resolveStorePath} from './context.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
-	if (!globals) return runCli(argv, {resolveStorePath, open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}), check: checkStore});
+	if (!globals) return runCli(argv, {resolveStorePath, open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}), check: checkStore, migrate: migrateStore, copyStore});
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
 		process.stderr.write(

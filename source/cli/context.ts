@@ -15,12 +15,25 @@ export type StoreFinding = {readonly subject: string; readonly ok: boolean; read
 /** What `orgctl admin check` found: healthy when nothing needs a person's hand. */
 export type StoreReport = {readonly path: string; readonly realPath: string; readonly healthy: boolean; readonly findings: readonly StoreFinding[]};
 
+/** What `orgctl admin copy-store` did (source/app/store-admin.ts). */
+export type CopyStoreReport = {
+	readonly from: string;
+	readonly to: string;
+	readonly counts: Readonly<Record<string, number>>;
+	readonly records: number;
+	readonly keyFile: {readonly from: string; readonly to: string; readonly copied: boolean};
+};
+
 /** How the command line gets its store: the composition root (source/app) hands this in. */
 export type ContextSource = {
 	/** The store `--store` (or the environment, or the default) names: a file's path or a postgres:// address. */
 	resolveStorePath(option: string | undefined): string;
 	/** Opens the store; `keyFile` is --key-file (a PostgreSQL store's key file). */
 	open(storePath: string, options?: {keyFile?: string | undefined}): Promise<Context>;
+	/** Applies pending schema migrations (`orgctl admin migrate`): the names applied. */
+	migrate(storePath: string): Promise<{readonly store: string; readonly applied: readonly string[]; readonly backend: 'file' | 'postgres'}>;
+	/** Copies a store into an empty one and reads every record back (`orgctl admin copy-store`). */
+	copyStore(from: string, to: string, options: {keyFile?: string | undefined}): Promise<CopyStoreReport>;
 	/** Looks at the store without opening it for use, changing nothing (`orgctl admin check`). */
 	check(storePath: string): StoreReport;
 };
@@ -39,6 +52,25 @@ export class CliContext {
 
 	get storePath(): string {
 		return this.source.resolveStorePath(this.globals.store);
+	}
+
+	get keyFile(): string | undefined {
+		return this.globals.keyFile;
+	}
+
+	/** A store named on the command line (admin copy-store FROM TO): a path made absolute, or a postgres:// address. */
+	resolveStore(given: string): string {
+		return this.source.resolveStorePath(given);
+	}
+
+	/** `orgctl admin migrate` on the store --store names. */
+	migrateStore(): ReturnType<ContextSource['migrate']> {
+		return this.source.migrate(this.storePath);
+	}
+
+	/** `orgctl admin copy-store FROM TO`. */
+	copyStore(from: string, to: string): Promise<CopyStoreReport> {
+		return this.source.copyStore(this.resolveStore(from), this.resolveStore(to), {keyFile: this.globals.keyFile});
 	}
 
 	get tenant(): string | undefined {

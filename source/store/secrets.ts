@@ -92,6 +92,13 @@ export class KeyFile {
 		return typeof found === 'object' ? new KeyFile(path, found.key) : found;
 	}
 
+	/** The key file at `path` as it is, changing nothing: its id and exact text (admin copy-store copies it), or what is there instead. */
+	static inspectFile(path: string): {id: string; text: string} | 'missing' | 'empty' {
+		const found = readKey(path);
+		if (typeof found !== 'object') return found;
+		return {id: new KeyFile(path, found.key).id, text: `${found.key.toString('base64url')}\n`};
+	}
+
 	/**
 	 * Names this key without giving it away (an HMAC of a fixed text): a PostgreSQL store records
 	 * it, so that a host holding another key file is refused before it seals anything.

@@ -76,8 +76,17 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		}
 		return app;
 	};
+	// A PostgreSQL store shared by several hosts keeps its copy current while anyone listens
+	// (LISTEN/NOTIFY): an invitation made, a throttle raised or a link used on another host is seen here.
+	const unsubscribe = ctx.store.subscribe?.(() => undefined);
 	let plan = planListen(ctx.store.read().settings, ctx.readFile, options.listen);
-	let app = await start(plan);
+	let app: Awaited<ReturnType<typeof start>>;
+	try {
+		app = await start(plan);
+	} catch (error) {
+		unsubscribe?.();
+		throw error;
+	}
 	// With --listen PORT 0 a reload keeps the port the system chose.
 	const override = options.listen && options.listen.port === 0 ? {...options.listen, port: (app.server.address() as AddressInfo).port} : options.listen;
 	const announce = () => {
@@ -91,6 +100,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			return urlOf(plan, app);
 		},
 		async reload() {
+			await ctx.store.refresh?.();
 			const next = planListen(ctx.store.read().settings, ctx.readFile, override);
 			if (sameListener(plan, next)) {
 				if (next.tls) (app.server as unknown as TlsServer).setSecureContext({cert: next.tls.cert, key: next.tls.key});
@@ -109,6 +119,9 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			}
 			announce();
 		},
-		close: () => stop(app),
+		close: () => {
+			unsubscribe?.();
+			return stop(app);
+		},
 	};
 }

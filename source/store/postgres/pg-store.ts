@@ -554,6 +554,32 @@ async function prepareSchema(client: PoolClient, shown: string, options: PgStore
 	return state.schema;
 }
 
+/**
+ * `orgctl admin migrate`: applies every pending migration under the advisory lock (a second host
+ * migrating at the same moment waits, then finds nothing to do). Returns the names applied.
+ */
+export async function migrateDatabase(address: string, options: PgStoreOptions = {}): Promise<string[]> {
+	const shown = displayAddress(address);
+	const problem = addressProblem(address);
+	if (problem) throw storeError(shown, problem, 'give --store postgres://USER@HOST/DATABASE');
+	const pg = await loadDriver();
+	const pool = newPool(pg, address, options);
+	try {
+		const client = await connect(pool, shown);
+		try {
+			return await applyMigrations(client, options.sqlMigrations ?? loadMigrations(), seen => {
+				refuseMismatch(seen, shown);
+			});
+		} catch (error) {
+			throw mapError(error, shown);
+		} finally {
+			client.release();
+		}
+	} finally {
+		await pool.end().catch(() => undefined);
+	}
+}
+
 /** Refuses a database another program or a newer orgctl made. */
 export function refuseMismatch(state: MigrationState, shown: string): void {
 	if (state.foreign.length > 0) {

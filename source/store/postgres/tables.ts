@@ -132,7 +132,7 @@ export const TABLES: readonly Table[] = [
 		list: 'audit',
 		table: 'audit_events',
 		key: 'id',
-		columns: [col('id', 'text'), col('time', 'time'), col('actor', 'text'), col('tenantId', 'text', 'null'), col('action', 'text'), col('target', 'text'), col('result', 'text'), col('reason', 'text', 'absent')],
+		columns: [col('id', 'text'), col('time', 'time'), col('actor', 'text'), col('tenantId', 'text', 'null'), col('action', 'text'), col('target', 'text'), col('result', 'text'), col('reason', 'text', 'absent'), col('clientAddress', 'text', 'absent')],
 	},
 	{
 		list: 'outbox',

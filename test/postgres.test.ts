@@ -1,0 +1,244 @@
+// What only the PostgreSQL store has to show: the database's own constraints, migrations under an
+// advisory lock, several hosts (processes, connections) writing at once, LISTEN/NOTIFY, the outbox
+// claimed by one host, throttles shared, and copy-store both ways. Runs with ORGCTL_TEST_STORE=postgres
+// (.ci/run starts a throwaway server); the rest of the suite runs on both backends.
+import {spawn} from 'node:child_process';
+import {existsSync, readFileSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {openContext, openStore} from '../source/app/context.js';
+import {initialize, login, THROTTLE} from '../source/core/accounts.js';
+import type {Context} from '../source/core/context.js';
+import {newId} from '../source/core/ids.js';
+import {enqueueMail} from '../source/core/outbox.js';
+import {createProject} from '../source/core/projects.js';
+import {setSmtpSettings} from '../source/core/smtp-settings.js';
+import {loadMigrations} from '../source/store/postgres/migrate.js';
+import type {PgStore} from '../source/store/postgres/pg-store.js';
+import {migrateDatabase} from '../source/store/postgres/pg-store.js';
+import {KeyFile} from '../source/store/secrets.js';
+import {BACKEND, closeAfterTest, freshSchema, schemaOf, testDatabase} from './helpers/backend.js';
+import {orgctl} from './helpers/cli.js';
+import {addInvitation, addUser} from './helpers/people.js';
+import {Clock, FIRST_PASSWORD, initializedContext, TEST_HASHER, tempDir} from './helpers/store.js';
+
+/** Runs SQL in a test folder's schema, as an operator with psql would. */
+async function sql(dir: string, text: string, values: unknown[] = []): Promise<unknown[]> {
+	const client = await (await testDatabase()).connect();
+	try {
+		await client.query(`SET search_path = ${schemaOf(dir)}`);
+		return (await client.query(text, values)).rows as unknown[];
+	} finally {
+		await client.query('RESET search_path');
+		client.release();
+	}
+}
+
+/** The SQLSTATE a statement fails with. */
+async function refusal(dir: string, text: string, values: unknown[] = []): Promise<string | undefined> {
+	try {
+		await sql(dir, text, values);
+		return undefined;
+	} catch (error) {
+		return (error as {code?: string}).code;
+	}
+}
+
+/** A second host on the same store: its own context, its own connection. */
+async function secondHost(ctx: Context & {dir: string; clock: Clock}): Promise<Context & {store: PgStore}> {
+	const other = await openContext(ctx.store.path, {now: ctx.clock.now, hasher: TEST_HASHER, keyFile: join(ctx.dir, 'orgctl.key')});
+	closeAfterTest(other.store);
+	return other as Context & {store: PgStore};
+}
+
+describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
+	describe('the database enforces what it can, beside the core', () => {
+		it('usernames and e-mail addresses are unique per tenant whatever their case', async () => {
+			const {ctx, root} = await initializedContext();
+			const copy = `INSERT INTO users (id, tenant_id, username, email, role, superuser, method, password_hash, disabled, created, last_login, revision, seq, changed)
+				SELECT $1, tenant_id, $2, $3, role, superuser, method, password_hash, disabled, created, last_login, revision, seq + 1, changed FROM users WHERE id = $4`;
+			expect(await refusal(ctx.dir, copy, [newId(), 'ROOT', 'other@example.com', root.user.id])).toBe('23505');
+			expect(await refusal(ctx.dir, copy, [newId(), 'other', 'Root@Example.COM', root.user.id])).toBe('23505');
+			// The same name in another tenant is fine.
+			const tenant = newId();
+			await sql(ctx.dir, `INSERT INTO tenants (id, name, created, revision, seq, changed) VALUES ($1, 'other', now(), 1, 9, 1)`, [tenant]);
+			expect(await refusal(ctx.dir, copy.replace('SELECT $1, tenant_id', `SELECT $1, '${tenant}'`), [newId(), 'ROOT', 'root@example.com', root.user.id])).toBeUndefined();
+		});
+
+		it('foreign keys hold tenants, owners, projects and inviters; roles and methods are checked', async () => {
+			const {ctx, root} = await initializedContext();
+			await createProject(ctx, root, {name: 'web'});
+			await addInvitation(ctx, root.tenant.id, root.user.id, 'ivy');
+			const nobody = newId();
+			expect(await refusal(ctx.dir, 'UPDATE projects SET owner = $1', [nobody])).toBe('23503');
+			expect(await refusal(ctx.dir, 'UPDATE users SET tenant_id = $1', [nobody])).toBe('23503');
+			expect(await refusal(ctx.dir, 'UPDATE invitations SET invited_by = $1', [nobody])).toBe('23503');
+			expect(await refusal(ctx.dir, 'DELETE FROM projects')).toBeUndefined();
+			expect(await refusal(ctx.dir, "UPDATE users SET role = 'owner'")).toBe('23514');
+			expect(await refusal(ctx.dir, "UPDATE users SET method = 'ldap'")).toBe('23514');
+			expect(await refusal(ctx.dir, "UPDATE users SET id = 'not-an-id'")).toBe('23514');
+		});
+
+		it("rows mended by hand into what the core's rules refuse are refused on open, and nothing is changed", async () => {
+			const {ctx} = await initializedContext();
+			await sql(ctx.dir, 'UPDATE users SET superuser = false');
+			await expect(openStore(ctx.store.path)).rejects.toThrow(/its rows are inconsistent \(.*superuser.*\); mend the rows with SQL, or restore the database from a backup \(pg_dump\); orgctl changed nothing$/);
+			expect(await sql(ctx.dir, 'SELECT version FROM orgctl_meta')).toEqual([{version: String(ctx.store.read().version)}]);
+		});
+	});
+
+	describe('migrations', () => {
+		it('a database orgctl never used gets every migration, recorded, at the schema version this orgctl writes', async () => {
+			const {ctx} = await initializedContext();
+			const applied = (await sql(ctx.dir, 'SELECT name FROM orgctl_migrations ORDER BY name')) as Array<{name: string}>;
+			expect(applied.map(r => r.name)).toEqual(loadMigrations().map(m => m.name));
+			expect(await sql(ctx.dir, 'SELECT schema_version FROM orgctl_meta')).toEqual([{schema_version: 3}]);
+		});
+
+		it('a pending migration is refused until orgctl admin migrate applies it, and the data is kept', async () => {
+			const dir = tempDir();
+			const address = await freshSchema(schemaOf(dir));
+			// What an orgctl of schema version 2 left: the first migration only, and its data.
+			expect(await migrateDatabase(address, {sqlMigrations: loadMigrations().slice(0, 1)})).toEqual([loadMigrations()[0]!.name]);
+			await sql(dir, "INSERT INTO tenants (id, name, created, revision, seq, changed) VALUES ($1, 'kept', now(), 1, 0, 1); UPDATE orgctl_meta SET version = 1".replace('$1', `'${newId()}'`));
+			await expect(openStore(address)).rejects.toThrow(`a migration is pending (${loadMigrations()[1]!.name}); run orgctl admin migrate once every host runs this orgctl`);
+			const migrated = await orgctl(dir, ['admin', 'migrate']);
+			expect(migrated).toMatchObject({code: 0, stdout: expect.stringContaining(`: ${loadMigrations()[1]!.name}.`)});
+			expect((await orgctl(dir, ['admin', 'migrate'])).stdout).toContain('is up to date: no migration was pending.');
+			const store = await openStore(address);
+			closeAfterTest(store);
+			expect(store.read().tenants.map(t => t.name)).toEqual(['kept']);
+			expect(store.read().schemaVersion).toBe(3);
+		});
+
+		it('two hosts migrating at once apply each migration once: the advisory lock makes the second wait', async () => {
+			const address = await freshSchema();
+			const results = await Promise.all([migrateDatabase(address), migrateDatabase(address), migrateDatabase(address)]);
+			expect(results.flat().sort()).toEqual(loadMigrations().map(m => m.name));
+		});
+	});
+
+	describe('several hosts at once', () => {
+		it('two processes, 8 writers with their own connections, 100 changes each: nothing lost, the audit count exact', {timeout: 240_000}, async () => {
+			const {ctx} = await initializedContext();
+			const auditBefore = ctx.store.read().audit.length;
+			const fixture = join(import.meta.dirname, 'fixtures', 'pg-writers.ts');
+			const run = (name: string) =>
+				new Promise<string[]>((resolve, reject) => {
+					const child = spawn(process.execPath, ['--import', 'tsx', fixture, ctx.store.path, join(ctx.dir, 'orgctl.key'), name, '4', '100'], {stdio: ['ignore', 'pipe', 'inherit']});
+					let out = '';
+					child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+					child.on('error', reject);
+					child.on('close', code => (code === 0 ? resolve(out.split('\n').filter(l => l.startsWith('ack ')).map(l => l.slice(4))) : reject(new Error(`writer ${name} exited ${code}`))));
+				});
+			const acks = (await Promise.all([run('a'), run('b')])).flat();
+			expect(acks).toHaveLength(800);
+			const fresh = await openStore(ctx.store.path);
+			closeAfterTest(fresh);
+			const db = fresh.read();
+			expect(db.projects.map(p => p.name).sort()).toEqual([...acks].sort());
+			const created = db.audit.slice(auditBefore).filter(e => e.action === 'project.create');
+			expect(created).toHaveLength(800);
+			expect(created.every(e => e.result === 'ok')).toBe(true);
+			expect(db.audit).toHaveLength(auditBefore + 800);
+			expect(db.version).toBe(ctx.store.read().version + 800);
+		});
+
+		it("a subscribed host sees another host's commit through LISTEN/NOTIFY, without being asked to refresh", async () => {
+			const {ctx, root} = await initializedContext();
+			const other = await secondHost(ctx);
+			const heard = new Promise<void>(resolve => {
+				const stop = ctx.store.subscribe!(() => {
+					if (ctx.store.read().projects.some(p => p.name === 'from-elsewhere')) {
+						stop();
+						resolve();
+					}
+				});
+			});
+			// LISTEN is taken before the other host commits, or the catch-up after LISTEN brings it.
+			const otherRoot = {...root, user: other.store.read().users[0]!};
+			await createProject(other, otherRoot, {name: 'from-elsewhere'});
+			await heard;
+			expect(ctx.store.read().projects.map(p => p.name)).toEqual(['from-elsewhere']);
+		});
+
+		it('two hosts claiming due mail at once never get the same message', async () => {
+			const {ctx} = await initializedContext();
+			const other = await secondHost(ctx);
+			await ctx.store.transact(db => {
+				for (let i = 0; i < 20; i++) enqueueMail(db, ctx, {to: `p${i}@example.com`, subject: 's', text: 't', html: '<p>t</p>', kind: 'test', ref: null});
+			});
+			const now = ctx.now();
+			const claim = {now, until: new Date(now.getTime() + 60_000)};
+			const [mine, theirs] = await Promise.all([ctx.store.claimOutbox(claim), other.store.claimOutbox(claim)]);
+			const ids = [...mine, ...theirs].map(m => m.id);
+			expect(new Set(ids).size).toBe(ids.length);
+			expect(ids.sort()).toEqual(ctx.store.read().outbox.map(m => m.id).sort());
+			// Claimed: neither host gets them again until the claim runs out.
+			expect(await other.store.claimOutbox(claim)).toEqual([]);
+		});
+
+		it('login failures on two hosts add up to one throttle', async () => {
+			const {ctx} = await initializedContext();
+			const other = await secondHost(ctx);
+			for (let i = 0; i < THROTTLE.freeFailures; i++) {
+				await expect(login(i % 2 === 0 ? ctx : other, {identifier: 'root', password: 'wrong password'})).rejects.toThrow();
+			}
+			await other.store.refresh();
+			await expect(login(other, {identifier: 'root', password: FIRST_PASSWORD})).rejects.toThrow(/Too many failed sign-ins|try again in/i);
+			expect(other.store.read().throttles[0]).toMatchObject({failures: THROTTLE.freeFailures});
+		});
+	});
+
+	describe('orgctl admin copy-store', () => {
+		it('moves a store from the file to PostgreSQL and back, verified record by record, its secrets sealed with the key file that travels with it', async () => {
+			const dir = tempDir();
+			const file = join(dir, 'orgctl.json');
+			const clock = new Clock();
+			const original = await openContext(file, {now: clock.now, hasher: TEST_HASHER});
+			const root = await initialize(original, {username: 'root', email: 'root@example.com', password: FIRST_PASSWORD});
+			await addUser(original, root.tenant.id, 'bob');
+			await createProject(original, root, {name: 'web'});
+			await addInvitation(original, root.tenant.id, root.user.id, 'ivy');
+			await setSmtpSettings(original, root, {host: '127.0.0.1', port: 2525, security: 'none', from: 'noreply@example.com', user: 'mailer', password: 'smtp secret', timeoutMs: 2000});
+			const before = original.store.read();
+			const link = original.secrets.unseal(before.invitations[0]!.secretSealed);
+
+			const target = await freshSchema();
+			const env = {ORGCTL_STORE: undefined, ORGCTL_KEY_FILE: join(dir, 'orgctl.key')};
+			const there = await orgctl(dir, ['admin', 'copy-store', file, target], {env});
+			expect(there.stderr).toBe('');
+			expect(there).toMatchObject({code: 0});
+			expect(there.stdout).toContain('each read back from the copy and equal to the original');
+			expect(there.stdout).toContain(`every host that uses ${target} needs a copy of it (mode 0600)`);
+			const onPg = await openContext(target, {keyFile: join(dir, 'orgctl.key')});
+			closeAfterTest(onPg.store);
+			const {version: _v1, ...copied} = onPg.store.read();
+			const {version: _v2, ...kept} = before;
+			expect(copied).toEqual(kept);
+			expect(onPg.secrets.unseal(onPg.store.read().invitations[0]!.secretSealed)).toBe(link);
+
+			// A host holding another key file is refused before it seals anything.
+			const stranger = join(tempDir(), 'orgctl.key');
+			KeyFile.loadFile(stranger, {mayCreate: true});
+			await expect(openContext(target, {keyFile: stranger})).rejects.toThrow(`its secrets are sealed with another key than the key file ${stranger}`);
+			// Into a store that holds data: refused; the original unchanged.
+			const again = await orgctl(dir, ['admin', 'copy-store', file, target], {env});
+			expect(again).toMatchObject({code: 1, stderr: expect.stringContaining('it holds a store already (tenants, users')});
+
+			const back = join(tempDir(), 'back', 'orgctl.json');
+			const home = await orgctl(dir, ['admin', 'copy-store', target, back], {env});
+			expect(home).toMatchObject({code: 0, stdout: expect.stringContaining(`was copied to ${join(back, '..', 'orgctl.key')} (mode 0600)`)});
+			expect(readFileSync(join(back, '..', 'orgctl.key'), 'utf8')).toBe(readFileSync(join(dir, 'orgctl.key'), 'utf8'));
+			expect(statSync(join(back, '..', 'orgctl.key')).mode & 0o777).toBe(0o600);
+			const returned = await openContext(back);
+			const {version: _v3, ...roundTrip} = returned.store.read();
+			expect(roundTrip).toEqual(kept);
+			expect(returned.secrets.unseal(returned.store.read().settings.smtp!.passwordSealed!)).toBe('smtp secret');
+			expect(await orgctl(dir, ['admin', 'copy-store', target, back], {env})).toMatchObject({code: 1, stderr: expect.stringContaining('exists already; copy-store writes only to a new file')});
+			expect(existsSync(file)).toBe(true);
+			// The copy is a store like any other: orgctl signs in to it and lists its users.
+			expect(await orgctl(dir, ['users', 'list'], {env: {ORGCTL_STORE: target, ORGCTL_KEY_FILE: join(dir, 'orgctl.key'), ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD}})).toMatchObject({code: 0, stdout: expect.stringContaining('bob')});
+		});
+	});
+});
