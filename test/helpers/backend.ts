@@ -111,7 +111,12 @@ export function closeAfterTest(store: OpenedStore): void {
  * show), to check that a secret is never stored in the clear.
  */
 export async function storedText(store: OpenedStore, dir: string): Promise<string> {
-	if (BACKEND === 'file') return readFileSync(store.path, 'utf8');
+	return BACKEND === 'file' ? readFileSync(store.path, 'utf8') : storedTextIn(dir);
+}
+
+/** storedText of the store a test folder's orgctl processes use (helpers/cli.ts). */
+export async function storedTextIn(dir: string): Promise<string> {
+	if (BACKEND === 'file') return readFileSync(join(dir, 'orgctl.json'), 'utf8');
 	const pool = await testDatabase();
 	const client = await pool.connect();
 	try {
