@@ -1,4 +1,4 @@
-import {defineConfig, mergeConfig} from 'vitest/config';
+import {defineConfig} from 'vitest/config';
 import base from './vitest.config.js';
 
 /**
@@ -8,37 +8,35 @@ import base from './vitest.config.js';
  * the file backend's own tests (lock, place, key file beside it, backups, file migrations, admin
  * check, the SIGKILL soak) and the terminal and browser ones, which add time and no store paths.
  */
-export default mergeConfig(
-	base,
-	defineConfig({
-		test: {
-			include: [
-				'test/postgres.test.ts',
-				'test/accounts.test.ts',
-				'test/invariants.test.ts',
-				'test/invitations.test.ts',
-				'test/mail.test.ts',
-				'test/mailer-unusable.test.ts',
-				'test/ownership.test.ts',
-				'test/pam.test.ts',
-				'test/projects-tokens.test.ts',
-				'test/refusals-audited.test.ts',
-				'test/server-settings.test.ts',
-				'test/signup-domains.test.ts',
-				'test/signup.test.ts',
-				'test/tenants.test.ts',
-				'test/user-admin.test.ts',
-				'test/input.test.ts',
-				'test/cli-account.test.ts',
-				'test/cli-defects.test.ts',
-				'test/cli-signup.test.ts',
-				'test/cli-user-admin.test.ts',
-				'test/invites-cli.test.ts',
-				'test/ui/components.test.tsx',
-				'test/ui/session-end.test.tsx',
-				'test/web/http.test.ts',
-			],
-			env: {ORGCTL_TEST_STORE: 'postgres'},
-		},
-	}),
-);
+export default defineConfig({
+	test: {
+		...base.test,
+		include: [
+			'test/postgres.test.ts',
+			'test/accounts.test.ts',
+			'test/invariants.test.ts',
+			'test/invitations.test.ts',
+			'test/mail.test.ts',
+			'test/mailer-unusable.test.ts',
+			'test/ownership.test.ts',
+			'test/pam.test.ts',
+			'test/projects-tokens.test.ts',
+			'test/refusals-audited.test.ts',
+			'test/server-settings.test.ts',
+			'test/signup-domains.test.ts',
+			'test/signup.test.ts',
+			'test/tenants.test.ts',
+			'test/user-admin.test.ts',
+			'test/input.test.ts',
+			'test/cli-account.test.ts',
+			'test/cli-defects.test.ts',
+			'test/cli-signup.test.ts',
+			'test/cli-user-admin.test.ts',
+			'test/invites-cli.test.ts',
+			'test/ui/components.test.tsx',
+			'test/ui/session-end.test.tsx',
+			'test/web/http.test.ts',
+		],
+		env: {...base.test?.env, ORGCTL_TEST_STORE: 'postgres'},
+	},
+});

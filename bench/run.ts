@@ -6,9 +6,10 @@ import {cliUsersList} from './cli-users-list.js';
 import {bulkInvite} from './bulk-invite.js';
 import {consoleBench} from './console.js';
 import {webBench} from './web.js';
+import {postgresBench} from './postgres.js';
 import {withinBudget, type Benchmark, type Figure} from './types.js';
 
-const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, webBench];
+const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, webBench, postgresBench];
 
 function format(value: number | undefined, unit: string): string {
 	if (value === undefined) return '—';
