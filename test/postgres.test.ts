@@ -190,6 +190,21 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 		});
 	});
 
+	it('orgctl admin check says a sound store is healthy, and names a stranger key file and a broken rule with their fixes', async () => {
+		const {ctx} = await initializedContext();
+		await addInvitation(ctx, ctx.store.read().tenants[0]!.id, ctx.store.read().users[0]!.id, 'ivy');
+		const healthy = await orgctl(ctx.dir, ['admin', 'check']);
+		expect(healthy).toMatchObject({code: 0, stdout: expect.stringContaining('The store is healthy.')});
+		expect(healthy.stdout).toMatch(/ok\s+database\s+reached; its migrations are this orgctl's, schema version 3/);
+		const stranger = join(tempDir(), 'orgctl.key');
+		KeyFile.loadFile(stranger, {mayCreate: true});
+		const wrongKey = await orgctl(ctx.dir, ['admin', 'check'], {env: {ORGCTL_KEY_FILE: stranger}});
+		expect(wrongKey).toMatchObject({code: 1, stdout: expect.stringContaining(`the key file ${stranger} is not the one this store's secrets are sealed with`)});
+		await sql(ctx.dir, 'UPDATE users SET superuser = false');
+		const broken = await orgctl(ctx.dir, ['admin', 'check']);
+		expect(broken).toMatchObject({code: 1, stdout: expect.stringMatching(/PROBLEM\s+database\s+its rows are inconsistent \(no user is a superuser\)\n.*fix: mend the rows with SQL/)});
+	});
+
 	describe('orgctl admin copy-store', () => {
 		it('moves a store from the file to PostgreSQL and back, verified record by record, its secrets sealed with the key file that travels with it', async () => {
 			const dir = tempDir();

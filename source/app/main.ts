@@ -1,7 +1,8 @@
 import {consoleInvocation, reportError, runCli} from '../cli/program.js';
 import {checkStore} from '../store/check.js';
 import {openContext, resolveStorePath} from './context.js';
-import {copyStore, migrateStore} from './store-admin.js';
+import {isPostgresAddress} from '../store/postgres/address.js';
+import {checkPostgres, copyStore, migrateStore} from './store-admin.js';
 
 /**
  * orgctl's entry: with no arguments (or only --store and --tenant) the full-screen console, anything
@@ -9,7 +10,7 @@ import {copyStore, migrateStore} from './store-admin.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
-	if (!globals) return runCli(argv, {resolveStorePath, open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}), check: checkStore, migrate: migrateStore, copyStore});
+	if (!globals) return runCli(argv, {resolveStorePath, open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}), check: (storePath, options) => (isPostgresAddress(storePath) ? checkPostgres(storePath, options?.keyFile) : checkStore(storePath)), migrate: migrateStore, copyStore});
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
 		process.stderr.write(

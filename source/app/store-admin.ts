@@ -138,3 +138,47 @@ async function verifyCopy(from: Database, toAddress: string, shown: string): Pro
 		await reopened.close();
 	}
 }
+
+/** One finding of `orgctl admin check`, in the shape of the file's (source/store/check.ts). */
+type Finding = {readonly subject: string; readonly ok: boolean; readonly detail: string; readonly fix?: string};
+
+/** An OrgError's message without the "Cannot use the store ADDRESS: " it starts with, split at its fix. */
+function findingOf(subject: string, error: unknown, shown: string): Finding {
+	const message = error instanceof Error ? error.message : String(error);
+	const body = message.replace(`Cannot use the store ${shown}: `, '').replace(/\.$/, '');
+	const at = body.lastIndexOf('; ');
+	return at < 0 ? {subject, ok: false, detail: body} : {subject, ok: false, detail: body.slice(0, at), fix: body.slice(at + 2)};
+}
+
+/**
+ * `orgctl admin check` on a PostgreSQL store, changing nothing: the database reached and migrated
+ * as this orgctl expects, every row valid and every rule across rows kept, the key file this host
+ * holds the one the store's secrets are sealed with.
+ */
+export async function checkPostgres(address: string, keyFile?: string): Promise<{path: string; realPath: string; healthy: boolean; findings: Finding[]}> {
+	const shown = displayAddress(address);
+	const findings: Finding[] = [];
+	let store: OpenedStore | undefined;
+	try {
+		store = await openStore(address, {migrate: 'never'});
+		findings.push({subject: 'database', ok: true, detail: `reached; its migrations are this orgctl's, schema version ${store.read().schemaVersion}, store version ${store.read().version}`});
+		findings.push({subject: 'rules', ok: true, detail: 'every row validates and every rule across records holds'});
+	} catch (error) {
+		findings.push(findingOf('database', error, shown));
+	}
+	if (store) {
+		const keyPath = resolveKeyPath(keyFile);
+		const found = keyAt(keyPath);
+		const bound = 'keyId' in store ? store.keyId : null;
+		const sealed = sealedSecretsIn(store.read()).length;
+		if (!found) {
+			findings.push(sealed > 0 ? {subject: 'key', ok: false, detail: `there is no key file at ${keyPath}, and ${sealed} secrets are sealed with one`, fix: 'copy the key file from a host that uses this store there (mode 0600), or point --key-file or ORGCTL_KEY_FILE at it'} : {subject: 'key', ok: true, detail: `no key file at ${keyPath} yet; nothing is sealed, so the first command makes one`});
+		} else if (bound !== null && bound !== found.id) {
+			findings.push({subject: 'key', ok: false, detail: `the key file ${keyPath} is not the one this store's secrets are sealed with`, fix: 'copy the key file from a host that uses this store (mode 0600) and point --key-file or ORGCTL_KEY_FILE at it'});
+		} else {
+			findings.push({subject: 'key', ok: true, detail: `${keyPath} is the key this store's secrets are sealed with`});
+		}
+		await store.close();
+	}
+	return {path: shown, realPath: shown, healthy: findings.every(f => f.ok), findings};
+}

@@ -35,7 +35,7 @@ export type ContextSource = {
 	/** Copies a store into an empty one and reads every record back (`orgctl admin copy-store`). */
 	copyStore(from: string, to: string, options: {keyFile?: string | undefined}): Promise<CopyStoreReport>;
 	/** Looks at the store without opening it for use, changing nothing (`orgctl admin check`). */
-	check(storePath: string): StoreReport;
+	check(storePath: string, options?: {keyFile?: string | undefined}): StoreReport | Promise<StoreReport>;
 };
 
 /** What a command needs: the global options, the store, who is acting, and output that respects --json. */
@@ -82,8 +82,8 @@ export class CliContext {
 	}
 
 	/** What is wrong with the store and how to recover it; works on a store that cannot be opened. */
-	checkStore(): StoreReport {
-		return this.source.check(this.storePath);
+	checkStore(): Promise<StoreReport> {
+		return Promise.resolve(this.source.check(this.storePath, {keyFile: this.globals.keyFile}));
 	}
 
 	ctx(): Promise<Context> {

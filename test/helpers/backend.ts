@@ -60,7 +60,8 @@ export function schemaAddress(schema: string): string {
 const schemas = new Set<string>();
 const opened: OpenedStore[] = [];
 
-afterEach(async () => {
+/** Closes what the test opened and drops its schemas; registered only under vitest (benchmarks import cli.ts too). */
+async function cleanUp(): Promise<void> {
 	for (const store of opened.splice(0)) await store.close?.();
 	if (schemas.size === 0) return;
 	const pool = await testDatabase();
@@ -68,7 +69,8 @@ afterEach(async () => {
 		schemas.delete(schema);
 		await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 	}
-});
+}
+if (process.env['VITEST']) afterEach(cleanUp);
 
 /** A fresh, empty schema (made now, dropped after the test), and its address. */
 export async function freshSchema(name?: string): Promise<string> {
