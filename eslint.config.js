@@ -114,6 +114,18 @@ export default tseslint.config(
 		},
 	},
 	{
+		// Text from elsewhere is inert (DESIGN §4a): the console draws text only through
+		// ui/components/text.tsx, which escapes control characters in every string it is given.
+		files: ['source/ui/**/*.{ts,tsx}', 'source/app/**/*.tsx'],
+		ignores: ['source/ui/components/text.tsx'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{paths: [{name: 'ink', importNames: ['Text', 'Transform', 'Static'], message: 'Draw text with Text from ui/components/text.tsx: it shows control characters escaped (DESIGN §4a).'}]},
+			],
+		},
+	},
+	{
 		files: ['test/**/*.{ts,tsx}', 'bench/**/*.ts'],
 		rules: {
 			// vitest's asymmetric matchers (expect.stringContaining, expect.any) are typed `any`, and

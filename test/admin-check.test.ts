@@ -106,7 +106,8 @@ describe('orgctl admin check', () => {
 		writeFileSync(path, JSON.stringify(db));
 		const result = await check(dir);
 		expect(result.code).toBe(1);
-		expect(result.stdout).toContain('PROBLEM  rules       two invitations are for the username x\\e[2J\\u202e in one tenant');
+		// Usernames have character rules (DESIGN §4a): the file is refused, and the refusal quotes the name escaped.
+		expect(result.stdout).toContain('PROBLEM  file        the file does not validate at invitations.0.username ("x\\e[2J\\u202e" is not a valid username');
 		expect(result.stdout.includes('\u001b') || result.stdout.includes('\u202e')).toBe(false);
 	});
 

@@ -7,7 +7,8 @@ import {existsSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {openContext, openStore} from '../source/app/context.js';
-import {initialize, login, THROTTLE} from '../source/core/accounts.js';
+import {initialize, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
+import {SCHEMA_VERSION} from '../source/core/model.js';
 import type {Context} from '../source/core/context.js';
 import {newId} from '../source/core/ids.js';
 import {enqueueMail} from '../source/core/outbox.js';
@@ -92,23 +93,36 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			const {ctx} = await initializedContext();
 			const applied = (await sql(ctx.dir, 'SELECT name FROM orgctl_migrations ORDER BY name')) as Array<{name: string}>;
 			expect(applied.map(r => r.name)).toEqual(loadMigrations().map(m => m.name));
-			expect(await sql(ctx.dir, 'SELECT schema_version FROM orgctl_meta')).toEqual([{schema_version: 3}]);
+			expect(await sql(ctx.dir, 'SELECT schema_version FROM orgctl_meta')).toEqual([{schema_version: SCHEMA_VERSION}]);
 		});
 
-		it('a pending migration is refused until orgctl admin migrate applies it, and the data is kept', async () => {
+		it('pending migrations are refused until orgctl admin migrate applies them; the data is kept, and what version 4 bounds is repaired', async () => {
 			const dir = tempDir();
 			const address = await freshSchema(schemaOf(dir));
-			// What an orgctl of schema version 2 left: the first migration only, and its data.
-			expect(await migrateDatabase(address, {sqlMigrations: loadMigrations().slice(0, 1)})).toEqual([loadMigrations()[0]!.name]);
-			await sql(dir, "INSERT INTO tenants (id, name, created, revision, seq, changed) VALUES ($1, 'kept', now(), 1, 0, 1); UPDATE orgctl_meta SET version = 1".replace('$1', `'${newId()}'`));
-			await expect(openStore(address)).rejects.toThrow(`a migration is pending (${loadMigrations()[1]!.name}); run orgctl admin migrate once every host runs this orgctl`);
+			const all = loadMigrations();
+			// What an orgctl of schema version 2 left: the first migration only, and its data, with a
+			// 500-character audit target and a throttle keyed by the identifier tried, which version 4 bounds.
+			expect(await migrateDatabase(address, {sqlMigrations: all.slice(0, 1)})).toEqual([all[0]!.name]);
+			const tenant = newId();
+			await sql(dir, `INSERT INTO tenants (id, name, created, revision, seq, changed) VALUES ('${tenant}', 'kept', now(), 1, 0, 1);
+				INSERT INTO audit_events (id, time, actor, tenant_id, action, target, result, seq, changed) VALUES ('${newId()}', now(), 'root', '${tenant}', 'login', repeat('x', 500), 'refused', 0, 1);
+				INSERT INTO login_throttles (key, failures, locked_until, last, seq, changed) VALUES ('unknown:kept/Somebody@Example.com', 3, NULL, now(), 0, 1);
+				UPDATE orgctl_meta SET version = 1`);
+			const pending = all.slice(1).map(m => m.name);
+			await expect(openStore(address)).rejects.toThrow(`${pending.length} migrations are pending (${pending.join(', ')}); run orgctl admin migrate once every host runs this orgctl`);
 			const migrated = await orgctl(dir, ['admin', 'migrate']);
-			expect(migrated).toMatchObject({code: 0, stdout: expect.stringContaining(`: ${loadMigrations()[1]!.name}.`)});
+			expect(migrated).toMatchObject({code: 0, stdout: expect.stringContaining(`: ${pending.join(', ')}.`)});
 			expect((await orgctl(dir, ['admin', 'migrate'])).stdout).toContain('is up to date: no migration was pending.');
 			const store = await openStore(address);
 			closeAfterTest(store);
-			expect(store.read().tenants.map(t => t.name)).toEqual(['kept']);
-			expect(store.read().schemaVersion).toBe(3);
+			const db = store.read();
+			expect(db.tenants.map(t => t.name)).toEqual(['kept']);
+			expect(db.schemaVersion).toBe(SCHEMA_VERSION);
+			expect(db.audit[0]!.target).toBe(`${'x'.repeat(200)}…[+300]`);
+			expect(db.throttles).toEqual([expect.objectContaining({key: unknownThrottleKey('kept', 'Somebody@Example.com'), failures: 3})]);
+			expect(db.settings.policy).toMatchObject({auditRetentionDays: 365, auditMaxEvents: 100_000});
+			expect(db.housekeeping).toEqual({lastRun: null});
+			expect(db.version).toBe(2);
 		});
 
 		it('two hosts migrating at once apply each migration once: the advisory lock makes the second wait', async () => {
@@ -195,7 +209,7 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 		await addInvitation(ctx, ctx.store.read().tenants[0]!.id, ctx.store.read().users[0]!.id, 'ivy');
 		const healthy = await orgctl(ctx.dir, ['admin', 'check']);
 		expect(healthy).toMatchObject({code: 0, stdout: expect.stringContaining('The store is healthy.')});
-		expect(healthy.stdout).toMatch(/ok\s+database\s+reached; its migrations are this orgctl's, schema version 3/);
+		expect(healthy.stdout).toMatch(new RegExp(`ok\\s+database\\s+reached; its migrations are this orgctl's, schema version ${SCHEMA_VERSION}`));
 		const stranger = join(tempDir(), 'orgctl.key');
 		KeyFile.loadFile(stranger, {mayCreate: true});
 		const wrongKey = await orgctl(ctx.dir, ['admin', 'check'], {env: {ORGCTL_KEY_FILE: stranger}});

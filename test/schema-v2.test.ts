@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {buildContext} from '../source/app/context.js';
 import {acceptInvitation, createInvitation, revokeInvitation} from '../source/core/invitations.js';
 import {KeyFile} from '../source/store/secrets.js';
+import {SCHEMA_VERSION} from '../source/core/model.js';
 import {Store} from '../source/store/store.js';
 import {initializedContext, TEST_HASHER} from './helpers/store.js';
 
@@ -53,7 +54,7 @@ describe('a store written before invitation tombstones (schema version 1)', () =
 });
 
 describe('a store written before audit events carried a client address (schema version 2)', () => {
-	it('is opened as version 3 with a backup, its audit unchanged, and an older orgctl would refuse the new file', async () => {
+	it('is opened as the current version with a backup, its audit unchanged, and an older orgctl would refuse the new file', async () => {
 		const {ctx, root} = await initializedContext();
 		await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
 		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {audit: unknown[]};
@@ -62,8 +63,8 @@ describe('a store written before audit events carried a client address (schema v
 
 		const store = await Store.open(ctx.store.path);
 		expect(readFileSync(`${ctx.store.path}.v2.bak`, 'utf8')).toBe(original);
-		expect(store.read().schemaVersion).toBe(3);
+		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
 		expect(store.read().audit).toEqual(data.audit);
-		await expect(Store.open(ctx.store.path, {schemaVersion: 2, migrations: []})).rejects.toThrow(/schema version 3, newer than the 2/);
+		await expect(Store.open(ctx.store.path, {schemaVersion: 2, migrations: []})).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION}, newer than the 2`));
 	});
 });

@@ -10,7 +10,16 @@ import {checkPostgres, copyStore, migrateStore} from './store-admin.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
-	if (!globals) return runCli(argv, {resolveStorePath, open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}), check: (storePath, options) => (isPostgresAddress(storePath) ? checkPostgres(storePath, options?.keyFile) : checkStore(storePath)), migrate: migrateStore, copyStore});
+	if (!globals) {
+		endQuietlyWhenTheReaderLeaves(process.stdout);
+		return runCli(argv, {
+			resolveStorePath,
+			open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}),
+			check: (storePath, options) => (isPostgresAddress(storePath) ? checkPostgres(storePath, options?.keyFile) : checkStore(storePath)),
+			migrate: migrateStore,
+			copyStore,
+		});
+	}
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
 		process.stderr.write(
@@ -25,4 +34,21 @@ export async function main(argv: readonly string[]): Promise<number> {
 	} catch (error) {
 		return reportError(error);
 	}
+}
+
+/**
+ * `orgctl users list --json | head -1`: once the reader has gone, what is still to print has no
+ * one to read it. The command ends as it would have (its change, if any, is already committed),
+ * quietly, with its own status (0 for a list), instead of dying of an unhandled EPIPE with a
+ * stack trace (clig.dev). Any other write error is still thrown.
+ */
+export function endQuietlyWhenTheReaderLeaves(stream: NodeJS.WriteStream): void {
+	let gone = false;
+	stream.on('error', (error: NodeJS.ErrnoException) => {
+		if (gone) return;
+		if (error.code !== 'EPIPE') throw error;
+		gone = true;
+		// Later writes go nowhere rather than fail again.
+		stream.write = () => true;
+	});
 }

@@ -145,7 +145,8 @@ type Finding = {readonly subject: string; readonly ok: boolean; readonly detail:
 /** An OrgError's message without the "Cannot use the store ADDRESS: " it starts with, split at its fix. */
 function findingOf(subject: string, error: unknown, shown: string): Finding {
 	const message = error instanceof Error ? error.message : String(error);
-	const body = message.replace(`Cannot use the store ${shown}: `, '').replace(/\.$/, '');
+	// The check changes nothing either way: the store error's closing reassurance is no fix.
+	const body = message.replace(`Cannot use the store ${shown}: `, '').replace(/\.$/, '').replace(/; orgctl changed nothing$/, '').replace(/ \(the database was not changed\)$/, '');
 	const at = body.lastIndexOf('; ');
 	return at < 0 ? {subject, ok: false, detail: body} : {subject, ok: false, detail: body.slice(0, at), fix: body.slice(at + 2)};
 }

@@ -2,6 +2,7 @@ import {readSessionFile} from '../adapters/session-file.js';
 import {login, resolveActor, resolveSession} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
 import {authFailed} from '../core/errors.js';
+import {inert, inertLines} from '../core/inert.js';
 import {authenticateToken} from '../core/tokens.js';
 
 export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; keyFile?: string | undefined; json?: boolean | undefined};
@@ -111,14 +112,23 @@ export class CliContext {
 		return resolveSession(ctx, session, this.tenant);
 	}
 
-	/** Prints data: JSON on stdout with --json, otherwise a table or the given text. */
+	/**
+	 * Prints data: JSON on stdout with --json (exact: JSON.stringify escapes every control
+	 * character), otherwise a table or the given text, inert (DESIGN §4a): what the text quotes from
+	 * the store or from outside cannot act on the terminal.
+	 */
 	print(data: unknown, human: () => string): void {
-		process.stdout.write(this.json ? `${JSON.stringify(data, null, 2)}\n` : human());
+		process.stdout.write(this.json ? `${JSON.stringify(data, null, 2)}\n` : inertLines(human()));
 	}
 
-	/** A message for people (stderr, so stdout stays data). */
+	/** Lines of data for people on stdout, inert, even with --json (a link printed before the JSON is ready). */
+	out(text: string): void {
+		process.stdout.write(`${inert(text)}\n`);
+	}
+
+	/** A message for people (stderr, so stdout stays data): one line, inert. */
 	say(message: string): void {
-		process.stderr.write(`${message}\n`);
+		process.stderr.write(`${inert(message)}\n`);
 	}
 
 	/** Lets go of the store (a PostgreSQL store's connection; a file store holds nothing between commands). */
@@ -130,17 +140,70 @@ export class CliContext {
 	}
 }
 
-/** Aligned columns for people; `--json` output is the stable interface for scripts. */
-export function table(rows: ReadonlyArray<Record<string, string | number | boolean | null | undefined>>, columns: ReadonlyArray<readonly [key: string, title: string]>): string {
+/** How a column of a CLI table may be cut. */
+export type ColumnOptions = {
+	/** Never cut (a link to copy): the line may then be wider than the terminal. */
+	readonly whole?: boolean;
+	/** Widest it gets (default COLUMN_MAX). */
+	readonly max?: number;
+	/** Who gives way on a narrow terminal: the lowest priority is cut first (default 5). */
+	readonly priority?: number;
+};
+
+export type TableColumn = readonly [key: string, title: string, options?: ColumnOptions];
+
+/** No column is wider than this unless it says so: one long value must not push the rest off the line. */
+export const COLUMN_MAX = 48;
+/** A column gives way to fit a terminal down to this (or its title, or its widest cell, if less). */
+const COLUMN_MIN = 8;
+const GAP = '  ';
+
+/** The terminal's width when stdout is one, else undefined (a pipe or a file gets every line whole up to the column caps). */
+export function terminalColumns(): number | undefined {
+	return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
+const length = (text: string) => [...text].length;
+
+/** `text` in at most `width` columns, `…` marking a cut. */
+function cut(text: string, width: number): string {
+	const chars = [...text];
+	return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+}
+
+/**
+ * Aligned columns for people; `--json` output is the stable interface for scripts. Every cell is
+ * inert (its control characters shown escaped), no column is wider than its cap (COLUMN_MAX unless
+ * it says otherwise; a cut ends in `…`), and when stdout is a terminal columns give way, lowest
+ * priority first, until each line fits its width.
+ */
+export function table(rows: ReadonlyArray<Record<string, string | number | boolean | null | undefined>>, columns: readonly TableColumn[], options: {width?: number | undefined} = {width: terminalColumns()}): string {
 	if (rows.length === 0) return '(none)\n';
-	const cells = rows.map(row => columns.map(([key]) => format(row[key])));
-	const widths = columns.map(([, title], i) => Math.max(title.length, ...cells.map(c => c[i]!.length)));
+	const titles = columns.map(([, title]) => title.toUpperCase());
+	const cells = rows.map(row => columns.map(([key]) => inert(format(row[key]))));
+	const natural = columns.map((_, i) => Math.max(titles[i]!.length, ...cells.map(c => length(c[i]!))));
+	const widths = columns.map(([, , o], i) => (o?.whole ? natural[i]! : Math.min(natural[i]!, Math.max(titles[i]!.length, o?.max ?? COLUMN_MAX))));
+	if (options.width !== undefined) {
+		const floors = columns.map(([, , o], i) => (o?.whole ? widths[i]! : Math.min(widths[i]!, Math.max(titles[i]!.length, COLUMN_MIN))));
+		let over = widths.reduce((sum, w) => sum + w, 0) + GAP.length * (columns.length - 1) - options.width;
+		// Lowest priority first, and among equals the widest, each gives what it can down to its floor.
+		const order = columns.map((_, i) => i).sort((a, b) => (columns[a]![2]?.priority ?? 5) - (columns[b]![2]?.priority ?? 5) || widths[b]! - widths[a]!);
+		for (const i of order) {
+			if (over <= 0) break;
+			const give = Math.min(over, widths[i]! - floors[i]!);
+			widths[i]! -= give;
+			over -= give;
+		}
+	}
 	const line = (values: readonly string[]) =>
 		values
-			.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
-			.join('  ')
+			.map((v, i) => {
+				const fitted = columns[i]![2]?.whole ? v : cut(v, widths[i]!);
+				return i === values.length - 1 ? fitted : fitted + ' '.repeat(Math.max(0, widths[i]! - length(fitted)));
+			})
+			.join(GAP)
 			.trimEnd();
-	return [line(columns.map(([, title]) => title.toUpperCase())), ...cells.map(line)].join('\n') + '\n';
+	return [line(titles), ...cells.map(line)].join('\n') + '\n';
 }
 
 function format(value: string | number | boolean | null | undefined): string {
@@ -168,7 +231,7 @@ export async function obtainPassword(options: {passwordStdin?: boolean}, prompt 
 
 async function askHidden(prompt: string): Promise<string> {
 	const {stdin, stderr} = process;
-	stderr.write(prompt);
+	stderr.write(inert(prompt));
 	stdin.setRawMode(true);
 	stdin.resume();
 	return new Promise((resolvePromise, reject) => {

@@ -1,5 +1,6 @@
 import {Command, CommanderError, Option} from 'commander';
 import {isOrgError} from '../core/errors.js';
+import {inert, inertLines} from '../core/inert.js';
 import {CliContext, UsageError, type ContextSource, type GlobalOptions} from './context.js';
 import {registerAccountCommands} from './commands/account.js';
 import {registerUserCommands} from './commands/users.js';
@@ -42,8 +43,9 @@ export function buildProgram(cli: CliContext): Command {
 		.showHelpAfterError('(run with --help for usage)')
 		.exitOverride()
 		.configureOutput({
-			writeOut: text => process.stdout.write(text),
-			writeErr: text => process.stderr.write(text),
+			// Commander quotes what was typed ("unknown option '…'"): that is foreign text too.
+			writeOut: text => process.stdout.write(inertLines(text)),
+			writeErr: text => process.stderr.write(inertLines(text)),
 		});
 	program.hook('preAction', (_this, action) => cli.setGlobals(action.optsWithGlobals<GlobalOptions>()));
 	for (const register of REGISTRARS) register(program, cli);
@@ -107,14 +109,15 @@ export function reportError(error: unknown): number {
 		if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
 		return 2;
 	}
+	// Messages quote what was refused (a name typed, a line of a file, a store's content): inert.
 	if (error instanceof UsageError) {
-		process.stderr.write(`orgctl: ${error.message}\n`);
+		process.stderr.write(`orgctl: ${inert(error.message)}\n`);
 		return 2;
 	}
 	if (isOrgError(error)) {
-		process.stderr.write(`orgctl: ${error.message}\n`);
+		process.stderr.write(`orgctl: ${inert(error.message)}\n`);
 		return 1;
 	}
-	process.stderr.write(`orgctl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+	process.stderr.write(`orgctl: unexpected error: ${inertLines(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
 	return 1;
 }

@@ -1,34 +1,36 @@
 import {appendAudit, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
-import {authFailed, conflict, invalid, notFound, refused} from './errors.js';
+import {atField, authFailed, conflict, invalid, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
+import {echo} from './inert.js';
 import {parseInput} from './input.js';
-import {tenantSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
+import {plural} from './words.js';
+import {tenantNameSchema, usernameSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
 
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** Throttling: after this many failures in a row, each further failure locks the account for longer. */
-export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60} as const;
+/**
+ * Throttling: after this many failures in a row, each further failure locks the account for longer.
+ * An entry is forgotten once it has been quiet for `forgetSeconds` and is not locked
+ * (core/housekeeping.ts), and at most `maxUnknown` entries for identifiers that name no account are
+ * kept, the longest quiet going first: a spray of made-up names cannot grow the store for ever.
+ */
+export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60, forgetSeconds: 24 * 3600, maxUnknown: 10_000} as const;
 /** How long a login session lasts. */
 export const SESSION_SECONDS = 12 * 3600;
 
+/** A username by the model's rule (letters, digits, dots, _ and -). */
 export function checkUsername(username: string): string {
-	const name = username.trim();
-	if (!USERNAME.test(name)) {
-		throw invalid(`"${username}" is not a valid username: use 1 to 64 letters, digits, dots, _ or -, starting with a letter or digit.`);
-	}
-	return name;
+	return atField('username', () => parseInput(usernameSchema, username.trim()));
 }
 
 /** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	return parseInput(tenantSchema.shape.name, name.trim());
+	return atField('tenant', () => parseInput(tenantNameSchema, name.trim()));
 }
 
 export function checkPassword(password: string, minLength: number): void {
-	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`);
-	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.');
+	if ([...password].length < minLength) throw invalid(`The password is too short: it needs at least ${minLength} characters.`, {field: 'password'});
+	if (password.length > 1024) throw invalid('The password is too long: at most 1024 characters.', {field: 'password'});
 }
 
 /** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
@@ -37,13 +39,13 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	const mail = email.toLowerCase();
 	for (const user of db.users) {
 		if (user.tenantId !== tenantId) continue;
-		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`);
-		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`);
+		if (user.username.toLowerCase() === name) throw conflict(`A user named ${user.username} already exists in this tenant.`, {field: 'username'});
+		if (user.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} already belongs to user ${user.username}.`, {field: 'email'});
 	}
 	for (const inv of db.invitations) {
 		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
-		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`);
-		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`);
+		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`, {field: 'username'});
+		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`, {field: 'email'});
 	}
 }
 
@@ -117,7 +119,7 @@ export async function initialize(ctx: Context, input: {username: string; email: 
 function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
 	const key = identifier.trim().toLowerCase();
 	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
-	if (tenantName && !tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	if (tenantName && !tenant) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
 	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
 	if (matches.length > 1) throw invalid(`${identifier} exists in several tenants; name one with --tenant.`);
 	return matches[0];
@@ -125,10 +127,21 @@ function findAccount(db: Database, identifier: string, tenantName?: string): Use
 
 /**
  * Failed logins count per account, however it was spelled (username, e-mail, with or without a
- * tenant); only identifiers that match no account count by their normalised spelling.
+ * tenant); only identifiers that match no account count by their normalised spelling, hashed: the
+ * store keeps 64 hex digits of whatever was typed, not the text.
  */
 function throttleKey(user: User | undefined, identifier: string, tenantName?: string): string {
-	return user ? `user:${user.id}` : `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${identifier.trim().toLowerCase()}`;
+	return user ? `user:${user.id}` : unknownThrottleKey(tenantName, identifier);
+}
+
+/** The throttle key of an identifier that names no account (exported for the schema 4 migration, which re-keys old entries). */
+export function unknownThrottleKey(tenantName: string | undefined, identifier: string): string {
+	return `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${sha256(identifier.trim().toLowerCase())}`;
+}
+
+/** Who a sign-in attempt names in the audit: the account it matched, or `anonymous` when it matched none (the identifier is the target). */
+function attemptActor(user: User | undefined): {label: string; tenantId: string | null} {
+	return {label: user?.username ?? 'anonymous', tenantId: user?.tenantId ?? null};
 }
 
 /** Seconds left on the lock-out of `key` (a login name, a system account), or 0 when it may try. */
@@ -166,8 +179,8 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 	const key = throttleKey(user, input.identifier, input.tenant);
 	const seconds = lockedSeconds(db, key, ctx.now());
 	if (seconds > 0) {
-		const error = refused(`Too many failed logins for ${input.identifier}; try again in ${seconds} seconds.`);
-		await ctx.store.transact(d => appendAudit(d, ctx, {label: input.identifier, tenantId: null}, {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
+		const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${plural(seconds, 'second')}.`);
+		await ctx.store.transact(d => appendAudit(d, ctx, attemptActor(user), {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
 		throw error;
 	}
 	let ok = false;
@@ -193,7 +206,7 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 			return {user: current, tenant};
 		}
 		countFailure(d, key, ctx.now());
-		appendAudit(d, ctx, {label: input.identifier, tenantId: user?.tenantId ?? null}, {action: 'login', target: input.identifier, result: 'refused', reason: failure});
+		appendAudit(d, ctx, attemptActor(user), {action: 'login', target: input.identifier, result: 'refused', reason: failure});
 		// Thrown from inside the transaction would undo the throttle; return it and throw after.
 		return failure;
 	}).then(result => {
@@ -250,7 +263,7 @@ export async function changeOwnPassword(ctx: Context, actor: Actor, current: str
 	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
 	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy))) {
 		await perform(ctx, actor, 'password.change', actor.user.username, () => {
-			throw authFailed('The current password is wrong.');
+			throw authFailed('The current password is wrong.', {field: 'current'});
 		});
 	}
 	const hash = await ctx.hasher.hash(next);

@@ -1,7 +1,9 @@
 import type {Actor, Context} from './context.js';
 import {isOrgError, refused} from './errors.js';
+import {keepBounded} from './housekeeping.js';
 import {newId} from './ids.js';
-import type {AuditEvent, Database} from './model.js';
+import {capText} from './inert.js';
+import {AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
 
@@ -12,8 +14,26 @@ function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
 	return 'label' in who ? {actor: who.label, tenantId: who.tenantId} : {actor: who.tokenId === undefined ? who.user.username : `${who.user.username} (token ${who.tokenId.slice(0, 8)})`, tenantId: who.tenant.id};
 }
 
+/**
+ * Appends one audit event. What it quotes (the actor as typed, the target, the reason) is kept to
+ * AUDIT_TEXT_MAX characters and marked as cut, `…[+N]`: a refused 100 KB identifier costs the
+ * store a few hundred bytes. Each event is also when the store is kept bounded: once the
+ * housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
+ */
 export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
-	db.audit.push({id: newId(), time: ctx.now().toISOString(), ...actorLabel(who), ...event, ...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)})});
+	const {actor, tenantId} = actorLabel(who);
+	db.audit.push({
+		id: newId(),
+		time: ctx.now().toISOString(),
+		actor: capText(actor, AUDIT_TEXT_MAX),
+		tenantId,
+		action: event.action,
+		target: capText(event.target, AUDIT_TEXT_MAX),
+		result: event.result,
+		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_TEXT_MAX)}),
+		...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)}),
+	});
+	keepBounded(db, ctx);
 }
 
 /**

@@ -12,20 +12,41 @@ export class OrgError extends Error {
 	constructor(
 		readonly kind: ErrorKind,
 		message: string,
-		/** Which refusal this is, for a front end that shows each its own way (a web page and its status); the message stays the text. */
-		readonly code?: string,
+		detail: ErrorDetail = {},
 	) {
 		super(message);
+		this.field = detail.field;
+		this.code = detail.code;
 	}
+	/** The input at fault (`username`, `email`, `name`, ...), so a form can show the error beside that field. */
+	readonly field: string | undefined;
+	/** Which refusal this is, for a front end that shows each its own way (a web page and its status); the message stays the text. */
+	readonly code: string | undefined;
 }
 
-export const refused = (message: string, code?: string) => new OrgError('refused', message, code);
-export const invalid = (message: string, code?: string) => new OrgError('invalid', message, code);
-export const conflict = (message: string, code?: string) => new OrgError('conflict', message, code);
-export const notFound = (message: string, code?: string) => new OrgError('not-found', message, code);
-export const unavailable = (message: string, code?: string) => new OrgError('unavailable', message, code);
-export const authFailed = (message: string, code?: string) => new OrgError('auth', message, code);
+/** What an error says beyond its sentence: the input at fault and which refusal it is. */
+export interface ErrorDetail {
+	readonly field?: string | undefined;
+	readonly code?: string | undefined;
+}
+
+export const refused = (message: string, detail?: ErrorDetail) => new OrgError('refused', message, detail);
+export const invalid = (message: string, detail?: ErrorDetail) => new OrgError('invalid', message, detail);
+export const conflict = (message: string, detail?: ErrorDetail) => new OrgError('conflict', message, detail);
+export const notFound = (message: string, detail?: ErrorDetail) => new OrgError('not-found', message, detail);
+export const unavailable = (message: string, detail?: ErrorDetail) => new OrgError('unavailable', message, detail);
+export const authFailed = (message: string, detail?: ErrorDetail) => new OrgError('auth', message, detail);
 
 export function isOrgError(error: unknown): error is OrgError {
 	return error instanceof OrgError;
+}
+
+/** Runs a check of one input and names that input on the error it throws (unless it names one already). */
+export function atField<T>(field: string, check: () => T): T {
+	try {
+		return check();
+	} catch (error) {
+		if (isOrgError(error) && error.field === undefined) throw new OrgError(error.kind, error.message, {field, code: error.code});
+		throw error;
+	}
 }

@@ -1,5 +1,6 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
 import {invalid, notFound} from './errors.js';
+import {echo} from './inert.js';
 
 /** A record id: 16 random bytes as 32 hex digits. IDs may be abbreviated to a unique prefix. */
 export function newId(): string {
@@ -25,7 +26,7 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 /** Finds the one record whose id starts with `prefix` (as morgue does for invitation tokens). */
 export function byIdPrefix<T extends {id: string}>(records: readonly T[], prefix: string, what: string): T {
 	const p = prefix.trim().toLowerCase();
-	if (!/^[0-9a-f]{1,32}$/.test(p)) throw invalid(`"${prefix}" is not ${what} id: ids are hex digits.`);
+	if (!/^[0-9a-f]{1,32}$/.test(p)) throw invalid(`"${echo(prefix)}" is not ${what} id: ids are hex digits.`);
 	const matches = records.filter(r => r.id.startsWith(p));
 	if (matches.length === 1) return matches[0]!;
 	if (matches.length === 0) throw notFound(`No ${what} has an id starting with "${p}".`);

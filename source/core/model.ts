@@ -1,7 +1,9 @@
 import * as z from 'zod';
+import {isAcceptedAddress, normaliseDomain} from './email.js';
+import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -20,9 +22,55 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 /** AES-256-GCM output of `seal()`: iv.tag.ciphertext, base64url. */
 const sealed = z.string().regex(/^[\w-]+\.[\w-]+\.[\w-]*$/);
 
+/** The value a schema refused, quoted back short (printed through `inert` like any foreign text). */
+const quoted = (issue: {input?: unknown}) => quotedText(String(issue.input));
+
+/*
+ * Names have character rules at the door (DESIGN §4a): the same schemas check what a person types
+ * (through parseInput) and every record of a store file on open, so a control character in a
+ * username, or an e-mail that is not an address, is refused wherever it comes from.
+ */
+
+export const tenantNameSchema = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {error: issue => `${quoted(issue)} is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`});
+
+export const usernameSchema = z
+	.string()
+	.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {error: issue => `${quoted(issue)} is not a valid username: use 1 to 64 letters, digits, dots, _ or -, starting with a letter or digit.`});
+
+/** An address by our strict check (core/email.ts): one @, a conservative local part, a normalised domain. */
+export const emailSchema = z.string().refine(isAcceptedAddress, {error: issue => `${quoted(issue)} is not an e-mail address orgctl accepts.`});
+
+/** A sign-up domain as stored: already normalised (lower case, ASCII, no trailing dot). */
+export const domainSchema = z.string().refine(domain => normaliseDomain(domain) === domain, {error: issue => `${quoted(issue)} is not a normalised domain name such as corp.com.`});
+
+export const projectNameSchema = z
+	.string()
+	.regex(/^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/, {error: issue => `${quoted(issue)} is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`});
+
+/**
+ * What a token is for, in words: letters of any script, digits, punctuation, symbols and single
+ * spaces inside, at most two combining marks on a character; no control, invisible or
+ * bidirectional character, and no other kind of space.
+ */
+export const tokenNameSchema = z
+	.string()
+	.max(300)
+	.regex(/^(?! )(?:[\p{L}\p{N}\p{P}\p{S} ]\p{M}{0,2}){1,100}(?<! )$/u, {
+		error: issue => `${quoted(issue)} is not a valid token name: use 1 to 100 letters, digits, spaces and punctuation, with no control or invisible characters.`,
+	});
+
+/** Audit targets and reasons keep at most this much of what they quote (core/audit.ts caps them). */
+export const AUDIT_TEXT_MAX = 200;
+/** A mail status keeps at most this much of an SMTP server's reply. */
+export const MAIL_REASON_MAX = 300;
+/** Room for the cut mark `…[+N]` after a capped text. */
+const CUT_MARK = 24;
+const auditText = z.string().max(AUDIT_TEXT_MAX + CUT_MARK);
+const mailReason = z.string().max(MAIL_REASON_MAX + CUT_MARK);
+
 export const tenantSchema = z.object({
 	id,
-	name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {error: issue => `"${String(issue.input)}" is not a valid tenant name: use lower-case letters, digits and -, as in a DNS label.`}),
+	name: tenantNameSchema,
 	created: isoTime,
 	revision,
 });
@@ -30,8 +78,8 @@ export const tenantSchema = z.object({
 export const userSchema = z.object({
 	id,
 	tenantId: id,
-	username: z.string().min(1).max(64),
-	email: z.string().min(3).max(254),
+	username: usernameSchema,
+	email: emailSchema,
 	role: roleSchema,
 	superuser: z.boolean(),
 	method: authMethodSchema,
@@ -46,16 +94,16 @@ export const userSchema = z.object({
 export const mailStatusSchema = z.discriminatedUnion('state', [
 	z.object({state: z.literal('queued'), at: isoTime}),
 	z.object({state: z.literal('sent'), at: isoTime}),
-	z.object({state: z.literal('retrying'), at: isoTime, reason: z.string()}),
-	z.object({state: z.literal('failed'), at: isoTime, reason: z.string()}),
-	z.object({state: z.literal('not-sent'), at: isoTime, reason: z.string()}),
+	z.object({state: z.literal('retrying'), at: isoTime, reason: mailReason}),
+	z.object({state: z.literal('failed'), at: isoTime, reason: mailReason}),
+	z.object({state: z.literal('not-sent'), at: isoTime, reason: mailReason}),
 ]);
 
 export const invitationSchema = z.object({
 	id,
 	tenantId: id,
-	username: z.string().min(1).max(64),
-	email: z.string().min(3).max(254),
+	username: usernameSchema,
+	email: emailSchema,
 	role: roleSchema,
 	method: authMethodSchema,
 	invitedBy: id,
@@ -82,13 +130,13 @@ export const invitationTombstoneSchema = z.object({
 	fate: z.enum(['accepted', 'revoked']),
 	at: isoTime,
 	/** Who: the account the invitation became, or whoever revoked it. */
-	by: z.string(),
+	by: auditText,
 });
 
 export const signupDomainSchema = z.object({
 	id,
 	tenantId: id,
-	domain: z.string().min(1).max(253),
+	domain: domainSchema,
 	role: roleSchema,
 	method: authMethodSchema,
 	created: isoTime,
@@ -101,8 +149,8 @@ export const pendingSignupSchema = z.object({
 	id,
 	tenantId: id,
 	domainId: id,
-	email: z.string(),
-	username: z.string(),
+	email: emailSchema,
+	username: usernameSchema,
 	codeHash: sha256Hex,
 	attempts: z.number().int().min(0),
 	created: isoTime,
@@ -115,7 +163,7 @@ export const pendingSignupSchema = z.object({
 export const projectSchema = z.object({
 	id,
 	tenantId: id,
-	name: z.string().min(1).max(100),
+	name: projectNameSchema,
 	owner: id,
 	created: isoTime,
 	revision,
@@ -124,7 +172,7 @@ export const projectSchema = z.object({
 export const apiTokenSchema = z.object({
 	id,
 	tenantId: id,
-	name: z.string().min(1).max(100),
+	name: tokenNameSchema,
 	owner: id,
 	projectId: id,
 	capabilities: z.array(z.string().min(1)),
@@ -142,9 +190,12 @@ export const sessionSchema = z.object({
 	expires: isoTime,
 });
 
-/** Failed logins per account key, for throttling. */
+/**
+ * Failed logins per account key, for throttling: `user:<id>` for an account, `unknown:<tenant>/<hash>`
+ * for an identifier that names none (a hash, so a 100 KB identifier costs the store 64 characters).
+ */
 export const throttleSchema = z.object({
-	key: z.string(),
+	key: z.string().max(160),
 	failures: z.number().int().min(0),
 	lockedUntil: isoTime.nullable(),
 	last: isoTime,
@@ -164,7 +215,7 @@ const SMTP_HOST = /^[A-Za-z0-9.-]{1,253}$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const SMTP_TIMEOUT = 'The SMTP timeout must be from 100 to 300000 milliseconds.';
 
 export const smtpSettingsSchema = z.object({
-	host: z.string().regex(SMTP_HOST, {error: issue => `"${String(issue.input)}" is not a host name or IP address.`}),
+	host: z.string().regex(SMTP_HOST, {error: issue => `${quoted(issue)} is not a host name or IP address.`}),
 	port: portSchema('The SMTP port'),
 	security: z.enum(SMTP_SECURITY),
 	user: z.string().nullable(),
@@ -175,7 +226,7 @@ export const smtpSettingsSchema = z.object({
 });
 
 export const listenerSchema = z.object({
-	name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, {error: issue => `"${String(issue.input)}" is not a listener name: use letters, digits, _ and -.`}),
+	name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, {error: issue => `${quoted(issue)} is not a listener name: use letters, digits, _ and -.`}),
 	address: z.string().min(1),
 	port: portSchema('The port'),
 	ssl: z.boolean(),
@@ -191,12 +242,18 @@ export const ssoSettingsSchema = z.object({
 
 const LIFETIME = 'The invitation lifetime must be between 1 hour and 90 days.';
 const MIN_PASSWORD = 'The minimum password length must be a whole number from 8 to 256.';
+const AUDIT_DAYS = 'The audit retention must be a whole number of days from 1 to 3650.';
+const AUDIT_EVENTS = 'The audit must keep a whole number of events from 1000 to 10000000.';
 
 export const policySchema = z.object({
 	invitationLifetimeSeconds: z.number({error: LIFETIME}).int({error: LIFETIME}).min(3600, {error: LIFETIME}).max(90 * 86_400, {error: LIFETIME}),
 	minPasswordLength: z.number({error: MIN_PASSWORD}).int({error: MIN_PASSWORD}).min(8, {error: MIN_PASSWORD}).max(256, {error: MIN_PASSWORD}),
 	requireEmailVerification: z.boolean(),
 	blockPublicWebmailDomains: z.boolean(),
+	/** Audit events older than this many days are removed (added in schema version 4). */
+	auditRetentionDays: z.number({error: AUDIT_DAYS}).int({error: AUDIT_DAYS}).min(1, {error: AUDIT_DAYS}).max(3650, {error: AUDIT_DAYS}),
+	/** At most this many audit events are kept, the oldest going first (added in schema version 4). */
+	auditMaxEvents: z.number({error: AUDIT_EVENTS}).int({error: AUDIT_EVENTS}).min(1000, {error: AUDIT_EVENTS}).max(10_000_000, {error: AUDIT_EVENTS}),
 });
 
 export const settingsSchema = z.object({
@@ -212,15 +269,21 @@ export const settingsSchema = z.object({
 export const auditEventSchema = z.object({
 	id,
 	time: isoTime,
-	/** Username of whoever acted, or `system` / `store-owner` for break-glass. */
-	actor: z.string(),
+	/** Username of whoever acted, `anonymous` for a sign-in that named no account, or `system` / `store-owner` for break-glass. */
+	actor: auditText,
 	tenantId: id.nullable(),
-	action: z.string(),
-	target: z.string(),
+	action: z.string().max(64),
+	/** What was acted on; as typed when it was refused, so capped (AUDIT_TEXT_MAX) and marked as cut. */
+	target: auditText,
 	result: z.enum(['ok', 'refused', 'failed']),
-	reason: z.string().optional(),
+	reason: auditText.optional(),
 	/** Where the request came from, when it came over the network (`orgctl serve`). */
 	clientAddress: z.string().max(64).optional(),
+});
+
+/** When the store was last pruned (core/housekeeping.ts); added in schema version 4. */
+export const housekeepingSchema = z.object({
+	lastRun: isoTime.nullable(),
 });
 
 /** One message waiting to be (re)sent, kept in the store so no mail is lost between processes. */
@@ -257,6 +320,7 @@ export const databaseSchema = z.object({
 	settings: settingsSchema,
 	audit: z.array(auditEventSchema),
 	outbox: z.array(outboxItemSchema),
+	housekeeping: housekeepingSchema,
 });
 
 export type Tenant = z.infer<typeof tenantSchema>;
@@ -276,6 +340,7 @@ export type Policy = z.infer<typeof policySchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
+export type Housekeeping = z.infer<typeof housekeepingSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
 /** The public URL a new store starts with: nobody but this machine can open it. */
@@ -286,6 +351,8 @@ export const DEFAULT_POLICY: Policy = {
 	minPasswordLength: 12,
 	requireEmailVerification: true,
 	blockPublicWebmailDomains: true,
+	auditRetentionDays: 365,
+	auditMaxEvents: 100_000,
 };
 
 /** A new, empty database: no tenant and no user until `init` or the console's first-run form. */
@@ -314,5 +381,6 @@ export function emptyDatabase(): Database {
 		},
 		audit: [],
 		outbox: [],
+		housekeeping: {lastRun: null},
 	};
 }

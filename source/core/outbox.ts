@@ -2,9 +2,10 @@ import {appendAudit} from './audit.js';
 import {touch} from './accounts.js';
 import type {Context, OutboxClaim} from './context.js';
 import {newId} from './ids.js';
+import {capText} from './inert.js';
 import {plural} from './words.js';
 import type {Mailer, MailerOptions, OutgoingMail, SendOutcome} from './mail.js';
-import type {Database, MailStatus, OutboxItem} from './model.js';
+import {MAIL_REASON_MAX, type Database, type MailStatus, type OutboxItem} from './model.js';
 
 /**
  * The outbox: mail is queued in the same transaction as the change it reports, and sent later,
@@ -203,6 +204,8 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 			// Dropped meanwhile (revoked, or replaced by a resend): its record no longer waits for it.
 			if (!item) return;
 			const outcome = outcomes[index] ?? null;
+			// The reason is the SMTP server's own text, foreign and of any length: kept, but not all of it.
+			const reasonOf = (text: string) => capText(text, MAIL_REASON_MAX);
 			let status: MailStatus;
 			if (outcome === null) {
 				status = {state: 'not-sent', at, reason: NOT_CONFIGURED};
@@ -216,11 +219,11 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 				item.attempts += 1;
 				item.nextAttempt = new Date(ctx.now().getTime() + retryDelaySeconds(item.attempts) * 1000).toISOString();
 				item.claimedUntil = null;
-				status = {state: 'retrying', at, reason: outcome.reason};
+				status = {state: 'retrying', at, reason: reasonOf(outcome.reason)};
 				counts.retrying++;
 			} else {
 				const reason = outcome.result === 'temporary' ? `gave up after ${item.attempts + 1} attempts: ${outcome.reason}` : outcome.reason;
-				status = {state: 'failed', at, reason};
+				status = {state: 'failed', at, reason: reasonOf(reason)};
 				remove.add(item.id);
 				counts.failed++;
 			}

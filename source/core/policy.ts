@@ -111,9 +111,9 @@ export function canGrantRole(actor: Pick<ActorFacts, 'role' | 'superuser'>, role
 	return actor.superuser || ROLE_RANK[role] <= ROLE_RANK[actor.role];
 }
 
-/** The roles an actor may grant, member first (the default of invitations and sign-up domains). */
+/** The roles an actor may grant, lowest first (guest, member, admin): every list of roles reads in this one order. */
 export function grantableRoles(actor: Pick<ActorFacts, 'role' | 'superuser'>): Role[] {
-	return (['member', 'guest', 'admin'] as const).filter(role => canGrantRole(actor, role));
+	return (['guest', 'member', 'admin'] as const).filter(role => canGrantRole(actor, role));
 }
 
 /** What a change does to the account's standing, for the last-admin and last-superuser guards. */

@@ -1,9 +1,11 @@
 import {assertRevision} from './accounts.js';
 import {appendAudit, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {atField, conflict, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
-import type {Database, Project, User} from './model.js';
+import {echo} from './inert.js';
+import {parseInput} from './input.js';
+import {projectNameSchema, type Database, type Project, type User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import {decide} from './policy.js';
 import {findUser} from './users.js';
@@ -20,19 +22,16 @@ export function projectView(db: Database, project: Project): ProjectView {
 	};
 }
 
+/** A project name by the model's rule. */
 export function checkProjectName(name: string): string {
-	const n = name.trim();
-	if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$/.test(n)) {
-		throw invalid(`"${name}" is not a valid project name: use 1 to 100 letters, digits, spaces, dots, _ or -, starting with a letter or digit.`);
-	}
-	return n;
+	return atField('name', () => parseInput(projectNameSchema, name.trim()));
 }
 
 /** Finds a project of the tenant by name (any case) or id. */
 export function findProject(db: Database, tenantId: string, name: string): Project {
 	const key = name.trim().toLowerCase();
 	const project = db.projects.find(p => p.tenantId === tenantId && (p.name.toLowerCase() === key || p.id === key));
-	if (!project) throw notFound(`There is no project ${name} in this tenant.`);
+	if (!project) throw notFound(`There is no project ${echo(name)} in this tenant.`);
 	return project;
 }
 
@@ -50,13 +49,15 @@ export function assertMayManage(actor: Actor, ownerId: string, what: string): vo
 export async function createProject(ctx: Context, actor: Actor, input: {name: string; owner?: string}): Promise<Project> {
 	return perform(ctx, actor, 'project.create', input.name, db => {
 		const name = checkProjectName(input.name);
-		const owner: User = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'projects.create', {ownerId: owner.id});
-		// A superuser acting in another tenant is not one of its users (an invariant of the store).
-		if (owner.tenantId !== actor.tenant.id) throw refused(`A project of tenant ${actor.tenant.name} is owned by one of its users, and ${owner.username} is not; choose its owner (--owner) among them.`);
-		assertMayOwn(owner, {kind: 'project'});
+		const owner: User = input.owner === undefined ? actor.user : atField('owner', () => findUser(db, actor.tenant.id, input.owner!));
+		atField('owner', () => {
+			authorize(actor, 'projects.create', {ownerId: owner.id});
+			// A superuser acting in another tenant is not one of its users (an invariant of the store).
+			if (owner.tenantId !== actor.tenant.id) throw refused(`A project of tenant ${actor.tenant.name} is owned by one of its users, and ${owner.username} is not; choose its owner (--owner) among them.`);
+			assertMayOwn(owner, {kind: 'project'});
+		});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`);
+		if (clash) throw conflict(`A project named ${clash.name} already exists in this tenant.`, {field: 'name'});
 		const project: Project = {id: newId(), tenantId: actor.tenant.id, name, owner: owner.id, created: ctx.now().toISOString(), revision: 1};
 		db.projects.push(project);
 		return project;

@@ -1,8 +1,10 @@
 import {authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {normaliseDomain, parseAddress, type Address} from './email.js';
-import {conflict, invalid, notFound, refused} from './errors.js';
+import {conflict, invalid, notFound, OrgError, refused} from './errors.js';
+import {quoted, shortened} from './words.js';
 import {newId} from './ids.js';
+import {echo} from './inert.js';
 import {touch, assertRevision} from './accounts.js';
 import type {AuthMethod, Database, Role, SignupDomain} from './model.js';
 import {canGrantRole} from './policy.js';
@@ -21,10 +23,10 @@ export type SignupDomainView = SignupDomain & {
  */
 export function normaliseSignupDomain(input: string): string {
 	const text = input.trim();
-	if (text.includes('@')) throw invalid(`"${input}" is an e-mail address; give only the domain, e.g. ${text.split('@').pop() || 'corp.com'}.`);
-	if (text.includes('*')) throw invalid(`"${input}" has a wildcard; list each domain and subdomain on its own, e.g. corp.com and eu.corp.com.`);
+	if (text.includes('@')) throw invalid(`${quoted(input)} is an e-mail address; give only the domain, e.g. ${shortened(text.split('@').pop() || 'corp.com')}.`, {field: 'domain'});
+	if (text.includes('*')) throw invalid(`${quoted(input)} has a wildcard; list each domain and subdomain on its own, e.g. corp.com and eu.corp.com.`, {field: 'domain'});
 	const domain = normaliseDomain(text.endsWith('.') && !text.endsWith('..') ? text.slice(0, -1) : text);
-	if (!domain) throw invalid(`"${input}" is not a domain name we accept: use a public DNS name such as corp.com, without spaces, ports or invisible characters.`);
+	if (!domain) throw invalid(`${quoted(input)} is not a domain name we accept: use a public DNS name such as corp.com, without spaces, ports or invisible characters.`, {field: 'domain'});
 	return domain;
 }
 
@@ -95,7 +97,7 @@ function findDomain(db: Database, tenantId: string, name: string): SignupDomain 
 		domain = name.trim().toLowerCase();
 	}
 	const record = db.signupDomains.find(d => d.tenantId === tenantId && d.domain === domain);
-	if (!record) throw notFound(`${name} is not a sign-up domain of this tenant.`);
+	if (!record) throw notFound(`${echo(name)} is not a sign-up domain of this tenant.`);
 	return record;
 }
 
@@ -117,10 +119,10 @@ export async function addSignupDomain(ctx: Context, actor: Actor, input: {domain
 		const domain = normaliseSignupDomain(input.domain);
 		checkRole(actor, role, domain);
 		if (db.settings.policy.blockPublicWebmailDomains && isPublicWebmailDomain(domain)) {
-			throw refused(`${domain} is a public webmail domain where anyone can get an address, so it cannot open sign-up while the org policy blocks public webmail.`);
+			throw new OrgError('refused', `${domain} is a public webmail domain where anyone can get an address, so it cannot open sign-up while the org policy blocks public webmail.`, {field: 'domain'});
 		}
 		if (db.signupDomains.some(d => d.tenantId === actor.tenant.id && d.domain === domain)) {
-			throw conflict(`${domain} is already a sign-up domain of this tenant; edit it to change its role or method.`);
+			throw conflict(`${domain} is already a sign-up domain of this tenant; edit it to change its role or method.`, {field: 'domain'});
 		}
 		const record: SignupDomain = {
 			id: newId(),

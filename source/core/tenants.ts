@@ -4,6 +4,7 @@ import type {Actor, Context} from './context.js';
 import {conflict, invalid, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
 import type {Database, Tenant} from './model.js';
+import {echo} from './inert.js';
 
 /** A tenant with the counts an operator wants to see before touching it. */
 export type TenantView = Tenant & {users: number; invitations: number; projects: number};
@@ -34,7 +35,7 @@ export async function deleteTenant(ctx: Context, actor: Actor, name: string, con
 	return perform(ctx, actor, 'tenant.delete', name, db => {
 		authorize(actor, 'tenants.manage');
 		const tenant = db.tenants.find(t => t.name === name);
-		if (!tenant) throw notFound(`There is no tenant named ${name}.`);
+		if (!tenant) throw notFound(`There is no tenant named ${echo(name)}.`);
 		if (confirmation !== tenant.name) throw invalid(`To delete tenant ${tenant.name}, confirm by typing its name exactly.`);
 		if (db.tenants.length === 1) throw refused(`${tenant.name} is the last tenant and cannot be deleted.`);
 		if (tenant.id === actor.user.tenantId) throw refused(`You cannot delete ${tenant.name}, the tenant your own account belongs to.`);

@@ -1,9 +1,10 @@
 import {assertRevision, resolveActor} from './accounts.js';
 import {authorize, perform} from './audit.js';
 import {actorFacts, type Actor, type Context} from './context.js';
-import {authFailed, conflict, invalid, refused} from './errors.js';
+import {atField, authFailed, conflict, invalid, refused} from './errors.js';
 import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
-import type {ApiToken, Database} from './model.js';
+import {parseInput} from './input.js';
+import {tokenNameSchema, type ApiToken, type Database, type Project} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
 import {decide} from './policy.js';
 import {assertMayManage, findProject} from './projects.js';
@@ -69,6 +70,14 @@ export function checkCapabilities(capabilities: readonly string[]): TokenCapabil
 	return [...new Set(capabilities)] as TokenCapability[];
 }
 
+/** Members add tokens only to their own projects; admins to any project of the tenant. */
+export function assertMayAddToken(actor: Actor, project: Pick<Project, 'name' | 'owner'>): void {
+	authorize(actor, 'tokens.create');
+	if (!decide(actorFacts(actor), 'ownership.migrate').allowed && project.owner !== actor.user.id) {
+		throw refused(`Members can create API tokens only for their own projects; ${project.name} belongs to someone else.`);
+	}
+}
+
 /**
  * Creates an API token for a project, owned by the actor or (admins) by another user. The secret is
  * returned here once, as `<id>.<secret>`; the store keeps only its SHA-256. Members may create
@@ -81,18 +90,15 @@ export async function createToken(
 ): Promise<{token: ApiToken; secret: string}> {
 	const secret = newSecret();
 	const token = await perform(ctx, actor, 'token.create', `${input.name} (${input.project})`, db => {
-		const name = input.name.trim();
-		if (name.length < 1 || name.length > 100) throw invalid('A token name has 1 to 100 characters.');
+		const name = atField('name', () => parseInput(tokenNameSchema, input.name.trim()));
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
 		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
 		authorize(actor, 'tokens.create', {ownerId: owner.id});
-		if (!decide(actorFacts(actor), 'ownership.migrate').allowed && project.owner !== actor.user.id) {
-			throw refused(`Members can create API tokens only for their own projects; ${project.name} belongs to someone else.`);
-		}
+		assertMayAddToken(actor, project);
 		assertMayOwn(owner, {kind: 'token'});
 		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
-		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`);
+		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`, {field: 'name'});
 		const record: ApiToken = {
 			id: newId(),
 			tenantId: actor.tenant.id,

@@ -6,6 +6,7 @@ import {roleSchema, type Database, type Role, type User} from './model.js';
 import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, resolveOwnedItem, type Move, type Owned, type OwnedKind} from './ownership.js';
 import {canGrantRole, guardLastOwner, ROLE_RANK, type AccountChange} from './policy.js';
 import {findUser} from './users.js';
+import {echo} from './inert.js';
 
 /** What the console passes back: the revision it saw, so a change by another admin is not overwritten. */
 export type Seen = {readonly expectedRevision?: number};
@@ -35,9 +36,55 @@ function managedUser(db: Database, actor: Actor, name: string, seen: Seen): User
 	return user;
 }
 
+/** The changes an admin makes to a user account, as the console offers them. */
+export type UserChange = 'role' | 'superuser' | 'disable' | 'enable' | 'password' | 'delete';
+
+/**
+ * The checks of a change that do not depend on the new value: who may make it (the policy), the
+ * actor's own account, the last admin and the last superuser. The operations below run them
+ * inside their transaction; the console runs them first, to refuse a key before a form opens.
+ */
+export function checkUserChange(db: Database, actor: Actor, user: User, change: UserChange): void {
+	if (change === 'superuser') {
+		authorize(actor, 'superuser.grant');
+		if (user.superuser) guard(db, user, 'revoke-superuser');
+		return;
+	}
+	authorize(actor, 'users.manage', {targetSuperuser: user.superuser});
+	const self = user.id === actor.user.id;
+	switch (change) {
+		case 'disable':
+			if (self) throw refused('You cannot disable your own account; ask another admin to do it.');
+			guard(db, user, 'disable');
+			return;
+		case 'delete':
+			if (self) throw refused('You cannot delete your own account while signed in as it; ask another admin to do it.');
+			guard(db, user, 'delete');
+			return;
+		case 'password':
+			if (self) throw refused('Change your own password from your profile, which asks for the current one.');
+			if (user.method !== 'password') throw invalid(`${user.username} signs in with ${user.method.toUpperCase()}, so there is no orgctl password to reset.`);
+			return;
+		case 'role':
+		case 'enable':
+			return;
+	}
+}
+
+/** Why checkUserChange refuses, in its one sentence, or undefined when the change may go ahead (for the console's keys). */
+export function userChangeRefusal(db: Database, actor: Actor, user: User, change: UserChange): string | undefined {
+	try {
+		checkUserChange(db, actor, user, change);
+		return undefined;
+	} catch (error) {
+		if (isOrgError(error)) return error.message;
+		throw error;
+	}
+}
+
 export function parseRole(text: string): Role {
 	const parsed = roleSchema.safeParse(text.trim().toLowerCase());
-	if (!parsed.success) throw invalid(`"${text}" is not a role: use guest, member or admin.`);
+	if (!parsed.success) throw invalid(`"${echo(text)}" is not a role: use guest, member or admin.`);
 	return parsed.data;
 }
 
@@ -61,7 +108,7 @@ export async function setSuperuser(ctx: Context, actor: Actor, name: string, on:
 		authorize(actor, 'superuser.grant');
 		const user = findUser(db, actor.tenant.id, name);
 		assertRevision(user, seen.expectedRevision, `The user ${user.username}`);
-		if (!on && user.superuser) guard(db, user, 'revoke-superuser');
+		if (!on) checkUserChange(db, actor, user, 'superuser');
 		if (user.superuser !== on) {
 			user.superuser = on;
 			touch(user);
@@ -74,8 +121,7 @@ export async function setSuperuser(ctx: Context, actor: Actor, name: string, on:
 export async function disableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User> {
 	return perform(ctx, actor, 'user.disable', name, db => {
 		const user = managedUser(db, actor, name, seen);
-		if (user.id === actor.user.id) throw refused('You cannot disable your own account; ask another admin to do it.');
-		guard(db, user, 'disable');
+		checkUserChange(db, actor, user, 'disable');
 		if (!user.disabled) {
 			user.disabled = true;
 			touch(user);
@@ -118,8 +164,7 @@ async function precheck<T>(ctx: Context, actor: Actor, action: string, target: s
 export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<void> {
 	const check = (db: Database): User => {
 		const user = managedUser(db, actor, name, seen);
-		if (user.id === actor.user.id) throw refused('Change your own password from your profile, which asks for the current one.');
-		if (user.method !== 'password') throw invalid(`${user.username} signs in with ${user.method.toUpperCase()}, so there is no orgctl password to reset.`);
+		checkUserChange(db, actor, user, 'password');
 		checkPassword(password, db.settings.policy.minPasswordLength);
 		return user;
 	};
@@ -167,8 +212,7 @@ export type DeletionPlan = {readonly user: User; readonly groups: ReadonlyArray<
  */
 export function planDeletion(db: Database, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): DeletionPlan {
 	const user = managedUser(db, actor, name, options);
-	if (user.id === actor.user.id) throw refused('You cannot delete your own account while signed in as it; ask another admin to do it.');
-	guard(db, user, 'delete');
+	checkUserChange(db, actor, user, 'delete');
 	const groups: Array<{from: User; to: User; moves: Move[]}> = [];
 	const {migrateTo} = options;
 	if (migrateTo !== undefined && countOwned(ownedBy(db, user.id)) > 0) {

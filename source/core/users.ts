@@ -2,6 +2,7 @@ import {authorize} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {notFound} from './errors.js';
 import type {Database, User} from './model.js';
+import {echo} from './inert.js';
 
 /** What a user record shows outside the store: never the password hash. */
 export type UserView = Omit<User, 'passwordHash' | 'tenantId'> & {tenant: string; hasPassword: boolean};
@@ -56,7 +57,7 @@ export function byUsername(a: {username: string}, b: {username: string}): number
 export function findUser(db: Database, tenantId: string, name: string): User {
 	const key = name.trim().toLowerCase();
 	const user = db.users.find(u => u.tenantId === tenantId && (u.username.toLowerCase() === key || u.email.toLowerCase() === key || u.id === key));
-	if (!user) throw notFound(`There is no user ${name} in this tenant.`);
+	if (!user) throw notFound(`There is no user ${echo(name)} in this tenant.`);
 	return user;
 }
 

@@ -135,7 +135,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		}
 		const migrating = version < this.options.schemaVersion;
 		if (migrating) {
-			record = migrateFile(this.path, record, version, this.options.schemaVersion, this.options.migrations, text);
+			record = migrateFile(this.path, record, version, this.options.schemaVersion, this.options.migrations, text, this.options.now?.());
 			// A migrated file is checked now: it is about to be written back.
 			this.records.trustNextRead = false;
 		}

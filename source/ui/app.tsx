@@ -1,16 +1,21 @@
 import {useCallback, useEffect, useMemo, useRef} from 'react';
-import {Box, Text, useApp, useStdout} from 'ink';
-import {resolveSession} from '../core/accounts.js';
+import {Box, useApp, useStdout} from 'ink';
+import {Text} from './components/text.js';
+import {endSession, resolveSession} from '../core/accounts.js';
 import {actorFacts, type Actor, type Context} from '../core/context.js';
 import {isOrgError} from '../core/errors.js';
 import {mayView} from '../core/policy.js';
+import {orgctlCommand} from '../core/shell.js';
+import {removeSessionFile} from '../adapters/session-file.js';
 import {Dialog, type DialogRequest} from './components/dialogs.js';
 import {Help} from './components/help.js';
 import {StatusBar} from './components/status-bar.js';
-import {ConsoleContext, DirtyContext, type ConsoleAction, type ConsoleApi, type StatusMessage} from './console-context.js';
+import {TooSmall, MIN_COLUMNS, MIN_ROWS} from './components/too-small.js';
+import {ValueView} from './components/value-view.js';
+import {ConsoleContext, formError, FormHostContext, type ConsoleAction, type ConsoleApi, type FormHost, type Revealed, type StatusMessage} from './console-context.js';
 import useBurstReducer from './hooks/use-burst-reducer.js';
 import useTerminalSize from './hooks/use-terminal-size.js';
-import {InputRouter, PRIORITY, useKeys} from './input-router.js';
+import {InputRouter, KeyPolicyProvider, PRIORITY, useKeys, type KeyPolicy} from './input-router.js';
 import {FirstRun} from './screens/first-run.js';
 import {Login} from './screens/login.js';
 import {SECTIONS} from './sections/index.js';
@@ -33,7 +38,13 @@ export type AppProps = {
 
 /** Rows used around the body: header, rule, rule, message line, keys line. */
 const CHROME_ROWS = 5;
-const PANE_WIDTH = 25;
+/** From this width on, the left pane shows the sections' full titles; below it their short ones, so tables get the room. */
+const FULL_TITLES_FROM = 100;
+
+/** The left pane's width: the pointer, its longest label ("3 Self Signup"), a space and the rule. */
+function paneWidthFor(labels: readonly string[]): number {
+	return Math.max(0, ...labels.map(label => [...label].length)) + 3;
+}
 
 /** The whole console: screens, the shell around them, dialogs, help and the keys that work everywhere. */
 export function App(props: AppProps) {
@@ -48,7 +59,7 @@ type Ask = (request: DialogRequest extends infer R ? (R extends DialogRequest ? 
 
 function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps) {
 	const {exit} = useApp();
-	const {stdout} = useStdout();
+	const {stdout, write} = useStdout();
 	const {columns, rows} = useTerminalSize();
 	// The session checks in refresh() and run() read latest(): a session renewed (or ended) a moment
 	// ago counts before React has drawn it.
@@ -122,7 +133,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				return;
 			}
 			const text: StatusMessage = kept.unsaved
-				? {kind: 'error', text: `Signed in, but the session could not be kept for next time: ${kept.unsaved}`}
+				? {kind: 'error', text: `Signed in, but the session could not be kept for next time: ${kept.unsaved}`, command: message?.command}
 				: (message ?? {kind: 'success', text: `Signed in as ${who.user.username}.`});
 			dispatch({type: 'signed-in', actor: who, session: kept.session, db: ctx.store.read(), status: text});
 		},
@@ -147,9 +158,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				setStatus({kind: 'success', text, command: action.command});
 				return result;
 			} catch (error) {
-				const text = isOrgError(error) ? error.message : `Unexpected error: ${String(error)}`;
-				setStatus({kind: 'error', text, command: action.command});
-				action.failed?.(text);
+				const problem = formError(error);
+				setStatus({kind: 'error', text: problem.message, command: action.command});
+				action.failed?.(problem);
 				return undefined;
 			} finally {
 				dispatch({type: 'running', delta: -1});
@@ -166,6 +177,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		dispatch({type: 'session', session});
 	}, [ctx, dispatch, latest]);
 
+	const reveal = useCallback((revealed: Revealed | undefined) => dispatch({type: 'reveal', revealed}), [dispatch]);
+
 	const api = useMemo<ConsoleApi | undefined>(
 		() =>
 			actor && {
@@ -179,14 +192,52 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				confirm: question => ask({kind: 'confirm', question}),
 				confirmTyped: (question, name) => ask({kind: 'typed', question, name}),
 				setDirty,
+				reveal,
 			},
-		[ctx, actor, db, refresh, setStatus, run, renewSession, ask, setDirty],
+		[ctx, actor, db, refresh, setStatus, run, renewSession, ask, setDirty, reveal],
 	);
+	const formHost = useMemo<FormHost>(() => ({setDirty, confirm: question => ask({kind: 'confirm', question})}), [setDirty, ask]);
+	const facts = useMemo(() => (actor ? actorFacts(actor) : undefined), [actor]);
+	const keyPolicy = useMemo<KeyPolicy>(() => ({facts, refuse: reason => setStatus({kind: 'error', text: reason})}), [facts, setStatus]);
 
 	const quit = useCallback(async () => {
 		if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?', purpose: 'quit'}))) return;
 		exit();
 	}, [ask, exit, latest]);
+
+	/** `L`: ends the session in the store, removes its file, and goes back to sign-in (asking first when a form has typed input). */
+	const signOut = useCallback(async () => {
+		const current = latest().screen;
+		if (current.kind !== 'main') return;
+		if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Sign out anyway?'}))) return;
+		try {
+			await endSession(ctx, current.session.id);
+			removeSessionFile(ctx.store.path);
+		} catch (error) {
+			setStatus({kind: 'error', text: `Could not sign out: ${isOrgError(error) ? error.message : String(error)}`, command: orgctlCommand('logout')});
+			return;
+		}
+		dispatch({
+			type: 'signed-out',
+			notice: `${current.actor.user.username} signed out.`,
+			remount: true,
+			status: {kind: 'success', text: 'Signed out: the session ended and its file is removed.', command: orgctlCommand('logout')},
+		});
+	}, [ask, ctx, dispatch, latest, setStatus]);
+
+	/** `:`: the last message and its command, whole, with `y` to copy the command. */
+	const showLastCommand = useCallback(() => {
+		const last = latest().status;
+		if (!last) {
+			setStatus({kind: 'info', text: 'Nothing has happened yet: the last action and its orgctl command show here.'});
+			return;
+		}
+		if (!last.command) {
+			reveal({title: 'The last message', value: last.text, what: 'The message', note: 'It has no orgctl command of its own.'});
+			return;
+		}
+		reveal({title: 'The last action, and the orgctl command that does the same', lead: [`${last.kind === 'error' ? '✗' : '✓'} ${last.text}`], value: last.command, what: 'The command', note: 'Run it in a shell (or a script) to do the same again.'});
+	}, [latest, reveal, setStatus]);
 
 	useKeys(
 		['global'],
@@ -197,6 +248,17 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					return true;
 				case 'app.quit':
 					exit();
+					return true;
+				case 'app.lastCommand':
+					showLastCommand();
+					return true;
+				case 'app.redraw':
+					// Ink's write clears what it drew, writes this, and draws the whole frame again.
+					write('\u001b[2J\u001b[3J\u001b[H');
+					return true;
+				case 'app.signOut':
+					if (latest().screen.kind !== 'main') return false;
+					void signOut();
 					return true;
 				case 'app.interrupt': {
 					const state = latest();
@@ -243,29 +305,39 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 
 	const height = Math.max(6, rows - 1);
 	const bodyHeight = height - CHROME_ROWS;
-	const paneWidth = screen.kind === 'main' ? Math.min(PANE_WIDTH, Math.floor(columns / 3)) : 0;
-	const contentWidth = columns - paneWidth - (paneWidth > 0 ? 1 : 0);
+	const labels = sections.map((s, i) => `${i < 9 ? i + 1 : ' '} ${columns >= FULL_TITLES_FROM ? s.title : (s.short ?? s.title)}`);
+	const paneWidth = screen.kind === 'main' ? paneWidthFor(labels) : 0;
+	const contentWidth = columns - paneWidth;
 	const sectionTitles = Object.fromEntries(sections.map(s => [s.id, s.title]));
+	const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
 
 	let body;
-	if (help) {
-		body = <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} onClose={() => dispatch({type: 'help', open: false})} />;
-	} else if (screen.kind === 'first-run') {
+	if (screen.kind === 'first-run') {
 		body = <FirstRun ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} onDone={(who, command) => void signIn(who, {kind: 'success', text: `Created ${who.user.username}, admin and superuser.`, command})} />;
 	} else if (screen.kind === 'login') {
-		body = <Login key={loginKey} ctx={ctx} tenant={tenant} width={Math.min(columns, 72)} height={bodyHeight} notice={screen.notice} onDone={(who, message) => void signIn(who, message ? {kind: 'success', text: message} : undefined)} />;
+		body = (
+			<Login
+				key={loginKey}
+				ctx={ctx}
+				tenant={tenant}
+				width={Math.min(columns, 72)}
+				height={bodyHeight}
+				notice={screen.notice}
+				notify={outcome => setStatus({kind: 'success', ...outcome})}
+				onDone={(who, done) => void signIn(who, {kind: 'success', ...done})}
+			/>
+		);
 	} else if (api) {
 		body = (
 			<ConsoleContext.Provider value={api}>
 				<Box flexDirection="row" height={bodyHeight}>
-					<Box flexDirection="column" width={paneWidth} borderStyle="single" borderTop={false} borderBottom={false} borderLeft={false} {...(theme.noColor ? {} : {borderColor: 'gray'})}>
+					<Box flexDirection="column" width={paneWidth} flexShrink={0} borderStyle="single" borderTop={false} borderBottom={false} borderLeft={false} {...(theme.noColor ? {} : {borderColor: 'gray'})}>
 						{sections.map((s, i) => {
 							const current = s === section;
 							return (
 								<Text key={s.id} wrap="truncate-end" {...(current ? theme.selected : {})}>
 									{current ? theme.pointer : ' '}
-									{i < 9 ? `${i + 1} ` : '  '}
-									{s.title}
+									{labels[i]}
 								</Text>
 							);
 						})}
@@ -278,21 +350,35 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		);
 	}
 
+	// Help and a revealed value cover the body without unmounting it: a list keeps its place and a
+	// form what was typed. Below 80×24 the console says so instead of drawing over itself.
+	const covered = help || shell.revealed !== undefined;
 	return (
-		<DirtyContext.Provider value={setDirty}>
-			<Box flexDirection="column" width={columns} height={height} overflow="hidden">
-				<Header actor={actor} width={columns} />
-				<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
-				<Box height={bodyHeight} overflow="hidden" flexDirection="column">
-					<Box flexGrow={1} flexShrink={1} overflow="hidden" flexDirection="column">
-						{body}
+		<FormHostContext.Provider value={formHost}>
+			<KeyPolicyProvider value={keyPolicy}>
+				{tooSmall ? <TooSmall columns={columns} rows={rows} dirty={shell.dirty.length > 0} onQuit={() => exit()} /> : null}
+				<Box display={tooSmall ? 'none' : 'flex'} flexDirection="column" width={columns} height={height} overflow="hidden">
+					<Header actor={actor} width={columns} />
+					<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
+					<Box height={bodyHeight} overflow="hidden" flexDirection="column">
+						{help ? <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} facts={facts} onClose={() => dispatch({type: 'help', open: false})} /> : null}
+						{shell.revealed && !help ? (
+							<ValueView revealed={shell.revealed} width={columns} height={bodyHeight} onClose={() => reveal(undefined)} onCopied={text => setStatus({kind: 'success', text})} />
+						) : null}
+						<Box display={covered ? 'none' : 'flex'} flexGrow={1} flexShrink={1} overflow="hidden" flexDirection="column">
+							{body}
+						</Box>
+						{dialog ? (
+							<Box flexShrink={0}>
+								<Dialog request={dialog} width={columns} onClose={() => dispatch({type: 'dialog', dialog: undefined})} />
+							</Box>
+						) : null}
 					</Box>
-					{dialog ? <Dialog request={dialog} width={columns} onClose={() => dispatch({type: 'dialog', dialog: undefined})} /> : null}
+					<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
+					<StatusBar status={status} width={columns} facts={facts} />
 				</Box>
-				<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
-				<StatusBar status={status} width={columns} />
-			</Box>
-		</DirtyContext.Provider>
+			</KeyPolicyProvider>
+		</FormHostContext.Provider>
 	);
 }
 

@@ -1,3 +1,4 @@
+import {inert} from '../core/inert.js';
 import {fit} from './format.js';
 
 /** How a column takes its share of a table's width. */
@@ -7,11 +8,13 @@ export type WidthRule = {
 	/** What it gets when there is room (at least `min`). */
 	readonly width: number;
 	/**
-	 * Who gives way: when the table is too narrow, the lowest priority is hidden first; room above
-	 * the minimums goes to the highest priority first.
+	 * Who is served first: columns get their preferred width in priority order, highest first; the
+	 * one that no longer fits takes what is left (if that is at least its minimum), and those after
+	 * it are hidden. So when the table is narrow the lowest priorities go first, and the column that
+	 * gives way (shrinks) is the one where the room runs out.
 	 */
 	readonly priority: number;
-	/** A share of the room left once every column has its preferred width (the e-mail, a target). */
+	/** A share of the room left once every shown column has its preferred width (the e-mail, a target). */
 	readonly grow?: number;
 };
 
@@ -25,32 +28,36 @@ export type Column<T> = WidthRule & {
 export const GAP = 1;
 
 /**
- * Shares `total` columns among the rules, in three steps: hide the lowest priorities while even
- * the minimums do not fit; then raise columns towards their preferred width, highest priority
- * first; then hand what is left to the growing columns by weight. 0 means hidden.
+ * Shares `total` columns among the rules: in priority order (highest first, then left to right)
+ * each column gets its preferred width while it fits; the first that does not fit gets what is
+ * left when that is at least its minimum, else it is hidden, and every column after it is hidden
+ * too; room left over when all shown columns have their preferred width goes to the growing
+ * columns by weight. 0 means hidden. The first column by priority always shows, cut if need be.
  */
 export function columnWidths(rules: readonly WidthRule[], total: number): number[] {
-	const shown = rules.map(() => true);
-	const span = (widths: readonly number[]) => {
-		const visible = widths.filter((_, i) => shown[i]);
-		return visible.reduce((sum, w) => sum + w, 0) + GAP * Math.max(0, visible.length - 1);
-	};
-	const byPriority = rules.map((rule, index) => ({rule, index})).sort((a, b) => a.rule.priority - b.rule.priority || b.index - a.index);
-	const mins = rules.map(rule => rule.min);
-	for (const {index} of byPriority) {
-		if (span(mins) <= total || shown.filter(Boolean).length === 1) break;
-		shown[index] = false;
+	const widths = rules.map(() => 0);
+	const order = rules.map((rule, index) => ({rule, index})).sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index);
+	let room = total;
+	let full = false;
+	for (const {rule, index} of order) {
+		const gap = widths.some(w => w > 0) ? GAP : 0;
+		if (full || room - gap <= 0) {
+			full = true;
+			continue;
+		}
+		const want = Math.max(rule.min, rule.width);
+		if (want <= room - gap) {
+			widths[index] = want;
+			room -= want + gap;
+			continue;
+		}
+		full = true;
+		if (room - gap >= rule.min || gap === 0) {
+			widths[index] = Math.max(1, room - gap);
+			room = 0;
+		}
 	}
-	const widths = rules.map((rule, i) => (shown[i] ? rule.min : 0));
-	let room = total - span(widths);
-	for (const {rule, index} of [...byPriority].reverse()) {
-		if (room <= 0) break;
-		if (!shown[index]) continue;
-		const add = Math.min(room, Math.max(0, rule.width - widths[index]!));
-		widths[index]! += add;
-		room -= add;
-	}
-	const growing = rules.map((rule, i) => (shown[i] ? (rule.grow ?? 0) : 0));
+	const growing = rules.map((rule, i) => (widths[i]! > 0 ? (rule.grow ?? 0) : 0));
 	const weight = growing.reduce((sum, g) => sum + g, 0);
 	if (room > 0 && weight > 0) {
 		let left = room;
@@ -60,10 +67,32 @@ export function columnWidths(rules: readonly WidthRule[], total: number): number
 			left -= add;
 		});
 		// Rounding leaves a few columns: to the growing column of highest priority.
-		const first = [...byPriority].reverse().find(({index}) => growing[index]! > 0);
+		const first = order.find(({index}) => growing[index]! > 0);
 		if (first) widths[first.index]! += left;
 	}
 	return widths;
+}
+
+/**
+ * The columns with each preferred width lowered to what the rows hold (and the title), so a
+ * column of short usernames does not keep 16 columns the e-mail could use. Measured once per
+ * change of the data over every row (not only the visible ones), so the layout stays put while
+ * scrolling and filtering; string length stands in for width (cheap for 100,000 rows).
+ */
+export function fitToContent<T>(columns: readonly Column<T>[], rows: readonly T[]): Column<T>[] {
+	return columns.map(column => {
+		let longest = column.title.length;
+		for (const row of rows) {
+			// Measured as drawn: an escaped control character takes the columns of its escape.
+			const length = inert(column.cell(row)).length;
+			if (length > longest) {
+				longest = length;
+				if (longest >= column.width) break;
+			}
+		}
+		const width = Math.min(column.width, longest);
+		return width === column.width ? column : {...column, width, min: Math.min(column.min, width)};
+	});
 }
 
 /** A table's columns at one width: the header line and a row's line, cells fitted and one space apart. */

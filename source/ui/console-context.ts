@@ -1,6 +1,8 @@
 import {createContext, useContext} from 'react';
 import type {Actor, Context} from '../core/context.js';
+import {isOrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
+import type {FormError} from './form-state.js';
 
 /** What the status line shows after something happened. */
 export type StatusMessage = {
@@ -20,8 +22,25 @@ export type ConsoleAction<T> = {
 	readonly busy?: string;
 	/** Shown after success. */
 	readonly done?: string | ((result: T) => string);
-	/** Also told the refusal's sentence (e.g. to show it inside the form the user will retry). */
-	readonly failed?: (message: string) => void;
+	/** Also told the refusal (its sentence and the input at fault), to show it inside the form the user will retry. */
+	readonly failed?: (error: FormError) => void;
+};
+
+/**
+ * A value shown whole across the screen (a token's secret, the last command), with `y` to copy it:
+ * at 80 columns a 76-character secret fits on one line, which the section pane could not give it.
+ */
+export type Revealed = {
+	readonly title: string;
+	readonly value: string;
+	/** What it is, said when copied: "The secret", "The command". */
+	readonly what: string;
+	/** Lines shown above the value (a warning that it is shown only once, the message it belongs to). */
+	readonly lead?: readonly string[];
+	/** Shown under it (how to use it). */
+	readonly note?: string;
+	/** Emphasise the lead lines as a warning. */
+	readonly warning?: boolean;
 };
 
 /**
@@ -48,6 +67,8 @@ export type ConsoleApi = {
 	readonly renewSession: () => Promise<void>;
 	/** Tells the console a form has unsaved input, so Ctrl-C asks before quitting. */
 	readonly setDirty: (id: string, dirty: boolean) => void;
+	/** Shows a value whole, full width, with `y` to copy it; Esc closes. */
+	readonly reveal: (value: Revealed) => void;
 };
 
 export const ConsoleContext = createContext<ConsoleApi | undefined>(undefined);
@@ -59,5 +80,19 @@ export function useConsole(): ConsoleApi {
 	return api;
 }
 
-/** Forms report unsaved input here, on every screen (also before sign-in), so Ctrl-C can ask first. */
-export const DirtyContext = createContext<(id: string, dirty: boolean) => void>(() => undefined);
+/**
+ * What forms need from the shell on every screen (also before sign-in): to report unsaved input,
+ * so Ctrl-C asks first, and to ask `[y/N]` (Esc on a form with typed input).
+ */
+export type FormHost = {
+	readonly setDirty: (id: string, dirty: boolean) => void;
+	readonly confirm: (question: string) => Promise<boolean>;
+};
+
+export const FormHostContext = createContext<FormHost>({setDirty: () => undefined, confirm: () => Promise.resolve(true)});
+
+/** An error as a form shows it: an OrgError's sentence and the input it names. */
+export function formError(error: unknown): FormError {
+	if (isOrgError(error)) return {message: error.message, field: error.field};
+	return {message: `Unexpected error: ${error instanceof Error ? error.message : String(error)}`};
+}

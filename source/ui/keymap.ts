@@ -1,3 +1,5 @@
+import {decide, type Action, type ActorFacts} from '../core/policy.js';
+
 /**
  * The one key map of the console: command → keys → description → where. The input router resolves
  * keys to commands with it, the `?` overlay lists it and the status bar shows the part that works
@@ -10,7 +12,17 @@
  */
 export type KeyBinding = {
 	readonly command: string;
-	/** Key names as `keyName()` produces them: `j`, `G`, `up`, `enter`, `escape`, `tab`, `shift-tab`, `ctrl-c`, `pageup`. */
+	/**
+	 * The policy action the command needs (core/policy.ts): a user whose role never allows it is
+	 * not offered the key (status bar), and pressing it says why; what depends on the row (a
+	 * superuser, someone else's invitation) is refused by the section with the core's own check.
+	 */
+	readonly action?: Action;
+	/**
+	 * Key names as `keyPressesOf()` produces them: `j`, `G`, `up`, `enter`, `escape`, `tab`,
+	 * `shift-tab`, `ctrl-c`, `pageup`. Empty for a row that only documents keys a component reads
+	 * itself (the line-editing keys of line-edit.ts), so help lists them too.
+	 */
 	readonly keys: readonly string[];
 	/** How the key is written in help and in the status bar. */
 	readonly label: string;
@@ -31,17 +43,20 @@ export const KEYMAP = [
 	{command: 'section.previous', keys: ['shift-tab'], label: 'Shift-Tab', description: 'previous section', where: 'global'},
 	{command: 'section.goto', keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'], label: '1-9', description: 'go to section by number', where: 'global'},
 	{command: 'app.refresh', keys: ['R'], label: 'R', description: 'reload from the store', where: 'global'},
+	{command: 'app.lastCommand', keys: [':'], label: ':', description: 'the last message and its orgctl command, whole (y copies the command)', where: 'global'},
+	{command: 'app.redraw', keys: ['ctrl-l'], label: 'Ctrl-L', description: 'redraw the screen', where: 'global'},
+	{command: 'app.signOut', keys: ['L'], label: 'L', description: 'sign out: ends the session and removes its file', where: 'global'},
 
 	// Lists
 	{command: 'list.up', keys: ['up', 'k'], label: '↑/k', description: 'move up', where: 'list'},
-	{command: 'list.down', keys: ['down', 'j'], label: '↓/j', description: 'move down', where: 'list', status: true},
+	{command: 'list.down', keys: ['down', 'j'], label: '↓/j', description: 'move down', where: 'list', status: true, short: 'move'},
 	{command: 'list.pageUp', keys: ['pageup', 'ctrl-u'], label: 'PgUp/Ctrl-U', description: 'page up', where: 'list'},
 	{command: 'list.pageDown', keys: ['pagedown', 'ctrl-d'], label: 'PgDn/Ctrl-D', description: 'page down', where: 'list'},
 	{command: 'list.first', keys: ['g', 'home'], label: 'g/Home', description: 'first row', where: 'list'},
 	{command: 'list.last', keys: ['G', 'end'], label: 'G/End', description: 'last row', where: 'list'},
 	{command: 'list.filter', keys: ['/'], label: '/', description: 'filter', where: 'list', status: true},
 	{command: 'list.clearFilter', keys: ['escape'], label: 'Esc', description: 'clear the filter', where: 'list'},
-	{command: 'list.open', keys: ['enter'], label: 'Enter', description: 'open', where: 'list', status: true},
+	{command: 'list.open', keys: ['enter'], label: 'Enter', description: 'open: every field of the row', where: 'list', status: true, short: 'open'},
 
 	// Typing a filter
 	{command: 'filter.keep', keys: ['enter'], label: 'Enter', description: 'keep the filter', where: 'filter', status: true},
@@ -51,8 +66,10 @@ export const KEYMAP = [
 	{command: 'form.next', keys: ['tab', 'down'], label: 'Tab', description: 'next field or button', where: 'form', status: true, short: 'next'},
 	{command: 'form.previous', keys: ['shift-tab', 'up'], label: 'Shift-Tab/↑', description: 'previous field', where: 'form'},
 	{command: 'form.submit', keys: ['enter'], label: 'Enter', description: 'next field; on the last field or on a button: go', where: 'form', status: true, short: 'go'},
-	{command: 'form.choice', keys: ['left', 'right', ' '], label: '←/→', description: 'change a choice', where: 'form'},
-	{command: 'form.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the form', where: 'form-cancel', status: true, short: 'cancel'},
+	{command: 'form.choice', keys: ['left', 'right'], label: '←/→', description: 'pick the choice to the left or right (it stops at the ends)', where: 'form'},
+	{command: 'form.edit', keys: [], label: '← → Home End', description: 'move in a text field; Ctrl-A/E start and end, Alt-B/F by words', where: 'form'},
+	{command: 'form.erase', keys: [], label: 'Ctrl-U/K/W', description: 'erase to the start, to the end, the word before; Delete, Backspace', where: 'form'},
+	{command: 'form.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the form (asks when you have typed something)', where: 'form-cancel', status: true, short: 'cancel'},
 
 	// Confirmations
 	{command: 'dialog.yes', keys: ['y', 'Y'], label: 'y', description: 'yes', where: 'dialog', status: true},
@@ -62,30 +79,37 @@ export const KEYMAP = [
 
 	// Detail views and overlays
 	{command: 'view.back', keys: ['escape', 'backspace'], label: 'Esc', description: 'back', where: 'detail', status: true},
+	{command: 'value.copy', keys: ['y'], label: 'y', description: 'copy it (also shown on screen)', where: 'value', status: true, short: 'copy'},
+	{command: 'value.close', keys: ['escape', 'enter', 'q'], label: 'Esc', description: 'close', where: 'value', status: true},
 	{command: 'help.close', keys: ['escape', '?', 'q'], label: 'Esc', description: 'close help', where: 'help', status: true},
 	{command: 'help.up', keys: ['up', 'k'], label: '↑/k', description: 'scroll help', where: 'help'},
 	{command: 'help.down', keys: ['down', 'j'], label: '↓/j', description: 'scroll help', where: 'help'},
+	{command: 'help.pageUp', keys: ['pageup', 'ctrl-u'], label: 'PgUp/Ctrl-U', description: 'a page up', where: 'help'},
+	{command: 'help.pageDown', keys: ['pagedown', 'ctrl-d', ' '], label: 'PgDn/Space', description: 'a page down', where: 'help', status: true, short: 'page'},
+	{command: 'help.first', keys: ['g', 'home'], label: 'g/Home', description: 'the top of help', where: 'help'},
+	{command: 'help.last', keys: ['G', 'end'], label: 'G/End', description: 'the end of help', where: 'help'},
+	{command: 'help.search', keys: ['/'], label: '/', description: 'search help (Enter keeps, Esc clears)', where: 'help', status: true, short: 'search'},
 
 	// Manage Invitations
-	{command: 'invitations.new', keys: ['n'], label: 'n', description: 'invite someone', where: 'invitations', status: true, short: 'new'},
-	{command: 'invitations.resend', keys: ['r'], label: 'r', description: 'resend the e-mail (renews an expired link)', where: 'invitations', status: true, short: 'resend'},
-	{command: 'invitations.copy', keys: ['y'], label: 'y', description: 'copy the invitation link (also shown on screen)', where: 'invitations', status: true, short: 'copy'},
-	{command: 'invitations.revoke', keys: ['d'], label: 'd', description: 'revoke the invitation: its link stops working', where: 'invitations', status: true, short: 'delete'},
-	{command: 'invitations.bulk', keys: ['b'], label: 'b', description: 'invite many at once from a pasted list', where: 'invitations', short: 'bulk'},
-	{command: 'bulk.newline', keys: ['enter'], label: 'Enter', description: 'new line in the list', where: 'bulk', short: 'new line'},
+	{command: 'invitations.new', keys: ['n'], label: 'n', description: 'invite someone', where: 'invitations', status: true, short: 'new', action: 'invitations.send'},
+	{command: 'invitations.resend', keys: ['r'], label: 'r', description: 'resend the e-mail (renews an expired link)', where: 'invitations', status: true, short: 'resend', action: 'invitations.manage'},
+	{command: 'invitations.copy', keys: ['y'], label: 'y', description: 'copy the invitation link (also shown on screen)', where: 'invitations', status: true, short: 'copy', action: 'invitations.manage'},
+	{command: 'invitations.revoke', keys: ['d'], label: 'd', description: 'revoke the invitation: its link stops working', where: 'invitations', status: true, short: 'delete', action: 'invitations.manage'},
+	{command: 'invitations.bulk', keys: ['b'], label: 'b', description: 'invite many at once from a pasted list', where: 'invitations', short: 'bulk', action: 'invitations.send'},
+	{command: 'bulk.lines', keys: [], label: '↑ ↓ ← →', description: 'move in the list; Enter breaks the line, the line keys of a form work too', where: 'bulk'},
 	{command: 'bulk.buttons', keys: ['tab'], label: 'Tab', description: 'to the buttons (Enter then presses one)', where: 'bulk', status: true, short: 'buttons'},
-	{command: 'bulk.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the bulk invitation', where: 'bulk', status: true, short: 'cancel'},
+	{command: 'bulk.cancel', keys: ['escape'], label: 'Esc', description: 'cancel the bulk invitation (asks when you have typed something)', where: 'bulk', status: true, short: 'cancel'},
 
 	// Configure Self Signup
-	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true, short: 'new'},
-	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true, short: 'edit'},
-	{command: 'signup.remove', keys: ['d'], label: 'd', description: 'close sign-up for a domain', where: 'signup-domains', status: true, short: 'close'},
+	{command: 'signup.new', keys: ['n'], label: 'n', description: 'open sign-up for a domain', where: 'signup-domains', status: true, short: 'new', action: 'signup-domains.configure'},
+	{command: 'signup.edit', keys: ['e'], label: 'e', description: 'change the role or method of a domain', where: 'signup-domains', status: true, short: 'edit', action: 'signup-domains.configure'},
+	{command: 'signup.remove', keys: ['d'], label: 'd', description: 'close sign-up for a domain', where: 'signup-domains', status: true, short: 'close', action: 'signup-domains.configure'},
 	// Users (user administration)
-	{command: 'users.role', keys: ['e'], label: 'e', description: 'change the role', where: 'users', status: true},
-	{command: 'users.superuser', keys: ['s'], label: 's', description: 'Access Control: grant or revoke superuser (superusers)', where: 'users'},
-	{command: 'users.disable', keys: ['x'], label: 'x', description: 'disable or enable the account', where: 'users', status: true},
-	{command: 'users.password', keys: ['p'], label: 'p', description: 'reset the password', where: 'users'},
-	{command: 'users.delete', keys: ['d'], label: 'd', description: 'delete (moves what they own first)', where: 'users', status: true},
+	{command: 'users.role', keys: ['e'], label: 'e', description: 'change the role', where: 'users', status: true, short: 'role', action: 'users.manage'},
+	{command: 'users.superuser', keys: ['s'], label: 's', description: 'Access Control: grant or revoke superuser', where: 'users', short: 'superuser', action: 'superuser.grant'},
+	{command: 'users.disable', keys: ['x'], label: 'x', description: 'disable or enable the account', where: 'users', status: true, short: 'disable', action: 'users.manage'},
+	{command: 'users.password', keys: ['p'], label: 'p', description: 'reset the password', where: 'users', short: 'password', action: 'users.manage'},
+	{command: 'users.delete', keys: ['d'], label: 'd', description: 'delete (asks for the name; moves what they own first)', where: 'users', status: true, short: 'delete', action: 'users.manage'},
 
 	// The migration view that Delete opens
 	{command: 'migration.up', keys: ['up', 'k'], label: '↑/k', description: 'previous item', where: 'migration'},
@@ -99,9 +123,9 @@ export const KEYMAP = [
 	{command: 'picker.cancel', keys: ['escape'], label: 'Esc', description: 'back without choosing', where: 'migration-target', status: true},
 
 	// Projects & Tokens
-	{command: 'projects.new', keys: ['n'], label: 'n', description: 'new project', where: 'projects', status: true},
-	{command: 'projects.token', keys: ['t'], label: 't', description: 'new API token for the selected project', where: 'projects', status: true},
-	{command: 'projects.delete', keys: ['d'], label: 'd', description: 'delete the selected project or token', where: 'projects', status: true},
+	{command: 'projects.new', keys: ['n'], label: 'n', description: 'new project', where: 'projects', status: true, short: 'new', action: 'projects.create'},
+	{command: 'projects.token', keys: ['t'], label: 't', description: 'new API token for the selected project', where: 'projects', status: true, short: 'token', action: 'tokens.create'},
+	{command: 'projects.delete', keys: ['d'], label: 'd', description: 'delete the selected project or token', where: 'projects', status: true, short: 'delete'},
 
 	// My Account
 	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},
@@ -117,6 +141,7 @@ export const CONTEXT_TITLES: Readonly<Record<string, string>> = {
 	detail: 'Detail views',
 	form: 'Forms',
 	'form-cancel': 'Forms',
+	value: 'A value shown whole (a command, a secret)',
 	dialog: 'Confirmations',
 	typed: 'Typed confirmations',
 	bulk: 'Bulk invitation',
@@ -126,6 +151,21 @@ export const CONTEXT_TITLES: Readonly<Record<string, string>> = {
 	'migration-target': 'Deleting a user: choose the new owner',
 	help: 'This help',
 };
+
+/** The key map row of a command in a context (or anywhere). */
+export function bindingOf(command: string, where?: string): KeyBinding | undefined {
+	return KEYMAP.find(b => b.command === command && (where === undefined || b.where === where));
+}
+
+/**
+ * Whether the actor may ever use a command, by the policy action its row names: the keys of
+ * what the role never allows are not offered. A command without an action is for everyone.
+ */
+export function policyRefusal(binding: KeyBinding, facts: ActorFacts | undefined): string | undefined {
+	if (!binding.action || !facts) return undefined;
+	const decision = decide(facts, binding.action);
+	return decision.allowed ? undefined : decision.reason;
+}
 
 /** The command a key runs in one of these contexts, first context first. */
 export function commandFor(keyName: string, contexts: readonly string[]): Command | undefined {

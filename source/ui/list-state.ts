@@ -1,4 +1,5 @@
-import {editText, type KeyPress} from './key-press.js';
+import type {KeyPress} from './key-press.js';
+import {editLine} from './line-edit.js';
 
 /**
  * Navigation state of a windowed list, as a pure reducer: a cursor, the first visible row, and a
@@ -10,6 +11,8 @@ export type ListState = {
 	readonly cursor: number;
 	readonly top: number;
 	readonly query: string;
+	/** Where the filter's cursor is (code points before it); undefined: at its end. */
+	readonly queryCursor?: number;
 	/** True while the user types the filter. */
 	readonly filtering: boolean;
 };
@@ -63,15 +66,17 @@ export function listReducer(state: ListState, action: ListAction): ListState {
 		case 'filter.start':
 			return {...state, filtering: true};
 		case 'filter.type':
-			return {...state, query: action.query, cursor: 0, top: 0};
+			return {...state, query: action.query, queryCursor: [...action.query].length, cursor: 0, top: 0};
 		case 'filter.key': {
-			const query = editText(state.query, action.key);
-			return query === undefined || query === state.query ? state : {...state, query, cursor: 0, top: 0};
+			const line = editLine({value: state.query, cursor: state.queryCursor ?? [...state.query].length}, action.key);
+			if (!line) return state;
+			if (line.value === state.query) return line.cursor === state.queryCursor ? state : {...state, queryCursor: line.cursor};
+			return {...state, query: line.value, queryCursor: line.cursor, cursor: 0, top: 0};
 		}
 		case 'filter.keep':
 			return {...state, filtering: false};
 		case 'filter.clear':
-			return {...state, query: '', filtering: false, cursor: 0, top: 0};
+			return {...state, query: '', queryCursor: 0, filtering: false, cursor: 0, top: 0};
 	}
 }
 

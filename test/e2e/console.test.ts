@@ -60,7 +60,7 @@ describe('the console in a terminal', () => {
 		await t.waitReady('main:users', 20_000);
 		await t.waitFor('★superuser');
 		expect(t.screen()).toMatch(/root\s+admin ★superuser · tenant default/);
-		await t.waitFor('orgctl init --username root --email root@example.com --password-stdin');
+		await t.expectCommand('orgctl init --username root --email root@example.com --password-stdin');
 		expect(existsSync(join(dir, 'session.json'))).toBe(true);
 	});
 
@@ -92,7 +92,7 @@ describe('the console in a terminal', () => {
 		await t.waitReady('main:users');
 		await t.press('shift-tab');
 		await t.waitReady('main:account');
-		await t.waitFor('Press p to change your password.');
+		await t.waitFor('Press p to change your password');
 		const number = /(\d) My Account/.exec(t.screen())![1]!;
 		await t.press('1');
 		await t.waitReady('main:users');

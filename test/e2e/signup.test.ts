@@ -78,12 +78,9 @@ describe('self sign-up from the sign-in screen', () => {
 		await t.press('enter');
 		await t.waitFor('The code is wrong; 4 tries left.', 15_000);
 
+		// The form kept the passwords; the wrong code is selected, so typing the right one replaces it.
 		await t.type(code);
-		await t.press('tab');
-		await t.type(PASSWORD);
-		await t.press('tab');
-		await t.type(PASSWORD);
-		await t.press('enter');
+		await t.press('enter', 'enter', 'enter');
 		await t.waitFor('Welcome, bea: you are a guest of default.', 20_000);
 		await t.waitReady('main:account');
 		expect(t.screen()).toMatch(/bea guest · tenant default/);
@@ -114,7 +111,8 @@ describe('self sign-up from the sign-in screen', () => {
 		const t = start(dir);
 		await t.waitReady('main:users');
 		// Its number depends on which sections are built in.
-		await t.press(/(\d) Configure Self Sign/.exec(t.screen())![1]!);
+		// At 80 columns the left pane uses the sections' short titles.
+		await t.press(/(\d) Self Signup/.exec(t.screen())![1]!);
 		await t.waitReady('main:signup-domains');
 		await t.waitFor(/corp\.com\s+guest\s+password\s+0\s+0/);
 
@@ -123,16 +121,20 @@ describe('self sign-up from the sign-in screen', () => {
 		await t.type('gmail.com');
 		await t.press('enter', 'enter', 'enter');
 		await t.waitFor('public webmail domain');
-		await t.press('up', 'up');
-		for (let i = 0; i < 'gmail.com'.length; i++) await t.press('backspace');
+		// The form stays, the error beside the domain, which is selected: typing replaces it.
 		await t.type('Eng.Corp.com');
+		// Roles read guest, member, admin and stop at the end: two steps right from member are admin.
 		await t.press('enter', 'right', 'right', 'enter', 'right', 'enter');
+		// Everyone at the domain would sign up as an admin: asked first.
+		await t.waitFor('sign up as an admin?');
+		await t.press('y');
 		await t.waitFor(/eng\.corp\.com\s+admin\s+pam/);
-		await t.waitFor('$ orgctl signup-domains add Eng.Corp.com --role admin --method pam');
+		await t.expectCommand('orgctl signup-domains add Eng.Corp.com --role admin --method pam');
 
 		await t.press('e');
 		await t.waitFor('Edit sign-up for corp.com');
-		await t.press('left', 'enter', 'enter');
+		// From guest, one step right is member.
+		await t.press('right', 'enter', 'enter');
 		await t.waitFor(/corp\.com\s+member\s+password/);
 
 		await t.press('j');
@@ -141,7 +143,8 @@ describe('self sign-up from the sign-in screen', () => {
 		await t.press('d');
 		await t.waitFor('Close self sign-up for eng.corp.com?');
 		await t.press('y');
-		await t.waitFor('$ orgctl signup-domains remove eng.corp.com');
+		await t.waitFor('Self sign-up for eng.corp.com is closed.');
+		await t.expectCommand('orgctl signup-domains remove eng.corp.com');
 		await t.waitFor(/1–1 of 1/);
 		expect((await openStore(dir)).store.read().signupDomains.map(d => [d.domain, d.role])).toEqual([['corp.com', 'member']]);
 	});

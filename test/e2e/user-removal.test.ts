@@ -79,8 +79,9 @@ describe('removing a user in the console', () => {
 		await t.waitFor('to confirm');
 		await t.type('bob');
 		await t.press('enter');
-		// The status line shows the equivalent commands, so the same can be scripted next time.
-		await t.waitFor('✓  $ orgctl users delete bob --move project:web=carol');
+		// The status line says what happened; `:` shows the equivalent command whole, so the same can be scripted next time.
+		await t.waitFor('Deleted bob after moving 3 items.');
+		await t.expectCommand('orgctl users delete bob --move project:web=carol');
 		await t.waitFor(s => !/›?\s+bob\s+bob@example\.com/.test(s));
 
 		const after = await openStore(dir);

@@ -50,6 +50,12 @@ export class TestSmtpServer {
 	/** Reason text used for rejections, so tests can check it travels to the mail status. */
 	reason4xx = 'Mailbox busy, try again later';
 	reason5xx = 'No such user here';
+	/**
+	 * Text the server's replies carry on the wire in place of a placeholder: smtp-server replaces
+	 * control characters in what it sends, and a hostile server would not, so a test puts
+	 * `HOSTILE-BYTES` in `reason5xx` and the escape sequence here (plain connections only).
+	 */
+	rawReplies: Array<readonly [placeholder: string, bytes: string]> = [];
 	private readonly server: SMTPServer;
 	private readonly sockets = new Set<Socket>();
 	private waiters: Array<() => void> = [];
@@ -118,6 +124,13 @@ export class TestSmtpServer {
 		this.server = new SMTPServer(base);
 		this.server.server.prependListener('connection', (socket: Socket) => {
 			this.sockets.add(socket);
+			const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+			socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+				if (this.rawReplies.length === 0 || (typeof chunk !== 'string' && !Buffer.isBuffer(chunk))) return write(chunk, ...rest);
+				let text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+				for (const [placeholder, bytes] of this.rawReplies) text = text.split(placeholder).join(bytes);
+				return write(Buffer.from(text, 'utf8'), ...rest.filter(r => typeof r === 'function'));
+			}) as typeof socket.write;
 			socket.on('close', () => this.sockets.delete(socket));
 			// Close: the connection drops before any reply.
 			if (this.mode === 'close') socket.destroy();

@@ -13,9 +13,9 @@ afterEach(() => {
 	for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true});
 });
 
-/** A fresh temp folder, removed after the test. */
-export function tempDir(): string {
-	const dir = mkdtempSync(join(tmpdir(), 'orgctl-test-'));
+/** A fresh temp folder (in `parent`, by default the system's), removed after the test. */
+export function tempDir(parent = tmpdir()): string {
+	const dir = mkdtempSync(join(parent, 'orgctl-test-'));
 	dirs.push(dir);
 	return dir;
 }
@@ -38,8 +38,8 @@ export {TEST_HASHER};
  * A real store in a temp folder (a file, or a schema on the test PostgreSQL server: helpers/backend.ts),
  * with its key file `dir/orgctl.key`, and a context over it built by the composition root.
  */
-export async function tempContext(clock = new Clock(), ports: Ports = {}): Promise<Context & {dir: string; clock: Clock; store: OpenedStore}> {
-	const dir = tempDir();
+export async function tempContext(clock = new Clock(), ports: Ports = {}, parent?: string): Promise<Context & {dir: string; clock: Clock; store: OpenedStore}> {
+	const dir = tempDir(parent);
 	const ctx = await openContext(await storeAddress(dir), {now: clock.now, hasher: TEST_HASHER, keyFile: join(dir, 'orgctl.key'), ...ports});
 	closeAfterTest(ctx.store);
 	return {...ctx, dir, clock};
@@ -48,8 +48,8 @@ export async function tempContext(clock = new Clock(), ports: Ports = {}): Promi
 export const FIRST_PASSWORD = 'correct horse battery staple';
 
 /** A store with its first user (admin + superuser of tenant `default`): `root`. */
-export async function initializedContext(clock = new Clock(), ports: Ports = {}): Promise<{ctx: Awaited<ReturnType<typeof tempContext>>; root: Actor}> {
-	const ctx = await tempContext(clock, ports);
+export async function initializedContext(clock = new Clock(), ports: Ports = {}, parent?: string): Promise<{ctx: Awaited<ReturnType<typeof tempContext>>; root: Actor}> {
+	const ctx = await tempContext(clock, ports, parent);
 	const root = await initialize(ctx, {username: 'root', email: 'root@example.com', password: FIRST_PASSWORD});
 	return {ctx, root};
 }

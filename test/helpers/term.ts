@@ -35,6 +35,11 @@ export type ConsoleTerm = {
 	press(...keys: string[]): Promise<void>;
 	/** Types text one character per write, as a person does. */
 	type(text: string): Promise<void>;
+	/**
+	 * Opens `:` (the last message and its orgctl command, shown whole), waits until the command
+	 * there contains `text` (lines joined, spaces collapsed: a long command wraps), and closes it.
+	 */
+	expectCommand(text: string, timeoutMs?: number): Promise<void>;
 	resize(cols: number, rows: number): void;
 	kill(signal?: string): void;
 	/** Resolves when the process ends. */
@@ -153,6 +158,26 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 				write(ch);
 				await tick();
 			}
+		},
+		async expectCommand(text, timeoutMs = 10_000) {
+			const flat = (value: string) => value.replace(/\s+/g, ' ');
+			write(':');
+			await until(
+				() => flat(screen()).includes('y copies it'),
+				timeoutMs,
+				() => `the last command (:) on the screen:\n${screen()}`,
+			);
+			await until(
+				() => flat(screen()).includes(flat(text)),
+				timeoutMs,
+				() => `${text} in the last command (:):\n${screen()}`,
+			);
+			write(KEYS['escape']!);
+			await until(
+				() => !flat(screen()).includes('y copies it'),
+				timeoutMs,
+				() => 'the last command view to close',
+			);
 		},
 		resize(newCols, newRows) {
 			term.resize(newCols, newRows);

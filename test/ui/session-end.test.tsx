@@ -55,7 +55,7 @@ describe('an open console whose session ends', () => {
 		const {ctx, ink, sessionId} = await signedIn();
 		const type = (text: string) => ink.press(...text.split(''));
 		await ink.press('shift-tab');
-		await ink.waitFor('Press p to change your password.');
+		await ink.waitFor('Press p to change your password');
 		await ink.press('p');
 		await ink.waitFor('Current password');
 		await type(FIRST_PASSWORD);

@@ -1,18 +1,6 @@
 import type {Command} from 'commander';
+import {inert} from '../../core/inert.js';
 import type {CliContext, StoreReport} from '../context.js';
-
-const shownEscaped = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
-
-/** Control characters and bidirectional overrides shown escaped: a store file is foreign text (DESIGN §4a). */
-function inert(text: string): string {
-	let shown = '';
-	for (const ch of text) {
-		const code = ch.codePointAt(0)!;
-		if (!shownEscaped(code)) shown += ch;
-		else shown += code === 0x1b ? '\\e' : code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-	}
-	return shown;
-}
 
 function render(report: StoreReport): string {
 	const lines = [`Store ${inert(report.path)}${report.realPath === report.path ? '' : ` (${inert(report.realPath)})`}`];

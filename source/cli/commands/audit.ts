@@ -15,8 +15,22 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
 			const events = listAudit(ctx, actor, {since});
 			// The client address column only when some event came over the network (orgctl serve).
-			const from = events.some(e => e.clientAddress !== undefined) ? ([['clientAddress', 'from']] as const) : [];
-			cli.print(events, () => table(events, [['time', 'time'], ['actor', 'actor'], ...from, ['action', 'action'], ['target', 'target'], ['result', 'result'], ['reason', 'reason']]));
+			const from = events.some(e => e.clientAddress !== undefined) ? ([['clientAddress', 'from', {max: 45, priority: 5}]] as const) : [];
+			// On a narrow terminal the reason gives way first, then the target; the time (to the second, UTC) and the result stay whole.
+			cli.print(events, () =>
+				table(
+					events.map(e => ({...e, time: `${e.time.slice(0, 19).replace('T', ' ')}Z`})),
+					[
+						['time', 'time', {priority: 9}],
+						['actor', 'actor', {max: 32, priority: 6}],
+						...from,
+						['action', 'action', {priority: 7}],
+						['target', 'target', {max: 64, priority: 4}],
+						['result', 'result', {priority: 9}],
+						['reason', 'reason', {max: 100, priority: 2}],
+					],
+				),
+			);
 		});
 }
 

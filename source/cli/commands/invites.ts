@@ -92,9 +92,12 @@ async function createFromFile(cli: CliContext, file: string, options: CreateOpti
 				['line', 'line'],
 				['username', 'username'],
 				['email', 'e-mail'],
-				['result', 'result'],
-				['link', 'link'],
+				// Why a row was refused is the point of the table: room for the sentence.
+				['result', 'result', {max: 120}],
+				['link', 'link', {whole: true}],
 			],
+			// Not cut to the terminal: the links are whole anyway, and each refused row's reason is the point.
+			{width: undefined},
 		),
 	);
 	cli.say(`${sent.summary}${sent.refused ? ' The result column says why each refused row was.' : ''}`);
@@ -139,7 +142,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 				// The link and id come out before mailing, so that no mail failure can lose them.
 				onCreated: ({invitation, link}) => {
 					if (cli.json) return;
-					process.stdout.write(`${link}\n`);
+					cli.out(link);
 					cli.say(`Invited ${invitation.username} <${invitation.email}> as ${invitation.role} (${invitation.method}), id ${invitation.id.slice(0, SHORT_ID)}, expires ${invitation.expires}.`);
 				},
 			});
@@ -162,14 +165,14 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 				table(
 					views.map(v => ({...v, id: v.id.slice(0, SHORT_ID), expires: v.expired ? `expired ${v.expires.slice(0, 10)}` : v.expires.slice(0, 16).replace('T', ' '), mail: describeMailStatus(v.mail)})),
 					[
-						['id', 'id'],
-						['username', 'username'],
-						['email', 'e-mail'],
-						['role', 'role'],
-						['method', 'method'],
-						['invitedBy', 'invited by'],
-						['expires', 'expires'],
-						['mail', 'mail'],
+						['id', 'id', {priority: 9}],
+						['username', 'username', {priority: 8}],
+						['email', 'e-mail', {priority: 3}],
+						['role', 'role', {priority: 7}],
+						['method', 'method', {priority: 4}],
+						['invitedBy', 'invited by', {priority: 2}],
+						['expires', 'expires', {priority: 5}],
+						['mail', 'mail', {max: 80, priority: 6}],
 					],
 				),
 			);

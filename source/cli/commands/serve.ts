@@ -1,5 +1,6 @@
 import type {Command} from 'commander';
 import {isOrgError} from '../../core/errors.js';
+import {inert} from '../../core/inert.js';
 import {UsageError, type CliContext} from '../context.js';
 
 /** `orgctl serve [--listen ADDR:PORT]`: the web pages that mailed links open, in the foreground. */
@@ -14,7 +15,8 @@ export function registerServeCommands(program: Command, cli: CliContext): void {
 			const listen = options.listen === undefined ? undefined : parseListen(options.listen);
 			if (options.listen !== undefined && !listen) throw new UsageError(`--listen takes ADDR:PORT (e.g. 127.0.0.1:8080 or [::1]:8443), not "${options.listen}".`);
 			const ctx = await cli.ctx();
-			const log = (line: string) => process.stderr.write(`${line}\n`);
+			// One line each, inert: a request line quotes what the client sent, an error what it was about.
+			const log = (line: string) => process.stderr.write(`${inert(line)}\n`);
 			const server = await serve(ctx, {listen, log});
 			await new Promise<void>(resolve => {
 				const stop = (signal: string) => {

@@ -2,6 +2,7 @@ import {Option, type Command} from 'commander';
 import {SMTP_SECURITY} from '../../core/model.js';
 import {clearSmtpSettings, sendTestMail, setSmtpSettings, showSmtpSettings, type SmtpView} from '../../core/smtp-settings.js';
 import {readStdinSecret, UsageError, type CliContext} from '../context.js';
+import {inert} from '../../core/inert.js';
 
 /** The `settings` group, shared with other settings commands whichever registers first. */
 export function settingsCommand(program: Command): Command {
@@ -10,13 +11,14 @@ export function settingsCommand(program: Command): Command {
 
 export function describeSmtp(view: SmtpView | null): string {
 	if (!view) return 'SMTP is not configured.\n';
-	const login = view.user ? `${view.user}${view.hasPassword ? ' (password set)' : ' (no password)'}` : 'none';
+	// Each stored value is inert on its line: a line break inside one cannot start a line of its own.
+	const login = view.user ? `${inert(view.user)}${view.hasPassword ? ' (password set)' : ' (no password)'}` : 'none';
 	return [
-		`host      ${view.host}:${view.port}`,
+		`host      ${inert(view.host)}:${view.port}`,
 		`security  ${view.security}`,
-		`from      ${view.from}`,
+		`from      ${inert(view.from)}`,
 		`login     ${login}`,
-		`CA file   ${view.caFile ?? '(system trust store)'}`,
+		`CA file   ${view.caFile === null ? '(system trust store)' : inert(view.caFile)}`,
 		`timeout   ${view.timeoutMs} ms (socket ${view.timeoutMs * 3} ms)`,
 	].join('\n') + '\n';
 }
@@ -76,7 +78,7 @@ export function registerSmtpCommands(program: Command, cli: CliContext): void {
 		.action(async (options: {to: string}) => {
 			const ctx = await cli.ctx();
 			const result = await sendTestMail(ctx, await cli.actor(), options.to);
-			cli.print({to: options.to, sent: true, response: result.response}, () => `Test e-mail sent to ${options.to}: ${result.response}\n`);
+			cli.print({to: options.to, sent: true, response: result.response}, () => `Test e-mail sent to ${inert(options.to)}: ${inert(result.response)}\n`);
 		});
 	smtp
 		.command('clear')

@@ -1,5 +1,6 @@
 import type {Command} from 'commander';
 import {createTenant, deleteTenant, listTenants} from '../../core/tenants.js';
+import {plural} from '../../core/words.js';
 import {table, type CliContext} from '../context.js';
 
 /** `orgctl tenants create|list|delete` (superusers). */
@@ -30,6 +31,6 @@ export function registerTenantCommands(program: Command, cli: CliContext): void 
 		.action(async (name: string, options: {confirm: string}) => {
 			const ctx = await cli.ctx();
 			const result = await deleteTenant(ctx, await cli.actor(), name, options.confirm);
-			cli.say(`Deleted tenant ${name} with its ${result.users} users.`);
+			cli.say(`Deleted tenant ${name} with its ${plural(result.users, 'user')}.`);
 		});
 }

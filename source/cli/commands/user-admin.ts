@@ -6,6 +6,7 @@ import {projectView} from '../../core/projects.js';
 import {tokenView} from '../../core/tokens.js';
 import {deleteUser, disableUser, enableUser, migrateToFrom, parseRole, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
+import {inert} from '../../core/inert.js';
 import {plural} from '../../core/words.js';
 import {obtainPassword, table, UsageError, type CliContext} from '../context.js';
 
@@ -141,7 +142,7 @@ function ownedData(db: Database, user: User, mine: ReturnType<typeof owned>['own
 async function confirm(question: string): Promise<boolean> {
 	const rl = createInterface({input: process.stdin, output: process.stderr});
 	try {
-		return /^y(es)?$/i.test((await rl.question(question)).trim());
+		return /^y(es)?$/i.test((await rl.question(inert(question))).trim());
 	} finally {
 		rl.close();
 	}

@@ -7,6 +7,7 @@ import type {AuthMethod, Database, Invitation, Role, Tenant, User} from '../mode
 import {parseInvitationToken} from './link.js';
 import {usersById} from '../users.js';
 import {auditTarget, buryInvitation, isExpired} from './record.js';
+import {plural} from '../words.js';
 
 // A hash to compare against when the link names no invitation, so every answer costs the same.
 const DECOY_SECRET_HASH = sha256('orgctl decoy invitation secret');
@@ -23,11 +24,11 @@ function deadLink(db: Database, id: string): Error {
 	const tombstone = db.invitationTombstones.find(t => t.id === id);
 	switch (tombstone?.fate) {
 		case 'revoked':
-			return refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by}; ask for a new invitation.`, DEAD_LINK.revoked);
+			return refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by}; ask for a new invitation.`, {code: DEAD_LINK.revoked});
 		case 'accepted':
-			return refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists; sign in with orgctl login --username ${tombstone.by}.`, DEAD_LINK.used);
+			return refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists; sign in with orgctl login --username ${tombstone.by}.`, {code: DEAD_LINK.used});
 		case undefined:
-			return authFailed(TAMPERED, DEAD_LINK.invalid);
+			return authFailed(TAMPERED, {code: DEAD_LINK.invalid});
 	}
 }
 
@@ -39,12 +40,12 @@ function checkLink(ctx: Context, db: Database, token: Token | undefined): Invita
 	const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
 	// Always one constant-time comparison, whether or not the id exists.
 	const matches = secretMatches(token?.secret ?? '', invitation?.secretHash ?? DECOY_SECRET_HASH);
-	if (!token) throw authFailed(TAMPERED, DEAD_LINK.invalid);
+	if (!token) throw authFailed(TAMPERED, {code: DEAD_LINK.invalid});
 	if (!invitation) throw deadLink(db, token.id);
-	if (!matches) throw authFailed(TAMPERED, DEAD_LINK.invalid);
+	if (!matches) throw authFailed(TAMPERED, {code: DEAD_LINK.invalid});
 	if (isExpired(invitation, ctx.now())) {
 		const inviter = usersById(db).get(invitation.invitedBy)?.username ?? 'an admin';
-		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, DEAD_LINK.expired);
+		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, {code: DEAD_LINK.expired});
 	}
 	return invitation;
 }
@@ -68,7 +69,7 @@ async function confirmPamAccount(ctx: Context, invitation: Invitation, password:
 	if (password === undefined) throw invalid(`Confirm the system account ${invitation.username}: type its password (checked through PAM).`);
 	const key = pamThrottleKey(invitation.username);
 	const seconds = lockedSeconds(ctx.store.read(), key, ctx.now());
-	if (seconds > 0) throw refused(`Too many wrong passwords for the system account ${invitation.username}; try again in ${seconds} seconds.`);
+	if (seconds > 0) throw refused(`Too many wrong passwords for the system account ${invitation.username}; try again in ${plural(seconds, 'second')}.`);
 	if (await ctx.pam(invitation.username, password)) return;
 	await ctx.store.transact(db => countFailure(db, key, ctx.now()));
 	throw authFailed(`The password of the system account ${invitation.username} is wrong (it is checked through PAM).`);

@@ -440,7 +440,7 @@ export class PgStore implements StorePort {
 				});
 				seqs.set(table.list, seq);
 				if (table.key !== undefined) db[key] = records;
-				else db[key] = records[0] ?? emptyDatabase().settings;
+				else db[key] = records[0] ?? emptyDatabase()[table.list];
 			}
 		}
 		const data = db as Database;

@@ -152,6 +152,7 @@ export const TABLES: readonly Table[] = [
 			col('claimedUntil', 'time', 'null'),
 		],
 	},
+	{list: 'housekeeping', table: 'housekeeping', key: undefined, columns: [col('lastRun', 'time', 'null')]},
 ];
 
 /** The key of the settings row in orgctl_removed and in the change diff. */

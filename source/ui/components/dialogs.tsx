@@ -1,7 +1,9 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
-import {editText} from '../key-press.js';
+import {Box} from 'ink';
+import {Text} from './text.js';
+import {editLine, type Line} from '../line-edit.js';
 import {useBurstState} from '../hooks/use-burst-reducer.js';
+import {TextField} from './text-field.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
@@ -21,17 +23,20 @@ export function Dialog({request, width, onClose}: Props) {
 	};
 	return (
 		<Box borderStyle="round" flexDirection="column" paddingX={1} width={Math.min(width, 70)} {...(theme.noColor ? {} : {borderColor: 'yellow'})}>
-			{request.kind === 'confirm' ? <ConfirmBody question={request.question} answer={answer} /> : <TypedBody question={request.question} name={request.name} answer={answer} />}
+			{request.kind === 'confirm' ? <ConfirmBody question={request.question} answer={answer} /> : <TypedBody question={request.question} name={request.name} answer={answer} width={Math.min(width, 70) - 4} />}
 		</Box>
 	);
 }
 
 function ConfirmBody({question, answer}: {readonly question: string; readonly answer: (yes: boolean) => void}) {
+	// Answered: the keys typed after the answer go to what is below (the form asked about).
 	useKeys(
 		['dialog'],
-		command => {
-			if (command === 'dialog.yes') answer(true);
-			else if (command === 'dialog.no') answer(false);
+		(command, _key, retire) => {
+			if (command === 'dialog.yes' || command === 'dialog.no') {
+				retire();
+				answer(command === 'dialog.yes');
+			}
 			return true;
 		},
 		{priority: PRIORITY.dialog, kind: 'modal'},
@@ -43,19 +48,23 @@ function ConfirmBody({question, answer}: {readonly question: string; readonly an
 	);
 }
 
-function TypedBody({question, name, answer}: {readonly question: string; readonly name: string; readonly answer: (yes: boolean) => void}) {
+function TypedBody({question, name, answer, width}: {readonly question: string; readonly name: string; readonly answer: (yes: boolean) => void; readonly width: number}) {
 	// Keys of a pasted burst arrive before React re-renders: edit the latest value, not the rendered one.
-	const [typed, setTyped, latest] = useBurstState('');
+	const [typed, setTyped, latest] = useBurstState<Line>({value: '', cursor: 0});
 	const [mismatch, setMismatch] = useState(false);
 	useKeys(
 		['typed'],
-		(command, key) => {
-			if (command === 'typed.cancel') answer(false);
-			else if (command === 'typed.confirm') {
-				if (latest() === name) answer(true);
-				else setMismatch(true);
+		(command, key, retire) => {
+			if (command === 'typed.cancel') {
+				retire();
+				answer(false);
+			} else if (command === 'typed.confirm') {
+				if (latest().value === name) {
+					retire();
+					answer(true);
+				} else setMismatch(true);
 			} else {
-				const next = editText(latest(), key);
+				const next = editLine(latest(), key);
 				if (next !== undefined) {
 					setTyped(next);
 					setMismatch(false);
@@ -74,8 +83,7 @@ function TypedBody({question, name, answer}: {readonly question: string; readonl
 				Type <Text {...theme.heading}>{name}</Text> to confirm, Esc to cancel:
 			</Text>
 			<Text>
-				{theme.pointer} {typed}
-				<Text inverse> </Text>
+				{theme.pointer} <TextField line={typed} width={Math.max(10, width - 2)} focused />
 			</Text>
 			{mismatch ? <Text {...theme.error}>✗ That is not {name}; type it exactly, or Esc to cancel.</Text> : null}
 		</Box>

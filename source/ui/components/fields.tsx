@@ -1,15 +1,28 @@
-import {Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './text.js';
 import type {ReactNode} from 'react';
 import {theme} from '../theme.js';
 
-type Props = {readonly rows: ReadonlyArray<readonly [label: string, value: ReactNode]>};
+type Props = {
+	readonly rows: ReadonlyArray<readonly [label: string, value: ReactNode]>;
+	/** The columns the rows may use: values wrap inside what the labels leave, never cut. */
+	readonly width: number;
+};
 
-/** Label-value lines of a detail view, labels muted in one column. */
-export function Fields({rows}: Props): ReactNode {
+/** Width of the label column of a detail view. */
+export const LABEL_WIDTH = 16;
+
+/** Label-value lines of a detail view: labels muted in one column, every value whole (wrapped, never cut). */
+export function Fields({rows, width}: Props): ReactNode {
+	const valueWidth = Math.max(10, width - LABEL_WIDTH);
 	return rows.map(([label, value]) => (
-		<Text key={label} wrap="truncate-end">
-			<Text {...theme.muted}>{label.padEnd(16)}</Text>
-			{value}
-		</Text>
+		<Box key={label} width={width}>
+			<Box width={LABEL_WIDTH} flexShrink={0}>
+				<Text {...theme.muted}>{label}</Text>
+			</Box>
+			<Box width={valueWidth} flexShrink={0}>
+				<Text wrap="wrap">{value}</Text>
+			</Box>
+		</Box>
 	));
 }

@@ -1,10 +1,13 @@
 import {memo, useEffect, useMemo, type ReactNode} from 'react';
-import {Box, Text} from 'ink';
-import {editText} from '../key-press.js';
+import {Box} from 'ink';
+import {Text} from './text.js';
+import type {KeyPress} from '../key-press.js';
+import {editLine} from '../line-edit.js';
 import type {Command} from '../keymap.js';
+import {TextField} from './text-field.js';
 import {useKeys, PRIORITY} from '../input-router.js';
 import useBurstReducer from '../hooks/use-burst-reducer.js';
-import {table, type Column} from '../columns.js';
+import {fitToContent, table, type Column} from '../columns.js';
 import {listSearch} from '../list-search.js';
 import {clampView, initialListState, listReducer, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
 import {theme} from '../theme.js';
@@ -33,6 +36,13 @@ type Props<T> = {
 	readonly onCommand?: (command: Command, item: T | undefined) => boolean;
 	/** Extra key contexts this list serves, e.g. the section id, so its keys show in the status bar. */
 	readonly contexts?: readonly string[];
+	/**
+	 * Why a section command is refused on this row (the core's own check, e.g. an admin on a
+	 * superuser's row): the key stays offered, and pressing it says why before any form opens.
+	 */
+	readonly refusal?: (command: Command, item: T | undefined) => string | undefined;
+	/** Section commands not offered here at all (left out of the status bar). */
+	readonly hidden?: readonly Command[];
 	/** False while a detail view or dialog covers the list. */
 	readonly active?: boolean;
 	readonly emptyText?: string;
@@ -67,9 +77,10 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  * rows rendered, `/` filter, g/G, PgUp/PgDn, and the position ("12–30 of 5000").
  */
 export function List<T>(props: Props<T>): ReactNode {
-	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.'} = props;
+	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.', refusal, hidden = []} = props;
 	// The pointer takes one column of the width.
-	const layout = useMemo(() => (columns ? table(columns, width - 1) : undefined), [columns, width]);
+	const fitted = useMemo(() => (columns ? fitToContent(columns, items) : undefined), [columns, items]);
+	const layout = useMemo(() => (fitted ? table(fitted, width - 1) : undefined), [fitted, width]);
 	const header = layout?.header ?? props.header;
 	const renderRow = layout ? layout.line : (item: T) => props.renderRow?.(item, width - 1) ?? '';
 	// Keys that arrive before the next frame (j then d, a few milliseconds apart) must act on the
@@ -85,7 +96,7 @@ export function List<T>(props: Props<T>): ReactNode {
 	/** The row under the cursor as of the last key handled, which may be ahead of the last frame. */
 	const current = (): T | undefined => rows[clampView(latest(), frame).cursor];
 
-	const onFilterKey = (command: Command | undefined, key: Parameters<typeof editText>[1]): boolean => {
+	const onFilterKey = (command: Command | undefined, key: KeyPress): boolean => {
 		if (command === 'filter.keep') {
 			dispatch({type: 'filter.keep'});
 			return true;
@@ -99,7 +110,8 @@ export function List<T>(props: Props<T>): ReactNode {
 			dispatch({type: 'move', delta: key.name === 'up' ? -1 : 1, ...frame});
 			return true;
 		}
-		if (editText('', key) === undefined) return false;
+		const query = latest().query;
+		if (editLine({value: query, cursor: latest().queryCursor ?? [...query].length}, key) === undefined) return false;
 		dispatch({type: 'filter.key', key});
 		return true;
 	};
@@ -149,7 +161,13 @@ export function List<T>(props: Props<T>): ReactNode {
 					return onCommand ? onCommand(command, current()) : false;
 			}
 		},
-		{priority: PRIORITY.list, active: active && !raw.filtering},
+		{
+			priority: PRIORITY.list,
+			active: active && !raw.filtering,
+			refusal: command => refusal?.(command, current()),
+			// Enter is offered only where it opens something.
+			hidden: onOpen ? hidden : ['list.open', ...hidden],
+		},
 	);
 
 	useKeys(
@@ -178,8 +196,8 @@ export function List<T>(props: Props<T>): ReactNode {
 			{showFilterLine ? (
 				<Text wrap="truncate-end">
 					<Text {...theme.key}>/</Text>
-					{state.query}
-					{raw.filtering ? <Text inverse> </Text> : <Text {...theme.muted}> (Esc clears)</Text>}
+					{raw.filtering ? <TextField line={{value: state.query, cursor: state.queryCursor ?? [...state.query].length}} width={Math.max(10, width - 2)} focused /> : state.query}
+					{raw.filtering ? null : <Text {...theme.muted}> (Esc clears)</Text>}
 				</Text>
 			) : null}
 			{header ? (

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './text.js';
 import {lineWindow, type Line} from '../line-edit.js';
 
 type Props = {
@@ -25,6 +25,17 @@ type Props = {
  */
 export function TextField({line, width, focused, mask}: Props) {
 	const shown = mask === undefined ? line : {value: mask.repeat([...line.value].length), cursor: line.cursor};
+	if (line.selected && focused) {
+		// A pre-filled value, selected: typing replaces it (form-state.ts), so it shows as a selection from its start.
+		const {before, at, after} = lineWindow({value: shown.value, cursor: 0}, width);
+		const text = `${before}${at}${after}`;
+		return (
+			<Text wrap="truncate-end">
+				<Text inverse>{text}</Text>
+				<Text underline>{' '.repeat(Math.max(0, width - [...text].length))}</Text>
+			</Text>
+		);
+	}
 	const {before, at, after} = lineWindow(shown, width);
 	const pad = ' '.repeat(Math.max(0, width - [...before].length - 1 - [...after].length));
 	return (

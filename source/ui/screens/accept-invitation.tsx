@@ -1,26 +1,27 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
-import {isOrgError} from '../../core/errors.js';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {welcomeMessage} from '../../core/accounts.js';
 import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {Form} from '../components/form.js';
+import {formError} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 import type {EntryScreenProps} from './login-entries.js';
 
 type Invited = ReturnType<typeof inspectInvitation> & {readonly link: string};
 
-const message = (error: unknown) => (isOrgError(error) ? error.message : String(error));
-
 /**
  * "Accept invitation" on the sign-in screen: paste the link (or its token); a password user then
  * chooses a password and is signed in; PAM and SAML users are told how to sign in.
  */
-export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
+export function AcceptInvitation({ctx, width, onDone, notify}: EntryScreenProps) {
 	const [invited, setInvited] = useState<Invited | undefined>(undefined);
 	const [finished, setFinished] = useState<string | undefined>(undefined);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 
 	const check = async (button: string, values: Readonly<Record<string, string>>) => {
 		if (button === 'back') {
@@ -33,7 +34,7 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 			setInvited({...(await inspectInvitationAudited(ctx, link)), link});
 			setError(undefined);
 		} catch (caught) {
-			setError(message(caught));
+			setError({...formError(caught), field: 'link'});
 		}
 	};
 
@@ -44,20 +45,26 @@ export function AcceptInvitation({ctx, width, onDone}: EntryScreenProps) {
 		}
 		if (!invited) return;
 		if (invited.method === 'password' && values['password'] !== values['repeat']) {
-			setError('The password and its repetition differ; type them again.');
+			setError({message: 'The password and its repetition differ; type them again.', field: 'repeat'});
 			return;
 		}
 		setBusy('Creating your account…');
 		setError(undefined);
+		// A password user's new password, a PAM user's system password; SAML has none.
+		const password = invited.method !== 'saml';
+		// The same as `orgctl accept`; the link is spent now, so showing it gives nothing away.
+		const command = password ? `printf %s "$PASSWORD" | ${orgctlCommand('accept', invited.link, '--password-stdin')}` : orgctlCommand('accept', invited.link);
 		try {
-			const {user, tenant} = await acceptInvitation(ctx, {link: invited.link, ...(invited.method === 'saml' ? {} : {password: values['password'] ?? ''})});
+			const {user, tenant} = await acceptInvitation(ctx, {link: invited.link, ...(password ? {password: values['password'] ?? ''} : {})});
 			if (user.method === 'password') {
-				onDone({user, tenant}, `Welcome, ${user.username}: your account in ${tenant.name} is ready.`);
+				onDone({user, tenant}, {text: `Welcome, ${user.username}: your account in ${tenant.name} is ready.`, command});
 				return;
 			}
-			setFinished(welcomeMessage(user, tenant));
+			const done = welcomeMessage(user, tenant);
+			setFinished(done);
+			notify({text: done, command});
 		} catch (caught) {
-			setError(message(caught));
+			setError(formError(caught));
 		}
 		setBusy(undefined);
 	};

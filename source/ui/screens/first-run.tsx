@@ -1,9 +1,11 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {initialize} from '../../core/accounts.js';
 import type {Actor, Context} from '../../core/context.js';
-import {isOrgError} from '../../core/errors.js';
 import {Form} from '../components/form.js';
+import {formError} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {theme} from '../theme.js';
 
@@ -17,11 +19,11 @@ type Props = {
 /** An empty store: the first user becomes admin and superuser of a first tenant. */
 export function FirstRun({ctx, tenant, width, onDone}: Props) {
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const submit = async (values: Readonly<Record<string, string>>) => {
 		const {username = '', email = '', password = '', repeat = '', tenant: tenantName = ''} = values;
 		if (password !== repeat) {
-			setError('The two passwords differ; type them again.');
+			setError({message: 'The two passwords differ; type them again.', field: 'repeat'});
 			return;
 		}
 		setBusy('Creating the first user…');
@@ -33,7 +35,7 @@ export function FirstRun({ctx, tenant, width, onDone}: Props) {
 			onDone(actor, command);
 		} catch (caught) {
 			setBusy(undefined);
-			setError(isOrgError(caught) ? caught.message : String(caught));
+			setError(formError(caught));
 		}
 	};
 	const min = ctx.store.read().settings.policy.minPasswordLength;

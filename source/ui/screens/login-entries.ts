@@ -12,9 +12,17 @@ export type EntryScreenProps = {
 	readonly tenant: string | undefined;
 	readonly width: number;
 	readonly height: number;
-	/** Signed in (e.g. an accepted invitation): the console keeps a session and opens. Without an actor: back to sign-in. */
-	readonly onDone: (actor?: Actor, message?: string) => void;
+	/**
+	 * Signed in (e.g. an accepted invitation): the console keeps a session and opens, with `done`
+	 * (the outcome and its orgctl command) on the status line. Without an actor: back to sign-in.
+	 */
+	readonly onDone: (actor?: Actor, done?: Outcome) => void;
+	/** Puts a step's outcome (and its command) on the status line, e.g. "Code sent". */
+	readonly notify: (outcome: Outcome & {readonly kind?: 'info' | 'success' | 'error'}) => void;
 };
+
+/** What a screen did, for the status line: the sentence, then the equivalent command. */
+export type Outcome = {readonly text: string; readonly command?: string | undefined};
 
 /** A choice under the sign-in form ("Accept invitation", "Sign up"). */
 export type LoginEntry = {

@@ -1,11 +1,15 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {login} from '../../core/accounts.js';
 import type {Actor, Context} from '../../core/context.js';
 import {isOrgError} from '../../core/errors.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {Form} from '../components/form.js';
+import type {FormError} from '../form-state.js';
+import {formError} from '../console-context.js';
 import {theme} from '../theme.js';
-import {LOGIN_ENTRIES, type LoginEntry} from './login-entries.js';
+import {LOGIN_ENTRIES, type EntryScreenProps, type LoginEntry, type Outcome} from './login-entries.js';
 
 type Props = {
 	readonly ctx: Context;
@@ -14,15 +18,19 @@ type Props = {
 	readonly height: number;
 	/** Why the user has to sign in (an ended session), shown above the form. */
 	readonly notice?: string | undefined;
-	readonly onDone: (actor: Actor, message?: string) => void;
+	/** Signed in: with the outcome and its command (`orgctl login --username U`) for the status line. */
+	readonly onDone: (actor: Actor, done: Outcome) => void;
+	readonly notify: EntryNotify;
 };
 
+type EntryNotify = EntryScreenProps['notify'];
+
 /** Sign in with username or e-mail and password; below, the entries other flows plug into. */
-export function Login({ctx, tenant, width, height, notice, onDone}: Props) {
+export function Login({ctx, tenant, width, height, notice, onDone, notify}: Props) {
 	const [attempt, setAttempt] = useState(0);
 	const [identifier, setIdentifier] = useState('');
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const [entry, setEntry] = useState<LoginEntry | undefined>(undefined);
 	const entries = LOGIN_ENTRIES.filter(e => e.visible(ctx.store.read(), tenant));
 
@@ -34,9 +42,10 @@ export function Login({ctx, tenant, width, height, notice, onDone}: Props) {
 				tenant={tenant}
 				width={width}
 				height={height}
-				onDone={(actor, message) => {
+				notify={notify}
+				onDone={(actor, done) => {
 					setEntry(undefined);
-					if (actor) onDone(actor, message);
+					if (actor) onDone(actor, done ?? {text: `Signed in as ${actor.user.username}.`});
 				}}
 			/>
 		);
@@ -45,17 +54,17 @@ export function Login({ctx, tenant, width, height, notice, onDone}: Props) {
 	const submit = async (values: Readonly<Record<string, string>>) => {
 		const name = (values['identifier'] ?? '').trim();
 		if (name === '') {
-			setError('Type your username or e-mail first.');
+			setError({message: 'Type your username or e-mail first.', field: 'identifier'});
 			return;
 		}
 		setBusy('Checking the password…');
 		setError(undefined);
 		try {
 			const actor = await login(ctx, {identifier: name, password: values['password'] ?? '', ...(tenant ? {tenant} : {})});
-			onDone(actor);
+			onDone(actor, {text: `Signed in as ${actor.user.username}.`, command: orgctlCommand(...(tenant ? ['--tenant', tenant] : []), 'login', '--username', name)});
 		} catch (caught) {
 			setBusy(undefined);
-			setError(isOrgError(caught) ? caught.message : String(caught));
+			setError(isOrgError(caught) ? {message: caught.message} : formError(caught));
 			// Keep the name, clear the password, and put the cursor there.
 			setIdentifier(name);
 			setAttempt(n => n + 1);
@@ -70,7 +79,7 @@ export function Login({ctx, tenant, width, height, notice, onDone}: Props) {
 		const chosen = entries.find(e => e.id === button);
 		if (!chosen) return;
 		if (chosen.Screen) setEntry(chosen);
-		else setError(chosen.unavailable);
+		else setError({message: chosen.unavailable});
 	};
 
 	return (

@@ -1,62 +1,69 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
-import {isOrgError} from '../../core/errors.js';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import type {AuthMethod} from '../../core/model.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {pendingSignupMethod, startSignup, verifySignup, type SignupStarted} from '../../core/signup.js';
 import {Form} from '../components/form.js';
+import {formError} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {theme} from '../theme.js';
 import type {EntryScreenProps} from './login-entries.js';
 
 /** Where the person signing up is: asking for the address, or for the mailed code. */
 type Step = {readonly kind: 'address'} | {readonly kind: 'code'; readonly started: SignupStarted; readonly method: AuthMethod | undefined};
 
-const message = (caught: unknown) => (isOrgError(caught) ? caught.message : String(caught));
-
 /**
  * Self sign-up from the sign-in screen: e-mail and username, then the code from the mail (and a
  * password for password accounts); the new user lands signed in. The same core operations as
  * `orgctl signup` and `orgctl signup verify`.
  */
-export function Signup({ctx, tenant, width, onDone}: EntryScreenProps) {
+export function Signup({ctx, tenant, width, onDone, notify}: EntryScreenProps) {
 	const [step, setStep] = useState<Step>({kind: 'address'});
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
-	// A new key resets a form: after a wrong code the code field is empty again.
-	const [attempt, setAttempt] = useState(0);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 
 	const start = async (values: Readonly<Record<string, string>>) => {
 		setBusy('Sending the code…');
 		setError(undefined);
+		const email = (values['email'] ?? '').trim();
+		const username = (values['username'] ?? '').trim();
+		const command = orgctlCommand(...(tenant ? ['--tenant', tenant] : []), 'signup', email, username);
 		try {
 			const started = await startSignup(ctx, {email: values['email'] ?? '', username: values['username'] ?? '', ...(tenant ? {tenant} : {})});
 			setBusy(undefined);
 			if (started.mail.state === 'failed' || started.mail.state === 'not-sent') {
-				setError(started.message);
+				setError({message: started.message});
+				notify({kind: 'error', text: started.message, command});
 				return;
 			}
+			notify({text: started.message, command});
 			setStep({kind: 'code', started, method: pendingSignupMethod(ctx, started.email, started.tenant)});
 		} catch (caught) {
 			setBusy(undefined);
-			setError(message(caught));
+			setError(formError(caught));
 		}
 	};
 
 	const verify = async (started: SignupStarted, method: AuthMethod | undefined, values: Readonly<Record<string, string>>) => {
 		const password = method === 'password' ? (values['password'] ?? '') : undefined;
 		if (password !== undefined && password !== values['repeat']) {
-			setError('The password and its repetition differ; type them again.');
-			setAttempt(n => n + 1);
+			setError({message: 'The password and its repetition differ; type them again.', field: 'repeat'});
 			return;
 		}
 		setBusy(password !== undefined ? 'Checking the code and saving your password…' : 'Checking the code…');
 		setError(undefined);
+		const code = (values['code'] ?? '').trim();
+		const verifyArgs = ['signup', 'verify', started.email, code, ...(password !== undefined ? ['--password-stdin'] : [])];
+		// The code is spent once it worked: the command shows it as it was used.
+		const command = password !== undefined ? `printf %s "$PASSWORD" | ${orgctlCommand('--tenant', started.tenant, ...verifyArgs)}` : orgctlCommand('--tenant', started.tenant, ...verifyArgs);
 		try {
 			const actor = await verifySignup(ctx, {email: started.email, code: values['code'] ?? '', tenant: started.tenant, ...(password !== undefined ? {password} : {})});
-			onDone(actor, `Welcome, ${actor.user.username}: you are a ${actor.user.role} of ${actor.tenant.name}.`);
+			onDone(actor, {text: `Welcome, ${actor.user.username}: you are a ${actor.user.role} of ${actor.tenant.name}.`, command});
 		} catch (caught) {
 			setBusy(undefined);
-			setError(message(caught));
-			setAttempt(n => n + 1);
+			const problem = formError(caught);
+			setError(problem.field === undefined ? {...problem, field: 'code'} : problem);
 		}
 	};
 
@@ -78,7 +85,6 @@ export function Signup({ctx, tenant, width, onDone}: EntryScreenProps) {
 				</Text>
 				<Text> </Text>
 				<Form
-					key={attempt}
 					fields={[
 						{name: 'code', label: 'Code from the mail'},
 						...(method === 'password'

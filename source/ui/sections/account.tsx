@@ -1,8 +1,11 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {changeOwnPassword} from '../../core/accounts.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
+import type {FormError} from '../form-state.js';
+import {orgctlCommand} from '../../core/shell.js';
 import {shortTime} from '../format.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
@@ -11,7 +14,7 @@ import {Fields} from '../components/fields.js';
 
 const PASSWORD_FIELDS = [
 	{name: 'current', label: 'Current password', kind: 'password'},
-	{name: 'next', label: 'New password', kind: 'password'},
+	{name: 'password', label: 'New password', kind: 'password'},
 	{name: 'repeat', label: 'Repeat new', kind: 'password'},
 ] as const;
 
@@ -19,7 +22,7 @@ function Account({width}: SectionProps) {
 	const {ctx, actor, run, renewSession} = useConsole();
 	const [editing, setEditing] = useState(false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const user = actor.user;
 	const canChange = user.method === 'password';
 
@@ -33,23 +36,26 @@ function Account({width}: SectionProps) {
 			}
 			return true;
 		},
-		{priority: PRIORITY.section},
+		// A PAM or SAML user has no orgctl password: the key is not offered.
+		{priority: PRIORITY.section, hidden: canChange ? [] : ['account.password']},
 	);
 
 	const submit = async (values: Readonly<Record<string, string>>) => {
-		if (values['next'] !== values['repeat']) {
-			setError('The new password and its repetition differ; type them again.');
+		if (values['password'] !== values['repeat']) {
+			setError({message: 'The new password and its repetition differ; type them again.', field: 'repeat'});
 			return;
 		}
 		setBusy('Changing the password…');
 		const done = await run({
 			task: async () => {
-				await changeOwnPassword(ctx, actor, values['current'] ?? '', values['next'] ?? '');
+				await changeOwnPassword(ctx, actor, values['current'] ?? '', values['password'] ?? '');
 				// The change ends every session of this user, this one too: keep the console signed in with a fresh one.
 				await renewSession();
 				return true;
 			},
 			done: 'Password changed; your other sessions were signed out.',
+			// Asks for the current and the new password on the terminal (or two lines with --password-stdin).
+			command: orgctlCommand('passwd'),
 			failed: setError,
 		});
 		setBusy(undefined);
@@ -68,7 +74,7 @@ function Account({width}: SectionProps) {
 		<Box flexDirection="column" width={width}>
 			<Text {...theme.heading}>My Account</Text>
 			<Text> </Text>
-			<Fields rows={rows} />
+			<Fields rows={rows} width={width} />
 			<Text> </Text>
 			{editing ? (
 				<Form
@@ -83,11 +89,11 @@ function Account({width}: SectionProps) {
 				/>
 			) : canChange ? (
 				<Text>
-					Press <Text {...theme.key}>p</Text> to change your password.
+					Press <Text {...theme.key}>p</Text> to change your password, <Text {...theme.key}>L</Text> to sign out.
 				</Text>
 			) : (
 				<Text {...theme.muted} wrap="wrap">
-					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl.
+					You sign in with {user.method.toUpperCase()}; your password is managed there, not by orgctl. L signs out.
 				</Text>
 			)}
 		</Box>

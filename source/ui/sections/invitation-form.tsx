@@ -1,5 +1,6 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {actorFacts} from '../../core/context.js';
 import {delivered, sendInvitation} from '../../core/invitations.js';
 import {AUTH_METHODS, type AuthMethod, type Role} from '../../core/model.js';
@@ -7,6 +8,7 @@ import {describeMailStatus} from '../../core/outbox.js';
 import {grantableRoles} from '../../core/policy.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {orgctlCommand} from '../../core/shell.js';
 import {theme} from '../theme.js';
 
@@ -31,9 +33,9 @@ export function inviteCommand(values: {username: string; email: string; role: st
 
 /** `n` in Manage Invitations: username, e-mail, role (up to the actor's own), method; send or create without mail. */
 export function InvitationForm({width, onDone}: Props) {
-	const {ctx, actor, db, run} = useConsole();
+	const {ctx, actor, db, run, confirm} = useConsole();
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const roles = grantableRoles(actorFacts(actor));
 	const smtpMissing = db.settings.smtp === null;
 
@@ -45,6 +47,7 @@ export function InvitationForm({width, onDone}: Props) {
 			method: (values['method'] ?? 'password') as AuthMethod,
 		};
 		const sendEmail = button === 'send';
+		if (input.role === 'admin' && !(await confirm(`Invite ${input.username || 'this person'} as an admin? Admins change roles, disable and delete users, and configure self sign-up.`))) return;
 		setError(undefined);
 		setBusy(sendEmail ? `Inviting ${input.username} and sending the e-mail…` : `Inviting ${input.username}…`);
 		const result = await run({
@@ -65,7 +68,7 @@ export function InvitationForm({width, onDone}: Props) {
 				fields={[
 					{name: 'username', label: 'Username'},
 					{name: 'email', label: 'E-mail'},
-					{name: 'role', label: 'Role', kind: 'choice', options: roles, hint: '←/→'},
+					{name: 'role', label: 'Role', kind: 'choice', options: roles, initial: roles.includes('member') ? 'member' : roles.at(-1), hint: '←/→'},
 					{name: 'method', label: 'Sign-in', kind: 'choice', options: [...AUTH_METHODS], hint: '←/→'},
 				]}
 				buttons={[

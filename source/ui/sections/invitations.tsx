@@ -1,23 +1,26 @@
-import {useMemo, useState} from 'react';
-import {Box, Text, useStdout} from 'ink';
+import {useMemo, useState, type ReactNode} from 'react';
+import {Box, useStdout} from 'ink';
+import {Text} from '../components/text.js';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
+import {actorFacts} from '../../core/context.js';
 import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
 import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
+import {decide} from '../../core/policy.js';
 import {describeMailStatus} from '../../core/outbox.js';
 import useRetryDelivery from '../hooks/use-retry-delivery.js';
 import {List} from '../components/list.js';
-import {useConsole} from '../console-context.js';
+import {RecordView} from '../components/record-view.js';
+import {useConsole, type ConsoleApi} from '../console-context.js';
 import type {Column} from '../columns.js';
 import {shortTime} from '../format.js';
+import {inert} from '../../core/inert.js';
 import {orgctlCommand} from '../../core/shell.js';
-import {PRIORITY, useKeys} from '../input-router.js';
 import type {Command} from '../keymap.js';
 import {theme} from '../theme.js';
 import {BulkInvite} from './bulk-invite.js';
 import {InvitationForm} from './invitation-form.js';
 import type {Section, SectionProps} from './section.js';
-import {Fields} from '../components/fields.js';
 
 /** An id as people type it: the first 8 hex digits are unique in practice (any unique prefix works). */
 export const shortId = (invitation: Pick<Invitation, 'id'>) => invitation.id.slice(0, 8);
@@ -46,19 +49,27 @@ function expiresText(invitation: Invitation, now: Date): string {
 }
 
 /**
- * The invitations table. "Invited by" gives way first (it is in the detail view, Enter), then the
- * e-mail shrinks; the username keeps its width longest.
+ * The invitations table: the username keeps its width longest, then the role, the mail status and
+ * the expiry; the e-mail takes what they leave (at 80 columns about 21); the method and "invited
+ * by" show from about 100 columns, and always in the detail (Enter).
  */
-function invitationColumns(inviter: (invitation: Invitation) => string, now: () => Date): Column<Invitation>[] {
+export function invitationColumns(inviter: (invitation: Invitation) => string, now: () => Date): Column<Invitation>[] {
 	return [
 		{title: 'USERNAME', min: 8, width: 16, priority: 9, cell: i => i.username},
-		{title: 'E-MAIL', min: 14, width: 28, priority: 1, grow: 1, cell: i => i.email},
+		{title: 'E-MAIL', min: 12, width: 28, priority: 5, grow: 1, cell: i => i.email},
 		{title: 'ROLE', min: 6, width: 6, priority: 8, cell: i => i.role},
-		{title: 'AUTH', min: 4, width: 4, priority: 5, cell: i => METHOD_SHORT[i.method]},
-		{title: 'INVITED BY', min: 10, width: 10, priority: 0, cell: inviter},
+		{title: 'AUTH', min: 4, width: 4, priority: 4, cell: i => METHOD_SHORT[i.method]},
+		{title: 'INVITED BY', min: 10, width: 12, priority: 1, cell: inviter},
 		{title: 'EXPIRES', min: 7, width: 7, priority: 6, cell: i => expiresText(i, now())},
 		{title: 'MAIL', min: 8, width: 8, priority: 7, cell: i => mailShort(i.mail)},
 	];
+}
+
+/** Why resend, copy or revoke is refused on this invitation (the policy's row for managing invitations, as the core checks it). */
+export function invitationRefusal(api: Pick<ConsoleApi, 'actor'>, command: Command, invitation: Invitation | undefined): string | undefined {
+	if (!invitation || (command !== 'invitations.resend' && command !== 'invitations.copy' && command !== 'invitations.revoke')) return undefined;
+	const decision = decide(actorFacts(api.actor), 'invitations.manage', {invitedBy: invitation.invitedBy, role: invitation.role});
+	return decision.allowed ? undefined : decision.reason;
 }
 
 /** A link (or another value) shown on screen after a copy or a create: no terminal confirms a copy. */
@@ -148,7 +159,8 @@ function Invitations({width, height}: SectionProps) {
 
 	const unreachable = unreachableLinksReason(db.settings.publicUrl);
 	const bannerLines = (smtpMissing ? 2 : 0) + (unreachable ? 2 : 0);
-	const shownLines = shown ? 1 + Math.ceil(shown.value.length / Math.max(1, width)) : 0;
+	// Measured as drawn (inert): a link from a public URL with escapes in it takes more rows.
+	const shownLines = shown ? 1 + Math.ceil([...inert(shown.value)].length / Math.max(1, width)) : 0;
 	const listHeight = Math.max(3, height - bannerLines - shownLines);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
@@ -183,12 +195,13 @@ function Invitations({width, height}: SectionProps) {
 					filterText={i => `${i.username} ${i.email} ${i.role} ${i.method} ${names.get(i.invitedBy) ?? ''} ${describeMailStatus(i.mail)} ${i.id}`}
 					onOpen={i => setOpenId(i.id)}
 					onCommand={act}
+					refusal={(command, i) => invitationRefusal(api, command, i)}
 					contexts={['invitations']}
 					active={!open}
 					emptyText="No pending invitations. Press n to invite someone."
 				/>
 			</Box>
-			{open ? <InvitationDetail invitation={open} width={width} onBack={() => setOpenId(undefined)} act={act} /> : null}
+			{open ? <InvitationDetail invitation={open} width={width} height={listHeight} onBack={() => setOpenId(undefined)} act={act} /> : null}
 			{shown ? (
 				<Box flexDirection="column" width={width}>
 					<Text {...theme.heading} wrap="truncate-end">
@@ -201,47 +214,37 @@ function Invitations({width, height}: SectionProps) {
 	);
 }
 
-/** Everything about one invitation, with the full mail status; r, y and d work here too. */
-function InvitationDetail({invitation, width, onBack, act}: {readonly invitation: Invitation; readonly width: number; readonly onBack: () => void; readonly act: (command: Command, invitation: Invitation) => boolean}) {
-	const {ctx, db, actor} = useConsole();
-	useKeys(
-		['detail', 'invitations'],
-		command => {
-			if (command === 'view.back') {
-				onBack();
-				return true;
-			}
-			if (command === 'invitations.new' || command === 'invitations.bulk' || command === undefined) return false;
-			return act(command, invitation);
-		},
-		{priority: PRIORITY.detail},
-	);
+/** Everything about one invitation, whole, with the full mail status; n, b, r, y and d work here too. */
+function InvitationDetail({invitation, width, height, onBack, act}: {readonly invitation: Invitation; readonly width: number; readonly height: number; readonly onBack: () => void; readonly act: (command: Command, invitation: Invitation) => boolean}) {
+	const api = useConsole();
+	const {ctx, db, actor} = api;
 	const view = invitationView(db, invitation, ctx.now());
-	const rows: Array<readonly [string, string]> = [
+	const rows: Array<readonly [string, ReactNode]> = [
 		['Username', view.username],
 		['E-mail', view.email],
 		['Role', view.role],
 		['Sign-in method', view.method],
 		['Invited by', view.invitedBy],
 		['Created', shortTime(view.created)],
-		['Expires', `${shortTime(view.expires)}${view.expired ? '  (expired: r renews it)' : ''}`],
+		['Expires', `${shortTime(view.expires)}${view.expired ? ' (expired: r renews it)' : ''}`],
 		['Mails sent', String(view.sentCount)],
+		['Mail', <Text {...(view.mail.state === 'failed' ? theme.error : view.mail.state === 'sent' ? theme.success : {})}>{describeMailStatus(view.mail)}</Text>],
 		['ID', view.id],
 	];
 	return (
-		<Box flexDirection="column" width={width}>
-			<Text {...theme.heading} wrap="truncate-end">
-				Invitation for {view.username} <Text {...theme.muted}>(Esc: back to the list)</Text>
-			</Text>
-			<Text> </Text>
-			<Fields rows={rows} />
-			<Text wrap="wrap">
-				<Text {...theme.muted}>{'Mail'.padEnd(16)}</Text>
-				<Text {...(view.mail.state === 'failed' ? theme.error : view.mail.state === 'sent' ? theme.success : {})}>{describeMailStatus(view.mail)}</Text>
-			</Text>
-			{!mayManage(actor, invitation) ? <Text {...theme.muted}>You may look at this invitation but not resend, copy or revoke it.</Text> : null}
-		</Box>
+		<RecordView
+			title={`Invitation for ${view.username}`}
+			rows={rows}
+			width={width}
+			height={height}
+			onBack={onBack}
+			contexts={['invitations']}
+			onCommand={command => command !== undefined && act(command, invitation)}
+			refusal={command => invitationRefusal(api, command, invitation)}
+		>
+			{!mayManage(actor, invitation) ? <Text {...theme.muted} wrap="wrap">You may look at this invitation but not resend, copy or revoke it.</Text> : null}
+		</RecordView>
 	);
 }
 
-export const invitationsSection: Section = {id: 'invitations', title: 'Manage Invitations', order: 20, visibleWith: 'invitations.send', Component: Invitations};
+export const invitationsSection: Section = {id: 'invitations', title: 'Manage Invitations', short: 'Invitations', order: 20, visibleWith: 'invitations.send', Component: Invitations};

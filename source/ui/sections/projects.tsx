@@ -1,37 +1,99 @@
 import {useMemo, useState} from 'react';
-import {Box, Text} from 'ink';
-import {createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
-import {createToken, deleteToken, listTokensIn, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
+import {Box} from 'ink';
+import {actorFacts} from '../../core/context.js';
+import {isOrgError} from '../../core/errors.js';
+import {decide} from '../../core/policy.js';
+import {assertMayManage, createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
+import {assertMayAddToken, createToken, deleteToken, listTokensIn, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
-import {useConsole} from '../console-context.js';
+import {RecordView} from '../components/record-view.js';
+import {useConsole, type ConsoleApi} from '../console-context.js';
 import type {Column} from '../columns.js';
-import {fit} from '../format.js';
+import type {FormError} from '../form-state.js';
+import {shortTime} from '../format.js';
 import {plural} from '../../core/words.js';
 import {orgctlCommand} from '../../core/shell.js';
-import {PRIORITY, useKeys} from '../input-router.js';
-import {theme} from '../theme.js';
+import type {Command} from '../keymap.js';
 import type {Section, SectionProps} from './section.js';
 
 /** One line of the section: a project, or one of its tokens under it. */
 type Row = {readonly kind: 'project'; readonly project: ProjectView} | {readonly kind: 'token'; readonly token: TokenView; readonly project: ProjectView};
 
-/** Projects and their tokens in one table: a token's row names its capabilities where a project's counts its tokens. */
+/**
+ * Projects and their tokens in one table: a token's row names its capabilities where a project's
+ * counts its tokens. Tokens hang under their project with `└` (one column wide in every terminal,
+ * where a key symbol is two in some, which pushed the rows out of line with the header).
+ */
 const COLUMNS: readonly Column<Row>[] = [
-	{title: 'NAME', min: 12, width: 30, priority: 9, grow: 1, cell: r => (r.kind === 'project' ? r.project.name : `  ⚿ ${r.token.name}`)},
-	{title: 'OWNER', min: 10, width: 14, priority: 8, cell: r => (r.kind === 'project' ? r.project.ownerName : r.token.ownerName)},
-	{title: 'TOKENS / CAPABILITIES', min: 21, width: 24, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : r.token.capabilities.join(','))},
+	{title: 'NAME', min: 12, width: 24, priority: 9, grow: 1, cell: r => (r.kind === 'project' ? r.project.name : ` └ ${r.token.name}`)},
+	{title: 'OWNER', min: 8, width: 16, priority: 8, cell: r => (r.kind === 'project' ? r.project.ownerName : r.token.ownerName)},
+	{title: 'TOKENS / CAPABILITIES', min: 12, width: 21, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : r.token.capabilities.join(','))},
 ];
 
-type Overlay = {readonly kind: 'new-project'} | {readonly kind: 'new-token'; readonly project: ProjectView} | {readonly kind: 'secret'; readonly name: string; readonly secret: string};
+type Overlay = {readonly kind: 'new-project'} | {readonly kind: 'new-token'; readonly project: ProjectView} | {readonly kind: 'open'; readonly id: string};
+
+/** Runs one of the core's checks and returns its sentence instead of throwing it. */
+function refusalOf(check: () => void): string | undefined {
+	try {
+		check();
+		return undefined;
+	} catch (error) {
+		if (isOrgError(error)) return error.message;
+		throw error;
+	}
+}
+
+/** Why `t` or `d` is refused on this row: the core's own checks (a member's own projects only). */
+function projectRefusal(api: ConsoleApi, command: Command, row: Row | undefined): string | undefined {
+	if (!row) return undefined;
+	if (command === 'projects.token') return refusalOf(() => assertMayAddToken(api.actor, {name: row.project.name, owner: row.project.owner}));
+	if (command === 'projects.delete') {
+		return row.kind === 'project' ? refusalOf(() => assertMayManage(api.actor, row.project.owner, `the project ${row.project.name}`)) : refusalOf(() => assertMayManage(api.actor, row.token.owner, `the API token ${row.token.name}`));
+	}
+	return undefined;
+}
 
 function ProjectsAndTokens({width, height}: SectionProps) {
-	const {ctx, actor, db, run, confirm} = useConsole();
+	const api = useConsole();
+	const {ctx, actor, db, run, confirm, reveal} = api;
 	const [overlay, setOverlay] = useState<Overlay | undefined>(undefined);
 	const rows = useMemo(() => {
 		const tokens = listTokensIn(db, actor);
 		return listProjectsIn(db, actor).flatMap((project): Row[] => [{kind: 'project', project}, ...tokens.filter(t => t.projectId === project.id).map(token => ({kind: 'token' as const, token, project}))]);
 	}, [db, actor]);
+	const keyOf = (r: Row) => (r.kind === 'project' ? r.project.id : r.token.id);
+	const open = overlay?.kind === 'open' ? rows.find(r => keyOf(r) === overlay.id) : undefined;
+
+	const command = (name: Command, selected: Row | undefined): boolean => {
+		switch (name) {
+			case 'projects.new':
+				setOverlay({kind: 'new-project'});
+				return true;
+			case 'projects.token':
+				if (selected) setOverlay({kind: 'new-token', project: selected.project});
+				return true;
+			case 'projects.delete':
+				if (!selected) return true;
+				void (async () => {
+					if (selected.kind === 'project') {
+						const {project} = selected;
+						const also = project.tokens ? ` and its ${plural(project.tokens, 'API token')}` : '';
+						if (!(await confirm(`Delete the project ${project.name}${also}?`))) return;
+						const done = await run({task: () => deleteProject(ctx, actor, project.name, {expectedRevision: project.revision}), done: `Deleted project ${project.name}${also}.`, command: orgctlCommand('projects', 'delete', project.name)});
+						if (done) setOverlay(undefined);
+					} else {
+						const {token} = selected;
+						if (!(await confirm(`Delete the API token ${token.name}? It stops working at once.`))) return;
+						const done = await run({task: () => deleteToken(ctx, actor, token.id, {expectedRevision: token.revision}), done: `Deleted API token ${token.name}.`, command: orgctlCommand('tokens', 'delete', token.id.slice(0, 8))});
+						if (done) setOverlay(undefined);
+					}
+				})();
+				return true;
+			default:
+				return false;
+		}
+	};
 
 	return (
 		<Box flexDirection="column" width={width} height={height}>
@@ -39,7 +101,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 				<List
 					title="Projects & Tokens"
 					items={rows}
-					keyOf={r => (r.kind === 'project' ? r.project.id : r.token.id)}
+					keyOf={keyOf}
 					width={width}
 					height={height}
 					columns={COLUMNS}
@@ -47,115 +109,142 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 					contexts={['projects']}
 					active={!overlay}
 					emptyText="No projects yet: n creates one."
-					onCommand={(command, selected) => {
-						switch (command) {
-							case 'projects.new':
-								setOverlay({kind: 'new-project'});
-								return true;
-							case 'projects.token':
-								if (selected) setOverlay({kind: 'new-token', project: selected.project});
-								return true;
-							case 'projects.delete':
-								if (!selected) return true;
-								void (async () => {
-									if (selected.kind === 'project') {
-										const {project} = selected;
-										const also = project.tokens ? ` and its ${plural(project.tokens, 'API token')}` : '';
-										if (!(await confirm(`Delete the project ${project.name}${also}?`))) return;
-										await run({task: () => deleteProject(ctx, actor, project.name, {expectedRevision: project.revision}), done: `Deleted project ${project.name}${also}.`, command: orgctlCommand('projects', 'delete', project.name)});
-									} else {
-										const {token} = selected;
-										if (!(await confirm(`Delete the API token ${token.name}? It stops working at once.`))) return;
-										await run({task: () => deleteToken(ctx, actor, token.id, {expectedRevision: token.revision}), done: `Deleted API token ${token.name}.`, command: orgctlCommand('tokens', 'delete', token.id.slice(0, 8))});
-									}
-								})();
-								return true;
-							default:
-								return false;
+					onOpen={r => setOverlay({kind: 'open', id: keyOf(r)})}
+					onCommand={command}
+					refusal={(name, r) => projectRefusal(api, name, r)}
+				/>
+			</Box>
+			{open ? <RowDetail row={open} width={width} height={height} onBack={() => setOverlay(undefined)} onCommand={name => command(name, open)} refusal={name => projectRefusal(api, name, open)} /> : null}
+			{overlay?.kind === 'new-project' ? <NewProject width={width} onClose={() => setOverlay(undefined)} /> : null}
+			{overlay?.kind === 'new-token' ? (
+				<NewToken
+					project={overlay.project}
+					width={width}
+					onClose={created => {
+						setOverlay(undefined);
+						if (created) {
+							reveal({
+								title: `API token ${created.name} for ${overlay.project.name}`,
+								lead: ['Copy the secret now: it is shown only this once and cannot be shown again.'],
+								warning: true,
+								value: created.secret,
+								what: 'The secret',
+								note: created.capabilities.includes('cli') ? 'Use it as ORGCTL_TOKEN to run orgctl as yourself (the cli capability).' : 'Use it with the server’s API; with the cli capability it also works as ORGCTL_TOKEN.',
+							});
 						}
 					}}
 				/>
-			</Box>
-			{overlay?.kind === 'new-project' ? (
-				<Form
-					title="New project"
-					fields={[
-						{name: 'name', label: 'Name'},
-						{name: 'owner', label: 'Owner', initial: actor.user.username, hint: 'admins may name another user'},
-					]}
-					buttons={[{id: 'create', label: 'Create project'}]}
-					width={width}
-					onCancel={() => setOverlay(undefined)}
-					onPress={(_b, values) =>
-						void (async () => {
-							const name = values['name'] ?? '';
-							const owner = (values['owner'] ?? '').trim() || actor.user.username;
-							const mine = owner === actor.user.username;
-							await run({
-								task: () => createProject(ctx, actor, mine ? {name} : {name, owner}),
-								done: `Created project ${name.trim()}.`,
-								command: orgctlCommand('projects', 'create', name.trim(), ...(mine ? [] : ['--owner', owner])),
-							});
-							setOverlay(undefined);
-						})()
-					}
-				/>
 			) : null}
-			{overlay?.kind === 'new-token' ? (
-				<Form
-					title={`New API token for ${overlay.project.name}`}
-					fields={[
-						{name: 'name', label: 'Name'},
-						{name: 'capability', label: 'Capability', kind: 'choice', options: TOKEN_CAPABILITIES, hint: '←/→ (more with the CLI)'},
-					]}
-					buttons={[{id: 'create', label: 'Create token'}]}
-					width={width}
-					onCancel={() => setOverlay(undefined)}
-					onPress={(_b, values) =>
-						void (async () => {
-							const name = (values['name'] ?? '').trim();
-							const capability = values['capability'] ?? TOKEN_CAPABILITIES[0];
-							const project = overlay.project;
-							const created = await run({
-								task: () => createToken(ctx, actor, {name, project: project.name, capabilities: [capability]}),
-								done: `Created API token ${name}; its secret is shown only now.`,
-								command: orgctlCommand('tokens', 'create', name, '--project', project.name, '--capability', capability),
-							});
-							setOverlay(created ? {kind: 'secret', name, secret: created.secret} : undefined);
-						})()
-					}
-				/>
-			) : null}
-			{overlay?.kind === 'secret' ? <SecretOnce name={overlay.name} secret={overlay.secret} width={width} onClose={() => setOverlay(undefined)} /> : null}
 		</Box>
 	);
 }
 
-/** The token's secret, shown this once: the store keeps only its hash. */
-function SecretOnce({name, secret, width, onClose}: {readonly name: string; readonly secret: string; readonly width: number; readonly onClose: () => void}) {
-	useKeys(
-		['detail'],
-		command => {
-			if (command === 'view.back') onClose();
-			return true;
-		},
-		{priority: PRIORITY.detail, kind: 'modal'},
-	);
+/** Enter on a project or a token: every field, whole; t and d work on it here too. */
+function RowDetail({row, width, height, onBack, onCommand, refusal}: {readonly row: Row; readonly width: number; readonly height: number; readonly onBack: () => void; readonly onCommand: (command: Command) => boolean; readonly refusal: (command: Command) => string | undefined}) {
+	const fields: Array<readonly [string, string]> =
+		row.kind === 'project'
+			? [
+					['Project', row.project.name],
+					['Owner', row.project.ownerName],
+					['API tokens', plural(row.project.tokens, 'token')],
+					['Created', shortTime(row.project.created)],
+					['ID', row.project.id],
+				]
+			: [
+					['API token', row.token.name],
+					['Project', row.project.name],
+					['Owner', row.token.ownerName],
+					['Capabilities', row.token.capabilities.join(', ')],
+					['Created', shortTime(row.token.created)],
+					['Last used', shortTime(row.token.lastUsed)],
+					['ID', row.token.id],
+				];
 	return (
-		<Box flexDirection="column" width={width}>
-			<Text {...theme.heading}>{fit(`API token ${name}`, width)}</Text>
-			<Text> </Text>
-			<Text {...theme.warning} wrap="wrap">
-				Copy the secret now: it is shown only this once and cannot be shown again.
-			</Text>
-			<Text> </Text>
-			<Text wrap="wrap">{secret}</Text>
-			<Text> </Text>
-			<Text {...theme.muted} wrap="wrap">
-				Use it as ORGCTL_TOKEN, or with the server's API. Esc: back.
-			</Text>
-		</Box>
+		<RecordView
+			title={row.kind === 'project' ? `Project ${row.project.name}` : `API token ${row.token.name}`}
+			rows={fields}
+			width={width}
+			height={height}
+			onBack={onBack}
+			contexts={['projects']}
+			onCommand={name => name !== undefined && name !== 'projects.new' && onCommand(name)}
+			refusal={refusal}
+		/>
 	);
 }
 
-export const projectsSection: Section = {id: 'projects', title: 'Projects & Tokens', order: 40, visibleWith: 'projects.create', Component: ProjectsAndTokens};
+/** `n`: a project for yourself, or (admins) for another user; a refusal keeps the form open at the field at fault. */
+function NewProject({width, onClose}: {readonly width: number; readonly onClose: () => void}) {
+	const {ctx, actor, run} = useConsole();
+	const [busy, setBusy] = useState<string | undefined>();
+	const [error, setError] = useState<FormError | undefined>();
+	// Only who may create projects for others is asked for an owner (the policy's row, with someone else as the owner).
+	const mayNameOwner = decide(actorFacts(actor), 'projects.create', {ownerId: ''}).allowed;
+	return (
+		<Form
+			title="New project"
+			fields={[{name: 'name', label: 'Name'}, ...(mayNameOwner ? [{name: 'owner', label: 'Owner', initial: actor.user.username, hint: 'you; type another username to make it theirs'}] : [])]}
+			buttons={[{id: 'create', label: 'Create project'}]}
+			width={width}
+			busy={busy}
+			error={error}
+			onCancel={onClose}
+			onPress={(_b, values) =>
+				void (async () => {
+					const name = values['name'] ?? '';
+					const owner = (values['owner'] ?? '').trim() || actor.user.username;
+					const mine = owner.toLowerCase() === actor.user.username.toLowerCase();
+					setBusy('Creating the project…');
+					const done = await run({
+						task: () => createProject(ctx, actor, mine ? {name} : {name, owner}),
+						failed: setError,
+						done: `Created project ${name.trim()}${mine ? '' : `, owned by ${owner}`}.`,
+						command: orgctlCommand('projects', 'create', name.trim(), ...(mine ? [] : ['--owner', owner])),
+					});
+					setBusy(undefined);
+					if (done) onClose();
+				})()
+			}
+		/>
+	);
+}
+
+type CreatedToken = {readonly name: string; readonly secret: string; readonly capabilities: readonly string[]};
+
+/** `t`: an API token for the selected project; its secret is shown once, full width, with `y` to copy it. */
+function NewToken({project, width, onClose}: {readonly project: ProjectView; readonly width: number; readonly onClose: (created?: CreatedToken) => void}) {
+	const {ctx, actor, run} = useConsole();
+	const [busy, setBusy] = useState<string | undefined>();
+	const [error, setError] = useState<FormError | undefined>();
+	return (
+		<Form
+			title={`New API token for ${project.name}`}
+			fields={[
+				{name: 'name', label: 'Name'},
+				{name: 'capability', label: 'Capability', kind: 'choice', options: TOKEN_CAPABILITIES, hint: '←/→ (several: the CLI)'},
+			]}
+			buttons={[{id: 'create', label: 'Create token'}]}
+			width={width}
+			busy={busy}
+			error={error}
+			onCancel={() => onClose()}
+			onPress={(_b, values) =>
+				void (async () => {
+					const name = (values['name'] ?? '').trim();
+					const capability = values['capability'] ?? TOKEN_CAPABILITIES[0];
+					setBusy('Creating the token…');
+					const created = await run({
+						task: () => createToken(ctx, actor, {name, project: project.name, capabilities: [capability]}),
+						failed: setError,
+						done: `Created API token ${name}; its secret is shown only now.`,
+						command: orgctlCommand('tokens', 'create', name, '--project', project.name, '--capability', capability),
+					});
+					setBusy(undefined);
+					if (created) onClose({name, secret: created.secret, capabilities: created.token.capabilities});
+				})()
+			}
+		/>
+	);
+}
+
+export const projectsSection: Section = {id: 'projects', title: 'Projects & Tokens', short: 'Projects', order: 40, visibleWith: 'projects.create', Component: ProjectsAndTokens};

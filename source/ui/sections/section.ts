@@ -13,6 +13,8 @@ export type Section = {
 	readonly id: string;
 	/** The left pane's label, as in Organization Settings. */
 	readonly title: string;
+	/** The label where the terminal is narrow (under 100 columns), so the section gets the width. */
+	readonly short?: string;
 	/** Position in the left pane: lower first (Users 10, Invitations 20, Sign-up 30, ... My Account 90). */
 	readonly order: number;
 	readonly visibleWith: Action;

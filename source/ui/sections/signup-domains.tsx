@@ -1,5 +1,6 @@
 import {useMemo, useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import {actorFacts} from '../../core/context.js';
 import {AUTH_METHODS, type AuthMethod, type Role, type SignupDomain} from '../../core/model.js';
 import {grantableRoles} from '../../core/policy.js';
@@ -7,6 +8,7 @@ import {addSignupDomain, editSignupDomain, listSignupDomainsIn, removeSignupDoma
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {plural} from '../../core/words.js';
 import type {Column} from '../columns.js';
 import {orgctlCommand} from '../../core/shell.js';
@@ -18,7 +20,7 @@ import type {Section, SectionProps} from './section.js';
 type Mode = {readonly kind: 'list'} | {readonly kind: 'add'} | {readonly kind: 'edit'; readonly id: string} | {readonly kind: 'open'; readonly id: string};
 
 
-/** The sign-up domains table: the domain takes what the counts leave. */
+/** The sign-up domains table: the domain takes what the counts leave (Enter shows who is at a domain). */
 const COLUMNS: readonly Column<SignupDomainView>[] = [
 	{title: 'DOMAIN', min: 12, width: 30, priority: 9, grow: 1, cell: d => d.domain},
 	{title: 'ROLE', min: 6, width: 6, priority: 8, cell: d => d.role},
@@ -32,7 +34,7 @@ function SignupDomains({width, height}: SectionProps) {
 	const domains = useMemo(() => listSignupDomainsIn(db, actor), [db, actor]);
 	const [mode, setMode] = useState<Mode>({kind: 'list'});
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<FormError | undefined>(undefined);
 	const selected = mode.kind === 'edit' || mode.kind === 'open' ? domains.find(d => d.id === mode.id) : undefined;
 	const roles = grantableRoles(actorFacts(actor));
 	const back = () => {
@@ -57,6 +59,9 @@ function SignupDomains({width, height}: SectionProps) {
 		const role = values['role'] as Role;
 		const method = values['method'] as AuthMethod;
 		const domain = (values['domain'] ?? '').trim();
+		const name = mode.kind === 'add' ? domain : (selected?.domain ?? domain);
+		const raising = role === 'admin' && (mode.kind === 'add' || selected?.role !== 'admin');
+		if (raising && !(await confirm(`Let everyone with an address at ${name || 'this domain'} sign up as an admin? Admins change roles, disable and delete users.`))) return;
 		setBusy('Saving…');
 		setError(undefined);
 		const result =
@@ -89,7 +94,7 @@ function SignupDomains({width, height}: SectionProps) {
 					title={editing ? `Edit sign-up for ${editing.domain}` : 'Open self sign-up for a domain'}
 					fields={[
 						...(editing ? [] : [{name: 'domain', label: 'Domain'}]),
-						{name: 'role', label: 'Role', kind: 'choice', options: roles, initial: editing?.role ?? 'member', hint: '←/→'},
+						{name: 'role', label: 'Role', kind: 'choice', options: roles, initial: editing?.role ?? (roles.includes('member') ? 'member' : roles[0]), hint: '←/→'},
 						{name: 'method', label: 'Sign-in', kind: 'choice', options: AUTH_METHODS, initial: editing?.method ?? 'password', hint: '←/→'},
 					]}
 					buttons={[{id: 'save', label: editing ? 'Save' : 'Add domain'}]}
@@ -205,6 +210,7 @@ function DomainDetail({domain, width, height, onBack, onNew, onEdit, onRemove}: 
 export const signupDomainsSection: Section = {
 	id: 'signup-domains',
 	title: 'Configure Self Signup',
+	short: 'Self Signup',
 	order: 30,
 	visibleWith: 'signup-domains.configure',
 	Component: SignupDomains,

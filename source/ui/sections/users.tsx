@@ -1,25 +1,27 @@
 import {useMemo, useState} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
 import {listUsersIn, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
+import {RecordView} from '../components/record-view.js';
 import {useConsole} from '../console-context.js';
 import type {Column} from '../columns.js';
 import {shortTime} from '../format.js';
 import {orgctlCommand} from '../../core/shell.js';
-import {PRIORITY, useKeys} from '../input-router.js';
-import {theme} from '../theme.js';
 import type {Section, SectionProps} from './section.js';
-import {userCommand, UserOverlayView, type UserOverlay} from '../users/user-actions.js';
-import {Fields} from '../components/fields.js';
+import {userCommand, userRefusal, UserOverlayView, type UserOverlay} from '../users/user-actions.js';
 
 const status = (user: User) => (user.disabled ? 'disabled' : 'active');
 
-/** The users table (DESIGN §7: the e-mail gives way first, the username last). */
-const COLUMNS: readonly Column<User>[] = [
+/**
+ * The users table (DESIGN §7: the e-mail gives way first, the username last). At 80 columns the
+ * pane leaves 62: a 16-character username and a 24-character e-mail show whole, with the role,
+ * the superuser mark and the status; the method, like every field, is in the detail (Enter).
+ */
+export const USER_COLUMNS: readonly Column<User>[] = [
 	{title: 'USERNAME', min: 8, width: 16, priority: 9, cell: u => u.username},
-	{title: 'E-MAIL', min: 14, width: 28, priority: 1, grow: 1, cell: u => u.email},
+	{title: 'E-MAIL', min: 12, width: 24, priority: 6, grow: 1, cell: u => u.email},
 	{title: 'ROLE', min: 6, width: 6, priority: 8, cell: u => u.role},
 	{title: 'SU', min: 2, width: 2, priority: 5, cell: u => (u.superuser ? '★' : '')},
 	{title: 'METHOD', min: 8, width: 8, priority: 3, cell: u => u.method},
@@ -44,36 +46,31 @@ function Users({width, height}: SectionProps) {
 					keyOf={u => u.id}
 					width={width}
 					height={height}
-					columns={COLUMNS}
+					columns={USER_COLUMNS}
 					filterText={searchText}
 					onOpen={u => {
 						setOpenId(u.id);
-						notify({kind: 'info', text: u.username, command: orgctlCommand('users', 'show', u.username)});
+						notify({kind: 'info', text: `${u.username}: every field.`, command: orgctlCommand('users', 'show', u.username)});
 					}}
 					onCommand={(command, selected) => userCommand(api, command, selected, setOverlay)}
+					refusal={(command, selected) => userRefusal(api, command, selected)}
 					contexts={['users']}
 					active={!open && !overlay}
 					emptyText="No users in this tenant."
 				/>
 			</Box>
-			{open ? <UserDetail user={open} width={width} onBack={() => setOpenId(undefined)} /> : null}
+			{open ? <UserDetail user={open} width={width} height={height} onBack={() => setOpenId(undefined)} onOverlay={setOverlay} /> : null}
 			{overlay ? <UserOverlayView overlay={overlay} width={width} height={height} onClose={() => setOverlay(undefined)} /> : null}
 		</Box>
 	);
 }
 
-function UserDetail({user, width, onBack}: {readonly user: User; readonly width: number; readonly onBack: () => void}) {
-	const {db} = useConsole();
-	useKeys(
-		['detail', 'users'],
-		command => {
-			if (command !== 'view.back') return false;
-			onBack();
-			return true;
-		},
-		{priority: PRIORITY.detail},
-	);
-	const view = userView(db, user);
+type DetailProps = {readonly user: User; readonly width: number; readonly height: number; readonly onBack: () => void; readonly onOverlay: (overlay: UserOverlay) => void};
+
+/** Enter on a user: every field whole; the Users keys (e, s, x, p, d) act on this user here too. */
+function UserDetail({user, width, height, onBack, onOverlay}: DetailProps) {
+	const api = useConsole();
+	const view = userView(api.db, user);
 	const rows: Array<readonly [string, string]> = [
 		['Username', view.username],
 		['E-mail', view.email],
@@ -84,16 +81,20 @@ function UserDetail({user, width, onBack}: {readonly user: User; readonly width:
 		['Tenant', view.tenant],
 		['Created', shortTime(view.created)],
 		['Last login', shortTime(view.lastLogin)],
-		['Owns', describeOwned(ownedBy(db, user.id))],
+		['Owns', describeOwned(ownedBy(api.db, user.id))],
+		['ID', view.id],
 	];
 	return (
-		<Box flexDirection="column" width={width}>
-			<Text {...theme.heading}>
-				{view.username} <Text {...theme.muted}>(Esc: back to the list)</Text>
-			</Text>
-			<Text> </Text>
-			<Fields rows={rows} />
-		</Box>
+		<RecordView
+			title={view.username}
+			rows={rows}
+			width={width}
+			height={height}
+			onBack={onBack}
+			contexts={['users']}
+			onCommand={command => command !== undefined && userCommand(api, command, user, onOverlay)}
+			refusal={command => userRefusal(api, command, user)}
+		/>
 	);
 }
 

@@ -1,7 +1,7 @@
 import type {Actor} from '../../core/context.js';
 import type {Database} from '../../core/model.js';
 import type {DialogRequest} from '../components/dialogs.js';
-import type {StatusMessage} from '../console-context.js';
+import type {Revealed, StatusMessage} from '../console-context.js';
 import type {SessionKey} from '../session.js';
 
 /** Where the console is: the first-run form, sign-in, or signed in under a session. */
@@ -17,6 +17,8 @@ export type ShellState = {
 	readonly help: boolean;
 	readonly dialog: DialogRequest | undefined;
 	readonly status: StatusMessage | undefined;
+	/** A value shown whole across the screen (a token's secret, the last command), over the section. */
+	readonly revealed: Revealed | undefined;
 	/**
 	 * The data as last read, as a copy: the store changes its data object in place when this process
 	 * commits, so the version (bumped on every commit) is what tells a new state from the old one.
@@ -33,8 +35,12 @@ export type ShellAction =
 	| {readonly type: 'data'; readonly db: Database}
 	/** Signed in (first run, sign-in, an accepted invitation, a sign-up) under a new session. */
 	| {readonly type: 'signed-in'; readonly actor: Actor; readonly session: SessionKey; readonly db: Database; readonly status: StatusMessage}
-	/** Back to sign-in, saying why; `remount` clears the sign-in form. */
-	| {readonly type: 'signed-out'; readonly notice: string; readonly remount?: boolean}
+	/**
+	 * Back to sign-in, saying why; `remount` clears the sign-in form. The status line of whoever was
+	 * signed in goes with them (the next person at the keyboard is not shown it), unless `status`
+	 * says what the sign-out did.
+	 */
+	| {readonly type: 'signed-out'; readonly notice: string; readonly remount?: boolean; readonly status?: StatusMessage}
 	/** The signed-in actor as the store now has them (a role change shows at once), or a renewed session. */
 	| {readonly type: 'session'; readonly actor?: Actor; readonly session?: SessionKey}
 	/** Open a section by id, or step through `ids` (the sections the actor sees) from the open one. */
@@ -43,11 +49,12 @@ export type ShellAction =
 	| {readonly type: 'help'; readonly open: boolean}
 	| {readonly type: 'dialog'; readonly dialog: DialogRequest | undefined}
 	| {readonly type: 'status'; readonly status: StatusMessage | undefined}
+	| {readonly type: 'reveal'; readonly revealed: Revealed | undefined}
 	| {readonly type: 'running'; readonly delta: 1 | -1}
 	| {readonly type: 'dirty'; readonly id: string; readonly dirty: boolean};
 
 export function initialShell(screen: Screen, db: Database): ShellState {
-	return {screen, loginKey: 0, sectionId: undefined, help: false, dialog: undefined, status: undefined, db: {...db}, running: 0, dirty: []};
+	return {screen, loginKey: 0, sectionId: undefined, help: false, dialog: undefined, status: undefined, revealed: undefined, db: {...db}, running: 0, dirty: []};
 }
 
 export function shellReducer(state: ShellState, action: ShellAction): ShellState {
@@ -57,7 +64,15 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 		case 'signed-in':
 			return {...state, screen: {kind: 'main', actor: action.actor, session: action.session}, sectionId: undefined, db: {...action.db}, status: action.status};
 		case 'signed-out':
-			return {...state, screen: {kind: 'login', notice: action.notice}, loginKey: action.remount ? state.loginKey + 1 : state.loginKey};
+			return {
+				...state,
+				screen: {kind: 'login', notice: action.notice},
+				loginKey: action.remount ? state.loginKey + 1 : state.loginKey,
+				status: action.status,
+				revealed: undefined,
+				help: false,
+				sectionId: undefined,
+			};
 		case 'session': {
 			if (state.screen.kind !== 'main') return state;
 			const screen = {...state.screen, ...(action.actor ? {actor: action.actor} : {}), ...(action.session ? {session: action.session} : {})};
@@ -76,6 +91,8 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 			return {...state, dialog: action.dialog};
 		case 'status':
 			return {...state, status: action.status};
+		case 'reveal':
+			return {...state, revealed: action.revealed};
 		case 'running':
 			return {...state, running: state.running + action.delta};
 		case 'dirty': {

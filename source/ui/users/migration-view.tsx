@@ -1,5 +1,6 @@
 import {useMemo} from 'react';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/text.js';
 import type {User} from '../../core/model.js';
 import {eligibleOwners, type OwnedItem} from '../../core/ownership.js';
 import {deleteUser, previewDeletion} from '../../core/user-admin.js';

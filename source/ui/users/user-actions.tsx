@@ -1,10 +1,13 @@
 import {useState} from 'react';
-import {Box, Text} from 'ink';
-import {ROLES, type User} from '../../core/model.js';
+import {Box} from 'ink';
+import {actorFacts} from '../../core/context.js';
+import type {User} from '../../core/model.js';
 import {owned, type OwnedItem} from '../../core/ownership.js';
-import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser} from '../../core/user-admin.js';
+import {grantableRoles, ROLE_RANK} from '../../core/policy.js';
+import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser, userChangeRefusal, type UserChange} from '../../core/user-admin.js';
 import {Form} from '../components/form.js';
 import {useConsole, type ConsoleApi} from '../console-context.js';
+import type {FormError} from '../form-state.js';
 import {orgctlCommand} from '../../core/shell.js';
 import type {Command} from '../keymap.js';
 import {MigrationView} from './migration-view.js';
@@ -15,6 +18,33 @@ export type UserOverlay =
 	| {readonly kind: 'password'; readonly user: User}
 	| {readonly kind: 'migrate'; readonly user: User; readonly items: readonly OwnedItem[]};
 
+/** The change a Users key asks for on this user. */
+function changeOf(command: Command, user: User): UserChange | undefined {
+	switch (command) {
+		case 'users.role':
+			return 'role';
+		case 'users.superuser':
+			return 'superuser';
+		case 'users.disable':
+			return user.disabled ? 'enable' : 'disable';
+		case 'users.password':
+			return 'password';
+		case 'users.delete':
+			return 'delete';
+		default:
+			return undefined;
+	}
+}
+
+/**
+ * Why a Users key is refused on this user, before any form or question: the core's own check
+ * (`checkUserChange`: the policy, one's own account, the last admin and the last superuser).
+ */
+export function userRefusal(api: ConsoleApi, command: Command, user: User | undefined): string | undefined {
+	const change = user ? changeOf(command, user) : undefined;
+	return user && change ? userChangeRefusal(api.db, api.actor, user, change) : undefined;
+}
+
 /**
  * The Users section's actions on the selected user: `e` role, `s` superuser (Access Control),
  * `x` disable/enable, `p` reset password, `d` delete. Every change goes through the core, which
@@ -22,8 +52,9 @@ export type UserOverlay =
  */
 export function userCommand(api: ConsoleApi, command: Command, user: User | undefined, open: (overlay: UserOverlay) => void): boolean {
 	if (!user) return false;
-	const {ctx, actor, run, confirm} = api;
+	const {ctx, actor, run, confirm, confirmTyped} = api;
 	const seen = {expectedRevision: user.revision};
+	const self = user.id === actor.user.id;
 	switch (command) {
 		case 'users.role':
 			open({kind: 'role', user});
@@ -33,11 +64,16 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 			return true;
 		case 'users.superuser': {
 			const on = !user.superuser;
+			const question = on
+				? `Make ${user.username} a superuser of the whole instance? They get server settings, tenants and single sign-on, in every tenant.`
+				: self
+					? 'Revoke your own superuser bit? You lose server settings, tenants and single sign-on at once; only another superuser can give it back.'
+					: `Revoke the superuser bit from ${user.username}?`;
 			void (async () => {
-				if (!(await confirm(on ? `Make ${user.username} a superuser of the whole instance?` : `Revoke the superuser bit from ${user.username}?`))) return;
+				if (!(await confirm(question))) return;
 				await run({
 					task: () => setSuperuser(ctx, actor, user.username, on, seen),
-					done: `${user.username} ${on ? 'is now a superuser' : 'is no longer a superuser'}.`,
+					done: self && !on ? 'You are no longer a superuser.' : `${user.username} ${on ? 'is now a superuser' : 'is no longer a superuser'}.`,
 					command: orgctlCommand('users', 'set-superuser', user.username, on ? 'on' : 'off'),
 				});
 			})();
@@ -60,7 +96,8 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 					open({kind: 'migrate', user, items});
 					return;
 				}
-				if (!(await confirm(`Delete ${user.username}? This cannot be undone.`))) return;
+				// Every deletion is severe: the name is typed, whether or not they own anything.
+				if (!(await confirmTyped(`Delete ${user.username}? This cannot be undone.`, user.username))) return;
 				await run({task: () => deleteUser(ctx, actor, user.username, seen), done: `${user.username} deleted.`, command: orgctlCommand('users', 'delete', user.username, '--yes')});
 			})();
 			return true;
@@ -83,23 +120,44 @@ export function UserOverlayView({overlay, width, height, onClose}: OverlayProps)
 	}
 }
 
+/**
+ * The question a role change asks first, if any: making anyone an admin, and lowering one's own
+ * role, are asked `[y/N]` (one arrow key too many must not make an admin, nor lock oneself out).
+ */
+export function roleQuestion(actorId: string, user: User, role: User['role']): string | undefined {
+	if (role === 'admin' && user.role !== 'admin') return `Make ${user.username} an admin? Admins change roles, disable and delete users, and configure self sign-up.`;
+	if (user.id === actorId && ROLE_RANK[role] < ROLE_RANK[user.role]) return `Lower your own role from ${user.role} to ${role}? You lose what a ${user.role} may do at once, and cannot raise it back yourself.`;
+	return undefined;
+}
+
 function RoleForm({user, width, onClose}: {readonly user: User; readonly width: number; readonly onClose: () => void}) {
-	const {ctx, actor, run} = useConsole();
+	const {ctx, actor, run, confirm} = useConsole();
 	const [busy, setBusy] = useState<string | undefined>();
+	const [error, setError] = useState<FormError | undefined>();
+	const roles = grantableRoles(actorFacts(actor));
 	return (
 		<Form
 			title={`Change the role of ${user.username}`}
-			fields={[{name: 'role', label: 'Role', kind: 'choice', options: ROLES, initial: user.role, hint: '←/→'}]}
+			fields={[{name: 'role', label: 'Role', kind: 'choice', options: roles.includes(user.role) ? roles : [user.role, ...roles], initial: user.role, hint: '←/→'}]}
 			buttons={[{id: 'save', label: 'Change role'}]}
 			width={width}
 			busy={busy}
+			error={error}
 			onCancel={onClose}
 			onPress={(_button, values) =>
 				void (async () => {
 					const role = parseRole(values['role'] ?? user.role);
+					const question = roleQuestion(actor.user.id, user, role);
+					if (question && !(await confirm(question))) return;
 					setBusy('Saving…');
-					await run({task: () => setRole(ctx, actor, user.username, role, {expectedRevision: user.revision}), done: `${user.username} is now ${role}.`, command: orgctlCommand('users', 'set-role', user.username, role)});
-					onClose();
+					const done = await run({
+						task: () => setRole(ctx, actor, user.username, role, {expectedRevision: user.revision}),
+						failed: setError,
+						done: `${user.username} is now ${role}.`,
+						command: orgctlCommand('users', 'set-role', user.username, role),
+					});
+					setBusy(undefined);
+					if (done) onClose();
 				})()
 			}
 		/>
@@ -109,7 +167,7 @@ function RoleForm({user, width, onClose}: {readonly user: User; readonly width: 
 function PasswordForm({user, width, onClose}: {readonly user: User; readonly width: number; readonly onClose: () => void}) {
 	const {ctx, actor, run} = useConsole();
 	const [busy, setBusy] = useState<string | undefined>();
-	const [error, setError] = useState<string | undefined>();
+	const [error, setError] = useState<FormError | undefined>();
 	return (
 		<Box flexDirection="column" width={width}>
 			<Form
@@ -126,7 +184,7 @@ function PasswordForm({user, width, onClose}: {readonly user: User; readonly wid
 				onPress={(_button, values) =>
 					void (async () => {
 						if (values['password'] !== values['again']) {
-							setError('The two passwords differ; type the same one twice.');
+							setError({message: 'The two passwords differ; type the same one twice.', field: 'again'});
 							return;
 						}
 						setBusy('Setting the password…');
@@ -135,6 +193,7 @@ function PasswordForm({user, width, onClose}: {readonly user: User; readonly wid
 								await resetUserPassword(ctx, actor, user.username, values['password'] ?? '', {expectedRevision: user.revision});
 								return true;
 							},
+							failed: setError,
 							done: `Password of ${user.username} set; their sessions ended.`,
 							command: `printf %s "$PW" | ${orgctlCommand('users', 'reset-password', user.username, '--password-stdin')}`,
 						});
@@ -143,7 +202,6 @@ function PasswordForm({user, width, onClose}: {readonly user: User; readonly wid
 					})()
 				}
 			/>
-			<Text wrap="truncate-end"> </Text>
 		</Box>
 	);
 }
