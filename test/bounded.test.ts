@@ -5,7 +5,7 @@ import {appendAudit} from '../source/core/audit.js';
 import {HOUSEKEEPING} from '../source/core/housekeeping.js';
 import {newId} from '../source/core/ids.js';
 import {createInvitation, revokeInvitation, TOMBSTONE_DAYS} from '../source/core/invitations.js';
-import {AUDIT_TEXT_MAX, type AuditEvent} from '../source/core/model.js';
+import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent} from '../source/core/model.js';
 import {setPolicy} from '../source/core/server-settings.js';
 import {orgctl} from './helpers/cli.js';
 import {Clock, initializedContext, tempDir} from './helpers/store.js';
@@ -191,13 +191,13 @@ describe('the audit retention policy', () => {
 });
 
 describe('audit events', () => {
-	it('cap what they quote at AUDIT_TEXT_MAX, marked as cut', async () => {
+	it('cap what they quote at AUDIT_TEXT_MAX (reasons, our own sentences, at AUDIT_REASON_MAX), marked as cut', async () => {
 		const {ctx, root} = await initializedContext();
-		await ctx.store.transact(db => appendAudit(db, ctx, {label: 'a'.repeat(5000), tenantId: null}, {action: 'x', target: 't'.repeat(5000), result: 'refused', reason: 'r'.repeat(300)}));
+		await ctx.store.transact(db => appendAudit(db, ctx, {label: 'a'.repeat(5000), tenantId: null}, {action: 'x', target: 't'.repeat(5000), result: 'refused', reason: 'r'.repeat(AUDIT_REASON_MAX + 100)}));
 		const event = ctx.store.read().audit.at(-1)!;
 		expect(event.actor).toBe(`${'a'.repeat(AUDIT_TEXT_MAX)}…[+4800]`);
 		expect(event.target).toBe(`${'t'.repeat(AUDIT_TEXT_MAX)}…[+4800]`);
-		expect(event.reason).toBe(`${'r'.repeat(AUDIT_TEXT_MAX)}…[+100]`);
+		expect(event.reason).toBe(`${'r'.repeat(AUDIT_REASON_MAX)}…[+100]`);
 		expect(root.user.username).toBe('root');
 	});
 });

@@ -24,10 +24,11 @@ describe('input is checked by the model’s own rules', () => {
 
 	it('a port is one rule for the listeners and the SMTP settings', async () => {
 		const {ctx, root} = await initializedContext();
-		await expect(setListener(ctx, root, {name: 'http', port: 0})).rejects.toThrow('The port must be a whole number from 1 to 65535, not 0.');
-		await expect(setListener(ctx, root, {name: 'http', port: 8.5})).rejects.toThrow('The port must be a whole number from 1 to 65535, not 8.5.');
+		await expect(setListener(ctx, root, {name: 'requests', port: 0})).rejects.toThrow('The port must be a whole number from 1 to 65535, not 0.');
+		await expect(setListener(ctx, root, {name: 'requests', port: 8.5})).rejects.toThrow('The port must be a whole number from 1 to 65535, not 8.5.');
 		await expect(setSmtpSettings(ctx, root, {host: '127.0.0.1', port: 65536, security: 'none', from: 'orgctl@example.com'})).rejects.toThrow('The SMTP port must be a whole number from 1 to 65535, not 65536.');
-		await expect(setListener(ctx, root, {name: 'bad name', port: 80})).rejects.toThrow('"bad name" is not a listener name');
+		// The two listeners a server has are the only names (crashes, requests).
+		await expect(setListener(ctx, root, {name: 'bad name', port: 80})).rejects.toThrow('There is no listener "bad name"; a server has two: crashes');
 	});
 
 	it('one duration syntax: the invitation lifetime and audit --since read 90m alike', () => {

@@ -62,9 +62,9 @@ describe('the mailer over a real SMTP server on loopback', () => {
 		const server = await new TestSmtpServer().start();
 		try {
 			server.mode = 'reject4xx';
-			expect(await sendOnce(settings(server.port))).toEqual({result: 'temporary', reason: expect.stringContaining('451 Mailbox busy')});
+			expect(await sendOnce(settings(server.port))).toEqual({result: 'temporary', stage: 'recipient', reason: expect.stringContaining('451 Mailbox busy')});
 			server.mode = 'reject5xx';
-			expect(await sendOnce(settings(server.port))).toEqual({result: 'permanent', reason: expect.stringContaining('550 No such user here')});
+			expect(await sendOnce(settings(server.port))).toEqual({result: 'permanent', stage: 'recipient', reason: expect.stringContaining('550 No such user here')});
 		} finally {
 			await server.stop();
 		}
@@ -75,12 +75,12 @@ describe('the mailer over a real SMTP server on loopback', () => {
 		const port = server.port;
 		server.mode = 'hang';
 		const started = Date.now();
-		expect(await sendOnce(settings(port))).toEqual({result: 'temporary', reason: expect.stringContaining('did not answer in time')});
+		expect(await sendOnce(settings(port))).toEqual({result: 'temporary', stage: 'connect', reason: expect.stringContaining('did not answer in time')});
 		expect(Date.now() - started).toBeLessThan(3000);
 		server.mode = 'close';
 		expect((await sendOnce(settings(port))).result).toBe('temporary');
 		await server.stop();
-		expect(await sendOnce(settings(port))).toEqual({result: 'temporary', reason: expect.stringContaining('ECONNREFUSED')});
+		expect(await sendOnce(settings(port))).toEqual({result: 'temporary', stage: 'connect', reason: expect.stringContaining('ECONNREFUSED')});
 	});
 
 	it('never trusts an unknown certificate, and trusts it once its CA file is configured', async () => {
@@ -88,7 +88,7 @@ describe('the mailer over a real SMTP server on loopback', () => {
 			const server = await new TestSmtpServer({tls, certificate}).start();
 			try {
 				const security = tls === 'implicit' ? 'tls' : 'starttls';
-				expect(await sendOnce(settings(server.port, {security}))).toEqual({result: 'permanent', reason: expect.stringContaining('certificate is not trusted')});
+				expect(await sendOnce(settings(server.port, {security}))).toEqual({result: 'permanent', stage: 'tls', reason: expect.stringContaining('certificate is not trusted')});
 				expect(server.messages).toHaveLength(0);
 				expect(await sendOnce(settings(server.port, {security, caFile: certificate.certFile}))).toMatchObject({result: 'sent'});
 			} finally {
@@ -100,7 +100,7 @@ describe('the mailer over a real SMTP server on loopback', () => {
 	it('refuses to send in clear text when STARTTLS is required and the server does not offer it', async () => {
 		const server = await new TestSmtpServer().start();
 		try {
-			expect(await sendOnce(settings(server.port, {security: 'starttls'}))).toEqual({result: 'permanent', reason: expect.stringContaining('STARTTLS')});
+			expect(await sendOnce(settings(server.port, {security: 'starttls'}))).toEqual({result: 'permanent', stage: 'tls', reason: expect.stringContaining('STARTTLS')});
 			expect(server.messages).toHaveLength(0);
 		} finally {
 			await server.stop();

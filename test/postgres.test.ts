@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {openContext, openStore} from '../source/app/context.js';
 import {initialize, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
-import {SCHEMA_VERSION} from '../source/core/model.js';
+import {EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
 import type {Context} from '../source/core/context.js';
 import {newId} from '../source/core/ids.js';
 import {enqueueMail} from '../source/core/outbox.js';
@@ -96,7 +96,7 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			expect(await sql(ctx.dir, 'SELECT schema_version FROM orgctl_meta')).toEqual([{schema_version: SCHEMA_VERSION}]);
 		});
 
-		it('pending migrations are refused until orgctl admin migrate applies them; the data is kept, and what version 4 bounds is repaired', async () => {
+		it('pending migrations are refused until orgctl admin migrate applies them; the data is kept, what version 4 bounds is repaired and version 5 adds single sign-on', async () => {
 			const dir = tempDir();
 			const address = await freshSchema(schemaOf(dir));
 			const all = loadMigrations();
@@ -107,6 +107,8 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			await sql(dir, `INSERT INTO tenants (id, name, created, revision, seq, changed) VALUES ('${tenant}', 'kept', now(), 1, 0, 1);
 				INSERT INTO audit_events (id, time, actor, tenant_id, action, target, result, seq, changed) VALUES ('${newId()}', now(), 'root', '${tenant}', 'login', repeat('x', 500), 'refused', 0, 1);
 				INSERT INTO login_throttles (key, failures, locked_until, last, seq, changed) VALUES ('unknown:kept/Somebody@Example.com', 3, NULL, now(), 0, 1);
+				INSERT INTO settings (smtp, ssl, listeners, public_url, policy, sso, revision, seq, changed) VALUES (NULL, NULL, '[]', 'http://localhost:8080/',
+					'{"invitationLifetimeSeconds":604800,"minPasswordLength":12,"requireEmailVerification":true,"blockPublicWebmailDomains":false}', NULL, 1, 0, 1);
 				UPDATE orgctl_meta SET version = 1`);
 			const pending = all.slice(1).map(m => m.name);
 			await expect(openStore(address)).rejects.toThrow(`${pending.length} migrations are pending (${pending.join(', ')}); run orgctl admin migrate once every host runs this orgctl`);
@@ -120,9 +122,12 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			expect(db.schemaVersion).toBe(SCHEMA_VERSION);
 			expect(db.audit[0]!.target).toBe(`${'x'.repeat(200)}…[+300]`);
 			expect(db.throttles).toEqual([expect.objectContaining({key: unknownThrottleKey('kept', 'Somebody@Example.com'), failures: 3})]);
-			expect(db.settings.policy).toMatchObject({auditRetentionDays: 365, auditMaxEvents: 100_000});
+			expect(db.settings.policy).toEqual({invitationLifetimeSeconds: 604_800, minPasswordLength: 12, requireEmailVerification: true, blockPublicWebmailDomains: false, auditRetentionDays: 365, auditMaxEvents: 100_000});
+			// Version 5: single sign-on, never set before, has its empty shape.
+			expect(db.settings.sso).toEqual(EMPTY_SSO);
 			expect(db.housekeeping).toEqual({lastRun: null});
-			expect(db.version).toBe(2);
+			// Each migration that repairs rows bumps the version (0003 for version 4, 0004 for version 5).
+			expect(db.version).toBe(3);
 		});
 
 		it('two hosts migrating at once apply each migration once: the advisory lock makes the second wait', async () => {

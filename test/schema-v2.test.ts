@@ -1,9 +1,9 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {buildContext} from '../source/app/context.js';
+import {EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
 import {acceptInvitation, createInvitation, revokeInvitation} from '../source/core/invitations.js';
 import {KeyFile} from '../source/store/secrets.js';
-import {SCHEMA_VERSION} from '../source/core/model.js';
 import {Store} from '../source/store/store.js';
 import {initializedContext, TEST_HASHER} from './helpers/store.js';
 
@@ -66,5 +66,20 @@ describe('a store written before audit events carried a client address (schema v
 		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
 		expect(store.read().audit).toEqual(data.audit);
 		await expect(Store.open(ctx.store.path, {schemaVersion: 2, migrations: []})).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION}, newer than the 2`));
+	});
+});
+
+describe('a store written before single sign-on had its shape (schema version 4, sso always null)', () => {
+	it('is opened as version 5 with a backup and an empty single sign-on setting, everything else unchanged', async () => {
+		const {ctx} = await initializedContext();
+		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {settings: Record<string, unknown>};
+		const original = JSON.stringify({...data, schemaVersion: 4, settings: {...data.settings, sso: null}});
+		writeFileSync(ctx.store.path, original, {mode: 0o600});
+
+		const store = await Store.open(ctx.store.path);
+		expect(readFileSync(`${ctx.store.path}.v4.bak`, 'utf8')).toBe(original);
+		expect(store.read().schemaVersion).toBe(5);
+		expect(store.read().settings).toEqual({...data.settings, sso: EMPTY_SSO});
+		await expect(Store.open(ctx.store.path, {schemaVersion: 4, migrations: []})).rejects.toThrow(/schema version 5, newer than the 4/);
 	});
 });

@@ -19,8 +19,9 @@ describe('server settings', () => {
 		const {ctx, root} = await initializedContext();
 		const admin = await addPerson(ctx, root, 'ann', 'admin');
 		await expect(setPublicUrl(ctx, admin, 'https://crash.example.com')).rejects.toThrow('Server settings need the superuser bit.');
-		expect(() => showSettings(ctx, admin)).toThrow(/superuser/);
 		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'settings.public-url', result: 'refused', actor: 'ann'});
+		await expect(showSettings(ctx, admin)).rejects.toThrow(/superuser/);
+		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'settings.show', result: 'refused', actor: 'ann'});
 	});
 
 	it('the public URL is an http(s) address without query, stored without a trailing slash', async () => {
@@ -43,14 +44,14 @@ describe('server settings', () => {
 
 	it('listener ports are 1-65535 and unique on overlapping addresses; SSL needs a certificate', async () => {
 		const {ctx, root} = await initializedContext();
-		await setListener(ctx, root, {name: 'http', port: 8080});
-		await expect(setListener(ctx, root, {name: 'alt', port: 8080, address: '127.0.0.1'})).rejects.toThrow('Port 8080 is already used by the listener http.');
-		await expect(setListener(ctx, root, {name: 'big', port: 70000})).rejects.toThrow(/1 to 65535/);
-		await expect(setListener(ctx, root, {name: 'https', port: 8443, ssl: true})).rejects.toThrow(/certificate and key first/);
-		await setListener(ctx, root, {name: 'http', port: 8081});
-		expect(ctx.store.read().settings.listeners).toEqual([{name: 'http', address: '0.0.0.0', port: 8081, ssl: false}]);
-		await removeListener(ctx, root, 'http');
-		await expect(removeListener(ctx, root, 'http')).rejects.toThrow('There is no listener named http.');
+		await setListener(ctx, root, {name: 'requests', port: 8080});
+		await expect(setListener(ctx, root, {name: 'crashes', port: 8080, address: '127.0.0.1'})).rejects.toThrow('Port 8080 is already used by the listener requests (0.0.0.0:8080).');
+		await expect(setListener(ctx, root, {name: 'crashes', port: 70000})).rejects.toThrow(/1 to 65535/);
+		await expect(setListener(ctx, root, {name: 'crashes', port: 8443, ssl: true})).rejects.toThrow(/certificate and key first/);
+		await setListener(ctx, root, {name: 'requests', port: 8081});
+		expect(ctx.store.read().settings.listeners).toEqual([{name: 'requests', address: '0.0.0.0', port: 8081, ssl: false}]);
+		await removeListener(ctx, root, 'requests');
+		await expect(removeListener(ctx, root, 'requests')).rejects.toThrow('There is no listener named requests.');
 	});
 
 	it('SSL takes a readable certificate and the key that belongs to it', async () => {
@@ -65,8 +66,8 @@ describe('server settings', () => {
 		await expect(setSsl(ctx, root, {cert: garbage, key: keyFile})).rejects.toThrow(/holds no PEM certificate/);
 		const facts = await setSsl(ctx, root, {cert: certFile, key: keyFile});
 		expect(facts.subject).toBe('CN=localhost');
-		expect(showSettings(ctx, root).ssl).toMatchObject({cert: certFile, fingerprint256: facts.fingerprint256});
-		await expect(setListener(ctx, root, {name: 'https', port: 8443, ssl: true})).resolves.toMatchObject({ssl: true});
+		expect((await showSettings(ctx, root)).ssl).toMatchObject({cert: certFile, facts: {fingerprint256: facts.fingerprint256}});
+		await expect(setListener(ctx, root, {name: 'requests', port: 8443, ssl: true})).resolves.toMatchObject({ssl: true});
 	});
 
 	it('an expired certificate is refused', async () => {
@@ -79,13 +80,13 @@ describe('server settings', () => {
 describe('links people can open', () => {
 	it('an unset public URL, or one naming this machine, is reported as links that will not be reachable', async () => {
 		const {ctx, root} = await initializedContext();
-		expect(showSettings(ctx, root).linksUnreachable).toMatch(/^The public URL is not set, so invitation links \(http:\/\/localhost:8080\/invite\/…\) will not be reachable/);
+		expect((await showSettings(ctx, root)).linksUnreachable).toMatch(/^The public URL is not set, so invitation links \(http:\/\/localhost:8080\/invite\/…\) will not be reachable/);
 		await setPublicUrl(ctx, root, 'http://127.0.0.1:8080');
-		expect(showSettings(ctx, root).linksUnreachable).toMatch(/^The public URL http:\/\/127\.0\.0\.1:8080 names this machine only/);
+		expect((await showSettings(ctx, root)).linksUnreachable).toMatch(/^The public URL http:\/\/127\.0\.0\.1:8080 names this machine only/);
 		expect(unreachableLinks('https://[::1]:8443')).toMatch(/names this machine only/);
 		expect(unreachableLinks('https://app.localhost')).toMatch(/names this machine only/);
 		await setPublicUrl(ctx, root, 'https://crash.example.com');
-		expect(showSettings(ctx, root).linksUnreachable).toBeNull();
+		expect((await showSettings(ctx, root)).linksUnreachable).toBeNull();
 	});
 
 	it('orgctl settings show and invites create/list say so, and stop once a reachable URL is set', async () => {

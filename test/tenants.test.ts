@@ -11,9 +11,9 @@ describe('tenants', () => {
 		await ctx.store.transact(db => {
 			db.users.push(newUser(ctx, {tenantId: acme.id, username: 'root', email: 'root@acme.example', role: 'admin', method: 'password', passwordHash: null}));
 		});
-		expect(listTenants(ctx, root).map(t => [t.name, t.users])).toEqual([['default', 1], ['acme', 1]]);
+		expect((await listTenants(ctx, root)).map(t => [t.name, t.users])).toEqual([['default', 1], ['acme', 1]]);
 		await expect(deleteTenant(ctx, root, 'acme', 'acm')).rejects.toThrow(/typing its name exactly/);
-		expect(await deleteTenant(ctx, root, 'acme', 'acme')).toEqual({users: 1});
+		expect(await deleteTenant(ctx, root, 'acme', 'acme')).toEqual({users: 1, invitations: 0, signupDomains: 0, pendingSignups: 0, projects: 0, tokens: 0});
 		expect(ctx.store.read().users.map(u => u.email)).toEqual(['root@example.com']);
 	});
 

@@ -10,7 +10,7 @@ import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
-export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile'>>;
+export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'makeKeyPair'>>;
 
 /** Either store, as opened for use: the file or PostgreSQL. */
 export type OpenedStore = Store | PgStore;
@@ -36,6 +36,8 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 		// nodemailer is loaded only when a message goes out: subcommands that send nothing do not pay for it.
 		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, options)),
 		readFile: ports.readFile ?? (path => readFileSync(path)),
+		// node-forge (for the certificate) is loaded only the one time a key pair is made.
+		makeKeyPair: ports.makeKeyPair ?? (async request => (await import('../adapters/key-pair.js')).makeKeyPair(request)),
 	};
 }
 

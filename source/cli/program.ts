@@ -7,6 +7,7 @@ import {registerUserCommands} from './commands/users.js';
 import {registerAuditCommands} from './commands/audit.js';
 import {registerTenantCommands} from './commands/tenants.js';
 import {registerSmtpCommands} from './commands/smtp.js';
+import {registerSsoCommands} from './commands/sso.js';
 import {registerSettingsCommands} from './commands/settings.js';
 import {registerInviteCommands} from './commands/invites.js';
 import {registerUserAdminCommands} from './commands/user-admin.js';
@@ -28,6 +29,7 @@ const REGISTRARS: ReadonlyArray<(program: Command, cli: CliContext) => void> = [
 	registerAuditCommands,
 	registerSettingsCommands,
 	registerSmtpCommands,
+	registerSsoCommands,
 	registerInviteCommands,
 	registerSignupCommands,
 	registerServeCommands,

@@ -3,7 +3,7 @@ import {isOrgError, refused} from './errors.js';
 import {keepBounded} from './housekeeping.js';
 import {newId} from './ids.js';
 import {capText} from './inert.js';
-import {AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
+import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
 
@@ -30,7 +30,7 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 		action: event.action,
 		target: capText(event.target, AUDIT_TEXT_MAX),
 		result: event.result,
-		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_TEXT_MAX)}),
+		...(event.reason === undefined ? {} : {reason: capText(event.reason, AUDIT_REASON_MAX)}),
 		...(ctx.clientAddress === undefined ? {} : {clientAddress: ctx.clientAddress.slice(0, 64)}),
 	});
 	keepBounded(db, ctx);
@@ -62,6 +62,19 @@ export async function auditError(ctx: Context, who: AuditActor, action: string, 
 	if (isOrgError(error) && error.kind !== 'store') {
 		const result = error.kind === 'unavailable' ? 'failed' : 'refused';
 		await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
+	}
+}
+
+/**
+ * A read that may be refused (showing settings, listing tenants): the result, or the refusal
+ * audited and thrown (DESIGN §2: every refusal is audited, reads included).
+ */
+export async function auditedRead<T>(ctx: Context, who: AuditActor, action: string, target: string, read: () => T): Promise<T> {
+	try {
+		return read();
+	} catch (error) {
+		await auditError(ctx, who, action, target, error);
+		throw error;
 	}
 }
 

@@ -69,6 +69,12 @@ export type MailerFactory = (smtp: SmtpSettings, options: MailerOptions) => Prom
 /** Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its `code`) when it cannot. */
 export type FileReader = (path: string) => Buffer;
 
+/** A new key pair and a self-signed certificate for it, both PEM: our own SAML signing key. */
+export type KeyPair = {readonly privateKeyPem: string; readonly certificatePem: string};
+
+/** Makes a key pair (RSA 2048) and a self-signed certificate valid from `notBefore` for `days` (the core's clock decides when). */
+export type KeyPairMaker = (request: {readonly commonName: string; readonly notBefore: Date; readonly days: number}) => Promise<KeyPair>;
+
 /**
  * What every operation gets: the ports to the world outside the core. The composition root
  * (source/app/context.ts) builds it; tests build it the same way with their own clock and a
@@ -83,6 +89,7 @@ export type Context = {
 	readonly pam: PamCheck;
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
+	readonly makeKeyPair: KeyPairMaker;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
 };

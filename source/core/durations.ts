@@ -20,3 +20,11 @@ export function parseDuration(text: string): number {
 	if (seconds === undefined) throw invalid(`"${text}" is not a duration; write it as 7d, 12h or 90m.`);
 	return seconds;
 }
+
+/** Seconds as orgctl's duration syntax, in the largest unit that divides them: 604800 → `7d`, 5400 → `90m`. */
+export function formatDuration(seconds: number): string {
+	for (const unit of ['d', 'h', 'm'] as const) {
+		if (seconds > 0 && seconds % UNIT_SECONDS[unit] === 0) return `${seconds / UNIT_SECONDS[unit]}${unit}`;
+	}
+	return `${seconds}s`;
+}

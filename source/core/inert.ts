@@ -70,3 +70,7 @@ export const ECHO_MAX = 64;
 export function echo(text: string): string {
 	return capText(text, ECHO_MAX);
 }
+
+/** Characters a name or identifier may not hold: controls (C0, DEL, C1), spaces, bidi marks and overrides. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+export const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;

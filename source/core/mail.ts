@@ -19,7 +19,27 @@ export type OutgoingMail = {
  */
 export type SendOutcome =
 	| {readonly result: 'sent'; readonly response: string}
-	| {readonly result: 'temporary' | 'permanent'; readonly reason: string};
+	| {readonly result: 'temporary' | 'permanent'; readonly stage: MailStage; readonly reason: string};
+
+/**
+ * Where in the conversation with the SMTP server a message failed: looking up the host, opening the
+ * connection (and its greeting), TLS, logging in, the server refusing the sender or the recipient,
+ * or the message itself. `settings` is our side: settings that cannot be used (a CA file gone).
+ */
+export const MAIL_STAGES = ['settings', 'dns', 'connect', 'tls', 'auth', 'sender', 'recipient', 'message'] as const;
+export type MailStage = (typeof MAIL_STAGES)[number];
+
+/** How a stage is named to people ("failed at the authentication stage"). */
+export const MAIL_STAGE_NAMES: Readonly<Record<MailStage, string>> = {
+	settings: 'settings',
+	dns: 'DNS',
+	connect: 'connection',
+	tls: 'TLS',
+	auth: 'authentication',
+	sender: 'sender',
+	recipient: 'recipient',
+	message: 'message',
+};
 
 /** How a mailer connects: one connection for a message, a pool for many. */
 export type MailerOptions = {

@@ -3,11 +3,17 @@ import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
 export const SMTP_SECURITY = ['none', 'starttls', 'tls'] as const;
+/** The two listeners a server has: one receives crash reports, the other serves people (`orgctl serve`). */
+export const LISTENER_NAMES = ['crashes', 'requests'] as const;
+/** How a SAML assertion is matched to a user: by its NameID (the default) or by its `email` attribute. */
+export const SSO_MATCH_ATTRIBUTES = ['nameid', 'email'] as const;
+/** How the browser carries our AuthnRequest to the IdP's single sign-on service. */
+export const SSO_BINDINGS = ['redirect', 'post'] as const;
 
 export const roleSchema = z.enum(ROLES);
 export const authMethodSchema = z.enum(AUTH_METHODS);
@@ -61,6 +67,11 @@ export const tokenNameSchema = z
 
 /** Audit targets and reasons keep at most this much of what they quote (core/audit.ts caps them). */
 export const AUDIT_TEXT_MAX = 200;
+/**
+ * Audit reasons are our own sentences, which quote foreign text only cut short (quoted, echo); the
+ * longest of them (Send test e-mail's stage and hint) run to about 260 characters, so they keep more.
+ */
+export const AUDIT_REASON_MAX = 400;
 /** A mail status keeps at most this much of an SMTP server's reply. */
 export const MAIL_REASON_MAX = 300;
 /** Room for the cut mark `…[+N]` after a capped text. */
@@ -232,12 +243,28 @@ export const listenerSchema = z.object({
 	ssl: z.boolean(),
 });
 
+/** A PEM certificate, as stored (the checks that it parses and is current run where it comes in). */
+const pemCertificate = z.string().startsWith('-----BEGIN CERTIFICATE-----').max(20_000);
+
+/** The identity provider we send people to: what its metadata says (DESIGN §5a). */
+export const samlIdpSchema = z.object({
+	entityId: z.string().min(1).max(1024),
+	ssoUrl: z.url({protocol: /^https?$/}),
+	binding: z.enum(SSO_BINDINGS),
+	/** The IdP's signing certificates (several during a key rollover), PEM. */
+	certificates: z.array(pemCertificate).min(1).max(10),
+});
+
+/**
+ * Single sign-on (SAML). The service provider (us) has its own key pair, made once: the key signs
+ * AuthnRequests and stays sealed with the key file; the certificate is published in our metadata.
+ * The SP entity ID and ACS URL follow from the public URL (core/sso-settings.ts: spEndpoints).
+ * Added in schema version 5.
+ */
 export const ssoSettingsSchema = z.object({
-	idpEntityId: z.string(),
-	ssoUrl: z.string(),
-	idpCertificates: z.array(z.string()),
-	spEntityId: z.string(),
-	acsUrl: z.string(),
+	idp: samlIdpSchema.nullable(),
+	matchAttribute: z.enum(SSO_MATCH_ATTRIBUTES),
+	sp: z.object({privateKeySealed: sealed, certificate: pemCertificate}).nullable(),
 });
 
 const LIFETIME = 'The invitation lifetime must be between 1 hour and 90 days.';
@@ -262,7 +289,7 @@ export const settingsSchema = z.object({
 	listeners: z.array(listenerSchema),
 	publicUrl: z.url(),
 	policy: policySchema,
-	sso: ssoSettingsSchema.nullable(),
+	sso: ssoSettingsSchema,
 	revision,
 });
 
@@ -276,7 +303,7 @@ export const auditEventSchema = z.object({
 	/** What was acted on; as typed when it was refused, so capped (AUDIT_TEXT_MAX) and marked as cut. */
 	target: auditText,
 	result: z.enum(['ok', 'refused', 'failed']),
-	reason: auditText.optional(),
+	reason: z.string().max(AUDIT_REASON_MAX + CUT_MARK).optional(),
 	/** Where the request came from, when it came over the network (`orgctl serve`). */
 	clientAddress: z.string().max(64).optional(),
 });
@@ -337,6 +364,8 @@ export type Throttle = z.infer<typeof throttleSchema>;
 export type SmtpSettings = z.infer<typeof smtpSettingsSchema>;
 export type Listener = z.infer<typeof listenerSchema>;
 export type Policy = z.infer<typeof policySchema>;
+export type SamlIdp = z.infer<typeof samlIdpSchema>;
+export type SsoSettings = z.infer<typeof ssoSettingsSchema>;
 export type Settings = z.infer<typeof settingsSchema>;
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
@@ -354,6 +383,9 @@ export const DEFAULT_POLICY: Policy = {
 	auditRetentionDays: 365,
 	auditMaxEvents: 100_000,
 };
+
+/** Single sign-on before anything is set: no IdP, no SP key pair yet, users matched by NameID. */
+export const EMPTY_SSO: SsoSettings = {idp: null, matchAttribute: 'nameid', sp: null};
 
 /** A new, empty database: no tenant and no user until `init` or the console's first-run form. */
 export function emptyDatabase(): Database {
@@ -376,7 +408,7 @@ export function emptyDatabase(): Database {
 			listeners: [],
 			publicUrl: DEFAULT_PUBLIC_URL,
 			policy: {...DEFAULT_POLICY},
-			sso: null,
+			sso: {...EMPTY_SSO},
 			revision: 1,
 		},
 		audit: [],

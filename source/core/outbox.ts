@@ -153,7 +153,7 @@ export async function deliverOutbox(ctx: Context, mailer?: Mailer | null, option
 		// The settings cannot be used (say, the CA file is gone): record that for every claimed
 		// message rather than leave them claimed and their records "queued" with no reason.
 		const reason = (error as Error).message.replace(/\.$/, '');
-		return recordResults(ctx, claimed, claimed.map(() => ({result: 'permanent', reason})));
+		return recordResults(ctx, claimed, claimed.map(() => ({result: 'permanent', stage: 'settings', reason})));
 	}
 	const outcomes: Array<SendOutcome | null> = [];
 	try {
@@ -186,7 +186,7 @@ async function sendOne(ctx: Context, mailer: Mailer, item: OutboxItem): Promise<
 		text = ctx.secrets.unseal(item.text);
 		html = ctx.secrets.unseal(item.html);
 	} catch (error) {
-		return {result: 'permanent', reason: (error as Error).message};
+		return {result: 'permanent', stage: 'settings', reason: (error as Error).message};
 	}
 	return mailer.send({to: item.to, subject: item.subject, text, html});
 }

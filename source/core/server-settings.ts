@@ -1,39 +1,59 @@
-import {createPrivateKey, X509Certificate} from 'node:crypto';
+import {createPrivateKey, type X509Certificate} from 'node:crypto';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
-import {authorize, perform} from './audit.js';
+import {auditedRead, authorize, perform} from './audit.js';
+import {certificateFacts, certificateWarning, parseCertificate, type CertificateFacts} from './certificates.js';
+
+export {certificateWarning} from './certificates.js';
 import type {Actor, Context} from './context.js';
 import {invalid, notFound} from './errors.js';
-import {parseInput} from './input.js';
-import {DEFAULT_PUBLIC_URL, listenerSchema, policySchema, type Listener, type Policy, type Settings} from './model.js';
+import {parseInput, typedNumber} from './input.js';
+import {DEFAULT_PUBLIC_URL, LISTENER_NAMES, listenerSchema, policySchema, type Database, type Listener, type Policy, type Settings} from './model.js';
 import {smtpView, type SmtpView} from './smtp-settings.js';
 
+export type {CertificateFacts} from './certificates.js';
+
+/** The SSL settings as shown: the paths, and the certificate's facts while the file can be read. */
+export type SslView = NonNullable<Settings['ssl']> & {
+	readonly facts: CertificateFacts | undefined;
+	/** Why the certificate cannot be shown now (moved, unreadable), or undefined. */
+	readonly unreadable: string | undefined;
+	/** "The SSL certificate expires in 9 days, …", or undefined. */
+	readonly warning: string | undefined;
+};
+
 /** Everything a superuser sees under Server Settings; never a secret. */
-export type SettingsView = Omit<Settings, 'smtp'> & {
+export type SettingsView = Omit<Settings, 'smtp' | 'ssl' | 'sso'> & {
 	smtp: SmtpView | null;
-	ssl: (Settings['ssl'] & Partial<CertificateFacts>) | null;
+	ssl: SslView | null;
 	/** Why mailed links will not open for their readers (see unreachableLinks), or null. */
 	linksUnreachable: string | null;
 };
 
-export type CertificateFacts = {subject: string; issuer: string; validTo: string; fingerprint256: string};
-
-export function showSettings(ctx: Context, actor: Actor): SettingsView {
+/** The Server Settings as the console draws them, from data already read (superusers only). */
+export function settingsViewIn(ctx: Context, db: Database, actor: Actor): SettingsView {
 	authorize(actor, 'server.settings');
-	const settings = ctx.store.read().settings;
-	let ssl: SettingsView['ssl'] = settings.ssl;
-	if (settings.ssl) {
-		try {
-			ssl = {...settings.ssl, ...certificateFacts(new X509Certificate(ctx.readFile(settings.ssl.cert)))};
-		} catch {
-			// The file moved or became unreadable since it was saved: show the paths alone.
-		}
-	}
-	return {...settings, smtp: smtpView(settings.smtp), ssl, linksUnreachable: unreachableLinks(settings.publicUrl) ?? null};
+	const {sso: _sso, ...settings} = db.settings;
+	return {...settings, smtp: smtpView(settings.smtp), ssl: sslView(ctx, settings.ssl), linksUnreachable: unreachableLinks(settings.publicUrl) ?? null};
 }
 
-/** The listener `orgctl serve` answers on: the one for user requests (invitation and sign-up pages, single sign-on). */
-export const REQUESTS_LISTENER = 'requests';
+/** `orgctl settings show`: every server setting, never a secret; a refusal is audited. */
+export async function showSettings(ctx: Context, actor: Actor): Promise<SettingsView> {
+	return auditedRead(ctx, actor, 'settings.show', 'settings', () => settingsViewIn(ctx, ctx.store.read(), actor));
+}
+
+function sslView(ctx: Context, ssl: Settings['ssl']): SslView | null {
+	if (!ssl) return null;
+	try {
+		const cert = parseCertificate(ctx.readFile(ssl.cert));
+		if (!cert) return {...ssl, facts: undefined, unreadable: `${ssl.cert} no longer holds a PEM certificate`, warning: undefined};
+		const facts = certificateFacts(cert, ctx.now());
+		return {...ssl, facts, unreadable: undefined, warning: certificateWarning('The SSL certificate', facts)};
+	} catch (error) {
+		// The file moved or became unreadable since it was saved: show the paths and why.
+		return {...ssl, facts: undefined, unreadable: `${ssl.cert} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, warning: undefined};
+	}
+}
 
 function isLoopbackHost(hostname: string): boolean {
 	const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
@@ -90,12 +110,16 @@ export async function setPublicUrl(ctx: Context, actor: Actor, input: string): P
 	});
 }
 
-export {parseDuration} from './durations.js';
+export {formatDuration, parseDuration} from './durations.js';
 
-export type PolicyChange = Partial<Policy>;
+/** A policy change: any of the policy's fields; the numbers may come as typed text. */
+export type PolicyChange = {readonly [K in keyof Policy]?: Policy[K] extends number ? number | string : Policy[K]};
 
 /** What setPolicy takes: any of the policy's fields, each by the model's own rule. */
-const policyChangeSchema = policySchema.partial();
+const policyChangeSchema = policySchema.extend({
+	invitationLifetimeSeconds: typedNumber(policySchema.shape.invitationLifetimeSeconds),
+	minPasswordLength: typedNumber(policySchema.shape.minPasswordLength),
+}).partial();
 
 /** Changes the organization-wide policy; each value is checked before anything is saved. */
 export async function setPolicy(ctx: Context, actor: Actor, change: PolicyChange): Promise<Policy> {
@@ -109,33 +133,59 @@ export async function setPolicy(ctx: Context, actor: Actor, change: PolicyChange
 	});
 }
 
-/** A listener's name and port, by the model's rules (the address and SSL are checked against the other listeners). */
-const listenerInputSchema = listenerSchema.pick({name: true, port: true});
+export type ListenerName = (typeof LISTENER_NAMES)[number];
+
+/** The listeners of a server, in the order the console shows them, with what each is for. */
+export const LISTENERS: ReadonlyArray<{readonly name: ListenerName; readonly title: string; readonly purpose: string}> = [
+	{name: 'crashes', title: 'Crashes', purpose: 'crash reports from applications'},
+	{name: 'requests', title: 'User requests', purpose: 'invitation and sign-up pages, single sign-on: orgctl serve'},
+];
+
+/** The listener `orgctl serve` answers on: the one for user requests (invitation and sign-up pages, single sign-on). */
+export const REQUESTS_LISTENER: ListenerName = 'requests';
+
+/** A listener's port, by the model's rule, as a number or as typed. */
+const listenerPortSchema = typedNumber(listenerSchema.shape.port);
 
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
+export type ListenerInput = {readonly name: string; readonly port: number | string; readonly address?: string; readonly ssl?: boolean};
+
 /**
- * Adds or changes a listener (for receiving crashes and user requests). Ports are 1–65535 and unique
- * among listeners on overlapping addresses; SSL needs a certificate configured first.
+ * Sets the "crashes" or the "user requests" listener. Ports are 1–65535 and unique among listeners
+ * on overlapping addresses; SSL needs a certificate and key that are readable, match and are current.
  */
-export async function setListener(ctx: Context, actor: Actor, input: {name: string; port: number; address?: string; ssl?: boolean}): Promise<Listener> {
+export async function setListener(ctx: Context, actor: Actor, input: ListenerInput): Promise<Listener> {
 	return perform(ctx, actor, 'settings.listener', input.name, db => {
 		authorize(actor, 'server.settings');
-		const {name, port} = parseInput(listenerInputSchema, {name: input.name.trim(), port: input.port});
+		const name = input.name.trim();
+		if (!(LISTENER_NAMES as readonly string[]).includes(name)) {
+			throw invalid(`There is no listener "${name}"; a server has two: ${LISTENERS.map(l => `${l.name} (${l.purpose})`).join(' and ')}.`);
+		}
+		const port = parseInput(listenerPortSchema, input.port);
 		const existing = db.settings.listeners.find(l => l.name === name);
-		const address = (input.address ?? existing?.address ?? '0.0.0.0').trim();
+		const address = (input.address?.trim() || existing?.address) ?? '0.0.0.0';
 		if (isIP(address) === 0 && !HOSTNAME.test(address)) throw invalid(`"${address}" is not an IP address or host name to listen on.`);
 		const ssl = input.ssl ?? existing?.ssl ?? false;
-		if (ssl && !db.settings.ssl) throw invalid('SSL needs a certificate and key first: set them with `orgctl settings ssl set`.');
+		if (ssl) {
+			if (!db.settings.ssl) throw invalid('SSL needs a certificate and key first: set them with `orgctl settings ssl set`.');
+			try {
+				checkCertificatePair(ctx, db.settings.ssl);
+			} catch (error) {
+				throw invalid(`The ${name} listener cannot use SSL until the certificate is fixed: ${lowerFirst((error as Error).message)}`);
+			}
+		}
 		const wildcard = (a: string) => a === '0.0.0.0' || a === '::';
 		const clash = db.settings.listeners.find(l => l.name !== name && l.port === port && (l.address === address || wildcard(l.address) || wildcard(address)));
-		if (clash) throw invalid(`Port ${port} is already used by the listener ${clash.name}.`);
+		if (clash) throw invalid(`Port ${port} is already used by the listener ${clash.name} (${clash.address}:${clash.port}).`);
 		const listener: Listener = {name, address, port, ssl};
 		db.settings.listeners = [...db.settings.listeners.filter(l => l.name !== name), listener].sort((a, b) => a.name.localeCompare(b.name));
 		touch(db.settings);
 		return listener;
 	});
 }
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 
 export async function removeListener(ctx: Context, actor: Actor, name: string): Promise<void> {
 	await perform(ctx, actor, 'settings.listener.remove', name, db => {
@@ -146,22 +196,20 @@ export async function removeListener(ctx: Context, actor: Actor, name: string): 
 	});
 }
 
-function certificateFacts(cert: X509Certificate): CertificateFacts {
-	return {subject: cert.subject.replace(/\n/g, ', '), issuer: cert.issuer.replace(/\n/g, ', '), validTo: new Date(cert.validTo).toISOString(), fingerprint256: cert.fingerprint256};
-}
-
 /**
  * Saves the SSL certificate and key paths after checking that both are readable, parse, match each
- * other, and that the certificate has not expired.
+ * other, and that the certificate is current. One expiring within 30 days is saved, with its warning.
  */
 export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; key: string}): Promise<CertificateFacts> {
+	const paths = {cert: input.cert.trim(), key: input.key.trim()};
 	// Checked inside the audited transaction so that a refused certificate is audited too.
-	return perform(ctx, actor, 'settings.ssl', input.cert, db => {
+	return perform(ctx, actor, 'settings.ssl', paths.cert, db => {
 		authorize(actor, 'server.settings');
-		const cert = checkCertificatePair(ctx, input);
-		db.settings.ssl = {cert: input.cert, key: input.key};
+		if (!paths.cert || !paths.key) throw invalid('SSL needs both a certificate file and a key file.');
+		const cert = checkCertificatePair(ctx, paths);
+		db.settings.ssl = paths;
 		touch(db.settings);
-		return certificateFacts(cert);
+		return certificateFacts(cert, ctx.now());
 	});
 }
 
@@ -175,12 +223,8 @@ function checkCertificatePair(ctx: Context, input: {cert: string; key: string}):
 	};
 	const certBytes = read(input.cert, 'certificate');
 	const keyBytes = read(input.key, 'key');
-	let cert: X509Certificate;
-	try {
-		cert = new X509Certificate(certBytes);
-	} catch {
-		throw invalid(`The certificate file ${input.cert} holds no PEM certificate.`);
-	}
+	const cert = parseCertificate(certBytes);
+	if (!cert) throw invalid(`The certificate file ${input.cert} holds no PEM certificate.`);
 	let key: ReturnType<typeof createPrivateKey>;
 	try {
 		key = createPrivateKey(keyBytes);
@@ -188,6 +232,8 @@ function checkCertificatePair(ctx: Context, input: {cert: string; key: string}):
 		throw invalid(`The key file ${input.key} holds no private key orgctl can read (an unencrypted PEM key is needed).`);
 	}
 	if (!cert.checkPrivateKey(key)) throw invalid(`The key in ${input.key} does not belong to the certificate in ${input.cert}.`);
-	if (new Date(cert.validTo) <= ctx.now()) throw invalid(`The certificate in ${input.cert} expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}.`);
+	const now = ctx.now();
+	if (new Date(cert.validTo) <= now) throw invalid(`The certificate in ${input.cert} expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}.`);
+	if (new Date(cert.validFrom) > now) throw invalid(`The certificate in ${input.cert} is not valid before ${new Date(cert.validFrom).toISOString().slice(0, 10)}.`);
 	return cert;
 }

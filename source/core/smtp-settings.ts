@@ -1,19 +1,24 @@
 import {X509Certificate} from 'node:crypto';
 import {touch} from './accounts.js';
-import {appendAudit, auditError, authorize, perform} from './audit.js';
+import {appendAudit, auditedRead, auditError, authorize, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {invalid, unavailable} from './errors.js';
-import {parseInput} from './input.js';
-import {smtpSettingsSchema, type SmtpSettings} from './model.js';
+import {parseInput, typedNumber} from './input.js';
+import {MAIL_STAGE_NAMES} from './mail.js';
+import {SMTP_SECURITY, smtpSettingsSchema, type Database, type SmtpSettings} from './model.js';
 import {openMailer} from './outbox.js';
 
 /** Connection and greeting timeout by default; the socket timeout is three times it (DESIGN §5). */
 export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
 
+/** The security modes as the console names them. */
+export const SMTP_SECURITY_NAMES: Readonly<Record<SmtpSettings['security'], string>> = {none: 'none', starttls: 'STARTTLS required', tls: 'TLS'};
+
 export type SmtpInput = {
 	readonly host: string;
-	readonly port: number;
+	/** A number, or the digits as typed. */
+	readonly port: number | string;
 	readonly security: SmtpSettings['security'];
 	readonly from: string;
 	/** Login name; null or absent for a server that takes mail without a login. */
@@ -21,7 +26,8 @@ export type SmtpInput = {
 	/** The password for `user`; absent keeps the stored one when the user stays the same. */
 	readonly password?: string | null;
 	readonly caFile?: string | null;
-	readonly timeoutMs?: number;
+	/** Milliseconds, as a number or typed; absent: DEFAULT_SMTP_TIMEOUT_MS. */
+	readonly timeoutMs?: number | string;
 };
 
 /** What the SMTP settings show outside the store: never the password, sealed or not. */
@@ -34,7 +40,10 @@ export function smtpView(smtp: SmtpSettings | null): SmtpView | null {
 }
 
 /** The host, port and timeout of SMTP settings, by the model's rules. */
-const smtpInputSchema = smtpSettingsSchema.pick({host: true, port: true, timeoutMs: true});
+const smtpInputSchema = smtpSettingsSchema.pick({host: true, port: true, timeoutMs: true}).extend({
+	port: typedNumber(smtpSettingsSchema.shape.port),
+	timeoutMs: typedNumber(smtpSettingsSchema.shape.timeoutMs),
+});
 
 /** Checks a CA file: readable, and holding at least one PEM certificate Node can parse. */
 function checkCaFile(ctx: Context, path: string): void {
@@ -56,9 +65,11 @@ function checkCaFile(ctx: Context, path: string): void {
 /** Saves the SMTP settings (superuser only); the password is stored sealed with the key file. */
 export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInput): Promise<SmtpView> {
 	// Every check runs inside perform() so that a refusal is audited too (DESIGN §2).
-	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${input.host.trim()}:${input.port}`, db => {
+	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${input.host.trim()}:${String(input.port).trim()}`, db => {
 		authorize(actor, 'server.settings');
-		const {host, port, timeoutMs} = parseInput(smtpInputSchema, {host: input.host.trim(), port: input.port, timeoutMs: input.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS});
+		const timeout = typeof input.timeoutMs === 'string' && input.timeoutMs.trim() === '' ? undefined : input.timeoutMs;
+		const {host, port, timeoutMs} = parseInput(smtpInputSchema, {host: input.host.trim(), port: input.port, timeoutMs: timeout ?? DEFAULT_SMTP_TIMEOUT_MS});
+		if (!(SMTP_SECURITY as readonly string[]).includes(input.security)) throw invalid(`The SMTP security must be none, starttls or tls, not "${input.security}".`);
 		const from = parseAddress(input.from).address;
 		const user = input.user?.trim() || null;
 		if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
@@ -85,14 +96,21 @@ export async function clearSmtpSettings(ctx: Context, actor: Actor): Promise<voi
 	});
 }
 
-export function showSmtpSettings(ctx: Context, actor: Actor): SmtpView | null {
+/** The SMTP settings as the console draws them, from data already read (superusers only). */
+export function smtpViewIn(db: Database, actor: Actor): SmtpView | null {
 	authorize(actor, 'server.settings');
-	return smtpView(ctx.store.read().settings.smtp);
+	return smtpView(db.settings.smtp);
+}
+
+/** `orgctl settings smtp show`: never the password; a refusal is audited. */
+export async function showSmtpSettings(ctx: Context, actor: Actor): Promise<SmtpView | null> {
+	return auditedRead(ctx, actor, 'settings.smtp.show', 'smtp', () => smtpViewIn(ctx.store.read(), actor));
 }
 
 /**
  * Sends a test message with the saved settings, directly rather than through the outbox, so the
- * admin sees at once whether the server is reachable. Throws with the server's reason if not.
+ * admin sees at once whether the server is reachable. Throws one sentence naming the stage that
+ * failed (DNS, connection, TLS, authentication, sender, recipient, message) and the server's reason.
  */
 export async function sendTestMail(ctx: Context, actor: Actor, to: string): Promise<{response: string}> {
 	let address = to;
@@ -118,11 +136,8 @@ export async function sendTestMail(ctx: Context, actor: Actor, to: string): Prom
 	} finally {
 		mailer.close();
 	}
-	const ok = outcome.result === 'sent';
-	const reason = outcome.result === 'sent' ? undefined : outcome.reason;
-	await ctx.store.transact(db => appendAudit(db, ctx, actor, {action: 'settings.smtp.test', target: address, result: ok ? 'ok' : 'failed', ...(reason ? {reason} : {})}));
-	if (outcome.result !== 'sent') {
-		throw unavailable(`The test e-mail to ${address} was not sent (${outcome.result} failure): ${outcome.reason}.`);
-	}
+	const failure = outcome.result === 'sent' ? undefined : `The test e-mail to ${address} failed at the ${MAIL_STAGE_NAMES[outcome.stage]} stage: ${outcome.reason.replace(/\.$/, '')}.`;
+	await ctx.store.transact(db => appendAudit(db, ctx, actor, {action: 'settings.smtp.test', target: address, result: failure ? 'failed' : 'ok', ...(failure ? {reason: failure} : {})}));
+	if (outcome.result !== 'sent') throw unavailable(failure!);
 	return {response: outcome.response};
 }

@@ -1,8 +1,9 @@
+import {EMPTY_SSO} from '../core/model.js';
 import {readFileSync} from 'node:fs';
 import {unknownThrottleKey} from '../core/accounts.js';
 import {newId} from '../core/ids.js';
 import {capText, inert} from '../core/inert.js';
-import {AUDIT_TEXT_MAX, DEFAULT_POLICY, MAIL_REASON_MAX, tokenNameSchema} from '../core/model.js';
+import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, DEFAULT_POLICY, MAIL_REASON_MAX, tokenNameSchema} from '../core/model.js';
 import {plural} from '../core/words.js';
 import {storeError} from './errors.js';
 import {writeFileAtomically} from './file-io.js';
@@ -63,7 +64,7 @@ export function repairedTokenName(name: string, id: string): string {
  * Version 4 bounds what refused input leaves behind and gives names character rules (DESIGN §4,
  * §4a). Files of version 3 could hold what version 4 refuses, so this step repairs it rather than
  * refuse a file an older orgctl wrote:
- * - audit actors, targets and reasons, and tombstones' `by`, capped at AUDIT_TEXT_MAX (`…[+N]`);
+ * - audit actors and targets, and tombstones' `by`, capped at AUDIT_TEXT_MAX, reasons at AUDIT_REASON_MAX (`…[+N]`);
  * - mail status reasons (an SMTP server's reply) capped at MAIL_REASON_MAX;
  * - throttle entries of unknown identifiers keyed by a hash of the identifier, not the text;
  * - API token names with control or invisible characters renamed to their visible escapes;
@@ -79,7 +80,7 @@ function boundedAndNamed(raw: Raw, clock: Date | undefined): Raw {
 		capped++;
 		return capText(value, max);
 	};
-	const audit = records(raw, 'audit').map(e => ({...e, actor: cap(e['actor'], AUDIT_TEXT_MAX), target: cap(e['target'], AUDIT_TEXT_MAX), ...('reason' in e ? {reason: cap(e['reason'], AUDIT_TEXT_MAX)} : {})}));
+	const audit = records(raw, 'audit').map(e => ({...e, actor: cap(e['actor'], AUDIT_TEXT_MAX), target: cap(e['target'], AUDIT_TEXT_MAX), ...('reason' in e ? {reason: cap(e['reason'], AUDIT_REASON_MAX)} : {})}));
 	const invitationTombstones = records(raw, 'invitationTombstones').map(t => ({...t, by: cap(t['by'], AUDIT_TEXT_MAX)}));
 	const withMail = (r: Raw): Raw => {
 		const mail = r['mail'] as Raw | undefined;
@@ -131,6 +132,15 @@ function boundedAndNamed(raw: Raw, clock: Date | undefined): Raw {
 	};
 }
 
+/**
+ * Version 5 gives single sign-on its shape (an IdP, the match attribute, our own key pair). No
+ * orgctl before it wrote anything there (its `sso` was always null), so every file starts empty.
+ */
+function withSso(raw: Record<string, unknown>): Record<string, unknown> {
+	const settings = (raw['settings'] ?? {}) as Record<string, unknown>;
+	return {...raw, settings: {...settings, sso: {...EMPTY_SSO}}};
+}
+
 /** Schema migrations, oldest first: each turns a file of version `from` into `from + 1`. */
 export const MIGRATIONS: readonly Migration[] = [
 	{from: 1, migrate: raw => ({...raw, invitationTombstones: invitationTombstones(raw)})},
@@ -139,6 +149,7 @@ export const MIGRATIONS: readonly Migration[] = [
 	// audit without the addresses.
 	{from: 2, migrate: raw => raw},
 	{from: 3, migrate: (raw, {now}) => boundedAndNamed(raw, now)},
+	{from: 4, migrate: withSso},
 ];
 
 /**

@@ -227,7 +227,12 @@ function repair(storePath: string, path: string, steps: WriteSteps | undefined):
 	});
 }
 
-/** Values in the data sealed with the key file (invitation links, queued mail, the SMTP password). */
+/** Values in the data sealed with the key file (invitation links, queued mail, the SMTP password, our SAML key). */
 export function sealedSecretsIn(db: Database): string[] {
-	return [...db.invitations.map(i => i.secretSealed), ...db.outbox.map(m => m.text), ...(db.settings.smtp?.passwordSealed ? [db.settings.smtp.passwordSealed] : [])];
+	return [
+		...db.invitations.map(i => i.secretSealed),
+		...db.outbox.map(m => m.text),
+		...(db.settings.smtp?.passwordSealed ? [db.settings.smtp.passwordSealed] : []),
+		...(db.settings.sso.sp ? [db.settings.sso.sp.privateKeySealed] : []),
+	];
 }

@@ -6,10 +6,12 @@ import {actorFacts, type Actor, type Context} from '../core/context.js';
 import {isOrgError} from '../core/errors.js';
 import {mayView} from '../core/policy.js';
 import {orgctlCommand} from '../core/shell.js';
+import {actInTenant} from '../core/tenants.js';
 import {removeSessionFile} from '../adapters/session-file.js';
 import {Dialog, type DialogRequest} from './components/dialogs.js';
 import {Help} from './components/help.js';
 import {StatusBar} from './components/status-bar.js';
+import {TenantPicker} from './components/tenant-picker.js';
 import {TooSmall, MIN_COLUMNS, MIN_ROWS} from './components/too-small.js';
 import {ValueView} from './components/value-view.js';
 import {ConsoleContext, formError, FormHostContext, type ConsoleAction, type ConsoleApi, type FormHost, type Revealed, type StatusMessage} from './console-context.js';
@@ -64,7 +66,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	// The session checks in refresh() and run() read latest(): a session renewed (or ended) a moment
 	// ago counts before React has drawn it.
 	const [shell, dispatch, latest] = useBurstReducer(shellReducer, () => initialShell(start, ctx.store.read()));
-	const {screen, db, help, dialog, status, loginKey} = shell;
+	const {screen, db, help, picker, dialog, status, loginKey} = shell;
 	const firstFrame = useRef(false);
 
 	const actor = screen.kind === 'main' ? screen.actor : undefined;
@@ -87,6 +89,17 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 			return true;
 		} catch (error) {
 			if (isOrgError(error) && error.kind === 'store') throw error;
+			// The tenant a superuser switched to was deleted (here or elsewhere): back to their own.
+			if (isOrgError(error) && error.kind === 'not-found' && current.actor.tenant.id !== current.actor.user.tenantId) {
+				try {
+					const home = resolveSession(ctx, current.session);
+					dispatch({type: 'session', actor: home});
+					dispatch({type: 'status', status: {kind: 'info', text: `Tenant ${current.actor.tenant.name} no longer exists; the console is back in ${home.tenant.name}.`}});
+					return true;
+				} catch {
+					// The session itself has ended too: sign in again, below.
+				}
+			}
 			dispatch({type: 'signed-out', notice: sessionNotice(error)});
 			return false;
 		}
@@ -170,6 +183,22 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		[checkSession, fail, dispatch, setStatus, refresh],
 	);
 
+	const switchTenant = useCallback(
+		async (name: string) => {
+			dispatch({type: 'picker', open: false});
+			const current = latest().screen;
+			if (current.kind !== 'main' || current.actor.tenant.name === name) return;
+			if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: `You have typed something that is not saved. Switch to tenant ${name} anyway?`}))) return;
+			const next = await run({
+				task: () => actInTenant(ctx, current.actor, name),
+				done: `The console now acts in tenant ${name}.`,
+				command: orgctlCommand('--tenant', name),
+			});
+			if (next) dispatch({type: 'session', actor: next});
+		},
+		[ctx, dispatch, latest, run, ask],
+	);
+
 	const renewSession = useCallback(async () => {
 		const current = latest().screen;
 		if (current.kind !== 'main') return;
@@ -191,10 +220,11 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				renewSession,
 				confirm: question => ask({kind: 'confirm', question}),
 				confirmTyped: (question, name) => ask({kind: 'typed', question, name}),
+				switchTenant,
 				setDirty,
 				reveal,
 			},
-		[ctx, actor, db, refresh, setStatus, run, renewSession, ask, setDirty, reveal],
+		[ctx, actor, db, refresh, setStatus, run, renewSession, ask, switchTenant, setDirty, reveal],
 	);
 	const formHost = useMemo<FormHost>(() => ({setDirty, confirm: question => ask({kind: 'confirm', question})}), [setDirty, ask]);
 	const facts = useMemo(() => (actor ? actorFacts(actor) : undefined), [actor]);
@@ -272,8 +302,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					return true;
 				}
 				case 'app.refresh':
-					refresh();
+					// Said first, so what the reload finds (a session ended, a tenant gone) has the last word.
 					setStatus({kind: 'info', text: 'Reloaded from the store.'});
+					refresh();
 					return true;
 				case 'section.next':
 				case 'section.previous':
@@ -293,8 +324,19 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		{priority: PRIORITY.global},
 	);
 
+	// The header's tenant switcher: a layer only superusers have, so the key is offered to no one else.
+	useKeys(
+		['superuser'],
+		command => {
+			if (command !== 'tenant.switch') return false;
+			dispatch({type: 'picker', open: true});
+			return true;
+		},
+		{priority: PRIORITY.global, active: actor?.user.superuser === true && !help && !picker},
+	);
+
 	// Tests and benchmarks wait for this: the screen is drawn and its key handlers are attached.
-	const readyName = screen.kind === 'main' ? `main:${section?.id ?? 'none'}` : screen.kind;
+	const readyName = screen.kind === 'main' ? (picker ? 'main:tenant-picker' : `main:${section?.id ?? 'none'}`) : screen.kind;
 	useEffect(() => {
 		if (readyMarker) stdout.write(`\u001b]2;orgctl:ready:${readyName}\u0007`);
 		if (!firstFrame.current) {
@@ -310,6 +352,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	const contentWidth = columns - paneWidth;
 	const sectionTitles = Object.fromEntries(sections.map(s => [s.id, s.title]));
 	const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
+	// Keys of sections this user does not see are not offered, in help either.
+	const hiddenContexts = SECTIONS.filter(s => !sections.includes(s)).flatMap(s => [s.id, ...(s.contexts ?? [])]);
 
 	let body;
 	if (screen.kind === 'first-run') {
@@ -343,7 +387,7 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 						})}
 					</Box>
 					<Box width={contentWidth} height={bodyHeight} paddingLeft={1} overflow="hidden">
-						{section ? <section.Component key={section.id} width={contentWidth - 1} height={bodyHeight} /> : <Text>There is nothing you can open here.</Text>}
+						{section ? <section.Component key={`${section.id}:${actor?.tenant.id ?? ''}`} width={contentWidth - 1} height={bodyHeight} /> : <Text>There is nothing you can open here.</Text>}
 					</Box>
 				</Box>
 			</ConsoleContext.Provider>
@@ -352,7 +396,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 
 	// Help and a revealed value cover the body without unmounting it: a list keeps its place and a
 	// form what was typed. Below 80×24 the console says so instead of drawing over itself.
-	const covered = help || shell.revealed !== undefined;
+	const picking = picker && actor !== undefined && !help;
+	const covered = help || picking || shell.revealed !== undefined;
 	return (
 		<FormHostContext.Provider value={formHost}>
 			<KeyPolicyProvider value={keyPolicy}>
@@ -361,8 +406,9 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 					<Header actor={actor} width={columns} />
 					<Text {...theme.muted}>{'─'.repeat(columns)}</Text>
 					<Box height={bodyHeight} overflow="hidden" flexDirection="column">
-						{help ? <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} facts={facts} onClose={() => dispatch({type: 'help', open: false})} /> : null}
-						{shell.revealed && !help ? (
+						{help ? <Help width={columns - 2} height={bodyHeight} sectionTitles={sectionTitles} facts={facts} hiddenContexts={hiddenContexts} onClose={() => dispatch({type: 'help', open: false})} /> : null}
+						{picking ? <TenantPicker db={db} actor={actor} width={columns - 2} height={bodyHeight} onPick={name => void switchTenant(name)} onCancel={() => dispatch({type: 'picker', open: false})} /> : null}
+						{shell.revealed && !help && !picking ? (
 							<ValueView revealed={shell.revealed} width={columns} height={bodyHeight} onClose={() => reveal(undefined)} onCopied={text => setStatus({kind: 'success', text})} />
 						) : null}
 						<Box display={covered ? 'none' : 'flex'} flexGrow={1} flexShrink={1} overflow="hidden" flexDirection="column">
@@ -395,7 +441,8 @@ function Header({actor, width}: {readonly actor: Actor | undefined; readonly wid
 					<Text> {actor.user.role}</Text>
 					{actor.user.superuser ? <Text {...theme.warning}> ★superuser</Text> : null}
 					<Text {...theme.muted}> · tenant </Text>
-					<Text>{actor.tenant.name}</Text>
+					<Text {...(actor.tenant.id === actor.user.tenantId ? {} : theme.warning)}>{actor.tenant.name}</Text>
+					{actor.user.superuser ? <Text {...theme.muted}> [T]</Text> : null}
 				</Text>
 			) : (
 				<Text {...theme.muted}>not signed in</Text>

@@ -65,6 +65,8 @@ export type ConsoleApi = {
 	readonly confirmTyped: (question: string, name: string) => Promise<boolean>;
 	/** Opens a fresh session for the actor and acts under it (after changing one's own password, which ends them all). */
 	readonly renewSession: () => Promise<void>;
+	/** Superusers: act in another tenant (asks first when a form has unsaved input); the header shows where. */
+	readonly switchTenant: (name: string) => Promise<void>;
 	/** Tells the console a form has unsaved input, so Ctrl-C asks before quitting. */
 	readonly setDirty: (id: string, dirty: boolean) => void;
 	/** Shows a value whole, full width, with `y` to copy it; Esc closes. */

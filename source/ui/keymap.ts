@@ -127,6 +127,34 @@ export const KEYMAP = [
 	{command: 'projects.token', keys: ['t'], label: 't', description: 'new API token for the selected project', where: 'projects', status: true, short: 'token', action: 'tokens.create'},
 	{command: 'projects.delete', keys: ['d'], label: 'd', description: 'delete the selected project or token', where: 'projects', status: true, short: 'delete'},
 
+	// Superusers, everywhere: the tenant switcher in the header
+	{command: 'tenant.switch', keys: ['T'], label: 'T', description: 'switch the console to another tenant', where: 'superuser'},
+	{command: 'tenantPicker.cancel', keys: ['escape'], label: 'Esc', description: 'back without switching', where: 'tenant-picker', status: true, short: 'back'},
+
+	// Server Settings
+	{command: 'settings.edit', keys: ['e'], label: 'e', description: 'change this setting', where: 'settings-pane', status: true, short: 'edit'},
+	{command: 'settings.test', keys: ['t'], label: 't', description: 'send a test e-mail to an address you type', where: 'settings-smtp', status: true, short: 'test e-mail'},
+	{command: 'settings.clearSmtp', keys: ['d'], label: 'd', description: 'remove the SMTP settings (mail is then kept as not sent)', where: 'settings-smtp', short: 'remove'},
+	{command: 'settings.listener', keys: ['e', 'enter'], label: 'e/Enter', description: 'change the listener', where: 'settings-listeners', status: true, short: 'edit'},
+	{command: 'settings.removeListener', keys: ['d'], label: 'd', description: 'remove the listener', where: 'settings-listeners', status: true, short: 'remove'},
+
+	// Tenants
+	{command: 'tenants.new', keys: ['n'], label: 'n', description: 'create a tenant', where: 'tenants', status: true, short: 'new'},
+	{command: 'tenants.switch', keys: ['s'], label: 's', description: 'act in the selected tenant', where: 'tenants', status: true, short: 'switch'},
+	{command: 'tenants.delete', keys: ['d'], label: 'd', description: 'delete the tenant and everything in it (type its name)', where: 'tenants', status: true, short: 'delete'},
+
+	// Single Sign-On
+	{command: 'sso.import', keys: ['i'], label: 'i', description: 'import the IdP metadata from an XML file', where: 'sso', status: true, short: 'import'},
+	{command: 'sso.edit', keys: ['e'], label: 'e', description: 'set the IdP by hand: entity ID, SSO URL, certificate file', where: 'sso', status: true, short: 'edit'},
+	{command: 'sso.match', keys: ['m'], label: 'm', description: 'match users by NameID or by the email attribute', where: 'sso', short: 'match'},
+	{command: 'sso.copy', keys: ['y'], label: 'y', description: 'copy our SP metadata for the IdP (also shown on screen)', where: 'sso', status: true, short: 'copy SP metadata'},
+	{command: 'sso.view', keys: ['v'], label: 'v', description: 'show our SP metadata', where: 'sso', short: 'view'},
+	{command: 'sso.clear', keys: ['d'], label: 'd', description: 'forget the IdP (SAML sign-in stops)', where: 'sso', short: 'forget IdP'},
+	{command: 'metadata.up', keys: ['up', 'k'], label: '↑/k', description: 'scroll', where: 'sso-metadata'},
+	{command: 'metadata.down', keys: ['down', 'j'], label: '↓/j', description: 'scroll', where: 'sso-metadata', status: true, short: 'scroll'},
+	{command: 'metadata.copy', keys: ['y'], label: 'y', description: 'copy it', where: 'sso-metadata', status: true, short: 'copy'},
+	{command: 'metadata.back', keys: ['escape'], label: 'Esc', description: 'back', where: 'sso-metadata', status: true},
+
 	// My Account
 	{command: 'account.password', keys: ['p'], label: 'p', description: 'change your password', where: 'account', status: true},
 ] as const satisfies readonly KeyBinding[];
@@ -146,6 +174,12 @@ export const CONTEXT_TITLES: Readonly<Record<string, string>> = {
 	typed: 'Typed confirmations',
 	bulk: 'Bulk invitation',
 	account: 'My Account',
+	superuser: 'Superusers',
+	'tenant-picker': 'Switching tenant',
+	'sso-metadata': 'Single Sign-On: our SP metadata',
+	'settings-pane': 'Server Settings',
+	'settings-smtp': 'Server Settings: SMTP',
+	'settings-listeners': 'Server Settings: Listeners',
 	migration: 'Deleting a user: what they own',
 	'migration-review': 'Deleting a user: review',
 	'migration-target': 'Deleting a user: choose the new owner',

@@ -48,7 +48,7 @@ async function hostileStore(ctx: Context, rootTenantId: string, root: Parameters
 		db.settings.smtp = {host: '127.0.0.1', port: 2525, security: 'none', user: H, passwordSealed: null, from: H, timeoutMs: 1000, caFile: H};
 		db.settings.ssl = {cert: H, key: H};
 		db.settings.listeners = [{name: 'http', address: H, port: 8080, ssl: false}];
-		db.settings.sso = {idpEntityId: H, ssoUrl: H, idpCertificates: [H], spEntityId: H, acsUrl: H};
+		db.settings.sso = {idp: {entityId: H, ssoUrl: 'https://idp.example.com/sso', binding: 'redirect', certificates: [`-----BEGIN CERTIFICATE-----${H}`]}, matchAttribute: 'email', sp: null};
 		db.settings.publicUrl = `https://crash.example.com/${H}`;
 	});
 }
@@ -131,7 +131,7 @@ describe('a store full of hostile strings', () => {
 		const audit = await orgctl(dir, ['audit']);
 		expect(audit.stdout).toContain(SHOWN.slice(0, 40));
 		const settings = await orgctl(dir, ['settings', 'show']);
-		expect(settings.stdout).toContain(`SSL                ${SHOWN} (unreadable now`);
+		expect(settings.stdout).toContain(`SSL                ${SHOWN} (${SHOWN} cannot be read`);
 		// (zod's URL check drops the line break from a URL.)
 		expect(settings.stdout).toContain(`public URL         https://crash.example.com/${SHOWN.replace('\\r\\n', '')}`);
 		expect((await orgctl(dir, ['settings', 'smtp', 'show'])).stdout).toContain(`CA file   ${SHOWN}\n`);
@@ -199,10 +199,10 @@ describe('a store full of hostile strings', () => {
 		await t.press('4');
 		await t.waitReady('main:projects');
 		await t.waitFor('error:post,\\e]52;c;');
-		await t.press('5');
+		await t.press('8');
 		await t.waitReady('main:audit');
 		await t.waitFor('\\e]52;c;SE9TVElMRQ==');
-		await t.press('6');
+		await t.press('9');
 		await t.waitReady('main:account');
 		await t.press('?');
 		await t.waitFor('Esc closes');

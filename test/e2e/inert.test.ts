@@ -5,6 +5,7 @@ import {sendInvitation} from '../../source/core/invitations.js';
 import {createProject} from '../../source/core/projects.js';
 import {orgctl, type CliResult} from '../helpers/cli.js';
 import {expectInert} from '../helpers/inert.js';
+import {inert} from '../../source/core/inert.js';
 import {addUser, useLoopbackSmtp} from '../helpers/people.js';
 import {TestSmtpServer} from '../helpers/smtp.js';
 import {TEST_HASHER, tempDir} from '../helpers/store.js';
@@ -67,7 +68,8 @@ async function auditShows(dir: string, shown: string): Promise<ConsoleTerm> {
 	// Wide enough for the audit's target column to show a whole payload.
 	const t = start(dir, {cols: 180});
 	await t.waitReady('main:users');
-	await t.press('5');
+	// A superuser's sections: Server Settings, Tenants and Single Sign-On come before Audit.
+	await t.press('8');
 	await t.waitReady('main:audit');
 	await t.waitFor(shown);
 	return t;
@@ -157,17 +159,19 @@ describe('hostile text from elsewhere reaches no terminal raw', () => {
 		server.rawReplies = [['HOSTILE-BYTES', `${CLIPBOARD} ${REPAINT} txt.\u202eexe`]];
 		await useLoopbackSmtp(ctx, root, server.port);
 		const sent = await sendInvitation(ctx, root, {username: 'carol', email: 'carol@example.com'});
-		expect(sent.mail).toMatchObject({state: 'failed', reason: expect.stringContaining(`No such user ${CLIPBOARD} ${REPAINT}`)});
+		// The mail adapter makes the reply inert where it comes in (and every printer again, idempotently).
+		expect(sent.mail).toMatchObject({state: 'failed', reason: expect.stringContaining(`No such user ${inert(CLIPBOARD)} ${inert(REPAINT)}`)});
 
 		const list = await orgctl(dir, ['invites', 'list']);
 		expect(list.code).toBe(0);
 		expectInertCli(list);
-		expect(list.stdout).toContain('failed: 550 No such user \\e]52;c;');
+		// The reply itself is past the MAIL column's cut here; the 200-column console below shows it whole.
+		expect(list.stdout).toContain('failed: the SMTP server refused the recipient carol@example.com');
 
 		const listed = start(dir, {args: ['invites', 'list'], cols: 200});
 		await listed.exited;
 		expectInert(listed.output(), PAYLOADS);
-		expect(listed.output()).toContain('failed: 550 No such user \\e]52;');
+		expect(listed.output()).toContain('failed: the SMTP server refused the recipient carol@example.com: 550 No such us');
 
 		const t = start(dir);
 		await t.waitReady('main:users');
@@ -176,10 +180,12 @@ describe('hostile text from elsewhere reaches no terminal raw', () => {
 		await t.waitFor(/›carol\s.*FAILED/);
 		await t.press('enter');
 		await t.waitFor('Invitation for carol');
-		await t.waitFor('failed: 550 No such user');
-		// The detail wraps the whole reason over its lines, every escape visible.
-		expect(t.screen()).toContain('\\e]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\\x07');
-		expect(t.screen()).toContain('\\e[2J\\e[31mHOSTILE txt.\\u202eexe');
+		// The detail wraps the whole reason over its lines, every escape visible: read it unwrapped
+		// (where a line breaks is the layout's business, so spaces are left out of the comparison).
+		const detail = () => t.lines().map(line => line.slice(line.indexOf('│') + 1)).join('').replace(/\s+/g, '');
+		await t.waitFor(() => detail().includes('550Nosuchuser'));
+		expect(detail()).toContain('\\e]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\\x07');
+		expect(detail()).toContain('\\e[2J\\e[31mHOSTILEtxt.\\u202eexe');
 		expectInert(t.output(), PAYLOADS);
 	});
 });

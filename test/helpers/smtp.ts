@@ -20,9 +20,10 @@ export type ReceivedMail = {
 
 /**
  * How the server answers. `accept` takes mail; `reject4xx` / `reject5xx` refuse RCPT TO with that
- * code; `hang` accepts the connection and never greets (a timeout); `close` drops every connection.
+ * code; `rejectSender` refuses MAIL FROM with 553; `hang` accepts the connection and never greets
+ * (a timeout); `close` drops every connection.
  */
-export type SmtpMode = 'accept' | 'reject4xx' | 'reject5xx' | 'hang' | 'close';
+export type SmtpMode = 'accept' | 'reject4xx' | 'reject5xx' | 'rejectSender' | 'hang' | 'close';
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI. */
 export type TestCertificate = {readonly cert: string; readonly key: string; readonly certFile: string; readonly dir: string};
@@ -56,6 +57,7 @@ export class TestSmtpServer {
 	 * `HOSTILE-BYTES` in `reason5xx` and the escape sequence here (plain connections only).
 	 */
 	rawReplies: Array<readonly [placeholder: string, bytes: string]> = [];
+	reasonSender = 'Sender address rejected: not owned by you';
 	private readonly server: SMTPServer;
 	private readonly sockets = new Set<Socket>();
 	private waiters: Array<() => void> = [];
@@ -82,6 +84,10 @@ export class TestSmtpServer {
 			onAuth: (auth, _session, callback) => {
 				if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, {user: auth.username});
 				callback(new Error('Invalid username or password'));
+			},
+			onMailFrom: (_address, _session, callback) => {
+				if (this.mode === 'rejectSender') return callback(Object.assign(new Error(this.reasonSender), {responseCode: 553}));
+				callback();
 			},
 			onRcptTo: (_address, _session, callback) => {
 				if (this.mode === 'reject4xx') return callback(Object.assign(new Error(this.reason4xx), {responseCode: 451}));

@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {parseDuration, removeListener, REQUESTS_LISTENER, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks, type PolicyChange} from '../../core/server-settings.js';
+import {certificateWarning, LISTENERS, parseDuration, removeListener, REQUESTS_LISTENER, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks, type CertificateFacts, type PolicyChange} from '../../core/server-settings.js';
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
@@ -21,7 +21,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.description('show every server setting (never a secret)')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const view = showSettings(ctx, await cli.actor());
+			const view = await showSettings(ctx, await cli.actor());
 			cli.print(view, () => {
 				const p = view.policy;
 				return [
@@ -32,15 +32,20 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 					`verify e-mail      ${p.requireEmailVerification ? 'on' : 'off'}`,
 					`block webmail      ${p.blockPublicWebmailDomains ? 'on' : 'off'}`,
 					`audit kept         ${p.auditRetentionDays} days, at most ${p.auditMaxEvents} events`,
-					`SSL                ${view.ssl ? `${inert(view.ssl.cert)} (${inert(view.ssl.subject ?? 'unreadable now')}, expires ${view.ssl.validTo ?? '?'})` : 'not configured'}`,
+					`SSL                ${view.ssl ? `${inert(view.ssl.cert)} (${view.ssl.facts ? `${inert(view.ssl.facts.subject)}, expires ${view.ssl.facts.validTo.slice(0, 10)}` : inert(view.ssl.unreadable ?? '')})` : 'not configured'}`,
+					...(view.ssl?.warning ? [`                   ! ${inert(view.ssl.warning)}`] : []),
 					'',
 					'SMTP',
 					describeSmtp(view.smtp).replace(/^/gm, '  ').trimEnd(),
 					'',
 					'Listeners',
 					table(
-						view.listeners.map(l => ({...l, serves: l.name === REQUESTS_LISTENER ? 'user requests (orgctl serve)' : null})),
-						[['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl'], ['serves', 'serves']],
+						[
+							...LISTENERS.map(known => ({...known, ...view.listeners.find(l => l.name === known.name)})),
+							// Listeners an older orgctl allowed under other names: shown, so they can be removed.
+							...view.listeners.filter(l => !LISTENERS.some(known => known.name === l.name)).map(l => ({...l, purpose: 'nothing (remove it)'})),
+						],
+						[['name', 'name'], ['address', 'address'], ['port', 'port'], ['ssl', 'ssl'], ['purpose', 'for']],
 					).replace(/^/gm, '  ').trimEnd(),
 					...(view.listeners.some(l => l.name === REQUESTS_LISTENER) ? [] : [`  orgctl serve needs a listener named ${REQUESTS_LISTENER}: orgctl settings listeners set ${REQUESTS_LISTENER} --port 8080 [--ssl on]`]),
 				].join('\n') + '\n';
@@ -87,11 +92,11 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			cli.print(policy, () => `Policy saved.\n`);
 		});
 
-	const listeners = settings.command('listeners').description('ports that receive crashes and user requests');
+	const listeners = settings.command('listeners').description('the ports that receive crashes and user requests');
 	listeners
 		.command('set')
 		.description('add or change a listener: its port, address and TLS')
-		.argument('<name>', 'listener name, e.g. http or https')
+		.argument('<name>', 'crashes (crash reports) or requests (user requests: orgctl serve)')
 		.requiredOption('--port <n>', 'port 1-65535, unique', integer('--port'))
 		.option('--address <address>', 'address to listen on (default 0.0.0.0)')
 		.option('--ssl <on|off>', 'serve TLS with the configured certificate', onOff('--ssl'))
@@ -120,7 +125,9 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.action(async (options: {cert: string; key: string}) => {
 			const ctx = await cli.ctx();
 			const facts = await setSsl(ctx, await cli.actor(), options);
-			cli.print(facts, () => `Certificate ${inert(facts.subject)}, expires ${facts.validTo}, SHA-256 ${facts.fingerprint256}.\n`);
+			cli.print(facts, () => describeCertificate(facts));
+			const warning = certificateWarning('The certificate', facts);
+			if (warning) cli.say(`Warning: ${warning}`);
 		});
 }
 
@@ -134,6 +141,16 @@ function daysOption(name: string) {
 	};
 }
 
+/** The facts of a certificate for people, one per line (a certificate's names are foreign text: inert). */
+export function describeCertificate(facts: CertificateFacts): string {
+	return [
+		`subject      ${inert(facts.subject)}`,
+		`issuer       ${inert(facts.issuer)}`,
+		`names        ${facts.subjectAltNames.map(inert).join(', ') || '(none)'}`,
+		`valid        ${facts.validFrom.slice(0, 10)} to ${facts.validTo.slice(0, 10)}`,
+		`SHA-256      ${facts.fingerprint256}`,
+	].join('\n') + '\n';
+}
 function durationOption(text: string): number {
 	try {
 		return parseDuration(text);

@@ -68,7 +68,7 @@ export function registerSmtpCommands(program: Command, cli: CliContext): void {
 		.description('show the SMTP settings (never the password)')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const view = showSmtpSettings(ctx, await cli.actor());
+			const view = await showSmtpSettings(ctx, await cli.actor());
 			cli.print(view, () => describeSmtp(view));
 		});
 	smtp

@@ -1,6 +1,5 @@
 import type {Command} from 'commander';
-import {createTenant, deleteTenant, listTenants} from '../../core/tenants.js';
-import {plural} from '../../core/words.js';
+import {createTenant, deleteTenant, describeTenantContents, listTenants} from '../../core/tenants.js';
 import {table, type CliContext} from '../context.js';
 
 /** `orgctl tenants create|list|delete` (superusers). */
@@ -11,7 +10,7 @@ export function registerTenantCommands(program: Command, cli: CliContext): void 
 		.description('list tenants with their user, invitation and project counts')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const views = listTenants(ctx, await cli.actor());
+			const views = await listTenants(ctx, await cli.actor());
 			cli.print(views, () => table(views, [['name', 'name'], ['users', 'users'], ['invitations', 'invitations'], ['projects', 'projects'], ['created', 'created']]));
 		});
 	tenants
@@ -30,7 +29,8 @@ export function registerTenantCommands(program: Command, cli: CliContext): void 
 		.requiredOption('--confirm <name>', 'type the tenant name again to confirm')
 		.action(async (name: string, options: {confirm: string}) => {
 			const ctx = await cli.ctx();
-			const result = await deleteTenant(ctx, await cli.actor(), name, options.confirm);
-			cli.say(`Deleted tenant ${name} with its ${plural(result.users, 'user')}.`);
+			const contents = await deleteTenant(ctx, await cli.actor(), name, options.confirm);
+			cli.print({name, deleted: contents}, () => '');
+			cli.say(`Deleted tenant ${name} and with it ${describeTenantContents(contents)}.`);
 		});
 }

@@ -126,7 +126,7 @@ export const TABLES: readonly Table[] = [
 		list: 'settings',
 		table: 'settings',
 		key: undefined,
-		columns: [col('smtp', 'json', 'null'), col('ssl', 'json', 'null'), col('listeners', 'json'), col('publicUrl', 'text'), col('policy', 'json'), col('sso', 'json', 'null'), col('revision', 'int')],
+		columns: [col('smtp', 'json', 'null'), col('ssl', 'json', 'null'), col('listeners', 'json'), col('publicUrl', 'text'), col('policy', 'json'), col('sso', 'json'), col('revision', 'int')],
 	},
 	{
 		list: 'audit',

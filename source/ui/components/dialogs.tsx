@@ -22,7 +22,7 @@ export function Dialog({request, width, onClose}: Props) {
 		request.resolve(yes);
 	};
 	return (
-		<Box borderStyle="round" flexDirection="column" paddingX={1} width={Math.min(width, 70)} {...(theme.noColor ? {} : {borderColor: 'yellow'})}>
+		<Box borderStyle="round" flexDirection="column" flexShrink={0} paddingX={1} width={Math.min(width, 70)} {...(theme.noColor ? {} : {borderColor: 'yellow'})}>
 			{request.kind === 'confirm' ? <ConfirmBody question={request.question} answer={answer} /> : <TypedBody question={request.question} name={request.name} answer={answer} width={Math.min(width, 70) - 4} />}
 		</Box>
 	);

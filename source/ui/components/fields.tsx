@@ -15,8 +15,9 @@ export const LABEL_WIDTH = 16;
 /** Label-value lines of a detail view: labels muted in one column, every value whole (wrapped, never cut). */
 export function Fields({rows, width}: Props): ReactNode {
 	const valueWidth = Math.max(10, width - LABEL_WIDTH);
-	return rows.map(([label, value]) => (
-		<Box key={label} width={width}>
+	// Keyed by position: continuation rows (a fingerprint's second line) have no label of their own.
+	return rows.map(([label, value], i) => (
+		<Box key={`${i}:${label}`} width={width}>
 			<Box width={LABEL_WIDTH} flexShrink={0}>
 				<Text {...theme.muted}>{label}</Text>
 			</Box>

@@ -15,15 +15,17 @@ type Props = {
 	readonly sectionTitles: Readonly<Record<string, string>>;
 	/** Who is signed in: keys their role never allows are marked. */
 	readonly facts?: ActorFacts | undefined;
+	/** Contexts of sections this user cannot see: their keys are not offered here either. */
+	readonly hiddenContexts?: readonly string[];
 	readonly onClose: () => void;
 };
 
 export type HelpLine = {readonly heading?: string; readonly label?: string; readonly description?: string; readonly command?: string; readonly group: string};
 
-/** Every line of help, built from the key map itself: what the handlers do is what help says. Each context's rows appear once, under its heading. */
-export function helpLines(sectionTitles: Readonly<Record<string, string>>): HelpLine[] {
+/** Every line of help, built from the key map itself: what the handlers do is what help says. Each context's rows appear once, under its heading; the contexts of sections the user cannot see are left out. */
+export function helpLines(sectionTitles: Readonly<Record<string, string>>, hiddenContexts: readonly string[] = []): HelpLine[] {
 	const order: string[] = [];
-	for (const where of [...Object.keys(CONTEXT_TITLES), ...Object.keys(sectionTitles), ...KEYMAP.map(b => b.where)]) if (!order.includes(where)) order.push(where);
+	for (const where of [...Object.keys(CONTEXT_TITLES), ...Object.keys(sectionTitles), ...KEYMAP.map(b => b.where)]) if (!order.includes(where) && !hiddenContexts.includes(where)) order.push(where);
 	const groups = new Map<string, HelpLine[]>();
 	for (const where of order) {
 		const rows = KEYMAP.filter(b => b.where === where);
@@ -61,8 +63,8 @@ type View = {readonly offset: number; readonly query: EditedLine; readonly searc
  * searched with `/`. A page that starts inside a group repeats its heading, so every row reads
  * under the heading it belongs to.
  */
-export function Help({width, height, sectionTitles, facts, onClose}: Props) {
-	const all = helpLines(sectionTitles);
+export function Help({width, height, sectionTitles, facts, hiddenContexts = [], onClose}: Props) {
+	const all = helpLines(sectionTitles, hiddenContexts);
 	const [view, setView, latest] = useBurstState<View>({offset: 0, query: {value: '', cursor: 0}, searching: false});
 	const lines = searchHelp(all, view.query.value);
 	const searchLine = view.searching || view.query.value !== '' ? 1 : 0;

@@ -18,5 +18,7 @@ export type Section = {
 	/** Position in the left pane: lower first (Users 10, Invitations 20, Sign-up 30, ... My Account 90). */
 	readonly order: number;
 	readonly visibleWith: Action;
+	/** Key contexts of the section's parts besides its id (panes, overlays): help lists them only where the section shows. */
+	readonly contexts?: readonly string[];
 	readonly Component: ComponentType<SectionProps>;
 };

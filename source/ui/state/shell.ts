@@ -15,6 +15,8 @@ export type ShellState = {
 	/** The open section; undefined opens the first one the actor may see. */
 	readonly sectionId: string | undefined;
 	readonly help: boolean;
+	/** The tenant switcher (T, superusers) covers the body. */
+	readonly picker: boolean;
 	readonly dialog: DialogRequest | undefined;
 	readonly status: StatusMessage | undefined;
 	/** A value shown whole across the screen (a token's secret, the last command), over the section. */
@@ -47,6 +49,7 @@ export type ShellAction =
 	| {readonly type: 'section'; readonly id: string}
 	| {readonly type: 'section.step'; readonly ids: readonly string[]; readonly step: 1 | -1}
 	| {readonly type: 'help'; readonly open: boolean}
+	| {readonly type: 'picker'; readonly open: boolean}
 	| {readonly type: 'dialog'; readonly dialog: DialogRequest | undefined}
 	| {readonly type: 'status'; readonly status: StatusMessage | undefined}
 	| {readonly type: 'reveal'; readonly revealed: Revealed | undefined}
@@ -54,7 +57,7 @@ export type ShellAction =
 	| {readonly type: 'dirty'; readonly id: string; readonly dirty: boolean};
 
 export function initialShell(screen: Screen, db: Database): ShellState {
-	return {screen, loginKey: 0, sectionId: undefined, help: false, dialog: undefined, status: undefined, revealed: undefined, db: {...db}, running: 0, dirty: []};
+	return {screen, loginKey: 0, sectionId: undefined, help: false, picker: false, dialog: undefined, status: undefined, revealed: undefined, db: {...db}, running: 0, dirty: []};
 }
 
 export function shellReducer(state: ShellState, action: ShellAction): ShellState {
@@ -71,6 +74,7 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 				status: action.status,
 				revealed: undefined,
 				help: false,
+				picker: false,
 				sectionId: undefined,
 			};
 		case 'session': {
@@ -87,6 +91,8 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 		}
 		case 'help':
 			return state.help === action.open ? state : {...state, help: action.open};
+		case 'picker':
+			return state.picker === action.open ? state : {...state, picker: action.open};
 		case 'dialog':
 			return {...state, dialog: action.dialog};
 		case 'status':
