@@ -101,14 +101,21 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			const address = await freshSchema(schemaOf(dir));
 			const all = loadMigrations();
 			// What an orgctl of schema version 2 left: the first migration only, and its data, with a
-			// 500-character audit target and a throttle keyed by the identifier tried, which version 4 bounds.
+			// 500-character audit target, a throttle keyed by the identifier tried and a token whose
+			// name holds a terminal's title sequence and a bidi override, which version 4 bounds.
 			expect(await migrateDatabase(address, {sqlMigrations: all.slice(0, 1)})).toEqual([all[0]!.name]);
 			const tenant = newId();
+			const [user, project, token] = [newId(), newId(), newId()];
 			await sql(dir, `INSERT INTO tenants (id, name, created, revision, seq, changed) VALUES ('${tenant}', 'kept', now(), 1, 0, 1);
 				INSERT INTO audit_events (id, time, actor, tenant_id, action, target, result, seq, changed) VALUES ('${newId()}', now(), 'root', '${tenant}', 'login', repeat('x', 500), 'refused', 0, 1);
 				INSERT INTO login_throttles (key, failures, locked_until, last, seq, changed) VALUES ('unknown:kept/Somebody@Example.com', 3, NULL, now(), 0, 1);
 				INSERT INTO settings (smtp, ssl, listeners, public_url, policy, sso, revision, seq, changed) VALUES (NULL, NULL, '[]', 'http://localhost:8080/',
 					'{"invitationLifetimeSeconds":604800,"minPasswordLength":12,"requireEmailVerification":true,"blockPublicWebmailDomains":false}', NULL, 1, 0, 1);
+				INSERT INTO users (id, tenant_id, username, email, role, superuser, method, password_hash, disabled, created, last_login, revision, seq, changed)
+					VALUES ('${user}', '${tenant}', 'root', 'root@example.com', 'admin', true, 'password', NULL, false, now(), NULL, 1, 0, 1);
+				INSERT INTO projects (id, tenant_id, name, owner, created, revision, seq, changed) VALUES ('${project}', '${tenant}', 'web', '${user}', now(), 1, 0, 1);
+				INSERT INTO api_tokens (id, tenant_id, name, owner, project_id, capabilities, secret_hash, created, last_used, revision, seq, changed)
+					VALUES ('${token}', '${tenant}', E't\\x1b]0;TOK\\x07 rtl\\u202eexe', '${user}', '${project}', '{}', repeat('a', 64), now(), NULL, 1, 0, 1);
 				UPDATE orgctl_meta SET version = 1`);
 			const pending = all.slice(1).map(m => m.name);
 			await expect(openStore(address)).rejects.toThrow(`${pending.length} migrations are pending (${pending.join(', ')}); run orgctl admin migrate once every host runs this orgctl`);
@@ -121,6 +128,17 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			expect(db.tenants.map(t => t.name)).toEqual(['kept']);
 			expect(db.schemaVersion).toBe(SCHEMA_VERSION);
 			expect(db.audit[0]!.target).toBe(`${'x'.repeat(200)}…[+300]`);
+			// The name made visible as the file's migration makes it, not replaced; what was repaired is audited.
+			expect(db.tokens.map(t => t.name)).toEqual(['t\\e]0;TOK\\x07 rtl\\u202eexe']);
+			expect(db.audit.at(-1)).toMatchObject({
+				actor: 'system',
+				tenantId: null,
+				action: 'store.migrate',
+				result: 'ok',
+				// Cut at 200 characters, as every audit target.
+				target: `schema 4: renamed 1 API token whose names held control or invisible characters: t\\e]0;TOK\\x07 rtl\\u202eexe (${token.slice(0, 8)}); cut 1 stored text longer than the new limits; keyed 1 throttle entry by a hash of…[+15]`,
+			});
+			expect(new Date(db.audit.at(-1)!.time).getTime()).toBeGreaterThanOrEqual(new Date(db.audit[0]!.time).getTime());
 			expect(db.throttles).toEqual([expect.objectContaining({key: unknownThrottleKey('kept', 'Somebody@Example.com'), failures: 3})]);
 			expect(db.settings.policy).toEqual({invitationLifetimeSeconds: 604_800, minPasswordLength: 12, requireEmailVerification: true, blockPublicWebmailDomains: false, auditRetentionDays: 365, auditMaxEvents: 100_000});
 			// Version 5: single sign-on, never set before, has its empty shape.

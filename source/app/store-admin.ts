@@ -31,7 +31,8 @@ export async function migrateStore(address: string): Promise<MigrateReport> {
 		return {store: store.path, applied: [], backend: 'file'};
 	}
 	const {migrateDatabase} = await import('../store/postgres/pg-store.js');
-	const applied = await migrateDatabase(address);
+	// The production clock, as openContext's: it dates the store.migrate event of a repairing migration.
+	const applied = await migrateDatabase(address, {now: () => new Date()});
 	return {store: displayAddress(address), applied, backend: 'postgres'};
 }
 

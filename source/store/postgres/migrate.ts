@@ -3,6 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import type {ClientBase} from 'pg';
 import {installRoot} from '../layout.js';
+import {MIGRATION_STEPS, type MigrationStep} from './steps.js';
 
 /** One plain SQL file of migrations/, applied once, in name order. */
 export type SqlMigration = {
@@ -12,6 +13,8 @@ export type SqlMigration = {
 	readonly schemaVersion: number;
 	/** SHA-256 of the text: an applied migration whose file changed since is refused. */
 	readonly checksum: string;
+	/** What the SQL cannot say, run after it in the same transaction (steps.ts). */
+	readonly step?: MigrationStep | undefined;
 };
 
 /** What the database holds of the migrations, and what this orgctl would apply. */
@@ -46,7 +49,7 @@ export function loadMigrations(folder = migrationsFolder()): SqlMigration[] {
 			const sql = readFileSync(join(folder, name), 'utf8');
 			const version = VERSION_LINE.exec(sql)?.[1];
 			if (version === undefined) throw new Error(`The migration ${name} has no "-- orgctl-schema-version: N" line.`);
-			return {name, sql, schemaVersion: Number(version), checksum: createHash('sha256').update(sql).digest('hex')};
+			return {name, sql, schemaVersion: Number(version), checksum: createHash('sha256').update(sql).digest('hex'), step: MIGRATION_STEPS[name]};
 		});
 }
 
@@ -90,9 +93,9 @@ export class NoSchema extends Error {
  * Applies the pending migrations, each in its own transaction, holding an advisory lock on the
  * schema the whole time: two hosts that start at once never migrate at once; the second waits,
  * then finds nothing left to do. Returns the names applied here. `check` may refuse the state
- * (seen under the lock) before anything is applied.
+ * (seen under the lock) before anything is applied; `now` (the caller's clock) dates what a step records.
  */
-export async function applyMigrations(client: ClientBase, migrations: readonly SqlMigration[], check: (state: MigrationState) => void = () => undefined): Promise<string[]> {
+export async function applyMigrations(client: ClientBase, migrations: readonly SqlMigration[], check: (state: MigrationState) => void = () => undefined, now?: Date): Promise<string[]> {
 	await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [LOCK_CLASS]);
 	try {
 		const state = await migrationState(client, migrations);
@@ -103,6 +106,7 @@ export async function applyMigrations(client: ClientBase, migrations: readonly S
 			try {
 				await client.query('CREATE TABLE IF NOT EXISTS orgctl_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied timestamptz NOT NULL DEFAULT now())');
 				await client.query(migration.sql);
+				if (migration.step) await migration.step(client, {now});
 				await client.query('INSERT INTO orgctl_migrations (name, checksum) VALUES ($1, $2)', [migration.name, migration.checksum]);
 				await client.query('COMMIT');
 			} catch (error) {

@@ -26,6 +26,8 @@ export type PgStoreOptions = {
 	readonly conflictTimeoutMs?: number;
 	/** The data model's schema version this build reads and writes. */
 	readonly schemaVersion?: number;
+	/** The composition root's clock: it dates what a migration records (the file store's `now`). */
+	readonly now?: () => Date;
 };
 
 /** SQLSTATEs after which the transaction was rolled back and running it again on fresh data is right. */
@@ -567,9 +569,14 @@ export async function migrateDatabase(address: string, options: PgStoreOptions =
 	try {
 		const client = await connect(pool, shown);
 		try {
-			return await applyMigrations(client, options.sqlMigrations ?? loadMigrations(), seen => {
-				refuseMismatch(seen, shown);
-			});
+			return await applyMigrations(
+				client,
+				options.sqlMigrations ?? loadMigrations(),
+				seen => {
+					refuseMismatch(seen, shown);
+				},
+				options.now?.(),
+			);
 		} catch (error) {
 			throw mapError(error, shown);
 		} finally {
