@@ -1,7 +1,8 @@
 import {existsSync, statSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {createSession, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
-import {appendAudit} from '../source/core/audit.js';
+import {appendAudit, recordRefusal} from '../source/core/audit.js';
+import {refused} from '../source/core/errors.js';
 import {HOUSEKEEPING} from '../source/core/housekeeping.js';
 import {newId} from '../source/core/ids.js';
 import {createInvitation, revokeInvitation, TOMBSTONE_DAYS} from '../source/core/invitations.js';
@@ -193,11 +194,18 @@ describe('the audit retention policy', () => {
 describe('audit events', () => {
 	it('cap what they quote at AUDIT_TEXT_MAX (reasons, our own sentences, at AUDIT_REASON_MAX), marked as cut', async () => {
 		const {ctx, root} = await initializedContext();
-		await ctx.store.transact(db => appendAudit(db, ctx, {label: 'a'.repeat(5000), tenantId: null}, {action: 'x', target: 't'.repeat(5000), result: 'refused', reason: 'r'.repeat(AUDIT_REASON_MAX + 100)}));
-		const event = ctx.store.read().audit.at(-1)!;
-		expect(event.actor).toBe(`${'a'.repeat(AUDIT_TEXT_MAX)}…[+4800]`);
-		expect(event.target).toBe(`${'t'.repeat(AUDIT_TEXT_MAX)}…[+4800]`);
-		expect(event.reason).toBe(`${'r'.repeat(AUDIT_REASON_MAX)}…[+100]`);
+		// Both ways in: appendAudit (ok or failed) and recordRefusal, the one way a refusal is written.
+		await ctx.store.transact(db => {
+			appendAudit(db, ctx, {label: 'a'.repeat(5000), tenantId: null}, {action: 'x', target: 't'.repeat(5000), result: 'failed', reason: 'r'.repeat(AUDIT_REASON_MAX + 100)});
+			recordRefusal(db, ctx, {label: 'a'.repeat(5000), tenantId: null}, 'x', 't'.repeat(5000), refused('r'.repeat(AUDIT_REASON_MAX + 100)));
+		});
+		const events = ctx.store.read().audit.slice(-2);
+		expect(events.map(e => e.result)).toEqual(['failed', 'refused']);
+		for (const event of events) {
+			expect(event.actor).toBe(`${'a'.repeat(AUDIT_TEXT_MAX)}…[+4800]`);
+			expect(event.target).toBe(`${'t'.repeat(AUDIT_TEXT_MAX)}…[+4800]`);
+			expect(event.reason).toBe(`${'r'.repeat(AUDIT_REASON_MAX)}…[+100]`);
+		}
 		expect(root.user.username).toBe('root');
 	});
 });

@@ -76,10 +76,10 @@ describe('an admin who is not a superuser is refused by every settings and tenan
 		[['settings', 'sso', 'show'], 'settings.sso.show'],
 		[['settings', 'sso', 'sp-metadata'], 'settings.sso.sp'],
 		[['settings', 'sso', 'clear'], 'settings.sso.clear'],
-		[['tenants', 'list'], 'tenant.list'],
+		[['tenants', 'list'], 'tenants.list'],
 		[['tenants', 'create', 'evil'], 'tenant.create'],
 		[['tenants', 'delete', 'default', '--confirm', 'default'], 'tenant.delete'],
-		[['--tenant', 'default', 'tenants', 'list'], 'tenant.list'],
+		[['--tenant', 'default', 'tenants', 'list'], 'tenants.list'],
 	];
 
 	it('exit 1 with the reason, nothing changed, and a refused audit event for each', async () => {

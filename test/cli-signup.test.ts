@@ -71,7 +71,7 @@ describe('orgctl signup-domains and signup', () => {
 		expect((await orgctl(dir, ['signup-domains', 'set', 'corp.com', '--method', 'pam'])).code).toBe(0);
 		expect((await orgctl(dir, ['signup-domains', 'remove', 'corp.com'])).stderr).toBe('Self sign-up for corp.com is closed.\n');
 		expect(await orgctl(dir, ['signup', 'cy@corp.com', 'cy'], {env: noSession})).toMatchObject({code: 1, stderr: expect.stringContaining('Self sign-up is not open for addresses at corp.com')});
-	});
+	}, 180_000); // about fifteen real orgctl processes one after another: 20–30 s alone, over 60 s on a loaded machine
 
 	it('without SMTP, signup says so plainly and exits 1', async () => {
 		const dir = await signedIn();

@@ -108,7 +108,9 @@ describe('orgctl users delete', () => {
 		const {ctx, as} = await cast();
 		const result = await (await as('ada'))('users', 'delete', 'bob', '--migrate-to', 'carol', '--yes');
 		expect(result.code).toBe(0);
-		expect(result.stderr).toBe('Deleted bob after moving 4 items to carol.\n');
+		expect(result.stderr).toBe(
+			'Deleted bob after moving 4 items to carol.\nThe API token moved is revoked: its secret stops working at once, and the new owner re-issues it (orgctl tokens reissue ID) to get a new secret only they see.\n',
+		);
 		expect(ownership(ctx)).toEqual({'project web': 'carol', 'project api': 'carol', 'token deploy': 'carol', 'invitation newbie': 'carol'});
 		expect(ctx.store.read().users.map(u => u.username)).not.toContain('bob');
 		expect(ctx.store.read().audit.slice(-5).map(e => e.action)).toEqual(['project.transfer', 'project.transfer', 'token.transfer', 'invitation.transfer', 'user.delete']);
@@ -156,7 +158,7 @@ describe('API tokens and disabled users from the command line', () => {
 		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'project.create', actor: `root (token ${cli.id.slice(0, 8)})`, result: 'ok'});
 	});
 
-	it('a disabled user’s session and token stop working; enabling brings the token back', async () => {
+	it('a disabled user’s session and cli token stop working; enabling does not bring the token back, re-issuing it does', async () => {
 		const {ctx, as} = await cast();
 		const root = await as('root');
 		const mia = await as('mia');
@@ -165,9 +167,13 @@ describe('API tokens and disabled users from the command line', () => {
 		expect((await mia('whoami')).code).toBe(0);
 		expect((await root('users', 'disable', 'mia')).code).toBe(0);
 		expect(await mia('whoami')).toMatchObject({code: 1, stderr: 'orgctl: Your session has ended; sign in again with `orgctl login`.\n'});
-		expect(await orgctl(ctx.dir, ['whoami'], {env: {ORGCTL_TOKEN: secret}})).toMatchObject({code: 1, stderr: 'orgctl: The account mia is disabled; ask an admin to enable it.\n'});
+		expect(await orgctl(ctx.dir, ['whoami'], {env: {ORGCTL_TOKEN: secret}})).toMatchObject({code: 1, stderr: expect.stringMatching(/^orgctl: The API token laptop was revoked on .* \(its owner was disabled\)/)});
 		expect((await root('users', 'enable', 'mia')).code).toBe(0);
-		expect((await orgctl(ctx.dir, ['whoami'], {env: {ORGCTL_TOKEN: secret}})).code).toBe(0);
+		expect((await orgctl(ctx.dir, ['whoami'], {env: {ORGCTL_TOKEN: secret}})).code).toBe(1);
+		const reissued = await (await as('mia'))('--json', 'tokens', 'reissue', secret.slice(0, 8));
+		expect(reissued.code).toBe(0);
+		const {token} = JSON.parse(reissued.stdout) as {token: string};
+		expect(JSON.parse((await orgctl(ctx.dir, ['whoami', '--json'], {env: {ORGCTL_TOKEN: token}})).stdout)).toMatchObject({username: 'mia'});
 	});
 
 	it('an admin resets a password from stdin, and the user signs in with it', async () => {

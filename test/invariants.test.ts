@@ -28,7 +28,7 @@ async function consistentStore(): Promise<{store: OpenedStore; dir: string}> {
 		db.users.push(root, alice, userRecord(beta.id, 'bea', {role: 'admin'}));
 		const project = {id: newId(), tenantId: main.id, name: 'web', owner: alice.id, created: AT, revision: 1};
 		db.projects.push(project);
-		db.tokens.push({id: newId(), tenantId: main.id, name: 'deploy', owner: alice.id, projectId: project.id, capabilities: ['read'], secretHash: 'a'.repeat(64), created: AT, lastUsed: null, revision: 1});
+		db.tokens.push({id: newId(), tenantId: main.id, name: 'deploy', owner: alice.id, projectId: project.id, capabilities: ['read'], secretHash: 'a'.repeat(64), created: AT, lastUsed: null, revoked: null, revision: 1});
 		db.invitations.push(invitation(main.id, root.id, 'carol'));
 		db.signupDomains.push({id: newId(), tenantId: main.id, domain: 'corp.com', role: 'member', method: 'password', created: AT, createdBy: root.id, revision: 1});
 	});

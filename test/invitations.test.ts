@@ -119,8 +119,8 @@ describe('who may invite and manage invitations', () => {
 		const admin = await addPerson(ctx, root, 'ada', 'admin');
 		const mine = await createInvitation(ctx, mia, {username: 'one', email: 'one@example.com'}, {sendEmail: false});
 		const theirs = await createInvitation(ctx, max, {username: 'two', email: 'two@example.com'}, {sendEmail: false});
-		expect(listInvitations(ctx, mia).map(i => i.username)).toEqual(['one']);
-		expect(listInvitations(ctx, admin).map(i => i.username).sort()).toEqual(['one', 'two']);
+		expect((await listInvitations(ctx, mia)).map(i => i.username)).toEqual(['one']);
+		expect((await listInvitations(ctx, admin)).map(i => i.username).sort()).toEqual(['one', 'two']);
 		await expect(resendInvitation(ctx, mia, theirs.invitation.id)).rejects.toThrow('Members can manage only the invitations they sent themselves.');
 		await expect(copyInvitationLink(ctx, mia, theirs.invitation.id)).rejects.toThrow('Members can manage only');
 		await expect(revokeInvitation(ctx, mia, theirs.invitation.id)).rejects.toThrow('Members can manage only');

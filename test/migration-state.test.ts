@@ -13,7 +13,7 @@ describe('the migration view', () => {
 	it('all at once: one target for everything goes straight to the review', () => {
 		const state = run(startMigration('bob', 3, items), {type: 'pick.all'}, {type: 'pick.done', username: 'carol'});
 		expect(state.step).toBe('review');
-		expect(planLines(state)).toEqual(['project web: bob → carol', 'project api: bob → carol', 'API token deploy (web): bob → carol', 'then delete bob']);
+		expect(planLines(state)).toEqual(['project web: bob → carol', 'project api: bob → carol', 'API token deploy (web): bob → carol (revoked)', 'then delete bob']);
 		expect(migrateTo(state)).toBe('carol');
 		expect(equivalentCommand(state)).toBe('orgctl users delete bob --migrate-to carol --yes');
 	});

@@ -35,7 +35,7 @@ async function withoutAudit(ctx: Context & {store: OpenedStore}): Promise<unknow
 describe('removing a user who owns things', () => {
 	it('lists what the user owns', async () => {
 		const {ctx, root} = await bobOwnsThings();
-		const result = owned(ctx, root, 'bob');
+		const result = await owned(ctx, root, 'bob');
 		expect(result.items.map(i => `${i.kind} ${i.name}`)).toEqual(['project web', 'project api', 'token deploy (web)', 'invitation newbie <newbie@example.com>']);
 	});
 
@@ -111,7 +111,7 @@ describe('removing a user who owns things', () => {
 		await addUser(ctx, root.tenant.id, 'ada', {role: 'admin'});
 		await createProject(ctx, root, {name: 'roots'});
 		await expect(migrateOwnership(ctx, actorOf(ctx, 'carol'), 'bob', 'carol', 'all')).rejects.toThrow('Only admins can move projects and tokens to another user.');
-		await expect(migrateOwnership(ctx, actorOf(ctx, 'ada'), 'root', 'ada', 'all')).rejects.toThrow('Only a superuser can move what belongs to root, who is a superuser.');
+		await expect(migrateOwnership(ctx, actorOf(ctx, 'ada'), 'root', 'ada', 'all')).rejects.toThrow('Only a superuser can move what a superuser owns.');
 		expect(ctx.store.read().audit.filter(e => e.action === 'ownership.migrate' && e.result === 'refused')).toHaveLength(2);
 	});
 

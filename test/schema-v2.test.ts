@@ -3,6 +3,8 @@ import {describe, expect, it} from 'vitest';
 import {buildContext} from '../source/app/context.js';
 import {EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
 import {acceptInvitation, createInvitation, revokeInvitation} from '../source/core/invitations.js';
+import {createProject} from '../source/core/projects.js';
+import {authenticateToken, createToken} from '../source/core/tokens.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {initializedContext, TEST_HASHER} from './helpers/store.js';
@@ -70,7 +72,7 @@ describe('a store written before audit events carried a client address (schema v
 });
 
 describe('a store written before single sign-on had its shape (schema version 4, sso always null)', () => {
-	it('is opened as version 5 with a backup and an empty single sign-on setting, everything else unchanged', async () => {
+	it('is opened at the current schema version with a backup and an empty single sign-on setting, everything else unchanged', async () => {
 		const {ctx} = await initializedContext();
 		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {settings: Record<string, unknown>};
 		const original = JSON.stringify({...data, schemaVersion: 4, settings: {...data.settings, sso: null}});
@@ -78,8 +80,26 @@ describe('a store written before single sign-on had its shape (schema version 4,
 
 		const store = await Store.open(ctx.store.path);
 		expect(readFileSync(`${ctx.store.path}.v4.bak`, 'utf8')).toBe(original);
-		expect(store.read().schemaVersion).toBe(5);
+		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
 		expect(store.read().settings).toEqual({...data.settings, sso: EMPTY_SSO});
-		await expect(Store.open(ctx.store.path, {schemaVersion: 4, migrations: []})).rejects.toThrow(/schema version 5, newer than the 4/);
+		await expect(Store.open(ctx.store.path, {schemaVersion: 4, migrations: []})).rejects.toThrow(new RegExp(`schema version ${SCHEMA_VERSION}, newer than the 4`));
+	});
+});
+
+describe('a store written before a token could be revoked and kept (schema version 5)', () => {
+	it('is opened at the current schema version with every token live (revoked: null), a backup of the original, and its secrets still working', async () => {
+		const {ctx, root} = await initializedContext();
+		await createProject(ctx, root, {name: 'web'});
+		const {secret} = await createToken(ctx, root, {name: 'deploy', project: 'web', capabilities: ['cli']});
+		const data = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as {tokens: Record<string, unknown>[]};
+		const original = JSON.stringify({...data, schemaVersion: 5, tokens: data.tokens.map(({revoked: _revoked, ...t}) => t)});
+		writeFileSync(ctx.store.path, original, {mode: 0o600});
+
+		const store = await Store.open(ctx.store.path);
+		expect(readFileSync(`${ctx.store.path}.v5.bak`, 'utf8')).toBe(original);
+		expect(store.read().schemaVersion).toBe(SCHEMA_VERSION);
+		expect(store.read().tokens.map(t => t.revoked)).toEqual([null]);
+		const reopened = {...ctx, store};
+		await expect(authenticateToken(reopened, secret)).resolves.toMatchObject({user: {username: 'root'}});
 	});
 });

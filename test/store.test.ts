@@ -416,7 +416,7 @@ describe('changes', () => {
 		db.tenants.push({id: tenantId, name: 'acme', created: at, revision: 1});
 		db.users.push(user(tenantId, 'alice', {id: userId, role: 'admin', superuser: true}), user(tenantId, 'bob'));
 		db.projects.push({id: projectId, tenantId, name: 'p', owner: userId, created: at, revision: 1});
-		db.tokens.push({id: newId(), tenantId, name: 't', owner: userId, projectId, capabilities: ['read'], secretHash: 'a'.repeat(64), created: at, lastUsed: null, revision: 1});
+		db.tokens.push({id: newId(), tenantId, name: 't', owner: userId, projectId, capabilities: ['read'], secretHash: 'a'.repeat(64), created: at, lastUsed: null, revoked: null, revision: 1});
 		db.signupDomains.push({id: newId(), tenantId, domain: 'example.com', role: 'member', method: 'password', created: at, createdBy: userId, revision: 1});
 		db.pendingSignups.push({id: newId(), tenantId, domainId: newId(), email: 'x@example.com', username: 'x', codeHash: 'a'.repeat(64), attempts: 0, created: at, expires: at, revision: 1});
 		db.sessions.push({id: newId(), userId, secretHash: 'a'.repeat(64), created: at, expires: at});

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {createSession, login, resolveSession} from '../source/core/accounts.js';
 import type {Context} from '../source/core/context.js';
 import {createProject} from '../source/core/projects.js';
-import {authenticateToken, createToken} from '../source/core/tokens.js';
+import {authenticateToken, createToken, reissueToken} from '../source/core/tokens.js';
 import {deleteUser, disableUser, enableUser, resetUserPassword, setRole, setSuperuser} from '../source/core/user-admin.js';
 import {actorOf, addUser} from './helpers/people.js';
 import {FIRST_PASSWORD, initializedContext} from './helpers/store.js';
@@ -100,7 +100,7 @@ describe('the guards of DESIGN §2, in the core', () => {
 });
 
 describe('disabling a user', () => {
-	it('a disabled user cannot log in, and their sessions and API tokens stop working until enabled', async () => {
+	it('a disabled user cannot log in, their sessions end and their cli tokens are revoked for good (re-issued by them once enabled)', async () => {
 		const {ctx, root} = await initializedContext();
 		const passwordHash = await ctx.hasher.hash(FIRST_PASSWORD);
 		await addUser(ctx, root.tenant.id, 'mia', {passwordHash});
@@ -113,12 +113,15 @@ describe('disabling a user', () => {
 		await disableUser(ctx, root, 'mia');
 		expect(ctx.store.read().sessions.filter(s => s.userId === mia.user.id)).toHaveLength(0);
 		expect(() => resolveSession(ctx, session)).toThrow(/session has ended/);
-		await expect(authenticateToken(ctx, secret)).rejects.toThrow('The account mia is disabled; ask an admin to enable it.');
+		await expect(authenticateToken(ctx, secret)).rejects.toThrow(/The API token ci was revoked on .* \(its owner was disabled\)/);
 		await expect(login(ctx, {identifier: 'mia', password: FIRST_PASSWORD})).rejects.toThrow(/disabled/);
 
 		await enableUser(ctx, root, 'mia');
-		expect((await authenticateToken(ctx, secret)).user.username).toBe('mia');
-		expect((await login(ctx, {identifier: 'mia', password: FIRST_PASSWORD})).user.username).toBe('mia');
+		await expect(authenticateToken(ctx, secret)).rejects.toThrow(/revoked/);
+		const again = await login(ctx, {identifier: 'mia', password: FIRST_PASSWORD});
+		expect(again.user.username).toBe('mia');
+		const reissued = await reissueToken(ctx, again, secret.slice(0, 8));
+		expect((await authenticateToken(ctx, reissued.secret)).user.username).toBe('mia');
 		expect(ctx.store.read().audit.filter(e => e.action === 'user.disable' || e.action === 'user.enable').map(e => e.action)).toEqual(['user.disable', 'user.enable']);
 	});
 });
@@ -128,7 +131,7 @@ describe("resetting another user's password", () => {
 		const {ctx, root} = await initializedContext();
 		await addUser(ctx, root.tenant.id, 'mia', {passwordHash: await ctx.hasher.hash(FIRST_PASSWORD)});
 		const session = await createSession(ctx, await login(ctx, {identifier: 'mia', password: FIRST_PASSWORD}));
-		expect(await resetUserPassword(ctx, root, 'mia', 'another long password')).toBeUndefined();
+		expect(await resetUserPassword(ctx, root, 'mia', 'another long password')).toEqual({tokensRevoked: 0});
 		expect(() => resolveSession(ctx, session)).toThrow(/session has ended/);
 		await expect(login(ctx, {identifier: 'mia', password: FIRST_PASSWORD})).rejects.toThrow(/Wrong/);
 		expect((await login(ctx, {identifier: 'mia', password: 'another long password'})).user.username).toBe('mia');

@@ -13,7 +13,7 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 	// Opening checks the whole file against the schema: at 10,000 users that is half the start-up
 	// time, so it runs right after the first frame; a file that fails then ends the console with the reason.
 	const ctx = await openContext(options.storePath, {store: {deferValidation: true}, keyFile: options.keyFile});
-	const start = startScreen(ctx, ctx.store.path, options.tenant);
+	const start = await startScreen(ctx, ctx.store.path, options.tenant);
 	const terminal = new TerminalGuard(process.stdout, process.stdin);
 	let instance: Instance | undefined;
 	let failure: Error | undefined;

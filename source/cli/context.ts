@@ -1,5 +1,5 @@
 import {readSessionFile} from '../adapters/session-file.js';
-import {login, resolveActor, resolveSession} from '../core/accounts.js';
+import {authenticateSession, signInToAct} from '../core/accounts.js';
 import type {Actor, Context} from '../core/context.js';
 import {authFailed} from '../core/errors.js';
 import {inert, inertLines} from '../core/inert.js';
@@ -44,6 +44,7 @@ export class CliContext {
 	exitCode = 0;
 	private globals: GlobalOptions = {};
 	private context: Promise<Context> | undefined;
+	private acting: Promise<Actor> | undefined;
 
 	constructor(private readonly source: ContextSource) {}
 
@@ -94,22 +95,27 @@ export class CliContext {
 
 	/**
 	 * Who is acting: an API token in ORGCTL_TOKEN, ORGCTL_USER + ORGCTL_PASSWORD (scripts, CI), or the
-	 * session left by `orgctl login`, in that order.
+	 * session left by `orgctl login`, in that order. Each is checked by the core, which audits a
+	 * credential it refuses and a tenant a user may not act in. Asked once per command.
 	 */
-	async actor(): Promise<Actor> {
+	actor(): Promise<Actor> {
+		this.acting ??= this.authenticate();
+		return this.acting;
+	}
+
+	private async authenticate(): Promise<Actor> {
 		const ctx = await this.ctx();
 		const token = process.env['ORGCTL_TOKEN'];
 		if (token) return authenticateToken(ctx, token, this.tenant);
 		const user = process.env['ORGCTL_USER'];
 		const password = process.env['ORGCTL_PASSWORD'];
 		if (user && password !== undefined) {
-			const actor = await login(ctx, {identifier: user, password, tenant: this.tenant});
-			return resolveActor(ctx.store.read(), actor.user.id, this.tenant);
+			return signInToAct(ctx, {identifier: user, password}, this.tenant);
 		}
 		// Keyed by the store's real path, as `orgctl login` wrote it: a link and its target share sessions.
 		const session = readSessionFile(ctx.store.path);
 		if (!session) throw authFailed('You are not signed in: run `orgctl login --username U --password-stdin`, or set ORGCTL_USER and ORGCTL_PASSWORD, or ORGCTL_TOKEN.');
-		return resolveSession(ctx, session, this.tenant);
+		return authenticateSession(ctx, session, this.tenant);
 	}
 
 	/**

@@ -1,9 +1,11 @@
-import {appendAudit, perform} from './audit.js';
-import type {Actor, Context} from './context.js';
+import {appendAudit, checked, perform, recordRefusal, refuse, type AuditActor} from './audit.js';
+import {actorFacts, type Actor, type Context} from './context.js';
+import {endCredentials} from './credentials.js';
 import {parseAddress} from './email.js';
-import {atField, authFailed, conflict, invalid, notFound, refused} from './errors.js';
+import {atField, authFailed, conflict, invalid, isOrgError, notFound, refused} from './errors.js';
 import {newId, newSecret, secretMatches, sha256} from './ids.js';
 import {echo} from './inert.js';
+import {decide} from './policy.js';
 import {parseInput} from './input.js';
 import {plural} from './words.js';
 import {tenantNameSchema, usernameSchema, type AuthMethod, type Database, type Role, type Tenant, type User} from './model.js';
@@ -15,6 +17,9 @@ import {tenantNameSchema, usernameSchema, type AuthMethod, type Database, type R
  * kept, the longest quiet going first: a spray of made-up names cannot grow the store for ever.
  */
 export const THROTTLE = {freeFailures: 5, firstLockSeconds: 30, maxLockSeconds: 15 * 60, forgetSeconds: 24 * 3600, maxUnknown: 10_000} as const;
+/** A hash no secret matches, compared against when a presented id names nothing, so every answer costs the same. */
+const DECOY_HASH = sha256('orgctl decoy session secret');
+
 /** How long a login session lasts. */
 export const SESSION_SECONDS = 12 * 3600;
 
@@ -115,20 +120,33 @@ export async function initialize(ctx: Context, input: {username: string; email: 
 	});
 }
 
-/** Finds the one account an identifier (username or e-mail, any case) names. */
-function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
+/**
+ * The account an identifier (username or e-mail, any case) names, in the named tenant or in any.
+ * `problem` says why a sign-in cannot go on even with the right password (several accounts match);
+ * an unknown tenant is like an unknown account, so neither answers whether a tenant exists.
+ */
+function lookUpAccount(db: Database, identifier: string, tenantName?: string): {user?: User; tenantId: string | null; problem?: string} {
 	const key = identifier.trim().toLowerCase();
-	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
-	if (tenantName && !tenant) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
+	const tenant = tenantName === undefined ? undefined : db.tenants.find(t => t.name === tenantName);
+	if (tenantName !== undefined && !tenant) return {tenantId: null};
 	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
-	if (matches.length > 1) throw invalid(`${identifier} exists in several tenants; name one with --tenant.`);
-	return matches[0];
+	if (matches.length > 1) return {tenantId: null, problem: `${echo(identifier)} exists in several tenants; name one with --tenant.`};
+	const user = matches[0];
+	return user ? {user, tenantId: user.tenantId} : {tenantId: tenant?.id ?? null};
+}
+
+/** The one account an identifier names, for operations that need exactly one (break-glass). */
+function findAccount(db: Database, identifier: string, tenantName?: string): User | undefined {
+	if (tenantName !== undefined && !db.tenants.some(t => t.name === tenantName)) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
+	const found = lookUpAccount(db, identifier, tenantName);
+	if (found.problem) throw invalid(found.problem);
+	return found.user;
 }
 
 /**
  * Failed logins count per account, however it was spelled (username, e-mail, with or without a
- * tenant); only identifiers that match no account count by their normalised spelling, hashed: the
- * store keeps 64 hex digits of whatever was typed, not the text.
+ * tenant); only identifiers that match no single account count by their normalised spelling,
+ * hashed: the store keeps 64 hex digits of whatever was typed, not the text.
  */
 function throttleKey(user: User | undefined, identifier: string, tenantName?: string): string {
 	return user ? `user:${user.id}` : unknownThrottleKey(tenantName, identifier);
@@ -139,9 +157,13 @@ export function unknownThrottleKey(tenantName: string | undefined, identifier: s
 	return `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${sha256(identifier.trim().toLowerCase())}`;
 }
 
-/** Who a sign-in attempt names in the audit: the account it matched, or `anonymous` when it matched none (the identifier is the target). */
-function attemptActor(user: User | undefined): {label: string; tenantId: string | null} {
-	return {label: user?.username ?? 'anonymous', tenantId: user?.tenantId ?? null};
+/**
+ * Who a sign-in attempt names in the audit: the account it matched, or `anonymous` when it matched
+ * none (the identifier is the target), under the tenant it was looked for in: an unknown name in a
+ * named tenant is filed where a known one would be.
+ */
+function attemptActor(found: {user?: User; tenantId: string | null}): AuditActor {
+	return {label: found.user?.username ?? 'anonymous', tenantId: found.tenantId};
 }
 
 /** Seconds left on the lock-out of `key` (a login name, a system account), or 0 when it may try. */
@@ -150,7 +172,10 @@ export function lockedSeconds(db: Database, key: string, now: Date): number {
 	return lockedUntil && new Date(lockedUntil) > now ? Math.ceil((new Date(lockedUntil).getTime() - now.getTime()) / 1000) : 0;
 }
 
-/** Counts a failed attempt on `key`; past the free failures each one locks it for longer (inside a transaction). */
+/**
+ * Counts an attempt on `key` as failed until it proves right; past the free failures each one
+ * locks the key for longer. Inside a transaction.
+ */
 export function countFailure(db: Database, key: string, now: Date): void {
 	const index = db.throttles.findIndex(t => t.key === key);
 	const entry = index >= 0 ? db.throttles[index]! : {key, failures: 0, lockedUntil: null, last: ''};
@@ -169,50 +194,76 @@ export function clearFailures(db: Database, key: string): void {
 	db.throttles = db.throttles.filter(t => t.key !== key);
 }
 
+/** What a sign-in attempt got from its reservation: go on and check the password, or a refusal. */
+type Reservation = {readonly go: true; readonly user: User | undefined; readonly problem: string | undefined} | {readonly go: false; readonly error: Error};
+
 /**
- * Checks a username or e-mail and password. Unknown accounts cost the same scrypt time as known
- * ones; repeated failures lock the account name for a growing time. Every failure is audited.
+ * Checks a username or e-mail and password. In one transaction, before any password is checked,
+ * the throttle is read and the attempt reserved (counted as a failure until it proves right), so
+ * no number of parallel attempts gets more than the free tries. Then exactly one password check
+ * runs, whatever the identifier named: a known account's hash, or the hasher's decoy (as costly)
+ * for an unknown account, an unknown tenant, an identifier in several tenants or a SAML account.
+ * Every failure is audited and throttled alike; only the right password learns more (disabled).
  */
-export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string}): Promise<Actor> {
-	const db = ctx.store.read();
-	const user = findAccount(db, input.identifier, input.tenant);
-	const key = throttleKey(user, input.identifier, input.tenant);
-	const seconds = lockedSeconds(db, key, ctx.now());
-	if (seconds > 0) {
-		const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${plural(seconds, 'second')}.`);
-		await ctx.store.transact(d => appendAudit(d, ctx, attemptActor(user), {action: 'login', target: input.identifier, result: 'refused', reason: error.message}));
-		throw error;
-	}
-	let ok = false;
-	let failure = 'Wrong username, e-mail or password.';
-	if (user?.method === 'saml') {
-		failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
-	} else if (user?.method === 'pam') {
+export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string; orAnyTenant?: boolean}): Promise<Actor> {
+	const target = input.identifier;
+	let who: AuditActor = attemptActor({tenantId: null});
+	let key = '';
+	const reservation = await ctx.store.transact((db): Reservation => {
+		let found = lookUpAccount(db, input.identifier, input.tenant);
+		let tenant = input.tenant;
+		if (input.orAnyTenant && !found.user && !found.problem && input.tenant !== undefined) {
+			found = lookUpAccount(db, input.identifier);
+			tenant = undefined;
+		}
+		who = attemptActor(found);
+		key = throttleKey(found.user, input.identifier, tenant);
+		const now = ctx.now();
+		const seconds = lockedSeconds(db, key, now);
+		if (seconds > 0) {
+			const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${plural(seconds, 'second')}.`);
+			recordRefusal(db, ctx, who, 'login', target, error);
+			return {go: false, error};
+		}
+		countFailure(db, key, now);
+		// A copy: the password is checked against the account as it was now, and compared again at the end.
+		return {go: true, user: found.user ? {...found.user} : undefined, problem: found.problem};
+	});
+	if (!reservation.go) throw reservation.error;
+	const {user, problem} = reservation;
+	let failure = problem ?? (input.tenant === undefined ? 'Wrong username, e-mail or password.' : 'Wrong tenant, username, e-mail or password.');
+	let ok: boolean;
+	if (user?.method === 'pam' && !problem) {
 		ok = await ctx.pam(user.username, input.password);
 	} else {
-		ok = await ctx.hasher.verify(input.password, user?.passwordHash ?? ctx.hasher.decoy);
+		const hash = user?.method === 'password' && !problem ? user.passwordHash : null;
+		ok = (await ctx.hasher.verify(input.password, hash ?? ctx.hasher.decoy)) && hash !== null;
+		if (user?.method === 'saml' && !problem) failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
 	}
-	if (ok && user?.disabled) {
-		ok = false;
-		failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
-	}
-	return ctx.store.transact(d => {
-		const current = ok && user ? d.users.find(u => u.id === user.id) : undefined;
-		if (current && !current.disabled) {
-			clearFailures(d, key);
-			current.lastLogin = ctx.now().toISOString();
-			const tenant = d.tenants.find(t => t.id === current.tenantId)!;
-			appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
-			return {user: current, tenant};
-		}
-		countFailure(d, key, ctx.now());
-		appendAudit(d, ctx, attemptActor(user), {action: 'login', target: input.identifier, result: 'refused', reason: failure});
-		// Thrown from inside the transaction would undo the throttle; return it and throw after.
-		return failure;
-	}).then(result => {
-		if (typeof result === 'string') throw authFailed(result);
-		return result;
-	});
+	if (ok && user?.disabled) failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
+	const signedIn = ok && user && !user.disabled ? await ctx.store.transact(d => {
+		const current = d.users.find(u => u.id === user.id);
+		// Disabled, deleted or given a new password since the check: this password no longer opens it.
+		if (!current || current.disabled || current.passwordHash !== user.passwordHash) return undefined;
+		clearFailures(d, key);
+		current.lastLogin = ctx.now().toISOString();
+		const tenant = d.tenants.find(t => t.id === current.tenantId)!;
+		appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
+		return {user: current, tenant};
+	}) : undefined;
+	if (signedIn) return signedIn;
+	return refuse(ctx, who, 'login', target, authFailed(failure));
+}
+
+/**
+ * Signs in for one command (ORGCTL_USER + ORGCTL_PASSWORD) to act in `tenantName`: as the account of
+ * that tenant the identifier names, else as the one it names anywhere (a superuser acting in
+ * another tenant; anyone else is refused and audited by enterTenant). The choice is made inside
+ * login's reservation and worded the same either way, so it tells nobody where an account is.
+ */
+export async function signInToAct(ctx: Context, input: {identifier: string; password: string}, tenantName: string | undefined): Promise<Actor> {
+	const actor = await login(ctx, {...input, ...(tenantName === undefined ? {} : {tenant: tenantName, orAnyTenant: true})});
+	return enterTenant(ctx, actor.user.id, tenantName);
 }
 
 /** Resolves who is acting from a user id, refusing disabled or deleted accounts; `tenant` lets a superuser act elsewhere. */
@@ -221,11 +272,32 @@ export function resolveActor(db: Database, userId: string, tenantName?: string):
 	if (!user) throw authFailed('Your account no longer exists; sign in again.');
 	if (user.disabled) throw authFailed(`The account ${user.username} is disabled; ask an admin to enable it.`);
 	const own = db.tenants.find(t => t.id === user.tenantId)!;
-	if (!tenantName || tenantName === own.name) return {user, tenant: own};
+	if (tenantName === undefined || tenantName === own.name) return {user, tenant: own};
+	const decision = decide(actorFacts({user, tenant: own}), 'tenants.act-in-any');
+	// Asked before the tenant is looked up, so a refused user does not learn which tenants exist.
+	if (!decision.allowed) throw refused(`${decision.reason.replace(/\.$/, '')}; ${user.username} belongs to ${own.name}.`);
 	const tenant = db.tenants.find(t => t.name === tenantName);
-	if (!tenant) throw notFound(`There is no tenant named ${tenantName}.`);
-	if (!user.superuser) throw refused(`Only a superuser can act in another tenant; ${user.username} belongs to ${own.name}.`);
+	if (!tenant) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
 	return {user, tenant};
+}
+
+/**
+ * resolveActor for a credential just presented (a session, a token, a password): a refusal is
+ * audited, naming the user, as `authenticate` (the account is gone or disabled) or `tenant.enter`
+ * (another tenant, refused or unknown).
+ */
+export async function enterTenant(ctx: Context, userId: string, tenantName: string | undefined, via: {tokenId?: string} = {}): Promise<Actor> {
+	const db = ctx.store.read();
+	try {
+		const actor = resolveActor(db, userId, tenantName);
+		return via.tokenId === undefined ? actor : {...actor, tokenId: via.tokenId};
+	} catch (error) {
+		const user = db.users.find(u => u.id === userId);
+		const tenant = user ? db.tenants.find(t => t.id === user.tenantId) : undefined;
+		const who: AuditActor = user && tenant ? {user, tenant, ...(via.tokenId === undefined ? {} : {tokenId: via.tokenId})} : {label: 'deleted account', tenantId: null};
+		const entering = isOrgError(error) && error.kind !== 'auth';
+		return refuse(ctx, who, entering ? 'tenant.enter' : 'authenticate', entering ? `tenant ${tenantName ?? ''}` : (user?.username ?? userId), error);
+	}
 }
 
 /** Opens a session for a signed-in user; the secret goes to the session file, only its hash to the store. */
@@ -242,13 +314,34 @@ export async function createSession(ctx: Context, actor: Actor): Promise<{id: st
 	return {id, secret, expires};
 }
 
-/** The user a session belongs to, if it is still valid and the user may still sign in. */
+/** The user id a session stands for, if it exists, matches and has not expired. */
+function sessionOwner(ctx: Context, db: Database, session: {id: string; secret: string}): string {
+	const record = db.sessions.find(s => s.id === session.id);
+	// Always one constant-time comparison, whether or not the id exists.
+	const matches = secretMatches(session.secret, record?.secretHash ?? DECOY_HASH);
+	if (!record || !matches) throw authFailed('Your session has ended; sign in again with `orgctl login`.');
+	if (new Date(record.expires) <= ctx.now()) throw authFailed('Your session has expired; sign in again with `orgctl login`.');
+	return record.userId;
+}
+
+/** The user a session belongs to, if it is still valid and the user may still sign in (the console checks it on every refresh). */
 export function resolveSession(ctx: Context, session: {id: string; secret: string}, tenantName?: string): Actor {
 	const db = ctx.store.read();
-	const record = db.sessions.find(s => s.id === session.id);
-	if (!record || !secretMatches(session.secret, record.secretHash)) throw authFailed('Your session has ended; sign in again with `orgctl login`.');
-	if (new Date(record.expires) <= ctx.now()) throw authFailed('Your session has expired; sign in again with `orgctl login`.');
-	return resolveActor(db, record.userId, tenantName);
+	return resolveActor(db, sessionOwner(ctx, db, session), tenantName);
+}
+
+/**
+ * resolveSession for a session file just presented (a command, a console starting): a session that
+ * is unknown, tampered with, expired or whose user may no longer act is audited before it is refused.
+ */
+export async function authenticateSession(ctx: Context, session: {id: string; secret: string}, tenantName?: string): Promise<Actor> {
+	let userId: string;
+	try {
+		userId = sessionOwner(ctx, ctx.store.read(), session);
+	} catch (error) {
+		return refuse(ctx, {label: 'session', tenantId: null}, 'authenticate', `session ${session.id.slice(0, 8)}`, error);
+	}
+	return enterTenant(ctx, userId, tenantName);
 }
 
 export async function endSession(ctx: Context, sessionId: string): Promise<void> {
@@ -257,31 +350,39 @@ export async function endSession(ctx: Context, sessionId: string): Promise<void>
 	});
 }
 
-/** Changes the actor's own password after checking the current one. */
-export async function changeOwnPassword(ctx: Context, actor: Actor, current: string, next: string): Promise<void> {
-	if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
-	checkPassword(next, ctx.store.read().settings.policy.minPasswordLength);
-	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy))) {
-		await perform(ctx, actor, 'password.change', actor.user.username, () => {
-			throw authFailed('The current password is wrong.', {field: 'current'});
-		});
+/**
+ * Changes the actor's own password after checking the current one. Every other way in that the old
+ * password opened ends: the user's other sessions (all of them, unless `keepSession` names the one
+ * the console goes on with) and their `cli` tokens, which they re-issue (a thief who had the old
+ * password may have made one).
+ */
+export async function changeOwnPassword(ctx: Context, actor: Actor, current: string, next: string, options: {keepSession?: string} = {}): Promise<{tokensRevoked: number}> {
+	const target = actor.user.username;
+	await checked(ctx, actor, 'password.change', target, db => {
+		if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
+		checkPassword(next, db.settings.policy.minPasswordLength);
+	});
+	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy)) || actor.user.passwordHash === null) {
+		return refuse(ctx, actor, 'password.change', target, authFailed('The current password is wrong.', {field: 'current'}));
 	}
 	const hash = await ctx.hasher.hash(next);
-	await perform(ctx, actor, 'password.change', actor.user.username, db => {
+	return perform(ctx, actor, 'password.change', target, db => {
 		const user = db.users.find(u => u.id === actor.user.id);
 		if (!user) throw notFound('Your account no longer exists.');
+		if (user.passwordHash !== actor.user.passwordHash) throw conflict('Your password was changed meanwhile; sign in again with the new one.');
 		user.passwordHash = hash;
 		touch(user);
-		// Other sessions of this user end: a changed password should lock out whoever had the old one.
-		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+		const ended = endCredentials(db, ctx, user.id, 'its owner changed their password', options.keepSession === undefined ? {} : {keepSession: options.keepSession});
+		return {tokensRevoked: ended.tokens};
 	});
 }
 
 /**
  * Break-glass: sets a user's password with no actor, for whoever can write the store file. The
- * account is also enabled and its throttle cleared, so the owner can sign in at once.
+ * account is also enabled and its throttle cleared, so the owner can sign in at once; whatever else
+ * could act as them (sessions, `cli` tokens) ends, as after any password reset.
  */
-export async function resetPasswordBreakGlass(ctx: Context, input: {username: string; password: string; tenant?: string}): Promise<User> {
+export async function resetPasswordBreakGlass(ctx: Context, input: {username: string; password: string; tenant?: string}): Promise<{user: User; tokensRevoked: number}> {
 	const db = ctx.store.read();
 	const user = findAccount(db, input.username, input.tenant);
 	if (!user) throw notFound(`There is no user ${input.username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`);
@@ -294,8 +395,8 @@ export async function resetPasswordBreakGlass(ctx: Context, input: {username: st
 		target.passwordHash = hash;
 		target.disabled = false;
 		touch(target);
-		d.throttles = d.throttles.filter(t => t.key !== throttleKey(target, target.username));
-		d.sessions = d.sessions.filter(s => s.userId !== target.id);
-		return target;
+		clearFailures(d, throttleKey(target, target.username));
+		const ended = endCredentials(d, ctx, target.id, 'its owner’s password was reset');
+		return {user: target, tokensRevoked: ended.tokens};
 	});
 }

@@ -1,5 +1,5 @@
 import type {Actor, Context} from './context.js';
-import {isOrgError, refused} from './errors.js';
+import {isOrgError, refused, type OrgError} from './errors.js';
 import {keepBounded} from './housekeeping.js';
 import {newId} from './ids.js';
 import {capText} from './inert.js';
@@ -15,12 +15,20 @@ function actorLabel(who: AuditActor): {actor: string; tenantId: string | null} {
 }
 
 /**
- * Appends one audit event. What it quotes (the actor as typed, the target, the reason) is kept to
- * AUDIT_TEXT_MAX characters and marked as cut, `…[+N]`: a refused 100 KB identifier costs the
- * store a few hundred bytes. Each event is also when the store is kept bounded: once the
- * housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
+ * Records what happened: `ok`, or `failed` when an outside service let a done change down (a mail
+ * that did not go). A refusal is never written here but through recordRefusal, the one way in.
  */
-export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
+export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: {action: string; target: string; result: 'ok' | 'failed'; reason?: string}): void {
+	writeEvent(db, ctx, who, event);
+}
+
+/**
+ * Appends one audit event (appendAudit's and recordRefusal's). What it quotes is kept short and
+ * marked as cut, `…[+N]`: the actor as typed and the target to AUDIT_TEXT_MAX characters, the
+ * reason to AUDIT_REASON_MAX; a refused 100 KB identifier costs the store a few hundred bytes. Each event is also when the store
+ * is kept bounded: once the housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
+ */
+function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
 	const {actor, tenantId} = actorLabel(who);
 	db.audit.push({
 		id: newId(),
@@ -36,6 +44,47 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 	keepBounded(db, ctx);
 }
 
+/** Errors already in the audit log: a refusal that passes through several layers is recorded once. */
+const recorded = new WeakSet<OrgError>();
+
+/** Errors the audit records: every OrgError but the store's own (the store could not record them anyway). */
+function auditable(error: unknown): error is OrgError {
+	return isOrgError(error) && error.kind !== 'store';
+}
+
+/**
+ * THE way a refusal reaches the audit log (DESIGN §2: every refusal is audited, reads and failed
+ * authentications included). Writes one event inside the caller's transaction: `refused`, or
+ * `failed` when an outside service (SMTP, PAM) was unavailable. The same error is recorded once,
+ * however many layers it passes through. Call it only in a transaction that commits: return the
+ * refusal from the transaction and throw it after, as login does; or use `refuse`, which runs its
+ * own transaction.
+ */
+export function recordRefusal(db: Database, ctx: Context, who: AuditActor, action: string, target: string, error: unknown): void {
+	if (!auditable(error) || recorded.has(error)) return;
+	recorded.add(error);
+	writeEvent(db, ctx, who, {action, target, result: error.kind === 'unavailable' ? 'failed' : 'refused', reason: error.message});
+}
+
+/**
+ * Audits a refusal found outside a change (a read, a check before a slow step, an authentication)
+ * in a transaction of its own, with `also` (a throttle count, a spent try) in the same
+ * transaction, and throws it. Errors that are not refusals are thrown as they are.
+ */
+export async function refuse(ctx: Context, who: AuditActor, action: string, target: string, error: unknown, also?: (db: Database) => void): Promise<never> {
+	if (auditable(error) && (!recorded.has(error) || also)) {
+		const written = ctx.store.transact(db => {
+			also?.(db);
+			recordRefusal(db, ctx, who, action, target, error);
+		});
+		// An audit that cannot be written must not hide the refusal itself; what `also` counts (a
+		// spent try) must not be lost quietly, so then the store's error is what the caller sees.
+		if (also) await written;
+		else await written.catch(() => undefined);
+	}
+	throw error;
+}
+
 /**
  * Runs one change as one transaction and audits it: the change and its audit event commit
  * together; a refusal (any error with a reason for the user) is audited in a transaction of its
@@ -49,32 +98,19 @@ export async function perform<T>(ctx: Context, who: AuditActor, action: string, 
 			return result;
 		});
 	} catch (error) {
-		await auditError(ctx, who, action, target, error);
-		throw error;
+		return refuse(ctx, who, action, target, error);
 	}
 }
 
 /**
- * Audits an error that stopped an action outside perform(): refused, or failed when a service was
- * unavailable; errors of the store itself are not (the store could not record them anyway).
+ * Runs the checks of an operation against the latest data before a slow step (scrypt) or a read:
+ * what it returns, or its refusal audited and thrown. Successful reads are not audited.
  */
-export async function auditError(ctx: Context, who: AuditActor, action: string, target: string, error: unknown): Promise<void> {
-	if (isOrgError(error) && error.kind !== 'store') {
-		const result = error.kind === 'unavailable' ? 'failed' : 'refused';
-		await ctx.store.transact(db => appendAudit(db, ctx, who, {action, target, result, reason: error.message})).catch(() => undefined);
-	}
-}
-
-/**
- * A read that may be refused (showing settings, listing tenants): the result, or the refusal
- * audited and thrown (DESIGN §2: every refusal is audited, reads included).
- */
-export async function auditedRead<T>(ctx: Context, who: AuditActor, action: string, target: string, read: () => T): Promise<T> {
+export async function checked<T>(ctx: Context, who: AuditActor, action: string, target: string, check: (db: Database) => T): Promise<T> {
 	try {
-		return read();
+		return check(ctx.store.read());
 	} catch (error) {
-		await auditError(ctx, who, action, target, error);
-		throw error;
+		return refuse(ctx, who, action, target, error);
 	}
 }
 
@@ -84,16 +120,20 @@ export function authorize(actor: Actor, action: Action, target: TargetFacts = {}
 	if (!decision.allowed) throw refused(decision.reason);
 }
 
-/** The audit log, newest first, for admins of the tenant (their tenant's events) and superusers (all). */
-export function listAudit(ctx: Context, actor: Actor, options: {since?: Date} = {}): AuditEvent[] {
-	return listAuditIn(ctx.store.read(), actor, options);
+/** Whether the policy lets the actor take the action (for filters: what a list shows). */
+export function allowed(actor: Actor, action: Action, target: TargetFacts = {}): boolean {
+	return decide(actorFacts(actor), action, target).allowed;
+}
+
+/** The audit log, newest first, for admins of the tenant (their tenant's events) and superusers (all); a refusal is audited. */
+export async function listAudit(ctx: Context, actor: Actor, options: {since?: Date} = {}): Promise<AuditEvent[]> {
+	return checked(ctx, actor, 'audit.read', options.since ? `since ${options.since.toISOString()}` : 'all', db => listAuditIn(db, actor, options));
 }
 
 /** listAudit over data already read (the console derives its rows from the data it renders). */
 export function listAuditIn(db: Database, actor: Actor, options: {since?: Date} = {}): AuditEvent[] {
 	authorize(actor, 'audit.view');
+	const everywhere = allowed(actor, 'audit.view-all-tenants');
 	const since = options.since?.toISOString();
-	return db.audit
-		.filter(e => (actor.user.superuser || e.tenantId === actor.tenant.id) && (!since || e.time >= since))
-		.reverse();
+	return db.audit.filter(e => (everywhere || e.tenantId === actor.tenant.id) && (!since || e.time >= since)).reverse();
 }

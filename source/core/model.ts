@@ -3,7 +3,7 @@ import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -190,6 +190,13 @@ export const apiTokenSchema = z.object({
 	secretHash: sha256Hex,
 	created: isoTime,
 	lastUsed: isoTime.nullable(),
+	/**
+	 * Set when the secret stopped working while the token stayed (it moved to another owner, or its
+	 * owner was disabled or had their password reset): only a re-issue, shown to whoever may hold
+	 * it, makes it work again. The hash of the dead secret is kept, so whoever presents it is told
+	 * why. Added in schema version 6.
+	 */
+	revoked: z.object({at: isoTime, reason: z.string()}).nullable(),
 	revision,
 });
 

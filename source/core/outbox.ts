@@ -1,6 +1,6 @@
-import {appendAudit} from './audit.js';
+import {appendAudit, authorize, checked} from './audit.js';
 import {touch} from './accounts.js';
-import type {Context, OutboxClaim} from './context.js';
+import type {Actor, Context, OutboxClaim} from './context.js';
 import {newId} from './ids.js';
 import {capText} from './inert.js';
 import {plural} from './words.js';
@@ -240,6 +240,15 @@ async function recordResults(ctx: Context, claimed: readonly OutboxItem[], outco
 		});
 		return {results, ...counts};
 	});
+}
+
+/**
+ * `orgctl invites deliver` (cron): sends whatever is due, for every tenant (admins). Mail queued by
+ * an operation is sent by that operation; this is for the retries and what a crash left behind.
+ */
+export async function deliverQueuedMail(ctx: Context, actor: Actor, options: DeliverOptions = {}): Promise<DeliveryReport> {
+	await checked(ctx, actor, 'mail.deliver', 'outbox', () => authorize(actor, 'mail.deliver'));
+	return deliverOutbox(ctx, undefined, options);
 }
 
 /** One line for people: "sent", "retrying: reason", "failed: reason", "not sent: reason". */

@@ -1,10 +1,11 @@
 import {assertRevision, touch} from './accounts.js';
-import {appendAudit, authorize, perform} from './audit.js';
+import {allowed, appendAudit, authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
-import {conflict, invalid, refused} from './errors.js';
+import {revokeToken} from './credentials.js';
+import {conflict, invalid, notFound, refused} from './errors.js';
 import type {ApiToken, Database, Invitation, Project, User} from './model.js';
 import {canGrantRole} from './policy.js';
-import {findUser, showUser} from './users.js';
+import {findUser, lookUpUser} from './users.js';
 
 /** What a user can own: projects, API tokens, and the invitations they sent that are still pending. */
 export type OwnedKind = 'project' | 'token' | 'invitation';
@@ -61,10 +62,20 @@ export function ownedItems(db: Database, owned: Owned): OwnedItem[] {
 	];
 }
 
-/** What `users owned U` shows: the user, and what they own. Anyone may ask about themselves. */
-export function owned(ctx: Context, actor: Actor, name: string): {user: User; owned: Owned; items: OwnedItem[]} {
-	const user = showUser(ctx, actor, name);
-	const db = ctx.store.read();
+/**
+ * What `users owned U` shows: the user, and what they own. Anyone may ask about themselves; only
+ * admins about others (DESIGN §2: members see only their own things). A refusal is audited.
+ */
+export async function owned(ctx: Context, actor: Actor, name: string): Promise<{user: User; owned: Owned; items: OwnedItem[]}> {
+	return checked(ctx, actor, 'users.owned', name, db => ownedIn(db, actor, name));
+}
+
+/** owned over data already read (the console derives what it shows from the data it renders). */
+export function ownedIn(db: Database, actor: Actor, name: string): {user: User; owned: Owned; items: OwnedItem[]} {
+	const user = lookUpUser(db, actor.tenant.id, name);
+	// Asked before "no such user", so whoever may not look does not learn who exists.
+	authorize(actor, 'ownership.view', {ownerId: user?.id ?? ''});
+	if (!user) throw notFound(`There is no user ${name} in this tenant.`);
 	const mine = ownedBy(db, user.id);
 	return {user, owned: mine, items: ownedItems(db, mine)};
 }
@@ -80,11 +91,6 @@ export function assertMayOwn(user: User, what: {kind: OwnedKind; role?: Invitati
 	if (what.kind === 'invitation' && what.role !== undefined && !canGrantRole(user, what.role)) {
 		throw refused(`${user.username} is a ${user.role} and cannot own an invitation for the ${what.role} role; choose an admin.`);
 	}
-}
-
-/** Only a superuser touches what belongs to a superuser (DESIGN §2). */
-export function assertMayActOn(actor: Actor, target: User, verb: string): void {
-	if (target.superuser && !actor.user.superuser) throw refused(`Only a superuser can ${verb} ${target.username}, who is a superuser.`);
 }
 
 /**
@@ -115,11 +121,32 @@ export function planMigration(db: Database, from: User, to: User, choice: Migrat
 /** Applies a plan inside a transaction and audits each move; the caller audits the whole. */
 export function applyMigration(db: Database, ctx: Context, actor: Actor, from: User, to: User, moves: readonly Move[]): void {
 	for (const move of moves) {
-		const record = move.kind === 'project' ? db.projects.find(p => p.id === move.id) : move.kind === 'token' ? db.tokens.find(t => t.id === move.id) : db.invitations.find(i => i.id === move.id);
-		if (!record) throw conflict(`${move.name} was deleted meanwhile; reload and choose again.`);
-		if ('invitedBy' in record) record.invitedBy = to.id;
-		else record.owner = to.id;
-		touch(record);
+		const missing = () => conflict(`${move.name} was deleted meanwhile; reload and choose again.`);
+		switch (move.kind) {
+			case 'project': {
+				const project = db.projects.find(p => p.id === move.id);
+				if (!project) throw missing();
+				project.owner = to.id;
+				touch(project);
+				break;
+			}
+			case 'token': {
+				const token = db.tokens.find(t => t.id === move.id);
+				if (!token) throw missing();
+				token.owner = to.id;
+				// A credential never changes hands: whoever held the secret keeps nothing; the new owner re-issues it.
+				if (token.revoked) touch(token);
+				else revokeToken(ctx, token, `it moved from ${from.username} to ${to.username}`);
+				break;
+			}
+			case 'invitation': {
+				const invitation = db.invitations.find(i => i.id === move.id);
+				if (!invitation) throw missing();
+				invitation.invitedBy = to.id;
+				touch(invitation);
+				break;
+			}
+		}
 		appendAudit(db, ctx, actor, {action: `${move.kind}.transfer`, target: `${move.name}: ${from.username} → ${to.username}`, result: 'ok'});
 	}
 }
@@ -129,8 +156,20 @@ export function migrationEnds(db: Database, actor: Actor, fromName: string, toNa
 	authorize(actor, 'ownership.migrate');
 	const from = findUser(db, actor.tenant.id, fromName);
 	const to = findUser(db, actor.tenant.id, toName);
-	assertMayActOn(actor, from, 'move what belongs to');
+	authorize(actor, 'ownership.migrate', {ownerId: from.id, ownerSuperuser: from.superuser, recipientSuperuser: to.superuser});
 	return {from, to};
+}
+
+/** How many of the moves are API tokens, whose secrets the move revokes (the views say so before anyone confirms). */
+export function tokensRevokedBy(moves: ReadonlyArray<{readonly kind: OwnedKind}>): number {
+	return moves.filter(m => m.kind === 'token').length;
+}
+
+/** The sentence the migration view and `users delete --migrate-to` show before the admin confirms, or undefined when no token moves. */
+export function revocationNotice(moves: ReadonlyArray<{readonly kind: OwnedKind}>): string | undefined {
+	const tokens = tokensRevokedBy(moves);
+	if (tokens === 0) return undefined;
+	return `${tokens === 1 ? 'The API token moved is' : `The ${tokens} API tokens moved are`} revoked: ${tokens === 1 ? 'its secret stops' : 'their secrets stop'} working at once, and the new owner re-issues ${tokens === 1 ? 'it' : 'them'} (orgctl tokens reissue ID) to get a new secret only they see.`;
 }
 
 /**
@@ -164,6 +203,7 @@ export function eligibleOwners(ctx: Context, actor: Actor, fromName: string, ite
 	const roles = new Map(db.invitations.map(i => [i.id, i.role]));
 	return db.users
 		.filter(u => u.tenantId === actor.tenant.id && u.id !== from.id)
+		.filter(u => allowed(actor, 'ownership.migrate', {ownerId: from.id, ownerSuperuser: from.superuser, recipientSuperuser: u.superuser}))
 		.filter(u => {
 			try {
 				for (const item of items) {

@@ -14,22 +14,36 @@ export type ActorFacts = {
 	readonly superuser: boolean;
 };
 
-/** The rows of DESIGN §2. */
+/**
+ * The rows of DESIGN §2, one per decision: no operation borrows another's action, so the table
+ * test (test/policy.test.ts) sees every decision the core makes, cell by cell.
+ */
 export const ACTIONS = [
 	'profile.own',
 	'users.list',
+	'users.manage',
+	'superuser.grant',
 	'invitations.send',
+	'invitations.list',
+	'invitations.list-all',
 	'invitations.manage',
 	'signup-domains.configure',
-	'users.manage',
 	'projects.create',
+	'projects.manage',
+	'projects.list-all',
 	'tokens.create',
+	'tokens.reissue',
+	'tokens.manage',
+	'tokens.list-all',
+	'ownership.view',
 	'ownership.migrate',
-	'superuser.grant',
+	'mail.deliver',
 	'server.settings',
 	'tenants.manage',
+	'tenants.act-in-any',
 	'sso.manage',
 	'audit.view',
+	'audit.view-all-tenants',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -46,19 +60,51 @@ export type TargetFacts = {
 	readonly invitedBy?: string;
 	/** Whether the user being changed, disabled or deleted holds the superuser bit. */
 	readonly targetSuperuser?: boolean;
-	/** Who would own the project or token being created. */
+	/** Who owns (or would own) the project or token; whose things are being looked at or moved. */
 	readonly ownerId?: string;
+	/** Whether that owner, or the sender of the invitation, holds the superuser bit. */
+	readonly ownerSuperuser?: boolean;
+	/** Who owns the project a token is (to be) made for. */
+	readonly projectOwnerId?: string;
+	/** Whether the owner of that project holds the superuser bit. */
+	readonly projectOwnerSuperuser?: boolean;
+	/** Whether the token carries the `cli` capability: it acts as its owner. */
+	readonly cli?: boolean;
+	/** Whether the user receiving what is moved holds the superuser bit. */
+	readonly recipientSuperuser?: boolean;
 };
+
+/**
+ * The rules that bind superusers too. A `cli` token acts as its owner with everything the owner
+ * may do, so its secret may reach nobody else: only its owner creates or re-issues one, whatever
+ * the creator's standing.
+ */
+function ownersOnly(actor: ActorFacts, action: Action, target: TargetFacts): Decision | undefined {
+	const someoneElse = target.ownerId !== undefined && target.ownerId !== actor.userId;
+	if (!target.cli || !someoneElse) return undefined;
+	if (action === 'tokens.create') return deny('A token with the cli capability acts as its owner, so only its owner can create it; ask them to create it themselves.');
+	if (action === 'tokens.reissue') return deny('A token with the cli capability acts as its owner, so only its owner can re-issue it.');
+	return undefined;
+}
 
 /** The general table: may this actor take this action at all, and on this target? */
 export function decide(actor: ActorFacts, action: Action, target: TargetFacts = {}): Decision {
+	const binding = ownersOnly(actor, action, target);
+	if (binding) return binding;
 	if (actor.superuser) return allow;
 	const {role} = actor;
+	const mine = target.ownerId === undefined || target.ownerId === actor.userId;
 	switch (action) {
 		case 'profile.own':
 			return allow;
 		case 'users.list':
 			return role === 'guest' ? deny('Guests can see only their own profile, not the list of users.') : allow;
+		case 'users.manage':
+			if (role !== 'admin') return deny('Only admins can change roles, disable or delete users.');
+			if (target.targetSuperuser) return deny('Only a superuser can change, disable or delete a superuser.');
+			return allow;
+		case 'superuser.grant':
+			return deny('Only a superuser can grant or revoke the superuser bit.');
 		case 'invitations.send': {
 			if (role === 'guest') return deny('Guests cannot send invitations; ask a member or an admin.');
 			if (target.role !== undefined && !canGrantRole(actor, target.role)) {
@@ -66,6 +112,10 @@ export function decide(actor: ActorFacts, action: Action, target: TargetFacts = 
 			}
 			return allow;
 		}
+		case 'invitations.list':
+			return role === 'guest' ? deny('Guests cannot see invitations.') : allow;
+		case 'invitations.list-all':
+			return role === 'admin' ? allow : deny('Members see only the invitations they sent themselves.');
 		case 'invitations.manage': {
 			if (role === 'guest') return deny('Guests cannot manage invitations.');
 			if (role === 'member' && target.invitedBy !== undefined && target.invitedBy !== actor.userId) {
@@ -74,35 +124,67 @@ export function decide(actor: ActorFacts, action: Action, target: TargetFacts = 
 			if (target.role !== undefined && !canGrantRole(actor, target.role)) {
 				return deny(`A ${role} cannot manage an invitation for the ${target.role} role.`);
 			}
+			if (target.ownerSuperuser && target.invitedBy !== actor.userId) return deny('Only a superuser can resend, copy or revoke an invitation a superuser sent.');
 			return allow;
 		}
 		case 'signup-domains.configure':
 			return role === 'admin' ? allow : deny('Only admins can configure self sign-up domains.');
-		case 'users.manage':
-			if (role !== 'admin') return deny('Only admins can change roles, disable or delete users.');
-			if (target.targetSuperuser) return deny('Only a superuser can change, disable or delete a superuser.');
-			return allow;
 		case 'projects.create':
+			if (role === 'guest') return deny('Guests cannot create projects.');
+			if (role === 'member' && !mine) return deny('Members can create projects only for themselves.');
+			if (target.ownerSuperuser && !mine) return deny('Only a superuser can create a project for a superuser.');
+			return allow;
+		case 'projects.manage':
+			if (role === 'guest') return deny('Guests cannot change or delete projects.');
+			if (role === 'member' && !mine) return deny('Only its owner or an admin can change or delete a project.');
+			if (target.ownerSuperuser && !mine) return deny('Only a superuser can change or delete a project a superuser owns.');
+			return allow;
+		case 'projects.list-all':
+			return role === 'admin' ? allow : deny(`${role === 'guest' ? 'Guests' : 'Members'} see only their own projects.`);
 		case 'tokens.create': {
-			const what = action === 'projects.create' ? 'projects' : 'API tokens';
-			if (role === 'guest') return deny(`Guests cannot create ${what}.`);
-			if (role === 'member' && target.ownerId !== undefined && target.ownerId !== actor.userId) {
-				return deny(`Members can create ${what} only for themselves.`);
+			if (role === 'guest') return deny('Guests cannot create API tokens.');
+			if (role === 'member' && !mine) return deny('Members can create API tokens only for themselves.');
+			if (role === 'member' && target.projectOwnerId !== undefined && target.projectOwnerId !== actor.userId) {
+				return deny('Members can create API tokens only for their own projects.');
 			}
+			if (target.ownerSuperuser && !mine) return deny('Only a superuser can create an API token for a superuser.');
+			if (target.projectOwnerSuperuser && target.projectOwnerId !== actor.userId) return deny('Only a superuser can create an API token for a project a superuser owns.');
 			return allow;
 		}
+		case 'tokens.reissue':
+			if (role === 'guest') return deny('Guests cannot re-issue API tokens.');
+			if (role === 'member' && !mine) return deny('Members can re-issue only their own API tokens.');
+			if (target.ownerSuperuser && !mine) return deny('Only a superuser can re-issue an API token a superuser owns.');
+			return allow;
+		case 'tokens.manage':
+			if (role === 'guest') return deny('Guests cannot delete API tokens.');
+			if (role === 'member' && !mine) return deny('Only its owner or an admin can delete an API token.');
+			if (target.ownerSuperuser && !mine) return deny('Only a superuser can delete an API token a superuser owns.');
+			return allow;
+		case 'tokens.list-all':
+			return role === 'admin' ? allow : deny(`${role === 'guest' ? 'Guests' : 'Members'} see only their own API tokens.`);
+		case 'ownership.view':
+			if (mine) return allow;
+			return role === 'admin' ? allow : deny(`${role === 'guest' ? 'Guests' : 'Members'} can see only what they own themselves.`);
 		case 'ownership.migrate':
-			return role === 'admin' ? allow : deny('Only admins can move projects and tokens to another user.');
-		case 'superuser.grant':
-			return deny('Only a superuser can grant or revoke the superuser bit.');
+			if (role !== 'admin') return deny('Only admins can move projects and tokens to another user.');
+			if (target.ownerSuperuser) return deny('Only a superuser can move what a superuser owns.');
+			if (target.recipientSuperuser) return deny('Only a superuser can give projects, tokens or invitations to a superuser.');
+			return allow;
+		case 'mail.deliver':
+			return role === 'admin' ? allow : deny('Only admins can send the queued mail.');
 		case 'server.settings':
 			return deny('Server settings need the superuser bit.');
 		case 'tenants.manage':
 			return deny('Tenants can be created and deleted only by a superuser.');
+		case 'tenants.act-in-any':
+			return deny('Only a superuser can act in another tenant.');
 		case 'sso.manage':
 			return deny('Single sign-on settings need the superuser bit.');
 		case 'audit.view':
 			return role === 'admin' ? allow : deny('Only admins can read the audit log.');
+		case 'audit.view-all-tenants':
+			return deny("Only a superuser can read every tenant's audit log.");
 	}
 }
 
@@ -152,7 +234,7 @@ function pastTense(change: AccountChange): string {
 	}
 }
 
-/** Sections of the console a user may open, derived from the same table. */
-export function mayView(actor: ActorFacts, action: Action): boolean {
-	return decide(actor, action).allowed;
+/** What the console offers (sections, keys, detail rows), derived from the same table. */
+export function mayView(actor: ActorFacts, action: Action, target: TargetFacts = {}): boolean {
+	return decide(actor, action, target).allowed;
 }

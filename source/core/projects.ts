@@ -1,5 +1,5 @@
 import {assertRevision} from './accounts.js';
-import {appendAudit, authorize, perform} from './audit.js';
+import {allowed, appendAudit, authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {atField, conflict, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
@@ -7,9 +7,8 @@ import {echo} from './inert.js';
 import {parseInput} from './input.js';
 import {projectNameSchema, type Database, type Project, type User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import {decide} from './policy.js';
+import type {TargetFacts} from './policy.js';
 import {findUser} from './users.js';
-import {actorFacts} from './context.js';
 
 /** A project as shown outside the store: with its owner's username and its token count. */
 export type ProjectView = Project & {ownerName: string; tokens: number};
@@ -36,24 +35,35 @@ export function findProject(db: Database, tenantId: string, name: string): Proje
 }
 
 /**
- * May the actor change or delete something owned by `ownerId`? Its owner may (unless a guest),
- * admins may in their tenant, superusers anywhere.
+ * The owner of something made without naming one: the actor, who must belong to the tenant it is
+ * made in (a superuser acting in another tenant names an owner of that tenant), so nothing of a
+ * tenant is ever owned from outside it.
  */
-export function assertMayManage(actor: Actor, ownerId: string, what: string): void {
-	if (!decide(actorFacts(actor), 'projects.create', {ownerId}).allowed) {
-		throw refused(actor.user.role === 'guest' ? `Guests cannot change ${what}.` : `Only its owner or an admin can change ${what}.`);
+export function ownerHere(actor: Actor, what: 'project' | 'API token'): User {
+	// A superuser acting in another tenant is not one of its users (an invariant of the store).
+	if (actor.user.tenantId !== actor.tenant.id) {
+		throw refused(`${what === 'project' ? 'A project' : 'An API token'} of tenant ${actor.tenant.name} is owned by one of its users, and ${actor.user.username} is not; choose its owner (--owner) among them.`);
 	}
+	return actor.user;
+}
+
+/** What the policy needs to know about a project's (or a would-be project's) owner. */
+function ownerFacts(owner: User | undefined, ownerId: string): TargetFacts {
+	return {ownerId, ownerSuperuser: owner?.superuser ?? false};
+}
+
+/** The check deleteProject runs, and the console's `d` key on a project: the policy's `projects.manage` on its owner. */
+export function assertMayManageProject(db: Database, actor: Actor, project: Pick<Project, 'owner'>): void {
+	authorize(actor, 'projects.manage', ownerFacts(db.users.find(u => u.id === project.owner), project.owner));
 }
 
 /** Creates a project for the actor, or (admins) for another user of the tenant. Names are unique per tenant. */
 export async function createProject(ctx: Context, actor: Actor, input: {name: string; owner?: string}): Promise<Project> {
 	return perform(ctx, actor, 'project.create', input.name, db => {
 		const name = checkProjectName(input.name);
-		const owner: User = input.owner === undefined ? actor.user : atField('owner', () => findUser(db, actor.tenant.id, input.owner!));
+		const owner: User = atField('owner', () => (input.owner === undefined ? ownerHere(actor, 'project') : findUser(db, actor.tenant.id, input.owner)));
 		atField('owner', () => {
-			authorize(actor, 'projects.create', {ownerId: owner.id});
-			// A superuser acting in another tenant is not one of its users (an invariant of the store).
-			if (owner.tenantId !== actor.tenant.id) throw refused(`A project of tenant ${actor.tenant.name} is owned by one of its users, and ${owner.username} is not; choose its owner (--owner) among them.`);
+			authorize(actor, 'projects.create', ownerFacts(owner, owner.id));
 			assertMayOwn(owner, {kind: 'project'});
 		});
 		const clash = db.projects.find(p => p.tenantId === actor.tenant.id && p.name.toLowerCase() === name.toLowerCase());
@@ -64,14 +74,14 @@ export async function createProject(ctx: Context, actor: Actor, input: {name: st
 	});
 }
 
-/** Projects of the tenant in name order; a guest sees only their own. */
-export function listProjects(ctx: Context, actor: Actor): ProjectView[] {
-	return listProjectsIn(ctx.store.read(), actor);
+/** Projects of the tenant in name order for admins; a member or a guest sees only their own. A refusal is audited. */
+export async function listProjects(ctx: Context, actor: Actor): Promise<ProjectView[]> {
+	return checked(ctx, actor, 'projects.list', actor.tenant.name, db => listProjectsIn(db, actor));
 }
 
 /** listProjects over data already read (the console derives its rows from the data it renders). */
 export function listProjectsIn(db: Database, actor: Actor): ProjectView[] {
-	const everyone = decide(actorFacts(actor), 'users.list').allowed;
+	const everyone = allowed(actor, 'projects.list-all');
 	return db.projects
 		.filter(p => p.tenantId === actor.tenant.id && (everyone || p.owner === actor.user.id))
 		.sort((a, b) => a.name.localeCompare(b.name))
@@ -95,7 +105,7 @@ export async function deleteProject(ctx: Context, actor: Actor, name: string, op
 	return perform(ctx, actor, 'project.delete', name, db => {
 		const project = findProject(db, actor.tenant.id, name);
 		assertRevision(project, options.expectedRevision, `The project ${project.name}`);
-		assertMayManage(actor, project.owner, `the project ${project.name}`);
+		assertMayManageProject(db, actor, project);
 		const tokens = db.tokens.filter(t => t.projectId === project.id);
 		for (const token of tokens) appendAudit(db, ctx, actor, {action: 'token.delete', target: `${token.name} (${project.name})`, result: 'ok'});
 		db.tokens = db.tokens.filter(t => t.projectId !== project.id);

@@ -1,7 +1,7 @@
 import {createPrivateKey, type X509Certificate} from 'node:crypto';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
-import {auditedRead, authorize, perform} from './audit.js';
+import {authorize, checked, perform} from './audit.js';
 import {certificateFacts, certificateWarning, parseCertificate, type CertificateFacts} from './certificates.js';
 
 export {certificateWarning} from './certificates.js';
@@ -39,7 +39,7 @@ export function settingsViewIn(ctx: Context, db: Database, actor: Actor): Settin
 
 /** `orgctl settings show`: every server setting, never a secret; a refusal is audited. */
 export async function showSettings(ctx: Context, actor: Actor): Promise<SettingsView> {
-	return auditedRead(ctx, actor, 'settings.show', 'settings', () => settingsViewIn(ctx, ctx.store.read(), actor));
+	return checked(ctx, actor, 'settings.show', 'settings', db => settingsViewIn(ctx, db, actor));
 }
 
 function sslView(ctx: Context, ssl: Settings['ssl']): SslView | null {

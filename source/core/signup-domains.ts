@@ -1,4 +1,4 @@
-import {authorize, perform} from './audit.js';
+import {authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {normaliseDomain, parseAddress, type Address} from './email.js';
 import {conflict, invalid, notFound, OrgError, refused} from './errors.js';
@@ -75,9 +75,9 @@ function coverage(db: Database, domain: SignupDomain): SignupDomainView {
 	return {...domain, users, invitations};
 }
 
-/** The sign-up domains of the actor's tenant in domain order, each with the users and pending invitations it covers (admins and superusers). */
-export function listSignupDomains(ctx: Context, actor: Actor): SignupDomainView[] {
-	return listSignupDomainsIn(ctx.store.read(), actor);
+/** The sign-up domains of the actor's tenant in domain order, each with the users and pending invitations it covers (admins and superusers); a refusal is audited. */
+export async function listSignupDomains(ctx: Context, actor: Actor): Promise<SignupDomainView[]> {
+	return checked(ctx, actor, 'signup-domains.list', actor.tenant.name, db => listSignupDomainsIn(db, actor));
 }
 
 /** listSignupDomains over data already read (the console derives its rows from the data it renders). */

@@ -1,6 +1,6 @@
 import {randomInt} from 'node:crypto';
 import {assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
-import {appendAudit, perform, type AuditActor} from './audit.js';
+import {checked, perform, refuse, type AuditActor} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress, type Address} from './email.js';
 import {authFailed, invalid, isOrgError, notFound, refused, unavailable, type OrgError} from './errors.js';
@@ -107,8 +107,7 @@ function mailFor(kind: 'code' | 'taken', fields: {tenant: string; username: stri
 export async function startSignup(ctx: Context, input: {email: string; username: string; tenant?: string}): Promise<SignupStarted> {
 	const address = parseAddress(input.email);
 	const username = checkUsername(input.username);
-	const before = ctx.store.read();
-	const {tenant} = signupTenant(before, address, input.tenant);
+	const {tenant} = await checked(ctx, {label: address.address, tenantId: null}, 'signup.start', `${username} <${address.address}>`, db => signupTenant(db, address, input.tenant));
 	const who: AuditActor = {label: address.address, tenantId: tenant.id};
 	const started = await perform(ctx, who, 'signup.start', `${username} <${address.address}>`, db => {
 		if (!db.settings.smtp) {
@@ -204,21 +203,16 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 	const db = ctx.store.read();
 	const pending = findPending(db, address.address, input.tenant);
 	const who: AuditActor = {label: address.address, tenantId: pending?.tenantId ?? null};
-	const refuse = async (message: string, change?: (d: Database) => void): Promise<never> => {
-		await ctx.store.transact(d => {
-			change?.(d);
-			appendAudit(d, ctx, who, {action: 'signup.verify', target: address.address, result: 'refused', reason: message});
-		});
-		throw authFailed(message);
-	};
-	if (!pending) return refuse(`No sign-up is waiting for ${address.address}: its code was used already, or never sent; start again with orgctl signup.`);
+	// A spent try is counted in the same transaction as the refusal's audit.
+	const fail = (message: string, change?: (d: Database) => void): Promise<never> => refuse(ctx, who, 'signup.verify', address.address, authFailed(message), change);
+	if (!pending) return fail(`No sign-up is waiting for ${address.address}: its code was used already, or never sent; start again with orgctl signup.`);
 	if (new Date(pending.expires) <= ctx.now()) {
-		return refuse(`The code for ${address.address} has expired (codes last ${SIGNUP.lifetimeSeconds / 3600} hours); start the sign-up again.`, d => {
+		return fail(`The code for ${address.address} has expired (codes last ${SIGNUP.lifetimeSeconds / 3600} hours); start the sign-up again.`, d => {
 			d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
 		});
 	}
 	const domain = db.signupDomains.find(d => d.id === pending.domainId);
-	if (!domain) return refuse(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
+	if (!domain) return fail(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
 	// The password is judged before the code, so its answer cannot tell a right code from a wrong one.
 	let passwordHash: string | null = null;
 	if (domain.method === 'password') {
@@ -230,11 +224,11 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 	if (!/^\d+$/.test(code) || !macMatches(ctx, codeSecret(pending.id, code), pending.codeHash)) {
 		const left = SIGNUP.maxAttempts - pending.attempts - 1;
 		if (left <= 0) {
-			return refuse(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`, d => {
+			return fail(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`, d => {
 				d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
 			});
 		}
-		return refuse(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`, d => {
+		return fail(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`, d => {
 			const current = d.pendingSignups.find(p => p.id === pending.id);
 			if (!current) return;
 			current.attempts += 1;

@@ -1,6 +1,6 @@
 import {X509Certificate} from 'node:crypto';
 import {touch} from './accounts.js';
-import {appendAudit, auditedRead, auditError, authorize, perform} from './audit.js';
+import {appendAudit, authorize, checked, perform, refuse} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress} from './email.js';
 import {invalid, unavailable} from './errors.js';
@@ -104,7 +104,7 @@ export function smtpViewIn(db: Database, actor: Actor): SmtpView | null {
 
 /** `orgctl settings smtp show`: never the password; a refusal is audited. */
 export async function showSmtpSettings(ctx: Context, actor: Actor): Promise<SmtpView | null> {
-	return auditedRead(ctx, actor, 'settings.smtp.show', 'smtp', () => smtpViewIn(ctx.store.read(), actor));
+	return checked(ctx, actor, 'settings.smtp.show', 'smtp', db => smtpViewIn(db, actor));
 }
 
 /**
@@ -122,8 +122,7 @@ export async function sendTestMail(ctx: Context, actor: Actor, to: string): Prom
 		mailer = await openMailer(ctx);
 		if (!mailer) throw unavailable('SMTP is not configured; set it with orgctl settings smtp set --host H --port N --security none|starttls|tls --from ADDR.');
 	} catch (error) {
-		await auditError(ctx, actor, 'settings.smtp.test', address, error);
-		throw error;
+		return refuse(ctx, actor, 'settings.smtp.test', address, error);
 	}
 	let outcome;
 	try {

@@ -1,4 +1,4 @@
-import {auditedRead, auditError, authorize, perform} from './audit.js';
+import {authorize, checked, perform, refuse} from './audit.js';
 import {inert} from './inert.js';
 import {touch} from './accounts.js';
 import {certificateFacts, certificateWarning, isCurrent, parseCertificate, type CertificateFacts} from './certificates.js';
@@ -72,7 +72,7 @@ export function ssoViewIn(ctx: Context, db: Database, actor: Actor): SsoView {
 
 /** `orgctl settings sso show`: a refusal is audited. */
 export async function showSso(ctx: Context, actor: Actor): Promise<SsoView> {
-	return auditedRead(ctx, actor, 'settings.sso.show', 'sso', () => ssoViewIn(ctx, ctx.store.read(), actor));
+	return checked(ctx, actor, 'settings.sso.show', 'sso', db => ssoViewIn(ctx, db, actor));
 }
 
 function nameIdFormat(match: MatchAttribute): string {
@@ -155,12 +155,7 @@ function readCertificateFile(ctx: Context, path: string): string[] {
 async function withServiceProvider<T>(ctx: Context, actor: Actor, action: string, target: string, change: (db: Database) => T): Promise<T> {
 	let fresh: SsoSettings['sp'] = null;
 	if (ctx.store.read().settings.sso.sp === null) {
-		try {
-			authorize(actor, 'sso.manage');
-		} catch (error) {
-			await auditError(ctx, actor, action, target, error);
-			throw error;
-		}
+		await checked(ctx, actor, action, target, () => authorize(actor, 'sso.manage'));
 		const host = new URL(ctx.store.read().settings.publicUrl).host;
 		const pair = await ctx.makeKeyPair({commonName: `orgctl SAML SP ${host}`, notBefore: ctx.now(), days: SP_CERTIFICATE_DAYS});
 		fresh = {privateKeySealed: ctx.secrets.seal(pair.privateKeyPem), certificate: pair.certificatePem};
@@ -189,8 +184,7 @@ async function saveIdp(ctx: Context, actor: Actor, target: string, prepare: () =
 		checked = await prepare();
 		match = matchAttribute === undefined ? undefined : parseMatchAttribute(matchAttribute);
 	} catch (error) {
-		await auditError(ctx, actor, 'settings.sso.set', target, error);
-		throw error;
+		return refuse(ctx, actor, 'settings.sso.set', target, error);
 	}
 	await withServiceProvider(ctx, actor, 'settings.sso.set', target, db => {
 		db.settings.sso.idp = checked.idp;

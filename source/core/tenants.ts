@@ -1,5 +1,5 @@
 import {checkTenantName, resolveActor} from './accounts.js';
-import {auditedRead, authorize, perform} from './audit.js';
+import {authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {conflict, invalid, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
@@ -56,7 +56,7 @@ export function listTenantsIn(db: Database, actor: Actor): TenantView[] {
 
 /** `orgctl tenants list`: a refusal is audited. */
 export async function listTenants(ctx: Context, actor: Actor): Promise<TenantView[]> {
-	return auditedRead(ctx, actor, 'tenant.list', 'tenants', () => listTenantsIn(ctx.store.read(), actor));
+	return checked(ctx, actor, 'tenants.list', 'tenants', db => listTenantsIn(db, actor));
 }
 
 export async function createTenant(ctx: Context, actor: Actor, input: string): Promise<Tenant> {
@@ -93,9 +93,9 @@ export async function deleteTenant(ctx: Context, actor: Actor, name: string, con
  * Nothing changes in the store; a refusal is audited.
  */
 export async function actInTenant(ctx: Context, actor: Actor, name: string): Promise<Actor> {
-	return auditedRead(ctx, actor, 'tenant.switch', name, () => {
+	return checked(ctx, actor, 'tenant.switch', name, db => {
 		authorize(actor, 'tenants.manage');
-		return resolveActor(ctx.store.read(), actor.user.id, name);
+		return resolveActor(db, actor.user.id, name);
 	});
 }
 

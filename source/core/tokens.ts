@@ -1,34 +1,50 @@
-import {assertRevision, resolveActor} from './accounts.js';
-import {authorize, perform} from './audit.js';
-import {actorFacts, type Actor, type Context} from './context.js';
-import {atField, authFailed, conflict, invalid, refused} from './errors.js';
+import {assertRevision, enterTenant, touch} from './accounts.js';
+import {allowed, authorize, checked, perform, refuse, type AuditActor} from './audit.js';
+import type {Actor, Context} from './context.js';
+import {actsAsOwner} from './credentials.js';
+import {atField, authFailed, conflict, invalid} from './errors.js';
 import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
 import {parseInput} from './input.js';
 import {tokenNameSchema, type ApiToken, type Database, type Project} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import {decide} from './policy.js';
-import {assertMayManage, findProject} from './projects.js';
-import {findUser} from './users.js';
+import type {TargetFacts} from './policy.js';
+import {findProject, ownerHere} from './projects.js';
+import {findUser, usersById} from './users.js';
 
 /** An API token as handed to its owner once: `<id>.<secret>`; the store keeps only the secret's hash. */
 export function formatToken(id: string, secret: string): string {
 	return `${id}.${secret}`;
 }
 
+/** A hash no secret matches, for presented ids that name no token: every answer costs one comparison. */
+const DECOY_HASH = sha256('orgctl decoy token secret');
+
 /**
- * The actor an API token (ORGCTL_TOKEN) stands for: its owner, if the token exists, matches and the
- * owner may still sign in. Records when it was last used.
+ * The actor an API token (ORGCTL_TOKEN) stands for: its owner, if the token exists, matches, is not
+ * revoked, carries `cli` and the owner may still act. Every refusal is audited (naming the token's
+ * owner when the secret proved the token, an anonymous `token` otherwise). Records when it was
+ * last used.
  */
 export async function authenticateToken(ctx: Context, presented: string, tenantName?: string): Promise<Actor> {
 	const [id, secret] = presented.trim().split('.', 2);
 	const db = ctx.store.read();
-	const token = id && secret ? db.tokens.find(t => t.id === id) : undefined;
-	if (!token || !secretMatches(secret!, token.secretHash)) throw authFailed('The API token in ORGCTL_TOKEN is not valid; it may have been deleted.');
-	// A token made to post crashes must not carry its owner's whole account: only `cli` tokens act as the owner.
-	if (!token.capabilities.includes('cli')) {
-		throw authFailed(`The API token ${token.name} lacks the cli capability needed for ORGCTL_TOKEN; create one with \`orgctl tokens create NAME --project P --capability cli\`.`);
+	const token = id && /^[0-9a-f]{32}$/.test(id) ? db.tokens.find(t => t.id === id) : undefined;
+	const matches = secretMatches(secret ?? '', token?.secretHash ?? DECOY_HASH);
+	const target = `token ${(id ?? '').slice(0, 8) || '(malformed)'}`;
+	if (!token || !secret || !matches) {
+		return refuse(ctx, {label: 'token', tenantId: null}, 'authenticate', target, authFailed('The API token in ORGCTL_TOKEN is not valid; it may have been deleted.'));
 	}
-	const actor: Actor = {...resolveActor(db, token.owner, tenantName), tokenId: token.id};
+	const owner = db.users.find(u => u.id === token.owner);
+	const ownerTenant = owner ? db.tenants.find(t => t.id === owner.tenantId) : undefined;
+	const who: AuditActor = owner && ownerTenant ? {user: owner, tenant: ownerTenant, tokenId: token.id} : {label: 'token', tenantId: token.tenantId};
+	if (token.revoked) {
+		return refuse(ctx, who, 'authenticate', target, authFailed(`The API token ${token.name} was revoked on ${token.revoked.at} (${token.revoked.reason}); its owner can re-issue it with \`orgctl tokens reissue ${token.id.slice(0, 8)}\`.`));
+	}
+	// A token made to post crashes must not carry its owner's whole account: only `cli` tokens act as the owner.
+	if (!actsAsOwner(token)) {
+		return refuse(ctx, who, 'authenticate', target, authFailed(`The API token ${token.name} lacks the cli capability needed for ORGCTL_TOKEN; create one with \`orgctl tokens create NAME --project P --capability cli\`.`));
+	}
+	const actor = await enterTenant(ctx, token.owner, tenantName, {tokenId: token.id});
 	// Hourly resolution is enough for "last used", and spares a write on every command.
 	const now = ctx.now();
 	if (!token.lastUsed || now.getTime() - new Date(token.lastUsed).getTime() > 3_600_000) {
@@ -70,18 +86,32 @@ export function checkCapabilities(capabilities: readonly string[]): TokenCapabil
 	return [...new Set(capabilities)] as TokenCapability[];
 }
 
-/** Members add tokens only to their own projects; admins to any project of the tenant. */
-export function assertMayAddToken(actor: Actor, project: Pick<Project, 'name' | 'owner'>): void {
-	authorize(actor, 'tokens.create');
-	if (!decide(actorFacts(actor), 'ownership.migrate').allowed && project.owner !== actor.user.id) {
-		throw refused(`Members can create API tokens only for their own projects; ${project.name} belongs to someone else.`);
-	}
+/** What the policy needs to know about a token, or one about to be made: whose, for whose project, whether it acts as its owner. */
+function tokenFacts(db: Database, fields: {owner: string; projectId: string; capabilities: readonly string[]}): TargetFacts {
+	const byId = usersById(db);
+	const owner = byId.get(fields.owner);
+	const projectOwner = byId.get(db.projects.find(p => p.id === fields.projectId)?.owner ?? '');
+	return {
+		ownerId: fields.owner,
+		ownerSuperuser: owner?.superuser ?? false,
+		...(projectOwner ? {projectOwnerId: projectOwner.id, projectOwnerSuperuser: projectOwner.superuser} : {}),
+		cli: fields.capabilities.includes('cli'),
+	};
+}
+
+/**
+ * The check createToken runs, and the console's `t` key before its form opens: the policy's
+ * `tokens.create` for a token on `project`, owned by `token.owner` (the actor when not named) with
+ * `token.capabilities` (none named: no `cli`).
+ */
+export function assertMayAddToken(db: Database, actor: Actor, project: Pick<Project, 'id'>, token: {owner?: string; capabilities?: readonly string[]} = {}): void {
+	authorize(actor, 'tokens.create', tokenFacts(db, {owner: token.owner ?? actor.user.id, projectId: project.id, capabilities: token.capabilities ?? []}));
 }
 
 /**
  * Creates an API token for a project, owned by the actor or (admins) by another user. The secret is
  * returned here once, as `<id>.<secret>`; the store keeps only its SHA-256. Members may create
- * tokens only for their own projects.
+ * tokens only for their own projects; a `cli` token only for themselves, whoever they are.
  */
 export async function createToken(
 	ctx: Context,
@@ -93,9 +123,8 @@ export async function createToken(
 		const name = atField('name', () => parseInput(tokenNameSchema, input.name.trim()));
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
-		const owner = input.owner === undefined ? actor.user : findUser(db, actor.tenant.id, input.owner);
-		authorize(actor, 'tokens.create', {ownerId: owner.id});
-		assertMayAddToken(actor, project);
+		const owner = input.owner === undefined ? ownerHere(actor, 'API token') : findUser(db, actor.tenant.id, input.owner);
+		assertMayAddToken(db, actor, project, {owner: owner.id, capabilities});
 		assertMayOwn(owner, {kind: 'token'});
 		const clash = db.tokens.find(t => t.projectId === project.id && t.name.toLowerCase() === name.toLowerCase());
 		if (clash) throw conflict(`The project ${project.name} already has a token named ${clash.name}.`, {field: 'name'});
@@ -109,6 +138,7 @@ export async function createToken(
 			secretHash: sha256(secret),
 			created: ctx.now().toISOString(),
 			lastUsed: null,
+			revoked: null,
 			revision: 1,
 		};
 		db.tokens.push(record);
@@ -117,14 +147,14 @@ export async function createToken(
 	return {token, secret: formatToken(token.id, secret)};
 }
 
-/** Tokens of the tenant for admins, a member's own tokens otherwise; newest first. */
-export function listTokens(ctx: Context, actor: Actor): TokenView[] {
-	return listTokensIn(ctx.store.read(), actor);
+/** Tokens of the tenant for admins, a user's own tokens otherwise; newest first. A refusal is audited. */
+export async function listTokens(ctx: Context, actor: Actor): Promise<TokenView[]> {
+	return checked(ctx, actor, 'tokens.list', actor.tenant.name, db => listTokensIn(db, actor));
 }
 
 /** listTokens over data already read (the console derives its rows from the data it renders). */
 export function listTokensIn(db: Database, actor: Actor): TokenView[] {
-	const everyone = decide(actorFacts(actor), 'ownership.migrate').allowed;
+	const everyone = allowed(actor, 'tokens.list-all');
 	return db.tokens
 		.filter(t => t.tenantId === actor.tenant.id && (everyone || t.owner === actor.user.id))
 		.sort((a, b) => b.created.localeCompare(a.created))
@@ -140,7 +170,12 @@ export function findToken(db: Database, tenantId: string, idPrefix: string): Api
 	);
 }
 
-/** Gives a token to another user of the tenant (admins; the new owner must be able to own it). */
+/**
+ * Gives a token to another user of the tenant (admins; the new owner must be able to own it). Its
+ * secret is revoked in the same transaction: a credential never changes hands (DESIGN §2), and the
+ * admin who moves it is not the one who may see a new one. The new owner re-issues it
+ * (`reissueToken`) and is the only one shown the new secret; until then nothing can use it.
+ */
 export async function transferToken(ctx: Context, actor: Actor, idPrefix: string, toName: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.transfer', `${idPrefix} → ${toName}`, db => {
 		const token = findToken(db, actor.tenant.id, idPrefix);
@@ -151,12 +186,44 @@ export async function transferToken(ctx: Context, actor: Actor, idPrefix: string
 	});
 }
 
-/** Deletes a token: it stops working at once. Its owner or an admin may. */
+/** The check reissueToken runs, and the console's `r` key on a token: the policy's `tokens.reissue` on it. */
+export function assertMayReissueToken(db: Database, actor: Actor, token: Pick<ApiToken, 'owner' | 'projectId' | 'capabilities'>): void {
+	authorize(actor, 'tokens.reissue', tokenFacts(db, token));
+}
+
+/**
+ * Gives a token a fresh secret, shown here once, and makes it work again if it was revoked; the old
+ * secret stops at once. A `cli` token only by its owner (it acts as them); another by whoever may
+ * create it for that owner.
+ */
+export async function reissueToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<{token: ApiToken; secret: string}> {
+	const secret = newSecret();
+	const token = await perform(ctx, actor, 'token.reissue', idPrefix, db => {
+		const record = findToken(db, actor.tenant.id, idPrefix);
+		assertRevision(record, options.expectedRevision, `The API token ${record.name}`);
+		assertMayReissueToken(db, actor, record);
+		const owner = db.users.find(u => u.id === record.owner);
+		if (owner) assertMayOwn(owner, {kind: 'token'});
+		record.secretHash = sha256(secret);
+		record.revoked = null;
+		record.lastUsed = null;
+		touch(record);
+		return record;
+	});
+	return {token, secret: formatToken(token.id, secret)};
+}
+
+/** The check deleteToken runs, and the console's `d` key on a token: the policy's `tokens.manage` on it. */
+export function assertMayDeleteToken(db: Database, actor: Actor, token: Pick<ApiToken, 'owner' | 'projectId' | 'capabilities'>): void {
+	authorize(actor, 'tokens.manage', tokenFacts(db, token));
+}
+
+/** Deletes a token: it stops working at once. Its owner or an admin may (a superuser's: only a superuser). */
 export async function deleteToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.delete', idPrefix, db => {
 		const token = findToken(db, actor.tenant.id, idPrefix);
 		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
-		assertMayManage(actor, token.owner, `the API token ${token.name}`);
+		assertMayDeleteToken(db, actor, token);
 		db.tokens = db.tokens.filter(t => t.id !== token.id);
 		return token;
 	});

@@ -1,6 +1,7 @@
 import {assertRevision, checkPassword, touch} from './accounts.js';
-import {authorize, perform} from './audit.js';
+import {authorize, checked, perform} from './audit.js';
 import type {Actor, Context} from './context.js';
+import {endCredentials} from './credentials.js';
 import {invalid, isOrgError, refused} from './errors.js';
 import {roleSchema, type Database, type Role, type User} from './model.js';
 import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planMigration, resolveOwnedItem, type Move, type Owned, type OwnedKind} from './ownership.js';
@@ -117,8 +118,11 @@ export async function setSuperuser(ctx: Context, actor: Actor, name: string, on:
 	});
 }
 
-/** Disables an account: it cannot log in, and its sessions end at once (its tokens stop with it). */
-export async function disableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User> {
+/**
+ * Disables an account: it cannot log in, its sessions end at once and its `cli` tokens are revoked
+ * (enabling it again does not bring them back: the owner re-issues them).
+ */
+export async function disableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User & {tokensRevoked: number}> {
 	return perform(ctx, actor, 'user.disable', name, db => {
 		const user = managedUser(db, actor, name, seen);
 		checkUserChange(db, actor, user, 'disable');
@@ -126,8 +130,8 @@ export async function disableUser(ctx: Context, actor: Actor, name: string, seen
 			user.disabled = true;
 			touch(user);
 		}
-		db.sessions = db.sessions.filter(s => s.userId !== user.id);
-		return user;
+		const ended = endCredentials(db, ctx, user.id, 'its owner was disabled');
+		return {...user, tokensRevoked: ended.tokens};
 	});
 }
 
@@ -143,38 +147,24 @@ export async function enableUser(ctx: Context, actor: Actor, name: string, seen:
 }
 
 /**
- * Runs the checks of an operation against the current data before a slow step (scrypt), so a
- * refusal costs nothing; the refusal is still audited through perform().
- */
-async function precheck<T>(ctx: Context, actor: Actor, action: string, target: string, check: (db: Database) => T): Promise<T> {
-	try {
-		return check(ctx.store.read());
-	} catch (error) {
-		if (!isOrgError(error)) throw error;
-		return perform(ctx, actor, action, target, () => {
-			throw error;
-		});
-	}
-}
-
-/**
  * Sets another user's password (admins; superusers for superusers). The password comes from the
- * admin (stdin or a form); nothing secret is returned. Their sessions end.
+ * admin (stdin or a form); nothing secret is returned. Their sessions end and their `cli` tokens
+ * are revoked: whoever had the old password may have made one.
  */
-export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<void> {
+export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<{tokensRevoked: number}> {
 	const check = (db: Database): User => {
 		const user = managedUser(db, actor, name, seen);
 		checkUserChange(db, actor, user, 'password');
 		checkPassword(password, db.settings.policy.minPasswordLength);
 		return user;
 	};
-	await precheck(ctx, actor, 'user.reset-password', name, check);
+	await checked(ctx, actor, 'user.reset-password', name, check);
 	const hash = await ctx.hasher.hash(password);
-	await perform(ctx, actor, 'user.reset-password', name, db => {
+	return perform(ctx, actor, 'user.reset-password', name, db => {
 		const user = check(db);
 		user.passwordHash = hash;
 		touch(user);
-		db.sessions = db.sessions.filter(s => s.userId !== user.id);
+		return {tokensRevoked: endCredentials(db, ctx, user.id, 'its owner’s password was reset').tokens};
 	});
 }
 
@@ -238,6 +228,11 @@ export function planDeletion(db: Database, actor: Actor, name: string, options: 
 /** The plan for the console's confirmation, from the latest data (nothing is written or audited). */
 export function previewDeletion(ctx: Context, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): DeletionPlan {
 	return planDeletion(ctx.store.read(), actor, name, options);
+}
+
+/** previewDeletion for `users delete` before it asks: a plan that would be refused is refused (and audited) now. */
+export async function previewDeletionAudited(ctx: Context, actor: Actor, name: string, options: Seen & {migrateTo?: MigrateTo} = {}): Promise<DeletionPlan> {
+	return checked(ctx, actor, 'user.delete', name, db => planDeletion(db, actor, name, options));
 }
 
 /**

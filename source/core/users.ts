@@ -1,4 +1,4 @@
-import {authorize} from './audit.js';
+import {authorize, checked} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {notFound} from './errors.js';
 import type {Database, User} from './model.js';
@@ -36,9 +36,9 @@ export function usersById(db: Database): ReadonlyMap<string, User> {
 	return map;
 }
 
-/** Users of the actor's tenant, in username order (members, admins and superusers only). */
-export function listUsers(ctx: Context, actor: Actor): User[] {
-	return listUsersIn(ctx.store.read(), actor);
+/** Users of the actor's tenant, in username order (members, admins and superusers only); a refusal is audited. */
+export async function listUsers(ctx: Context, actor: Actor): Promise<User[]> {
+	return checked(ctx, actor, 'users.list', actor.tenant.name, db => listUsersIn(db, actor));
 }
 
 /** listUsers over data already read (the console derives its rows from the data it renders). */
@@ -53,18 +53,26 @@ export function byUsername(a: {username: string}, b: {username: string}): number
 	return collator.compare(a.username, b.username);
 }
 
+/** A user of the tenant by username or e-mail (any case), or by id; undefined when none. */
+export function lookUpUser(db: Database, tenantId: string, name: string): User | undefined {
+	const key = name.trim().toLowerCase();
+	return db.users.find(u => u.tenantId === tenantId && (u.username.toLowerCase() === key || u.email.toLowerCase() === key || u.id === key));
+}
+
 /** Finds a user of the actor's tenant by username or e-mail (any case), or by id. */
 export function findUser(db: Database, tenantId: string, name: string): User {
-	const key = name.trim().toLowerCase();
-	const user = db.users.find(u => u.tenantId === tenantId && (u.username.toLowerCase() === key || u.email.toLowerCase() === key || u.id === key));
+	const user = lookUpUser(db, tenantId, name);
 	if (!user) throw notFound(`There is no user ${echo(name)} in this tenant.`);
 	return user;
 }
 
-/** One user: anyone may see their own profile; listing others needs users.list. */
-export function showUser(ctx: Context, actor: Actor, name: string): User {
-	const db = ctx.store.read();
-	const user = findUser(db, actor.tenant.id, name);
-	if (user.id !== actor.user.id) authorize(actor, 'users.list');
-	return user;
+/** One user: anyone may see their own profile; seeing others needs users.list. A refusal is audited. */
+export async function showUser(ctx: Context, actor: Actor, name: string): Promise<User> {
+	return checked(ctx, actor, 'users.show', name, db => {
+		const user = lookUpUser(db, actor.tenant.id, name);
+		// Asked before "no such user", so whoever may not list users does not learn who exists.
+		if (user?.id !== actor.user.id) authorize(actor, 'users.list');
+		if (!user) throw notFound(`There is no user ${echo(name)} in this tenant.`);
+		return user;
+	});
 }

@@ -157,6 +157,8 @@ export const MIGRATIONS: readonly Migration[] = [
 	{from: 2, migrate: raw => raw},
 	{from: 3, migrate: (raw, {now}) => boundedAndNamed(raw, now)},
 	{from: 4, migrate: withSso},
+	// Version 6: a token can be revoked and kept (it moved, its owner was disabled or reset); none was before.
+	{from: 5, migrate: raw => ({...raw, tokens: Array.isArray(raw['tokens']) ? (raw['tokens'] as Record<string, unknown>[]).map(t => ({...t, revoked: null})) : raw['tokens']})},
 ];
 
 /**

@@ -126,6 +126,7 @@ export const KEYMAP = [
 	{command: 'projects.new', keys: ['n'], label: 'n', description: 'new project', where: 'projects', status: true, short: 'new', action: 'projects.create'},
 	{command: 'projects.token', keys: ['t'], label: 't', description: 'new API token for the selected project', where: 'projects', status: true, short: 'token', action: 'tokens.create'},
 	{command: 'projects.delete', keys: ['d'], label: 'd', description: 'delete the selected project or token', where: 'projects', status: true, short: 'delete'},
+	{command: 'projects.reissue', keys: ['r'], label: 'r', description: 're-issue the selected token: a new secret, shown once (a revoked token works again)', where: 'projects', status: true, short: 're-issue', action: 'tokens.reissue'},
 
 	// Superusers, everywhere: the tenant switcher in the header
 	{command: 'tenant.switch', keys: ['T'], label: 'T', description: 'switch the console to another tenant', where: 'superuser'},

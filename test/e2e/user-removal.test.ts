@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
 import {resolveActor} from '../../source/core/accounts.js';
 import {createProject} from '../../source/core/projects.js';
-import {createToken} from '../../source/core/tokens.js';
+import {authenticateToken, createToken} from '../../source/core/tokens.js';
 import {ownership} from '../helpers/people.js';
 import {tempDir} from '../helpers/store.js';
 import {openStore, seedRoot, seedUsers, signIn, spawnConsole, type ConsoleTerm} from '../helpers/term.js';
@@ -15,14 +15,14 @@ afterEach(async () => {
 });
 
 describe('removing a user in the console', () => {
-	it('an admin deletes a user who owns two projects and a token through the migration view', async () => {
+	it('an admin deletes a user who owns two projects and a token through the migration view, told first that the token is revoked', async () => {
 		const dir = tempDir();
 		const {ctx, root} = await seedRoot(dir);
 		await seedUsers(ctx, root.tenant.id, [{username: 'ada', role: 'admin'}, {username: 'bob'}, {username: 'carol'}, {username: 'gus', role: 'guest'}]);
 		const as = (name: string) => resolveActor(ctx.store.read(), ctx.store.read().users.find(u => u.username === name)!.id);
 		await createProject(ctx, as('bob'), {name: 'web'});
 		await createProject(ctx, as('bob'), {name: 'api'});
-		await createToken(ctx, as('bob'), {name: 'deploy', project: 'web'});
+		const {secret} = await createToken(ctx, as('bob'), {name: 'deploy', project: 'web', capabilities: ['cli']});
 		await signIn(ctx, as('ada'), dir);
 
 		const t = spawnConsole({dir});
@@ -37,6 +37,7 @@ describe('removing a user in the console', () => {
 		expect(t.screen()).toMatch(/project\s+web\s+\?/);
 		expect(t.screen()).toMatch(/project\s+api\s+\?/);
 		expect(t.screen()).toMatch(/token\s+deploy \(web\)\s+\?/);
+		expect(t.screen()).toContain('Moved tokens are revoked; their new owner re-issues.');
 
 		// web → carol, chosen from the filtered list of users who may own it (no guest gus, no bob).
 		await t.press('enter');
@@ -74,7 +75,8 @@ describe('removing a user in the console', () => {
 		await t.waitFor('then delete bob');
 		expect(t.screen()).toContain('project web: bob → carol');
 		expect(t.screen()).toContain('project api: bob → ada');
-		expect(t.screen()).toContain('API token deploy (web): bob → carol');
+		expect(t.screen()).toContain('API token deploy (web): bob → carol (revoked)');
+		expect(t.screen()).toContain('The API token moved is revoked: its secret stops');
 		await t.press('enter');
 		await t.waitFor('to confirm');
 		await t.type('bob');
@@ -91,5 +93,7 @@ describe('removing a user in the console', () => {
 		const steps = after.store.read().audit.slice(-4).map(e => `${e.actor} ${e.action} ${e.target}`);
 		expect(steps.slice(0, 3).sort()).toEqual(['ada project.transfer api: bob → ada', 'ada project.transfer web: bob → carol', 'ada token.transfer deploy (web): bob → carol']);
 		expect(steps[3]).toBe('ada user.delete bob');
+		// bob's secret did not pass to carol: it acts as nobody, and only carol can re-issue it.
+		await expect(authenticateToken(after, secret)).rejects.toThrow(/revoked .*it moved from bob to carol/);
 	});
 });

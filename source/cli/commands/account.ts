@@ -2,6 +2,7 @@ import type {Command} from 'commander';
 import {registerAdminCheck} from './admin-check.js';
 import {registerAdminStore} from './admin-store.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
+import {revokedNote} from '../../core/credentials.js';
 import {userView} from '../../core/users.js';
 import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
 import {readSessionFile, removeSessionFile, writeSessionFile} from '../../adapters/session-file.js';
@@ -74,8 +75,8 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 				next = await obtainPassword({}, 'New password: ');
 				if ((await obtainPassword({}, 'New password again: ')) !== next) throw new UsageError('the two new passwords differ; nothing was changed.');
 			}
-			await changeOwnPassword(ctx, actor, current, next);
-			cli.say(`Password of ${actor.user.username} changed; your other sessions have ended, sign in again where needed.`);
+			const {tokensRevoked} = await changeOwnPassword(ctx, actor, current, next);
+			cli.say(`Password of ${actor.user.username} changed; your sessions have ended${revokedNote(tokensRevoked, 'your')}; sign in again where needed.`);
 		});
 
 	const admin = program.command('admin').description('break-glass tools for whoever can write the store file');
@@ -87,9 +88,10 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 		.action(async (username: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const password = await obtainPassword(options, 'New password: ');
-			const user = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
-			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended.`);
+			const {user, tokensRevoked} = await resetPasswordBreakGlass(ctx, {username, password, tenant: cli.tenant});
+			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended${revokedNote(tokensRevoked, 'its')}.`);
 		});
 	registerAdminCheck(admin, cli);
 	registerAdminStore(admin, cli);
 }
+

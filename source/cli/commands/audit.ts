@@ -13,7 +13,7 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
-			const events = listAudit(ctx, actor, {since});
+			const events = await listAudit(ctx, actor, {since});
 			// The client address column only when some event came over the network (orgctl serve).
 			const from = events.some(e => e.clientAddress !== undefined) ? ([['clientAddress', 'from', {max: 45, priority: 5}]] as const) : [];
 			// On a narrow terminal the reason gives way first, then the target; the time (to the second, UTC) and the result stay whole.

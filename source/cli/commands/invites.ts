@@ -15,7 +15,7 @@ import {
 	sendInvitations,
 } from '../../core/invitations.js';
 import {AUTH_METHODS, ROLES, type AuthMethod, type Invitation, type MailStatus, type Role} from '../../core/model.js';
-import {deliverOutbox, describeMailStatus} from '../../core/outbox.js';
+import {deliverQueuedMail, describeMailStatus} from '../../core/outbox.js';
 import {welcomeMessage} from '../../core/accounts.js';
 import {unreachableLinks} from '../../core/server-settings.js';
 import {userView} from '../../core/users.js';
@@ -160,7 +160,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 			const actor = await cli.actor();
 			const db = ctx.store.read();
 			const now = ctx.now();
-			const views = listInvitations(ctx, actor).map(i => invitationView(db, i, now));
+			const views = (await listInvitations(ctx, actor)).map(i => invitationView(db, i, now));
 			cli.print(views, () =>
 				table(
 					views.map(v => ({...v, id: v.id.slice(0, SHORT_ID), expires: v.expired ? `expired ${v.expires.slice(0, 10)}` : v.expires.slice(0, 16).replace('T', ' '), mail: describeMailStatus(v.mail)})),
@@ -216,11 +216,10 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 
 	invites
 		.command('deliver')
-		.description('send queued mail now and retry what is due (for cron)')
+		.description('send queued mail now and retry what is due (admins; for cron)')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			await cli.actor();
-			const report = await deliverOutbox(ctx, undefined, {onProgress: progressPrinter('Mailing')});
+			const report = await deliverQueuedMail(ctx, await cli.actor(), {onProgress: progressPrinter('Mailing')});
 			const summary = {sent: report.sent, retrying: report.retrying, failed: report.failed, notSent: report.notSent};
 			cli.print(summary, () => `${report.results.length} due: ${report.sent} sent, ${report.retrying} retrying, ${report.failed} failed, ${report.notSent} not sent.\n`);
 		});

@@ -23,7 +23,7 @@ export function registerProjectCommands(program: Command, cli: CliContext): void
 		.description('list projects with their owners')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const views = listProjects(ctx, await cli.actor());
+			const views = await listProjects(ctx, await cli.actor());
 			cli.print(views, () => table(views, [['name', 'name'], ['ownerName', 'owner'], ['tokens', 'tokens'], ['created', 'created']]));
 		});
 	projects

@@ -28,7 +28,7 @@ export function registerSignupCommands(program: Command, cli: CliContext): void 
 		.description('list the sign-up domains with the users and pending invitations each covers')
 		.action(async () => {
 			const ctx = await cli.ctx();
-			const views = listSignupDomains(ctx, await cli.actor());
+			const views = await listSignupDomains(ctx, await cli.actor());
 			cli.print(views, () =>
 				table(
 					views.map(v => ({...v, users: v.users.length, invitations: v.invitations.length})),

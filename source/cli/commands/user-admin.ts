@@ -1,10 +1,11 @@
 import {createInterface} from 'node:readline/promises';
 import type {Command} from 'commander';
 import type {Database, User} from '../../core/model.js';
-import {describeOwned, owned} from '../../core/ownership.js';
+import {revokedNote} from '../../core/credentials.js';
+import {describeOwned, owned, revocationNotice} from '../../core/ownership.js';
 import {projectView} from '../../core/projects.js';
 import {tokenView} from '../../core/tokens.js';
-import {deleteUser, disableUser, enableUser, migrateToFrom, parseRole, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
+import {deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
 import {inert} from '../../core/inert.js';
 import {plural} from '../../core/words.js';
@@ -28,7 +29,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.argument('<user>', 'username or e-mail')
 		.action(async (name: string) => {
 			const ctx = await cli.ctx();
-			const result = owned(ctx, await cli.actor(), name);
+			const result = await owned(ctx, await cli.actor(), name);
 			const db = ctx.store.read();
 			const data = ownedData(db, result.user, result.owned);
 			cli.print(data, () => `${result.user.username} owns ${describeOwned(result.owned)}.\n${result.items.length ? table(result.items, [['kind', 'kind'], ['name', 'name'], ['id', 'id']]) : ''}`);
@@ -58,11 +59,11 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 
 	users
 		.command('disable')
-		.description('disable an account: it cannot sign in, its sessions end and its API tokens stop working')
+		.description('disable an account: it cannot sign in, its sessions end and its cli API tokens are revoked')
 		.argument('<user>', 'username or e-mail')
 		.action(async (name: string) => {
 			const user = await disableUser(await cli.ctx(), await cli.actor(), name);
-			await done(user, `${user.username} is disabled; their sessions ended and their API tokens stop working.`);
+			await done(user, `${user.username} is disabled; their sessions ended${revokedNote(user.tokensRevoked, 'their')}.`);
 		});
 
 	users
@@ -76,15 +77,15 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 
 	users
 		.command('reset-password')
-		.description('set another user’s password (admins); their sessions end')
+		.description('set another user’s password (admins); their sessions end and their cli API tokens are revoked')
 		.argument('<user>', 'username or e-mail')
 		.option('--password-stdin', 'read the new password from stdin')
 		.action(async (name: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
 			const password = await obtainPassword(options, `New password for ${name}: `);
-			await resetUserPassword(ctx, actor, name, password);
-			cli.say(`Password of ${name} set; their sessions ended.`);
+			const {tokensRevoked} = await resetUserPassword(ctx, actor, name, password);
+			cli.say(`Password of ${name} set; their sessions ended${revokedNote(tokensRevoked, 'their')}.`);
 		});
 
 	users
@@ -97,20 +98,28 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, options: {migrateTo?: string; move: MoveSpec[]; yes?: boolean}) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
-			const migrateTo = options.move.length === 0 ? options.migrateTo : migrateToFrom(owned(ctx, actor, name).owned, name, options.move, options.migrateTo);
+			const migrateTo = options.move.length === 0 ? options.migrateTo : migrateToFrom((await owned(ctx, actor, name)).owned, name, options.move, options.migrateTo);
+			const plan = migrateTo === undefined ? {} : {migrateTo};
 			if (!options.yes) {
 				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
-				const result = owned(ctx, actor, name);
-				const what = migrateTo === undefined ? '' : typeof migrateTo === 'string' ? `, moving ${describeOwned(result.owned)} to ${migrateTo}` : `, moving ${describeOwned(result.owned)} as given`;
-				if (!(await confirm(`Delete ${result.user.username}${what}? [y/N] `))) {
+				// The plan the delete will carry out, checked as it will be, shown before anyone says yes.
+				const preview = await previewDeletionAudited(ctx, actor, name, plan);
+				const moves = preview.groups.flatMap(g => g.moves);
+				const targets = [...new Set(moves.map(m => m.to))];
+				const what = moves.length ? `, moving ${plural(moves.length, 'item')} to ${targets.join(', ')}` : '';
+				const notice = revocationNotice(moves);
+				if (notice) cli.say(notice);
+				if (!(await confirm(`Delete ${preview.user.username}${what}? [y/N] `))) {
 					cli.say('Nothing deleted.');
 					return;
 				}
 			}
-			const {user, moves} = await deleteUser(ctx, actor, name, migrateTo === undefined ? {} : {migrateTo});
+			const {user, moves} = await deleteUser(ctx, actor, name, plan);
 			cli.print({user: user.username, moves}, () => moves.map(m => `moved ${m.kind} ${m.name} to ${m.to}\n`).join(''));
 			const targets = [...new Set(moves.map(m => m.to))];
 			cli.say(`Deleted ${user.username}${moves.length ? ` after moving ${plural(moves.length, 'item')} to ${targets.join(', ')}` : ''}.`);
+			const notice = revocationNotice(moves);
+			if (notice) cli.say(notice);
 		});
 }
 
@@ -130,7 +139,7 @@ function parseRoleOrUsage(text: string) {
 }
 
 /** What `users owned --json` prints: the model's own field names, never a secret's hash. */
-function ownedData(db: Database, user: User, mine: ReturnType<typeof owned>['owned']) {
+function ownedData(db: Database, user: User, mine: Awaited<ReturnType<typeof owned>>['owned']) {
 	return {
 		username: user.username,
 		projects: mine.projects.map(p => projectView(db, p)),

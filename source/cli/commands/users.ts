@@ -22,7 +22,7 @@ export function registerUserCommands(program: Command, cli: CliContext): Command
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
 			const db = ctx.store.read();
-			const views = listUsers(ctx, actor).map(u => userView(db, u));
+			const views = (await listUsers(ctx, actor)).map(u => userView(db, u));
 			cli.print(views, () => table(views.map(v => ({...v, status: v.disabled ? 'disabled' : 'active'})), USER_COLUMNS));
 		});
 	users
@@ -32,7 +32,7 @@ export function registerUserCommands(program: Command, cli: CliContext): Command
 		.action(async (name: string) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
-			const view = userView(ctx.store.read(), showUser(ctx, actor, name));
+			const view = userView(ctx.store.read(), await showUser(ctx, actor, name));
 			cli.print(view, () =>
 				Object.entries(view)
 					.map(([k, v]) => `${k.padEnd(12)} ${v ?? '-'}`)

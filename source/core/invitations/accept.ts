@@ -1,7 +1,7 @@
 import {assertAccountFree, checkPassword, clearFailures, countFailure, lockedSeconds, newUser} from '../accounts.js';
-import {appendAudit, perform} from '../audit.js';
+import {perform, refuse} from '../audit.js';
 import type {Context} from '../context.js';
-import {authFailed, invalid, isOrgError, notFound, refused} from '../errors.js';
+import {authFailed, invalid, notFound, refused} from '../errors.js';
 import {secretMatches, sha256} from '../ids.js';
 import type {AuthMethod, Database, Invitation, Role, Tenant, User} from '../model.js';
 import {parseInvitationToken} from './link.js';
@@ -68,10 +68,15 @@ function pamThrottleKey(username: string): string {
 async function confirmPamAccount(ctx: Context, invitation: Invitation, password: string | undefined): Promise<void> {
 	if (password === undefined) throw invalid(`Confirm the system account ${invitation.username}: type its password (checked through PAM).`);
 	const key = pamThrottleKey(invitation.username);
-	const seconds = lockedSeconds(ctx.store.read(), key, ctx.now());
+	// As login does: the lock-out read and the try reserved (counted as failed until PAM says yes) in
+	// one transaction before PAM is asked, so parallel attempts get no more than the free tries.
+	const seconds = await ctx.store.transact(db => {
+		const left = lockedSeconds(db, key, ctx.now());
+		if (left === 0) countFailure(db, key, ctx.now());
+		return left;
+	});
 	if (seconds > 0) throw refused(`Too many wrong passwords for the system account ${invitation.username}; try again in ${plural(seconds, 'second')}.`);
 	if (await ctx.pam(invitation.username, password)) return;
-	await ctx.store.transact(db => countFailure(db, key, ctx.now()));
 	throw authFailed(`The password of the system account ${invitation.username} is wrong (it is checked through PAM).`);
 }
 
@@ -154,16 +159,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 }
 
 async function auditRefusal(ctx: Context, token: {id: string} | undefined, error: unknown): Promise<void> {
-	if (!isOrgError(error)) return;
-	await ctx.store
-		.transact(db => {
-			const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
-			appendAudit(db, ctx, {label: 'anonymous', tenantId: invitation?.tenantId ?? null}, {
-				action: 'invitation.accept',
-				target: invitation ? auditTarget(invitation) : `invitation ${token?.id ?? '(malformed link)'}`,
-				result: 'refused',
-				reason: error.message,
-			});
-		})
-		.catch(() => undefined);
+	const invitation = token ? ctx.store.read().invitations.find(i => i.id === token.id) : undefined;
+	const target = invitation ? auditTarget(invitation) : `invitation ${token?.id ?? '(malformed link)'}`;
+	await refuse(ctx, {label: 'anonymous', tenantId: invitation?.tenantId ?? null}, 'invitation.accept', target, error).catch(() => undefined);
 }

@@ -1,8 +1,8 @@
 import {assertAccountFree, checkUsername} from '../accounts.js';
-import {appendAudit, authorize, perform} from '../audit.js';
+import {appendAudit, authorize, perform, recordRefusal} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {parseAddress} from '../email.js';
-import {isOrgError} from '../errors.js';
+import {invalid, isOrgError} from '../errors.js';
 import {newId} from '../ids.js';
 import {plural} from '../words.js';
 import type {Database, Invitation, MailStatus} from '../model.js';
@@ -91,13 +91,13 @@ export async function createInvitations(ctx: Context, actor: Actor, list: Invita
 				return {line, username: issued.invitation.username, email: issued.invitation.email, ok: true, ...issued};
 			} catch (error) {
 				if (!isOrgError(error)) throw error;
-				appendAudit(db, ctx, actor, {action: 'invitation.create', target: `${row.username} <${row.email}>`, result: 'refused', reason: error.message});
+				recordRefusal(db, ctx, actor, 'invitation.create', `${row.username} <${row.email}>`, error);
 				return {line, username: row.username, email: row.email, ok: false, reason: error.message};
 			}
 		});
 		for (const {line, reason} of unreadable) {
 			const sentence = `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`;
-			appendAudit(db, ctx, actor, {action: 'invitation.create', target: `line ${line}`, result: 'refused', reason: sentence});
+			recordRefusal(db, ctx, actor, 'invitation.create', `line ${line}`, invalid(sentence));
 			results.push({line, username: '', email: '', ok: false, reason: sentence});
 		}
 		return results.sort((a, b) => a.line - b.line);

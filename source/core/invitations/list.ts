@@ -1,7 +1,7 @@
-import {authorize} from '../audit.js';
-import {actorFacts, type Actor, type Context} from '../context.js';
+import {allowed, authorize, checked} from '../audit.js';
+import type {Actor, Context} from '../context.js';
 import type {Database, Invitation} from '../model.js';
-import {decide} from '../policy.js';
+import type {TargetFacts} from '../policy.js';
 import {usersById} from '../users.js';
 import {isExpired} from './record.js';
 
@@ -32,20 +32,26 @@ export function invitationView(db: Database, invitation: Invitation, now: Date):
 	};
 }
 
-/** Whether the actor may resend, copy or revoke this invitation (the console hides what it may not). */
-export function mayManage(actor: Actor, invitation: Invitation): boolean {
-	return invitation.tenantId === actor.tenant.id && decide(actorFacts(actor), 'invitations.manage', {invitedBy: invitation.invitedBy, role: invitation.role}).allowed;
+/** What the policy needs to know about an invitation: who sent it (a superuser?) and the role it grants. */
+export function invitationFacts(db: Database, invitation: Invitation): TargetFacts {
+	return {invitedBy: invitation.invitedBy, role: invitation.role, ownerSuperuser: usersById(db).get(invitation.invitedBy)?.superuser ?? false};
 }
 
-/** Pending invitations of the tenant, newest first: all of them for admins, their own for members. */
-export function listInvitations(ctx: Context, actor: Actor): Invitation[] {
-	return listInvitationsIn(ctx.store.read(), actor);
+/** Whether the actor may resend, copy or revoke this invitation (the console hides what it may not). */
+export function mayManage(db: Database, actor: Actor, invitation: Invitation): boolean {
+	return invitation.tenantId === actor.tenant.id && allowed(actor, 'invitations.manage', invitationFacts(db, invitation));
+}
+
+/** Pending invitations of the tenant, newest first: all of them for admins, their own for members. A refusal is audited. */
+export async function listInvitations(ctx: Context, actor: Actor): Promise<Invitation[]> {
+	return checked(ctx, actor, 'invitations.list', actor.tenant.name, db => listInvitationsIn(db, actor));
 }
 
 /** listInvitations over data already read (the console derives its rows from the data it renders). */
 export function listInvitationsIn(db: Database, actor: Actor): Invitation[] {
-	authorize(actor, 'invitations.manage');
+	authorize(actor, 'invitations.list');
+	const everyone = allowed(actor, 'invitations.list-all');
 	return db.invitations
-		.filter(i => i.tenantId === actor.tenant.id && decide(actorFacts(actor), 'invitations.manage', {invitedBy: i.invitedBy}).allowed)
+		.filter(i => i.tenantId === actor.tenant.id && (everyone || i.invitedBy === actor.user.id))
 		.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
 }

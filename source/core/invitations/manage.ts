@@ -1,11 +1,12 @@
 import {touch} from '../accounts.js';
-import {authorize, perform} from '../audit.js';
+import {authorize, checked, perform} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {notFound, refused} from '../errors.js';
 import {byIdPrefix} from '../ids.js';
 import type {Database, Invitation} from '../model.js';
 import {deliverIssued, type SentInvitation} from './create.js';
 import {invitationLink} from './link.js';
+import {invitationFacts} from './list.js';
 import {auditTarget, buryInvitation, isExpired, issueSecret, linkOf, queueInvitationMail, type IssuedInvitation} from './record.js';
 
 /** Finds an invitation of the tenant by id prefix and checks the actor may manage it. */
@@ -16,25 +17,18 @@ function findManaged(db: Database, actor: Actor, idPrefix: string): Invitation {
 		idPrefix,
 		'invitation',
 	);
-	authorize(actor, 'invitations.manage', {invitedBy: invitation.invitedBy, role: invitation.role});
+	authorize(actor, 'invitations.manage', invitationFacts(db, invitation));
 	return invitation;
 }
 
 /** Runs a managing change on the invitation an id prefix names, re-found inside the transaction. */
 async function manage<T>(ctx: Context, actor: Actor, action: string, idPrefix: string, change: (db: Database, invitation: Invitation) => T): Promise<T> {
-	let found: Invitation;
-	try {
-		found = findManaged(ctx.store.read(), actor, idPrefix);
-	} catch (error) {
-		// Refusals are audited even when nothing was found to act on.
-		return perform(ctx, actor, action, `invitation ${idPrefix}`, () => {
-			throw error;
-		});
-	}
+	// Refusals are audited even when nothing was found to act on.
+	const found = await checked(ctx, actor, action, `invitation ${idPrefix}`, db => findManaged(db, actor, idPrefix));
 	return perform(ctx, actor, action, auditTarget(found), db => {
 		const invitation = db.invitations.find(i => i.id === found.id);
 		if (!invitation) throw notFound(`The invitation for ${found.username} was accepted or deleted meanwhile.`);
-		authorize(actor, 'invitations.manage', {invitedBy: invitation.invitedBy, role: invitation.role});
+		authorize(actor, 'invitations.manage', invitationFacts(db, invitation));
 		return change(db, invitation);
 	});
 }

@@ -117,6 +117,7 @@ export const TABLES: readonly Table[] = [
 			col('secretHash', 'text'),
 			col('created', 'time'),
 			col('lastUsed', 'time', 'null'),
+			col('revoked', 'json', 'null'),
 			col('revision', 'int'),
 		],
 	},

@@ -2,6 +2,7 @@ import {useState} from 'react';
 import {Box} from 'ink';
 import {Text} from '../components/text.js';
 import {changeOwnPassword} from '../../core/accounts.js';
+import {revokedNote} from '../../core/credentials.js';
 import {Form} from '../components/form.js';
 import {useConsole} from '../console-context.js';
 import type {FormError} from '../form-state.js';
@@ -48,12 +49,12 @@ function Account({width}: SectionProps) {
 		setBusy('Changing the password…');
 		const done = await run({
 			task: async () => {
-				await changeOwnPassword(ctx, actor, values['current'] ?? '', values['password'] ?? '');
+				const changed = await changeOwnPassword(ctx, actor, values['current'] ?? '', values['password'] ?? '');
 				// The change ends every session of this user, this one too: keep the console signed in with a fresh one.
 				await renewSession();
-				return true;
+				return changed;
 			},
-			done: 'Password changed; your other sessions were signed out.',
+			done: changed => `Password changed; your other sessions were signed out${revokedNote(changed.tokensRevoked, 'your')}.`,
 			// Asks for the current and the new password on the terminal (or two lines with --password-stdin).
 			command: orgctlCommand('passwd'),
 			failed: setError,

@@ -4,7 +4,7 @@ import {Text} from '../components/text.js';
 import {copyToClipboard, describeCopy} from '../../adapters/clipboard.js';
 import {actorFacts} from '../../core/context.js';
 import {SET_PUBLIC_URL, unreachableLinksReason} from '../../core/server-settings.js';
-import {copyInvitationLink, delivered, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
+import {copyInvitationLink, delivered, invitationFacts, invitationView, listInvitationsIn, mayManage, resendInvitation, revokeInvitation} from '../../core/invitations.js';
 import type {Invitation, MailStatus} from '../../core/model.js';
 import {decide} from '../../core/policy.js';
 import {describeMailStatus} from '../../core/outbox.js';
@@ -66,9 +66,9 @@ export function invitationColumns(inviter: (invitation: Invitation) => string, n
 }
 
 /** Why resend, copy or revoke is refused on this invitation (the policy's row for managing invitations, as the core checks it). */
-export function invitationRefusal(api: Pick<ConsoleApi, 'actor'>, command: Command, invitation: Invitation | undefined): string | undefined {
+export function invitationRefusal(api: Pick<ConsoleApi, 'actor' | 'db'>, command: Command, invitation: Invitation | undefined): string | undefined {
 	if (!invitation || (command !== 'invitations.resend' && command !== 'invitations.copy' && command !== 'invitations.revoke')) return undefined;
-	const decision = decide(actorFacts(api.actor), 'invitations.manage', {invitedBy: invitation.invitedBy, role: invitation.role});
+	const decision = decide(actorFacts(api.actor), 'invitations.manage', invitationFacts(api.db, invitation));
 	return decision.allowed ? undefined : decision.reason;
 }
 
@@ -242,7 +242,7 @@ function InvitationDetail({invitation, width, height, onBack, act}: {readonly in
 			onCommand={command => command !== undefined && act(command, invitation)}
 			refusal={command => invitationRefusal(api, command, invitation)}
 		>
-			{!mayManage(actor, invitation) ? <Text {...theme.muted} wrap="wrap">You may look at this invitation but not resend, copy or revoke it.</Text> : null}
+			{!mayManage(db, actor, invitation) ? <Text {...theme.muted} wrap="wrap">You may look at this invitation but not resend, copy or revoke it.</Text> : null}
 		</RecordView>
 	);
 }

@@ -3,8 +3,8 @@ import {Box} from 'ink';
 import {actorFacts} from '../../core/context.js';
 import {isOrgError} from '../../core/errors.js';
 import {decide} from '../../core/policy.js';
-import {assertMayManage, createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
-import {assertMayAddToken, createToken, deleteToken, listTokensIn, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
+import {assertMayManageProject, createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
+import {assertMayAddToken, assertMayDeleteToken, assertMayReissueToken, createToken, deleteToken, listTokensIn, reissueToken, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
 import {RecordView} from '../components/record-view.js';
@@ -28,7 +28,7 @@ type Row = {readonly kind: 'project'; readonly project: ProjectView} | {readonly
 const COLUMNS: readonly Column<Row>[] = [
 	{title: 'NAME', min: 12, width: 24, priority: 9, grow: 1, cell: r => (r.kind === 'project' ? r.project.name : ` └ ${r.token.name}`)},
 	{title: 'OWNER', min: 8, width: 16, priority: 8, cell: r => (r.kind === 'project' ? r.project.ownerName : r.token.ownerName)},
-	{title: 'TOKENS / CAPABILITIES', min: 12, width: 21, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : r.token.capabilities.join(','))},
+	{title: 'TOKENS / CAPABILITIES', min: 12, width: 21, priority: 7, cell: r => (r.kind === 'project' ? plural(r.project.tokens, 'token') : `${r.token.revoked ? 'revoked: ' : ''}${r.token.capabilities.join(',')}`)},
 ];
 
 type Overlay = {readonly kind: 'new-project'} | {readonly kind: 'new-token'; readonly project: ProjectView} | {readonly kind: 'open'; readonly id: string};
@@ -44,13 +44,14 @@ function refusalOf(check: () => void): string | undefined {
 	}
 }
 
-/** Why `t` or `d` is refused on this row: the core's own checks (a member's own projects only). */
+/** Why `t`, `d` or `r` is refused on this row: the core's own checks, the ones the operations run (the policy's rows). */
 function projectRefusal(api: ConsoleApi, command: Command, row: Row | undefined): string | undefined {
 	if (!row) return undefined;
-	if (command === 'projects.token') return refusalOf(() => assertMayAddToken(api.actor, {name: row.project.name, owner: row.project.owner}));
+	if (command === 'projects.token') return refusalOf(() => assertMayAddToken(api.db, api.actor, row.project));
 	if (command === 'projects.delete') {
-		return row.kind === 'project' ? refusalOf(() => assertMayManage(api.actor, row.project.owner, `the project ${row.project.name}`)) : refusalOf(() => assertMayManage(api.actor, row.token.owner, `the API token ${row.token.name}`));
+		return row.kind === 'project' ? refusalOf(() => assertMayManageProject(api.db, api.actor, row.project)) : refusalOf(() => assertMayDeleteToken(api.db, api.actor, row.token));
 	}
+	if (command === 'projects.reissue' && row.kind === 'token') return refusalOf(() => assertMayReissueToken(api.db, api.actor, row.token));
 	return undefined;
 }
 
@@ -65,6 +66,16 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 	const keyOf = (r: Row) => (r.kind === 'project' ? r.project.id : r.token.id);
 	const open = overlay?.kind === 'open' ? rows.find(r => keyOf(r) === overlay.id) : undefined;
 
+	const revealSecret = (created: CreatedToken, project: ProjectView) =>
+		reveal({
+			title: `API token ${created.name} for ${project.name}`,
+			lead: ['Copy the secret now: it is shown only this once and cannot be shown again.'],
+			warning: true,
+			value: created.secret,
+			what: 'The secret',
+			note: created.capabilities.includes('cli') ? 'Use it as ORGCTL_TOKEN to run orgctl as yourself (the cli capability).' : 'Use it with the server’s API; with the cli capability it also works as ORGCTL_TOKEN.',
+		});
+
 	const command = (name: Command, selected: Row | undefined): boolean => {
 		switch (name) {
 			case 'projects.new':
@@ -72,6 +83,20 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 				return true;
 			case 'projects.token':
 				if (selected) setOverlay({kind: 'new-token', project: selected.project});
+				return true;
+			case 'projects.reissue':
+				if (selected?.kind !== 'token') return true;
+				void (async () => {
+					const {token, project} = selected;
+					const why = token.revoked ? ` It was revoked (${token.revoked.reason}); this makes it work again.` : ' Its current secret stops working at once.';
+					if (!(await confirm(`Re-issue the API token ${token.name} with a new secret?${why}`))) return;
+					const reissued = await run({
+						task: () => reissueToken(ctx, actor, token.id, {expectedRevision: token.revision}),
+						done: `Re-issued API token ${token.name}; its new secret is shown only now.`,
+						command: orgctlCommand('tokens', 'reissue', token.id.slice(0, 8)),
+					});
+					if (reissued) revealSecret({name: token.name, secret: reissued.secret, capabilities: reissued.token.capabilities}, project);
+				})();
 				return true;
 			case 'projects.delete':
 				if (!selected) return true;
@@ -122,16 +147,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 					width={width}
 					onClose={created => {
 						setOverlay(undefined);
-						if (created) {
-							reveal({
-								title: `API token ${created.name} for ${overlay.project.name}`,
-								lead: ['Copy the secret now: it is shown only this once and cannot be shown again.'],
-								warning: true,
-								value: created.secret,
-								what: 'The secret',
-								note: created.capabilities.includes('cli') ? 'Use it as ORGCTL_TOKEN to run orgctl as yourself (the cli capability).' : 'Use it with the server’s API; with the cli capability it also works as ORGCTL_TOKEN.',
-							});
-						}
+						if (created) revealSecret(created, overlay.project);
 					}}
 				/>
 			) : null}
@@ -139,7 +155,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 	);
 }
 
-/** Enter on a project or a token: every field, whole; t and d work on it here too. */
+/** Enter on a project or a token: every field, whole; t, d and r work on it here too. */
 function RowDetail({row, width, height, onBack, onCommand, refusal}: {readonly row: Row; readonly width: number; readonly height: number; readonly onBack: () => void; readonly onCommand: (command: Command) => boolean; readonly refusal: (command: Command) => string | undefined}) {
 	const fields: Array<readonly [string, string]> =
 		row.kind === 'project'
@@ -155,6 +171,7 @@ function RowDetail({row, width, height, onBack, onCommand, refusal}: {readonly r
 					['Project', row.project.name],
 					['Owner', row.token.ownerName],
 					['Capabilities', row.token.capabilities.join(', ')],
+					...(row.token.revoked ? [['Revoked', `${shortTime(row.token.revoked.at)}: ${row.token.revoked.reason}; r re-issues it`] as const] : []),
 					['Created', shortTime(row.token.created)],
 					['Last used', shortTime(row.token.lastUsed)],
 					['ID', row.token.id],

@@ -1,6 +1,8 @@
 import {useMemo, useState} from 'react';
 import {Box} from 'ink';
+import {actorFacts} from '../../core/context.js';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
+import {mayView} from '../../core/policy.js';
 import {listUsersIn, userView} from '../../core/users.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
@@ -81,7 +83,8 @@ function UserDetail({user, width, height, onBack, onOverlay}: DetailProps) {
 		['Tenant', view.tenant],
 		['Created', shortTime(view.created)],
 		['Last login', shortTime(view.lastLogin)],
-		['Owns', describeOwned(ownedBy(api.db, user.id))],
+		// What someone else owns is for admins (DESIGN §2: members see only their own things).
+		...(mayView(actorFacts(api.actor), 'ownership.view', {ownerId: user.id}) ? [['Owns', describeOwned(ownedBy(api.db, user.id))] as const] : []),
 		['ID', view.id],
 	];
 	return (

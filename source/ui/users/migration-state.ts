@@ -93,10 +93,11 @@ export function migrateTo(state: MigrationState): MigrateTo {
 	return state.items.map(i => ({kind: i.kind, id: i.id, to: state.targets[i.id] ?? ''}));
 }
 
-/** The lines of the review: each move, then the delete. */
+/** The lines of the review: each move (a token's says its secret is revoked), then the delete. */
 export function planLines(state: MigrationState): string[] {
 	const label = {project: 'project', token: 'API token', invitation: 'invitation'} as const;
-	return [...state.items.map(i => `${label[i.kind]} ${i.name}: ${state.username} → ${state.targets[i.id] ?? '?'}`), `then delete ${state.username}`];
+	const revoked = (i: OwnedItem) => (i.kind === 'token' ? ' (revoked)' : '');
+	return [...state.items.map(i => `${label[i.kind]} ${i.name}: ${state.username} → ${state.targets[i.id] ?? '?'}${revoked(i)}`), `then delete ${state.username}`];
 }
 
 /**

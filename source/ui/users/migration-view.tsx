@@ -2,7 +2,7 @@ import {useMemo} from 'react';
 import {Box} from 'ink';
 import {Text} from '../components/text.js';
 import type {User} from '../../core/model.js';
-import {eligibleOwners, type OwnedItem} from '../../core/ownership.js';
+import {eligibleOwners, revocationNotice, type OwnedItem} from '../../core/ownership.js';
 import {deleteUser, previewDeletion} from '../../core/user-admin.js';
 import {isOrgError} from '../../core/errors.js';
 import {List} from '../components/list.js';
@@ -137,9 +137,11 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 		);
 	}
 
+	// Said before anyone confirms (DESIGN §2: a credential never changes hands).
+	const notice = revocationNotice(items);
 	if (state.step === 'review') {
 		const lines = planLines(state);
-		const room = Math.max(1, height - 6);
+		const room = Math.max(1, height - 6 - (notice ? Math.ceil(notice.length / Math.max(1, width)) : 0));
 		return (
 			<Box flexDirection="column" width={width}>
 				<Text {...theme.heading}>{fit(`Delete ${user.username}: what will happen`, width)}</Text>
@@ -157,16 +159,23 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 						{preview}
 					</Text>
 				) : (
-					<Text {...theme.muted} wrap="truncate-end">
-						One transaction: everything moves and {user.username} is deleted, or nothing changes.
-					</Text>
+					<>
+						{notice ? (
+							<Text {...theme.warning} wrap="wrap">
+								{notice}
+							</Text>
+						) : null}
+						<Text {...theme.muted} wrap="truncate-end">
+							One transaction: everything moves and {user.username} is deleted, or nothing changes.
+						</Text>
+					</>
 				)}
 			</Box>
 		);
 	}
 
 	const left = unassigned(state);
-	const room = Math.max(1, height - 5);
+	const room = Math.max(1, height - 5 - (notice ? 1 : 0));
 	const top = Math.max(0, Math.min(state.cursor - room + 1, items.length - room));
 	const layout = table(itemColumns(state.targets), width - 1);
 	return (
@@ -175,6 +184,11 @@ export function MigrationView({user, items, width, height, onClose}: Props) {
 			<Text wrap="truncate-end" {...theme.muted}>
 				{left === 0 ? 'Every item has a new owner: c to review.' : `a: all to one user · Enter: this item · ${left} without a new owner`}
 			</Text>
+			{notice ? (
+				<Text wrap="truncate-end" {...theme.warning}>
+					{fit('Moved tokens are revoked; their new owner re-issues.', width)}
+				</Text>
+			) : null}
 			<Text> {layout.header}</Text>
 			{items.slice(top, top + room).map((item, i) => {
 				const selected = top + i === state.cursor;

@@ -1,6 +1,7 @@
 import {useState} from 'react';
 import {Box} from 'ink';
 import {actorFacts} from '../../core/context.js';
+import {revokedNote} from '../../core/credentials.js';
 import type {User} from '../../core/model.js';
 import {owned, type OwnedItem} from '../../core/ownership.js';
 import {grantableRoles, ROLE_RANK} from '../../core/policy.js';
@@ -85,13 +86,13 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 					await run({task: () => enableUser(ctx, actor, user.username, seen), done: `${user.username} is enabled.`, command: orgctlCommand('users', 'enable', user.username)});
 					return;
 				}
-				if (!(await confirm(`Disable ${user.username}? They cannot sign in, their sessions end and their API tokens stop working.`))) return;
-				await run({task: () => disableUser(ctx, actor, user.username, seen), done: `${user.username} is disabled.`, command: orgctlCommand('users', 'disable', user.username)});
+				if (!(await confirm(`Disable ${user.username}? They cannot sign in, their sessions end and their cli API tokens are revoked for good.`))) return;
+				await run({task: () => disableUser(ctx, actor, user.username, seen), done: r => `${user.username} is disabled${revokedNote(r.tokensRevoked, 'their')}.`, command: orgctlCommand('users', 'disable', user.username)});
 			})();
 			return true;
 		case 'users.delete':
 			void (async () => {
-				const {items} = owned(ctx, actor, user.username);
+				const {items} = await owned(ctx, actor, user.username);
 				if (items.length > 0) {
 					open({kind: 'migrate', user, items});
 					return;
@@ -189,12 +190,9 @@ function PasswordForm({user, width, onClose}: {readonly user: User; readonly wid
 						}
 						setBusy('Setting the password…');
 						const result = await run({
-							task: async () => {
-								await resetUserPassword(ctx, actor, user.username, values['password'] ?? '', {expectedRevision: user.revision});
-								return true;
-							},
+							task: () => resetUserPassword(ctx, actor, user.username, values['password'] ?? '', {expectedRevision: user.revision}),
 							failed: setError,
-							done: `Password of ${user.username} set; their sessions ended.`,
+							done: r => `Password of ${user.username} set; their sessions ended${revokedNote(r.tokensRevoked, 'their')}.`,
 							command: `printf %s "$PW" | ${orgctlCommand('users', 'reset-password', user.username, '--password-stdin')}`,
 						});
 						setBusy(undefined);
