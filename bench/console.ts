@@ -14,7 +14,7 @@ const MOVES = 150;
 const FILTER_ROUNDS = 25;
 
 /** A generated store in a temp folder with a session for its first user (admin + superuser), as `orgctl login` leaves it. */
-async function signedInStore(users: number, invitations: number): Promise<string> {
+export async function signedInStore(users: number, invitations: number): Promise<string> {
 	const dir = mkdtempSync(join(tmpdir(), 'orgctl-bench-console-'));
 	const path = join(dir, 'orgctl.json');
 	generateStore(path, {users, invitations});

@@ -5,15 +5,24 @@ import {storeCommit} from './store-commit.js';
 import {cliUsersList} from './cli-users-list.js';
 import {bulkInvite} from './bulk-invite.js';
 import {consoleBench} from './console.js';
+import {consoleLiveBench} from './console-live.js';
 import {webBench} from './web.js';
 import {postgresBench} from './postgres.js';
 import {withinBudget, type Benchmark, type Figure} from './types.js';
 
-const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, webBench, postgresBench];
+const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, consoleLiveBench, webBench, postgresBench];
 
 function format(value: number | undefined, unit: string): string {
 	if (value === undefined) return '—';
 	return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${unit}`;
+}
+
+/** How many floors the figure is (its median, or its value). */
+function floorRatio(figure: Figure): string {
+	const measured = figure.median ?? figure.value;
+	if (measured === undefined || !figure.floor) return '—';
+	const ratio = measured / figure.floor;
+	return ratio < 10 ? ratio.toFixed(1) : ratio.toFixed(0);
 }
 
 function row(figure: Figure): string[] {
@@ -25,6 +34,7 @@ function row(figure: Figure): string[] {
 		figure.samples === undefined ? '' : String(figure.samples),
 		figure.budget ? `≤ ${figure.budget.limit} ${figure.unit} ${figure.budget.of === 'value' ? '' : figure.budget.of}`.trim() : '—',
 		verdict === undefined ? '' : verdict ? 'PASS' : 'OVER',
+		figure.floor === undefined ? '' : `${format(figure.floor, figure.unit)} (×${floorRatio(figure)})`,
 		figure.note ?? '',
 	];
 }
@@ -36,7 +46,7 @@ function table(rows: string[][]): string {
 
 const filters = process.argv.slice(2);
 const chosen = BENCHMARKS.filter(b => filters.length === 0 || filters.some(f => b.name.includes(f)));
-const rows: string[][] = [['benchmark', 'median', 'p95', 'n', 'budget', '', 'note']];
+const rows: string[][] = [['benchmark', 'median', 'p95', 'n', 'budget', '', 'floor', 'note']];
 let over = 0;
 for (const benchmark of chosen) {
 	process.stderr.write(`running ${benchmark.name}…\n`);

@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs';
 /** One figure a benchmark measured, with the budget it is held to (DESIGN §8), if any. */
 export type Figure = {
 	readonly name: string;
-	readonly unit: 'ms' | 'MB' | 's' | 'req/s' | 'requests';
+	readonly unit: 'ms' | 'MB' | 's' | '%' | 'req/s' | 'requests';
 	/** Median of the samples (for timings). */
 	readonly median?: number;
 	/** 95th percentile of the samples, where the budget or the reader cares about the tail. */
@@ -13,6 +13,11 @@ export type Figure = {
 	readonly samples?: number;
 	/** Which statistic the budget applies to, and its limit in `unit`. */
 	readonly budget?: {readonly of: 'median' | 'p95' | 'value'; readonly limit: number};
+	/**
+	 * The floor of the same figure measured in the same run (DESIGN §8: `node -e 0`, or a bundled
+	 * Ink "hello" for console figures), in `unit`: printed beside the figure with the ratio.
+	 */
+	readonly floor?: number;
 	readonly note?: string;
 };
 

@@ -97,6 +97,31 @@ describe('housekeeping on the core’s clock', () => {
 		expect(prunes(ctx).at(-1)!.target).toContain('1 old invitation tombstone');
 	});
 
+	it('removes single sign-on’s expired requests, replay-cache entries and terminal sign-ins, keeping the current ones', async () => {
+		const clock = new Clock();
+		const {ctx, root} = await initializedContext(clock);
+		const iso = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000).toISOString();
+		const at = iso(0);
+		await ctx.store.transact(db => {
+			for (const [suffix, expires] of [['0', iso(10 * 60)], ['1', iso(2 * HOUR)]] as const) {
+				db.samlRequests.push({id: `_${suffix.repeat(40)}`, created: at, expires, purpose: {kind: 'device', deviceLoginId: newId()}, state: 'pending'});
+				db.samlAssertions.push({id: `assertion-${suffix}`, expires});
+				db.deviceLogins.push({id: newId(), codeMac: suffix.repeat(64), pollSecretHash: 'b'.repeat(64), username: root.user.username, tenant: null, host: 'h', clientAddress: 'a', created: at, expires, state: 'pending', userId: null, reason: null});
+			}
+		});
+		await failLogin(ctx);
+		expect(ctx.store.read().samlRequests).toHaveLength(2);
+
+		// An hour on: the 10-minute ones have served their time, the 2-hour ones stay.
+		clock.advance(HOUR + 60);
+		await failLogin(ctx);
+		const db = ctx.store.read();
+		expect(db.samlRequests.map(r => r.id)).toEqual([`_${'1'.repeat(40)}`]);
+		expect(db.samlAssertions.map(a => a.id)).toEqual(['assertion-1']);
+		expect(db.deviceLogins.map(d => d.codeMac)).toEqual(['1'.repeat(64)]);
+		expect(prunes(ctx).at(-1)!.target).toContain('1 expired SAML request, 1 expired SAML assertion id, 1 expired terminal sign-in');
+	});
+
 	it('runs at most once an hour, and again when the clock has gone back', async () => {
 		const clock = new Clock();
 		const {ctx, root} = await initializedContext(clock);
@@ -170,6 +195,31 @@ describe('the audit retention policy', () => {
 		// The oldest went first: of the 1,200 older events, what leaves room for the newest four.
 		expect(audit.filter(e => e.action === 'project.create')).toHaveLength(996);
 		expect(audit.slice(-4, -2).map(e => e.action)).toEqual(['init', 'settings.org']);
+	});
+
+	it('over auditMaxEvents, anonymous refusals go first: no real event is removed while one remains, and the prune says what it removed', async () => {
+		const clock = new Clock();
+		const {ctx, root} = await initializedContext(clock);
+		await setPolicy(ctx, root, {auditMaxEvents: 1000});
+		const time = new Date(clock.now().getTime() - 1000).toISOString();
+		const anonymous = (n: number) => Array.from({length: n}, () => ({id: newId(), time, actor: 'anonymous', tenantId: null, action: 'invitation.accept', target: 'invitation x', result: 'refused' as const, clientAddress: '127.0.0.9'}));
+		await ctx.store.transact(db => {
+			db.audit.unshift(...anonymous(1150));
+		});
+		const real = ctx.store.read().audit.filter(e => e.clientAddress === undefined).map(e => e.id);
+		await failLogin(ctx);
+		const audit = ctx.store.read().audit;
+		expect(audit).toHaveLength(1000);
+		for (const id of real) expect(audit.some(e => e.id === id)).toBe(true);
+		expect(prunes(ctx)[0]!.target).toMatch(/^removed 15\d anonymous refused requests over the cap of 1,000 audit events$/);
+		// Only when no anonymous event is left do real ones go, and the prune says so.
+		await ctx.store.transact(db => {
+			db.audit = db.audit.filter(e => e.clientAddress === undefined);
+			db.audit.unshift(...oldEvents(1200, time));
+			db.housekeeping = {lastRun: null};
+		});
+		await failLogin(ctx);
+		expect(prunes(ctx).at(-1)!.target).toMatch(/^removed [\d,]+ audit events over the cap of 1,000 \(the oldest; no anonymous ones were left\)$/);
 	});
 
 	it('takes its bounds from the org policy, each value checked with one sentence', async () => {

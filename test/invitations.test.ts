@@ -215,16 +215,16 @@ describe('a link that no longer works says why', () => {
 
 	it('a used link', async () => {
 		const {ctx, root} = await setup();
-		const issued = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com', method: 'saml'}, {sendEmail: false});
-		const {user} = await acceptInvitation(ctx, {link: issued.link});
-		expect(user).toMatchObject({method: 'saml', passwordHash: null, role: 'member'});
-		await expect(acceptInvitation(ctx, {link: issued.link})).rejects.toThrow(/already used on .*the account ola exists/);
+		const issued = await createInvitation(ctx, root, {username: 'ola', email: 'ola@example.com'}, {sendEmail: false});
+		const {user} = await acceptInvitation(ctx, {link: issued.link, password: PASSWORD});
+		expect(user).toMatchObject({method: 'password', role: 'member'});
+		await expect(acceptInvitation(ctx, {link: issued.link, password: PASSWORD})).rejects.toThrow(/already used on .*the account ola exists/);
 	});
 
 	it('each dead link carries its own code, so a web page can show it its own way', async () => {
 		const {ctx, root} = await setup();
-		const used = await createInvitation(ctx, root, {username: 'uma', email: 'uma@example.com', method: 'saml'}, {sendEmail: false});
-		await acceptInvitation(ctx, {link: used.link});
+		const used = await createInvitation(ctx, root, {username: 'uma', email: 'uma@example.com'}, {sendEmail: false});
+		await acceptInvitation(ctx, {link: used.link, password: PASSWORD});
 		const revoked = await createInvitation(ctx, root, {username: 'rex', email: 'rex@example.com'}, {sendEmail: false});
 		await revokeInvitation(ctx, root, revoked.invitation.id);
 		const codeOf = (link: string) => acceptInvitation(ctx, {link, password: PASSWORD}).then(() => 'accepted', (error: {code?: string}) => error.code);
@@ -236,6 +236,15 @@ describe('a link that no longer works says why', () => {
 		expect(await codeOf('https://example.com/invite/nonsense')).toBe('invitation.invalid');
 		ctx.clock.advance(7 * 86_400);
 		expect(await codeOf(late.link)).toBe('invitation.expired');
+	});
+
+	it('a SAML invitation is not accepted from its link alone: only the identity provider can say who the invitee is', async () => {
+		const {ctx, root} = await setup();
+		const issued = await createInvitation(ctx, root, {username: 'sia', email: 'sia@example.com', method: 'saml'}, {sendEmail: false});
+		await expect(acceptInvitation(ctx, {link: issued.link})).rejects.toThrow('This invitation is accepted through single sign-on: open the invitation link in a browser and choose Continue with single sign-on.');
+		expect(ctx.store.read().users.map(u => u.username)).not.toContain('sia');
+		expect(ctx.store.read().invitations.map(i => i.username)).toContain('sia');
+		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'invitation.accept', result: 'refused', actor: 'anonymous'});
 	});
 
 	it('a PAM invitation is accepted only with the system account\'s password, and a refusal is audited', async () => {

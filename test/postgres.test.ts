@@ -8,8 +8,8 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {openContext, openStore} from '../source/app/context.js';
 import {initialize, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
-import {EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
-import type {Context} from '../source/core/context.js';
+import {databaseSchema, EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
+import type {Context, StoreChange} from '../source/core/context.js';
 import {newId} from '../source/core/ids.js';
 import {enqueueMail} from '../source/core/outbox.js';
 import {createProject} from '../source/core/projects.js';
@@ -17,6 +17,7 @@ import {setSmtpSettings} from '../source/core/smtp-settings.js';
 import {loadMigrations} from '../source/store/postgres/migrate.js';
 import type {PgStore} from '../source/store/postgres/pg-store.js';
 import {migrateDatabase} from '../source/store/postgres/pg-store.js';
+import {TABLES} from '../source/store/postgres/tables.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {BACKEND, closeAfterTest, freshSchema, schemaOf, testDatabase} from './helpers/backend.js';
 import {orgctl} from './helpers/cli.js';
@@ -89,6 +90,20 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 	});
 
 	describe('migrations', () => {
+		it('every field of the data model has its column, and every table its list (a new field without a column fails here)', async () => {
+			const {ctx} = await initializedContext();
+			const columns = (await sql(ctx.dir, 'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema()')) as Array<{t: string; c: string}>;
+			const lists = Object.keys(databaseSchema.shape).filter(key => key !== 'schemaVersion' && key !== 'version');
+			expect(TABLES.map(t => t.list)).toEqual(lists);
+			for (const table of TABLES) {
+				const schema = databaseSchema.shape[table.list] as unknown as {element?: {shape: object}; shape?: object};
+				const shape = (schema.element ?? schema).shape!;
+				expect(table.columns.map(c => c.field), table.list).toEqual(Object.keys(shape));
+				const made = columns.filter(c => c.t === table.table).map(c => c.c);
+				expect([...made].sort(), table.table).toEqual([...table.columns.map(c => c.column), 'seq', 'changed', ...(table.key === undefined ? ['singleton'] : [])].sort());
+			}
+		});
+
 		it('a database orgctl never used gets every migration, recorded, at the schema version this orgctl writes', async () => {
 			const {ctx} = await initializedContext();
 			const applied = (await sql(ctx.dir, 'SELECT name FROM orgctl_migrations ORDER BY name')) as Array<{name: string}>;
@@ -181,22 +196,85 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			expect(db.version).toBe(ctx.store.read().version + 800);
 		});
 
-		it("a subscribed host sees another host's commit through LISTEN/NOTIFY, without being asked to refresh", async () => {
+		it("a subscribed host hears of another host's commit through LISTEN/NOTIFY with what it touched, without being asked to refresh", async () => {
 			const {ctx, root} = await initializedContext();
 			const other = await secondHost(ctx);
-			const heard = new Promise<void>(resolve => {
-				const stop = ctx.store.subscribe!(() => {
-					if (ctx.store.read().projects.some(p => p.name === 'from-elsewhere')) {
-						stop();
-						resolve();
-					}
+			const usersBefore = ctx.store.read().users;
+			const heard: StoreChange[] = [];
+			const seen = new Promise<void>((resolve, reject) => {
+				const stop = ctx.store.subscribe({
+					changed: change => {
+						heard.push(change);
+						if (ctx.store.read().projects.some(p => p.name === 'from-elsewhere')) {
+							stop();
+							resolve();
+						}
+					},
+					failed: reject,
 				});
 			});
 			// LISTEN is taken before the other host commits, or the catch-up after LISTEN brings it.
 			const otherRoot = {...root, user: other.store.read().users[0]!};
 			await createProject(other, otherRoot, {name: 'from-elsewhere'});
-			await heard;
+			await seen;
 			expect(ctx.store.read().projects.map(p => p.name)).toEqual(['from-elsewhere']);
+			const change = heard.at(-1)!;
+			expect(change.version).toBe(ctx.store.read().version);
+			expect(change.lists?.projects?.added.map(p => p.name)).toEqual(['from-elsewhere']);
+			expect(change.lists?.projects?.removed).toEqual([]);
+			expect(change.lists?.audit?.added.map(e => e.action)).toEqual(['project.create']);
+			// What the change did not touch keeps its objects: a console's rows follow by identity.
+			expect(change.lists?.users).toBeUndefined();
+			expect(change.settings).toBe(false);
+			expect(ctx.store.read().users).toBe(usersBefore);
+		});
+
+		it('a commit here is told as the file store tells it: a copy of each record written, the record as it was among those that left', async () => {
+			const {ctx, root} = await initializedContext();
+			const bob = await addUser(ctx, root.tenant.id, 'bob');
+			const heard: StoreChange[] = [];
+			const stop = ctx.store.subscribe({changed: change => heard.push(change), failed: () => undefined});
+			const before = ctx.store.read().users.find(u => u.id === bob.id)!;
+			const tenants = ctx.store.read().tenants;
+			await ctx.store.transact(db => {
+				db.users.find(u => u.id === bob.id)!.role = 'guest';
+			});
+			await Promise.resolve();
+			stop();
+			const after = ctx.store.read().users.find(u => u.id === bob.id)!;
+			expect(after).not.toBe(before);
+			expect(after.role).toBe('guest');
+			expect(heard).toHaveLength(1);
+			expect(heard[0]!.lists?.users?.removed).toEqual([before]);
+			expect(heard[0]!.lists?.users?.added).toEqual([after]);
+			expect(heard[0]!.lists?.users?.added[0]).toBe(after);
+			expect(Object.keys(heard[0]!.lists ?? {})).toEqual(['users']);
+			expect(ctx.store.read().tenants).toBe(tenants);
+		});
+
+		it('a listening connection that cannot be restored reaches the listeners as failed, with the reason', async () => {
+			const pool = await testDatabase();
+			const name = `orgctl_lost_${process.pid}`;
+			await pool.query(`DROP DATABASE IF EXISTS ${name}`);
+			await pool.query(`CREATE DATABASE ${name}`);
+			const url = new URL(process.env['ORGCTL_TEST_PG'] ?? 'postgres://orgctl@127.0.0.1:5432/postgres');
+			url.pathname = `/${name}`;
+			const store = await openStore(url.toString(), {listenLostMs: 1500});
+			try {
+				const failed = new Promise<Error>(resolve => {
+					store.subscribe({changed: () => undefined, failed: resolve});
+				});
+				// The listening connection is up once its first catch-up ran; then the database stops taking connections.
+				await new Promise(resolve => setTimeout(resolve, 300));
+				await pool.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+				await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+				const error = await failed;
+				expect(error.message).toMatch(/the connection that hears of other hosts' changes was lost and could not be restored in 1\.5 s/);
+			} finally {
+				await store.close();
+				await pool.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+				await pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+			}
 		});
 
 		it('two hosts claiming due mail at once never get the same message', async () => {

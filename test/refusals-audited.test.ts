@@ -3,7 +3,7 @@ import {acceptInvitation, createInvitation, inspectInvitationAudited} from '../s
 import {clearSmtpSettings, sendTestMail, setSmtpSettings} from '../source/core/smtp-settings.js';
 import {orgctl} from './helpers/cli.js';
 import {addPerson} from './helpers/people.js';
-import {initializedContext} from './helpers/store.js';
+import {FIRST_PASSWORD as PASSWORD, initializedContext} from './helpers/store.js';
 
 const smtp = {host: '127.0.0.1', port: 2525, security: 'none', from: 'orgctl@example.com'} as const;
 
@@ -34,18 +34,18 @@ describe('every refusal is audited (DESIGN §2)', () => {
 
 	it('inspecting a used link (as orgctl accept does first) is audited as a refused acceptance', async () => {
 		const {ctx, root} = await initializedContext();
-		const {link} = await createInvitation(ctx, root, {username: 'carol', email: 'carol@example.com', method: 'saml'}, {sendEmail: false});
-		await acceptInvitation(ctx, {link});
+		const {link} = await createInvitation(ctx, root, {username: 'carol', email: 'carol@example.com'}, {sendEmail: false});
+		await acceptInvitation(ctx, {link, password: PASSWORD});
 		await expect(inspectInvitationAudited(ctx, link)).rejects.toThrow(/already used/);
 		expect(ctx.store.read().audit.at(-1)).toMatchObject({action: 'invitation.accept', result: 'refused', reason: expect.stringContaining('already used')});
 	});
 
 	it('an operation that came over the network records the client address on its audit events, ok and refused alike', async () => {
 		const {ctx, root} = await initializedContext();
-		const {link} = await createInvitation(ctx, root, {username: 'dan', email: 'dan@example.com', method: 'saml'}, {sendEmail: false});
+		const {link} = await createInvitation(ctx, root, {username: 'dan', email: 'dan@example.com'}, {sendEmail: false});
 		const fromWeb = {...ctx, clientAddress: '203.0.113.7'};
 		await expect(inspectInvitationAudited(fromWeb, 'https://example.com/invite/garbage')).rejects.toThrow('not valid');
-		await acceptInvitation(fromWeb, {link});
+		await acceptInvitation(fromWeb, {link, password: PASSWORD});
 		const [created, refusedEvent, accepted] = ctx.store.read().audit.slice(-3);
 		expect(created).toMatchObject({action: 'invitation.create', result: 'ok'});
 		expect(created).not.toHaveProperty('clientAddress');

@@ -10,7 +10,7 @@ import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
-export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'makeKeyPair'>>;
+export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'makeKeyPair' | 'saml'>>;
 
 /** Either store, as opened for use: the file or PostgreSQL. */
 export type OpenedStore = Store | PgStore;
@@ -38,6 +38,11 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 		readFile: ports.readFile ?? (path => readFileSync(path)),
 		// node-forge (for the certificate) is loaded only the one time a key pair is made.
 		makeKeyPair: ports.makeKeyPair ?? (async request => (await import('../adapters/key-pair.js')).makeKeyPair(request)),
+		// node-saml is loaded only when a SAML request or response is handled.
+		saml: ports.saml ?? {
+			authorizeUrl: async (config, request) => (await import('../adapters/saml-sp.js')).nodeSamlPort.authorizeUrl(config, request),
+			verify: async (config, response, isPending) => (await import('../adapters/saml-sp.js')).nodeSamlPort.verify(config, response, isPending),
+		},
 	};
 }
 

@@ -6,6 +6,7 @@ import {capText} from './inert.js';
 import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
+import {talliedTarget, type TalliedRefusal} from './refusal-tally.js';
 
 /** Who an audit event names: an actor, or a fixed word for what acts without one. */
 export type AuditActor = Actor | {readonly label: string; readonly tenantId: string | null};
@@ -23,15 +24,16 @@ export function appendAudit(db: Database, ctx: Context, who: AuditActor, event: 
 }
 
 /**
- * Appends one audit event (appendAudit's and recordRefusal's). What it quotes is kept short and
- * marked as cut, `…[+N]`: the actor as typed and the target to AUDIT_TEXT_MAX characters, the
- * reason to AUDIT_REASON_MAX; a refused 100 KB identifier costs the store a few hundred bytes. Each event is also when the store
- * is kept bounded: once the housekeeping is due (core/housekeeping.ts), it runs in the same transaction.
+ * Appends one audit event (appendAudit's, recordRefusal's and writeTallied's). What it quotes is
+ * kept short and marked as cut, `…[+N]`: the actor as typed and the target to AUDIT_TEXT_MAX
+ * characters, the reason to AUDIT_REASON_MAX; a refused 100 KB identifier costs the store a few
+ * hundred bytes. Each event is also when the store is kept bounded: once the housekeeping is due
+ * (core/housekeeping.ts), it runs in the same transaction.
  */
-function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}): void {
+function writeEvent(db: Database, ctx: Context, who: AuditActor, event: Pick<AuditEvent, 'action' | 'target' | 'result'> & {reason?: string}, id = newId()): void {
 	const {actor, tenantId} = actorLabel(who);
 	db.audit.push({
-		id: newId(),
+		id,
 		time: ctx.now().toISOString(),
 		actor: capText(actor, AUDIT_TEXT_MAX),
 		tenantId,
@@ -72,6 +74,14 @@ export function recordRefusal(db: Database, ctx: Context, who: AuditActor, actio
  * transaction, and throws it. Errors that are not refusals are thrown as they are.
  */
 export async function refuse(ctx: Context, who: AuditActor, action: string, target: string, error: unknown, also?: (db: Database) => void): Promise<never> {
+	if (auditable(error) && !recorded.has(error) && !also && ctx.deferRefusal) {
+		// A web client's refusal that changes nothing: counted per address and minute
+		// (core/refusal-tally.ts), not a store write of its own, so a flood cannot evict the real
+		// trail nor stall every writer.
+		recorded.add(error);
+		ctx.deferRefusal({who, action, target, result: error.kind === 'unavailable' ? 'failed' : 'refused', reason: error.message});
+		throw error;
+	}
 	if (auditable(error) && (!recorded.has(error) || also)) {
 		const written = ctx.store.transact(db => {
 			also?.(db);
@@ -131,9 +141,35 @@ export async function listAudit(ctx: Context, actor: Actor, options: {since?: Da
 }
 
 /** listAudit over data already read (the console derives its rows from the data it renders). */
-export function listAuditIn(db: Database, actor: Actor, options: {since?: Date} = {}): AuditEvent[] {
+export function listAuditIn(db: Pick<Database, 'audit'>, actor: Actor, options: {since?: Date} = {}): AuditEvent[] {
 	authorize(actor, 'audit.view');
 	const everywhere = allowed(actor, 'audit.view-all-tenants');
 	const since = options.since?.toISOString();
 	return db.audit.filter(e => (everywhere || e.tenantId === actor.tenant.id) && (!since || e.time >= since)).reverse();
+}
+
+/**
+ * Writes counted anonymous refusals (core/refusal-tally.ts) as audit events in one transaction:
+ * each at the time of its first refusal, with its client address and how many there were.
+ */
+export async function writeTallied(ctx: Context, refusals: readonly TalliedRefusal[]): Promise<void> {
+	if (refusals.length === 0) return;
+	const {deferRefusal: _deferred, ...direct} = ctx;
+	await ctx.store.transact(db => {
+		let updated = false;
+		for (const r of refusals) {
+			const target = talliedTarget(r);
+			const index = db.audit.findIndex(e => e.id === r.eventId);
+			if (index >= 0) {
+				// The minute's event from this address, written by an earlier flush: its count goes up.
+				db.audit[index] = {...db.audit[index]!, target: capText(target, AUDIT_TEXT_MAX)};
+				updated = true;
+				continue;
+			}
+			const at: Context = {...direct, now: () => new Date(r.time), clientAddress: r.clientAddress};
+			writeEvent(db, at, r.who, {action: r.action, target, result: r.result, ...(r.reason === undefined ? {} : {reason: r.reason})}, r.eventId);
+		}
+		// The store rewrites a list only when it is replaced.
+		if (updated) db.audit = [...db.audit];
+	});
 }

@@ -1,19 +1,57 @@
 import type {Mailer, MailerOptions} from './mail.js';
-import type {Database, OutboxItem, SmtpSettings, Tenant, User} from './model.js';
+import type {Database, OutboxItem, SamlIdp, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
+import type {RefusalFacts} from './refusal-tally.js';
 
 /** Which outbox messages to claim: those due at `now` (and among `ids`, when given), claimed until `until`. */
 export type OutboxClaim = {readonly now: Date; readonly until: Date; readonly ids?: readonly string[] | undefined};
 
+/** The parts of the Database that are lists of records (users, invitations, audit, ...). */
+export type RecordList = {[K in keyof Database]: Database[K] extends readonly unknown[] ? K : never}[keyof Database];
+
+/** The record type of one list: `RecordOf<'users'>` is User. */
+export type RecordOf<K extends RecordList> = Database[K][number];
+
+/**
+ * How one list changed: the records that left it (deleted, or replaced by their next version)
+ * and those that entered it (created, or the next version), as objects. A record changed in place
+ * is in both. The order within the list is the store's; consumers that sort sort themselves.
+ */
+export type ListChange<T> = {readonly removed: readonly T[]; readonly added: readonly T[]};
+
+/** What one change to the data did, as a store tells its subscribers (StorePort.subscribe). */
+export type StoreChange = {
+	/** The version counter of the data now in memory. */
+	readonly version: number;
+	/**
+	 * The lists that changed, and how; a list not named did not change. Undefined when the store
+	 * cannot tell (it read everything again: a file edited by hand, a lost connection): then any
+	 * part may have changed.
+	 */
+	readonly lists: {readonly [K in RecordList]?: ListChange<RecordOf<K>>} | undefined;
+	/** Whether the settings record changed (true when `lists` is undefined). */
+	readonly settings: boolean;
+};
+
+/** Who hears of changes to the data (StorePort.subscribe). */
+export type StoreListener = {
+	/** A change is applied in memory (read() returns it): this process's commit or another's. */
+	readonly changed: (change: StoreChange) => void;
+	/** The data can no longer be read (a file truncated or edited into nonsense): the store's OrgError. */
+	readonly failed: (error: Error) => void;
+};
+
 /**
  * The store as the core sees it: the lowdb file (source/store/store.ts) or PostgreSQL
- * (source/store/postgres/), chosen by the store address.
+ * (source/store/postgres/, DESIGN §4b), chosen by the store address. The data is held in memory:
+ * reads are synchronous.
  */
 export type StorePort = {
 	/**
-	 * The latest data this process has; do not mutate it. A file store looks at the file first; a
-	 * PostgreSQL store serves its copy, brought up to date by every transaction, by `refresh()`,
-	 * and, while someone is subscribed, by every change another host commits.
+	 * The latest data this process has; do not mutate it (only a transact change may). A file store
+	 * looks at the file first; a PostgreSQL store serves its copy, brought up to date by every
+	 * transaction, by `refresh()`, and, while someone is subscribed, by every change another host
+	 * commits.
 	 */
 	read(): Database;
 	/**
@@ -27,17 +65,26 @@ export type StorePort = {
 	 * processes claiming at once never get the same message.
 	 */
 	claimOutbox(claim: OutboxClaim): Promise<OutboxItem[]>;
-	/** Brings `read()` up to date with what other processes committed; true when something changed. */
-	refresh?(): Promise<boolean>;
 	/**
-	 * Calls `listener` after `read()` changed because another process committed (PostgreSQL:
-	 * LISTEN/NOTIFY); returns the function that stops it.
+	 * Tells `listener` of every change from now on, after it is applied in memory: this process's
+	 * commits and other processes' alike. While anyone listens the store watches for changes made
+	 * elsewhere (the file store: the folder's inotify events, with a stat every 2 s where events do
+	 * not come; PostgreSQL: LISTEN/NOTIFY), so listeners need no timer of their own. Listeners are
+	 * called one change at a time, never from inside a transact or a read. Returns the unsubscribe.
 	 */
-	subscribe?(listener: () => void): () => void;
-	/** Lets go of connections and timers; the store is not used after. */
+	subscribe(listener: StoreListener): () => void;
+	/**
+	 * Applies what other processes committed since the data was last read, reading only what
+	 * changed, and tells the listeners; costs a stat (the file) or nothing (a live LISTEN) when
+	 * nothing changed. Rejects with the store's OrgError when the data can no longer be read.
+	 */
+	refresh(): Promise<void>;
+	/** Lets go of connections and watches; the store is not used after. */
 	close?(): Promise<void>;
 	/** The file's real path, or the PostgreSQL address without its password. */
 	readonly path: string;
+	/** Why a change could not be written now (the store's folder refuses a new file), or undefined when it could: a cheap probe for health checks. */
+	writable?(): string | undefined;
 };
 
 /** Encrypts what must be shown or used again (the key file beside the store). */
@@ -75,6 +122,33 @@ export type KeyPair = {readonly privateKeyPem: string; readonly certificatePem: 
 /** Makes a key pair (RSA 2048) and a self-signed certificate valid from `notBefore` for `days` (the core's clock decides when). */
 export type KeyPairMaker = (request: {readonly commonName: string; readonly notBefore: Date; readonly days: number}) => Promise<KeyPair>;
 
+/** Everything the SAML library needs for one request or response: the IdP, and us. */
+export type SamlConfig = {
+	readonly idp: SamlIdp;
+	readonly spEntityId: string;
+	readonly acsUrl: string;
+	readonly nameIdFormat: string;
+	readonly spPrivateKeyPem: string;
+	readonly spCertificatePem: string;
+};
+
+/** What the SAML library verified (the IdP's signatures, the audience): the XML the core's own checks read. */
+export type SamlVerified = {
+	/** The assertion as the verified signature covers it (never the raw document's). */
+	readonly assertionXml: string;
+	/** The whole response, whose root the verified Response signature covers. */
+	readonly responseXml: string;
+};
+
+/**
+ * The SAML library (node-saml in production, source/adapters/saml-sp.ts). Refusals are OrgErrors
+ * with a `saml.<reason>` code; `isPending` answers from the store whether a request id may be answered.
+ */
+export type SamlPort = {
+	authorizeUrl(config: SamlConfig, request: {readonly id: string; readonly relayState: string; readonly forceAuthn: boolean}): Promise<string>;
+	verify(config: SamlConfig, samlResponse: string, isPending: (requestId: string) => boolean): Promise<SamlVerified>;
+};
+
 /**
  * What every operation gets: the ports to the world outside the core. The composition root
  * (source/app/context.ts) builds it; tests build it the same way with their own clock and a
@@ -90,8 +164,14 @@ export type Context = {
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
 	readonly makeKeyPair: KeyPairMaker;
+	readonly saml: SamlPort;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
 	readonly clientAddress?: string;
+	/**
+	 * Set by the web server with clientAddress: where a refusal of an anonymous client goes instead
+	 * of a store write of its own (counted per address and minute, written in batches: core/refusal-tally.ts).
+	 */
+	readonly deferRefusal?: (refusal: RefusalFacts) => void;
 };
 
 /** Who is acting, and in which tenant (a superuser may act in any tenant). */

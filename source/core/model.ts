@@ -3,7 +3,7 @@ import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {quoted as quotedText} from './words.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export const ROLES = ['guest', 'member', 'admin'] as const;
 export const AUTH_METHODS = ['password', 'pam', 'saml'] as const;
@@ -142,6 +142,8 @@ export const invitationTombstoneSchema = z.object({
 	at: isoTime,
 	/** Who: the account the invitation became, or whoever revoked it. */
 	by: auditText,
+	/** The dead link's secret hash: only a link with the right secret learns it was used or revoked, and by whom (absent in tombstones made before it was kept). */
+	secretHash: sha256Hex.optional(),
 });
 
 export const signupDomainSchema = z.object({
@@ -320,6 +322,56 @@ export const housekeepingSchema = z.object({
 	lastRun: isoTime.nullable(),
 });
 
+/** What a SAML sign-in is for: accepting an invitation, a sign-up at a SAML domain, or a terminal's sign-in code. */
+export const samlPurposeSchema = z.discriminatedUnion('kind', [
+	z.object({kind: z.literal('invitation'), invitationId: id}),
+	z.object({kind: z.literal('signup'), domainId: id, email: emailSchema, username: usernameSchema}),
+	z.object({kind: z.literal('device'), deviceLoginId: id}),
+]);
+
+/**
+ * An AuthnRequest we sent (its ID comes back, signed, as InResponseTo): usable for one answer
+ * until it expires. `burned` after a refused answer, `used` after the sign-in it made.
+ * Added in schema version 7.
+ */
+export const samlRequestSchema = z.object({
+	id: z.string().regex(/^_[0-9a-f]{32,64}$/),
+	created: isoTime,
+	expires: isoTime,
+	purpose: samlPurposeSchema,
+	state: z.enum(['pending', 'burned', 'used']),
+});
+
+/** An assertion ID that signed someone in, kept until the assertion could no longer be valid anyway (the replay cache). */
+export const samlAssertionSchema = z.object({
+	id: z.string().min(1).max(256),
+	expires: isoTime,
+});
+
+/**
+ * A terminal's single sign-on (DESIGN §5a): the console or `orgctl login` shows a URL and a short
+ * code; the browser that enters the code sees where the sign-in started, then signs in at the IdP.
+ * Added in schema version 7.
+ */
+export const deviceLoginSchema = z.object({
+	id,
+	/** HMAC of the code with the key file: an 8-letter code could be brute-forced from a plain hash. */
+	codeMac: sha256Hex,
+	/** The poller's proof (it alone turns a completed sign-in into a session). */
+	pollSecretHash: sha256Hex,
+	username: usernameSchema,
+	tenant: tenantNameSchema.nullable(),
+	/** The machine and the client address of the terminal that started it, shown on the code page. */
+	host: z.string().max(253),
+	clientAddress: z.string().max(64),
+	created: isoTime,
+	expires: isoTime,
+	state: z.enum(['pending', 'completed', 'finished', 'refused']),
+	userId: id.nullable(),
+	/** Why the IdP's answer was refused (shown to the waiting terminal). */
+	reason: z.string().max(500).nullable(),
+});
+
 /** One message waiting to be (re)sent, kept in the store so no mail is lost between processes. */
 export const outboxItemSchema = z.object({
 	id,
@@ -355,6 +407,9 @@ export const databaseSchema = z.object({
 	audit: z.array(auditEventSchema),
 	outbox: z.array(outboxItemSchema),
 	housekeeping: housekeepingSchema,
+	samlRequests: z.array(samlRequestSchema),
+	samlAssertions: z.array(samlAssertionSchema),
+	deviceLogins: z.array(deviceLoginSchema),
 });
 
 export type Tenant = z.infer<typeof tenantSchema>;
@@ -377,6 +432,10 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type OutboxItem = z.infer<typeof outboxItemSchema>;
 export type Housekeeping = z.infer<typeof housekeepingSchema>;
+export type SamlPurpose = z.infer<typeof samlPurposeSchema>;
+export type SamlRequest = z.infer<typeof samlRequestSchema>;
+export type SamlAssertion = z.infer<typeof samlAssertionSchema>;
+export type DeviceLogin = z.infer<typeof deviceLoginSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
 /** The public URL a new store starts with: nobody but this machine can open it. */
@@ -421,5 +480,8 @@ export function emptyDatabase(): Database {
 		audit: [],
 		outbox: [],
 		housekeeping: {lastRun: null},
+		samlRequests: [],
+		samlAssertions: [],
+		deviceLogins: [],
 	};
 }

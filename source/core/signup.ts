@@ -3,16 +3,51 @@ import {assertAccountFree, checkPassword, checkUsername, newUser} from './accoun
 import {checked, perform, refuse, type AuditActor} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress, type Address} from './email.js';
-import {authFailed, invalid, isOrgError, notFound, refused, unavailable, type OrgError} from './errors.js';
+import {authFailed, invalid, isOrgError, refused, unavailable, type OrgError} from './errors.js';
 import {timingSafeEqual} from 'node:crypto';
-import {newId, newSecret} from './ids.js';
+import {newId, newSecret, sha256} from './ids.js';
 import {escapeHtml} from './mail.js';
 import type {AuthMethod, Database, MailStatus, PendingSignup, SignupDomain, Tenant} from './model.js';
 import {deliverOutbox, enqueueMail} from './outbox.js';
 import {tenantsForSignup} from './signup-domains.js';
 
-/** How a sign-up code behaves: 8 digits, valid 8 hours, 5 tries, one new code per address per minute. */
-export const SIGNUP = {codeDigits: 8, lifetimeSeconds: 8 * 3600, maxAttempts: 5, resendAfterSeconds: 60} as const;
+/**
+ * How a sign-up code behaves: 8 digits, valid 8 hours, 5 tries, one new code per address per minute.
+ * And what anyone on the internet can make the server do with it: at most `mailsPerHour` sign-up
+ * mails in all and `mailsPerDomainPerHour` to one domain, at most `maxPending` sign-ups waiting
+ * (the oldest goes first), and at most `failedCodesPerDomainPerHour` wrong codes for the addresses
+ * of one domain, whichever address and sign-up they name (so guessing is bounded overall, not
+ * only per code: about 2,400 guesses a day at 10^8 codes).
+ */
+export const SIGNUP = {
+	codeDigits: 8,
+	lifetimeSeconds: 8 * 3600,
+	maxAttempts: 5,
+	resendAfterSeconds: 60,
+	mailsPerHour: 200,
+	mailsPerDomainPerHour: 50,
+	maxPending: 1_000,
+	failedCodesPerDomainPerHour: 100,
+} as const;
+
+/** The throttle entry counting one kind of use in the current hour (pruned a day after its last use, core/housekeeping.ts). */
+function hourKey(kind: 'signup-mail' | 'signup-code', scope: string, now: Date): string {
+	// A long domain by its hash: a throttle key holds 160 characters.
+	return `${kind}:${scope.length > 100 ? sha256(scope) : scope}:${now.toISOString().slice(0, 13)}`;
+}
+
+function hourCount(db: Database, key: string): number {
+	return db.throttles.find(t => t.key === key)?.failures ?? 0;
+}
+
+function countHour(db: Database, key: string, now: Date): void {
+	const entry = db.throttles.find(t => t.key === key);
+	if (entry) {
+		entry.failures += 1;
+		entry.last = now.toISOString();
+		db.throttles = [...db.throttles];
+	} else db.throttles = [...db.throttles, {key, failures: 1, lockedUntil: null, last: now.toISOString()}];
+}
 
 /** What startSignup answers; the same whether or not an account already exists. */
 export type SignupStarted = {
@@ -49,22 +84,22 @@ function newCode(): string {
 	return String(randomInt(0, 10 ** SIGNUP.codeDigits)).padStart(SIGNUP.codeDigits, '0');
 }
 
-function closed(address: Address, tenant?: string): OrgError {
-	return refused(`Self sign-up is not open for addresses at ${address.domain}${tenant ? ` in tenant ${tenant}` : ''}; ask an admin for an invitation.`);
+/** The answer for a closed domain, whether or not a tenant was named or exists: no tenant's name is told to whoever asks. */
+function closed(address: Address): OrgError {
+	return refused(`Self sign-up is not open for addresses at ${address.domain}; ask an admin for an invitation.`);
 }
 
 /** Which tenant a sign-up goes to: the one named, or the only one listing the address's domain. */
 function signupTenant(db: Database, address: Address, tenantName?: string): {tenant: Tenant; domain: SignupDomain} {
 	if (tenantName) {
 		const tenant = db.tenants.find(t => t.name === tenantName);
-		if (!tenant) throw notFound(`There is no tenant named ${tenantName}.`);
-		const domain = db.signupDomains.find(d => d.tenantId === tenant.id && d.domain === address.domain);
-		if (!domain) throw closed(address, tenantName);
+		const domain = tenant && db.signupDomains.find(d => d.tenantId === tenant.id && d.domain === address.domain);
+		if (!tenant || !domain) throw closed(address);
 		return {tenant, domain};
 	}
 	const names = tenantsForSignup(db, address.address);
 	if (names.length === 0) throw closed(address);
-	if (names.length > 1) throw invalid(`Addresses at ${address.domain} can sign up in several tenants (${names.join(', ')}); name one with --tenant.`);
+	if (names.length > 1) throw invalid(`Addresses at ${address.domain} can sign up in more than one organization here: use the sign-up link your organization gave you (it names the organization), or --tenant NAME.`);
 	return signupTenant(db, address, names[0]);
 }
 
@@ -123,6 +158,22 @@ export async function startSignup(ctx: Context, input: {email: string; username:
 			db.pendingSignups = db.pendingSignups.filter(p => p.id !== previous.id);
 			db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref === previous.id));
 		}
+		// What anyone can make the server mail, and keep waiting, is bounded.
+		const mailKeys = [hourKey('signup-mail', '*', now), hourKey('signup-mail', address.domain, now)];
+		if (hourCount(db, mailKeys[0]!) >= SIGNUP.mailsPerHour || hourCount(db, mailKeys[1]!) >= SIGNUP.mailsPerDomainPerHour) {
+			throw unavailable('This server has sent as many sign-up mails as it sends in an hour; try again later, or ask an admin for an invitation.');
+		}
+		for (const key of mailKeys) countHour(db, key, now);
+		if (db.pendingSignups.length >= SIGNUP.maxPending) {
+			const gone = new Set(
+				[...db.pendingSignups]
+					.sort((a, b) => a.created.localeCompare(b.created))
+					.slice(0, db.pendingSignups.length - SIGNUP.maxPending + 1)
+					.map(p => p.id),
+			);
+			db.pendingSignups = db.pendingSignups.filter(p => !gone.has(p.id));
+			db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref !== null && gone.has(m.ref)));
+		}
 		let taken: string | undefined;
 		try {
 			assertAccountFree(db, tenant.id, username, address.address);
@@ -175,20 +226,22 @@ function signupMessage(email: string, mail: MailStatus): string {
 		case 'sent':
 		case 'queued':
 			return `Check the mailbox of ${email}: a code is on its way; it expires in ${SIGNUP.lifetimeSeconds / 3600} hours.`;
+		// The mail server's reply is not for whoever signs up (it tells addresses the relay refuses apart): it is in the audit (mail.deliver) and the sign-up's mail status.
 		case 'retrying':
-			return `The mail to ${email} is delayed (${mail.reason}); it will be retried, and the code expires in ${SIGNUP.lifetimeSeconds / 3600} hours.`;
+			return `The mail to ${email} is delayed; it will be retried, and the code expires in ${SIGNUP.lifetimeSeconds / 3600} hours.`;
 		case 'failed':
 		case 'not-sent':
-			return `The mail to ${email} could not be sent (${mail.reason}); try again later or ask an admin.`;
+			return `The mail to ${email} could not be sent; try again later or ask an admin.`;
 	}
 }
 
 /** Finds the waiting sign-up for an address: in the named tenant, or the only one waiting. */
 function findPending(db: Database, email: string, tenantName?: string): PendingSignup | undefined {
 	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
-	if (tenantName && !tenant) throw notFound(`There is no tenant named ${tenantName}.`);
+	// A tenant that does not exist has no sign-up waiting, like any other: the answer names no tenant.
+	if (tenantName && !tenant) return undefined;
 	const matches = db.pendingSignups.filter(p => p.email.toLowerCase() === email.toLowerCase() && (!tenant || p.tenantId === tenant.id));
-	if (matches.length > 1) throw invalid(`${email} is signing up in several tenants; name one with --tenant.`);
+	if (matches.length > 1) throw invalid(`${email} is signing up in more than one organization here: use the sign-up link your organization gave you, or --tenant NAME.`);
 	return matches[0];
 }
 
@@ -221,14 +274,20 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 	} else if (input.password !== undefined) {
 		throw invalid(`Accounts at ${domain.domain} sign in with ${domain.method.toUpperCase()}, so they have no orgctl password; leave it out.`);
 	}
+	const failedKey = hourKey('signup-code', address.domain, ctx.now());
+	if (hourCount(db, failedKey) >= SIGNUP.failedCodesPerDomainPerHour) {
+		return fail(`Too many wrong sign-up codes were typed for addresses at ${address.domain} in the last hour; try again later.`);
+	}
 	if (!/^\d+$/.test(code) || !macMatches(ctx, codeSecret(pending.id, code), pending.codeHash)) {
 		const left = SIGNUP.maxAttempts - pending.attempts - 1;
 		if (left <= 0) {
 			return fail(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`, d => {
+				countHour(d, failedKey, ctx.now());
 				d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
 			});
 		}
 		return fail(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`, d => {
+			countHour(d, failedKey, ctx.now());
 			const current = d.pendingSignups.find(p => p.id === pending.id);
 			if (!current) return;
 			current.attempts += 1;

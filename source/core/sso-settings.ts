@@ -41,6 +41,14 @@ export type SsoView = {
 	readonly warnings: readonly string[];
 };
 
+/** Our SP metadata for the IdP (public: `GET /saml/metadata` serves it to anyone), or null until our key pair exists. */
+export function spMetadataIn(db: Database): string | null {
+	const {sso, publicUrl} = db.settings;
+	if (!sso.sp) return null;
+	const endpoints = spEndpoints(publicUrl);
+	return serviceProviderMetadata({entityId: endpoints.entityId, acsUrl: endpoints.acsUrl, certificatePem: sso.sp.certificate, nameIdFormat: nameIdFormat(sso.matchAttribute)});
+}
+
 /** The Single Sign-On settings as the console draws them, from data already read (superusers only). */
 export function ssoViewIn(ctx: Context, db: Database, actor: Actor): SsoView {
 	authorize(actor, 'sso.manage');
@@ -64,7 +72,7 @@ export function ssoViewIn(ctx: Context, db: Database, actor: Actor): SsoView {
 			entityId: endpoints.entityId,
 			acsUrl: endpoints.acsUrl,
 			certificate: spCertificate,
-			metadata: sso.sp ? serviceProviderMetadata({entityId: endpoints.entityId, acsUrl: endpoints.acsUrl, certificatePem: sso.sp.certificate, nameIdFormat: nameIdFormat(sso.matchAttribute)}) : null,
+			metadata: spMetadataIn(db),
 		},
 		warnings,
 	};

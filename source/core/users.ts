@@ -42,7 +42,7 @@ export async function listUsers(ctx: Context, actor: Actor): Promise<User[]> {
 }
 
 /** listUsers over data already read (the console derives its rows from the data it renders). */
-export function listUsersIn(db: Database, actor: Actor): User[] {
+export function listUsersIn(db: {readonly users: readonly User[]}, actor: Actor): User[] {
 	authorize(actor, 'users.list');
 	return db.users.filter(u => u.tenantId === actor.tenant.id).sort(byUsername);
 }

@@ -1,17 +1,18 @@
 import {randomBytes} from 'node:crypto';
-import {closeSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, statSync, type BigIntStats} from 'node:fs';
+import {closeSync, fstatSync, fsyncSync, futimesSync, openSync, readSync, renameSync, rmSync, statSync, type BigIntStats} from 'node:fs';
 import {dirname} from 'node:path';
 import type {Adapter} from 'lowdb';
 import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
-import {ChunkWriter, FileLines, fsyncDirectory, readWhole} from './file-io.js';
+import {boundTo, chooseMtime, entriesSince, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {ChunkWriter, FileLines, fsyncDirectory, readAt, readWhole} from './file-io.js';
 import {tempPathOf} from './layout.js';
 import {migrateFile, type Migration} from './migrations.js';
-import {Invalid, RecordLines, textLines, type LineSource} from './record-lines.js';
+import {Invalid, RecordLines, textLines, type Applied, type Commit, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
-import {headerVersion, sameStamp, stampAt, stampOf, type Stamp} from './stamp.js';
+import {headerVersion, sameStamp, stampAt, stampOf, statUnchanged, type Stamp} from './stamp.js';
 
 export type AtomicJsonFileOptions = {
 	readonly migrations: readonly Migration[];
@@ -25,6 +26,13 @@ export type AtomicJsonFileOptions = {
 
 const RECOVER = 'restore it from a backup or move it aside to start afresh (the file was not changed)';
 
+/** The end of the file holds the index of recent changes: read this much of it first, and at most this much. */
+const TAIL_BYTES = 64 * 1024;
+const LONGEST_INDEX = 2 * 1024 * 1024;
+
+/** Which state of the data this process holds: the id a commit names as its parent, and the index that came with it. */
+type Lineage = {readonly id: string; readonly index: ChangeIndex | undefined};
+
 /**
  * lowdb adapter for one JSON file that never leaves a half-written file: it writes a uniquely
  * named temp file, fsyncs it, renames it over the store and fsyncs the folder. lowdb's own
@@ -37,6 +45,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** Set when the last read migrated an older schema in memory, so it must be written back. */
 	migrated = false;
 	readonly records: RecordLines;
+	/** The state of the data last read or written here; undefined before the first read. */
+	private lineage: Lineage | undefined;
+	/** What the last read or write changed (undefined: it read the whole file, so anything may have). */
+	lastChange: Applied['change'];
 
 	constructor(
 		readonly path: string,
@@ -64,16 +76,26 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
 				assertOwnedFile(this.path, 'store file', this.path, stat);
+				const applied = previous ? this.fromIndex(fd, stat, previous) : undefined;
+				if (applied) {
+					this.stamp = stampOf(stat, applied.db.version);
+					this.lastChange = applied.change;
+					return applied.db;
+				}
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
-				data = this.fromLines(new FileLines(fd), previous) ?? this.parse(readWhole(fd, Number(stat.size)), previous, false);
+				const lines = this.fromLines(new FileLines(fd), previous);
+				data = lines ?? this.parse(readWhole(fd, Number(stat.size)), previous, false);
+				this.lineage = this.lineageOf(lines ? this.records.indexLine : undefined, stat);
+				this.lastChange = undefined;
 			} finally {
 				closeSync(fd);
 			}
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
 				this.stamp = undefined;
+				this.lineage = undefined;
 				return null;
 			}
 			if (error instanceof OrgError) throw error;
@@ -81,6 +103,40 @@ export class AtomicJsonFile implements Adapter<Database> {
 		}
 		this.stamp = stampOf(stat, version);
 		return data;
+	}
+
+	/**
+	 * Brings `previous` to the file's state by reading only what changed since, when the file's
+	 * index of recent changes is bound to it and reaches back to the state held here; undefined
+	 * otherwise (the whole file is read).
+	 */
+	private fromIndex(fd: number, stat: BigIntStats, previous: Database): Applied | undefined {
+		const from = this.lineage;
+		if (!from) return undefined;
+		const tail = readIndex(fd, Number(stat.size));
+		if (!tail || !boundTo(tail.index, stat, tail.at)) return undefined;
+		const entries = entriesSince(tail.index, from.id);
+		if (!entries) return undefined;
+		const applied = entries.length === 0 ? {db: previous, change: {lists: new Map(), settings: false}} : this.appliedFrom(previous, tail.index, entries, fd);
+		if (applied) this.lineage = {id: tail.index.head, index: tail.index};
+		return applied;
+	}
+
+	private appliedFrom(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], fd: number): Applied | undefined {
+		try {
+			return this.records.fromIndex(previous, index, entries, (offset, length) => readAt(fd, offset, length));
+		} catch (error) {
+			if (error instanceof Invalid) throw this.refuse(error);
+			throw error;
+		}
+	}
+
+	/** The state a file read whole holds: its index's head when the index is bound to it, else one named by its stat. */
+	private lineageOf(indexLine: string | undefined, stat: BigIntStats): Lineage {
+		const index = indexLine === undefined ? undefined : parseIndex(indexLine.slice(INDEX_PREFIX.length));
+		// The line is the file's last but one; the file ends with "\n}\n".
+		const at = indexLine === undefined ? -1 : Number(stat.size) - Buffer.byteLength(indexLine) - 3;
+		return index && boundTo(index, stat, at) ? {id: index.head, index} : {id: statStateId(stat), index: undefined};
 	}
 
 	private fromLines(lines: LineSource, previous: Database | undefined): Database | undefined {
@@ -153,17 +209,51 @@ export class AtomicJsonFile implements Adapter<Database> {
 		this.writeSync(data);
 	}
 
-	/** Validates what changed, then replaces the file atomically and durably. */
+	/**
+	 * Validates what changed, then replaces the file atomically and durably. The new file ends with
+	 * the index of recent changes (change-index.ts): this commit's entry after those of the file it
+	 * replaces, bound to the new file by its inode, the offset of the index line and an mtime the
+	 * index records and futimes then sets.
+	 */
 	writeSync(data: Database): void {
 		const dir = dirname(this.path);
 		const temp = tempPathOf(this.path, randomBytes(6).toString('hex'));
 		const fd = openSync(temp, 'wx', 0o600);
-		let changed: ReturnType<RecordLines['serialize']>;
+		let commit: Commit;
+		let bound: Lineage | undefined;
 		try {
+			const ino = fstatSync(fd, {bigint: true}).ino;
 			const writer = new ChunkWriter(fd);
-			changed = this.records.serialize(data, piece => writer.write(piece));
+			const previous = this.lineage?.index;
+			commit = this.records.serialize(data, writer, touchedBy(previous?.log ?? []));
+			const own: LogEntry = {id: newStateId(), parent: this.lineage?.id ?? null, version: data.version, touched: Object.fromEntries([...commit.touched].map(([section, keys]) => [section, [...keys]]))};
+			// A list sorted or moved about cannot be told as records touched: readers read the file whole, once.
+			const log = commit.change && nextLog(previous?.log ?? [], own);
+			let index: ChangeIndex | undefined;
+			let mtime: ReturnType<typeof chooseMtime> | undefined;
+			if (log) {
+				const kept = touchedBy(log);
+				const where: Record<string, Record<string, readonly number[]>> = {};
+				for (const [section, keys] of commit.where) {
+					const wanted = kept.get(section);
+					if (!wanted) continue;
+					const placed: Record<string, readonly number[]> = {};
+					for (const [key, triples] of keys) if (wanted.has(key)) placed[key] = triples;
+					where[section] = placed;
+				}
+				// The time the kernel gave the file as it was written, never at or before the mtime it replaces.
+				writer.flush();
+				mtime = chooseMtime(fstatSync(fd, {bigint: true}).mtimeNs, this.stamp?.mtimeNs);
+				writer.write(',\n');
+				index = {version: data.version, head: own.id, ino: String(ino), mtime: String(mtime.ns), at: writer.position, counts: commit.counts, log, where};
+				writer.write(INDEX_PREFIX + JSON.stringify(index));
+			}
+			writer.write('\n}\n');
 			writer.flush();
+			if (mtime) futimesSync(fd, mtime.toSeconds, mtime.toSeconds);
 			fsyncSync(fd);
+			// A file system that keeps coarser times than microseconds cannot bind the index: readers read whole files there.
+			if (index && mtime && fstatSync(fd, {bigint: true}).mtimeNs === mtime.ns) bound = {id: own.id, index};
 			closeSync(fd);
 			// The lock makes this hold; checking costs an fstat and 64 bytes, and proves it: a change
 			// is acknowledged only if it replaced the very version it was made on.
@@ -196,17 +286,19 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}
 		fsyncDirectory(dir);
-		this.records.committed(data, changed);
+		const change = this.records.committed(data, commit.lines, commit.change);
 		const written = statSync(this.path, {bigint: true});
 		this.stamp = stampOf(written, data.version);
+		this.lineage = bound ?? {id: statStateId(written), index: undefined};
+		this.lastChange = change;
 		this.records.keepLines = Number(written.size) <= this.options.lineCacheBytes;
 		this.migrated = false;
 	}
 
-	/** True when the file on disk is no longer the one last read or written here. */
+	/** True when the file on disk is no longer the one last read or written here: a stat, nothing read. */
 	changedOnDisk(): boolean {
 		try {
-			return !sameStamp(stampAt(this.path)?.stamp, this.stamp);
+			return !statUnchanged(this.path, this.stamp);
 		} catch {
 			return this.stamp !== undefined;
 		}
@@ -223,3 +315,28 @@ class ReadOnly extends Error {
 	}
 }
 
+
+/**
+ * The index of recent changes at the end of an open file and the byte offset of its line, reading
+ * only the end of the file; undefined when the file does not end with one.
+ */
+function readIndex(fd: number, size: number): {index: ChangeIndex; at: number} | undefined {
+	const marker = Buffer.from(`\n${INDEX_PREFIX}`);
+	for (let want = TAIL_BYTES; ; want *= 4) {
+		const length = Math.min(size, want);
+		const buffer = Buffer.allocUnsafe(length);
+		let done = 0;
+		while (done < length) {
+			const read = readSync(fd, buffer, done, length - done, size - length + done);
+			if (read === 0) return undefined;
+			done += read;
+		}
+		const found = buffer.lastIndexOf(marker);
+		if (found >= 0) {
+			if (buffer.toString('latin1', length - 3) !== '\n}\n') return undefined;
+			const index = parseIndex(buffer.toString('utf8', found + marker.length, length - 3));
+			return index ? {index, at: size - length + found + 1} : undefined;
+		}
+		if (length === size || want >= LONGEST_INDEX) return undefined;
+	}
+}

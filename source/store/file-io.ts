@@ -93,15 +93,23 @@ export class ChunkWriter {
 	private static shared: Buffer | undefined;
 	private readonly buffer = (ChunkWriter.shared ??= Buffer.allocUnsafe(WRITE_CHUNK));
 	private used = 0;
+	private flushed = 0;
 
 	constructor(private readonly fd: number) {}
+
+	/** Bytes written so far, flushed or not: where the next piece starts in the file. */
+	get position(): number {
+		return this.flushed + this.used;
+	}
 
 	write(piece: string): void {
 		// A character takes at most 3 bytes in UTF-8 (a surrogate pair 4 for 2 characters).
 		if (piece.length * 3 > WRITE_CHUNK - this.used) {
 			this.flush();
 			if (piece.length * 3 > WRITE_CHUNK) {
-				writeSync(this.fd, piece);
+				const bytes = Buffer.from(piece);
+				for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+				this.flushed += bytes.length;
 				return;
 			}
 		}
@@ -110,8 +118,22 @@ export class ChunkWriter {
 
 	flush(): void {
 		for (let done = 0; done < this.used; ) done += writeSync(this.fd, this.buffer, done, this.used - done);
+		this.flushed += this.used;
 		this.used = 0;
 	}
+}
+
+/** `length` bytes of an open file from `offset`, as text (one line of the store). */
+export function readAt(fd: number, offset: number, length: number): string {
+	const buffer = Buffer.allocUnsafe(length);
+	let done = 0;
+	while (done < length) {
+		const read = readSync(fd, buffer, done, length - done, offset + done);
+		if (read === 0) break;
+		done += read;
+	}
+	const bytes = buffer.subarray(0, done);
+	return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 export function fsyncDirectory(dir: string): void {

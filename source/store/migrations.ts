@@ -159,6 +159,9 @@ export const MIGRATIONS: readonly Migration[] = [
 	{from: 4, migrate: withSso},
 	// Version 6: a token can be revoked and kept (it moved, its owner was disabled or reset); none was before.
 	{from: 5, migrate: raw => ({...raw, tokens: Array.isArray(raw['tokens']) ? (raw['tokens'] as Record<string, unknown>[]).map(t => ({...t, revoked: null})) : raw['tokens']})},
+	// Version 7 keeps single sign-on's state in the store, shared by every process: the requests we
+	// sent, the assertions already used, and the terminals waiting for a sign-in.
+	{from: 6, migrate: raw => ({...raw, samlRequests: [], samlAssertions: [], deviceLogins: []})},
 ];
 
 /**

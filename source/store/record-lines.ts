@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {checkInvariants, INVARIANT_FIELDS, type GuardedField} from '../core/invariants.js';
 import {databaseSchema, type Database} from '../core/model.js';
+import {INDEX_PREFIX, recordKey, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {check, entryFor, Invalid, isRecord, recordOf, remembered, sameGuarded, sameJson, sameMembers, unchanged, unknownKey, type Entry} from './record-entry.js';
 
 export {Invalid} from './record-entry.js';
@@ -16,9 +17,14 @@ export {Invalid} from './record-entry.js';
  *     {"id":"…","name":"beta",…}
  *     ],
  *     …
+ *     "outbox":[
+ *     ],
+ *     "housekeeping":{"lastRun":…},
+ *     "recentChanges":{…}
  *     }
  *
- * It is ordinary JSON (any tool, and lowdb, reads it), diffs well when edited by hand, and lets a
+ * The last line is the index of recent changes (change-index.ts), which lets a reader read only
+ * the lines that changed. It is ordinary JSON (any tool, and lowdb, reads it), diffs well when edited by hand, and lets a
  * commit or a re-read touch only what changed: each record's line is remembered once validated, so
  * a commit validates only records whose line differs, and a re-read parses only lines it has not
  * seen. Validating and serialising 10,000 users on every change is what made a commit cost
@@ -45,6 +51,32 @@ export function textLines(text: string): LineSource {
 	let at = 0;
 	return {next: () => lines[at++], peek: () => lines[at]};
 }
+
+/** Where serialize() writes: text pieces, and how many bytes it has written so far. */
+export type Output = {
+	write(piece: string): void;
+	readonly position: number;
+};
+
+/** What serialize() found a commit changed, and where the records it touched now are. */
+export type Commit = {
+	/** Records serialised anew, with their lines and what the line holds (the schema's copy when it differs): for {@link RecordLines.committed}. */
+	readonly lines: Array<[Record<string, unknown>, string, Record<string, unknown>]>;
+	/** Per section, the keys of the records the commit added, changed or removed. */
+	readonly touched: ReadonlyMap<string, ReadonlySet<string>>;
+	/** Per section, key → [index, offset, length, …] of every record written with a touched or indexed key. */
+	readonly where: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>;
+	/** Each list's length. */
+	readonly counts: Readonly<Record<string, number>>;
+	/** What changed, list by list (records by object), for the store's listeners; undefined when a list was reordered. */
+	readonly change: Applied['change'];
+};
+
+/** A database brought up to date, and what changed on the way (undefined: anything may have). */
+export type Applied = {
+	readonly db: Database;
+	readonly change: {readonly lists: ReadonlyMap<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>; readonly settings: boolean} | undefined;
+};
 
 function sectionsFor(schemaVersion: number): readonly Section[] {
 	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
@@ -76,6 +108,8 @@ export class RecordLines {
 	private unverified = false;
 	/** Set during a trusted read. */
 	private trusting = false;
+	/** The index line of the file the last fromLines() read, if it had one (without checking it). */
+	indexLine: string | undefined;
 
 	constructor(readonly schemaVersion: number) {
 		this.sections = sectionsFor(schemaVersion);
@@ -113,11 +147,16 @@ export class RecordLines {
 	 */
 	fromLines(lines: LineSource, previous?: Database): Database | undefined {
 		this.startRead();
+		this.indexLine = undefined;
 		if (lines.next() !== '{') return undefined;
 		const db: Record<string, unknown> = {};
 		let guardedChange = previous === undefined;
+		let indexFollows = false;
 		for (const [index, section] of this.sections.entries()) {
-			const comma = index === this.sections.length - 1 ? '' : ',';
+			const isLast = index === this.sections.length - 1;
+			const comma = isLast ? '' : ',';
+			// The last section (a list, or a record such as the housekeeping) ends with a comma when the index of recent changes follows it.
+			const closes = (line: string | undefined) => line === `]${comma}` || (isLast && line === '],');
 			const key = `"${section.key}":`;
 			if (section.element) {
 				if (lines.next() !== `${key}[`) return undefined;
@@ -131,8 +170,11 @@ export class RecordLines {
 				for (;;) {
 					const line = lines.next();
 					if (line === undefined) return undefined;
-					if (line === `]${comma}`) break;
-					const last = lines.peek() === `]${comma}`;
+					if (closes(line)) {
+						indexFollows = line === '],' && isLast;
+						break;
+					}
+					const last = closes(lines.peek());
 					if (last === line.endsWith(',')) return undefined;
 					const body = last ? line : line.slice(0, -1);
 					const same = old[records.length];
@@ -186,8 +228,12 @@ export class RecordLines {
 				db[section.key] = records;
 			} else {
 				const line = lines.next();
-				if (line === undefined || !line.startsWith(key) || !line.endsWith(comma)) return undefined;
-				const body = line.slice(key.length, line.length - comma.length);
+				if (line === undefined || !line.startsWith(key)) return undefined;
+				// The last section ends with a comma too when the index of recent changes follows it.
+				const ends = isLast && line.endsWith(',') ? ',' : comma;
+				if (!line.endsWith(ends)) return undefined;
+				if (isLast) indexFollows = ends === ',';
+				const body = line.slice(key.length, line.length - ends.length);
 				const old = previous?.[section.key];
 				if (isRecord(old) && this.lineOf(old) === body) {
 					db[section.key] = old;
@@ -203,59 +249,223 @@ export class RecordLines {
 				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
 			}
 		}
-		if (lines.next() !== '}') return undefined;
+		let closing = lines.next();
+		if (indexFollows) {
+			if (!closing?.startsWith(INDEX_PREFIX)) return undefined;
+			this.indexLine = closing;
+			closing = lines.next();
+		}
+		if (closing !== '}') return undefined;
 		for (let rest = lines.next(); rest !== undefined; rest = lines.next()) if (rest !== '') return undefined;
 		return this.accept(db as Database, guardedChange);
 	}
 
+
 	/**
-	 * Validates `db` after a change and lays it out as text pieces, handed to `emit` one after another
-	 * (so a big file is never whole in memory; on a throw, discard what was emitted). Only records
-	 * that differ from what was last committed are validated and (with keepLines) serialised. Call
-	 * {@link committed} with `changed` once the pieces are safely written.
+	 * Validates `db` after a change and lays it out, handing the text to `out` piece by piece (so a
+	 * big file is never whole in memory; on a throw, discard what was written), up to the closing
+	 * bracket of the last list: the caller writes the index of recent changes and the closing brace.
+	 * Only records that differ from what was last committed are validated and (with keepLines)
+	 * serialised. Says what the commit touched and where those records, and the records with a key
+	 * in `indexed` (touched by the commits an index keeps), now are. Call {@link committed} with
+	 * `lines` once the file is safely written.
 	 */
-	serialize(db: Database, emit: (piece: string) => void): Array<[Record<string, unknown>, string]> {
-		const pieces = {push: (...texts: string[]) => texts.forEach(emit)};
-		pieces.push('{\n');
-		const changed: Array<[Record<string, unknown>, string]> = [];
+	serialize(db: Database, out: Output, indexed: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Commit {
+		out.write('{\n');
+		const lines: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [];
+		const touched = new Map<string, Set<string>>();
+		const where = new Map<string, Map<string, number[]>>();
+		const counts: Record<string, number> = {};
+		const lists = new Map<string, {removed: object[]; added: object[]}>();
+		let settings = false;
+		let reordered = false;
 		let guardedChange = false;
-		const see = (schema: z.ZodType, value: unknown, where: string, guarded?: readonly GuardedField[]): string => {
+		const touch = (section: string, key: string | undefined) => {
+			if (key === undefined) return;
+			let keys = touched.get(section);
+			if (!keys) touched.set(section, (keys = new Set<string>()));
+			keys.add(key);
+		};
+		const place = (section: string, key: string, at: number, offset: number, length: number) => {
+			let keys = where.get(section);
+			if (!keys) where.set(section, (keys = new Map<string, number[]>()));
+			const triples = keys.get(key);
+			if (triples) triples.push(at, offset, length);
+			else keys.set(key, [at, offset, length]);
+		};
+		/** The record's line, and whether it is new or changed (then validated, with the entry it had, if any). */
+		const see = (schema: z.ZodType, value: unknown, at: string, guarded?: readonly GuardedField[]): {line: string; fresh: boolean; entry?: Entry | undefined} => {
 			if (!isRecord(value)) {
-				check(schema, value, where);
-				return JSON.stringify(value);
+				check(schema, value, at);
+				return {line: JSON.stringify(value), fresh: false};
 			}
 			const entry = this.entries.get(value);
-			if (entry && !this.unverified && unchanged(value, entry)) return (entry[0] as string | undefined) ?? JSON.stringify(value);
+			if (entry && !this.unverified && unchanged(value, entry)) return {line: (entry[0] as string | undefined) ?? JSON.stringify(value), fresh: false};
 			if (guarded && !(entry && sameGuarded(guarded, value, field => remembered(entry, field)))) guardedChange = true;
-			const clean = check(schema, value, where);
+			const clean = check(schema, value, at);
 			// zod drops keys it does not know; a record carrying one is a bug, not something to write.
 			const unknown = unknownKey(value, clean);
-			if (unknown) throw new Invalid(where, `unknown field ${unknown}`);
-			const line = JSON.stringify(value);
-			changed.push([value, line]);
-			return line;
+			if (unknown) throw new Invalid(at, `unknown field ${unknown}`);
+			// What the schema gives is what is written (z.url() drops a line break from a URL, as every
+			// reader's check would): the file, this process and every process that follows it agree.
+			const written = sameJson(value, clean) ? value : (clean as Record<string, unknown>);
+			const line = JSON.stringify(written);
+			lines.push([value, line, written]);
+			return {line, fresh: true, entry};
 		};
 		for (const [index, section] of this.sections.entries()) {
-			const comma = index === this.sections.length - 1 ? '\n' : ',\n';
+			if (index > 0) out.write(',\n');
 			const value = db[section.key];
-			if (section.element) {
-				if (!Array.isArray(value)) throw new Invalid(section.key, 'not a list');
-				pieces.push(`"${section.key}":[\n`);
-				const last = value.length - 1;
-				const before = this.lists.get(section.key);
-				if (section.guarded && !(before && sameMembers(before, value))) guardedChange = true;
-				for (let i = 0; i <= last; i++) pieces.push(see(section.element, value[i], `${section.key}.${i}`, section.guarded), i === last ? '\n' : ',\n');
-				pieces.push(']', comma);
-			} else {
-				pieces.push(`"${section.key}":`, see(section.schema, value, section.key), comma);
+			if (!section.element) {
+				out.write(`"${section.key}":`);
+				const offset = out.position;
+				const {line, fresh} = see(section.schema, value, section.key);
+				out.write(line);
+				if (!isRecord(value)) continue;
+				// A record on its own (the settings, the housekeeping) is named by the key "".
+				if (fresh) {
+					touch(section.key, '');
+					// The change says whether the settings changed: a housekeeping run (lastRun) is not one.
+					if (section.key === 'settings') settings = true;
+				}
+				if (fresh || indexed.get(section.key)?.has('')) place(section.key, '', 0, offset, out.position - offset);
+				continue;
 			}
+			if (!Array.isArray(value)) throw new Invalid(section.key, 'not a list');
+			const list = value as readonly unknown[];
+			out.write(`"${section.key}":[\n`);
+			counts[section.key] = list.length;
+			const before = this.lists.get(section.key) as readonly object[] | undefined;
+			if (section.guarded && !(before && sameMembers(before, list))) guardedChange = true;
+			const keys = indexed.get(section.key);
+			const removed: object[] = [];
+			const added: object[] = [];
+			const gone = (record: object) => {
+				removed.push(record);
+				touch(section.key, recordKey(record));
+			};
+			// Which records left the list: walk the list as it was beside the list as it is (records
+			// keep their object from commit to commit); sets only once the two part ways.
+			let was = 0;
+			let now: Set<unknown> | undefined;
+			let then: Set<unknown> | undefined;
+			for (let i = 0; i < list.length; i++) {
+				const record = list[i];
+				if (i > 0) out.write(',\n');
+				if (before && !reordered) {
+					if (before[was] === record) was++;
+					else {
+						now ??= new Set(list);
+						then ??= new Set(before);
+						while (was < before.length && !now.has(before[was])) gone(before[was++]!);
+						if (before[was] === record) was++;
+						// A record of the old list met out of its order: the list was sorted or moved about.
+						else if (then.has(record)) reordered = true;
+					}
+				}
+				const offset = out.position;
+				const seen = see(section.element, record, `${section.key}.${i}`, section.guarded);
+				out.write(seen.line);
+				if (!isRecord(record)) continue;
+				const key = recordKey(record);
+				if (seen.fresh) {
+					touch(section.key, key);
+					added.push(record);
+					if (seen.entry) {
+						// Changed in place: it leaves and enters the list; a key that changed names the old record too.
+						removed.push(record);
+						const old = remembered(seen.entry, 'id') ?? remembered(seen.entry, 'key');
+						if (typeof old === 'string' && old !== key) touch(section.key, old);
+					}
+				}
+				if (key !== undefined && (seen.fresh || keys?.has(key) === true)) place(section.key, key, i, offset, out.position - offset);
+			}
+			if (before && !reordered) while (was < before.length) gone(before[was++]!);
+			if (list.length > 0) out.write('\n');
+			out.write(']');
+			if (removed.length > 0 || added.length > 0) lists.set(section.key, {removed, added});
 		}
-		pieces.push('}\n');
 		if (guardedChange || this.unverified) {
 			const problem = checkInvariants(db);
 			if (problem) throw new Invalid('', problem);
 		}
-		return changed;
+		return {lines, touched, where, counts, change: reordered ? undefined : {lists, settings}};
+	}
+
+	/**
+	 * Brings `previous` (the state `entries` start from) to the state a bound index describes,
+	 * reading only the lines of the records the entries touched: `read(offset, length)` returns
+	 * one line of the file. Records left alone keep their objects and their order; each touched one
+	 * is taken from where the index says it now is, validated like any record read. Undefined when
+	 * what it finds does not add up (a list of another length than the index says, a line that is
+	 * not a record): the caller then reads the whole file.
+	 *
+	 * The invariants are not checked again: an index bound to the file proves that orgctl wrote
+	 * exactly this, and orgctl checks them before every commit that could break one.
+	 */
+	fromIndex(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], read: (offset: number, length: number) => string): Applied | undefined {
+		this.trusting = false;
+		const db: Record<string, unknown> = {...previous, version: index.version};
+		const lists = new Map<string, {removed: object[]; added: object[]}>();
+		let settings = false;
+		for (const [key, keys] of touchedBy(entries)) {
+			const section = this.sections.find(s => s.key === key);
+			if (!section) return undefined;
+			const where = index.where[key] ?? {};
+			const placed: Array<[number, Record<string, unknown>]> = [];
+			for (const name of keys) {
+				const triples = where[name];
+				if (!triples) continue;
+				for (let t = 0; t < triples.length; t += 3) {
+					const [at, offset, length] = [triples[t]!, triples[t + 1]!, triples[t + 2]!];
+					const line = read(offset, length);
+					let value: unknown;
+					try {
+						value = JSON.parse(line);
+					} catch {
+						return undefined;
+					}
+					if (!isRecord(value) || (section.element && recordKey(value) !== name)) return undefined;
+					placed.push([at, this.adopt(section.element ?? section.schema, value, section.element ? `${key}.${at}` : key, line)]);
+				}
+			}
+			if (!section.element) {
+				if (placed.length !== 1) return undefined;
+				db[key] = placed[0]![1];
+				if (key === 'settings') settings = true;
+				continue;
+			}
+			const old = previous[section.key] as unknown as readonly object[];
+			const total = index.counts[key];
+			if (total === undefined) return undefined;
+			placed.sort((a, b) => a[0] - b[0]);
+			const merged = new Array<object>(total);
+			const removed: object[] = [];
+			let next = 0;
+			let from = 0;
+			for (let i = 0; i < total; i++) {
+				if (next < placed.length && placed[next]![0] === i) {
+					merged[i] = placed[next++]![1];
+					continue;
+				}
+				while (from < old.length && keys.has(recordKey(old[from]!) ?? '')) removed.push(old[from++]!);
+				if (from === old.length) return undefined;
+				merged[i] = old[from++]!;
+			}
+			for (; from < old.length; from++) {
+				if (!keys.has(recordKey(old[from]!) ?? '')) return undefined;
+				removed.push(old[from]!);
+			}
+			if (next !== placed.length) return undefined;
+			db[key] = merged;
+			lists.set(key, {removed, added: placed.map(p => p[1])});
+		}
+		for (const section of this.sections) {
+			const count = index.counts[section.key];
+			if (section.element && count !== undefined && (db[section.key] as unknown[]).length !== count) return undefined;
+		}
+		this.remember(db as Database);
+		return {db: db as Database, change: {lists, settings}};
 	}
 
 	/**
@@ -289,11 +499,39 @@ export class RecordLines {
 		this.trusting = this.trustNextRead;
 	}
 
-	/** Records what a successful write of `db` committed. */
-	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string]>): void {
+	/**
+	 * Records what a successful write of `db` committed, and makes the commit visible by identity,
+	 * as a read from the index of recent changes does: a change edits the data in place, so each
+	 * record it wrote anew is replaced in its list by a copy, and each list or record it touched gets
+	 * a new array or object. A front end that derives rows from a list (and caches per record) then
+	 * sees what changed by comparing objects. Returns `change` with the copies as the records that
+	 * entered (those that left are the objects as they were in the lists, edited).
+	 */
+	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string, Record<string, unknown>]>, change: Applied['change']): Applied['change'] {
 		this.unverified = false;
-		for (const [record, line] of changed) this.entries.set(record, entryFor(record, this.keepLines ? line : undefined));
+		const copies = new Map<object, Record<string, unknown>>();
+		for (const [record, line, written] of changed) {
+			const copy = {...written};
+			copies.set(record, copy);
+			this.entries.set(copy, entryFor(copy, this.keepLines ? line : undefined));
+		}
+		const data = db as unknown as Record<string, unknown>;
+		for (const section of this.sections) {
+			const value = data[section.key];
+			if (!section.element) {
+				if (isRecord(value) && copies.has(value)) data[section.key] = copies.get(value);
+				continue;
+			}
+			// Lists the change says nothing of are left as they are; when it cannot tell, all are looked at.
+			if (change && !change.lists.has(section.key)) continue;
+			const list = value as readonly object[];
+			if (change || list.some(record => copies.has(record))) data[section.key] = list.map(record => copies.get(record) ?? record);
+		}
 		this.remember(db);
+		if (!change) return undefined;
+		const lists = new Map<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>();
+		for (const [key, {removed, added}] of change.lists) lists.set(key, {removed, added: added.map(record => copies.get(record) ?? record)});
+		return {lists, settings: change.settings};
 	}
 
 	/**

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readSync, type BigIntStats} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats} from 'node:fs';
 
 /**
  * What identifies one version of the store file: a rename makes a new inode, and every commit a
@@ -29,6 +29,17 @@ export function stampOf(stat: BigIntStats, version: number | undefined): Stamp {
 export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
 	if (!a || !b) return a === b;
 	return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.version === b.version;
+}
+
+/**
+ * Whether the file at `path` is still the one `stamp` describes, by a stat alone (what an open
+ * console pays to look for changes). A commit elsewhere always gives the file a new mtime
+ * (atomic-file.ts makes each later than the last), so the version in the file need not be read.
+ */
+export function statUnchanged(path: string, stamp: Stamp | undefined): boolean {
+	const stat = statSync(path, {bigint: true, throwIfNoEntry: false});
+	if (!stat || !stamp) return stat === stamp;
+	return stat.ino === stamp.ino && stat.size === stamp.size && stat.mtimeNs === stamp.mtimeNs && stat.ctimeNs === stamp.ctimeNs;
 }
 
 /** The file at `path` as it is now: its stat (for its mode and owner too) and stamp; undefined if there is none. */

@@ -1,7 +1,8 @@
-import {mkdirSync} from 'node:fs';
-import {dirname, resolve} from 'node:path';
+import {randomBytes} from 'node:crypto';
+import {accessSync, constants, mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import {basename, dirname, join, resolve} from 'node:path';
 import {Low} from 'lowdb';
-import type {OutboxClaim} from '../core/context.js';
+import type {OutboxClaim, StoreChange, StoreListener, StorePort} from '../core/context.js';
 import {emptyDatabase, SCHEMA_VERSION, type Database, type OutboxItem} from '../core/model.js';
 import {claimDueMail} from '../core/outbox.js';
 import {AtomicJsonFile} from './atomic-file.js';
@@ -10,6 +11,7 @@ import {acquireLock} from './lock.js';
 import {MIGRATIONS, type Migration} from './migrations.js';
 import {safeStorePath} from './safe-place.js';
 import {cleanStrayTempFiles} from './temp-files.js';
+import {watchFile} from './watch.js';
 
 export {AtomicJsonFile} from './atomic-file.js';
 export {storeError} from './errors.js';
@@ -50,14 +52,21 @@ const LINE_CACHE_BYTES = 16 * 1024 * 1024;
 /**
  * The one way into the database. Reads are served from memory and refreshed when the file changed;
  * every change goes through `transact`: inter-process lock, re-read if another process wrote,
- * apply, validate what changed, bump the version, atomic write, unlock.
+ * apply, validate what changed, bump the version, atomic write, unlock. Subscribers hear of every
+ * change, made here or elsewhere (StorePort.subscribe).
  */
-export class Store {
+export class Store implements StorePort {
 	private readonly adapter: AtomicJsonFile;
 	private readonly db: Low<Database>;
 	private readonly lockTimeoutMs: number | undefined;
 	/** Changes through this Store run one after another, so they never wait on their own lock. */
 	private queue: Promise<unknown> = Promise.resolve();
+	private readonly listeners = new Set<StoreListener>();
+	/** Stops the watch on the file; set while anyone listens. */
+	private stopWatching: (() => void) | undefined;
+	/** Changes applied but not yet told: listeners hear of them after the read or commit that applied them. */
+	private untold: StoreChange[] = [];
+	private signalled = false;
 
 	private constructor(
 		readonly path: string,
@@ -79,6 +88,23 @@ export class Store {
 	 * change (safe-place.ts). A path through symbolic links is followed: `path` is then the real
 	 * path, where the lock, temp files, key and backups live.
 	 */
+	/**
+	 * Why a change could not land now, or undefined: the store file can be written and its folder
+	 * takes a new file (a commit writes a temp file there and renames it). Two system calls and an
+	 * empty file made and removed at once: cheap enough for every health check.
+	 */
+	writable(): string | undefined {
+		const probe = join(dirname(this.path), `.${basename(this.path)}.health-${process.pid}-${randomBytes(6).toString('hex')}`);
+		try {
+			accessSync(this.path, constants.W_OK);
+			writeFileSync(probe, '', {flag: 'wx', mode: 0o600});
+			rmSync(probe, {force: true});
+			return undefined;
+		} catch (error) {
+			return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+		}
+	}
+
 	static async open(path: string, options: StoreOptions = {}): Promise<Store> {
 		const absolute = resolve(path);
 		try {
@@ -108,22 +134,76 @@ export class Store {
 
 	/** The current data, re-read first if another process changed the file. Do not mutate it. */
 	read(): Database {
-		if (this.adapter.changedOnDisk()) {
-			const data = this.adapter.readSync(this.db.data);
-			if (data) this.db.data = data;
-		}
+		this.pickUp();
 		return this.db.data;
 	}
 
-	/** Reads the file again if another process changed it; true when the data changed. */
-	async refresh(): Promise<boolean> {
-		const before = this.db.data;
-		return this.read() !== before;
+	/** Stops watching the file (the lock is taken per transaction: nothing else is held). */
+	async close(): Promise<void> {
+		this.listeners.clear();
+		this.stopWatching?.();
+		this.stopWatching = undefined;
 	}
 
-	/** Nothing to let go: the lock is taken per transaction. */
-	async close(): Promise<void> {
-		// A file store holds no connection or timer between transactions.
+	subscribe(listener: StoreListener): () => void {
+		this.listeners.add(listener);
+		this.stopWatching ??= watchFile(this.path, () => {
+			this.signal();
+		});
+		return () => {
+			this.listeners.delete(listener);
+			if (this.listeners.size > 0) return;
+			this.stopWatching?.();
+			this.stopWatching = undefined;
+		};
+	}
+
+	refresh(): Promise<void> {
+		try {
+			this.pickUp();
+			return Promise.resolve();
+		} catch (error) {
+			return Promise.reject(error as Error);
+		}
+	}
+
+	/** The file may have changed: look once, soon (a commit elsewhere sends several events). */
+	private signal(): void {
+		if (this.signalled) return;
+		this.signalled = true;
+		setImmediate(() => {
+			this.signalled = false;
+			try {
+				this.pickUp();
+			} catch (error) {
+				for (const listener of [...this.listeners]) listener.failed(error as Error);
+			}
+		});
+	}
+
+	/**
+	 * Applies what another process committed, if the file changed since it was last read or written
+	 * here. A commit under way does not mind: it re-reads under the lock before it changes anything.
+	 */
+	private pickUp(): void {
+		if (!this.adapter.changedOnDisk()) return;
+		const data = this.adapter.readSync(this.db.data);
+		if (!data) return;
+		const changed = data !== this.db.data;
+		this.db.data = data;
+		if (changed) this.tell(changeOf(data.version, this.adapter.lastChange));
+	}
+
+	/** Queues `change` for the listeners, who hear of it once the read or commit that made it is over. */
+	private tell(change: StoreChange): void {
+		if (this.listeners.size === 0) return;
+		this.untold.push(change);
+		if (this.untold.length > 1) return;
+		queueMicrotask(() => {
+			const changes = this.untold;
+			this.untold = [];
+			for (const told of changes) for (const listener of [...this.listeners]) listener.changed(told);
+		});
 	}
 
 	/** The version counter of the data in memory. */
@@ -150,10 +230,7 @@ export class Store {
 		const release = await acquireLock(this.path, {timeoutMs: this.lockTimeoutMs});
 		try {
 			cleanStrayTempFiles(this.path);
-			if (this.adapter.changedOnDisk()) {
-				const fresh = this.adapter.readSync(this.db.data);
-				if (fresh) this.db.data = fresh;
-			}
+			this.pickUp();
 			const before = this.adapter.records.snapshot(this.db.data);
 			try {
 				const result = change(this.db.data);
@@ -163,6 +240,7 @@ export class Store {
 				}
 				this.db.data.version = before.version + 1;
 				await this.db.write();
+				this.tell(changeOf(this.db.data.version, this.adapter.lastChange));
 				return result;
 			} catch (error) {
 				this.db.data = this.adapter.records.restore(before);
@@ -172,4 +250,10 @@ export class Store {
 			release();
 		}
 	}
+}
+
+/** What the file store found changed, as the StorePort tells it. */
+function changeOf(version: number, change: AtomicJsonFile['lastChange']): StoreChange {
+	if (!change) return {version, lists: undefined, settings: true};
+	return {version, lists: Object.fromEntries(change.lists) as StoreChange['lists'], settings: change.settings};
 }

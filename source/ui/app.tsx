@@ -108,7 +108,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	/** Ends the console with the reason (printed by the caller after the terminal is restored, exit code 1). */
 	const fail = useCallback((error: unknown) => exit(error instanceof Error ? error : new Error(String(error))), [exit]);
 
-	const refresh = useCallback(() => {
+	/** Shows the data as it is now in memory and checks the session against it (after a change, or a core operation). */
+	const showLatest = useCallback(() => {
 		try {
 			dispatch({type: 'data', db: ctx.store.read()});
 			if (latest().running === 0) checkSession();
@@ -119,17 +120,22 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		}
 	}, [ctx, dispatch, latest, checkSession, fail]);
 
-	// Other consoles and scripts change the store too: pick that up (a stat per tick; a read only on change).
-	useEffect(() => {
-		const timer = setInterval(refresh, 2000);
-		timer.unref();
-		return () => {
-			clearInterval(timer);
-		};
-	}, [refresh]);
+	/** R: picks up what others committed now (the store tells of it, and showLatest draws it). */
+	const refresh = useCallback(() => {
+		ctx.store.refresh().then(showLatest, fail);
+	}, [ctx, showLatest, fail]);
 
-	// A PostgreSQL store hears of another host's change (LISTEN/NOTIFY) and calls back once its copy has it.
-	useEffect(() => ctx.store.subscribe?.(refresh), [ctx, refresh]);
+	// Other consoles and scripts change the store too. The store tells of every change (its watch
+	// costs nothing at rest: an inotify event, or a stat every 2 s where none come), and the session
+	// check rides on the same signal: a logout elsewhere is a change to the store.
+	useEffect(
+		() =>
+			ctx.store.subscribe({
+				changed: showLatest,
+				failed: fail,
+			}),
+		[ctx, showLatest, fail],
+	);
 
 	const setDirty = useCallback((id: string, isDirty: boolean) => dispatch({type: 'dirty', id, dirty: isDirty}), [dispatch]);
 
@@ -177,10 +183,10 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 				return undefined;
 			} finally {
 				dispatch({type: 'running', delta: -1});
-				refresh();
+				showLatest();
 			}
 		},
-		[checkSession, fail, dispatch, setStatus, refresh],
+		[checkSession, fail, dispatch, setStatus, showLatest],
 	);
 
 	const switchTenant = useCallback(

@@ -53,7 +53,7 @@ export type ConsoleApi = {
 	readonly actor: Actor;
 	/** The data as last read; sections derive their rows from it (with useMemo on `db`). Do not mutate. */
 	readonly db: Database;
-	/** Re-reads the store (also done after every `run()` and every two seconds if the file changed). */
+	/** Picks up what other processes committed now (R). Changes reach the console without it: the store tells of each (StorePort.subscribe). */
 	readonly refresh: () => void;
 	/** Runs a core operation (after checking the session is still live): shows `busy`, then `done` and the command, or the refusal's sentence. Resolves undefined when it failed. */
 	readonly run: <T>(action: ConsoleAction<T>) => Promise<T | undefined>;

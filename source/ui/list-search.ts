@@ -16,7 +16,7 @@ export type ListSearch<T> = {
 export function listSearch<T>(items: readonly T[], text: ((item: T) => string) | undefined): ListSearch<T> {
 	let texts: string[] | undefined;
 	let last: {query: string; indices: number[]; rows: T[]} | undefined;
-	const warm = (): string[] => (texts ??= text ? items.map(item => text(item).toLowerCase()) : []);
+	const warm = (): string[] => (texts ??= text ? textsOf(items, text) : []);
 	return {
 		warm() {
 			warm();
@@ -39,4 +39,29 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 			return rows;
 		},
 	};
+}
+
+/**
+ * Each row's search text, per text function and row object: when the data changes, only the rows
+ * that changed are lowered again (the store keeps the objects of records nobody touched), so a
+ * change elsewhere does not cost 100,000 strings.
+ */
+const known = new WeakMap<(item: never) => string, WeakMap<object, string>>();
+
+function textsOf<T>(items: readonly T[], text: (item: T) => string): string[] {
+	let cache = known.get(text);
+	if (!cache) known.set(text, (cache = new WeakMap()));
+	const texts = new Array<string>(items.length);
+	for (let i = 0; i < items.length; i++) {
+		const item = items[i]!;
+		const key: unknown = item;
+		if (typeof key !== 'object' || key === null) {
+			texts[i] = text(item).toLowerCase();
+			continue;
+		}
+		let value = cache.get(key);
+		if (value === undefined) cache.set(key, (value = text(item).toLowerCase()));
+		texts[i] = value;
+	}
+	return texts;
 }

@@ -12,11 +12,14 @@ export type ServeOptions = {
 	/** Lines for the operator (stderr in `orgctl serve`). */
 	readonly log: (line: string) => void;
 	readonly limits?: AppOptions['limits'];
+	readonly auditFlushMs?: AppOptions['auditFlushMs'];
 };
 
 /** A running server: where it listens, and how to reload or stop it. */
 export type RunningServer = {
 	readonly url: string;
+	/** The cap on open connections (LIMITS.maxConnections unless changed): kept below the descriptor limit. */
+	readonly maxConnections: number;
 	/** Re-reads the listener and SSL settings: new certificate files in place, or a new address, port or SSL setting by restarting the listener. */
 	reload(): Promise<void>;
 	close(): Promise<void>;
@@ -67,7 +70,7 @@ function sameListener(a: ListenPlan, b: ListenPlan): boolean {
 export async function serve(ctx: Context, options: ServeOptions): Promise<RunningServer> {
 	const log = options.log;
 	const start = async (plan: ListenPlan) => {
-		const app = await buildApp(ctx, {tls: plan.tls, log, limits: options.limits});
+		const app = await buildApp(ctx, {tls: plan.tls, log, limits: options.limits, auditFlushMs: options.auditFlushMs});
 		try {
 			await app.listen({host: plan.address, port: plan.port});
 		} catch (error) {
@@ -77,14 +80,15 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		return app;
 	};
 	// A PostgreSQL store shared by several hosts keeps its copy current while anyone listens
-	// (LISTEN/NOTIFY): an invitation made, a throttle raised or a link used on another host is seen here.
-	const unsubscribe = ctx.store.subscribe?.(() => undefined);
+	// (LISTEN/NOTIFY): an invitation made, a throttle raised or a link used on another host is seen
+	// here. (Each request reads the store anyway, and a store that cannot be read answers then.)
+	const unsubscribe = ctx.store.subscribe({changed: () => undefined, failed: () => undefined});
 	let plan = planListen(ctx.store.read().settings, ctx.readFile, options.listen);
 	let app: Awaited<ReturnType<typeof start>>;
 	try {
 		app = await start(plan);
 	} catch (error) {
-		unsubscribe?.();
+		unsubscribe();
 		throw error;
 	}
 	// With --listen PORT 0 a reload keeps the port the system chose.
@@ -99,8 +103,11 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		get url() {
 			return urlOf(plan, app);
 		},
+		get maxConnections() {
+			return app.server.maxConnections;
+		},
 		async reload() {
-			await ctx.store.refresh?.();
+			await ctx.store.refresh();
 			const next = planListen(ctx.store.read().settings, ctx.readFile, override);
 			if (sameListener(plan, next)) {
 				if (next.tls) (app.server as unknown as TlsServer).setSecureContext({cert: next.tls.cert, key: next.tls.key});
@@ -120,7 +127,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			announce();
 		},
 		close: () => {
-			unsubscribe?.();
+			unsubscribe();
 			return stop(app);
 		},
 	};

@@ -43,6 +43,17 @@ describe('the console and the world outside it', () => {
 		await t.waitFor('Your session has ended; sign in again.');
 	});
 
+	it('shows a change made in another shell without a key being pressed, and leaves the rows nobody touched as they were', async () => {
+		const {dir, t} = await signedInConsole();
+		const row = () => t.screen().split('\n').find(line => line.includes('zed')) ?? '';
+		expect(row()).toContain(' member ');
+		const before = t.screen().split('\n').find(line => line.includes('root'));
+		const setRole = await orgctl(dir, ['users', 'set-role', 'zed', 'guest']);
+		expect(setRole.code).toBe(0);
+		await t.waitFor(() => row().includes(' guest '), 5000);
+		expect(t.screen().split('\n').find(line => line.includes('root'))).toBe(before);
+	});
+
 	it('a store file broken while the console is open ends it cleanly with the reason and exit code 1', async () => {
 		const {dir, t} = await signedInConsole();
 		writeFileSync(join(dir, 'orgctl.json'), '{"schemaVersion":1,');

@@ -1,4 +1,4 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import xtermHeadless from '@xterm/headless';
 import pty from 'node-pty';
@@ -51,6 +51,14 @@ export type ConsoleTerm = {
 	output(): string;
 	/** CPU milliseconds (user + system) the console process has used so far (Linux). */
 	cpuMs(): number;
+	/**
+	 * CPU nanoseconds its threads have run so far (Linux: the sum of /proc/PID/task/∗/schedstat):
+	 * finer than cpuMs()'s 10 ms clock ticks, for the cost of one event; threads that ended are not counted.
+	 */
+	cpuNs(): number;
+	/** Resident memory of the console process now, in MB (Linux VmRSS). */
+	rssMb(): number;
+	readonly pid: number;
 	/** Resolves once the console has written nothing for `quietMs` (benchmarks: let start-up work finish). */
 	settle(quietMs: number, timeoutMs?: number): Promise<void>;
 	/** Writes raw bytes and resolves when the screen changes next (for key-to-frame timing). */
@@ -64,6 +72,8 @@ export type SpawnOptions = {
 	readonly rows?: number;
 	readonly args?: readonly string[];
 	readonly env?: Record<string, string | undefined>;
+	/** Another script to run instead of the console (benchmarks: the bundled Ink "hello" floor). */
+	readonly script?: string;
 };
 
 async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -95,7 +105,7 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 	});
 	const term = new Terminal({cols, rows, allowProposedApi: true});
 	const startedAt = performance.now();
-	const child = pty.spawn(process.execPath, [ORGCTL, ...(options.args ?? [])], {name: 'xterm-256color', cols, rows, cwd: options.dir, env});
+	const child = pty.spawn(process.execPath, [options.script ?? ORGCTL, ...(options.args ?? [])], {name: 'xterm-256color', cols, rows, cwd: options.dir, env});
 	let output = '';
 	let title = '';
 	const ready = new Map<string, number>();
@@ -209,6 +219,22 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 			const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
 			return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 		},
+		cpuNs() {
+			let total = 0;
+			for (const task of readdirSync(`/proc/${child.pid}/task`)) {
+				try {
+					total += Number(readFileSync(`/proc/${child.pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+				} catch {
+					// The thread ended between the listing and the read.
+				}
+			}
+			return total;
+		},
+		rssMb() {
+			const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+			return match ? Number(match[1]) / 1024 : Number.NaN;
+		},
+		pid: child.pid,
 		async writeAndWaitForChange(data, timeoutMs = 5_000) {
 			// Let xterm finish parsing what already arrived, so `before` is a whole frame.
 			await new Promise<void>(resolve => term.write('', resolve));

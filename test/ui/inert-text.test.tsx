@@ -30,7 +30,8 @@ describe('the console draws text inert', () => {
 			</Text>,
 			{columns: 200},
 		);
-		const frame = ink.frame();
+		// Read as one line: where Ink wraps depends on the terminal width the test runner reports.
+		const frame = ink.frame().replace(/\n/g, ' ');
 		assertNoPayload(frame);
 		expect(frame).toContain('plain \\e]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\\x07');
 		expect(frame).toContain('in a fragment \\e]0;TOK\\x07');

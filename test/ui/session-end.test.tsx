@@ -27,13 +27,13 @@ async function signedIn() {
 describe('an open console whose session ends', () => {
 	it('refuses the next action and returns to sign-in with the reason when the session record is gone', async () => {
 		const {ctx, ink, sessionId} = await signedIn();
-		// As `orgctl logout` or an admin's reset-password does, from outside the console.
+		await ink.press('j', 'x');
+		await ink.waitFor('Disable zed?');
+		// As `orgctl logout` or an admin's reset-password does, from outside the console, while it
+		// asks: the store tells the console at once, and the answer must not act under the dead session.
 		await ctx.store.transact(db => {
 			db.sessions = db.sessions.filter(s => s.id !== sessionId);
 		});
-		// Before the two-second refresh: the action itself must check the session.
-		await ink.press('j', 'x');
-		await ink.waitFor('Disable zed?');
 		await ink.press('y');
 		await ink.waitFor('Your session has ended; sign in again.', 5000);
 		expect(ink.frame()).toContain('Sign in');

@@ -4,6 +4,8 @@ import {registerAdminStore} from './admin-store.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {revokedNote} from '../../core/credentials.js';
 import {userView} from '../../core/users.js';
+import {awaitDeviceLogin, signsInThroughSso, startDeviceLogin} from '../../core/saml.js';
+import {terminalOrigin} from '../../adapters/terminal-origin.js';
 import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
 import {readSessionFile, removeSessionFile, writeSessionFile} from '../../adapters/session-file.js';
 
@@ -24,13 +26,30 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 
 	program
 		.command('login')
-		.description('sign in and keep a session for later commands and the console')
+		.description('sign in and keep a session for later commands and the console (single sign-on users get a URL and a code)')
 		.requiredOption('--username <name>', 'username or e-mail')
 		.option('--password-stdin', 'read the password from stdin')
 		.action(async (options: {username: string; passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
-			const password = await obtainPassword(options);
-			const actor = await login(ctx, {identifier: options.username, password, tenant: cli.tenant});
+			let actor;
+			if (!options.passwordStdin && signsInThroughSso(ctx, options.username, cli.tenant)) {
+				// As gh auth login over SSH: a URL on orgctl serve and a code, typed in any browser; we poll the store.
+				const started = await startDeviceLogin(ctx, {username: options.username, tenant: cli.tenant, origin: terminalOrigin()});
+				cli.say(`${started.username} signs in through single sign-on. Open ${started.url} in a browser and type the code ${started.code} (valid until ${started.expires}); waiting…`);
+				const abort = new AbortController();
+				const stop = () => abort.abort();
+				process.once('SIGINT', stop);
+				process.once('SIGTERM', stop);
+				try {
+					actor = await awaitDeviceLogin(ctx, started, {intervalMs: Number(process.env['ORGCTL_SSO_POLL_MS'] ?? 1000), signal: abort.signal, onRefusal: reason => cli.say(`The identity provider's answer was refused: ${reason} Still waiting; try again in the browser.`)});
+				} finally {
+					process.off('SIGINT', stop);
+					process.off('SIGTERM', stop);
+				}
+			} else {
+				const password = await obtainPassword(options);
+				actor = await login(ctx, {identifier: options.username, password, tenant: cli.tenant});
+			}
 			const session = await createSession(ctx, actor);
 			writeSessionFile({store: ctx.store.path, ...session});
 			cli.print({username: actor.user.username, tenant: actor.tenant.name, expires: session.expires}, () => `Signed in as ${actor.user.username} (${actor.user.role}${actor.user.superuser ? ', superuser' : ''}) in tenant ${actor.tenant.name} until ${session.expires}.\n`);

@@ -3,7 +3,7 @@ import {perform, refuse} from '../audit.js';
 import type {Context} from '../context.js';
 import {authFailed, invalid, notFound, refused} from '../errors.js';
 import {secretMatches, sha256} from '../ids.js';
-import type {AuthMethod, Database, Invitation, Role, Tenant, User} from '../model.js';
+import type {AuthMethod, Database, Invitation, InvitationTombstone, Role, Tenant, User} from '../model.js';
 import {parseInvitationToken} from './link.js';
 import {usersById} from '../users.js';
 import {auditTarget, buryInvitation, isExpired} from './record.js';
@@ -19,14 +19,17 @@ const TAMPERED = 'This invitation link is not valid: it is incomplete, mistyped 
 
 type Token = {readonly id: string; readonly secret: string};
 
-/** Why a link that names no pending invitation is dead, from the tombstone the invitation left. */
-function deadLink(db: Database, id: string): Error {
-	const tombstone = db.invitationTombstones.find(t => t.id === id);
-	switch (tombstone?.fate) {
+/**
+ * Why a link that names no pending invitation is dead, from the tombstone the invitation left, told
+ * only to a link whose secret matches the one the invitation had (`matches`): a wrong secret for a
+ * used or revoked id is "not valid" like any tampered link, and learns no account name nor revoker.
+ */
+function deadLink(tombstone: InvitationTombstone | undefined, matches: boolean): Error {
+	switch (matches ? tombstone?.fate : undefined) {
 		case 'revoked':
-			return refused(`This invitation was revoked on ${tombstone.at} by ${tombstone.by}; ask for a new invitation.`, {code: DEAD_LINK.revoked});
+			return refused(`This invitation was revoked on ${tombstone!.at} by ${tombstone!.by}; ask for a new invitation.`, {code: DEAD_LINK.revoked});
 		case 'accepted':
-			return refused(`This invitation was already used on ${tombstone.at}: the account ${tombstone.by} exists; sign in with orgctl login --username ${tombstone.by}.`, {code: DEAD_LINK.used});
+			return refused(`This invitation was already used on ${tombstone!.at}: the account ${tombstone!.by} exists; sign in with orgctl login --username ${tombstone!.by}.`, {code: DEAD_LINK.used});
 		case undefined:
 			return authFailed(TAMPERED, {code: DEAD_LINK.invalid});
 	}
@@ -38,10 +41,11 @@ function deadLink(db: Database, id: string): Error {
  */
 function checkLink(ctx: Context, db: Database, token: Token | undefined): Invitation {
 	const invitation = token ? db.invitations.find(i => i.id === token.id) : undefined;
-	// Always one constant-time comparison, whether or not the id exists.
-	const matches = secretMatches(token?.secret ?? '', invitation?.secretHash ?? DECOY_SECRET_HASH);
+	const tombstone = token && !invitation ? db.invitationTombstones.find(t => t.id === token.id) : undefined;
+	// Always one constant-time comparison, whether the id is pending, buried or unknown (a tombstone without the hash, from before it was kept, matches nothing).
+	const matches = secretMatches(token?.secret ?? '', invitation?.secretHash ?? tombstone?.secretHash ?? DECOY_SECRET_HASH) && (invitation !== undefined || tombstone?.secretHash !== undefined);
 	if (!token) throw authFailed(TAMPERED, {code: DEAD_LINK.invalid});
-	if (!invitation) throw deadLink(db, token.id);
+	if (!invitation) throw deadLink(tombstone, matches);
 	if (!matches) throw authFailed(TAMPERED, {code: DEAD_LINK.invalid});
 	if (isExpired(invitation, ctx.now())) {
 		const inviter = usersById(db).get(invitation.invitedBy)?.username ?? 'an admin';
@@ -137,6 +141,9 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 			checkPassword(input.password, db.settings.policy.minPasswordLength);
 		} else if (invitation.method === 'pam') {
 			await confirmPamAccount(ctx, invitation, input.password);
+		} else {
+			// Only the identity provider can say the invitee is who the invitation names (core/saml/sign-in.ts).
+			throw refused(`This invitation is accepted through single sign-on: open ${linkPath(input.link)} in a browser and choose Continue with single sign-on.`, {code: 'invitation.saml'});
 		}
 	} catch (error) {
 		await auditRefusal(ctx, token, error);
@@ -158,8 +165,14 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 	});
 }
 
+/** The link as the invitee opened it, or a word for it when only the token was given. */
+function linkPath(link: string): string {
+	return /^https?:\/\//.test(link.trim()) ? 'the invitation link' : 'the invitation link (not just its token)';
+}
+
 async function auditRefusal(ctx: Context, token: {id: string} | undefined, error: unknown): Promise<void> {
 	const invitation = token ? ctx.store.read().invitations.find(i => i.id === token.id) : undefined;
 	const target = invitation ? auditTarget(invitation) : `invitation ${token?.id ?? '(malformed link)'}`;
+	// refuse() counts a web client's refusal per address and minute (ctx.deferRefusal) instead of writing it.
 	await refuse(ctx, {label: 'anonymous', tenantId: invitation?.tenantId ?? null}, 'invitation.accept', target, error).catch(() => undefined);
 }

@@ -48,7 +48,7 @@ export async function listInvitations(ctx: Context, actor: Actor): Promise<Invit
 }
 
 /** listInvitations over data already read (the console derives its rows from the data it renders). */
-export function listInvitationsIn(db: Database, actor: Actor): Invitation[] {
+export function listInvitationsIn(db: Pick<Database, 'invitations'>, actor: Actor): Invitation[] {
 	authorize(actor, 'invitations.list');
 	const everyone = allowed(actor, 'invitations.list-all');
 	return db.invitations

@@ -68,5 +68,5 @@ export function buryInvitation(db: Database, ctx: Context, invitation: Invitatio
 	const oldest = new Date(now.getTime() - TOMBSTONE_DAYS * 86_400_000).toISOString();
 	db.invitations = db.invitations.filter(i => i.id !== invitation.id);
 	dropMail(db, 'invitation', invitation.id);
-	db.invitationTombstones = [...db.invitationTombstones.filter(t => t.at >= oldest && t.id !== invitation.id), {id: invitation.id, tenantId: invitation.tenantId, fate, at: now.toISOString(), by}];
+	db.invitationTombstones = [...db.invitationTombstones.filter(t => t.at >= oldest && t.id !== invitation.id), {id: invitation.id, tenantId: invitation.tenantId, fate, at: now.toISOString(), by, secretHash: invitation.secretHash}];
 }

@@ -1,5 +1,5 @@
 import type {Client, DatabaseError, Pool, PoolClient, QueryResult} from 'pg';
-import type {OutboxClaim, StorePort} from '../../core/context.js';
+import type {OutboxClaim, StoreChange, StoreListener, StorePort} from '../../core/context.js';
 import {OrgError} from '../../core/errors.js';
 import {checkInvariants} from '../../core/invariants.js';
 import {databaseSchema, emptyDatabase, SCHEMA_VERSION, type Database, type OutboxItem} from '../../core/model.js';
@@ -8,7 +8,7 @@ import {refusedChange, storeError} from '../errors.js';
 import {Invalid} from '../record-entry.js';
 import {addressProblem, displayAddress} from './address.js';
 import {applyMigrations, loadMigrations, MigrationFailed, migrationState, NoSchema, type MigrationState, type SqlMigration} from './migrate.js';
-import {RowMemory, statementsFor, type Change} from './rows.js';
+import {RowMemory, statementsFor, type Change, type ListsChanged} from './rows.js';
 import {keyOf, quote, recordFrom, selectList, TABLES} from './tables.js';
 
 export type PgStoreOptions = {
@@ -28,6 +28,8 @@ export type PgStoreOptions = {
 	readonly schemaVersion?: number;
 	/** The composition root's clock: it dates what a migration records (the file store's `now`). */
 	readonly now?: () => Date;
+	/** How long the listening connection may stay lost before the listeners hear `failed` (a minute). */
+	readonly listenLostMs?: number;
 };
 
 /** SQLSTATEs after which the transaction was rolled back and running it again on fresh data is right. */
@@ -41,6 +43,8 @@ const REMOVED_KEPT = '1 day';
 const PRUNE_EVERY = 256;
 /** The longest pause between reconnection attempts of the listening connection. */
 const LISTEN_RETRY_MAX_MS = 30_000;
+/** How long the listening connection may stay lost before the listeners are told it cannot be restored. */
+const LISTEN_LOST_MS = 60_000;
 
 type PgModule = typeof import('pg');
 type Rows = Map<string, Array<{record: Record<string, unknown>; seq: number}>>;
@@ -88,7 +92,9 @@ export class PgStore implements StorePort {
 	private readonly memory = new RowMemory();
 	/** Transactions and refreshes of this store run one after another: they share the copy. */
 	private queue: Promise<unknown> = Promise.resolve();
-	private readonly listeners = new Set<() => void>();
+	private readonly listeners = new Set<StoreListener>();
+	/** Changes applied in memory that the listeners have yet to hear of. */
+	private untold: StoreChange[] = [];
 	private listening: Listening | undefined;
 	private refreshing: Promise<void> | undefined;
 	private refreshAgain = false;
@@ -201,29 +207,49 @@ export class PgStore implements StorePort {
 		);
 	}
 
-	/** Brings the copy up to date with what other hosts committed; true when something changed. */
-	refresh(): Promise<boolean> {
+	/**
+	 * Brings the copy up to date with what other hosts committed: one query for the version, and
+	 * when it moved, the rows changed since (and the removals) in one read-only transaction. The
+	 * listeners hear of what changed.
+	 */
+	refresh(): Promise<void> {
 		return this.enqueue(() =>
 			this.run(async client => {
 				const version = await currentVersion(client);
-				if (version === this.data.version) return false;
+				if (version === this.data.version) return;
 				await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 				try {
 					await this.catchUp(client, await currentVersion(client));
 				} finally {
 					await client.query('COMMIT').catch(() => undefined);
 				}
-				return true;
 			}),
 		);
 	}
 
-	/** Calls `listener` after another host's commit reached the copy (LISTEN on the store's channel). */
-	subscribe(listener: () => void): () => void {
+	/**
+	 * Tells `listener` of every change to the copy: this host's commits, and while anyone listens,
+	 * other hosts' (LISTEN on the store's channel; each notification brings the copy up to date by
+	 * version). A listening connection lost is reconnected (1 s, 2 s, … 30 s apart) and the copy
+	 * caught up; lost for longer than a minute, the listeners hear `failed`.
+	 */
+	subscribe(listener: StoreListener): () => void {
+		if (this.closed) return () => undefined;
 		this.listeners.add(listener);
-		this.listening ??= new Listening(this.pg, this.address, this.channel, () => {
-			this.refreshSoon();
-		});
+		this.listening ??= new Listening(
+			this.pg,
+			this.address,
+			this.channel,
+			() => {
+				this.refreshSoon();
+			},
+			this.options.listenLostMs ?? LISTEN_LOST_MS,
+			reason => {
+				this.listening = undefined;
+				const error = storeError(this.path, `the connection that hears of other hosts' changes was lost and could not be restored in ${(this.options.listenLostMs ?? LISTEN_LOST_MS) / 1000} s (${reason})`, 'check that PostgreSQL runs and can be reached, then start again');
+				for (const told of [...this.listeners]) told.failed(error);
+			},
+		);
 		return () => {
 			this.listeners.delete(listener);
 			if (this.listeners.size === 0) {
@@ -243,7 +269,7 @@ export class PgStore implements StorePort {
 		await this.pool.end().catch(() => undefined);
 	}
 
-	/** A refresh in the background, for a notification: coalesced, its failures kept for the next read. */
+	/** A refresh in the background, for a notification: coalesced; rows orgctl cannot use fail every read and reach the listeners. */
 	private refreshSoon(): void {
 		if (this.refreshing) {
 			this.refreshAgain = true;
@@ -253,14 +279,27 @@ export class PgStore implements StorePort {
 			do {
 				this.refreshAgain = false;
 				try {
-					if ((await this.refresh()) && !this.closed) for (const listener of [...this.listeners]) listener();
+					await this.refresh();
 				} catch (error) {
-					if (error instanceof OrgError && error.message.includes('does not validate')) this.failure = error;
+					if (error instanceof OrgError && this.failure === error && !this.closed) for (const listener of [...this.listeners]) listener.failed(error);
 					// Anything else (the database unreachable for a while): the next notification or reconnection tries again.
 				}
 			} while (this.refreshAgain && !this.closed);
 			this.refreshing = undefined;
 		})();
+	}
+
+	/** Queues `change` for the listeners, who hear of it once the transaction or refresh that made it is over. */
+	private tell(version: number, change: ListsChanged | undefined): void {
+		if (this.listeners.size === 0) return;
+		this.untold.push({version, lists: change ? (Object.fromEntries(change.lists) as StoreChange['lists']) : undefined, settings: change ? change.settings : true});
+		if (this.untold.length > 1) return;
+		queueMicrotask(() => {
+			const changes = this.untold;
+			this.untold = [];
+			if (this.closed) return;
+			for (const told of changes) for (const listener of [...this.listeners]) listener.changed(told);
+		});
 	}
 
 	private enqueue<T>(work: () => Promise<T>): Promise<T> {
@@ -362,8 +401,9 @@ export class PgStore implements StorePort {
 				}
 				throw error;
 			}
-			this.memory.committed(this.data, diff);
+			const told = this.memory.committed(this.data, diff);
 			this.data.version = next;
+			this.tell(next, told);
 			return result;
 		} catch (error) {
 			await rollback();
@@ -387,6 +427,7 @@ export class PgStore implements StorePort {
 		const floor = Number((results[0]!.rows[0] as {removed_floor: string}).removed_floor);
 		if (floor > since) {
 			await this.loadWhole(client, false);
+			this.tell(this.data.version, undefined);
 			return;
 		}
 		const rows: Rows = new Map();
@@ -410,6 +451,7 @@ export class PgStore implements StorePort {
 		}
 		merged.db.version = version;
 		this.data = merged.db;
+		this.tell(version, merged.change);
 	}
 
 	/** Loads every row (in its own read-only transaction when `own`), validating each unless told to defer. */
@@ -475,8 +517,10 @@ export class PgStore implements StorePort {
 		if (problem) throw this.unusable(`its rows are inconsistent (${problem})`);
 	}
 
+	/** The database holds rows orgctl cannot use: every read fails with this from now on (a store not yet opened simply fails to open). */
 	private unusable(reason: string): OrgError {
 		const error = storeError(this.path, reason, 'mend the rows with SQL, or restore the database from a backup (pg_dump); orgctl changed nothing');
+		this.failure = error;
 		return error;
 	}
 }
@@ -636,9 +680,16 @@ class Listening {
 		private readonly address: string,
 		private readonly channel: string,
 		private readonly onChange: () => void,
+		private readonly lostAfterMs: number,
+		/** Called once when the connection stayed lost for `lostAfterMs`; the Listening then stops. */
+		private readonly onLost: (reason: string) => void,
 	) {
 		void this.start();
 	}
+
+	/** Since when the connection is lost (undefined while it works). */
+	private lostSince: number | undefined;
+	private lastProblem = '';
 
 	private async start(): Promise<void> {
 		if (this.stopped) return;
@@ -647,28 +698,36 @@ class Listening {
 		client.on('notification', message => {
 			if (message.channel === this.channel) this.onChange();
 		});
-		client.on('error', () => {
-			this.retry(client);
+		client.on('error', error => {
+			this.retry(client, error);
 		});
 		client.on('end', () => {
-			this.retry(client);
+			this.retry(client, new Error('the server closed the connection'));
 		});
 		try {
 			await client.connect();
 			await client.query(`LISTEN ${quote(this.channel)}`);
 			this.delay = 1000;
+			this.lostSince = undefined;
 			// Whatever was committed before LISTEN took effect.
 			this.onChange();
-		} catch {
-			this.retry(client);
+		} catch (error) {
+			this.retry(client, error);
 		}
 	}
 
-	private retry(client: Client): void {
+	private retry(client: Client, error: unknown): void {
 		if (this.stopped || this.client !== client) return;
 		this.client = undefined;
 		client.end().catch(() => undefined);
-		this.timer = setTimeout(() => void this.start(), this.delay);
+		this.lastProblem = (error as Error | undefined)?.message ?? String(error);
+		this.lostSince ??= Date.now();
+		if (Date.now() - this.lostSince >= this.lostAfterMs) {
+			this.stopped = true;
+			this.onLost(this.lastProblem);
+			return;
+		}
+		this.timer = setTimeout(() => void this.start(), Math.min(this.delay, Math.max(0, this.lostSince + this.lostAfterMs - Date.now())));
 		this.timer.unref();
 		this.delay = Math.min(this.delay * 2, LISTEN_RETRY_MAX_MS);
 	}

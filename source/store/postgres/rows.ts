@@ -17,8 +17,15 @@ type Held = {
 /** A record to write: the table, its key, its new place, the record. */
 type Upsert = {readonly key: string; readonly seq: number; readonly record: Record<string, unknown>};
 
-/** What one change does to one table. */
-export type TableChange = {readonly table: Table; readonly upserts: Upsert[]; readonly removed: string[]};
+/**
+ * What one change does to one table: the rows to write and the keys to delete, and the records that
+ * left the list as this process held it (deleted, replaced, or edited in place: then the edited
+ * object itself), as StorePort.subscribe tells them.
+ */
+export type TableChange = {readonly table: Table; readonly upserts: Upsert[]; readonly removed: string[]; readonly left: object[]};
+
+/** What changed, list by list (records by object), and whether the settings did: a StoreChange without its version. */
+export type ListsChanged = {readonly lists: Map<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>; readonly settings: boolean};
 
 /** What a change does to the store: the tables it touches, and whether the invariants must be checked. */
 export type Change = {readonly tables: TableChange[]; readonly guarded: boolean};
@@ -70,9 +77,11 @@ export class RowMemory {
 	 * Folds rows another host committed into `db`, returning the new database (a new object, with
 	 * new lists where they changed): `rows` are records with their seq, `removed` keys per list.
 	 */
-	merge(db: Database, rows: ReadonlyMap<string, ReadonlyArray<{record: Record<string, unknown>; seq: number}>>, removed: ReadonlyMap<string, ReadonlySet<string>>): {db: Database; guarded: boolean} {
+	merge(db: Database, rows: ReadonlyMap<string, ReadonlyArray<{record: Record<string, unknown>; seq: number}>>, removed: ReadonlyMap<string, ReadonlySet<string>>): {db: Database; guarded: boolean; change: ListsChanged} {
 		const next = {...db} as Record<string, unknown>;
 		let guarded = false;
+		const lists: ListsChanged['lists'] = new Map();
+		let settings = false;
 		for (const table of TABLES) {
 			const fresh = rows.get(table.list) ?? [];
 			const gone = removed.get(table.list) ?? new Set<string>();
@@ -83,6 +92,7 @@ export class RowMemory {
 			if (table.key === undefined) {
 				const row = fresh.at(-1);
 				if (row) {
+					if (table.list === 'settings') settings = true;
 					next[table.list] = row.record;
 					held.list = [row.record];
 					held.seq.set(keyOf(table, row.record), row.seq);
@@ -90,6 +100,7 @@ export class RowMemory {
 				continue;
 			}
 			const byKey = new Map(fresh.map(r => [keyOf(table, r.record), r]));
+			const left: object[] = [];
 			const list: object[] = [];
 			let last = 0;
 			let sorted = true;
@@ -97,10 +108,14 @@ export class RowMemory {
 				const key = keyOf(table, record as Record<string, unknown>);
 				if (gone.has(key) && !byKey.has(key)) {
 					held.seq.delete(key);
+					left.push(record);
 					continue;
 				}
 				const row = byKey.get(key);
-				if (row) byKey.delete(key);
+				if (row) {
+					byKey.delete(key);
+					left.push(record);
+				}
 				const seq = row ? row.seq : (held.seq.get(key) ?? 0);
 				if (seq < last) sorted = false;
 				last = seq;
@@ -117,8 +132,9 @@ export class RowMemory {
 			if (!sorted) list.sort((a, b) => held.seq.get(keyOf(table, a as Record<string, unknown>))! - held.seq.get(keyOf(table, b as Record<string, unknown>))!);
 			held.list = list;
 			next[table.list] = list.slice();
+			lists.set(table.list, {removed: left, added: fresh.map(r => r.record)});
 		}
-		return {db: next as Database, guarded};
+		return {db: next as Database, guarded, change: {lists, settings}};
 	}
 
 	/**
@@ -137,6 +153,10 @@ export class RowMemory {
 			const sameList = sameMembers(held.list, list);
 			if (fields && !sameList) guarded = true;
 			const upserts: Upsert[] = [];
+			const left: object[] = [];
+			/** The held records by key, made only when a record was replaced by another object or deleted. */
+			let heldByKey: Map<string, object> | undefined;
+			const heldRecord = (key: string) => (heldByKey ??= new Map(held.list.map(r => [keyOf(table, r as Record<string, unknown>), r]))).get(key);
 			const seen = new Set<string>();
 			let last = 0;
 			let nextSeq = held.maxSeq;
@@ -164,10 +184,24 @@ export class RowMemory {
 				if (fields && !(sameRecord && sameGuarded(fields, item, field => remembered(entry!, field)))) guarded = true;
 				this.validate(table, item, where);
 				upserts.push({key, seq, record: item});
+				// The record as held leaves the list: this object, edited in place, or the one it replaced.
+				if (entry !== undefined) left.push(item);
+				else if (was !== undefined) {
+					const old = heldRecord(key);
+					if (old !== undefined) left.push(old);
+				}
 			}
 			const removed: string[] = [];
-			if (!sameList || rekeyed) for (const key of held.seq.keys()) if (!seen.has(key)) removed.push(key);
-			if (upserts.length > 0 || removed.length > 0) tables.push({table, upserts, removed});
+			if (!sameList || rekeyed) {
+				for (const key of held.seq.keys()) {
+					if (seen.has(key)) continue;
+					removed.push(key);
+					const old = heldRecord(key);
+					// A record whose key was edited in place left already, as itself.
+					if (old !== undefined && !left.includes(old)) left.push(old);
+				}
+			}
+			if (upserts.length > 0 || removed.length > 0) tables.push({table, upserts, removed, left});
 		}
 		return {tables, guarded: guarded || this.unverified};
 	}
@@ -181,23 +215,43 @@ export class RowMemory {
 		if (nul) throw new Invalid(`${where}.${nul}`, 'PostgreSQL cannot store the NUL character (U+0000)');
 	}
 
-	/** Records that a change is committed: its rows are now what the database holds. */
-	committed(db: Database, change: Change): void {
-		for (const {table, upserts, removed} of change.tables) {
+	/**
+	 * Records that a change is committed (its rows are now what the database holds) and makes the
+	 * commit visible by identity, as the file store does: each record written is replaced in `db` by
+	 * a copy, and each list the change touched gets a new array, so a front end that caches per
+	 * record sees what changed by comparing objects. Returns what changed: the records that left
+	 * (as held, edited) and the copies that entered.
+	 */
+	committed(db: Database, change: Change): ListsChanged {
+		const data = db as unknown as Record<string, unknown>;
+		const lists: ListsChanged['lists'] = new Map();
+		let settings = false;
+		for (const {table, upserts, removed, left} of change.tables) {
 			const held = this.held.get(table.list)!;
 			for (const key of removed) held.seq.delete(key);
+			const copies = new Map<object, Record<string, unknown>>();
 			for (const u of upserts) {
-				this.entries.set(u.record, entryFor(u.record, undefined));
+				const copy = {...u.record};
+				copies.set(u.record, copy);
+				this.entries.set(copy, entryFor(copy, undefined));
 				held.seq.set(u.key, u.seq);
 				if (u.seq > held.maxSeq) held.maxSeq = u.seq;
 			}
+			if (table.key === undefined) {
+				const copy = copies.get(data[table.list] as object);
+				if (copy) data[table.list] = copy;
+				held.list = [data[table.list] as object];
+				if (table.list === 'settings') settings = true;
+				continue;
+			}
+			const list = (data[table.list] as readonly object[]).map(record => copies.get(record) ?? record);
+			data[table.list] = list;
+			held.list = list.slice();
+			lists.set(table.list, {removed: left, added: [...copies.values()]});
 		}
-		for (const table of TABLES) {
-			const held = this.held.get(table.list)!;
-			const list = listOf(db, table);
-			if (!sameMembers(held.list, list)) held.list = list.slice();
-		}
+		// Every list whose members or order changed is in the change (a record out of its place gets a new seq).
 		this.unverified = false;
+		return {lists, settings};
 	}
 
 	/**

@@ -77,7 +77,12 @@ export const TABLES: readonly Table[] = [
 			col('revision', 'int'),
 		],
 	},
-	{list: 'invitationTombstones', table: 'invitation_tombstones', key: 'id', columns: [col('id', 'text'), col('tenantId', 'text'), col('fate', 'text'), col('at', 'time'), col('by', 'text')]},
+	{
+		list: 'invitationTombstones',
+		table: 'invitation_tombstones',
+		key: 'id',
+		columns: [col('id', 'text'), col('tenantId', 'text'), col('fate', 'text'), col('at', 'time'), col('by', 'text'), col('secretHash', 'text', 'absent')],
+	},
 	{
 		list: 'signupDomains',
 		table: 'signup_domains',
@@ -154,6 +159,27 @@ export const TABLES: readonly Table[] = [
 		],
 	},
 	{list: 'housekeeping', table: 'housekeeping', key: undefined, columns: [col('lastRun', 'time', 'null')]},
+	{list: 'samlRequests', table: 'saml_requests', key: 'id', columns: [col('id', 'text'), col('created', 'time'), col('expires', 'time'), col('purpose', 'json'), col('state', 'text')]},
+	{list: 'samlAssertions', table: 'saml_assertions', key: 'id', columns: [col('id', 'text'), col('expires', 'time')]},
+	{
+		list: 'deviceLogins',
+		table: 'device_logins',
+		key: 'id',
+		columns: [
+			col('id', 'text'),
+			col('codeMac', 'text'),
+			col('pollSecretHash', 'text'),
+			col('username', 'text'),
+			col('tenant', 'text', 'null'),
+			col('host', 'text'),
+			col('clientAddress', 'text'),
+			col('created', 'time'),
+			col('expires', 'time'),
+			col('state', 'text'),
+			col('userId', 'text', 'null'),
+			col('reason', 'text', 'null'),
+		],
+	},
 ];
 
 /** The key of the settings row in orgctl_removed and in the change diff. */

@@ -4,6 +4,8 @@ import type {Database} from '../../core/model.js';
 import {signupOpen} from '../../core/signup-domains.js';
 import {AcceptInvitation} from './accept-invitation.js';
 import {Signup} from './signup.js';
+import {SsoLogin} from './sso-login.js';
+import {ssoReady} from '../../core/saml.js';
 
 /** What a screen opened from the sign-in screen gets. */
 export type EntryScreenProps = {
@@ -37,6 +39,14 @@ export type LoginEntry = {
 
 /** The choices under the sign-in form. Wire a screen by setting `Screen` (see source/README.md, "The console"). */
 export const LOGIN_ENTRIES: readonly LoginEntry[] = [
+	{
+		id: 'sso',
+		label: 'Single sign-on',
+		// Offered once an identity provider is set (Server Settings > Single Sign-On).
+		visible: db => ssoReady(db),
+		Screen: SsoLogin,
+		unavailable: 'Single sign-on is not set up on this server.',
+	},
 	{
 		id: 'accept',
 		label: 'Accept invitation',

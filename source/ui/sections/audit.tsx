@@ -21,10 +21,12 @@ const COLUMNS: readonly Column<AuditEvent>[] = [
 /** The audit log, newest first: windowed, `/` filters on actor, action, target, result and reason. */
 function Audit({width, height}: SectionProps) {
 	const {actor, db} = useConsole();
-	const events = useMemo(() => listAuditIn(db, actor), [db, actor]);
+	const all = db.audit;
+	const events = useMemo(() => listAuditIn({audit: all}, actor), [all, actor]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const open = openId ? events.find(e => e.id === openId) : undefined;
-	const tenants = useMemo(() => new Map(db.tenants.map(t => [t.id, t.name])), [db]);
+	const allTenants = db.tenants;
+	const tenants = useMemo(() => new Map(allTenants.map(t => [t.id, t.name])), [allTenants]);
 	return (
 		<Box flexDirection="column" width={width} height={height}>
 			<Box display={open ? 'none' : 'flex'}>

@@ -79,14 +79,16 @@ function Invitations({width, height}: SectionProps) {
 	const api = useConsole();
 	const {ctx, actor, db, run, confirm, refresh} = api;
 	const {stdout} = useStdout();
-	const invitations = useMemo(() => listInvitationsIn(db, actor), [db, actor]);
+	const all = db.invitations;
+	const invitations = useMemo(() => listInvitationsIn({invitations: all}, actor), [all, actor]);
 	const [mode, setMode] = useState<'list' | 'new' | 'bulk'>('list');
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [shown, setShown] = useState<Shown | undefined>(undefined);
 	const open = openId ? invitations.find(i => i.id === openId) : undefined;
 	useRetryDelivery(ctx, refresh);
 
-	const names = useMemo(() => new Map(db.users.map(u => [u.id, u.username])), [db]);
+	const users = db.users;
+	const names = useMemo(() => new Map(users.map(u => [u.id, u.username])), [users]);
 	const columns = useMemo(() => invitationColumns(i => names.get(i.invitedBy) ?? '?', ctx.now), [names, ctx]);
 	const smtpMissing = db.settings.smtp === null;
 

@@ -3,7 +3,8 @@ import {Box} from 'ink';
 import {actorFacts} from '../../core/context.js';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
 import {mayView} from '../../core/policy.js';
-import {listUsersIn, userView} from '../../core/users.js';
+import {byUsername, listUsersIn, userView} from '../../core/users.js';
+import {followRows} from '../follow-rows.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
 import {RecordView} from '../components/record-view.js';
@@ -35,7 +36,11 @@ const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} 
 function Users({width, height}: SectionProps) {
 	const api = useConsole();
 	const {actor, db, notify} = api;
-	const users = useMemo(() => listUsersIn(db, actor), [db, actor]);
+	// Derived from the list itself, not the whole data: a change elsewhere keeps the array as it was
+	// (StorePort.subscribe), so it neither filters and sorts 100,000 users again nor changes the frame.
+	const all = db.users;
+	const follow = useMemo(() => followRows<User>(list => listUsersIn({users: list}, actor), u => u.tenantId === actor.tenant.id, byUsername), [actor]);
+	const users = useMemo(() => follow(all), [follow, all]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);
 	const open = openId && !overlay ? users.find(u => u.id === openId) : undefined;

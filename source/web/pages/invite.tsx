@@ -9,10 +9,12 @@ type Props = {
 	readonly action: string;
 	readonly csrf: string;
 	readonly error?: string | undefined;
+	/** Single sign-on is set up, so a SAML invitation can be accepted here. */
+	readonly ssoReady?: boolean;
 };
 
 /** `GET /invite/{id}.{secret}`: who invited you, to which organization, as what; then the step the method needs. */
-export function InvitationPage({invited, action, csrf, error}: Props) {
+export function InvitationPage({invited, action, csrf, error, ssoReady = false}: Props) {
 	return (
 		<Page title={`Join ${invited.tenant}`} tenant={invited.tenant}>
 			<p>
@@ -28,12 +30,12 @@ export function InvitationPage({invited, action, csrf, error}: Props) {
 				<dt>Link valid until</dt>
 				<dd>{invited.expires.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</dd>
 			</dl>
-			<MethodStep invited={invited} action={action} csrf={csrf} error={error} />
+			<MethodStep invited={invited} action={action} csrf={csrf} error={error} ssoReady={ssoReady} />
 		</Page>
 	);
 }
 
-function MethodStep({invited, action, csrf, error}: Props) {
+function MethodStep({invited, action, csrf, error, ssoReady}: Props) {
 	switch (invited.method) {
 		case 'password':
 			return (
@@ -57,6 +59,16 @@ function MethodStep({invited, action, csrf, error}: Props) {
 				</Form>
 			);
 		case 'saml':
+			if (ssoReady) {
+				return (
+					<Form action={action} csrf={csrf} submit="Continue with single sign-on" error={error}>
+						<p>
+							You will sign in through your organization&apos;s identity provider (single sign-on, SAML). Sign in there as <strong>{invited.email}</strong>: your account is made when the
+							identity provider confirms that address.
+						</p>
+					</Form>
+				);
+			}
 			return (
 				<>
 					{error ? (

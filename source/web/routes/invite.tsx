@@ -3,10 +3,13 @@ import {welcomeMessage} from '../../core/accounts.js';
 import type {Context} from '../../core/context.js';
 import {isOrgError} from '../../core/errors.js';
 import {acceptInvitation, inspectInvitation, inspectInvitationAudited} from '../../core/invitations.js';
+import {ssoReady, startInvitationSignIn} from '../../core/saml.js';
+import {parseInvitationToken} from '../../core/invitations/link.js';
 import {DeadLinkPage, DEAD_LINK_PAGES, isDeadLinkCode} from '../pages/dead-link.js';
 import {InvitationPage, WelcomePage, type InvitationPreview} from '../pages/invite.js';
 import {MessagePage} from '../pages/layout.js';
 import {field, statusOf, type Site} from '../site.js';
+import {samlLoginPath} from './saml.js';
 
 type InviteRequest = FastifyRequest<{Params: {token: string}}>;
 
@@ -20,8 +23,12 @@ export function inviteRoutes(app: FastifyInstance, site: Site): void {
 		if (!isOrgError(error) || !isDeadLinkCode(error.code)) return undefined;
 		return site.render(reply, DEAD_LINK_PAGES[error.code].status, <DeadLinkPage code={error.code} message={error.message} />);
 	};
-	const form = (reply: FastifyReply, request: InviteRequest, invited: InvitationPreview, status: number, error?: string) =>
-		site.render(reply, status, <InvitationPage invited={invited} action={`/invite/${request.params.token}`} csrf={site.csrf(reply)} error={error} />);
+	const form = (reply: FastifyReply, request: InviteRequest, invited: InvitationPreview, status: number, error?: string) => {
+		const db = site.contextFor(request).store.read();
+		const sso = invited.method === 'saml' && ssoReady(db);
+		if (sso) site.formsTo(reply, db);
+		return site.render(reply, status, <InvitationPage invited={invited} action={`/invite/${request.params.token}`} csrf={site.csrf(reply)} error={error} ssoReady={sso} />);
+	};
 
 	app.get('/invite/:token', site.page, async (request: InviteRequest, reply) => {
 		const ctx = site.contextFor(request);
@@ -49,8 +56,15 @@ export function inviteRoutes(app: FastifyInstance, site: Site): void {
 			throw error;
 		}
 		if (invited.method === 'saml') {
-			// Accepting a SAML invitation needs the identity provider's word; this page has no form for it.
-			return form(reply, request, invited, 409, 'This invitation is accepted through single sign-on, which is not set up on this server yet.');
+			// The identity provider's word accepts it: a request bound to this invitation, then the IdP (core/saml/sign-in.ts).
+			let requestId: string;
+			try {
+				requestId = await startInvitationSignIn(ctx, parseInvitationToken(token)!.id);
+			} catch (error) {
+				if (!isOrgError(error)) throw error;
+				return form(reply, request, invited, statusOf(error.kind), error.message);
+			}
+			return reply.redirect(samlLoginPath(requestId), 303);
 		}
 		const password = field(request.body, 'password') || undefined;
 		if (invited.method === 'password' && (field(request.body, 'repeat') || undefined) !== password) {

@@ -1,0 +1,212 @@
+import {randomInt} from 'node:crypto';
+import {checkUsername, resolveActor} from '../accounts.js';
+import {appendAudit, refuse, type AuditActor} from '../audit.js';
+import type {Actor, Context} from '../context.js';
+import {authFailed, refused} from '../errors.js';
+import {newId, newSecret, secretMatches, sha256} from '../ids.js';
+import {echo} from '../inert.js';
+import type {Database, DeviceLogin} from '../model.js';
+import {addSamlRequest, samlConfigIn, SAML_REQUEST_SECONDS} from './sign-in.js';
+
+/**
+ * A terminal's single sign-on, as `gh auth login` does it over SSH (DESIGN §5a): the console or
+ * `orgctl login --username U` shows a URL on `orgctl serve` and a short code; whoever opens the URL
+ * types the code, sees the host, the start time and the client address of the terminal (a phished
+ * code shows someone else's), signs in at the IdP; the terminal polls the store and completes.
+ * A code lasts 10 minutes and works once.
+ */
+
+/** Consonants only, none that look alike: no word, no 0/O or 1/I. */
+const ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+export const DEVICE_CODE_LENGTH = 8;
+export const DEVICE_LOGIN_SECONDS = SAML_REQUEST_SECONDS;
+/** Where the code is typed, under the public URL. */
+export const DEVICE_PATH = '/login/device';
+
+function newCode(): string {
+	let code = '';
+	for (let i = 0; i < DEVICE_CODE_LENGTH; i++) code += ALPHABET.charAt(randomInt(ALPHABET.length));
+	return code;
+}
+
+/** `WDJB-MJHT` as people read it. */
+export function formatDeviceCode(code: string): string {
+	return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+/** What people type, as stored: letters only, upper case (`wdjb mjht` is `WDJBMJHT`). */
+export function normaliseDeviceCode(typed: string): string {
+	return typed.toUpperCase().replace(/[^A-Z]/g, '');
+}
+
+function codeMac(ctx: Context, code: string): string {
+	return ctx.secrets.mac(`orgctl device login code: ${code}`);
+}
+
+/** Where a terminal's sign-in started, for the code page. */
+export type TerminalOrigin = {readonly host: string; readonly clientAddress: string};
+
+export type DeviceLoginStarted = {
+	readonly id: string;
+	readonly username: string;
+	/** Only the poller holds it: it alone turns the completed sign-in into a session. */
+	readonly pollSecret: string;
+	readonly code: string;
+	readonly url: string;
+	readonly expires: string;
+};
+
+/** Starts a terminal's single sign-on for `username` (checked now: a SAML user who may sign in). */
+export async function startDeviceLogin(ctx: Context, input: {readonly username: string; readonly tenant?: string | undefined; readonly origin: TerminalOrigin}): Promise<DeviceLoginStarted> {
+	const username = checkUsername(input.username);
+	const who: AuditActor = {label: username, tenantId: null};
+	try {
+		const db = ctx.store.read();
+		samlConfigIn(ctx, db);
+		const user = findUser(db, username, input.tenant);
+		if (user && user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}; single sign-on is for SAML users.`, {code: 'saml.wrong-method'});
+		if (!user) throw refused(`There is no single sign-on user ${username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`, {code: 'saml.no-user'});
+		if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, {code: 'saml.disabled'});
+		const code = newCode();
+		const pollSecret = newSecret();
+		const now = ctx.now();
+		const record: DeviceLogin = {
+			id: newId(),
+			codeMac: codeMac(ctx, code),
+			pollSecretHash: sha256(pollSecret),
+			username: user.username,
+			tenant: input.tenant ?? null,
+			host: input.origin.host.slice(0, 253),
+			clientAddress: input.origin.clientAddress.slice(0, 64),
+			created: now.toISOString(),
+			expires: new Date(now.getTime() + DEVICE_LOGIN_SECONDS * 1000).toISOString(),
+			state: 'pending',
+			userId: null,
+			reason: null,
+		};
+		await ctx.store.transact(d => {
+			const iso = now.toISOString();
+			// Expired and finished ones go while we hold the lock.
+			d.deviceLogins = d.deviceLogins.filter(x => x.expires > iso && x.state !== 'finished');
+			d.deviceLogins.push(record);
+			appendAudit(d, ctx, {label: user.username, tenantId: user.tenantId}, {action: 'login.sso.start', target: user.username, result: 'ok'});
+		});
+		return {id: record.id, username: user.username, pollSecret, code: formatDeviceCode(code), url: `${db.settings.publicUrl.replace(/\/+$/, '')}${DEVICE_PATH}`, expires: record.expires};
+	} catch (error) {
+		return refuse(ctx, who, 'login.sso.start', username, error);
+	}
+}
+
+function findUser(db: Database, username: string, tenantName?: string) {
+	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
+	if (tenantName && !tenant) throw refused(`There is no tenant named ${echo(tenantName)}.`);
+	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && u.username.toLowerCase() === username.toLowerCase());
+	if (matches.length > 1) throw refused(`${username} exists in several tenants; name one with --tenant.`);
+	return matches[0];
+}
+
+/** What the code page shows before the browser goes to the IdP. */
+export type DeviceLoginView = Pick<DeviceLogin, 'username' | 'tenant' | 'host' | 'clientAddress' | 'created' | 'expires'>;
+
+const WRONG_CODE = 'No terminal sign-in is waiting for this code: check it against your terminal (codes last 10 minutes and work once).';
+
+/** The pending sign-in a typed code names, or a refusal (audited). */
+async function pendingFor(ctx: Context, typed: string, action: string): Promise<DeviceLogin> {
+	const code = normaliseDeviceCode(typed);
+	const mac = code.length === DEVICE_CODE_LENGTH ? codeMac(ctx, code) : '';
+	const now = ctx.now();
+	const device = mac === '' ? undefined : ctx.store.read().deviceLogins.find(d => d.codeMac === mac);
+	let error: Error | undefined;
+	if (!device) error = authFailed(WRONG_CODE, {code: 'saml.device-code'});
+	else if (device.state !== 'pending') error = refused('This code was used already: a code works once; start a new sign-in in the terminal.', {code: 'saml.device-used'});
+	else if (new Date(device.expires) <= now) error = refused(`This code expired at ${device.expires}; start a new sign-in in the terminal.`, {code: 'saml.device-expired'});
+	if (error) return refuse(ctx, {label: 'anonymous', tenantId: null}, action, device ? `terminal sign-in of ${device.username}` : 'terminal sign-in', error);
+	return device!;
+}
+
+/** `POST /login/device` with a code: where and when the sign-in started, to be recognised (or not) by the person at the browser. */
+export async function inspectDeviceCode(ctx: Context, typed: string): Promise<DeviceLoginView> {
+	const device = await pendingFor(ctx, typed, 'login.sso.code');
+	return {username: device.username, tenant: device.tenant, host: device.host, clientAddress: device.clientAddress, created: device.created, expires: device.expires};
+}
+
+/** The code page's "Continue": a request bound to this terminal's sign-in, whose id the IdP signs back. */
+export async function confirmDeviceCode(ctx: Context, typed: string): Promise<string> {
+	const device = await pendingFor(ctx, typed, 'login.sso.confirm');
+	samlConfigIn(ctx, ctx.store.read());
+	return ctx.store.transact(db => {
+		appendAudit(db, ctx, {label: 'anonymous', tenantId: null}, {action: 'login.sso.confirm', target: `terminal sign-in of ${device.username}`, result: 'ok'});
+		return addSamlRequest(ctx, db, {kind: 'device', deviceLoginId: device.id});
+	});
+}
+
+/** What a waiting terminal sees: still waiting (with the last refusal, if any), or signed in. */
+export type DevicePoll = {readonly state: 'waiting'; readonly lastRefusal: string | null; readonly expires: string} | {readonly state: 'signed-in'; readonly actor: Actor};
+
+/**
+ * The terminal's poll: reads the store (cheap, re-read only when another process wrote it); once
+ * the browser side completed, the sign-in is finished here, once, by the holder of the poll secret.
+ */
+export async function pollDeviceLogin(ctx: Context, login: {readonly id: string; readonly pollSecret: string}): Promise<DevicePoll> {
+	const device = ctx.store.read().deviceLogins.find(d => d.id === login.id);
+	if (!device || !secretMatches(login.pollSecret, device.pollSecretHash)) throw authFailed('This sign-in is no longer known; start again.', {code: 'saml.device-gone'});
+	if (device.state === 'pending') {
+		if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires} before anyone used it; start again.`, {code: 'saml.device-expired'});
+		return {state: 'waiting', lastRefusal: device.reason, expires: device.expires};
+	}
+	if (device.state !== 'completed' || !device.userId) throw refused('This sign-in was finished already.', {code: 'saml.device-used'});
+	const userId = device.userId;
+	return ctx.store.transact(db => {
+		const current = db.deviceLogins.find(d => d.id === device.id);
+		if (current?.state !== 'completed') throw refused('This sign-in was finished already.', {code: 'saml.device-used'});
+		current.state = 'finished';
+		// Disabled or deleted since the IdP vouched: refused like any session.
+		const actor = resolveActor(db, userId, device.tenant ?? undefined);
+		appendAudit(db, ctx, actor, {action: 'login', target: actor.user.username, result: 'ok', reason: `single sign-on from ${device.clientAddress} on ${device.host}`});
+		return {state: 'signed-in' as const, actor};
+	});
+}
+
+/** The terminal gave up (Esc, Ctrl-C): its code stops working at once. */
+export async function cancelDeviceLogin(ctx: Context, login: {readonly id: string; readonly pollSecret: string}): Promise<void> {
+	await ctx.store.transact(db => {
+		const device = db.deviceLogins.find(d => d.id === login.id);
+		if (device && secretMatches(login.pollSecret, device.pollSecretHash) && device.state === 'pending') device.state = 'refused';
+	});
+}
+
+/** Whether `identifier` (username or e-mail) names a single sign-on user: `orgctl login` then shows a code instead of asking a password. */
+export function signsInThroughSso(ctx: Context, identifier: string, tenant?: string): boolean {
+	const db = ctx.store.read();
+	const key = identifier.trim().toLowerCase();
+	const scope = tenant ? db.tenants.find(t => t.name === tenant) : undefined;
+	const matches = db.users.filter(u => (!tenant || u.tenantId === scope?.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
+	return matches.length === 1 && matches[0]!.method === 'saml';
+}
+
+/**
+ * Polls until the browser side completes (or the code expires, or `signal` aborts: then the code is
+ * cancelled): the one waiting loop of the CLI and the console. `onWaiting` hears each refusal once.
+ */
+export async function awaitDeviceLogin(ctx: Context, login: DeviceLoginStarted, options: {readonly intervalMs: number; readonly signal?: AbortSignal; readonly onRefusal?: (reason: string) => void}): Promise<Actor> {
+	let lastRefusal: string | null = null;
+	for (;;) {
+		if (options.signal?.aborted) {
+			await cancelDeviceLogin(ctx, login);
+			throw refused('The single sign-on was cancelled; its code no longer works.', {code: 'saml.device-cancelled'});
+		}
+		const poll = await pollDeviceLogin(ctx, login);
+		if (poll.state === 'signed-in') return poll.actor;
+		if (poll.lastRefusal !== null && poll.lastRefusal !== lastRefusal) {
+			lastRefusal = poll.lastRefusal;
+			options.onRefusal?.(poll.lastRefusal);
+		}
+		await new Promise<void>(resolve => {
+			const timer = setTimeout(resolve, options.intervalMs);
+			options.signal?.addEventListener('abort', () => {
+				clearTimeout(timer);
+				resolve();
+			}, {once: true});
+		});
+	}
+}
