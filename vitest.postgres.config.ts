@@ -6,7 +6,9 @@ import base from './vitest.config.js';
  * tests may create a database on; .ci/run starts a throwaway one): every test file that acts through
  * the store port, the command line or orgctl serve, on a schema of its own per test folder. Left out:
  * the file backend's own tests (lock, place, key file beside it, backups, file migrations, admin
- * check, the SIGKILL soak) and the terminal and browser ones, which add time and no store paths.
+ * check, the SIGKILL soak, the file's change signal and index) and the terminal and browser ones
+ * (the real-IdP SAML end-to-end test included), which add time and no store paths. The SAML
+ * replay tests and the credential attacks are in: a replay or a throttle is caught across hosts.
  */
 export default defineConfig({
 	test: {
@@ -38,7 +40,10 @@ export default defineConfig({
 			'test/invites-cli.test.ts',
 			'test/ui/components.test.tsx',
 			'test/ui/session-end.test.tsx',
+			'test/credential-attacks.test.ts',
 			'test/web/http.test.ts',
+			'test/web/attacks.test.ts',
+			'test/web/saml-acs.test.ts',
 		],
 		env: {...base.test?.env, ORGCTL_TEST_STORE: 'postgres'},
 	},

@@ -97,6 +97,8 @@ export class PgStore implements StorePort {
 	private untold: StoreChange[] = [];
 	private listening: Listening | undefined;
 	private refreshing: Promise<void> | undefined;
+	/** A refresh queued and not started yet, which later callers share. */
+	private waitingRefresh: Promise<void> | undefined;
 	private refreshAgain = false;
 	/** Set when the database came to hold data orgctl cannot use: every read then fails with it. */
 	private failure: OrgError | undefined;
@@ -213,8 +215,11 @@ export class PgStore implements StorePort {
 	 * listeners hear of what changed.
 	 */
 	refresh(): Promise<void> {
-		return this.enqueue(() =>
-			this.run(async client => {
+		// Refreshes asked for while one waits its turn are one: many requests at once cost one query.
+		if (this.waitingRefresh) return this.waitingRefresh;
+		const refresh = this.enqueue(() => {
+			this.waitingRefresh = undefined;
+			return this.run(async client => {
 				const version = await currentVersion(client);
 				if (version === this.data.version) return;
 				await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -223,8 +228,13 @@ export class PgStore implements StorePort {
 				} finally {
 					await client.query('COMMIT').catch(() => undefined);
 				}
-			}),
-		);
+			});
+		});
+		this.waitingRefresh = refresh;
+		refresh.catch(() => undefined).finally(() => {
+			if (this.waitingRefresh === refresh) this.waitingRefresh = undefined;
+		});
+		return refresh;
 	}
 
 	/**
