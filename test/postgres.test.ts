@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {openContext, openStore} from '../source/app/context.js';
 import {initialize, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
-import {databaseSchema, EMPTY_SSO, SCHEMA_VERSION} from '../source/core/model.js';
+import {databaseSchema, EMPTY_SSO, SCHEMA_VERSION, type Database} from '../source/core/model.js';
 import type {Context, StoreChange} from '../source/core/context.js';
 import {newId} from '../source/core/ids.js';
 import {enqueueMail} from '../source/core/outbox.js';
@@ -227,6 +227,46 @@ describe.skipIf(BACKEND !== 'postgres')('the PostgreSQL store', () => {
 			expect(change.lists?.users).toBeUndefined();
 			expect(change.settings).toBe(false);
 			expect(ctx.store.read().users).toBe(usersBefore);
+		});
+
+		it('whatever a change does to a list (edit in place, append, remove, replace, re-key, reorder), another host reads exactly that', async () => {
+			const {ctx, root} = await initializedContext();
+			for (const name of ['a', 'b', 'c', 'd']) await createProject(ctx, root, {name});
+			const fresh = async () => {
+				const other = await openStore(ctx.store.path);
+				try {
+					return other.read().projects.map(p => `${p.id.slice(0, 4)}:${p.name}`);
+				} finally {
+					await other.close();
+				}
+			};
+			const here = () => ctx.store.read().projects.map(p => `${p.id.slice(0, 4)}:${p.name}`);
+			const steps: Array<(db: Database) => void> = [
+				db => {
+					db.projects[1]!.name = 'b2';
+				},
+				db => {
+					db.projects.push({...db.projects[0]!, id: newId(), name: 'e'});
+					db.projects[0]!.name = 'a2';
+				},
+				db => {
+					db.projects.splice(2, 1);
+				},
+				db => {
+					db.projects[0] = {...db.projects[0]!, name: 'a3'};
+				},
+				db => {
+					db.projects[1]!.id = newId();
+				},
+				db => {
+					db.projects.reverse();
+				},
+			];
+			for (const step of steps) {
+				await ctx.store.transact(step);
+				expect(await fresh()).toEqual(here());
+			}
+			expect(here().map(p => p.split(':')[1])).toEqual(['e', 'd', 'b2', 'a3']);
 		});
 
 		it('a commit here is told as the file store tells it: a copy of each record written, the record as it was among those that left', async () => {

@@ -43,12 +43,16 @@ export function entryFor(record: Record<string, unknown>, line: string | undefin
 	return entry;
 }
 
-/** True while `record` holds exactly what `entry` remembers. */
+/**
+ * True while `record` holds exactly what `entry` remembers. Runs for every record on every commit
+ * (at 100,000 users, most of a commit's time): a key inherited from a prototype needs no check of
+ * its own, since records are plain objects and such a key would not be the one remembered there.
+ */
 export function unchanged(record: Record<string, unknown>, entry: Entry): boolean {
 	const keys = entry[1] as readonly string[];
 	let at = 0;
 	for (const key in record) {
-		if (keys[at] !== key || !Object.hasOwn(record, key)) return false;
+		if (keys[at] !== key) return false;
 		const value = record[key];
 		const was = entry[at + 2];
 		if (value !== was && !(was instanceof Nested && typeof value === 'object' && value !== null && JSON.stringify(value) === was.json)) return false;
