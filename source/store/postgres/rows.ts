@@ -86,7 +86,7 @@ export class RowMemory {
 			const fresh = rows.get(table.list) ?? [];
 			const gone = removed.get(table.list) ?? new Set<string>();
 			if (fresh.length === 0 && gone.size === 0) continue;
-			if (INVARIANT_FIELDS[table.list]) guarded = true;
+			const fields = INVARIANT_FIELDS[table.list];
 			const held = this.held.get(table.list)!;
 			for (const {record} of fresh) this.entries.set(record, entryFor(record, undefined));
 			if (table.key === undefined) {
@@ -102,31 +102,39 @@ export class RowMemory {
 			const byKey = new Map(fresh.map(r => [keyOf(table, r.record), r]));
 			const left: object[] = [];
 			const list: object[] = [];
-			let last = 0;
+			// The list as held is in seq order; it stays so while each row replaces one in its place
+			// (the same seq) and new rows come after the last. Only otherwise is the list sorted again.
 			let sorted = true;
 			for (const record of held.list) {
 				const key = keyOf(table, record as Record<string, unknown>);
-				if (gone.has(key) && !byKey.has(key)) {
-					held.seq.delete(key);
-					left.push(record);
+				const row = byKey.get(key);
+				if (row === undefined) {
+					if (gone.size > 0 && gone.has(key)) {
+						held.seq.delete(key);
+						left.push(record);
+						if (fields) guarded = true;
+						continue;
+					}
+					list.push(record);
 					continue;
 				}
-				const row = byKey.get(key);
-				if (row) {
-					byKey.delete(key);
-					left.push(record);
+				byKey.delete(key);
+				left.push(record);
+				if (held.seq.get(key) !== row.seq) {
+					sorted = false;
+					held.seq.set(key, row.seq);
 				}
-				const seq = row ? row.seq : (held.seq.get(key) ?? 0);
-				if (seq < last) sorted = false;
-				last = seq;
-				held.seq.set(key, seq);
-				list.push(row ? row.record : record);
+				// The invariants are checked again only when what they read changed (as a commit does).
+				if (fields && !sameGuarded(fields, row.record, field => (record as Record<string, unknown>)[field])) guarded = true;
+				list.push(row.record);
 			}
+			let last = held.maxSeq;
 			for (const [key, row] of byKey) {
-				if (row.seq < last) sorted = false;
-				last = row.seq;
+				if (row.seq <= last) sorted = false;
+				last = Math.max(last, row.seq);
 				held.seq.set(key, row.seq);
 				list.push(row.record);
+				if (fields) guarded = true;
 			}
 			for (const {seq} of fresh) if (seq > held.maxSeq) held.maxSeq = seq;
 			if (!sorted) list.sort((a, b) => held.seq.get(keyOf(table, a as Record<string, unknown>))! - held.seq.get(keyOf(table, b as Record<string, unknown>))!);
