@@ -1,9 +1,9 @@
-import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {changeOwnPassword, createSession, initialize, login, resetPasswordBreakGlass, resolveSession, SESSION_SECONDS, THROTTLE} from '../source/core/accounts.js';
 import {scryptHasher} from '../source/adapters/scrypt-hasher.js';
 import {OrgError} from '../source/core/errors.js';
 import {Clock, FIRST_PASSWORD, initializedContext, tempContext} from './helpers/store.js';
+import {storedText} from './helpers/backend.js';
 
 describe('first run', () => {
 	it('makes the first user admin and superuser of a first tenant', async () => {
@@ -32,7 +32,7 @@ describe('first run', () => {
 	it('never stores the password itself', async () => {
 		// The production hasher: this test checks its parameters (DESIGN §4).
 		const {ctx} = await initializedContext(new Clock(), {hasher: scryptHasher()});
-		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(FIRST_PASSWORD);
+		expect(await storedText(ctx.store, ctx.dir)).not.toContain(FIRST_PASSWORD);
 		expect(ctx.store.read().users[0]!.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
 	});
 });
@@ -111,7 +111,7 @@ describe('sessions', () => {
 	it('store only a hash of their secret', async () => {
 		const {ctx, root} = await initializedContext();
 		const session = await createSession(ctx, root);
-		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(session.secret);
+		expect(await storedText(ctx.store, ctx.dir)).not.toContain(session.secret);
 	});
 });
 

@@ -8,9 +8,11 @@ import {newId} from '../source/core/ids.js';
 import {createInvitation, revokeInvitation, TOMBSTONE_DAYS} from '../source/core/invitations.js';
 import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent} from '../source/core/model.js';
 import {setPolicy} from '../source/core/server-settings.js';
+import {addSignupDomain} from '../source/core/signup-domains.js';
 import {orgctl} from './helpers/cli.js';
-import {Clock, initializedContext, tempDir} from './helpers/store.js';
-import {seedRoot, signIn} from './helpers/term.js';
+import {Clock, initializedContext} from './helpers/store.js';
+import {signIn} from './helpers/term.js';
+import {BACKEND} from './helpers/backend.js';
 
 type Ctx = Awaited<ReturnType<typeof initializedContext>>['ctx'];
 
@@ -44,7 +46,8 @@ describe('what anonymous input leaves in the store is bounded', () => {
 		expect(ctx.store.read().audit.at(-1)).toMatchObject({actor: 'root', tenantId: root.tenant.id, target: 'ROOT@example.com', result: 'refused'});
 	});
 
-	it('1,000 failed logins with 100 KB identifiers grow the store by less than 1 MB', async () => {
+	// The size of the store file (on PostgreSQL the same bounds hold the rows: the other tests here).
+	it.skipIf(BACKEND !== 'file')('1,000 failed logins with 100 KB identifiers grow the store by less than 1 MB', async () => {
 		// In memory-backed /dev/shm where there is one: the size is the point here, and each durable
 		// commit costs about 18 ms of fsync on this machine's disk (41 s for the 1,000; 12 s there).
 		const {ctx} = await initializedContext(new Clock(), {}, existsSync('/dev/shm') ? '/dev/shm' : undefined);
@@ -67,10 +70,11 @@ describe('housekeeping on the core’s clock', () => {
 		await createSession(ctx, root);
 		const invitation = await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
 		await revokeInvitation(ctx, root, invitation.invitation.id);
+		const domain = await addSignupDomain(ctx, root, {domain: 'corp.com'});
 		await ctx.store.transact(db => {
 			const at = clock.now().toISOString();
 			const expires = new Date(clock.now().getTime() + 8 * HOUR * 1000).toISOString();
-			db.pendingSignups.push({id: newId(), tenantId: root.tenant.id, domainId: newId(), email: 'sam@corp.com', username: 'sam', codeHash: 'a'.repeat(64), attempts: 0, created: at, expires, revision: 1});
+			db.pendingSignups.push({id: newId(), tenantId: root.tenant.id, domainId: domain.id, email: 'sam@corp.com', username: 'sam', codeHash: 'a'.repeat(64), attempts: 0, created: at, expires, revision: 1});
 		});
 		await failLogin(ctx, 'nobody');
 		const locked = 'also-nobody';
@@ -230,8 +234,8 @@ describe('the audit retention policy', () => {
 	});
 
 	it('is set with orgctl settings org set --audit-retention and --audit-max-events', async () => {
-		const dir = tempDir();
-		const {ctx, root} = await seedRoot(dir);
+		const {ctx, root} = await initializedContext();
+		const dir = ctx.dir;
 		await signIn(ctx, root, dir);
 		const set = await orgctl(dir, ['settings', 'org', 'set', '--audit-retention', '90d', '--audit-max-events', '5000']);
 		expect(set).toMatchObject({code: 0, stdout: 'Policy saved.\n'});

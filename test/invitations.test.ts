@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {login} from '../source/core/accounts.js';
 import {
@@ -18,6 +17,7 @@ import {deliverOutbox, RETRY} from '../source/core/outbox.js';
 import {addPerson, useLoopbackSmtp} from './helpers/people.js';
 import {makeCertificate, removeCertificate, TestSmtpServer, type TestCertificate} from './helpers/smtp.js';
 import {initializedContext} from './helpers/store.js';
+import {storedText} from './helpers/backend.js';
 
 const PASSWORD = 'a long enough password';
 
@@ -83,7 +83,7 @@ describe('inviting someone', () => {
 		server.mode = 'reject4xx';
 		const again = await resendInvitation(ctx, root, issued.invitation.id);
 		await mailInvitations(ctx, [again]);
-		const file = readFileSync(ctx.store.path, 'utf8');
+		const file = await storedText(ctx.store, ctx.dir);
 		expect(file).not.toContain(secretOf(issued.link));
 		expect(file).toContain(issued.invitation.id);
 	});

@@ -74,6 +74,10 @@ const ROWS: Readonly<Record<string, Row>> = {
 	// it is asked to listen on an address this machine does not have, so it ends at once: one sentence.
 	serve: {public: true, args: () => ['serve', '--listen', '192.0.2.1:8080'], code: 1, audit: 'none'},
 	'admin reset-password': {public: true, args: () => ['admin', 'reset-password', 'max', '--password-stdin'], input: NEW_PASSWORD, code: 0, audit: 'ok'},
+	// The store's own commands, as admin check: for whoever can open the store (its file, or the
+	// database with its credentials). Copying needs a store to copy from; a path with none is one sentence.
+	'admin migrate': {public: true, args: () => ['admin', 'migrate'], code: 0, audit: 'none'},
+	'admin copy-store': {public: true, args: () => ['admin', 'copy-store', '/nonexistent/orgctl.json', '/nonexistent/copy.json'], code: 1, audit: 'none'},
 
 	whoami: {args: () => ['whoami'], policy: rule('profile.own')},
 	passwd: {args: () => ['passwd', '--password-stdin'], input: `${PASSWORD}\n${NEW_PASSWORD}`, policy: rule('profile.own')},
@@ -155,6 +159,8 @@ function theProgram(): Command {
 			check: () => {
 				throw new Error('not checked');
 			},
+			migrate: () => Promise.reject(new Error('not migrated')),
+			copyStore: () => Promise.reject(new Error('not copied')),
 		}),
 	);
 }

@@ -1,10 +1,10 @@
-import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {sha256} from '../source/core/ids.js';
 import {createProject, deleteProject, listProjects, transferProject} from '../source/core/projects.js';
 import {authenticateToken, createToken, deleteToken, listTokens, reissueToken, transferToken} from '../source/core/tokens.js';
 import {actorOf, addUser, ownership} from './helpers/people.js';
 import {initializedContext} from './helpers/store.js';
+import {storedText} from './helpers/backend.js';
 
 describe('projects', () => {
 	it('a member creates their own projects but not for someone else; an admin creates for anyone in the tenant', async () => {
@@ -57,7 +57,7 @@ describe('API tokens', () => {
 		const [id, raw] = secret.split('.');
 		expect(id).toBe(token.id);
 		expect(token.secretHash).toBe(sha256(raw!));
-		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(raw);
+		expect(await storedText(ctx.store, ctx.dir)).not.toContain(raw);
 		expect((await listTokens(ctx, root))[0]).not.toHaveProperty('secretHash');
 		expect((await listTokens(ctx, root))[0]).toMatchObject({name: 'ci', project: 'web', ownerName: 'root', capabilities: ['error:post', 'cli']});
 		expect((await authenticateToken(ctx, secret)).user.username).toBe('root');

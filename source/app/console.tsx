@@ -9,7 +9,7 @@ import {openContext} from './context.js';
 const STARTUP_SETTLES_MS = 2000;
 
 /** Options the command line passes to the console. */
-export type ConsoleOptions = {readonly storePath: string; readonly tenant: string | undefined};
+export type ConsoleOptions = {readonly storePath: string; readonly keyFile?: string | undefined; readonly tenant: string | undefined};
 
 /** Opens the full-screen console; resolves with the process exit code. */
 export async function startConsole(options: ConsoleOptions): Promise<number> {
@@ -17,7 +17,7 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 	// Opening checks the whole file against the schema: at 10,000 users that is half the start-up
 	// time, so it runs right after the first frame; a file that fails then ends the console with the reason.
 	keepYoungGenerationSmall();
-	const ctx = await openContext(options.storePath, {store: {deferValidation: true}});
+	const ctx = await openContext(options.storePath, {store: {deferValidation: true}, keyFile: options.keyFile});
 	const start = await startScreen(ctx, ctx.store.path, options.tenant);
 	const terminal = new TerminalGuard(process.stdout, process.stdin);
 	let instance: Instance | undefined;
@@ -55,5 +55,6 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 		return 0;
 	} finally {
 		terminal.dispose();
+		await ctx.store.close();
 	}
 }

@@ -83,9 +83,13 @@ export async function refuse(ctx: Context, who: AuditActor, action: string, targ
 		throw error;
 	}
 	if (auditable(error) && (!recorded.has(error) || also)) {
+		// Marked before the change, not inside it: a store may run a change again when another host
+		// committed first (PostgreSQL), and the second run must write the event the first run did.
+		const audit = !recorded.has(error);
+		recorded.add(error);
 		const written = ctx.store.transact(db => {
 			also?.(db);
-			recordRefusal(db, ctx, who, action, target, error);
+			if (audit) writeEvent(db, ctx, who, {action, target, result: error.kind === 'unavailable' ? 'failed' : 'refused', reason: error.message});
 		});
 		// An audit that cannot be written must not hide the refusal itself; what `also` counts (a
 		// spent try) must not be lost quietly, so then the store's error is what the caller sees.

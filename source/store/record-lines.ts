@@ -2,6 +2,9 @@ import {z} from 'zod';
 import {checkInvariants, INVARIANT_FIELDS, type GuardedField} from '../core/invariants.js';
 import {databaseSchema, type Database} from '../core/model.js';
 import {INDEX_PREFIX, recordKey, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {check, Invalid, isRecord, Nested, sameGuarded, sameJson, sameMembers, shapeOf, unknownKey} from './record-entry.js';
+
+export {Invalid} from './record-entry.js';
 
 /**
  * The store file holds one record per line:
@@ -36,25 +39,10 @@ type Section = {
 	readonly guarded: readonly GuardedField[] | undefined;
 };
 
-/** A nested value (an object or a list inside a record), remembered as its JSON. */
-class Nested {
-	constructor(readonly json: string) {}
-}
-
-const shapes = new Map<string, readonly string[]>();
-
 /** Fields whose values many records repeat: {@link RecordLines} keeps one string per value. */
 const SHARED_FIELDS = ['tenantId', 'owner', 'invitedBy', 'createdBy', 'domainId', 'projectId', 'actor', 'action'] as const;
 /** Values beyond this many are left as they are: a store of unusual shape costs what it did before, never more. */
 const MAX_SHARED = 4096;
-
-/** One shared keys array per record shape. */
-function shapeOf(keys: string[]): readonly string[] {
-	const id = keys.join('\u0000');
-	let shape = shapes.get(id);
-	if (!shape) shapes.set(id, (shape = keys));
-	return shape;
-}
 
 function isNested(value: unknown): value is object {
 	return typeof value === 'object' && value !== null;
@@ -201,11 +189,6 @@ class Before {
 	}
 }
 
-/** Whether two versions of a record agree on every field the invariants read (as far as they read it). */
-function sameGuarded(fields: readonly GuardedField[], record: Record<string, unknown>, before: (key: string) => unknown): boolean {
-	return fields.every(guard => (typeof guard === 'string' ? record[guard] === before(guard) : guard.as(record[guard.field]) === guard.as(before(guard.field))));
-}
-
 /** Lines of a file, one at a time, with a look at the next: the whole text need never be in memory. */
 export type LineSource = {
 	next(): string | undefined;
@@ -245,30 +228,12 @@ export type Applied = {
 	readonly change: {readonly lists: ReadonlyMap<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>; readonly settings: boolean} | undefined;
 };
 
-/** Why a text or a change was refused: where (a dotted path, '' for the whole) and what. */
-export class Invalid extends Error {
-	constructor(
-		readonly where: string,
-		readonly reason: string,
-	) {
-		super(`${where || 'the data'}: ${reason}`);
-	}
-}
-
 function sectionsFor(schemaVersion: number): readonly Section[] {
 	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
 		const guarded = INVARIANT_FIELDS[key as keyof Database];
 		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded};
 		return {key: key as Section['key'], schema: schema as z.ZodType, element: schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined, guarded};
 	});
-}
-
-/** Validates one value against its schema; returns zod's clean copy (unknown keys dropped). */
-function check(schema: z.ZodType, value: unknown, where: string): unknown {
-	const parsed = schema.safeParse(value);
-	if (parsed.success) return parsed.data;
-	const issue = parsed.error.issues[0]!;
-	throw new Invalid([where, ...issue.path.map(String)].filter(Boolean).join('.'), issue.message);
 }
 
 /**
@@ -854,51 +819,4 @@ export class RecordLines {
 		for (const section of this.sections) if (section.element) lists.set(section.key, this.copyOf(section.key, db[section.key] as unknown as unknown[]));
 		this.lists = lists;
 	}
-}
-
-function sameMembers(a: readonly unknown[], b: readonly unknown[]): boolean {
-	if (a.length !== b.length) return false;
-	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-	return true;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The first key of `value` (at any depth) that zod's clean copy dropped. */
-function unknownKey(value: unknown, clean: unknown, path = ''): string | undefined {
-	if (Array.isArray(value) && Array.isArray(clean)) {
-		for (const [i, item] of value.entries()) {
-			const deeper = unknownKey(item, clean[i], `${path}${i}.`);
-			if (deeper) return deeper;
-		}
-		return undefined;
-	}
-	if (!isRecord(value) || !isRecord(clean)) return undefined;
-	for (const key of Object.keys(value)) {
-		if (value[key] === undefined) continue;
-		if (!(key in clean)) return path + key;
-		const deeper = unknownKey(value[key], clean[key], `${path}${key}.`);
-		if (deeper) return deeper;
-	}
-	return undefined;
-}
-
-/** Deep equality as JSON sees it (keys holding undefined do not count): is zod's clean copy just a copy? */
-function sameJson(a: unknown, b: unknown): boolean {
-	if (a === b) return true;
-	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-	if (Array.isArray(a) !== Array.isArray(b)) return false;
-	if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
-	const x = a as Record<string, unknown>;
-	const y = b as Record<string, unknown>;
-	let count = 0;
-	for (const key in x) {
-		if (x[key] === undefined) continue;
-		if (!sameJson(x[key], y[key])) return false;
-		count++;
-	}
-	for (const key in y) if (y[key] !== undefined) count--;
-	return count === 0;
 }

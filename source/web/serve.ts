@@ -79,8 +79,18 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		}
 		return app;
 	};
+	// A PostgreSQL store shared by several hosts keeps its copy current while anyone listens
+	// (LISTEN/NOTIFY): an invitation made, a throttle raised or a link used on another host is seen
+	// here. (Each request reads the store anyway, and a store that cannot be read answers then.)
+	const unsubscribe = ctx.store.subscribe({changed: () => undefined, failed: () => undefined});
 	let plan = planListen(ctx.store.read().settings, ctx.readFile, options.listen);
-	let app = await start(plan);
+	let app: Awaited<ReturnType<typeof start>>;
+	try {
+		app = await start(plan);
+	} catch (error) {
+		unsubscribe();
+		throw error;
+	}
 	// With --listen PORT 0 a reload keeps the port the system chose.
 	const override = options.listen && options.listen.port === 0 ? {...options.listen, port: (app.server.address() as AddressInfo).port} : options.listen;
 	const announce = () => {
@@ -97,6 +107,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			return app.server.maxConnections;
 		},
 		async reload() {
+			await ctx.store.refresh();
 			const next = planListen(ctx.store.read().settings, ctx.readFile, override);
 			if (sameListener(plan, next)) {
 				if (next.tls) (app.server as unknown as TlsServer).setSecureContext({cert: next.tls.cert, key: next.tls.key});
@@ -115,6 +126,9 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			}
 			announce();
 		},
-		close: () => stop(app),
+		close: () => {
+			unsubscribe();
+			return stop(app);
+		},
 	};
 }

@@ -1,5 +1,6 @@
 import type {Command} from 'commander';
 import {registerAdminCheck} from './admin-check.js';
+import {registerAdminStore} from './admin-store.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {revokedNote} from '../../core/credentials.js';
 import {userView} from '../../core/users.js';
@@ -110,5 +111,6 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended${revokedNote(tokensRevoked, 'its')}.`);
 		});
 	registerAdminCheck(admin, cli);
+	registerAdminStore(admin, cli);
 }
 
