@@ -290,7 +290,9 @@ export async function login(ctx: Context, input: {identifier: string; password: 
 		return actorAsNow(current, tenant);
 	}) : undefined;
 	if (signedIn) return signedIn;
-	return refuse(ctx, who, 'login', target, authFailed(failure));
+	// Two accounts opened by one password: the owner's, proven, not a guess; their tries are given back.
+	const proven = matched.length > 1 ? (d: Database) => [identifierThrottleKey(input.identifier), ...matched.map(accountThrottleKey)].forEach(key => clearFailures(d, key)) : undefined;
+	return refuse(ctx, who, 'login', target, authFailed(failure), proven);
 }
 
 /**
@@ -449,6 +451,7 @@ export async function resetPasswordBreakGlass(ctx: Context, input: {username: st
 		target.disabled = false;
 		touch(target);
 		clearFailures(d, accountThrottleKey(target));
+		for (const spelling of [target.username, target.email]) clearFailures(d, identifierThrottleKey(spelling));
 		const ended = endCredentials(d, ctx, target.id, 'its owner’s password was reset');
 		return {user: target, tokensRevoked: ended.tokens};
 	});
