@@ -181,7 +181,7 @@ describe('#4 before a credential is proven every identifier gets the same answer
 				said.push(first.replace(name, 'NAME').replace(/code [A-Z]{4}-[A-Z]{4}/, 'code C').replace(/until \S+\)/, 'until T)'));
 			}
 			expect(new Set(said).size).toBe(1);
-			expect(said[0]).toBe('Single sign-on for NAME: open http://localhost:8099/login/device in a browser and type the code C (valid until T); waiting…');
+			expect(said[0]).toBe('Single sign-on for NAME. Open http://localhost:8099/login/device in a browser and type the code C (valid until T); waiting…');
 		});
 
 		it('a refused start (single sign-on not set up) is audited as anonymous, whatever name was typed', async () => {

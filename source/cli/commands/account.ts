@@ -41,7 +41,7 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 			if (password === undefined) {
 				// As gh auth login over SSH: a URL on orgctl serve and a code, typed in any browser; we poll the store.
 				const started = await startDeviceLogin(ctx, {username: options.username, tenant: cli.tenant, origin: terminalOrigin()});
-				cli.say(`Single sign-on for ${started.username}: open ${started.url} in a browser and type the code ${started.code} (valid until ${started.expires}); waiting…`);
+				cli.say(`Single sign-on for ${started.username}. Open ${started.url} in a browser and type the code ${started.code} (valid until ${started.expires}); waiting…`);
 				const abort = new AbortController();
 				const stop = () => abort.abort();
 				process.once('SIGINT', stop);
