@@ -1,6 +1,6 @@
 import {existsSync, statSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {createSession, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
+import {createSession, identifierThrottleKey, login, THROTTLE} from '../source/core/accounts.js';
 import {appendAudit, recordRefusal} from '../source/core/audit.js';
 import {refused} from '../source/core/errors.js';
 import {HOUSEKEEPING} from '../source/core/housekeeping.js';
@@ -36,7 +36,7 @@ describe('what anonymous input leaves in the store is bounded', () => {
 		const event = ctx.store.read().audit.at(-1)!;
 		expect(event).toMatchObject({actor: 'anonymous', action: 'login', result: 'refused', reason: 'Wrong username, e-mail or password.'});
 		expect(event.target).toBe(`${identifier.slice(0, AUDIT_TEXT_MAX)}…[+${identifier.length - AUDIT_TEXT_MAX}]`);
-		expect(ctx.store.read().throttles).toEqual([expect.objectContaining({key: unknownThrottleKey(undefined, identifier), failures: 1})]);
+		expect(ctx.store.read().throttles).toEqual([expect.objectContaining({key: identifierThrottleKey(identifier), failures: 1})]);
 		expect(ctx.store.read().throttles[0]!.key.length).toBeLessThan(100);
 	});
 
@@ -79,7 +79,7 @@ describe('housekeeping on the core’s clock', () => {
 		await failLogin(ctx, 'nobody');
 		const locked = 'also-nobody';
 		for (let i = 0; i < THROTTLE.freeFailures; i++) await failLogin(ctx, locked);
-		expect(ctx.store.read().throttles.find(t => t.key === unknownThrottleKey(undefined, locked))!.lockedUntil).not.toBeNull();
+		expect(ctx.store.read().throttles.find(t => t.key === identifierThrottleKey(locked))!.lockedUntil).not.toBeNull();
 		expect(ctx.store.read().sessions).toHaveLength(1);
 		expect(prunes(ctx)).toEqual([]);
 
@@ -89,7 +89,7 @@ describe('housekeeping on the core’s clock', () => {
 		const db = ctx.store.read();
 		expect(db.sessions).toEqual([]);
 		expect(db.pendingSignups).toEqual([]);
-		expect(db.throttles.map(t => t.key)).toEqual([unknownThrottleKey(undefined, 'someone-else')]);
+		expect(db.throttles.map(t => t.key)).toEqual([identifierThrottleKey('someone-else')]);
 		expect(db.invitationTombstones).toHaveLength(1);
 		expect(prunes(ctx)).toEqual([expect.objectContaining({actor: 'system', tenantId: null, result: 'ok', target: 'removed 1 expired session, 1 expired sign-up, 2 throttle entries'})]);
 		expect(db.housekeeping.lastRun).toBe(clock.now().toISOString());
@@ -157,15 +157,15 @@ describe('housekeeping on the core’s clock', () => {
 		const {ctx} = await initializedContext(clock);
 		const old = new Date(clock.now().getTime() - HOUR * 1000).toISOString();
 		await ctx.store.transact(db => {
-			for (let i = 0; i < THROTTLE.maxUnknown + 200; i++) db.throttles.push({key: unknownThrottleKey(undefined, `spray${i}`), failures: 1, lockedUntil: null, last: i < 200 ? old : clock.now().toISOString()});
+			for (let i = 0; i < THROTTLE.maxUnknown + 200; i++) db.throttles.push({key: identifierThrottleKey(`spray${i}`), failures: 1, lockedUntil: null, last: i < 200 ? old : clock.now().toISOString()});
 		});
 		await failLogin(ctx, 'the-newest');
 		const keys = new Set(ctx.store.read().throttles.map(t => t.key));
 		expect(keys.size).toBe(THROTTLE.maxUnknown);
-		expect(keys.has(unknownThrottleKey(undefined, 'the-newest'))).toBe(true);
-		expect(keys.has(unknownThrottleKey(undefined, 'spray0'))).toBe(false);
-		expect(keys.has(unknownThrottleKey(undefined, 'spray200'))).toBe(false);
-		expect(keys.has(unknownThrottleKey(undefined, 'spray201'))).toBe(true);
+		expect(keys.has(identifierThrottleKey('the-newest'))).toBe(true);
+		expect(keys.has(identifierThrottleKey('spray0'))).toBe(false);
+		expect(keys.has(identifierThrottleKey('spray200'))).toBe(false);
+		expect(keys.has(identifierThrottleKey('spray201'))).toBe(true);
 	});
 });
 

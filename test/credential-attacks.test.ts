@@ -213,7 +213,7 @@ describe('5. every refusal is audited: reads, other tenants, failed authenticati
 			expect(refusals, `${JSON.stringify(who)} ${args.join(' ')}`).toHaveLength(1);
 			expect(refusals[0]).toMatchObject({action, result: 'refused', reason: result.stderr.replace(/^orgctl: /, '').trimEnd()});
 		}
-		expect(c.ctx.store.read().audit.filter(e => e.action === 'login' && e.reason === 'sam exists in several tenants; name one with --tenant.')).toHaveLength(1);
+		expect(c.ctx.store.read().audit.filter(e => e.action === 'login' && e.reason === 'sam names accounts in several tenants with this password; name one with --tenant.')).toHaveLength(1);
 		// Some thirty orgctl processes one after another: 17 s alone, past a minute beside the permission matrix.
 	}, 240_000);
 });

@@ -180,7 +180,21 @@ export type Actor = {
 	readonly tenant: Tenant;
 	/** Set when the actor acts through an API token (ORGCTL_TOKEN): the token's id, so the audit can say so. */
 	readonly tokenId?: string;
+	/**
+	 * Set when the actor acts through a session (`orgctl login`'s file, the console's): the session's
+	 * id. Without a token or a session, the actor signed in with a password for this command alone.
+	 */
+	readonly sessionId?: string;
 };
+
+/**
+ * An actor as the store has them now: copies, so that what a command signed in as stays what it
+ * was (a change committed in this process edits the store's records in place), and the store's
+ * standing check (core/standing.ts) compares the two.
+ */
+export function actorAsNow(user: User, tenant: Tenant): Actor {
+	return {user: {...user}, tenant: {...tenant}};
+}
 
 export function actorFacts(actor: Actor): ActorFacts {
 	return {userId: actor.user.id, role: actor.user.role, superuser: actor.user.superuser};

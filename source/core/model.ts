@@ -211,8 +211,8 @@ export const sessionSchema = z.object({
 });
 
 /**
- * Failed logins per account key, for throttling: `user:<id>` for an account, `unknown:<tenant>/<hash>`
- * for an identifier that names none (a hash, so a 100 KB identifier costs the store 64 characters).
+ * Failed logins per key, for throttling: `user:<id>` for an account, `login:<hash>` for what was typed
+ * (a hash, so a 100 KB identifier costs the store 64 characters; core/accounts.ts identifierThrottleKey).
  */
 export const throttleSchema = z.object({
 	key: z.string().max(160),

@@ -8,6 +8,7 @@ import {parseInput, typedNumber} from './input.js';
 import {MAIL_STAGE_NAMES} from './mail.js';
 import {SMTP_SECURITY, smtpSettingsSchema, type Database, type SmtpSettings} from './model.js';
 import {openMailer} from './outbox.js';
+import {assertStanding} from './standing.js';
 
 /** Connection and greeting timeout by default; the socket timeout is three times it (DESIGN §5). */
 export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
@@ -117,6 +118,7 @@ export async function sendTestMail(ctx: Context, actor: Actor, to: string): Prom
 	let mailer;
 	// The checks before sending are audited too (DESIGN §2): the send itself is audited below.
 	try {
+		assertStanding(ctx.store.read(), ctx, actor);
 		authorize(actor, 'server.settings');
 		address = parseAddress(to).address;
 		mailer = await openMailer(ctx);

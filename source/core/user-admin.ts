@@ -151,6 +151,15 @@ export async function enableUser(ctx: Context, actor: Actor, name: string, seen:
  * admin (stdin or a form); nothing secret is returned. Their sessions end and their `cli` tokens
  * are revoked: whoever had the old password may have made one.
  */
+/** The checks of a password reset that do not need the password, audited: a front end asks them before it prompts for one. */
+export async function checkPasswordReset(ctx: Context, actor: Actor, name: string): Promise<User> {
+	return checked(ctx, actor, 'user.reset-password', name, db => {
+		const user = managedUser(db, actor, name, {});
+		checkUserChange(db, actor, user, 'password');
+		return user;
+	});
+}
+
 export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<{tokensRevoked: number}> {
 	const check = (db: Database): User => {
 		const user = managedUser(db, actor, name, seen);

@@ -85,7 +85,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		if (current.kind !== 'main') return false;
 		try {
 			const fresh = resolveSession(ctx, current.session, current.actor.tenant.name);
-			if (fresh.user !== current.actor.user || fresh.tenant !== current.actor.tenant) dispatch({type: 'session', actor: fresh});
+			// The actor is a copy made when it was resolved (core/context.ts actorAsNow): compared by content.
+			if (JSON.stringify([fresh.user, fresh.tenant]) !== JSON.stringify([current.actor.user, current.actor.tenant])) dispatch({type: 'session', actor: fresh});
 			return true;
 		} catch (error) {
 			if (isOrgError(error) && error.kind === 'store') throw error;

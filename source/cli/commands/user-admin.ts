@@ -5,7 +5,7 @@ import {revokedNote} from '../../core/credentials.js';
 import {describeOwned, owned, revocationNotice} from '../../core/ownership.js';
 import {projectView} from '../../core/projects.js';
 import {tokenView} from '../../core/tokens.js';
-import {deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
+import {checkPasswordReset, deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
 import {inert} from '../../core/inert.js';
 import {plural} from '../../core/words.js';
@@ -83,6 +83,8 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
+			// Refused before anyone types a password that would not be used.
+			await checkPasswordReset(ctx, actor, name);
 			const password = await obtainPassword(options, `New password for ${name}: `);
 			const {tokensRevoked} = await resetUserPassword(ctx, actor, name, password);
 			cli.say(`Password of ${name} set; their sessions ended${revokedNote(tokensRevoked, 'their')}.`);
@@ -101,9 +103,9 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 			const migrateTo = options.move.length === 0 ? options.migrateTo : migrateToFrom((await owned(ctx, actor, name)).owned, name, options.move, options.migrateTo);
 			const plan = migrateTo === undefined ? {} : {migrateTo};
 			if (!options.yes) {
-				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
-				// The plan the delete will carry out, checked as it will be, shown before anyone says yes.
+				// The plan the delete will carry out, checked as it will be (a refusal audited) before anyone is asked, shown before anyone says yes.
 				const preview = await previewDeletionAudited(ctx, actor, name, plan);
+				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
 				const moves = preview.groups.flatMap(g => g.moves);
 				const targets = [...new Set(moves.map(m => m.to))];
 				const what = moves.length ? `, moving ${plural(moves.length, 'item')} to ${targets.join(', ')}` : '';

@@ -1,6 +1,6 @@
 import {assertAccountFree, checkPassword, clearFailures, countFailure, lockedSeconds, newUser} from '../accounts.js';
 import {perform, refuse} from '../audit.js';
-import type {Context} from '../context.js';
+import {actorAsNow, type Context} from '../context.js';
 import {authFailed, invalid, notFound, refused} from '../errors.js';
 import {secretMatches, sha256} from '../ids.js';
 import type {AuthMethod, Database, Invitation, InvitationTombstone, Role, Tenant, User} from '../model.js';
@@ -161,7 +161,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		d.users.push(user);
 		buryInvitation(d, ctx, current, 'accepted', user.username);
 		if (current.method === 'pam') clearFailures(d, pamThrottleKey(current.username));
-		return {user, tenant};
+		return actorAsNow(user, tenant);
 	});
 }
 

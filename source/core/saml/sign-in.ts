@@ -160,7 +160,10 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 			if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires}; start the sign-in again in the terminal.`, {code: 'saml.device-expired'});
 			// The user the terminal named when it started, by id: no other account anywhere (another
 			// tenant's user with the same address, say) changes whom this sign-in is for.
-			const user = device.userId === null ? undefined : db.users.find(u => u.id === device.userId);
+			// Started for no enabled SAML user (any name gets a code, red team 10-14 #4): whoever signed in
+			// at the IdP is told only what a wrong IdP account is told, so the answer names no account's method.
+			if (device.userId === null) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the terminal asked to sign in ${device.username}; sign in at the identity provider as ${device.username}.`, {code: 'saml.wrong-user'});
+			const user = db.users.find(u => u.id === device.userId);
 			if (!user) throw refused(`The account ${device.username} no longer exists; start the sign-in again in the terminal.`, {code: 'saml.no-user'});
 			if (!sameEmail(user.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the terminal asked to sign in ${user.username}; sign in at the identity provider as ${user.username}.`, {code: 'saml.wrong-user'});
 			if (user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}, not through single sign-on.`, {code: 'saml.wrong-method'});
