@@ -229,6 +229,7 @@ function InvitationDetail({invitation, width, height, onBack, act}: {readonly in
 		['Invited by', view.invitedBy],
 		['Created', shortTime(view.created)],
 		['Expires', `${shortTime(view.expires)}${view.expired ? ' (expired: r renews it)' : ''}`],
+		...(view.suspended ? [['On hold', <Text {...theme.error}>{`${view.suspended}: the link does not work until they may send it again`}</Text>] as const] : []),
 		['Mails sent', String(view.sentCount)],
 		['Mail', <Text {...(view.mail.state === 'failed' ? theme.error : view.mail.state === 'sent' ? theme.success : {})}>{describeMailStatus(view.mail)}</Text>],
 		['ID', view.id],
