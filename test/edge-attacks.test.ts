@@ -1,5 +1,11 @@
+import {chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {auditSince, cast} from './helpers/cast.js';
+import {auditSince, cast, PASSWORD} from './helpers/cast.js';
+
+/** Another local user, for what an attacker plants (a uid with no account: chown needs none, but root does). */
+const OTHER = 54_321;
+const ROOT = process.geteuid?.() === 0;
 
 /**
  * The red team's findings against issues 10 and 14 (notes/redteam-10-14.md, #6–#15), each written
@@ -59,5 +65,78 @@ describe('#6 a pending invitation is only as good as its sender’s standing', (
 		const revoked = await c.as('root', ['users', 'set-superuser', 'ada', 'off']);
 		expect(revoked.stderr).toMatch(/no longer a superuser; their pending invitation is suspended/);
 		expect((await c.run(['accept', link, '--password-stdin'], {input: NEW_PASSWORD})).stderr).toMatch(/This invitation is on hold/);
+	});
+});
+
+describe('#7 a session file gets the store’s care', () => {
+	it('login into a folder others can write is refused, and a link planted at the temp names is never written through', async () => {
+		const c = await cast();
+		const shared = join(c.ctx.dir, 'shared');
+		mkdirSync(shared);
+		chmodSync(shared, 0o1777);
+		const victim = join(c.ctx.dir, 'victim');
+		writeFileSync(victim, 'important config\n', {mode: 0o644});
+		// The old temp name was `<file>.<pid>.tmp`: a range of pids covers the next process.
+		for (let pid = process.pid; pid < process.pid + 400; pid++) symlinkSync(victim, join(shared, `s.json.${pid}.tmp`));
+		const login = await c.run(['login', '--username', 'root', '--password-stdin'], {input: PASSWORD, env: {ORGCTL_SESSION_FILE: join(shared, 's.json')}});
+		expect(login.code).toBe(1);
+		expect(login.stderr).toMatch(/^orgctl: The session file .*s\.json is not safe to use: its folder .*shared \(mode 1777\) is writable by others/);
+		expect(readFileSync(victim, 'utf8')).toBe('important config\n');
+		expect(lstatSync(victim).mode & 0o777).toBe(0o644);
+		// In a folder of our own, the planted links are left alone too: the temp file has a random name and O_EXCL|O_NOFOLLOW.
+		const mine = join(c.ctx.dir, 'mine');
+		mkdirSync(mine, {mode: 0o700});
+		for (let pid = process.pid; pid < process.pid + 400; pid++) symlinkSync(victim, join(mine, `s.json.${pid}.tmp`));
+		const ok = await c.run(['login', '--username', 'root', '--password-stdin'], {input: PASSWORD, env: {ORGCTL_SESSION_FILE: join(mine, 's.json')}});
+		expect(ok.code).toBe(0);
+		expect(readFileSync(victim, 'utf8')).toBe('important config\n');
+		expect(lstatSync(join(mine, 's.json')).mode & 0o777).toBe(0o600);
+	});
+
+	it('a session file that is a link, or that others may read, is refused on read', async () => {
+		const c = await cast();
+		const file = join(c.ctx.dir, 'session.json');
+		expect((await c.run(['login', '--username', 'mia', '--password-stdin'], {input: PASSWORD})).code).toBe(0);
+		chmodSync(file, 0o644);
+		const wide = await c.run(['whoami']);
+		expect(wide.code).toBe(1);
+		expect(wide.stderr).toMatch(/session\.json is not safe to use: it has mode 0644, so others may read or change the session; remove it/);
+		chmodSync(file, 0o600);
+		const linked = join(c.ctx.dir, 'linked.json');
+		symlinkSync(file, linked);
+		const link = await c.run(['whoami'], {env: {ORGCTL_SESSION_FILE: linked}});
+		expect(link.code).toBe(1);
+		expect(link.stderr).toMatch(/linked\.json is not safe to use: it is a symbolic link/);
+	});
+
+	it.skipIf(!ROOT)('a session planted by another user does not make root act as the planter (session fixation)', async () => {
+		const c = await cast();
+		const file = join(c.ctx.dir, 'session.json');
+		expect((await c.run(['login', '--username', 'gus', '--password-stdin'], {input: PASSWORD})).code).toBe(0);
+		chownSync(file, OTHER, OTHER);
+		const planted = await c.run(['whoami']);
+		expect(planted.code).toBe(1);
+		expect(planted.stderr).toMatch(new RegExp(`session\\.json is not safe to use: it belongs to uid ${OTHER}, not to you`));
+		// A folder of someone else's is refused for reading and writing alike.
+		const theirs = join(c.ctx.dir, 'theirs');
+		mkdirSync(theirs, {mode: 0o700});
+		chownSync(theirs, OTHER, OTHER);
+		const write = await c.run(['login', '--username', 'root', '--password-stdin'], {input: PASSWORD, env: {ORGCTL_SESSION_FILE: join(theirs, 's.json')}});
+		expect(write.stderr).toMatch(new RegExp(`its folder .*theirs belongs to uid ${OTHER}, not to you`));
+		expect(readdirSync(theirs)).toEqual([]);
+	});
+
+	it('our own sessions folder, found wider than 0700, is put back to 0700', async () => {
+		const c = await cast();
+		const state = join(c.ctx.dir, 'state');
+		const sessions = join(state, 'orgctl', 'sessions');
+		mkdirSync(sessions, {recursive: true, mode: 0o700});
+		chmodSync(sessions, 0o777);
+		const env = {ORGCTL_SESSION_FILE: undefined, XDG_STATE_HOME: state};
+		expect((await c.run(['login', '--username', 'mia', '--password-stdin'], {input: PASSWORD, env})).code).toBe(0);
+		expect(lstatSync(sessions).mode & 0o777).toBe(0o700);
+		const [name] = readdirSync(sessions);
+		expect(lstatSync(join(sessions, name!)).mode & 0o777).toBe(0o600);
+		expect((await c.run(['whoami'], {env})).stdout).toMatch(/^mia/);
 	});
 });
