@@ -1,7 +1,9 @@
-import {chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
 import {auditSince, cast, PASSWORD} from './helpers/cast.js';
+import {startServe} from './helpers/serve.js';
+import {makeCertificate, removeCertificate} from './helpers/smtp.js';
 
 /** Another local user, for what an attacker plants (a uid with no account: chown needs none, but root does). */
 const OTHER = 54_321;
@@ -138,5 +140,84 @@ describe('#7 a session file gets the store’s care', () => {
 		const [name] = readdirSync(sessions);
 		expect(lstatSync(join(sessions, name!)).mode & 0o777).toBe(0o600);
 		expect((await c.run(['whoami'], {env})).stdout).toMatch(/^mia/);
+	});
+});
+
+describe('#8 files named in the settings are saved absolute and read only from a safe place', () => {
+	const certificate = makeCertificate();
+	afterAll(() => removeCertificate(certificate));
+	const keyFile = join(certificate.dir, 'key.pem');
+
+	/** The certificate pair copied into `dir`, key 0600, certificate 0644. */
+	function pairIn(dir: string): {cert: string; key: string} {
+		mkdirSync(dir, {recursive: true, mode: 0o700});
+		const cert = join(dir, 'c.pem');
+		const key = join(dir, 'k.pem');
+		copyFileSync(certificate.certFile, cert);
+		copyFileSync(keyFile, key);
+		chmodSync(cert, 0o644);
+		chmodSync(key, 0o600);
+		return {cert, key};
+	}
+
+	it('relative paths are saved as the absolute paths they named where they were typed', async () => {
+		const c = await cast();
+		pairIn(join(c.ctx.dir, 'x'));
+		const set = await c.as('root', ['settings', 'ssl', 'set', '--cert', 'x/c.pem', '--key', 'x/k.pem'], {cwd: c.ctx.dir});
+		expect(set.code).toBe(0);
+		expect(c.ctx.store.read().settings.ssl).toEqual({cert: join(c.ctx.dir, 'x', 'c.pem'), key: join(c.ctx.dir, 'x', 'k.pem')});
+		const smtp = await c.as('root', ['settings', 'smtp', 'set', '--host', '127.0.0.1', '--port', '2525', '--security', 'starttls', '--from', 'orgctl@example.com', '--ca-file', 'x/c.pem'], {cwd: c.ctx.dir});
+		expect(smtp.code).toBe(0);
+		expect(c.ctx.store.read().settings.smtp?.caFile).toBe(join(c.ctx.dir, 'x', 'c.pem'));
+	});
+
+	it('a key others may read, or a certificate or CA file others may write, is refused at save', async () => {
+		const c = await cast();
+		const {cert, key} = pairIn(join(c.ctx.dir, 'x'));
+		chmodSync(key, 0o644);
+		const readableKey = await c.as('root', ['settings', 'ssl', 'set', '--cert', cert, '--key', key]);
+		expect(readableKey.code).toBe(1);
+		expect(readableKey.stderr).toBe(`orgctl: The key file ${key} cannot be read (the key ${key} has mode 0644: group and others may open it and so read or change the private key; run chmod 600 ${key}).\n`);
+		chmodSync(key, 0o600);
+		chmodSync(cert, 0o666);
+		expect((await c.as('root', ['settings', 'ssl', 'set', '--cert', cert, '--key', key])).stderr).toMatch(/has mode 0666: group and others may write it and so change the certificate/);
+		const ca = await c.as('root', ['settings', 'smtp', 'set', '--host', '127.0.0.1', '--port', '2525', '--security', 'starttls', '--from', 'orgctl@example.com', '--ca-file', cert]);
+		expect(ca.code).toBe(1);
+		expect(ca.stderr).toMatch(/The CA file .* cannot be read \(the CA file .* has mode 0666: group and others may write it and so change whom mail trusts and so read all mail; run chmod go-w/);
+		// A folder others can write is no place for them either: the files could be swapped.
+		const shared = join(c.ctx.dir, 'shared');
+		const inShared = pairIn(shared);
+		chmodSync(shared, 0o1777);
+		expect((await c.as('root', ['settings', 'ssl', 'set', '--cert', inShared.cert, '--key', inShared.key])).stderr).toMatch(/is writable by group and others, so another user could put a file of their own there/);
+		expect(c.ctx.store.read().settings.ssl).toBeNull();
+		expect(c.ctx.store.read().settings.smtp).toBeNull();
+	});
+
+	it.skipIf(!ROOT)('a CA file, certificate or key owned by another user is refused', async () => {
+		const c = await cast();
+		const {cert, key} = pairIn(join(c.ctx.dir, 'x'));
+		chownSync(key, OTHER, OTHER);
+		expect((await c.as('root', ['settings', 'ssl', 'set', '--cert', cert, '--key', key])).stderr).toMatch(new RegExp(`the key .*k\\.pem belongs to uid ${OTHER}, not to root, so that user could change it`));
+		chownSync(cert, OTHER, OTHER);
+		expect((await c.as('root', ['settings', 'smtp', 'set', '--host', '127.0.0.1', '--port', '2525', '--security', 'starttls', '--from', 'orgctl@example.com', '--ca-file', cert])).stderr).toMatch(new RegExp(`the CA file .*c\\.pem belongs to uid ${OTHER}`));
+	});
+
+	it('serve checks the files again at start and on SIGHUP: a key made readable meanwhile is not loaded', async () => {
+		const c = await cast();
+		const {cert, key} = pairIn(join(c.ctx.dir, 'x'));
+		expect((await c.as('root', ['settings', 'ssl', 'set', '--cert', cert, '--key', key])).code).toBe(0);
+		expect((await c.as('root', ['settings', 'listeners', 'set', 'requests', '--port', '8443', '--address', '127.0.0.1', '--ssl', 'on'])).code).toBe(0);
+		const server = await startServe(c.ctx.dir, ['--listen', '127.0.0.1:0']);
+		try {
+			expect(server.url).toMatch(/^https:/);
+			chmodSync(key, 0o644);
+			server.child.kill('SIGHUP');
+			await server.waitForLog(/reload failed, still serving as before: The key file .* cannot be read \(the key .* has mode 0644/);
+		} finally {
+			await server.stop();
+		}
+		const again = await c.run(['serve', '--listen', '127.0.0.1:0']);
+		expect(again.code).toBe(1);
+		expect(again.stderr).toMatch(/The key file .* cannot be read \(the key .* has mode 0644/);
 	});
 });

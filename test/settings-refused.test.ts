@@ -92,7 +92,7 @@ describe('SSL settings refuse each invalid value and save nothing', () => {
 		[
 			'a key file without a key',
 			dir => {
-				writeFileSync(join(dir, 'junk.key'), 'junk');
+				writeFileSync(join(dir, 'junk.key'), 'junk', {mode: 0o600}); // a key others may read is refused before its content is looked at
 				return {cert: good.certFile, key: join(dir, 'junk.key')};
 			},
 			/holds no private key orgctl can read/,

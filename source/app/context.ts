@@ -3,11 +3,12 @@ import {resolve} from 'node:path';
 import {checkPamPassword} from '../adapters/pam.js';
 import {scryptHasher} from '../adapters/scrypt-hasher.js';
 import type {Context, SecretBox, StorePort} from '../core/context.js';
+import {readPlacedFile} from '../store/safe-place.js';
 import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
-export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'makeKeyPair' | 'saml'>>;
+export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'resolvePath' | 'makeKeyPair' | 'saml'>>;
 
 /**
  * The one place that plugs the adapters into the core's ports: the console, the command line,
@@ -21,8 +22,9 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 		hasher: ports.hasher ?? scryptHasher(),
 		pam: ports.pam ?? checkPamPassword,
 		// nodemailer is loaded only when a message goes out: subcommands that send nothing do not pay for it.
-		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, options)),
-		readFile: ports.readFile ?? (path => readFileSync(path)),
+		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, {...options, readCa: path => readPlacedFile(path, 'CA file').toString('utf8')})),
+		readFile: ports.readFile ?? ((path, kind) => (kind ? readPlacedFile(path, kind) : readFileSync(path))),
+		resolvePath: ports.resolvePath ?? (path => resolve(path)),
 		// node-forge (for the certificate) is loaded only the one time a key pair is made.
 		makeKeyPair: ports.makeKeyPair ?? (async request => (await import('../adapters/key-pair.js')).makeKeyPair(request)),
 		// node-saml is loaded only when a SAML request or response is handled.

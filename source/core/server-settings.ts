@@ -45,7 +45,7 @@ export async function showSettings(ctx: Context, actor: Actor): Promise<Settings
 function sslView(ctx: Context, ssl: Settings['ssl']): SslView | null {
 	if (!ssl) return null;
 	try {
-		const cert = parseCertificate(ctx.readFile(ssl.cert));
+		const cert = parseCertificate(ctx.readFile(ssl.cert, 'certificate'));
 		if (!cert) return {...ssl, facts: undefined, unreadable: `${ssl.cert} no longer holds a PEM certificate`, warning: undefined};
 		const facts = certificateFacts(cert, ctx.now());
 		return {...ssl, facts, unreadable: undefined, warning: certificateWarning('The SSL certificate', facts)};
@@ -201,7 +201,7 @@ export async function removeListener(ctx: Context, actor: Actor, name: string): 
  * other, and that the certificate is current. One expiring within 30 days is saved, with its warning.
  */
 export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; key: string}): Promise<CertificateFacts> {
-	const paths = {cert: input.cert.trim(), key: input.key.trim()};
+	const paths = {cert: input.cert.trim() && ctx.resolvePath(input.cert.trim()), key: input.key.trim() && ctx.resolvePath(input.key.trim())};
 	// Checked inside the audited transaction so that a refused certificate is audited too.
 	return perform(ctx, actor, 'settings.ssl', paths.cert, db => {
 		authorize(actor, 'server.settings');
@@ -214,9 +214,9 @@ export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; k
 }
 
 function checkCertificatePair(ctx: Context, input: {cert: string; key: string}): X509Certificate {
-	const read = (path: string, what: string) => {
+	const read = (path: string, what: 'certificate' | 'key') => {
 		try {
-			return ctx.readFile(path);
+			return ctx.readFile(path, what);
 		} catch (error) {
 			throw invalid(`The ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 		}

@@ -49,7 +49,7 @@ const smtpInputSchema = smtpSettingsSchema.pick({host: true, port: true, timeout
 function checkCaFile(ctx: Context, path: string): void {
 	let text: string;
 	try {
-		text = ctx.readFile(path).toString('utf8');
+		text = ctx.readFile(path, 'CA file').toString('utf8');
 	} catch (error) {
 		throw invalid(`The CA file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 	}
@@ -73,7 +73,7 @@ export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInp
 		const from = parseAddress(input.from).address;
 		const user = input.user?.trim() || null;
 		if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
-		const caFile = input.caFile?.trim() || null;
+		const caFile = input.caFile?.trim() ? ctx.resolvePath(input.caFile.trim()) : null;
 		if (caFile) checkCaFile(ctx, caFile);
 		const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
 		const previous = db.settings.smtp;

@@ -1,6 +1,6 @@
-import {lstatSync, readFileSync, readlinkSync, realpathSync, type Stats} from 'node:fs';
+import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, type Stats} from 'node:fs';
 import {userInfo} from 'node:os';
-import {basename, dirname, join, resolve} from 'node:path';
+import {basename, dirname, isAbsolute, join, resolve} from 'node:path';
 import {storeError} from './errors.js';
 
 /**
@@ -191,4 +191,40 @@ export function ownedFileProblem(what: OwnedFile, path: string, stat: {readonly 
 export function assertOwnedFile(storePath: string, what: OwnedFile, path: string, stat: {readonly uid: number | bigint; readonly mode: number | bigint}): void {
 	const problem = ownedFileProblem(what, path, stat);
 	if (problem) throw storeError(storePath, problem.reason, problem.fix);
+}
+
+/**
+ * Reads a file the settings name (an SMTP CA file, the SSL certificate or key) from a safe place,
+ * as the store is: the path followed through its links with every folder checked as the store's
+ * are, then the very file opened (no link followed) checked by its fstat: owned by the running user
+ * or root, writable by nobody else, and a key readable by nobody else. Whoever could change a CA
+ * file could read all mail; whoever could change the certificate and key could serve our pages.
+ * Throws an Error whose message says why and how to fix it.
+ */
+export function readPlacedFile(path: string, kind: 'certificate' | 'key' | 'CA file'): Buffer {
+	// Saved paths are absolute (core: ctx.resolvePath); one saved before that is read from nowhere in particular.
+	if (!isAbsolute(path)) throw new Error(`the ${kind} path ${path} is relative, so it depends on where orgctl runs; save it again as an absolute path`);
+	realpathSync(path); // A missing file (or folder) is the system's ENOENT, as for any file.
+	let real: string;
+	try {
+		real = follow(path);
+	} catch (error) {
+		if (error instanceof Unsafe) throw new Error(`${error.problem.reason.replace('their own store, key or lock file', 'a file of their own')}; ${error.problem.fix}`);
+		throw error;
+	}
+	const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+	try {
+		const stat = fstatSync(fd);
+		if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+		const uid = Number(stat.uid);
+		if (!trusted(uid)) throw new Error(`the ${kind} ${real} belongs to ${nameOf(uid)}, not to ${myName()}${me() === 0 ? '' : ' or root'}, so that user could change it; run chown ${myName()} ${real}`);
+		const bits = kind === 'key' ? ANY : WRITE;
+		if ((stat.mode & (bits.group | bits.other)) !== 0) {
+			const risk = kind === 'key' ? 'read or change the private key' : kind === 'CA file' ? 'change whom mail trusts and so read all mail' : 'change the certificate';
+			throw new Error(`the ${kind} ${real} has mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}: ${who(stat.mode, bits)} may ${kind === 'key' ? 'open' : 'write'} it and so ${risk}; run chmod ${kind === 'key' ? '600' : 'go-w'} ${real}`);
+		}
+		return readFileSync(fd);
+	} finally {
+		closeSync(fd);
+	}
 }

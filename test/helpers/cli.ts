@@ -9,11 +9,11 @@ export type CliResult = {code: number; stdout: string; stderr: string};
  * Runs the built orgctl (npm test builds first) with a store and session file in `dir`, no terminal,
  * optional stdin, and returns its exit code and output.
  */
-export function orgctl(dir: string, args: readonly string[], options: {input?: string; env?: Record<string, string | undefined>} = {}): Promise<CliResult> {
+export function orgctl(dir: string, args: readonly string[], options: {input?: string; env?: Record<string, string | undefined>; cwd?: string} = {}): Promise<CliResult> {
 	const env: Record<string, string | undefined> = {...process.env, ORGCTL_STORE: join(dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(dir, 'session.json'), ...options.env};
 	for (const key of ['ORGCTL_USER', 'ORGCTL_PASSWORD', 'ORGCTL_TOKEN', 'ORGCTL_TENANT']) if (!(options.env && key in options.env)) delete env[key];
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [ORGCTL, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, [ORGCTL, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? {cwd: options.cwd} : {})});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', d => (stdout += d));
