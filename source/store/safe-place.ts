@@ -209,14 +209,14 @@ export function readPlacedFile(path: string, kind: 'certificate' | 'key' | 'CA f
 	try {
 		real = follow(path);
 	} catch (error) {
-		if (error instanceof Unsafe) throw new Error(`${error.problem.reason.replace('their own store, key or lock file', 'a file of their own')}; ${error.problem.fix}`);
+		if (error instanceof Unsafe) throw new Error(`${error.problem.reason.replace('their own store, key or lock file', 'a file of their own')}; ${error.problem.fix}`, {cause: error});
 		throw error;
 	}
 	const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
 	try {
 		const stat = fstatSync(fd);
 		if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
-		const uid = Number(stat.uid);
+		const uid = stat.uid;
 		if (!trusted(uid)) throw new Error(`the ${kind} ${real} belongs to ${nameOf(uid)}, not to ${myName()}${me() === 0 ? '' : ' or root'}, so that user could change it; run chown ${myName()} ${real}`);
 		const bits = kind === 'key' ? ANY : WRITE;
 		if ((stat.mode & (bits.group | bits.other)) !== 0) {
