@@ -1,6 +1,8 @@
 import {chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
+import {createProject} from '../source/core/projects.js';
+import {createToken} from '../source/core/tokens.js';
 import {auditSince, cast, PASSWORD} from './helpers/cast.js';
 import {startServe} from './helpers/serve.js';
 import {makeCertificate, removeCertificate} from './helpers/smtp.js';
@@ -219,5 +221,31 @@ describe('#8 files named in the settings are saved absolute and read only from a
 		const again = await c.run(['serve', '--listen', '127.0.0.1:0']);
 		expect(again.code).toBe(1);
 		expect(again.stderr).toMatch(/The key file .* cannot be read \(the key .* has mode 0644/);
+	});
+});
+
+describe('#9 deleting a project takes along only the API tokens the actor may delete', () => {
+	it('an admin cannot delete a superuser’s token by deleting the admin’s own project it is in; a member, an admin’s', async () => {
+		const c = await cast();
+		await createProject(c.ctx, c.actor('ada'), {name: 'admp2'});
+		const rootToken = (await createToken(c.ctx, c.root, {name: 'roottok', project: 'admp2', capabilities: ['cli']})).token;
+		const before = c.ctx.store.read().audit.length;
+		const refused = await c.as('ada', ['projects', 'delete', 'admp2']);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toBe(`orgctl: Deleting the project admp2 would delete an API token you may not delete: roottok (${rootToken.id.slice(0, 8)}, owned by root). Only a superuser can delete an API token a superuser owns. Ask their owners (or an admin) to delete or move them first.\n`);
+		expect(c.ctx.store.read().tokens.map(t => t.name)).toEqual(['roottok']);
+		expect(c.ctx.store.read().projects.map(p => p.name)).toEqual(['admp2']);
+		expect(auditSince(c, before).filter(e => e.result !== 'ok')).toMatchObject([{actor: 'ada', action: 'project.delete', result: 'refused'}]);
+
+		await createProject(c.ctx, c.actor('mia'), {name: 'memp3'});
+		await createToken(c.ctx, c.actor('ada'), {name: 'admtok', project: 'memp3'});
+		expect((await c.as('mia', ['projects', 'delete', 'memp3'])).stderr).toMatch(/^orgctl: Deleting the project memp3 would delete an API token you may not delete: admtok \(\w{8}, owned by ada\)\. Only its owner or an admin can delete an API token\./);
+		expect(c.ctx.store.read().tokens.map(t => t.name).sort()).toEqual(['admtok', 'roottok']);
+		// Her own tokens go with her project, and a superuser's delete takes everything.
+		await createToken(c.ctx, c.actor('mia'), {name: 'miatok', project: 'memp3'});
+		expect((await c.as('ada', ['tokens', 'delete', c.ctx.store.read().tokens.find(t => t.name === 'admtok')!.id])).code).toBe(0);
+		expect((await c.as('mia', ['projects', 'delete', 'memp3'])).stderr).toBe('Deleted project memp3 and its 1 API token.\n');
+		expect((await c.as('root', ['projects', 'delete', 'admp2'])).code).toBe(0);
+		expect(c.ctx.store.read().tokens).toEqual([]);
 	});
 });

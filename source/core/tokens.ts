@@ -7,9 +7,9 @@ import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
 import {parseInput} from './input.js';
 import {tokenNameSchema, type ApiToken, type Database, type Project} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import type {TargetFacts} from './policy.js';
+import {tokenFacts} from './token-facts.js';
 import {findProject, ownerHere} from './projects.js';
-import {findUser, usersById} from './users.js';
+import {findUser} from './users.js';
 
 /** An API token as handed to its owner once: `<id>.<secret>`; the store keeps only the secret's hash. */
 export function formatToken(id: string, secret: string): string {
@@ -86,18 +86,6 @@ export function checkCapabilities(capabilities: readonly string[]): TokenCapabil
 	return [...new Set(capabilities)] as TokenCapability[];
 }
 
-/** What the policy needs to know about a token, or one about to be made: whose, for whose project, whether it acts as its owner. */
-function tokenFacts(db: Database, fields: {owner: string; projectId: string; capabilities: readonly string[]}): TargetFacts {
-	const byId = usersById(db);
-	const owner = byId.get(fields.owner);
-	const projectOwner = byId.get(db.projects.find(p => p.id === fields.projectId)?.owner ?? '');
-	return {
-		ownerId: fields.owner,
-		ownerSuperuser: owner?.superuser ?? false,
-		...(projectOwner ? {projectOwnerId: projectOwner.id, projectOwnerSuperuser: projectOwner.superuser} : {}),
-		cli: fields.capabilities.includes('cli'),
-	};
-}
 
 /**
  * The check createToken runs, and the console's `t` key before its form opens: the policy's
