@@ -249,3 +249,24 @@ describe('#9 deleting a project takes along only the API tokens the actor may de
 		expect(c.ctx.store.read().tokens).toEqual([]);
 	});
 });
+
+describe('#13 no copy of the store is readable by others', () => {
+	it('admin check reports a store and backup readable by group or others, and the next open makes them 0600', async () => {
+		const c = await cast();
+		const path = c.ctx.store.path;
+		writeFileSync(`${path}.bak`, readFileSync(path), {mode: 0o600});
+		chmodSync(path, 0o644);
+		chmodSync(`${path}.bak`, 0o640);
+		const report = await c.run(['admin', 'check']);
+		expect(report.code).toBe(1);
+		expect(report.stdout).toContain(`${path} has mode 0644: group and others may read the password, session and token hashes and the audit it holds`);
+		expect(report.stdout).toContain(`${path}.bak has mode 0640: its group may read the password`);
+		expect(report.stdout).not.toContain('The store is healthy.');
+		// admin check changes nothing; any other command opens the store and closes the gap.
+		expect(lstatSync(path).mode & 0o777).toBe(0o644);
+		expect((await c.as('mia', ['whoami'])).code).toBe(0);
+		expect(lstatSync(path).mode & 0o777).toBe(0o600);
+		expect(lstatSync(`${path}.bak`).mode & 0o777).toBe(0o600);
+		expect((await c.run(['admin', 'check'])).stdout).toContain('The store is healthy.');
+	});
+});

@@ -1,4 +1,4 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, type Stats} from 'node:fs';
+import {closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats} from 'node:fs';
 import {userInfo} from 'node:os';
 import {basename, dirname, isAbsolute, join, resolve} from 'node:path';
 import {storeError} from './errors.js';
@@ -226,5 +226,50 @@ export function readPlacedFile(path: string, kind: 'certificate' | 'key' | 'CA f
 		return readFileSync(fd);
 	} finally {
 		closeSync(fd);
+	}
+}
+
+/**
+ * The files that hold a copy of the store's data: the store, its daily backup, the originals
+ * migrations kept and temp files. They hold password, session and token hashes, throttles and the
+ * audit, so nobody else may read them (DESIGN §4: file mode 0600).
+ */
+export function storeCopies(storePath: string): string[] {
+	const dir = dirname(storePath);
+	const name = basename(storePath);
+	let names: string[];
+	try {
+		names = readdirSync(dir);
+	} catch {
+		return [storePath];
+	}
+	return names.filter(n => n === name || (n.startsWith(`${name}.`) && (n.endsWith('.bak') || n.endsWith('.tmp')))).map(n => join(dir, n));
+}
+
+/** Why a copy of the store is exposed (group or others may read it), or undefined. */
+export function exposedCopyProblem(path: string, mode: number): PlaceProblem | undefined {
+	if ((mode & 0o077) === 0) return undefined;
+	return {path, reason: `${path} has mode ${(mode & 0o7777).toString(8).padStart(4, '0')}: ${who(mode, ANY)} may read the password, session and token hashes and the audit it holds`, fix: `run chmod 600 ${path} (orgctl does so the next time it opens the store)`};
+}
+
+/**
+ * Puts every copy of the store that is ours back to 0600 (read-only stays read-only), through the
+ * opened file (no link followed): a store copied or chmodded by hand does not stay readable.
+ */
+export function tightenStoreCopies(storePath: string): void {
+	for (const path of storeCopies(storePath)) {
+		let fd: number;
+		try {
+			fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+		} catch {
+			continue; // Gone meanwhile, or a link: not ours to change.
+		}
+		try {
+			const stat = fstatSync(fd);
+			// Writable by others is refused (store file) and left as found, for a person to look at; readable only, we close.
+			if (stat.isFile() && stat.uid === me() && (stat.mode & 0o077) !== 0 && (stat.mode & 0o022) === 0) fchmodSync(fd, stat.mode & 0o700);
+		} finally {
+			closeSync(fd);
+		}
 	}
 }
