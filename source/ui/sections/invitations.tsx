@@ -198,6 +198,7 @@ function Invitations({width, height}: SectionProps) {
 					onOpen={i => setOpenId(i.id)}
 					onCommand={act}
 					refusal={(command, i) => invitationRefusal(api, command, i)}
+					targetOf={i => `${i.username} (invitation ${i.id})`}
 					contexts={['invitations']}
 					active={!open}
 					emptyText="No pending invitations. Press n to invite someone."

@@ -137,6 +137,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 					onOpen={r => setOverlay({kind: 'open', id: keyOf(r)})}
 					onCommand={command}
 					refusal={(name, r) => projectRefusal(api, name, r)}
+					targetOf={r => (r.kind === 'project' ? r.project.name : `${r.token.name} (${r.project.name})`)}
 				/>
 			</Box>
 			{open ? <RowDetail row={open} width={width} height={height} onBack={() => setOverlay(undefined)} onCommand={name => command(name, open)} refusal={name => projectRefusal(api, name, open)} /> : null}
