@@ -270,3 +270,42 @@ describe('#13 no copy of the store is readable by others', () => {
 		expect((await c.run(['admin', 'check'])).stdout).toContain('The store is healthy.');
 	});
 });
+
+describe('#14 members learn nothing of others’ invitations and tokens', () => {
+	it('an id prefix finds only a member’s own tokens and invitations, and a clash with another’s invitation does not say it is one', async () => {
+		const c = await cast();
+		await createProject(c.ctx, c.actor('ada'), {name: 'adas'});
+		const adas = (await createToken(c.ctx, c.actor('ada'), {name: 'adatok', project: 'adas', capabilities: ['cli']})).token;
+		const rootInvite = JSON.parse((await c.as('root', ['--json', 'invites', 'create', 'rinv', 'rinv@example.com', '--no-email'])).stdout) as {id: string};
+		for (const args of [['tokens', 'delete'], ['tokens', 'reissue']]) {
+			const probe = await c.as('mia', [...args, adas.id.slice(0, 6)]);
+			expect(probe.stderr).toBe(`orgctl: No API token has an id starting with "${adas.id.slice(0, 6)}".\n`);
+		}
+		for (const verb of ['link', 'resend', 'delete']) {
+			expect((await c.as('mia', ['invites', verb, rootInvite.id.slice(0, 6)])).stderr).toBe(`orgctl: No invitation has an id starting with "${rootInvite.id.slice(0, 6)}".\n`);
+		}
+		const sameEmail = await c.as('mia', ['invites', 'create', 'someone', 'rinv@example.com', '--no-email']);
+		expect(sameEmail.stderr).toBe('orgctl: The e-mail rinv@example.com cannot be used for a new account in this tenant; ask an admin.\n');
+		const sameName = await c.as('mia', ['invites', 'create', 'rinv', 'other@example.com', '--no-email']);
+		expect(sameName.stderr).toBe('orgctl: The username rinv is already taken in this tenant; choose another.\n');
+		// An admin, who sees every invitation, is told what the clash is; so is the member about her own.
+		expect((await c.as('ada', ['invites', 'create', 'someone', 'rinv@example.com', '--no-email'])).stderr).toBe('orgctl: An invitation to rinv@example.com is already pending.\n');
+		expect((await c.as('mia', ['invites', 'create', 'mine', 'mine@example.com', '--no-email'])).code).toBe(0);
+		expect((await c.as('mia', ['invites', 'create', 'mine2', 'mine@example.com', '--no-email'])).stderr).toBe('orgctl: An invitation to mine@example.com is already pending.\n');
+		// And the admin still reaches everyone's by prefix.
+		expect((await c.as('ada', ['invites', 'link', rootInvite.id.slice(0, 6)])).stderr).toMatch(/Only a superuser can resend, copy or revoke an invitation a superuser sent/);
+	});
+});
+
+describe('#15 an id prefix names one thing on purpose', () => {
+	it('destructive commands refuse prefixes shorter than 4 characters', async () => {
+		const c = await cast();
+		await createProject(c.ctx, c.root, {name: 'p'});
+		const token = (await createToken(c.ctx, c.root, {name: 't', project: 'p'})).token;
+		const short = await c.as('root', ['tokens', 'delete', token.id.slice(0, 1)]);
+		expect(short.code).toBe(1);
+		expect(short.stderr).toBe(`orgctl: "${token.id.slice(0, 1)}" is too short to name API token: type at least 4 characters of its id.\n`);
+		expect(c.ctx.store.read().tokens).toHaveLength(1);
+		expect((await c.as('root', ['tokens', 'delete', token.id.slice(0, 4)])).code).toBe(0);
+	});
+});

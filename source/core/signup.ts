@@ -1,5 +1,5 @@
 import {randomInt} from 'node:crypto';
-import {assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
+import {ANONYMOUS, assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
 import {checked, perform, refuse, type AuditActor} from './audit.js';
 import type {Actor, Context} from './context.js';
 import {parseAddress, type Address} from './email.js';
@@ -176,7 +176,7 @@ export async function startSignup(ctx: Context, input: {email: string; username:
 		}
 		let taken: string | undefined;
 		try {
-			assertAccountFree(db, tenant.id, username, address.address);
+			assertAccountFree(db, tenant.id, username, address.address, {viewer: ANONYMOUS});
 		} catch (error) {
 			if (!isOrgError(error)) throw error;
 			taken = error.message;
@@ -302,7 +302,7 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 		if (!current || current.attempts >= SIGNUP.maxAttempts) throw authFailed(`No sign-up is waiting for ${address.address}: its code was used already; sign in instead.`);
 		const currentDomain = d.signupDomains.find(x => x.id === current.domainId);
 		if (!currentDomain) throw refused(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
-		assertAccountFree(d, current.tenantId, current.username, current.email);
+		assertAccountFree(d, current.tenantId, current.username, current.email, {viewer: ANONYMOUS});
 		const user = newUser(ctx, {
 			tenantId: current.tenantId,
 			username: current.username,
