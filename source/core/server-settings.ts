@@ -1,4 +1,5 @@
 import {createPrivateKey, type X509Certificate} from 'node:crypto';
+import {echo} from './inert.js';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
 import {authorize, checked, perform} from './audit.js';
@@ -147,7 +148,16 @@ export const REQUESTS_LISTENER: ListenerName = 'requests';
 /** A listener's port, by the model's rule, as a number or as typed. */
 const listenerPortSchema = typedNumber(listenerSchema.shape.port);
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/**
+ * The warning a listener earns: the user-requests listener in plain HTTP on every interface serves
+ * invitation and password forms unencrypted to the network. Warned, not refused: behind a reverse
+ * proxy that terminates TLS on this machine it is how the server is meant to run.
+ */
+export function listenerWarning(listener: Pick<Listener, 'name' | 'address' | 'ssl'>): string | undefined {
+	if (listener.name !== REQUESTS_LISTENER || listener.ssl) return undefined;
+	if (listener.address !== '0.0.0.0' && listener.address !== '::') return undefined;
+	return `the ${listener.name} listener serves invitation and password pages in plain HTTP on every interface (${listener.address}); turn on --ssl, or listen on 127.0.0.1 behind a proxy that terminates TLS.`;
+}
 
 export type ListenerInput = {readonly name: string; readonly port: number | string; readonly address?: string; readonly ssl?: boolean};
 
@@ -164,8 +174,10 @@ export async function setListener(ctx: Context, actor: Actor, input: ListenerInp
 		}
 		const port = parseInput(listenerPortSchema, input.port);
 		const existing = db.settings.listeners.find(l => l.name === name);
+		if (input.address !== undefined && input.address.trim() === '') throw invalid('The listener address is empty: give an IP address such as 127.0.0.1, or leave --address out to keep the current one.');
 		const address = (input.address?.trim() || existing?.address) ?? '0.0.0.0';
-		if (isIP(address) === 0 && !HOSTNAME.test(address)) throw invalid(`"${address}" is not an IP address or host name to listen on.`);
+		// A listener binds an address of this machine: a name would resolve to whatever DNS says at start.
+		if (isIP(address) === 0) throw invalid(`"${echo(address)}" is not an IP address to listen on (such as 127.0.0.1, 0.0.0.0 or ::).`);
 		const ssl = input.ssl ?? existing?.ssl ?? false;
 		if (ssl) {
 			if (!db.settings.ssl) throw invalid('SSL needs a certificate and key first: set them with `orgctl settings ssl set`.');
