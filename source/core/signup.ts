@@ -49,6 +49,28 @@ function countHour(db: Database, key: string, now: Date): void {
 	} else db.throttles = [...db.throttles, {key, failures: 1, lockedUntil: null, last: now.toISOString()}];
 }
 
+/**
+ * Keeps the sign-ups waiting (mailed codes, and SAML sign-ups gone to the IdP) under
+ * SIGNUP.maxPending with room for one more: the oldest of either kind goes first (a mailed code's
+ * mail with it; a SAML request is burned, so its answer is refused). Inside the caller's transaction.
+ */
+export function makeRoomForSignup(db: Database, now: Date): void {
+	const iso = now.toISOString();
+	const saml = db.samlRequests.filter(r => r.purpose.kind === 'signup' && r.state === 'pending' && r.expires > iso);
+	const excess = db.pendingSignups.length + saml.length - SIGNUP.maxPending + 1;
+	if (excess <= 0) return;
+	const oldest = [...db.pendingSignups.map(p => ({created: p.created, id: p.id, kind: 'mail' as const})), ...saml.map(r => ({created: r.created, id: r.id, kind: 'saml' as const}))]
+		.sort((a, b) => a.created.localeCompare(b.created))
+		.slice(0, excess);
+	const gone = new Set(oldest.filter(o => o.kind === 'mail').map(o => o.id));
+	const burned = new Set(oldest.filter(o => o.kind === 'saml').map(o => o.id));
+	if (gone.size > 0) {
+		db.pendingSignups = db.pendingSignups.filter(p => !gone.has(p.id));
+		db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref !== null && gone.has(m.ref)));
+	}
+	if (burned.size > 0) db.samlRequests = db.samlRequests.map(r => (burned.has(r.id) ? {...r, state: 'burned' as const} : r));
+}
+
 /** What startSignup answers; the same whether or not an account already exists. */
 export type SignupStarted = {
 	readonly email: string;
@@ -164,16 +186,7 @@ export async function startSignup(ctx: Context, input: {email: string; username:
 			throw unavailable('This server has sent as many sign-up mails as it sends in an hour; try again later, or ask an admin for an invitation.');
 		}
 		for (const key of mailKeys) countHour(db, key, now);
-		if (db.pendingSignups.length >= SIGNUP.maxPending) {
-			const gone = new Set(
-				[...db.pendingSignups]
-					.sort((a, b) => a.created.localeCompare(b.created))
-					.slice(0, db.pendingSignups.length - SIGNUP.maxPending + 1)
-					.map(p => p.id),
-			);
-			db.pendingSignups = db.pendingSignups.filter(p => !gone.has(p.id));
-			db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref !== null && gone.has(m.ref)));
-		}
+		makeRoomForSignup(db, now);
 		let taken: string | undefined;
 		try {
 			assertAccountFree(db, tenant.id, username, address.address, {viewer: ANONYMOUS});

@@ -85,7 +85,7 @@ async function signInAtIdp(page: Page, user: {username: string; password: string
 }
 
 /** In a browser: the code page, the confirmation (host, start, address), then the IdP. Returns what the confirmation showed. */
-async function enterCode(page: Page, publicUrl: string, code: string, user: {username: string; password: string}): Promise<{host: string; started: string; address: string}> {
+async function enterCode(page: Page, publicUrl: string, code: string, user: {username: string; password: string}): Promise<{host: string; started: string; address: string; addressLabel: string}> {
 	await page.goto(`${publicUrl}/login/device`);
 	await page.type('input[name="code"]', code.toLowerCase());
 	await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
@@ -93,6 +93,7 @@ async function enterCode(page: Page, publicUrl: string, code: string, user: {use
 		host: await page.$eval('#host', e => e.textContent ?? ''),
 		started: await page.$eval('#started', e => e.textContent ?? ''),
 		address: await page.$eval('#client-address', e => e.textContent ?? ''),
+		addressLabel: await page.$eval('#client-address', e => e.previousElementSibling?.textContent ?? ''),
 	};
 	await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
 	await signInAtIdp(page, user, `${publicUrl}/saml/acs`);
@@ -138,7 +139,8 @@ describe.skipIf(!RUN_IDP_TESTS)('single sign-on with a real identity provider (s
 		expect(stderr).toContain(`Open ${publicUrl}/login/device in a browser`);
 		const page = await context.newPage();
 		const shown = await enterCode(page, publicUrl, code!, bob);
-		expect(shown).toMatchObject({host: hostname(), address: '203.0.113.9'});
+		// The address is the terminal's own claim (SSH_CONNECTION), and the page says so.
+		expect(shown).toMatchObject({host: hostname(), address: '203.0.113.9', addressLabel: 'From address, as the terminal claims it'});
 		expect(shown.started).toMatch(/UTC \(less than a minute ago\)$/);
 		expect(await text(page)).toContain(`The terminal on ${hostname()} is now signed in as bob`);
 		expect(await exited).toBe(0);

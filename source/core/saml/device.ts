@@ -43,8 +43,29 @@ function codeMac(ctx: Context, code: string): string {
 	return ctx.secrets.mac(`orgctl device login code: ${code}`);
 }
 
-/** Where a terminal's sign-in started, for the code page. */
+/** Where a terminal's sign-in started, for the code page: the address is what the terminal claims (its SSH_CONNECTION). */
 export type TerminalOrigin = {readonly host: string; readonly clientAddress: string};
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Whether `text` is an IPv4 or IPv6 address (no zone, no port, nothing else). */
+export function isIpAddress(text: string): boolean {
+	if (IPV4.test(text)) return true;
+	if (!/^[0-9A-Fa-f:.]{2,45}$/.test(text) || !text.includes(':')) return false;
+	try {
+		// The WHATWG URL parser is a strict IPv6 parser (with an IPv4 tail): it refuses anything else.
+		new URL(`http://[${text}]/`);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** What is stored as the client address: the terminal's claim if it is an IP address, else "unknown" (never free text shown to the person at the browser). */
+export function claimedAddress(text: string): string {
+	const trimmed = text.trim();
+	return isIpAddress(trimmed) ? trimmed : 'unknown';
+}
 
 export type DeviceLoginStarted = {
 	readonly id: string;
@@ -77,11 +98,12 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 			username: user.username,
 			tenant: input.tenant ?? null,
 			host: input.origin.host.slice(0, 253),
-			clientAddress: input.origin.clientAddress.slice(0, 64),
+			clientAddress: claimedAddress(input.origin.clientAddress),
 			created: now.toISOString(),
 			expires: new Date(now.getTime() + DEVICE_LOGIN_SECONDS * 1000).toISOString(),
 			state: 'pending',
-			userId: null,
+			// Whom this sign-in is for, fixed now: the ACS requires this user's address.
+			userId: user.id,
 			reason: null,
 		};
 		await ctx.store.transact(d => {
@@ -162,7 +184,7 @@ export async function pollDeviceLogin(ctx: Context, login: {readonly id: string;
 		current.state = 'finished';
 		// Disabled or deleted since the IdP vouched: refused like any session.
 		const actor = resolveActor(db, userId, device.tenant ?? undefined);
-		appendAudit(db, ctx, actor, {action: 'login', target: actor.user.username, result: 'ok', reason: `single sign-on from ${device.clientAddress} on ${device.host}`});
+		appendAudit(db, ctx, actor, {action: 'login', target: actor.user.username, result: 'ok', reason: `single sign-on on ${device.host} (the terminal claims address ${device.clientAddress})`});
 		return {state: 'signed-in' as const, actor};
 	});
 }
@@ -202,11 +224,16 @@ export async function awaitDeviceLogin(ctx: Context, login: DeviceLoginStarted, 
 			options.onRefusal?.(poll.lastRefusal);
 		}
 		await new Promise<void>(resolve => {
-			const timer = setTimeout(resolve, options.intervalMs);
-			options.signal?.addEventListener('abort', () => {
+			// One listener at a time: removed when the timer fires (a wait of 10 minutes polls 600 times).
+			const onAbort = () => {
 				clearTimeout(timer);
 				resolve();
-			}, {once: true});
+			};
+			const timer = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, options.intervalMs);
+			options.signal?.addEventListener('abort', onAbort, {once: true});
 		});
 	}
 }
