@@ -43,7 +43,9 @@ describe('projects', () => {
 		await transferProject(ctx, root, 'web', 'max');
 		expect((await listProjects(ctx, root)).map(p => [p.name, p.ownerName, p.tokens])).toEqual([['web', 'max', 1]]);
 		await expect(deleteProject(ctx, mia, 'web')).rejects.toThrow('Only its owner or an admin can change or delete a project.');
-		const {tokensDeleted} = await deleteProject(ctx, actorOf(ctx, 'max'), 'web');
+		// The token stayed mia's: max may delete his project but not her token, so not the project with it (red team #9).
+		await expect(deleteProject(ctx, actorOf(ctx, 'max'), 'web')).rejects.toThrow(/^Deleting the project web would delete an API token you may not delete: ci \(\w{8}, owned by mia\)\./);
+		const {tokensDeleted} = await deleteProject(ctx, root, 'web');
 		expect(tokensDeleted).toBe(1);
 		expect(ctx.store.read().tokens).toHaveLength(0);
 	});

@@ -6,11 +6,12 @@ import type {Context, SecretBox, StorePort} from '../core/context.js';
 import {defaultKeyPath} from '../store/layout.js';
 import {isPostgresAddress} from '../store/postgres/address.js';
 import type {PgStore, PgStoreOptions} from '../store/postgres/pg-store.js';
+import {readPlacedFile} from '../store/safe-place.js';
 import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
-export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'makeKeyPair' | 'saml'>>;
+export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'resolvePath' | 'makeKeyPair' | 'saml'>>;
 
 /** Either store, as opened for use: the file or PostgreSQL. */
 export type OpenedStore = Store | PgStore;
@@ -34,8 +35,9 @@ export function buildContext<S extends StorePort>(store: S, secrets: SecretBox, 
 		hasher: ports.hasher ?? scryptHasher(),
 		pam: ports.pam ?? checkPamPassword,
 		// nodemailer is loaded only when a message goes out: subcommands that send nothing do not pay for it.
-		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, options)),
-		readFile: ports.readFile ?? (path => readFileSync(path)),
+		mailer: ports.mailer ?? (async (smtp, options) => (await import('../adapters/mailer.js')).createMailer(smtp, secrets, {...options, readCa: path => readPlacedFile(path, 'CA file').toString('utf8')})),
+		readFile: ports.readFile ?? ((path, kind) => (kind ? readPlacedFile(path, kind) : readFileSync(path))),
+		resolvePath: ports.resolvePath ?? (path => resolve(path)),
 		// node-forge (for the certificate) is loaded only the one time a key pair is made.
 		makeKeyPair: ports.makeKeyPair ?? (async request => (await import('../adapters/key-pair.js')).makeKeyPair(request)),
 		// node-saml is loaded only when a SAML request or response is handled.

@@ -39,7 +39,16 @@ export function checkPassword(password: string, minLength: number): void {
 }
 
 /** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
-export function assertAccountFree(db: Database, tenantId: string, username: string, email: string, except?: {invitationId?: string}): void {
+/**
+ * Who asks, when the answer must not tell them of invitations they may not see (a member sees only
+ * their own; someone signing up, none): another's pending invitation reads as a name that is taken.
+ */
+export type AccountViewer = {readonly userId: string | null; readonly seesAllInvitations: boolean};
+
+/** Someone signing up: sees no invitation. */
+export const ANONYMOUS: AccountViewer = {userId: null, seesAllInvitations: false};
+
+export function assertAccountFree(db: Database, tenantId: string, username: string, email: string, except?: {invitationId?: string; viewer?: AccountViewer}): void {
 	const name = username.toLowerCase();
 	const mail = email.toLowerCase();
 	for (const user of db.users) {
@@ -49,6 +58,12 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	}
 	for (const inv of db.invitations) {
 		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
+		const viewer = except?.viewer;
+		if (viewer && !viewer.seesAllInvitations && inv.invitedBy !== viewer.userId) {
+			if (inv.username.toLowerCase() === name) throw conflict(`The username ${username} is already taken in this tenant; choose another.`, {field: 'username'});
+			if (inv.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} cannot be used for a new account in this tenant; ask an admin.`, {field: 'email'});
+			continue;
+		}
 		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`, {field: 'username'});
 		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`, {field: 'email'});
 	}

@@ -113,8 +113,16 @@ export type PamCheck = (username: string, password: string) => Promise<boolean>;
 /** Opens a mailer for SMTP settings (nodemailer in production, loaded only when mail is sent). */
 export type MailerFactory = (smtp: SmtpSettings, options: MailerOptions) => Promise<Mailer>;
 
-/** Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its `code`) when it cannot. */
-export type FileReader = (path: string) => Buffer;
+/** What a file named in the settings is for: a key must not be readable by anybody else. */
+export type SettingsFileKind = 'certificate' | 'key' | 'CA file';
+
+/**
+ * Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its
+ * `code`) when it cannot. With a kind, the file must sit in a safe place, as the store does
+ * (store/safe-place.ts: owned by the running user or root, writable by nobody else, a key readable
+ * by nobody else), checked on the very file read: at save and at every load.
+ */
+export type FileReader = (path: string, kind?: SettingsFileKind) => Buffer;
 
 /** A new key pair and a self-signed certificate for it, both PEM: our own SAML signing key. */
 export type KeyPair = {readonly privateKeyPem: string; readonly certificatePem: string};
@@ -163,6 +171,8 @@ export type Context = {
 	readonly pam: PamCheck;
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
+	/** A path as typed, made absolute (against the working directory): what is saved is what every later process reads. */
+	readonly resolvePath: (path: string) => string;
 	readonly makeKeyPair: KeyPairMaker;
 	readonly saml: SamlPort;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */

@@ -1,5 +1,5 @@
 import {randomInt} from 'node:crypto';
-import {assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
+import {ANONYMOUS, assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
 import {checked, perform, recordRefusal, refuse, type AuditActor} from './audit.js';
 import {actorAsNow, type Actor, type Context} from './context.js';
 import {parseAddress, type Address} from './email.js';
@@ -198,7 +198,7 @@ export async function startSignup(ctx: Context, input: {email: string; username:
 		makeRoomForSignup(db, now);
 		let taken: string | undefined;
 		try {
-			assertAccountFree(db, tenant.id, username, address.address);
+			assertAccountFree(db, tenant.id, username, address.address, {viewer: ANONYMOUS});
 		} catch (error) {
 			if (!isOrgError(error)) throw error;
 			taken = error.message;
@@ -336,7 +336,7 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 		uncountHour(d, failedKey);
 		const currentDomain = d.signupDomains.find(x => x.id === current.domainId);
 		if (!currentDomain) throw refused(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
-		assertAccountFree(d, current.tenantId, current.username, current.email);
+		assertAccountFree(d, current.tenantId, current.username, current.email, {viewer: ANONYMOUS});
 		const user = newUser(ctx, {
 			tenantId: current.tenantId,
 			username: current.username,

@@ -9,7 +9,7 @@ import {AtomicJsonFile} from './atomic-file.js';
 import {storeError} from './errors.js';
 import {acquireLock} from './lock.js';
 import {MIGRATIONS, type Migration} from './migrations.js';
-import {safeStorePath} from './safe-place.js';
+import {safeStorePath, tightenStoreCopies} from './safe-place.js';
 import {cleanStrayTempFiles} from './temp-files.js';
 import {watchFile} from './watch.js';
 
@@ -114,6 +114,7 @@ export class Store implements StorePort {
 		}
 		const real = safeStorePath(absolute);
 		cleanStrayTempFiles(real);
+		tightenStoreCopies(real);
 		const store = new Store(real, options);
 		store.adapter.records.trustNextRead = options.deferValidation === true;
 		const data = store.adapter.readSync();

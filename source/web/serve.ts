@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net';
 import type {Server as TlsServer} from 'node:tls';
 import type {Context} from '../core/context.js';
 import {unavailable} from '../core/errors.js';
-import {unreachableLinks} from '../core/server-settings.js';
+import {listenerWarning, REQUESTS_LISTENER, unreachableLinks} from '../core/server-settings.js';
 import {buildApp, type AppOptions} from './app.js';
 import {planListen, type ListenOverride, type ListenPlan} from './listener.js';
 
@@ -97,6 +97,8 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		log(`orgctl serve: listening on ${urlOf(plan, app)} (${plan.origin}${plan.tls ? `, TLS with ${plan.tls.certPath}` : ''}); SIGHUP reloads the listener and certificate, SIGTERM stops.`);
 		const warning = unreachableLinks(ctx.store.read().settings.publicUrl);
 		if (warning) log(`orgctl serve: warning: ${warning}`);
+		const plain = !options.listen && !plan.tls ? listenerWarning({name: REQUESTS_LISTENER, address: plan.address, ssl: false}) : undefined;
+		if (plain) log(`orgctl serve: warning: ${plain}`);
 	};
 	announce();
 	return {

@@ -10,18 +10,18 @@ export type CliResult = {code: number; stdout: string; stderr: string};
  * Runs the built orgctl (npm test builds first) with the store of `dir` (helpers/backend.ts) and a session file in it, no terminal,
  * optional stdin, and returns its exit code and output.
  */
-export async function orgctl(dir: string, args: readonly string[], options: {input?: string; env?: Record<string, string | undefined>} = {}): Promise<CliResult> {
+export async function orgctl(dir: string, args: readonly string[], options: {input?: string; env?: Record<string, string | undefined>; cwd?: string} = {}): Promise<CliResult> {
 	const env: Record<string, string | undefined> = {...process.env, ...(await storeEnv(dir)), ORGCTL_SESSION_FILE: join(dir, 'session.json'), ...options.env};
 	for (const key of ['ORGCTL_USER', 'ORGCTL_PASSWORD', 'ORGCTL_TOKEN', 'ORGCTL_TENANT']) if (!(options.env && key in options.env)) delete env[key];
-	const result = await run(args, env, options.input);
+	const result = await run(args, env, options.input, options.cwd);
 	// What the process committed reaches the test's own open stores, as a notification would bring it to a console.
 	await refreshOpened();
 	return result;
 }
 
-function run(args: readonly string[], env: Record<string, string | undefined>, input: string | undefined): Promise<CliResult> {
+function run(args: readonly string[], env: Record<string, string | undefined>, input: string | undefined, cwd: string | undefined): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [ORGCTL, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, [ORGCTL, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? {cwd} : {})});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', d => (stdout += d));

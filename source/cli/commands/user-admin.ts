@@ -8,6 +8,7 @@ import {tokenView} from '../../core/tokens.js';
 import {checkPasswordReset, deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
 import {inert} from '../../core/inert.js';
+import {suspendedNote} from '../../core/invitations.js';
 import {plural} from '../../core/words.js';
 import {obtainPassword, table, UsageError, type CliContext} from '../context.js';
 
@@ -43,7 +44,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, roleText: string) => {
 			const role = parseRoleOrUsage(roleText);
 			const user = await setRole(await cli.ctx(), await cli.actor(), name, role);
-			await done(user, `${user.username} is now ${user.role}.`);
+			await done(user, `${user.username} is now ${user.role}${suspendedNote(user.invitationsSuspended, 'their')}.`);
 		});
 
 	users
@@ -54,7 +55,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, state: string) => {
 			if (state !== 'on' && state !== 'off') throw new UsageError(`set-superuser takes on or off, not "${state}".`);
 			const user = await setSuperuser(await cli.ctx(), await cli.actor(), name, state === 'on');
-			await done(user, `${user.username} ${user.superuser ? 'is now a superuser' : 'is no longer a superuser'}.`);
+			await done(user, `${user.username} ${user.superuser ? 'is now a superuser' : 'is no longer a superuser'}${suspendedNote(user.invitationsSuspended, 'their')}.`);
 		});
 
 	users
@@ -63,7 +64,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.argument('<user>', 'username or e-mail')
 		.action(async (name: string) => {
 			const user = await disableUser(await cli.ctx(), await cli.actor(), name);
-			await done(user, `${user.username} is disabled; their sessions ended${revokedNote(user.tokensRevoked, 'their')}.`);
+			await done(user, `${user.username} is disabled; their sessions ended${revokedNote(user.tokensRevoked, 'their')}${suspendedNote(user.invitationsSuspended, 'their')}.`);
 		});
 
 	users

@@ -6,6 +6,7 @@ import {parseAddress} from '../email.js';
 import {isOrgError, notFound, refused, unavailable} from '../errors.js';
 import {inert} from '../inert.js';
 import {quoted} from '../words.js';
+import {assertSenderStands} from '../invitations/accept.js';
 import {auditTarget, buryInvitation, isExpired} from '../invitations/record.js';
 import type {Database, SamlPurpose, SamlRequest, Tenant, User} from '../model.js';
 import {NAMEID_EMAIL, NAMEID_UNSPECIFIED} from '../saml-metadata.js';
@@ -127,6 +128,7 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 			}
 			if (isExpired(invitation, ctx.now())) throw refused(`This invitation expired on ${invitation.expires}; ask for it to be resent.`, {code: 'saml.invitation-gone'});
 			if (invitation.method !== 'saml') throw refused('This invitation is not accepted through single sign-on.', {code: 'saml.invitation-gone'});
+			assertSenderStands(db, invitation);
 			if (!sameEmail(invitation.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the invitation is for ${invitation.email}; sign in at the identity provider as ${invitation.email}.`, {code: 'saml.wrong-user'});
 			const tenant = db.tenants.find(t => t.id === invitation.tenantId);
 			if (!tenant) throw notFound('The organization of this invitation no longer exists.');
