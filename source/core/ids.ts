@@ -23,10 +23,10 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 	return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
-/** Finds the one record whose id starts with `prefix` (as morgue does for invitation tokens). */
 /** The shortest id prefix a command takes. */
 export const MIN_ID_PREFIX = 4;
 
+/** Finds the one record whose id starts with `prefix` (as morgue does for invitation tokens). */
 export function byIdPrefix<T extends {id: string}>(records: readonly T[], prefix: string, what: string): T {
 	const p = prefix.trim().toLowerCase();
 	if (!/^[0-9a-f]{1,32}$/.test(p)) throw invalid(`"${echo(prefix)}" is not ${what} id: ids are hex digits.`);
