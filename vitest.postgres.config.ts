@@ -41,6 +41,7 @@ export default defineConfig({
 			'test/ui/components.test.tsx',
 			'test/ui/session-end.test.tsx',
 			'test/credential-attacks.test.ts',
+			'test/standing.test.ts',
 			'test/bounded.test.ts',
 			'test/web/http.test.ts',
 			'test/web/attacks.test.ts',

@@ -9,6 +9,7 @@ import {authenticateToken, createToken, deleteToken} from '../source/core/tokens
 import {deleteUser, disableUser, resetUserPassword, setRole, setSuperuser} from '../source/core/user-admin.js';
 import {listUsers} from '../source/core/users.js';
 import {auditSince, cast, PASSWORD, type Cast} from './helpers/cast.js';
+import {storeEnv} from './helpers/backend.js';
 import {ORGCTL} from './helpers/cli.js';
 import {TEST_HASHER} from './helpers/store.js';
 
@@ -37,7 +38,7 @@ describe('a command held at a prompt acts with the standing the store has when i
 		const miaHash = c.users['mia']!.passwordHash;
 		// The real command, its stdin held open: it has signed in and waits for the new password.
 		const child = spawn(process.execPath, [ORGCTL, 'users', 'reset-password', 'mia', '--password-stdin'], {
-			env: {...process.env, ORGCTL_STORE: join(c.ctx.dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(c.ctx.dir, 'none.json'), ORGCTL_USER: 'ada', ORGCTL_PASSWORD: PASSWORD},
+			env: {...process.env, ...(await storeEnv(c.ctx.dir)), ORGCTL_SESSION_FILE: join(c.ctx.dir, 'none.json'), ORGCTL_USER: 'ada', ORGCTL_PASSWORD: PASSWORD},
 			stdio: ['pipe', 'pipe', 'pipe'],
 		});
 		let stderr = '';
