@@ -124,11 +124,7 @@ export class PgStore implements StorePort {
 	 * orgctl, one with migrations pending (`orgctl admin migrate`), and rows that do not validate.
 	 */
 	static async open(address: string, options: PgStoreOptions = {}): Promise<PgStore> {
-		const shown = displayAddress(address);
-		const problem = addressProblem(address);
-		if (problem) throw storeError(shown, problem, 'give --store postgres://USER@HOST/DATABASE');
-		const pg = await loadDriver();
-		const pool = newPool(pg, address, options);
+		const {shown, pg, pool} = await poolFor(address, options);
 		try {
 			const client = await connect(pool, shown);
 			let schema: string;
@@ -556,6 +552,15 @@ function newPool(pg: PgModule, address: string, options: PgStoreOptions): Pool {
 	return pool;
 }
 
+/** The address as shown (no password), checked, and a pool for it: what opening a store and migrating one both start with. */
+async function poolFor(address: string, options: PgStoreOptions): Promise<{shown: string; pg: PgModule; pool: Pool}> {
+	const shown = displayAddress(address);
+	const problem = addressProblem(address);
+	if (problem) throw storeError(shown, problem, 'give --store postgres://USER@HOST/DATABASE');
+	const pg = await loadDriver();
+	return {shown, pg, pool: newPool(pg, address, options)};
+}
+
 async function connect(pool: Pool, shown: string): Promise<PoolClient> {
 	try {
 		return await pool.connect();
@@ -615,11 +620,7 @@ async function prepareSchema(client: PoolClient, shown: string, options: PgStore
  * migrating at the same moment waits, then finds nothing to do). Returns the names applied.
  */
 export async function migrateDatabase(address: string, options: PgStoreOptions = {}): Promise<string[]> {
-	const shown = displayAddress(address);
-	const problem = addressProblem(address);
-	if (problem) throw storeError(shown, problem, 'give --store postgres://USER@HOST/DATABASE');
-	const pg = await loadDriver();
-	const pool = newPool(pg, address, options);
+	const {shown, pool} = await poolFor(address, options);
 	try {
 		const client = await connect(pool, shown);
 		try {
