@@ -9,9 +9,11 @@ import {bulkInvite} from './bulk-invite.js';
 import {consoleBench} from './console.js';
 import {consoleLiveBench} from './console-live.js';
 import {webBench} from './web.js';
+import {samlAcsBench} from './saml-acs.js';
+import {postgresBench} from './postgres.js';
 import {QUICK, withinBudget, type Benchmark, type Figure} from './types.js';
 
-const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, consoleLiveBench, webBench];
+const BENCHMARKS: readonly Benchmark[] = [storeCommit, cliUsersList, bulkInvite, consoleBench, consoleLiveBench, webBench, samlAcsBench, postgresBench];
 
 function format(value: number | undefined, unit: string): string {
 	if (value === undefined) return '—';

@@ -1,3 +1,4 @@
+import {identifierThrottleKey} from '../source/core/accounts.js';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -104,7 +105,8 @@ describe('disabled accounts', () => {
 		expect(result.code).toBe(1);
 		expect(sentence(result)).toBe('The account max is disabled; ask an admin to enable it.');
 		expect(auditSince(c, before)).toMatchObject([{actor: 'max', action: 'login', result: 'refused', reason: sentence(result)}]);
-		expect(c.ctx.store.read().throttles).toMatchObject([{key: `user:${c.users['max']!.id}`, failures: 1}]);
+		// Counted under what was typed and under the account (core/accounts.ts identifierThrottleKey).
+		expect(c.ctx.store.read().throttles).toMatchObject([{key: identifierThrottleKey('max'), failures: 1}, {key: `user:${c.users['max']!.id}`, failures: 1}]);
 		// A wrong password says nothing about the account being disabled.
 		expect(sentence(await c.as('max', ['whoami'], {env: {ORGCTL_PASSWORD: 'a wrong password'}}))).toBe('Wrong username, e-mail or password.');
 	});

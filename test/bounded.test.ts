@@ -1,6 +1,6 @@
 import {existsSync, statSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {createSession, login, THROTTLE, unknownThrottleKey} from '../source/core/accounts.js';
+import {createSession, identifierThrottleKey, login, THROTTLE} from '../source/core/accounts.js';
 import {appendAudit, recordRefusal} from '../source/core/audit.js';
 import {refused} from '../source/core/errors.js';
 import {HOUSEKEEPING} from '../source/core/housekeeping.js';
@@ -8,9 +8,11 @@ import {newId} from '../source/core/ids.js';
 import {createInvitation, revokeInvitation, TOMBSTONE_DAYS} from '../source/core/invitations.js';
 import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent} from '../source/core/model.js';
 import {setPolicy} from '../source/core/server-settings.js';
+import {addSignupDomain} from '../source/core/signup-domains.js';
 import {orgctl} from './helpers/cli.js';
-import {Clock, initializedContext, tempDir} from './helpers/store.js';
-import {seedRoot, signIn} from './helpers/term.js';
+import {Clock, initializedContext} from './helpers/store.js';
+import {signIn} from './helpers/term.js';
+import {BACKEND} from './helpers/backend.js';
 
 type Ctx = Awaited<ReturnType<typeof initializedContext>>['ctx'];
 
@@ -34,7 +36,7 @@ describe('what anonymous input leaves in the store is bounded', () => {
 		const event = ctx.store.read().audit.at(-1)!;
 		expect(event).toMatchObject({actor: 'anonymous', action: 'login', result: 'refused', reason: 'Wrong username, e-mail or password.'});
 		expect(event.target).toBe(`${identifier.slice(0, AUDIT_TEXT_MAX)}…[+${identifier.length - AUDIT_TEXT_MAX}]`);
-		expect(ctx.store.read().throttles).toEqual([expect.objectContaining({key: unknownThrottleKey(undefined, identifier), failures: 1})]);
+		expect(ctx.store.read().throttles).toEqual([expect.objectContaining({key: identifierThrottleKey(identifier), failures: 1})]);
 		expect(ctx.store.read().throttles[0]!.key.length).toBeLessThan(100);
 	});
 
@@ -44,7 +46,8 @@ describe('what anonymous input leaves in the store is bounded', () => {
 		expect(ctx.store.read().audit.at(-1)).toMatchObject({actor: 'root', tenantId: root.tenant.id, target: 'ROOT@example.com', result: 'refused'});
 	});
 
-	it('1,000 failed logins with 100 KB identifiers grow the store by less than 1 MB', async () => {
+	// The size of the store file (on PostgreSQL the same bounds hold the rows: the other tests here).
+	it.skipIf(BACKEND !== 'file')('1,000 failed logins with 100 KB identifiers grow the store by less than 1 MB', async () => {
 		// In memory-backed /dev/shm where there is one: the size is the point here, and each durable
 		// commit costs about 18 ms of fsync on this machine's disk (41 s for the 1,000; 12 s there).
 		const {ctx} = await initializedContext(new Clock(), {}, existsSync('/dev/shm') ? '/dev/shm' : undefined);
@@ -67,15 +70,16 @@ describe('housekeeping on the core’s clock', () => {
 		await createSession(ctx, root);
 		const invitation = await createInvitation(ctx, root, {username: 'ned', email: 'ned@example.com'}, {sendEmail: false});
 		await revokeInvitation(ctx, root, invitation.invitation.id);
+		const domain = await addSignupDomain(ctx, root, {domain: 'corp.com'});
 		await ctx.store.transact(db => {
 			const at = clock.now().toISOString();
 			const expires = new Date(clock.now().getTime() + 8 * HOUR * 1000).toISOString();
-			db.pendingSignups.push({id: newId(), tenantId: root.tenant.id, domainId: newId(), email: 'sam@corp.com', username: 'sam', codeHash: 'a'.repeat(64), attempts: 0, created: at, expires, revision: 1});
+			db.pendingSignups.push({id: newId(), tenantId: root.tenant.id, domainId: domain.id, email: 'sam@corp.com', username: 'sam', codeHash: 'a'.repeat(64), attempts: 0, created: at, expires, revision: 1});
 		});
 		await failLogin(ctx, 'nobody');
 		const locked = 'also-nobody';
 		for (let i = 0; i < THROTTLE.freeFailures; i++) await failLogin(ctx, locked);
-		expect(ctx.store.read().throttles.find(t => t.key === unknownThrottleKey(undefined, locked))!.lockedUntil).not.toBeNull();
+		expect(ctx.store.read().throttles.find(t => t.key === identifierThrottleKey(locked))!.lockedUntil).not.toBeNull();
 		expect(ctx.store.read().sessions).toHaveLength(1);
 		expect(prunes(ctx)).toEqual([]);
 
@@ -85,7 +89,7 @@ describe('housekeeping on the core’s clock', () => {
 		const db = ctx.store.read();
 		expect(db.sessions).toEqual([]);
 		expect(db.pendingSignups).toEqual([]);
-		expect(db.throttles.map(t => t.key)).toEqual([unknownThrottleKey(undefined, 'someone-else')]);
+		expect(db.throttles.map(t => t.key)).toEqual([identifierThrottleKey('someone-else')]);
 		expect(db.invitationTombstones).toHaveLength(1);
 		expect(prunes(ctx)).toEqual([expect.objectContaining({actor: 'system', tenantId: null, result: 'ok', target: 'removed 1 expired session, 1 expired sign-up, 2 throttle entries'})]);
 		expect(db.housekeeping.lastRun).toBe(clock.now().toISOString());
@@ -153,15 +157,15 @@ describe('housekeeping on the core’s clock', () => {
 		const {ctx} = await initializedContext(clock);
 		const old = new Date(clock.now().getTime() - HOUR * 1000).toISOString();
 		await ctx.store.transact(db => {
-			for (let i = 0; i < THROTTLE.maxUnknown + 200; i++) db.throttles.push({key: unknownThrottleKey(undefined, `spray${i}`), failures: 1, lockedUntil: null, last: i < 200 ? old : clock.now().toISOString()});
+			for (let i = 0; i < THROTTLE.maxUnknown + 200; i++) db.throttles.push({key: identifierThrottleKey(`spray${i}`), failures: 1, lockedUntil: null, last: i < 200 ? old : clock.now().toISOString()});
 		});
 		await failLogin(ctx, 'the-newest');
 		const keys = new Set(ctx.store.read().throttles.map(t => t.key));
 		expect(keys.size).toBe(THROTTLE.maxUnknown);
-		expect(keys.has(unknownThrottleKey(undefined, 'the-newest'))).toBe(true);
-		expect(keys.has(unknownThrottleKey(undefined, 'spray0'))).toBe(false);
-		expect(keys.has(unknownThrottleKey(undefined, 'spray200'))).toBe(false);
-		expect(keys.has(unknownThrottleKey(undefined, 'spray201'))).toBe(true);
+		expect(keys.has(identifierThrottleKey('the-newest'))).toBe(true);
+		expect(keys.has(identifierThrottleKey('spray0'))).toBe(false);
+		expect(keys.has(identifierThrottleKey('spray200'))).toBe(false);
+		expect(keys.has(identifierThrottleKey('spray201'))).toBe(true);
 	});
 });
 
@@ -230,8 +234,8 @@ describe('the audit retention policy', () => {
 	});
 
 	it('is set with orgctl settings org set --audit-retention and --audit-max-events', async () => {
-		const dir = tempDir();
-		const {ctx, root} = await seedRoot(dir);
+		const {ctx, root} = await initializedContext();
+		const dir = ctx.dir;
 		await signIn(ctx, root, dir);
 		const set = await orgctl(dir, ['settings', 'org', 'set', '--audit-retention', '90d', '--audit-max-events', '5000']);
 		expect(set).toMatchObject({code: 0, stdout: 'Policy saved.\n'});

@@ -20,7 +20,7 @@ describe('the command line names what it was asked for', () => {
 		expect(JSON.parse(inBeta.stdout)).toMatchObject({username: 'root', tenant: 'beta', superuser: false});
 		const inDefault = await orgctl(ctx.dir, ['--tenant=default', 'whoami', '--json'], {env});
 		expect(JSON.parse(inDefault.stdout)).toMatchObject({username: 'root', tenant: 'default', superuser: true});
-		// Without --tenant the name is ambiguous, and orgctl says so.
+		// Without --tenant the name means both, and one password opens both: only then does orgctl say so.
 		const ambiguous = await orgctl(ctx.dir, ['whoami'], {env});
 		expect(ambiguous).toMatchObject({code: 1, stdout: ''});
 		expect(ambiguous.stderr).toMatch(/several tenants/);

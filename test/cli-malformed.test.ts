@@ -13,7 +13,7 @@ type Runnable = {readonly words: readonly string[]; readonly args: ReadonlyArray
 function runnables(): Runnable[] {
 	const program = buildProgram(new CliContext({resolveStorePath: () => 'unused', open: () => Promise.reject(new Error('not opened')), check: () => {
 		throw new Error('not checked');
-	}}));
+	}, migrate: () => Promise.reject(new Error('not migrated')), copyStore: () => Promise.reject(new Error('not copied'))}));
 	const found: Runnable[] = [];
 	const walk = (command: Command, words: string[]) => {
 		// A command runs something when it has no subcommands, or takes arguments of its own (`signup EMAIL USERNAME`).

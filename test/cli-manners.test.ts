@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import type {Command} from 'commander';
 import {describe, expect, it} from 'vitest';
 import {resolveStorePath, openContext} from '../source/app/context.js';
+import {copyStore, migrateStore} from '../source/app/store-admin.js';
 import {buildProgram} from '../source/cli/program.js';
 import {CliContext} from '../source/cli/context.js';
 import {checkStore} from '../source/store/check.js';
@@ -46,7 +47,7 @@ describe('orgctl has the manners of a command-line tool (clig.dev)', () => {
 	});
 
 	it('every command and subcommand has a description in --help', () => {
-		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path), check: checkStore}));
+		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path), check: checkStore, migrate: migrateStore, copyStore}));
 		const commands = walk(program);
 		expect(commands.length).toBeGreaterThan(40);
 		const missing = commands.filter(({command}) => command.description().trim() === '').map(({path}) => path);
@@ -56,7 +57,7 @@ describe('orgctl has the manners of a command-line tool (clig.dev)', () => {
 	});
 
 	it('--help of every command group lists each of its subcommands with its description', async () => {
-		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path), check: checkStore}));
+		const program = buildProgram(new CliContext({resolveStorePath, open: path => openContext(path), check: checkStore, migrate: migrateStore, copyStore}));
 		for (const group of program.commands.filter(c => c.commands.length > 0)) {
 			const help = await orgctl(tempDir(), [group.name(), '--help']);
 			expect(help.code).toBe(0);

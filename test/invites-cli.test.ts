@@ -1,6 +1,7 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
+import {storedTextIn} from './helpers/backend.js';
 import {orgctl} from './helpers/cli.js';
 import {TestSmtpServer} from './helpers/smtp.js';
 import {tempDir} from './helpers/store.js';
@@ -115,7 +116,7 @@ describe('orgctl invites and orgctl accept', () => {
 		server = await new TestSmtpServer({auth: {user: 'mailer', pass: 'smtp-pass-123'}}).start();
 		const args = ['settings', 'smtp', 'set', '--host', '127.0.0.1', '--port', String(server.port), '--security', 'none', '--from', 'orgctl@example.com'];
 		expect((await orgctl(dir, [...args, '--user', 'mailer', '--password-stdin'], {input: 'smtp-pass-123'})).code).toBe(0);
-		expect(readFileSync(join(dir, 'orgctl.json'), 'utf8')).not.toContain('smtp-pass-123');
+		expect(await storedTextIn(dir)).not.toContain('smtp-pass-123');
 		const shown = JSON.parse((await orgctl(dir, ['settings', 'smtp', 'show', '--json'])).stdout) as Record<string, unknown>;
 		expect(shown).toMatchObject({host: '127.0.0.1', user: 'mailer', hasPassword: true, timeoutMs: 10_000});
 		expect(shown).not.toHaveProperty('passwordSealed');

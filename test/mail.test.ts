@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {Context} from '../source/core/context.js';
 import {createMailer} from '../source/adapters/mailer.js';
@@ -8,6 +7,7 @@ import {sendTestMail, setSmtpSettings} from '../source/core/smtp-settings.js';
 import type {SmtpSettings} from '../source/core/model.js';
 import {makeCertificate, removeCertificate, TestSmtpServer, type TestCertificate} from './helpers/smtp.js';
 import {initializedContext} from './helpers/store.js';
+import {storedText} from './helpers/backend.js';
 
 const plainSecrets = {seal: (s: string) => s, unseal: (s: string) => s};
 const mail = {to: 'bob@example.com', subject: 'Hello', text: 'hello', html: '<p>hello</p>'};
@@ -112,7 +112,7 @@ describe('the mailer over a real SMTP server on loopback', () => {
 		try {
 			const {ctx, root} = await initializedContext();
 			await setSmtpSettings(ctx, root, {host: '127.0.0.1', port: server.port, security: 'none', from: 'noreply@example.com', user: 'mailer', password: 's3cret pass', timeoutMs: 2000});
-			expect(readFileSync(ctx.store.path, 'utf8')).not.toContain('s3cret pass');
+			expect(await storedText(ctx.store, ctx.dir)).not.toContain('s3cret pass');
 			await sendTestMail(ctx, root, 'ops@example.com');
 			expect((await server.waitForMessages(1))[0]!.envelopeTo).toEqual(['ops@example.com']);
 		} finally {
@@ -129,7 +129,7 @@ describe('the outbox', () => {
 	it('keeps message bodies sealed in the store file', async () => {
 		const {ctx} = await initializedContext();
 		await ctx.store.transact(db => enqueueMail(db, ctx, {...mail, text: 'secret-link-123', html: '<a>secret-link-123</a>', kind: 'test', ref: null}));
-		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain('secret-link-123');
+		expect(await storedText(ctx.store, ctx.dir)).not.toContain('secret-link-123');
 	});
 
 	it('marks messages "not sent" when SMTP is not configured', async () => {

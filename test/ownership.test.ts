@@ -1,5 +1,4 @@
 import {spawn} from 'node:child_process';
-import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import type {Actor, Context} from '../source/core/context.js';
@@ -8,6 +7,8 @@ import {createProject} from '../source/core/projects.js';
 import {createToken} from '../source/core/tokens.js';
 import {deleteUser} from '../source/core/user-admin.js';
 import {actorOf, addInvitation, addUser, ownership} from './helpers/people.js';
+import type {OpenedStore} from '../source/app/context.js';
+import {storedData} from './helpers/backend.js';
 import {initializedContext} from './helpers/store.js';
 
 /** Bob (member) owns two projects, a token and an invitation; Carol (member) and Gus (guest) are around. */
@@ -25,10 +26,9 @@ async function bobOwnsThings(): Promise<{ctx: Awaited<ReturnType<typeof initiali
 	return {ctx, root};
 }
 
-/** The data without what a refused change may add: the audit log and the version counter. */
-function withoutAudit(ctx: Context): unknown {
-	// recentChanges is the file's index of commits (store/change-index.ts), not data: the refused change's audit is in it.
-	const {audit, version, recentChanges, ...rest} = JSON.parse(readFileSync(ctx.store.path, 'utf8')) as Record<string, unknown>;
+/** The stored data without what a refused change may add: the audit log and the version counter. */
+async function withoutAudit(ctx: Context & {store: OpenedStore}): Promise<unknown> {
+	const {audit, version, ...rest} = await storedData(ctx.store);
 	return rest;
 }
 
@@ -41,12 +41,12 @@ describe('removing a user who owns things', () => {
 
 	it('deleting a user who owns projects and tokens is refused and nothing changes but the audit of the refusal', async () => {
 		const {ctx, root} = await bobOwnsThings();
-		const before = withoutAudit(ctx);
+		const before = await withoutAudit(ctx);
 		const auditBefore = ctx.store.read().audit.length;
 		await expect(deleteUser(ctx, root, 'bob')).rejects.toThrow(
 			'bob still owns 2 projects, 1 API token and 1 pending invitation; move them to another user first, e.g. orgctl users delete bob --migrate-to USER.',
 		);
-		expect(withoutAudit(ctx)).toEqual(before);
+		expect(await withoutAudit(ctx)).toEqual(before);
 		const audit = ctx.store.read().audit;
 		expect(audit).toHaveLength(auditBefore + 1);
 		expect(audit.at(-1)).toMatchObject({actor: 'root', action: 'user.delete', target: 'bob', result: 'refused', reason: expect.stringMatching(/still owns/)});
@@ -87,21 +87,21 @@ describe('removing a user who owns things', () => {
 
 	it('a partial plan leaves the user in place and moves nothing', async () => {
 		const {ctx, root} = await bobOwnsThings();
-		const before = withoutAudit(ctx);
+		const before = await withoutAudit(ctx);
 		const web = ctx.store.read().projects.find(p => p.name === 'web')!;
 		await expect(deleteUser(ctx, root, 'bob', {migrateTo: [{kind: 'project', id: web.id, to: 'carol'}]})).rejects.toThrow('bob still owns 1 project, 1 API token and 1 pending invitation; move them to another user first, e.g. orgctl users delete bob --migrate-to USER.');
-		expect(withoutAudit(ctx)).toEqual(before);
+		expect(await withoutAudit(ctx)).toEqual(before);
 	});
 
 	it('the new owner must be allowed to own: not a guest, not disabled, and a member cannot hold an admin invitation', async () => {
 		const {ctx, root} = await bobOwnsThings();
-		const before = withoutAudit(ctx);
+		const before = await withoutAudit(ctx);
 		await expect(deleteUser(ctx, root, 'bob', {migrateTo: 'gus'})).rejects.toThrow('gus is a guest and guests cannot own projects; choose a member or an admin.');
 		await expect(deleteUser(ctx, root, 'bob', {migrateTo: 'dora'})).rejects.toThrow('dora is disabled and cannot own projects; enable the account or choose another user.');
 		await addInvitation(ctx, root.tenant.id, root.user.id, 'boss', 'admin');
 		await expect(migrateOwnership(ctx, root, 'root', 'carol', 'all')).rejects.toThrow('carol is a member and cannot own an invitation for the admin role; choose an admin.');
 		expect(ownership(ctx)['invitation boss']).toBe('root');
-		const after = withoutAudit(ctx) as {invitations: unknown[]};
+		const after = await withoutAudit(ctx) as {invitations: unknown[]};
 		expect(after.invitations).toHaveLength(2);
 		expect({...after, invitations: (before as {invitations: unknown[]}).invitations}).toEqual(before);
 	});
@@ -118,7 +118,7 @@ describe('removing a user who owns things', () => {
 	it('a concurrent change by another process during the migration is not lost', async () => {
 		const {ctx, root} = await bobOwnsThings();
 		const writes = 15;
-		const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'concurrent-writer.ts'), ctx.store.path, String(writes)], {stdio: ['ignore', 'pipe', 'inherit']});
+		const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'concurrent-writer.ts'), ctx.store.path, join(ctx.dir, 'orgctl.key'), String(writes)], {stdio: ['ignore', 'pipe', 'inherit']});
 		const exited = new Promise<number | null>(resolve => child.on('close', resolve));
 		await new Promise<void>(resolve => child.stdout.on('data', () => resolve()));
 		// Move bob's things back and forth while the other process writes.

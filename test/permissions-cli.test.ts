@@ -54,6 +54,19 @@ const rule =
 	(who: ActorFacts, w: World): Decision =>
 		decide(who, action, target(w, who));
 
+/**
+ * An id looked up among what `who` may list (the red team's #14): another's token or invitation,
+ * to one whose row does not let them list it, is "no such", before any other row is asked; a
+ * command refused to the role as a whole (`before`) says so first.
+ */
+const amongVisible =
+	(listAll: Action, what: string, id: (w: World) => string, owner: (w: World) => string, inner: ActingRow['policy'], before?: Action) =>
+	(who: ActorFacts, w: World): Decision => {
+		if (before && !decide(who, before).allowed) return inner(who, w);
+		if (decide(who, listAll).allowed || owner(w) === who.userId) return inner(who, w);
+		return {allowed: false, reason: `No ${what} has an id starting with "${id(w).slice(0, 8)}".`};
+	};
+
 /** For what the table lets anyone who may act do (their own profile, the lists that show each their own). */
 const anyone = (): Decision => ({allowed: true});
 
@@ -74,6 +87,10 @@ const ROWS: Readonly<Record<string, Row>> = {
 	// it is asked to listen on an address this machine does not have, so it ends at once: one sentence.
 	serve: {public: true, args: () => ['serve', '--listen', '192.0.2.1:8080'], code: 1, audit: 'none'},
 	'admin reset-password': {public: true, args: () => ['admin', 'reset-password', 'max', '--password-stdin'], input: NEW_PASSWORD, code: 0, audit: 'ok'},
+	// The store's own commands, as admin check: for whoever can open the store (its file, or the
+	// database with its credentials). Copying needs a store to copy from; a path with none is one sentence.
+	'admin migrate': {public: true, args: () => ['admin', 'migrate'], code: 0, audit: 'none'},
+	'admin copy-store': {public: true, args: () => ['admin', 'copy-store', '/nonexistent/orgctl.json', '/nonexistent/copy.json'], code: 1, audit: 'none'},
 
 	whoami: {args: () => ['whoami'], policy: rule('profile.own')},
 	passwd: {args: () => ['passwd', '--password-stdin'], input: `${PASSWORD}\n${NEW_PASSWORD}`, policy: rule('profile.own')},
@@ -98,9 +115,9 @@ const ROWS: Readonly<Record<string, Row>> = {
 		policy: rule('tokens.create', (w, who) => ({ownerId: who.userId, ownerSuperuser: who.superuser, projectOwnerId: w.ids.mia, projectOwnerSuperuser: false, cli: false})),
 	},
 	'tokens list': {args: () => ['tokens', 'list'], policy: anyone},
-	'tokens transfer': {args: w => ['tokens', 'transfer', w.miaToken.slice(0, 8), '--to', 'max'], policy: rule('ownership.migrate', w => ({ownerId: w.ids.mia, ownerSuperuser: false, recipientSuperuser: false}))},
-	'tokens reissue': {args: w => ['tokens', 'reissue', w.miaToken.slice(0, 8)], policy: rule('tokens.reissue', w => ({ownerId: w.ids.mia, ownerSuperuser: false, cli: false}))},
-	'tokens delete': {args: w => ['tokens', 'delete', w.rootToken.slice(0, 8)], policy: rule('tokens.manage', w => ({ownerId: w.ids.root, ownerSuperuser: true}))},
+	'tokens transfer': {args: w => ['tokens', 'transfer', w.miaToken.slice(0, 8), '--to', 'max'], policy: amongVisible('tokens.list-all', 'API token', w => w.miaToken, w => w.ids.mia, rule('ownership.migrate', w => ({ownerId: w.ids.mia, ownerSuperuser: false, recipientSuperuser: false})))},
+	'tokens reissue': {args: w => ['tokens', 'reissue', w.miaToken.slice(0, 8)], policy: amongVisible('tokens.list-all', 'API token', w => w.miaToken, w => w.ids.mia, rule('tokens.reissue', w => ({ownerId: w.ids.mia, ownerSuperuser: false, cli: false})))},
+	'tokens delete': {args: w => ['tokens', 'delete', w.rootToken.slice(0, 8)], policy: amongVisible('tokens.list-all', 'API token', w => w.rootToken, w => w.ids.root, rule('tokens.manage', w => ({ownerId: w.ids.root, ownerSuperuser: true})))},
 
 	'tenants list': {args: () => ['tenants', 'list'], policy: rule('tenants.manage')},
 	'tenants create': {args: () => ['tenants', 'create', 'fresh'], policy: rule('tenants.manage')},
@@ -126,7 +143,7 @@ const ROWS: Readonly<Record<string, Row>> = {
 	'invites list': {args: () => ['invites', 'list'], policy: rule('invitations.list')},
 	'invites resend': {args: w => ['invites', 'resend', w.miaInvitation.slice(0, 8)], policy: rule('invitations.manage', w => ({invitedBy: w.ids.mia, role: 'member', ownerSuperuser: false}))},
 	'invites link': {args: w => ['invites', 'link', w.miaInvitation.slice(0, 8)], policy: rule('invitations.manage', w => ({invitedBy: w.ids.mia, role: 'member', ownerSuperuser: false}))},
-	'invites delete': {args: w => ['invites', 'delete', w.rootInvitation.slice(0, 8)], policy: rule('invitations.manage', w => ({invitedBy: w.ids.root, role: 'member', ownerSuperuser: true}))},
+	'invites delete': {args: w => ['invites', 'delete', w.rootInvitation.slice(0, 8)], policy: amongVisible('invitations.list-all', 'invitation', w => w.rootInvitation, w => w.ids.root, rule('invitations.manage', w => ({invitedBy: w.ids.root, role: 'member', ownerSuperuser: true})), 'invitations.manage')},
 	'invites deliver': {args: () => ['invites', 'deliver'], policy: rule('mail.deliver')},
 
 	'signup-domains add': {args: () => ['signup-domains', 'add', 'fresh.example.org'], policy: rule('signup-domains.configure')},
@@ -155,6 +172,8 @@ function theProgram(): Command {
 			check: () => {
 				throw new Error('not checked');
 			},
+			migrate: () => Promise.reject(new Error('not migrated')),
+			copyStore: () => Promise.reject(new Error('not copied')),
 		}),
 	);
 }

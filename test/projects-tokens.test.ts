@@ -1,10 +1,10 @@
-import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {sha256} from '../source/core/ids.js';
 import {createProject, deleteProject, listProjects, transferProject} from '../source/core/projects.js';
 import {authenticateToken, createToken, deleteToken, listTokens, reissueToken, transferToken} from '../source/core/tokens.js';
 import {actorOf, addUser, ownership} from './helpers/people.js';
 import {initializedContext} from './helpers/store.js';
+import {storedText} from './helpers/backend.js';
 
 describe('projects', () => {
 	it('a member creates their own projects but not for someone else; an admin creates for anyone in the tenant', async () => {
@@ -43,7 +43,9 @@ describe('projects', () => {
 		await transferProject(ctx, root, 'web', 'max');
 		expect((await listProjects(ctx, root)).map(p => [p.name, p.ownerName, p.tokens])).toEqual([['web', 'max', 1]]);
 		await expect(deleteProject(ctx, mia, 'web')).rejects.toThrow('Only its owner or an admin can change or delete a project.');
-		const {tokensDeleted} = await deleteProject(ctx, actorOf(ctx, 'max'), 'web');
+		// The token stayed mia's: max may delete his project but not her token, so not the project with it (red team #9).
+		await expect(deleteProject(ctx, actorOf(ctx, 'max'), 'web')).rejects.toThrow(/^Deleting the project web would delete an API token you may not delete: ci \(\w{8}, owned by mia\)\./);
+		const {tokensDeleted} = await deleteProject(ctx, root, 'web');
 		expect(tokensDeleted).toBe(1);
 		expect(ctx.store.read().tokens).toHaveLength(0);
 	});
@@ -57,7 +59,7 @@ describe('API tokens', () => {
 		const [id, raw] = secret.split('.');
 		expect(id).toBe(token.id);
 		expect(token.secretHash).toBe(sha256(raw!));
-		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(raw);
+		expect(await storedText(ctx.store, ctx.dir)).not.toContain(raw);
 		expect((await listTokens(ctx, root))[0]).not.toHaveProperty('secretHash');
 		expect((await listTokens(ctx, root))[0]).toMatchObject({name: 'ci', project: 'web', ownerName: 'root', capabilities: ['error:post', 'cli']});
 		expect((await authenticateToken(ctx, secret)).user.username).toBe('root');

@@ -1,4 +1,6 @@
 import {describe, expect, it} from 'vitest';
+import {refuse} from '../source/core/audit.js';
+import {refused} from '../source/core/errors.js';
 import {acceptInvitation, createInvitation, inspectInvitationAudited} from '../source/core/invitations.js';
 import {clearSmtpSettings, sendTestMail, setSmtpSettings} from '../source/core/smtp-settings.js';
 import {orgctl} from './helpers/cli.js';
@@ -51,5 +53,21 @@ describe('every refusal is audited (DESIGN §2)', () => {
 		expect(created).not.toHaveProperty('clientAddress');
 		expect(refusedEvent).toMatchObject({action: 'invitation.accept', result: 'refused', clientAddress: '203.0.113.7'});
 		expect(accepted).toMatchObject({action: 'invitation.accept', result: 'ok', actor: 'dan', clientAddress: '203.0.113.7'});
+	});
+});
+
+describe('a refusal audited in a change that runs twice', () => {
+	it('is written once, on the run that commits: a store may run a change again when another host committed first', async () => {
+		const {ctx} = await initializedContext();
+		const before = ctx.store.read().audit.length;
+		// As PostgreSQL does after a serialization failure: the change runs on data that is then thrown away, then again.
+		const store = ctx.store;
+		const twice: typeof store = Object.create(store) as typeof store;
+		twice.transact = change => {
+			change(structuredClone(store.read()));
+			return store.transact(change);
+		};
+		await expect(refuse({...ctx, store: twice}, {label: 'anonymous', tenantId: null}, 'login', 'nobody', refused('No.'))).rejects.toThrow('No.');
+		expect(ctx.store.read().audit.slice(before).map(e => [e.action, e.target, e.reason])).toEqual([['login', 'nobody', 'No.']]);
 	});
 });

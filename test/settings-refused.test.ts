@@ -92,7 +92,7 @@ describe('SSL settings refuse each invalid value and save nothing', () => {
 		[
 			'a key file without a key',
 			dir => {
-				writeFileSync(join(dir, 'junk.key'), 'junk');
+				writeFileSync(join(dir, 'junk.key'), 'junk', {mode: 0o600}); // a key others may read is refused before its content is looked at
 				return {cert: good.certFile, key: join(dir, 'junk.key')};
 			},
 			/holds no private key orgctl can read/,
@@ -125,7 +125,7 @@ describe('listeners refuse each invalid value and save nothing', () => {
 		['port 0', {name: 'crashes', port: 0}, 'The port must be a whole number from 1 to 65535, not 0.'],
 		['port 70000', {name: 'crashes', port: 70000}, 'The port must be a whole number from 1 to 65535, not 70000.'],
 		['a port typed as words', {name: 'crashes', port: 'http'}, 'The port must be a whole number from 1 to 65535, not http.'],
-		['an address that is none', {name: 'crashes', port: 9000, address: 'not an address!'}, '"not an address!" is not an IP address or host name to listen on.'],
+		['an address that is none', {name: 'crashes', port: 9000, address: 'not an address!'}, '"not an address!" is not an IP address to listen on (such as 127.0.0.1, 0.0.0.0 or ::).'],
 		['the port of the other listener on an overlapping address', {name: 'crashes', port: 8080, address: '127.0.0.1'}, 'Port 8080 is already used by the listener requests (0.0.0.0:8080).'],
 		['SSL with no certificate', {name: 'crashes', port: 9443, ssl: true}, 'SSL needs a certificate and key first: set them with `orgctl settings ssl set`.'],
 	];

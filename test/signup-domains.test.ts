@@ -1,5 +1,6 @@
 import {beforeAll, describe, expect, it} from 'vitest';
-import {newUser} from '../source/core/accounts.js';
+import {newUser, resolveActor} from '../source/core/accounts.js';
+import {setRole} from '../source/core/user-admin.js';
 import type {Actor} from '../source/core/context.js';
 import type {Role} from '../source/core/model.js';
 import {addSignupDomain, editSignupDomain, listSignupDomains, matchSignupDomain, normaliseSignupDomain, removeSignupDomain} from '../source/core/signup-domains.js';
@@ -133,7 +134,8 @@ describe('configuring sign-up domains', () => {
 		const {ctx, root} = await initializedContext();
 		const admin = await addUser(ctx, root, 'ada', 'admin');
 		await expect(addSignupDomain(ctx, admin, {domain: 'corp.com', role: 'admin'})).resolves.toMatchObject({role: 'admin'});
-		const demoted: Actor = {user: {...admin.user, role: 'member'}, tenant: admin.tenant};
+		await setRole(ctx, root, 'ada', 'member');
+		const demoted: Actor = resolveActor(ctx.store.read(), admin.user.id);
 		await expect(editSignupDomain(ctx, demoted, 'corp.com', {method: 'pam'})).rejects.toThrow(/Only admins/);
 	});
 

@@ -1,7 +1,7 @@
 import {createHmac} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {sha256} from '../source/core/ids.js';
-import {KeyFile} from '../source/store/secrets.js';
+import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {login} from '../source/core/accounts.js';
 import type {Actor} from '../source/core/context.js';
@@ -12,6 +12,7 @@ import {setSmtpSettings} from '../source/core/smtp-settings.js';
 import {deliverOutbox} from '../source/core/outbox.js';
 import {TestSmtpServer, type ReceivedMail} from './helpers/smtp.js';
 import {initializedContext} from './helpers/store.js';
+import {storedText} from './helpers/backend.js';
 
 const PASSWORD = 'a long enough password';
 
@@ -58,10 +59,10 @@ describe('self sign-up through a real SMTP server on loopback', () => {
 		expect(mail.text).toContain(`orgctl signup verify Carol@corp.com ${code}`);
 		// Only a MAC keyed with the key file is kept (a plain hash of 8 digits would fall to a brute
 		// force), and the sealed outbox copy is gone once sent.
-		expect(readFileSync(ctx.store.path, 'utf8')).not.toContain(code!);
+		expect(await storedText(ctx.store, ctx.dir)).not.toContain(code!);
 		const pending = ctx.store.read().pendingSignups[0]!;
 		expect(pending.codeHash).not.toBe(sha256(`signup:${pending.id}:${code}`));
-		expect(pending.codeHash).toBe(createHmac('sha256', Buffer.from(readFileSync(KeyFile.pathFor(ctx.store.path), 'utf8').trim(), 'base64url')).update(`signup:${pending.id}:${code}`).digest('hex'));
+		expect(pending.codeHash).toBe(createHmac('sha256', Buffer.from(readFileSync(join(ctx.dir, 'orgctl.key'), 'utf8').trim(), 'base64url')).update(`signup:${pending.id}:${code}`).digest('hex'));
 
 		const actor = await verifySignup(ctx, {email: 'carol@corp.com', code: `${code!.slice(0, 4)} ${code!.slice(4)}`, password: PASSWORD});
 		expect(actor.user).toMatchObject({username: 'carol', role: 'guest', method: 'password', superuser: false});
@@ -200,7 +201,7 @@ describe('self sign-up through a real SMTP server on loopback', () => {
 			const started = await startSignup(ctx, {email: 'pia@corp.com', username: 'pia'});
 			expect(started.mail).toMatchObject({state: 'retrying'});
 			expect(ctx.store.read().outbox).toHaveLength(1);
-			whileQueued = readFileSync(ctx.store.path, 'utf8');
+			whileQueued = await storedText(ctx.store, ctx.dir);
 		} finally {
 			smtp.mode = 'accept';
 		}

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest';
 import type {Actor, Context} from '../source/core/context.js';
 import {setPublicUrl} from '../source/core/server-settings.js';
 import {clearIdp, importIdpMetadata, prepareServiceProvider, setIdpByHand, setMatchAttribute, showSso, spEndpoints} from '../source/core/sso-settings.js';
+import {storedTextIn} from './helpers/backend.js';
 import {addPerson} from './helpers/people.js';
 import {Clock, initializedContext} from './helpers/store.js';
 
@@ -56,8 +57,7 @@ describe('single sign-on: importing the IdP metadata', () => {
 		const {ctx, root} = await superuser();
 		await importIdpMetadata(ctx, root, {path: REAL});
 		const sp = ctx.store.read().settings.sso.sp!;
-		const raw = readFileSync(ctx.store.path, 'utf8');
-		expect(raw).not.toContain('PRIVATE KEY');
+		expect(await storedTextIn(ctx.dir)).not.toContain('PRIVATE KEY');
 		const key = createPrivateKey(ctx.secrets.unseal(sp.privateKeySealed));
 		const cert = new X509Certificate(sp.certificate);
 		expect(cert.checkPrivateKey(key)).toBe(true);

@@ -329,6 +329,8 @@ describe('changes', () => {
 		const version = store.version;
 		const attempts: Array<[(db: Database) => void, RegExp]> = [
 			[db => void (db.users[0]!.role = 'boss' as User['role']), /users\.0\.role is invalid/],
+			// A record the change moved and edited is found where it went, and checked.
+			[db => void (db.users.reverse()[0]!.role = 'boss' as User['role']), /users\.0\.role is invalid/],
 			[db => void (db.users[1]!.username = 'ALICE'), /username ALICE is used twice in one tenant/],
 			[db => void (db.users[1]!.id = db.users[0]!.id), /appears twice/],
 			[db => void db.users.push(db.users[0]!), /appears twice/],

@@ -40,7 +40,12 @@ describe('tenants', () => {
 		await expect(createTenant(ctx, root, 'Not A Label')).rejects.toThrow(/DNS label/);
 		await createTenant(ctx, root, 'acme');
 		await expect(createTenant(ctx, root, 'acme')).rejects.toThrow('A tenant named acme already exists.');
-		const admin = {...root, user: {...root.user, superuser: false}};
+		const ada = await ctx.store.transact(db => {
+			const user = newUser(ctx, {tenantId: root.tenant.id, username: 'ada', email: 'ada@example.com', role: 'admin', method: 'password', passwordHash: null});
+			db.users.push(user);
+			return user;
+		});
+		const admin = {user: {...ada}, tenant: root.tenant};
 		await expect(createTenant(ctx, admin, 'other')).rejects.toThrow(/only by a superuser/);
 		expect(ctx.store.read().audit.filter(e => e.action === 'tenant.create').map(e => e.result)).toEqual(['refused', 'ok', 'refused', 'refused']);
 	});

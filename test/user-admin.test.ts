@@ -3,7 +3,8 @@ import {createSession, login, resolveSession} from '../source/core/accounts.js';
 import type {Context} from '../source/core/context.js';
 import {createProject} from '../source/core/projects.js';
 import {authenticateToken, createToken, reissueToken} from '../source/core/tokens.js';
-import {deleteUser, disableUser, enableUser, resetUserPassword, setRole, setSuperuser} from '../source/core/user-admin.js';
+import {deleteUser, disableUser, enableUser, ownerCounts, resetUserPassword, setRole, setSuperuser} from '../source/core/user-admin.js';
+import {guardLastOwner} from '../source/core/policy.js';
 import {actorOf, addUser} from './helpers/people.js';
 import {FIRST_PASSWORD, initializedContext} from './helpers/store.js';
 
@@ -49,11 +50,14 @@ describe('the guards of DESIGN §2, in the core', () => {
 		await enableUser(ctx, root, 'ada');
 		await setSuperuser(ctx, root, 'ada', false);
 		await addUser(ctx, root.tenant.id, 'zed', {role: 'admin', superuser: true, disabled: true});
-		// Zed, disabled, cannot act; root is the only enabled superuser, so no one else can disable root.
+		// Zed, disabled, cannot act (an actor that says otherwise is refused by the store's own standing).
 		const zed = ctx.store.read().users.find(u => u.username === 'zed')!;
 		const asZed = {user: {...zed, disabled: false}, tenant: root.tenant};
-		await expect(disableUser(ctx, asZed, 'root')).rejects.toThrow(/root is the last superuser and cannot be disabled/);
-		await expect(deleteUser(ctx, asZed, 'root')).rejects.toThrow(/root is the last superuser and cannot be deleted/);
+		await expect(disableUser(ctx, asZed, 'root')).rejects.toThrow('The account zed was disabled after this command signed in; nothing was changed.');
+		// Root is the only enabled superuser: the guard every removal of one passes refuses it.
+		const counts = ownerCounts(ctx.store.read(), root.tenant.id);
+		expect(guardLastOwner(root.user, 'disable', counts)).toMatchObject({allowed: false, reason: expect.stringMatching(/root is the last superuser and cannot be disabled/)});
+		expect(guardLastOwner(root.user, 'delete', counts)).toMatchObject({allowed: false, reason: expect.stringMatching(/root is the last superuser and cannot be deleted/)});
 	});
 
 	it('an admin cannot change, disable, reset or delete a superuser', async () => {

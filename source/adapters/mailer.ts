@@ -120,12 +120,15 @@ export function classifyFailure(error: unknown, talk: Conversation): Failure {
  * nodemailer's transport options for our settings: verification always on, timeouts always set
  * (connection and greeting `timeoutMs`, about 10 s by default; the socket three times that).
  */
-export function transportOptions(smtp: SmtpSettings, secrets: Pick<SecretBox, 'unseal'>, options: MailerOptions = {}) {
+/** How the mailer reads the CA file: the composition root passes the place-checked reader (store/safe-place.ts). */
+export type CaReader = {readonly readCa?: (path: string) => string};
+
+export function transportOptions(smtp: SmtpSettings, secrets: Pick<SecretBox, 'unseal'>, options: MailerOptions & CaReader = {}) {
 	const timeout = smtp.timeoutMs;
 	let ca: string | undefined;
 	if (smtp.caFile) {
 		try {
-			ca = readFileSync(smtp.caFile, 'utf8');
+			ca = options.readCa ? options.readCa(smtp.caFile) : readFileSync(smtp.caFile, 'utf8');
 		} catch (error) {
 			throw invalid(`The SMTP CA file ${smtp.caFile} cannot be read (${(error as Error).message}); fix it with orgctl settings smtp set --ca-file.`);
 		}
@@ -156,7 +159,7 @@ export function transportOptions(smtp: SmtpSettings, secrets: Pick<SecretBox, 'u
  * Opens a nodemailer transport for the SMTP settings. nodemailer is loaded on demand so that
  * subcommands which send nothing do not pay for it.
  */
-export async function createMailer(smtp: SmtpSettings, secrets: Pick<SecretBox, 'unseal'>, options: MailerOptions = {}): Promise<Mailer> {
+export async function createMailer(smtp: SmtpSettings, secrets: Pick<SecretBox, 'unseal'>, options: MailerOptions & CaReader = {}): Promise<Mailer> {
 	const from = parseAddress(smtp.from).address;
 	const config = transportOptions(smtp, secrets, options);
 	const nodemailer = (await import('nodemailer')).default;

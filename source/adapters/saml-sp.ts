@@ -1,5 +1,5 @@
 import {X509Certificate} from 'node:crypto';
-import {SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig as NodeSamlConfig} from '@node-saml/node-saml';
+import {SAML, SamlStatusError, ValidateInResponseTo, type CacheProvider, type SamlConfig as NodeSamlConfig} from '@node-saml/node-saml';
 import {DOMParser, XMLSerializer, type Element as XmlElement} from '@xmldom/xmldom';
 import {SignedXml} from 'xml-crypto';
 import type {SamlConfig, SamlPort, SamlVerified} from '../core/context.js';
@@ -64,7 +64,7 @@ function childElements(parent: XmlElement, ns: string, local: string): XmlElemen
 	return found;
 }
 
-/** The IdP's status codes (`Responder/AuthnFailed`), read unsigned, for the message only. */
+/** The IdP's status codes (`Responder/AuthnFailed`) of a Response whose signature node-saml checked, for the message only. */
 function idpStatus(xml: string): string | null {
 	const root = quietParser().parseFromString(xml, 'text/xml').documentElement;
 	if (!root) return null;
@@ -124,8 +124,13 @@ function refusalOf(error: unknown, xml: string, trusted: readonly string[]): Err
 	if (message === 'InResponseTo is missing from response') return refused('The SAML response answers no sign-in request of ours (it has no InResponseTo).', {code: 'saml.unsolicited'});
 	if (message === 'InResponseTo is not valid' || message === 'SubjectInResponseTo is not valid') return refused('The SAML response answers no pending sign-in request of ours.', {code: 'saml.unknown-request'});
 	if (message === 'InResponseTo does not match subjectInResponseTo') return refused('The SAML assertion answers a different sign-in request than its response.', {code: 'saml.unsolicited'});
+	// node-saml reads the status only once the Response's signature holds (wantAuthnResponseSigned): only then are they the IdP's words.
+	if (error instanceof SamlStatusError) {
+		const status = idpStatus(xml);
+		return refused(`The identity provider did not sign you in${status ? ` (${inert(shortened(status, 120))})` : ''}.`, {code: 'saml.idp-error'});
+	}
 	const status = idpStatus(xml);
-	if (status && !/^Success(\/|$)/.test(status)) return refused(`The identity provider did not sign you in (${inert(shortened(status, 120))}).`, {code: 'saml.idp-error'});
+	if (status && !/^Success$/.test(status) && /signature/i.test(message)) return refused('The SAML response says the sign-in failed, but the identity provider did not sign it, so it was ignored.', {code: 'saml.unsigned'});
 	if (/signature|Too many signatures|ID cannot refer|Referenced node|signed references|transforms|Cannot obtain assertion/i.test(message)) return signatureRefusal(xml, trusted);
 	if (/audience mismatch|AudienceRestriction/i.test(message)) return refused(`The SAML assertion is not meant for us (${inert(shortened(message.replace(/^SAML assertion /, ''), 200))}).`, {code: 'saml.wrong-audience'});
 	if (/multiple (assertions|conditions)/i.test(message)) return refused(`The SAML response is ambiguous: ${inert(shortened(message, 200))}.`, {code: 'saml.bad-signature'});

@@ -2,17 +2,22 @@ import {render, type Instance} from 'ink';
 import {App} from '../ui/app.js';
 import {startScreen} from '../ui/boot.js';
 import {signalExitCode, TerminalGuard} from '../ui/terminal.js';
+import {collectStartupGarbage, keepYoungGenerationSmall} from './console-heap.js';
 import {openContext} from './context.js';
 
+/** Start-up is over this long after the first frame: the store checked, the filter's index built (see console-heap.ts). */
+const STARTUP_SETTLES_MS = 2000;
+
 /** Options the command line passes to the console. */
-export type ConsoleOptions = {readonly storePath: string; readonly tenant: string | undefined};
+export type ConsoleOptions = {readonly storePath: string; readonly keyFile?: string | undefined; readonly tenant: string | undefined};
 
 /** Opens the full-screen console; resolves with the process exit code. */
 export async function startConsole(options: ConsoleOptions): Promise<number> {
 	// A store that cannot be used is reported before the screen changes (the caller prints it).
 	// Opening checks the whole file against the schema: at 10,000 users that is half the start-up
 	// time, so it runs right after the first frame; a file that fails then ends the console with the reason.
-	const ctx = await openContext(options.storePath, {store: {deferValidation: true}});
+	keepYoungGenerationSmall();
+	const ctx = await openContext(options.storePath, {store: {deferValidation: true}, keyFile: options.keyFile});
 	const start = await startScreen(ctx, ctx.store.path, options.tenant);
 	const terminal = new TerminalGuard(process.stdout, process.stdin);
 	let instance: Instance | undefined;
@@ -24,7 +29,9 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 			} catch (error) {
 				failure = error instanceof Error ? error : new Error(String(error));
 				instance?.unmount();
+				return;
 			}
+			setTimeout(collectStartupGarbage, STARTUP_SETTLES_MS).unref();
 		}, 0);
 	};
 	terminal.enter(signal => {
@@ -48,5 +55,6 @@ export async function startConsole(options: ConsoleOptions): Promise<number> {
 		return 0;
 	} finally {
 		terminal.dispose();
+		await ctx.store.close();
 	}
 }

@@ -1,6 +1,8 @@
 import {consoleInvocation, reportError, runCli} from '../cli/program.js';
 import {checkStore} from '../store/check.js';
 import {openContext, resolveStorePath} from './context.js';
+import {isPostgresAddress} from '../store/postgres/address.js';
+import {checkPostgres, copyStore, migrateStore} from './store-admin.js';
 
 /**
  * orgctl's entry: with no arguments (or only --store and --tenant) the full-screen console, anything
@@ -10,7 +12,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 	const globals = consoleInvocation(argv);
 	if (!globals) {
 		endQuietlyWhenTheReaderLeaves(process.stdout);
-		return runCli(argv, {resolveStorePath, open: storePath => openContext(storePath), check: checkStore});
+		return runCli(argv, {
+			resolveStorePath,
+			open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}),
+			check: (storePath, options) => (isPostgresAddress(storePath) ? checkPostgres(storePath, options?.keyFile) : checkStore(storePath)),
+			migrate: migrateStore,
+			copyStore,
+		});
 	}
 	const dumb = process.env['TERM'] === 'dumb';
 	if (!process.stdin.isTTY || !process.stdout.isTTY || dumb) {
@@ -22,7 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 	try {
 		// Ink and React load only for the console.
 		const {startConsole} = await import('./console.js');
-		return await startConsole({storePath: resolveStorePath(globals.store), tenant: globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined});
+		return await startConsole({storePath: resolveStorePath(globals.store), keyFile: globals.keyFile, tenant: globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined});
 	} catch (error) {
 		return reportError(error);
 	}

@@ -5,7 +5,7 @@ import {authFailed} from '../core/errors.js';
 import {inert, inertLines} from '../core/inert.js';
 import {authenticateToken} from '../core/tokens.js';
 
-export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; json?: boolean | undefined};
+export type GlobalOptions = {store?: string | undefined; tenant?: string | undefined; keyFile?: string | undefined; json?: boolean | undefined};
 
 /** A mistake in how orgctl was called: exit 2. */
 export class UsageError extends Error {}
@@ -16,13 +16,27 @@ export type StoreFinding = {readonly subject: string; readonly ok: boolean; read
 /** What `orgctl admin check` found: healthy when nothing needs a person's hand. */
 export type StoreReport = {readonly path: string; readonly realPath: string; readonly healthy: boolean; readonly findings: readonly StoreFinding[]};
 
+/** What `orgctl admin copy-store` did (source/app/store-admin.ts). */
+export type CopyStoreReport = {
+	readonly from: string;
+	readonly to: string;
+	readonly counts: Readonly<Record<string, number>>;
+	readonly records: number;
+	readonly keyFile: {readonly from: string; readonly to: string; readonly copied: boolean};
+};
+
 /** How the command line gets its store: the composition root (source/app) hands this in. */
 export type ContextSource = {
-	/** The store file `--store` (or the environment, or the default) names. */
+	/** The store `--store` (or the environment, or the default) names: a file's path or a postgres:// address. */
 	resolveStorePath(option: string | undefined): string;
-	open(storePath: string): Promise<Context>;
+	/** Opens the store; `keyFile` is --key-file (a PostgreSQL store's key file). */
+	open(storePath: string, options?: {keyFile?: string | undefined}): Promise<Context>;
+	/** Applies pending schema migrations (`orgctl admin migrate`): the names applied. */
+	migrate(storePath: string): Promise<{readonly store: string; readonly applied: readonly string[]; readonly backend: 'file' | 'postgres'}>;
+	/** Copies a store into an empty one and reads every record back (`orgctl admin copy-store`). */
+	copyStore(from: string, to: string, options: {keyFile?: string | undefined}): Promise<CopyStoreReport>;
 	/** Looks at the store without opening it for use, changing nothing (`orgctl admin check`). */
-	check(storePath: string): StoreReport;
+	check(storePath: string, options?: {keyFile?: string | undefined}): StoreReport | Promise<StoreReport>;
 };
 
 /** What a command needs: the global options, the store, who is acting, and output that respects --json. */
@@ -42,6 +56,25 @@ export class CliContext {
 		return this.source.resolveStorePath(this.globals.store);
 	}
 
+	get keyFile(): string | undefined {
+		return this.globals.keyFile;
+	}
+
+	/** A store named on the command line (admin copy-store FROM TO): a path made absolute, or a postgres:// address. */
+	resolveStore(given: string): string {
+		return this.source.resolveStorePath(given);
+	}
+
+	/** `orgctl admin migrate` on the store --store names. */
+	migrateStore(): ReturnType<ContextSource['migrate']> {
+		return this.source.migrate(this.storePath);
+	}
+
+	/** `orgctl admin copy-store FROM TO`. */
+	copyStore(from: string, to: string): Promise<CopyStoreReport> {
+		return this.source.copyStore(this.resolveStore(from), this.resolveStore(to), {keyFile: this.globals.keyFile});
+	}
+
 	get tenant(): string | undefined {
 		return this.globals.tenant ?? process.env['ORGCTL_TENANT'] ?? undefined;
 	}
@@ -51,12 +84,12 @@ export class CliContext {
 	}
 
 	/** What is wrong with the store and how to recover it; works on a store that cannot be opened. */
-	checkStore(): StoreReport {
-		return this.source.check(this.storePath);
+	checkStore(): Promise<StoreReport> {
+		return Promise.resolve(this.source.check(this.storePath, {keyFile: this.globals.keyFile}));
 	}
 
 	ctx(): Promise<Context> {
-		this.context ??= this.source.open(this.storePath);
+		this.context ??= this.source.open(this.storePath, {keyFile: this.globals.keyFile});
 		return this.context;
 	}
 
@@ -104,8 +137,12 @@ export class CliContext {
 		process.stderr.write(`${inert(message)}\n`);
 	}
 
+	/** Lets go of the store (a PostgreSQL store's connection; a file store holds nothing between commands). */
 	async close(): Promise<void> {
-		// Nothing held open between commands; the store lock is per transaction.
+		const opened = this.context;
+		this.context = undefined;
+		const ctx = await opened?.catch(() => undefined);
+		await ctx?.store.close?.();
 	}
 }
 

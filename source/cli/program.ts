@@ -96,7 +96,11 @@ export function consoleInvocation(argv: readonly string[]): GlobalOptions | unde
 
 /** The global options that also apply to the console. */
 function consoleOptions(): Option[] {
-	return [new Option('--store <path>', 'the store file (default: store/orgctl.json; env ORGCTL_STORE)'), new Option('--tenant <name>', 'act in this tenant (superusers may name any)')];
+	return [
+		new Option('--store <path>', 'the store: a file (default: store/orgctl.json) or postgres://USER@HOST/DATABASE (env ORGCTL_STORE)'),
+		new Option('--key-file <path>', 'the key file of a PostgreSQL store (default: store/orgctl.key; env ORGCTL_KEY_FILE)'),
+		new Option('--tenant <name>', 'act in this tenant (superusers may name any)'),
+	];
 }
 
 /** Prints why a run failed, on stderr, and returns its exit code. */

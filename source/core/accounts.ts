@@ -1,5 +1,5 @@
 import {appendAudit, checked, perform, recordRefusal, refuse, type AuditActor} from './audit.js';
-import {actorFacts, type Actor, type Context} from './context.js';
+import {actorAsNow, actorFacts, type Actor, type Context} from './context.js';
 import {endCredentials} from './credentials.js';
 import {parseAddress} from './email.js';
 import {atField, authFailed, conflict, invalid, isOrgError, notFound, refused} from './errors.js';
@@ -39,7 +39,16 @@ export function checkPassword(password: string, minLength: number): void {
 }
 
 /** Username or e-mail already taken in the tenant, by a user or by a pending invitation (case-insensitive)? */
-export function assertAccountFree(db: Database, tenantId: string, username: string, email: string, except?: {invitationId?: string}): void {
+/**
+ * Who asks, when the answer must not tell them of invitations they may not see (a member sees only
+ * their own; someone signing up, none): another's pending invitation reads as a name that is taken.
+ */
+export type AccountViewer = {readonly userId: string | null; readonly seesAllInvitations: boolean};
+
+/** Someone signing up: sees no invitation. */
+export const ANONYMOUS: AccountViewer = {userId: null, seesAllInvitations: false};
+
+export function assertAccountFree(db: Database, tenantId: string, username: string, email: string, except?: {invitationId?: string; viewer?: AccountViewer}): void {
 	const name = username.toLowerCase();
 	const mail = email.toLowerCase();
 	for (const user of db.users) {
@@ -49,6 +58,12 @@ export function assertAccountFree(db: Database, tenantId: string, username: stri
 	}
 	for (const inv of db.invitations) {
 		if (inv.tenantId !== tenantId || inv.id === except?.invitationId) continue;
+		const viewer = except?.viewer;
+		if (viewer && !viewer.seesAllInvitations && inv.invitedBy !== viewer.userId) {
+			if (inv.username.toLowerCase() === name) throw conflict(`The username ${username} is already taken in this tenant; choose another.`, {field: 'username'});
+			if (inv.email.toLowerCase() === mail) throw conflict(`The e-mail ${email} cannot be used for a new account in this tenant; ask an admin.`, {field: 'email'});
+			continue;
+		}
 		if (inv.username.toLowerCase() === name) throw conflict(`An invitation for the username ${inv.username} is already pending.`, {field: 'username'});
 		if (inv.email.toLowerCase() === mail) throw conflict(`An invitation to ${inv.email} is already pending.`, {field: 'email'});
 	}
@@ -116,7 +131,7 @@ export async function initialize(ctx: Context, input: {username: string; email: 
 		db.tenants.push(tenant);
 		const user = newUser(ctx, {tenantId: tenant.id, username, email, role: 'admin', superuser: true, method: 'password', passwordHash});
 		db.users.push(user);
-		return {user, tenant};
+		return actorAsNow(user, tenant);
 	});
 }
 
@@ -144,23 +159,32 @@ function findAccount(db: Database, identifier: string, tenantName?: string): Use
 }
 
 /**
- * Failed logins count per account, however it was spelled (username, e-mail, with or without a
- * tenant); only identifiers that match no single account count by their normalised spelling,
- * hashed: the store keeps 64 hex digits of whatever was typed, not the text.
+ * The throttle keys of a sign-in attempt (red team 10-14 #3): every attempt counts under its
+ * identifier, normalised and hashed, whatever tenant was named (the store keeps 64 hex digits of
+ * whatever was typed, not the text), and under every account it could sign in to. Only the
+ * identifier's lock is ever shown ("Too many failed logins for X"), and it is the same for a name
+ * that exists and one that does not, in any tenant; an account's own lock (its username tried
+ * under its e-mail, or in another tenant) is kept silently: its password is then not checked and
+ * the answer is the usual "wrong" one, so no lock tells which spellings name an account or where.
  */
-function throttleKey(user: User | undefined, identifier: string, tenantName?: string): string {
-	return user ? `user:${user.id}` : unknownThrottleKey(tenantName, identifier);
+export function identifierThrottleKey(identifier: string): string {
+	return `login:${sha256(identifier.trim().toLowerCase())}`;
 }
 
-/** The throttle key of an identifier that names no account (exported for the schema 4 migration, which re-keys old entries). */
+/** The throttle key of one account: failed logins and failed current-password checks alike. */
+export function accountThrottleKey(user: Pick<User, 'id'>): string {
+	return `user:${user.id}`;
+}
+
+/** The key an identifier that named no account had before identifierThrottleKey (exported for the schema 4 migration, which re-keys old entries). */
 export function unknownThrottleKey(tenantName: string | undefined, identifier: string): string {
 	return `unknown:${tenantName?.trim().toLowerCase() ?? '*'}/${sha256(identifier.trim().toLowerCase())}`;
 }
 
 /**
  * Who a sign-in attempt names in the audit: the account it matched, or `anonymous` when it matched
- * none (the identifier is the target), under the tenant it was looked for in: an unknown name in a
- * named tenant is filed where a known one would be.
+ * none or several (the identifier is the target), under the tenant it was looked for in: an
+ * unknown name in a named tenant is filed where a known one would be.
  */
 function attemptActor(found: {user?: User; tenantId: string | null}): AuditActor {
 	return {label: found.user?.username ?? 'anonymous', tenantId: found.tenantId};
@@ -189,70 +213,101 @@ export function countFailure(db: Database, key: string, now: Date): void {
 	if (index < 0) db.throttles.push(entry);
 }
 
+/** Gives back one reserved try of `key` (an account an identifier named but did not mean). Inside a transaction. */
+function releaseFailure(db: Database, key: string): void {
+	const entry = db.throttles.find(t => t.key === key);
+	if (entry && entry.failures > 0 && entry.lockedUntil === null) entry.failures -= 1;
+}
+
 /** Forgets the failures of `key` after a success. */
 export function clearFailures(db: Database, key: string): void {
 	db.throttles = db.throttles.filter(t => t.key !== key);
 }
 
-/** What a sign-in attempt got from its reservation: go on and check the password, or a refusal. */
-type Reservation = {readonly go: true; readonly user: User | undefined; readonly problem: string | undefined} | {readonly go: false; readonly error: Error};
+/** What a sign-in attempt got from its reservation: go on and check the password against these accounts, or a refusal. */
+type Reservation = {readonly go: true; readonly candidates: readonly User[]; readonly keys: readonly string[]} | {readonly go: false; readonly error: Error};
+
+/** The accounts an identifier (username or e-mail, any case) could sign in to: in the named tenant, or in any. */
+function candidatesFor(db: Database, identifier: string, tenantName: string | undefined, orAnyTenant: boolean): {users: User[]; tenantId: string | null} {
+	const key = identifier.trim().toLowerCase();
+	const named = (u: User) => u.username.toLowerCase() === key || u.email.toLowerCase() === key;
+	const tenant = tenantName === undefined ? undefined : db.tenants.find(t => t.name === tenantName);
+	const inTenant = tenant ? db.users.filter(u => u.tenantId === tenant.id && named(u)) : [];
+	if (tenantName !== undefined && (inTenant.length > 0 || !orAnyTenant)) return {users: inTenant, tenantId: tenant?.id ?? null};
+	const anywhere = db.users.filter(named);
+	return {users: anywhere, tenantId: anywhere.length === 1 ? anywhere[0]!.tenantId : (tenant?.id ?? null)};
+}
+
+/** Whether `password` opens `user`: its hash, or the system's PAM stack; a SAML account has no password here. */
+async function passwordOpens(ctx: Context, user: User, password: string): Promise<boolean> {
+	if (user.method === 'pam') return ctx.pam(user.username, password);
+	const hash = user.method === 'password' ? user.passwordHash : null;
+	return (await ctx.hasher.verify(password, hash ?? ctx.hasher.decoy)) && hash !== null;
+}
 
 /**
  * Checks a username or e-mail and password. In one transaction, before any password is checked,
- * the throttle is read and the attempt reserved (counted as a failure until it proves right), so
- * no number of parallel attempts gets more than the free tries. Then exactly one password check
- * runs, whatever the identifier named: a known account's hash, or the hasher's decoy (as costly)
- * for an unknown account, an unknown tenant, an identifier in several tenants or a SAML account.
- * Every failure is audited and throttled alike; only the right password learns more (disabled).
+ * the throttle is read and the attempt reserved under the identifier and every account it names
+ * (counted as a failure until it proves right: identifierThrottleKey), so no number of parallel
+ * attempts gets more than the free tries. Then the password is checked against each account the
+ * identifier could mean, at once, or against the hasher's decoy (as costly) when it means none:
+ * an unknown account, an unknown tenant, a SAML account, a silently locked one.
+ *
+ * Before the password proves right every identifier gets the same answer (red team 10-14 #4):
+ * no "several tenants", no "signs in through SAML", no "disabled". An identifier that names
+ * accounts in several tenants, with no tenant named, signs in to the one whose password matches
+ * (#5): usernames are unique only per tenant, so another tenant's users must not be able to stop
+ * anyone's sign-in by taking the same name; only the owner of two accounts with one password is
+ * asked to name the tenant, once that password proved right.
  */
 export async function login(ctx: Context, input: {identifier: string; password: string; tenant?: string; orAnyTenant?: boolean}): Promise<Actor> {
 	const target = input.identifier;
 	let who: AuditActor = attemptActor({tenantId: null});
-	let key = '';
 	const reservation = await ctx.store.transact((db): Reservation => {
-		let found = lookUpAccount(db, input.identifier, input.tenant);
-		let tenant = input.tenant;
-		if (input.orAnyTenant && !found.user && !found.problem && input.tenant !== undefined) {
-			found = lookUpAccount(db, input.identifier);
-			tenant = undefined;
-		}
-		who = attemptActor(found);
-		key = throttleKey(found.user, input.identifier, tenant);
+		const found = candidatesFor(db, input.identifier, input.tenant, input.orAnyTenant ?? false);
+		who = attemptActor({...(found.users.length === 1 ? {user: found.users[0]!} : {}), tenantId: found.tenantId});
 		const now = ctx.now();
-		const seconds = lockedSeconds(db, key, now);
+		const visible = identifierThrottleKey(input.identifier);
+		const seconds = lockedSeconds(db, visible, now);
 		if (seconds > 0) {
 			const error = refused(`Too many failed logins for ${echo(input.identifier)}; try again in ${plural(seconds, 'second')}.`);
 			recordRefusal(db, ctx, who, 'login', target, error);
 			return {go: false, error};
 		}
-		countFailure(db, key, now);
-		// A copy: the password is checked against the account as it was now, and compared again at the end.
-		return {go: true, user: found.user ? {...found.user} : undefined, problem: found.problem};
+		// An account locked under another spelling or tenant is not tried: its password is not checked now.
+		const candidates = found.users.filter(u => lockedSeconds(db, accountThrottleKey(u), now) === 0);
+		const keys = [visible, ...found.users.map(accountThrottleKey)];
+		for (const key of keys) countFailure(db, key, now);
+		// Copies: each password is checked against the account as it was now, and compared again at the end.
+		return {go: true, candidates: candidates.map(u => ({...u})), keys};
 	});
 	if (!reservation.go) throw reservation.error;
-	const {user, problem} = reservation;
-	let failure = problem ?? (input.tenant === undefined ? 'Wrong username, e-mail or password.' : 'Wrong tenant, username, e-mail or password.');
-	let ok: boolean;
-	if (user?.method === 'pam' && !problem) {
-		ok = await ctx.pam(user.username, input.password);
-	} else {
-		const hash = user?.method === 'password' && !problem ? user.passwordHash : null;
-		ok = (await ctx.hasher.verify(input.password, hash ?? ctx.hasher.decoy)) && hash !== null;
-		if (user?.method === 'saml' && !problem) failure = `${user.username} signs in through the organization's identity provider (SAML); open the server's login page and choose single sign-on.`;
-	}
-	if (ok && user?.disabled) failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
-	const signedIn = ok && user && !user.disabled ? await ctx.store.transact(d => {
+	const {candidates, keys} = reservation;
+	const checks = candidates.length > 0 ? candidates.map(user => passwordOpens(ctx, user, input.password)) : [ctx.hasher.verify(input.password, ctx.hasher.decoy).then(() => false)];
+	const results = await Promise.all(checks);
+	const matched = candidates.filter((_, i) => results[i]);
+	let failure = input.tenant === undefined ? 'Wrong username, e-mail or password.' : 'Wrong tenant, username, e-mail or password.';
+	const user = matched.length === 1 ? matched[0] : undefined;
+	if (matched.length > 1) failure = `${echo(input.identifier)} names accounts in several tenants with this password; name one with --tenant.`;
+	if (user?.disabled) failure = `The account ${user.username} is disabled; ask an admin to enable it.`;
+	if (user) who = attemptActor({user, tenantId: user.tenantId});
+	const signedIn = user && !user.disabled ? await ctx.store.transact(d => {
 		const current = d.users.find(u => u.id === user.id);
 		// Disabled, deleted or given a new password since the check: this password no longer opens it.
 		if (!current || current.disabled || current.passwordHash !== user.passwordHash) return undefined;
-		clearFailures(d, key);
+		clearFailures(d, identifierThrottleKey(input.identifier));
+		clearFailures(d, accountThrottleKey(current));
+		// The other accounts this identifier named were not what it meant: their reserved try is given back.
+		for (const key of keys) if (key !== accountThrottleKey(current) && key.startsWith('user:')) releaseFailure(d, key);
 		current.lastLogin = ctx.now().toISOString();
 		const tenant = d.tenants.find(t => t.id === current.tenantId)!;
 		appendAudit(d, ctx, {user: current, tenant}, {action: 'login', target: current.username, result: 'ok'});
-		return {user: current, tenant};
+		return actorAsNow(current, tenant);
 	}) : undefined;
 	if (signedIn) return signedIn;
-	return refuse(ctx, who, 'login', target, authFailed(failure));
+	// Two accounts opened by one password: the owner's, proven, not a guess; their tries are given back.
+	const proven = matched.length > 1 ? (d: Database) => [identifierThrottleKey(input.identifier), ...matched.map(accountThrottleKey)].forEach(key => clearFailures(d, key)) : undefined;
+	return refuse(ctx, who, 'login', target, authFailed(failure), proven);
 }
 
 /**
@@ -272,13 +327,13 @@ export function resolveActor(db: Database, userId: string, tenantName?: string):
 	if (!user) throw authFailed('Your account no longer exists; sign in again.');
 	if (user.disabled) throw authFailed(`The account ${user.username} is disabled; ask an admin to enable it.`);
 	const own = db.tenants.find(t => t.id === user.tenantId)!;
-	if (tenantName === undefined || tenantName === own.name) return {user, tenant: own};
+	if (tenantName === undefined || tenantName === own.name) return actorAsNow(user, own);
 	const decision = decide(actorFacts({user, tenant: own}), 'tenants.act-in-any');
 	// Asked before the tenant is looked up, so a refused user does not learn which tenants exist.
 	if (!decision.allowed) throw refused(`${decision.reason.replace(/\.$/, '')}; ${user.username} belongs to ${own.name}.`);
 	const tenant = db.tenants.find(t => t.name === tenantName);
 	if (!tenant) throw notFound(`There is no tenant named ${echo(tenantName)}.`);
-	return {user, tenant};
+	return actorAsNow(user, tenant);
 }
 
 /**
@@ -286,11 +341,11 @@ export function resolveActor(db: Database, userId: string, tenantName?: string):
  * audited, naming the user, as `authenticate` (the account is gone or disabled) or `tenant.enter`
  * (another tenant, refused or unknown).
  */
-export async function enterTenant(ctx: Context, userId: string, tenantName: string | undefined, via: {tokenId?: string} = {}): Promise<Actor> {
+export async function enterTenant(ctx: Context, userId: string, tenantName: string | undefined, via: {tokenId?: string; sessionId?: string} = {}): Promise<Actor> {
 	const db = ctx.store.read();
 	try {
 		const actor = resolveActor(db, userId, tenantName);
-		return via.tokenId === undefined ? actor : {...actor, tokenId: via.tokenId};
+		return {...actor, ...(via.tokenId === undefined ? {} : {tokenId: via.tokenId}), ...(via.sessionId === undefined ? {} : {sessionId: via.sessionId})};
 	} catch (error) {
 		const user = db.users.find(u => u.id === userId);
 		const tenant = user ? db.tenants.find(t => t.id === user.tenantId) : undefined;
@@ -327,7 +382,7 @@ function sessionOwner(ctx: Context, db: Database, session: {id: string; secret: 
 /** The user a session belongs to, if it is still valid and the user may still sign in (the console checks it on every refresh). */
 export function resolveSession(ctx: Context, session: {id: string; secret: string}, tenantName?: string): Actor {
 	const db = ctx.store.read();
-	return resolveActor(db, sessionOwner(ctx, db, session), tenantName);
+	return {...resolveActor(db, sessionOwner(ctx, db, session), tenantName), sessionId: session.id};
 }
 
 /**
@@ -341,7 +396,7 @@ export async function authenticateSession(ctx: Context, session: {id: string; se
 	} catch (error) {
 		return refuse(ctx, {label: 'session', tenantId: null}, 'authenticate', `session ${session.id.slice(0, 8)}`, error);
 	}
-	return enterTenant(ctx, userId, tenantName);
+	return enterTenant(ctx, userId, tenantName, {sessionId: session.id});
 }
 
 export async function endSession(ctx: Context, sessionId: string): Promise<void> {
@@ -362,6 +417,20 @@ export async function changeOwnPassword(ctx: Context, actor: Actor, current: str
 		if (actor.user.method !== 'password') throw refused(`${actor.user.username} signs in with ${actor.user.method.toUpperCase()}, so there is no orgctl password to change.`);
 		checkPassword(next, db.settings.policy.minPasswordLength);
 	});
+	// Throttled as a login is, under the account's own key (a stolen session or token cannot guess the
+	// password faster than a login could): read and reserved in one transaction before the check.
+	const key = accountThrottleKey(actor.user);
+	const locked = await ctx.store.transact((db): Error | undefined => {
+		const seconds = lockedSeconds(db, key, ctx.now());
+		if (seconds > 0) {
+			const error = refused(`Too many wrong passwords for ${actor.user.username}; try again in ${plural(seconds, 'second')}.`, {field: 'current'});
+			recordRefusal(db, ctx, actor, 'password.change', target, error);
+			return error;
+		}
+		countFailure(db, key, ctx.now());
+		return undefined;
+	});
+	if (locked) throw locked;
 	if (!(await ctx.hasher.verify(current, actor.user.passwordHash ?? ctx.hasher.decoy)) || actor.user.passwordHash === null) {
 		return refuse(ctx, actor, 'password.change', target, authFailed('The current password is wrong.', {field: 'current'}));
 	}
@@ -370,6 +439,7 @@ export async function changeOwnPassword(ctx: Context, actor: Actor, current: str
 		const user = db.users.find(u => u.id === actor.user.id);
 		if (!user) throw notFound('Your account no longer exists.');
 		if (user.passwordHash !== actor.user.passwordHash) throw conflict('Your password was changed meanwhile; sign in again with the new one.');
+		clearFailures(db, key);
 		user.passwordHash = hash;
 		touch(user);
 		const ended = endCredentials(db, ctx, user.id, 'its owner changed their password', options.keepSession === undefined ? {} : {keepSession: options.keepSession});
@@ -395,7 +465,8 @@ export async function resetPasswordBreakGlass(ctx: Context, input: {username: st
 		target.passwordHash = hash;
 		target.disabled = false;
 		touch(target);
-		clearFailures(d, throttleKey(target, target.username));
+		clearFailures(d, accountThrottleKey(target));
+		for (const spelling of [target.username, target.email]) clearFailures(d, identifierThrottleKey(spelling));
 		const ended = endCredentials(d, ctx, target.id, 'its owner’s password was reset');
 		return {user: target, tokensRevoked: ended.tokens};
 	});

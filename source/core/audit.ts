@@ -6,6 +6,7 @@ import {capText} from './inert.js';
 import {AUDIT_REASON_MAX, AUDIT_TEXT_MAX, type AuditEvent, type Database} from './model.js';
 import {decide, type Action, type TargetFacts} from './policy.js';
 import {actorFacts} from './context.js';
+import {assertStanding} from './standing.js';
 import {talliedTarget, type TalliedRefusal} from './refusal-tally.js';
 
 /** Who an audit event names: an actor, or a fixed word for what acts without one. */
@@ -83,9 +84,13 @@ export async function refuse(ctx: Context, who: AuditActor, action: string, targ
 		throw error;
 	}
 	if (auditable(error) && (!recorded.has(error) || also)) {
+		// Marked before the change, not inside it: a store may run a change again when another host
+		// committed first (PostgreSQL), and the second run must write the event the first run did.
+		const audit = !recorded.has(error);
+		recorded.add(error);
 		const written = ctx.store.transact(db => {
 			also?.(db);
-			recordRefusal(db, ctx, who, action, target, error);
+			if (audit) writeEvent(db, ctx, who, {action, target, result: error.kind === 'unavailable' ? 'failed' : 'refused', reason: error.message});
 		});
 		// An audit that cannot be written must not hide the refusal itself; what `also` counts (a
 		// spent try) must not be lost quietly, so then the store's error is what the caller sees.
@@ -95,14 +100,21 @@ export async function refuse(ctx: Context, who: AuditActor, action: string, targ
 	throw error;
 }
 
+/** Whether an audit's `who` is a signed-in actor (not a fixed word for what acts without one). */
+function isActor(who: AuditActor): who is Actor {
+	return !('label' in who);
+}
+
 /**
  * Runs one change as one transaction and audits it: the change and its audit event commit
  * together; a refusal (any error with a reason for the user) is audited in a transaction of its
- * own and then thrown on.
+ * own and then thrown on. An actor's standing is asked again first, in the same transaction
+ * (core/standing.ts): what it was when the command signed in does not count.
  */
 export async function perform<T>(ctx: Context, who: AuditActor, action: string, target: string, change: (db: Database) => T): Promise<T> {
 	try {
 		return await ctx.store.transact(db => {
+			if (isActor(who)) assertStanding(db, ctx, who);
 			const result = change(db);
 			appendAudit(db, ctx, who, {action, target, result: 'ok'});
 			return result;
@@ -114,11 +126,14 @@ export async function perform<T>(ctx: Context, who: AuditActor, action: string, 
 
 /**
  * Runs the checks of an operation against the latest data before a slow step (scrypt) or a read:
- * what it returns, or its refusal audited and thrown. Successful reads are not audited.
+ * what it returns, or its refusal audited and thrown. Successful reads are not audited. The
+ * actor's standing is asked again, as perform asks it.
  */
 export async function checked<T>(ctx: Context, who: AuditActor, action: string, target: string, check: (db: Database) => T): Promise<T> {
 	try {
-		return check(ctx.store.read());
+		const db = ctx.store.read();
+		if (isActor(who)) assertStanding(db, ctx, who);
+		return check(db);
 	} catch (error) {
 		return refuse(ctx, who, action, target, error);
 	}

@@ -1,7 +1,10 @@
 import type {Mailer, MailerOptions} from './mail.js';
-import type {Database, SamlIdp, SmtpSettings, Tenant, User} from './model.js';
+import type {Database, OutboxItem, SamlIdp, SmtpSettings, Tenant, User} from './model.js';
 import type {ActorFacts} from './policy.js';
 import type {RefusalFacts} from './refusal-tally.js';
+
+/** Which outbox messages to claim: those due at `now` (and among `ids`, when given), claimed until `until`. */
+export type OutboxClaim = {readonly now: Date; readonly until: Date; readonly ids?: readonly string[] | undefined};
 
 /** The parts of the Database that are lists of records (users, invitations, audit, ...). */
 export type RecordList = {[K in keyof Database]: Database[K] extends readonly unknown[] ? K : never}[keyof Database];
@@ -39,14 +42,29 @@ export type StoreListener = {
 };
 
 /**
- * The store as the core sees it. The file store (source/store) implements it; a PostgreSQL store
- * implements the same (DESIGN §4b). The data is held in memory: reads are synchronous.
+ * The store as the core sees it: the lowdb file (source/store/store.ts) or PostgreSQL
+ * (source/store/postgres/, DESIGN §4b), chosen by the store address. The data is held in memory:
+ * reads are synchronous.
  */
 export type StorePort = {
-	/** The latest data; do not mutate it (only a transact change may). */
+	/**
+	 * The latest data this process has; do not mutate it (only a transact change may). A file store
+	 * looks at the file first; a PostgreSQL store serves its copy, brought up to date by every
+	 * transaction, by `refresh()`, and, while someone is subscribed, by every change another host
+	 * commits.
+	 */
 	read(): Database;
-	/** Applies a change under the inter-process lock and commits it atomically, or changes nothing if it throws. */
+	/**
+	 * Applies a change to the latest data and commits it atomically, or changes nothing if it
+	 * throws. `change` must be synchronous and act only on `db` (and through its result): when
+	 * another host committed first, a backend may run it again on the fresh data.
+	 */
 	transact<T>(change: (db: Database) => T): Promise<T>;
+	/**
+	 * Marks the due outbox messages claimed (one transaction) and returns copies of them. Two
+	 * processes claiming at once never get the same message.
+	 */
+	claimOutbox(claim: OutboxClaim): Promise<OutboxItem[]>;
 	/**
 	 * Tells `listener` of every change from now on, after it is applied in memory: this process's
 	 * commits and other processes' alike. While anyone listens the store watches for changes made
@@ -61,6 +79,9 @@ export type StorePort = {
 	 * nothing changed. Rejects with the store's OrgError when the data can no longer be read.
 	 */
 	refresh(): Promise<void>;
+	/** Lets go of connections and watches; the store is not used after. */
+	close?(): Promise<void>;
+	/** The file's real path, or the PostgreSQL address without its password. */
 	readonly path: string;
 	/** Why a change could not be written now (the store's folder refuses a new file), or undefined when it could: a cheap probe for health checks. */
 	writable?(): string | undefined;
@@ -92,8 +113,16 @@ export type PamCheck = (username: string, password: string) => Promise<boolean>;
 /** Opens a mailer for SMTP settings (nodemailer in production, loaded only when mail is sent). */
 export type MailerFactory = (smtp: SmtpSettings, options: MailerOptions) => Promise<Mailer>;
 
-/** Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its `code`) when it cannot. */
-export type FileReader = (path: string) => Buffer;
+/** What a file named in the settings is for: a key must not be readable by anybody else. */
+export type SettingsFileKind = 'certificate' | 'key' | 'CA file';
+
+/**
+ * Reads a file an admin named (a certificate, a key, a CA file); throws the system's error (with its
+ * `code`) when it cannot. With a kind, the file must sit in a safe place, as the store does
+ * (store/safe-place.ts: owned by the running user or root, writable by nobody else, a key readable
+ * by nobody else), checked on the very file read: at save and at every load.
+ */
+export type FileReader = (path: string, kind?: SettingsFileKind) => Buffer;
 
 /** A new key pair and a self-signed certificate for it, both PEM: our own SAML signing key. */
 export type KeyPair = {readonly privateKeyPem: string; readonly certificatePem: string};
@@ -142,6 +171,8 @@ export type Context = {
 	readonly pam: PamCheck;
 	readonly mailer: MailerFactory;
 	readonly readFile: FileReader;
+	/** A path as typed, made absolute (against the working directory): what is saved is what every later process reads. */
+	readonly resolvePath: (path: string) => string;
 	readonly makeKeyPair: KeyPairMaker;
 	readonly saml: SamlPort;
 	/** The network address the request came from (the web server sets it per request): every audit event records it. */
@@ -159,7 +190,21 @@ export type Actor = {
 	readonly tenant: Tenant;
 	/** Set when the actor acts through an API token (ORGCTL_TOKEN): the token's id, so the audit can say so. */
 	readonly tokenId?: string;
+	/**
+	 * Set when the actor acts through a session (`orgctl login`'s file, the console's): the session's
+	 * id. Without a token or a session, the actor signed in with a password for this command alone.
+	 */
+	readonly sessionId?: string;
 };
+
+/**
+ * An actor as the store has them now: copies, so that what a command signed in as stays what it
+ * was (a change committed in this process edits the store's records in place), and the store's
+ * standing check (core/standing.ts) compares the two.
+ */
+export function actorAsNow(user: User, tenant: Tenant): Actor {
+	return {user: {...user}, tenant: {...tenant}};
+}
 
 export function actorFacts(actor: Actor): ActorFacts {
 	return {userId: actor.user.id, role: actor.user.role, superuser: actor.user.superuser};

@@ -18,11 +18,16 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
  * Input that IDNA would silently rewrite is refused rather than rewritten: percent escapes
  * (`corp%2ecom`), full-width letters and dots (`ｃｏｒｐ.com`), invisible characters (soft
  * hyphen, zero-width space). Such text looks like one domain and means another, so whoever
- * typed it should see it refused, not quietly turned into corp.com.
+ * typed it should see it refused, not quietly turned into corp.com. So is a character outside
+ * ASCII that case-folds or NFKC-normalises to ASCII (the Kelvin sign U+212A folds to `k`, U+0130
+ * to `i` and a dot): an identity provider may hold `t@\u212aiwi.test` and `t@kiwi.test` as two people,
+ * and our own lower-casing must not make them one. Refused on every side alike (invitations,
+ * sign-up domains, the address a sign-up or an IdP gives), since all of them are parsed here.
  */
 export function normaliseDomain(input: string): string | undefined {
 	const trimmed = input.trim();
 	if (trimmed === '' || trimmed.endsWith('.') || /[\s@/?#\\:[\]%]/.test(trimmed)) return undefined;
+	if (foldsToAscii(trimmed)) return undefined;
 	const lower = trimmed.toLowerCase().normalize('NFC');
 	const ascii = domainToASCII(lower);
 	if (ascii === '' || ascii.length > 253) return undefined;
@@ -33,6 +38,15 @@ export function normaliseDomain(input: string): string | undefined {
 	const tld = labels.at(-1)!;
 	if (!/^[a-z]{2,63}$/.test(tld) && !tld.startsWith('xn--')) return undefined;
 	return ascii;
+}
+
+/** Whether some character outside ASCII becomes ASCII when lower-cased or NFKC-normalised (a look-alike that our compare would fold). */
+export function foldsToAscii(text: string): boolean {
+	for (const c of text) {
+		if (c.charCodeAt(0) < 0x80) continue;
+		if ([...c.toLowerCase(), ...c.normalize('NFKC')].some(d => d.charCodeAt(0) < 0x80)) return true;
+	}
+	return false;
 }
 
 /** Parses an e-mail address by our strict rules, or throws one sentence saying what is wrong. */

@@ -76,7 +76,8 @@ export function pruneStore(db: Database, now: Date): Pruned {
 
 	const forget = new Date(now.getTime() - THROTTLE.forgetSeconds * 1000).toISOString();
 	let [throttles] = count(db.throttles, t => (t.lockedUntil !== null && t.lockedUntil > at) || t.last > forget);
-	const unknown = throttles.filter(t => t.key.startsWith('unknown:'));
+	// Keys of what was typed (any spray of made-up names grows these); an account's own key stays.
+	const unknown = throttles.filter(t => t.key.startsWith('login:') || t.key.startsWith('unknown:'));
 	if (unknown.length > THROTTLE.maxUnknown) {
 		const evicted = new Set(unknown.sort((a, b) => a.last.localeCompare(b.last)).slice(0, unknown.length - THROTTLE.maxUnknown));
 		throttles = throttles.filter(t => !evicted.has(t));

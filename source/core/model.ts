@@ -211,8 +211,8 @@ export const sessionSchema = z.object({
 });
 
 /**
- * Failed logins per account key, for throttling: `user:<id>` for an account, `unknown:<tenant>/<hash>`
- * for an identifier that names none (a hash, so a 100 KB identifier costs the store 64 characters).
+ * Failed logins per key, for throttling: `user:<id>` for an account, `login:<hash>` for what was typed
+ * (a hash, so a 100 KB identifier costs the store 64 characters; core/accounts.ts identifierThrottleKey).
  */
 export const throttleSchema = z.object({
 	key: z.string().max(160),
@@ -361,12 +361,13 @@ export const deviceLoginSchema = z.object({
 	pollSecretHash: sha256Hex,
 	username: usernameSchema,
 	tenant: tenantNameSchema.nullable(),
-	/** The machine and the client address of the terminal that started it, shown on the code page. */
+	/** The machine and the client address of the terminal that started it, shown on the code page (the address as the terminal claims it: an IP address, or "unknown"). */
 	host: z.string().max(253),
 	clientAddress: z.string().max(64),
 	created: isoTime,
 	expires: isoTime,
 	state: z.enum(['pending', 'completed', 'finished', 'refused']),
+	/** The user the terminal named, fixed when it started (null only in records made before that rule): the ACS requires this user's address. */
 	userId: id.nullable(),
 	/** Why the IdP's answer was refused (shown to the waiting terminal). */
 	reason: z.string().max(500).nullable(),

@@ -1,14 +1,15 @@
 import {assertRevision} from './accounts.js';
 import {allowed, appendAudit, authorize, checked, perform} from './audit.js';
-import type {Actor, Context} from './context.js';
+import {actorFacts, type Actor, type Context} from './context.js';
 import {atField, conflict, notFound, refused} from './errors.js';
 import {newId} from './ids.js';
 import {echo} from './inert.js';
 import {parseInput} from './input.js';
 import {projectNameSchema, type Database, type Project, type User} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import type {TargetFacts} from './policy.js';
-import {findUser} from './users.js';
+import {decide, type TargetFacts} from './policy.js';
+import {tokenFacts} from './token-facts.js';
+import {findUser, usersById} from './users.js';
 
 /** A project as shown outside the store: with its owner's username and its token count. */
 export type ProjectView = Project & {ownerName: string; tokens: number};
@@ -55,6 +56,23 @@ function ownerFacts(owner: User | undefined, ownerId: string): TargetFacts {
 /** The check deleteProject runs, and the console's `d` key on a project: the policy's `projects.manage` on its owner. */
 export function assertMayManageProject(db: Database, actor: Actor, project: Pick<Project, 'owner'>): void {
 	authorize(actor, 'projects.manage', ownerFacts(db.users.find(u => u.id === project.owner), project.owner));
+}
+
+/**
+ * The check deleteProject runs, and the console's `d` key on a project: `projects.manage` on the
+ * project, and `tokens.manage` on every API token it would take along (deleting the project deletes
+ * them), so a delete that `tokens delete` would refuse for one of them is refused as a whole, naming them.
+ */
+export function assertMayDeleteProject(db: Database, actor: Actor, project: Pick<Project, 'id' | 'owner' | 'name'>): void {
+	assertMayManageProject(db, actor, project);
+	const facts = actorFacts(actor);
+	const names = usersById(db);
+	const barred = db.tokens.filter(t => t.projectId === project.id && !decide(facts, 'tokens.manage', tokenFacts(db, t)).allowed);
+	if (barred.length === 0) return;
+	const first = decide(facts, 'tokens.manage', tokenFacts(db, barred[0]!));
+	const why = first.allowed ? '' : ` ${first.reason}`;
+	const listed = barred.map(t => `${t.name} (${t.id.slice(0, 8)}, owned by ${names.get(t.owner)?.username ?? 'a deleted user'})`).join(', ');
+	throw refused(`Deleting the project ${project.name} would delete ${barred.length === 1 ? 'an API token' : `${barred.length} API tokens`} you may not delete: ${listed}.${why} Ask their owners (or an admin) to delete or move them first.`);
 }
 
 /** Creates a project for the actor, or (admins) for another user of the tenant. Names are unique per tenant. */
@@ -105,7 +123,7 @@ export async function deleteProject(ctx: Context, actor: Actor, name: string, op
 	return perform(ctx, actor, 'project.delete', name, db => {
 		const project = findProject(db, actor.tenant.id, name);
 		assertRevision(project, options.expectedRevision, `The project ${project.name}`);
-		assertMayManageProject(db, actor, project);
+		assertMayDeleteProject(db, actor, project);
 		const tokens = db.tokens.filter(t => t.projectId === project.id);
 		for (const token of tokens) appendAudit(db, ctx, actor, {action: 'token.delete', target: `${token.name} (${project.name})`, result: 'ok'});
 		db.tokens = db.tokens.filter(t => t.projectId !== project.id);

@@ -1,4 +1,5 @@
 import type {Element as XmlElement} from '@xmldom/xmldom';
+import {isLoopback} from './hosts.js';
 import {CONTROL_OR_SPACE, inert} from './inert.js';
 import {parseCertificate} from './certificates.js';
 import {invalid} from './errors.js';
@@ -60,6 +61,8 @@ export function checkHttpUrl(text: string, what: string): string {
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`The ${what} must be an https:// or http:// URL, not ${url.protocol}.`);
 	if (url.username || url.password) throw invalid(`The ${what} must not carry credentials.`);
+	// Plain HTTP would let anyone on the path read or change a sign-in; only an IdP on this machine may use it.
+	if (url.protocol === 'http:' && !isLoopback(url.hostname)) throw invalid(`The ${what} must use https:// (plain http:// is allowed only for an identity provider on this machine).`);
 	return url.toString();
 }
 

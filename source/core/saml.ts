@@ -4,7 +4,6 @@ export {CLOCK_SKEW_MS, MAX_RESPONSE_BYTES} from './saml/response.js';
 export {
 	awaitDeviceLogin,
 	cancelDeviceLogin,
-	signsInThroughSso,
 	confirmDeviceCode,
 	DEVICE_PATH,
 	formatDeviceCode,

@@ -1,4 +1,5 @@
 import {createPrivateKey, type X509Certificate} from 'node:crypto';
+import {echo} from './inert.js';
 import {isIP} from 'node:net';
 import {touch} from './accounts.js';
 import {authorize, checked, perform} from './audit.js';
@@ -45,7 +46,7 @@ export async function showSettings(ctx: Context, actor: Actor): Promise<Settings
 function sslView(ctx: Context, ssl: Settings['ssl']): SslView | null {
 	if (!ssl) return null;
 	try {
-		const cert = parseCertificate(ctx.readFile(ssl.cert));
+		const cert = parseCertificate(ctx.readFile(ssl.cert, 'certificate'));
 		if (!cert) return {...ssl, facts: undefined, unreadable: `${ssl.cert} no longer holds a PEM certificate`, warning: undefined};
 		const facts = certificateFacts(cert, ctx.now());
 		return {...ssl, facts, unreadable: undefined, warning: certificateWarning('The SSL certificate', facts)};
@@ -147,7 +148,16 @@ export const REQUESTS_LISTENER: ListenerName = 'requests';
 /** A listener's port, by the model's rule, as a number or as typed. */
 const listenerPortSchema = typedNumber(listenerSchema.shape.port);
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/**
+ * The warning a listener earns: the user-requests listener in plain HTTP on every interface serves
+ * invitation and password forms unencrypted to the network. Warned, not refused: behind a reverse
+ * proxy that terminates TLS on this machine it is how the server is meant to run.
+ */
+export function listenerWarning(listener: Pick<Listener, 'name' | 'address' | 'ssl'>): string | undefined {
+	if (listener.name !== REQUESTS_LISTENER || listener.ssl) return undefined;
+	if (listener.address !== '0.0.0.0' && listener.address !== '::') return undefined;
+	return `the ${listener.name} listener serves invitation and password pages in plain HTTP on every interface (${listener.address}); turn on --ssl, or listen on 127.0.0.1 behind a proxy that terminates TLS.`;
+}
 
 export type ListenerInput = {readonly name: string; readonly port: number | string; readonly address?: string; readonly ssl?: boolean};
 
@@ -164,8 +174,10 @@ export async function setListener(ctx: Context, actor: Actor, input: ListenerInp
 		}
 		const port = parseInput(listenerPortSchema, input.port);
 		const existing = db.settings.listeners.find(l => l.name === name);
+		if (input.address !== undefined && input.address.trim() === '') throw invalid('The listener address is empty: give an IP address such as 127.0.0.1, or leave --address out to keep the current one.');
 		const address = (input.address?.trim() || existing?.address) ?? '0.0.0.0';
-		if (isIP(address) === 0 && !HOSTNAME.test(address)) throw invalid(`"${address}" is not an IP address or host name to listen on.`);
+		// A listener binds an address of this machine: a name would resolve to whatever DNS says at start.
+		if (isIP(address) === 0) throw invalid(`"${echo(address)}" is not an IP address to listen on (such as 127.0.0.1, 0.0.0.0 or ::).`);
 		const ssl = input.ssl ?? existing?.ssl ?? false;
 		if (ssl) {
 			if (!db.settings.ssl) throw invalid('SSL needs a certificate and key first: set them with `orgctl settings ssl set`.');
@@ -201,7 +213,7 @@ export async function removeListener(ctx: Context, actor: Actor, name: string): 
  * other, and that the certificate is current. One expiring within 30 days is saved, with its warning.
  */
 export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; key: string}): Promise<CertificateFacts> {
-	const paths = {cert: input.cert.trim(), key: input.key.trim()};
+	const paths = {cert: input.cert.trim() && ctx.resolvePath(input.cert.trim()), key: input.key.trim() && ctx.resolvePath(input.key.trim())};
 	// Checked inside the audited transaction so that a refused certificate is audited too.
 	return perform(ctx, actor, 'settings.ssl', paths.cert, db => {
 		authorize(actor, 'server.settings');
@@ -214,9 +226,9 @@ export async function setSsl(ctx: Context, actor: Actor, input: {cert: string; k
 }
 
 function checkCertificatePair(ctx: Context, input: {cert: string; key: string}): X509Certificate {
-	const read = (path: string, what: string) => {
+	const read = (path: string, what: 'certificate' | 'key') => {
 		try {
-			return ctx.readFile(path);
+			return ctx.readFile(path, what);
 		} catch (error) {
 			throw invalid(`The ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 		}

@@ -1,7 +1,7 @@
 import {randomInt} from 'node:crypto';
-import {assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
-import {checked, perform, refuse, type AuditActor} from './audit.js';
-import type {Actor, Context} from './context.js';
+import {ANONYMOUS, assertAccountFree, checkPassword, checkUsername, newUser} from './accounts.js';
+import {checked, perform, recordRefusal, refuse, type AuditActor} from './audit.js';
+import {actorAsNow, type Actor, type Context} from './context.js';
 import {parseAddress, type Address} from './email.js';
 import {authFailed, invalid, isOrgError, refused, unavailable, type OrgError} from './errors.js';
 import {timingSafeEqual} from 'node:crypto';
@@ -47,6 +47,37 @@ function countHour(db: Database, key: string, now: Date): void {
 		entry.last = now.toISOString();
 		db.throttles = [...db.throttles];
 	} else db.throttles = [...db.throttles, {key, failures: 1, lockedUntil: null, last: now.toISOString()}];
+}
+
+/** Gives back one use of an hour's count (a reserved try that proved right). */
+function uncountHour(db: Database, key: string): void {
+	const entry = db.throttles.find(t => t.key === key);
+	if (entry && entry.failures > 0) {
+		entry.failures -= 1;
+		db.throttles = [...db.throttles];
+	}
+}
+
+/**
+ * Keeps the sign-ups waiting (mailed codes, and SAML sign-ups gone to the IdP) under
+ * SIGNUP.maxPending with room for one more: the oldest of either kind goes first (a mailed code's
+ * mail with it; a SAML request is burned, so its answer is refused). Inside the caller's transaction.
+ */
+export function makeRoomForSignup(db: Database, now: Date): void {
+	const iso = now.toISOString();
+	const saml = db.samlRequests.filter(r => r.purpose.kind === 'signup' && r.state === 'pending' && r.expires > iso);
+	const excess = db.pendingSignups.length + saml.length - SIGNUP.maxPending + 1;
+	if (excess <= 0) return;
+	const oldest = [...db.pendingSignups.map(p => ({created: p.created, id: p.id, kind: 'mail' as const})), ...saml.map(r => ({created: r.created, id: r.id, kind: 'saml' as const}))]
+		.sort((a, b) => a.created.localeCompare(b.created))
+		.slice(0, excess);
+	const gone = new Set(oldest.filter(o => o.kind === 'mail').map(o => o.id));
+	const burned = new Set(oldest.filter(o => o.kind === 'saml').map(o => o.id));
+	if (gone.size > 0) {
+		db.pendingSignups = db.pendingSignups.filter(p => !gone.has(p.id));
+		db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref !== null && gone.has(m.ref)));
+	}
+	if (burned.size > 0) db.samlRequests = db.samlRequests.map(r => (burned.has(r.id) ? {...r, state: 'burned' as const} : r));
 }
 
 /** What startSignup answers; the same whether or not an account already exists. */
@@ -164,19 +195,10 @@ export async function startSignup(ctx: Context, input: {email: string; username:
 			throw unavailable('This server has sent as many sign-up mails as it sends in an hour; try again later, or ask an admin for an invitation.');
 		}
 		for (const key of mailKeys) countHour(db, key, now);
-		if (db.pendingSignups.length >= SIGNUP.maxPending) {
-			const gone = new Set(
-				[...db.pendingSignups]
-					.sort((a, b) => a.created.localeCompare(b.created))
-					.slice(0, db.pendingSignups.length - SIGNUP.maxPending + 1)
-					.map(p => p.id),
-			);
-			db.pendingSignups = db.pendingSignups.filter(p => !gone.has(p.id));
-			db.outbox = db.outbox.filter(m => !(m.kind === 'signup-code' && m.ref !== null && gone.has(m.ref)));
-		}
+		makeRoomForSignup(db, now);
 		let taken: string | undefined;
 		try {
-			assertAccountFree(db, tenant.id, username, address.address);
+			assertAccountFree(db, tenant.id, username, address.address, {viewer: ANONYMOUS});
 		} catch (error) {
 			if (!isOrgError(error)) throw error;
 			taken = error.message;
@@ -274,35 +296,47 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 	} else if (input.password !== undefined) {
 		throw invalid(`Accounts at ${domain.domain} sign in with ${domain.method.toUpperCase()}, so they have no orgctl password; leave it out.`);
 	}
+	// The try is reserved (counted as wrong, for the address and the domain's hour) in one
+	// transaction before the code is compared, as a login's is: parallel guesses get exactly the
+	// tries there are (red team 10-14 #11). A right code gives the domain's count back.
 	const failedKey = hourKey('signup-code', address.domain, ctx.now());
-	if (hourCount(db, failedKey) >= SIGNUP.failedCodesPerDomainPerHour) {
-		return fail(`Too many wrong sign-up codes were typed for addresses at ${address.domain} in the last hour; try again later.`);
-	}
+	const reserved = await ctx.store.transact((d): {error: Error} | {left: number} => {
+		const current = d.pendingSignups.find(p => p.id === pending.id && p.codeHash === pending.codeHash);
+		let error: Error | undefined;
+		if (!current) error = authFailed(`No sign-up is waiting for ${address.address}: its code was used already, or never sent; start again with orgctl signup.`);
+		else if (hourCount(d, failedKey) >= SIGNUP.failedCodesPerDomainPerHour) error = authFailed(`Too many wrong sign-up codes were typed for addresses at ${address.domain} in the last hour; try again later.`);
+		else if (current.attempts >= SIGNUP.maxAttempts) {
+			error = authFailed(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`);
+			d.pendingSignups = d.pendingSignups.filter(p => p.id !== current.id);
+		}
+		if (error || !current) {
+			recordRefusal(d, ctx, who, 'signup.verify', address.address, error);
+			return {error: error!};
+		}
+		current.attempts += 1;
+		d.pendingSignups = [...d.pendingSignups];
+		countHour(d, failedKey, ctx.now());
+		return {left: SIGNUP.maxAttempts - current.attempts};
+	});
+	if ('error' in reserved) throw reserved.error;
 	if (!/^\d+$/.test(code) || !macMatches(ctx, codeSecret(pending.id, code), pending.codeHash)) {
-		const left = SIGNUP.maxAttempts - pending.attempts - 1;
+		const {left} = reserved;
 		if (left <= 0) {
 			return fail(`Too many wrong codes for ${address.address}; start the sign-up again for a new code.`, d => {
-				countHour(d, failedKey, ctx.now());
 				d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
 			});
 		}
-		return fail(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`, d => {
-			countHour(d, failedKey, ctx.now());
-			const current = d.pendingSignups.find(p => p.id === pending.id);
-			if (!current) return;
-			current.attempts += 1;
-			// Parallel guesses counted under the lock: the last allowed one ends the sign-up.
-			if (current.attempts >= SIGNUP.maxAttempts) d.pendingSignups = d.pendingSignups.filter(p => p.id !== pending.id);
-		});
+		return fail(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`);
 	}
 	if (input.password !== undefined) passwordHash = await ctx.hasher.hash(input.password);
 	return perform(ctx, who, 'signup.verify', `${pending.username} <${address.address}>`, d => {
 		// Checked again under the lock: a parallel verify may have used the code meanwhile.
 		const current = d.pendingSignups.find(p => p.id === pending.id && p.codeHash === pending.codeHash);
-		if (!current || current.attempts >= SIGNUP.maxAttempts) throw authFailed(`No sign-up is waiting for ${address.address}: its code was used already; sign in instead.`);
+		if (!current) throw authFailed(`No sign-up is waiting for ${address.address}: its code was used already; sign in instead.`);
+		uncountHour(d, failedKey);
 		const currentDomain = d.signupDomains.find(x => x.id === current.domainId);
 		if (!currentDomain) throw refused(`Self sign-up for ${address.domain} has been closed meanwhile; ask an admin for an invitation.`);
-		assertAccountFree(d, current.tenantId, current.username, current.email);
+		assertAccountFree(d, current.tenantId, current.username, current.email, {viewer: ANONYMOUS});
 		const user = newUser(ctx, {
 			tenantId: current.tenantId,
 			username: current.username,
@@ -316,7 +350,7 @@ export async function verifySignup(ctx: Context, input: {email: string; code: st
 		d.pendingSignups = d.pendingSignups.filter(p => p.id !== current.id);
 		d.outbox = d.outbox.filter(m => !(m.kind === 'signup-code' && m.ref === current.id));
 		const tenant = d.tenants.find(t => t.id === user.tenantId)!;
-		return {user, tenant};
+		return actorAsNow(user, tenant);
 	});
 }
 

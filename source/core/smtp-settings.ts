@@ -1,4 +1,6 @@
 import {X509Certificate} from 'node:crypto';
+import {echo} from './inert.js';
+import {CONTROL, isHostName, isIpAddress, isLoopback} from './hosts.js';
 import {touch} from './accounts.js';
 import {appendAudit, authorize, checked, perform, refuse} from './audit.js';
 import type {Actor, Context} from './context.js';
@@ -8,6 +10,7 @@ import {parseInput, typedNumber} from './input.js';
 import {MAIL_STAGE_NAMES} from './mail.js';
 import {SMTP_SECURITY, smtpSettingsSchema, type Database, type SmtpSettings} from './model.js';
 import {openMailer} from './outbox.js';
+import {assertStanding} from './standing.js';
 
 /** Connection and greeting timeout by default; the socket timeout is three times it (DESIGN §5). */
 export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
@@ -49,7 +52,7 @@ const smtpInputSchema = smtpSettingsSchema.pick({host: true, port: true, timeout
 function checkCaFile(ctx: Context, path: string): void {
 	let text: string;
 	try {
-		text = ctx.readFile(path).toString('utf8');
+		text = ctx.readFile(path, 'CA file').toString('utf8');
 	} catch (error) {
 		throw invalid(`The CA file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
 	}
@@ -70,10 +73,16 @@ export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInp
 		const timeout = typeof input.timeoutMs === 'string' && input.timeoutMs.trim() === '' ? undefined : input.timeoutMs;
 		const {host, port, timeoutMs} = parseInput(smtpInputSchema, {host: input.host.trim(), port: input.port, timeoutMs: timeout ?? DEFAULT_SMTP_TIMEOUT_MS});
 		if (!(SMTP_SECURITY as readonly string[]).includes(input.security)) throw invalid(`The SMTP security must be none, starttls or tls, not "${input.security}".`);
+		if (!isHostName(host) && !isIpAddress(host)) throw invalid(`"${echo(host)}" is not a host name or IP address: a name is labels of letters, digits and inner hyphens (at most 63 characters each), an address is IPv4 or IPv6.`, {field: 'host'});
 		const from = parseAddress(input.from).address;
 		const user = input.user?.trim() || null;
+		if (user !== null && CONTROL.test(user)) throw invalid('The SMTP user must not contain control characters.', {field: 'user'});
 		if (input.password && !user) throw invalid('An SMTP password needs an SMTP user (--user).');
-		const caFile = input.caFile?.trim() || null;
+		// A login over plain text hands the SMTP password to anyone on the path; only a relay on this machine is exempt.
+		if (user && input.security === 'none' && !isLoopback(host)) {
+			throw invalid(`Signing in to ${host} with --security none would send the SMTP user and password in clear text; use --security starttls or tls (or a relay on this machine).`, {field: 'security'});
+		}
+		const caFile = input.caFile?.trim() ? ctx.resolvePath(input.caFile.trim()) : null;
 		if (caFile) checkCaFile(ctx, caFile);
 		const sealedPassword = input.password ? ctx.secrets.seal(input.password) : null;
 		const previous = db.settings.smtp;
@@ -117,6 +126,7 @@ export async function sendTestMail(ctx: Context, actor: Actor, to: string): Prom
 	let mailer;
 	// The checks before sending are audited too (DESIGN §2): the send itself is audited below.
 	try {
+		assertStanding(ctx.store.read(), ctx, actor);
 		authorize(actor, 'server.settings');
 		address = parseAddress(to).address;
 		mailer = await openMailer(ctx);

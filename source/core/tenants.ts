@@ -95,7 +95,9 @@ export async function deleteTenant(ctx: Context, actor: Actor, name: string, con
 export async function actInTenant(ctx: Context, actor: Actor, name: string): Promise<Actor> {
 	return checked(ctx, actor, 'tenant.switch', name, db => {
 		authorize(actor, 'tenants.manage');
-		return resolveActor(db, actor.user.id, name);
+		// The same credential (session, token) acts there: its standing is asked again at every change.
+		const {user: _user, tenant: _tenant, ...credential} = actor;
+		return {...resolveActor(db, actor.user.id, name), ...credential};
 	});
 }
 

@@ -7,9 +7,9 @@ import {byIdPrefix, newId, newSecret, secretMatches, sha256} from './ids.js';
 import {parseInput} from './input.js';
 import {tokenNameSchema, type ApiToken, type Database, type Project} from './model.js';
 import {applyMigration, assertMayOwn, migrationEnds, planMigration} from './ownership.js';
-import type {TargetFacts} from './policy.js';
+import {tokenFacts} from './token-facts.js';
 import {findProject, ownerHere} from './projects.js';
-import {findUser, usersById} from './users.js';
+import {findUser} from './users.js';
 
 /** An API token as handed to its owner once: `<id>.<secret>`; the store keeps only the secret's hash. */
 export function formatToken(id: string, secret: string): string {
@@ -86,18 +86,6 @@ export function checkCapabilities(capabilities: readonly string[]): TokenCapabil
 	return [...new Set(capabilities)] as TokenCapability[];
 }
 
-/** What the policy needs to know about a token, or one about to be made: whose, for whose project, whether it acts as its owner. */
-function tokenFacts(db: Database, fields: {owner: string; projectId: string; capabilities: readonly string[]}): TargetFacts {
-	const byId = usersById(db);
-	const owner = byId.get(fields.owner);
-	const projectOwner = byId.get(db.projects.find(p => p.id === fields.projectId)?.owner ?? '');
-	return {
-		ownerId: fields.owner,
-		ownerSuperuser: owner?.superuser ?? false,
-		...(projectOwner ? {projectOwnerId: projectOwner.id, projectOwnerSuperuser: projectOwner.superuser} : {}),
-		cli: fields.capabilities.includes('cli'),
-	};
-}
 
 /**
  * The check createToken runs, and the console's `t` key before its form opens: the policy's
@@ -161,10 +149,15 @@ export function listTokensIn(db: Database, actor: Actor): TokenView[] {
 		.map(t => tokenView(db, t));
 }
 
-/** A token of the tenant by a unique id prefix (as morgue abbreviates ids). */
-export function findToken(db: Database, tenantId: string, idPrefix: string): ApiToken {
+/**
+ * A token by a unique id prefix (as morgue abbreviates ids), among those the actor may see: the
+ * tenant's for admins, their own for members and guests, so a prefix tells nobody of a token they
+ * could not list (its owner, its capabilities, that it exists).
+ */
+export function findToken(db: Database, actor: Actor, idPrefix: string): ApiToken {
+	const everyone = allowed(actor, 'tokens.list-all');
 	return byIdPrefix(
-		db.tokens.filter(t => t.tenantId === tenantId),
+		db.tokens.filter(t => t.tenantId === actor.tenant.id && (everyone || t.owner === actor.user.id)),
 		idPrefix,
 		'API token',
 	);
@@ -178,7 +171,7 @@ export function findToken(db: Database, tenantId: string, idPrefix: string): Api
  */
 export async function transferToken(ctx: Context, actor: Actor, idPrefix: string, toName: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.transfer', `${idPrefix} → ${toName}`, db => {
-		const token = findToken(db, actor.tenant.id, idPrefix);
+		const token = findToken(db, actor, idPrefix);
 		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
 		const {from, to} = migrationEnds(db, actor, token.owner, toName);
 		applyMigration(db, ctx, actor, from, to, planMigration(db, from, to, [{kind: 'token', id: token.id}]));
@@ -199,7 +192,7 @@ export function assertMayReissueToken(db: Database, actor: Actor, token: Pick<Ap
 export async function reissueToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<{token: ApiToken; secret: string}> {
 	const secret = newSecret();
 	const token = await perform(ctx, actor, 'token.reissue', idPrefix, db => {
-		const record = findToken(db, actor.tenant.id, idPrefix);
+		const record = findToken(db, actor, idPrefix);
 		assertRevision(record, options.expectedRevision, `The API token ${record.name}`);
 		assertMayReissueToken(db, actor, record);
 		const owner = db.users.find(u => u.id === record.owner);
@@ -221,7 +214,7 @@ export function assertMayDeleteToken(db: Database, actor: Actor, token: Pick<Api
 /** Deletes a token: it stops working at once. Its owner or an admin may (a superuser's: only a superuser). */
 export async function deleteToken(ctx: Context, actor: Actor, idPrefix: string, options: {expectedRevision?: number} = {}): Promise<ApiToken> {
 	return perform(ctx, actor, 'token.delete', idPrefix, db => {
-		const token = findToken(db, actor.tenant.id, idPrefix);
+		const token = findToken(db, actor, idPrefix);
 		assertRevision(token, options.expectedRevision, `The API token ${token.name}`);
 		assertMayDeleteToken(db, actor, token);
 		db.tokens = db.tokens.filter(t => t.id !== token.id);

@@ -8,6 +8,7 @@ import {applyMigration, countOwned, describeOwned, migrationEnds, ownedBy, planM
 import {canGrantRole, guardLastOwner, ROLE_RANK, type AccountChange} from './policy.js';
 import {findUser} from './users.js';
 import {echo} from './inert.js';
+import {invitationsSuspendedIf} from './invitations/record.js';
 
 /** What the console passes back: the revision it saw, so a change by another admin is not overwritten. */
 export type Seen = {readonly expectedRevision?: number};
@@ -89,32 +90,52 @@ export function parseRole(text: string): Role {
 	return parsed.data;
 }
 
+/** How many of the user's pending invitations a change put on hold (invitations/record.ts `suspension`). */
+export type Suspended = {readonly invitationsSuspended: number};
+
+/**
+ * The pending invitations of `user` a change would put on hold, for the question before it (the
+ * console asks; the command line says what happened): those that stand now and would not after.
+ */
+export function invitationsSuspendedBy(db: Database, user: User, change: {disabled?: boolean; role?: Role; superuser?: boolean}): number {
+	return Math.max(0, invitationsSuspendedIf(db, user, change).length - invitationsSuspendedIf(db, user, {}).length);
+}
+
+/** What a change would put on hold, as a sentence to append to the question before it ('' when nothing). */
+export function suspensionWarning(db: Database, user: User, change: {disabled?: boolean; role?: Role; superuser?: boolean}): string {
+	const count = invitationsSuspendedBy(db, user, change);
+	if (count === 0) return '';
+	return ` ${count === 1 ? 'Their pending invitation goes' : `Their ${count} pending invitations go`} on hold: the links stop working until ${user.username} may send them again.`;
+}
+
 /** Changes a user's role: admins only, never above the actor's own, never the last admin's demotion. */
-export async function setRole(ctx: Context, actor: Actor, name: string, role: Role, seen: Seen = {}): Promise<User> {
+export async function setRole(ctx: Context, actor: Actor, name: string, role: Role, seen: Seen = {}): Promise<User & Suspended> {
 	return perform(ctx, actor, 'user.set-role', `${name} → ${role}`, db => {
 		const user = managedUser(db, actor, name, seen);
 		if (!canGrantRole(actor.user, role)) throw refused(`A ${actor.user.role} cannot grant the ${role} role, which is above their own.`);
 		if (ROLE_RANK[role] < ROLE_RANK[user.role]) guard(db, user, 'demote');
+		const invitationsSuspended = invitationsSuspendedBy(db, user, {role});
 		if (user.role !== role) {
 			user.role = role;
 			touch(user);
 		}
-		return user;
+		return {...user, invitationsSuspended};
 	});
 }
 
 /** Grants or revokes the instance-wide superuser bit: superusers only, never from the last one. */
-export async function setSuperuser(ctx: Context, actor: Actor, name: string, on: boolean, seen: Seen = {}): Promise<User> {
+export async function setSuperuser(ctx: Context, actor: Actor, name: string, on: boolean, seen: Seen = {}): Promise<User & Suspended> {
 	return perform(ctx, actor, on ? 'user.grant-superuser' : 'user.revoke-superuser', name, db => {
 		authorize(actor, 'superuser.grant');
 		const user = findUser(db, actor.tenant.id, name);
 		assertRevision(user, seen.expectedRevision, `The user ${user.username}`);
 		if (!on) checkUserChange(db, actor, user, 'superuser');
+		const invitationsSuspended = invitationsSuspendedBy(db, user, {superuser: on});
 		if (user.superuser !== on) {
 			user.superuser = on;
 			touch(user);
 		}
-		return user;
+		return {...user, invitationsSuspended};
 	});
 }
 
@@ -122,16 +143,17 @@ export async function setSuperuser(ctx: Context, actor: Actor, name: string, on:
  * Disables an account: it cannot log in, its sessions end at once and its `cli` tokens are revoked
  * (enabling it again does not bring them back: the owner re-issues them).
  */
-export async function disableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User & {tokensRevoked: number}> {
+export async function disableUser(ctx: Context, actor: Actor, name: string, seen: Seen = {}): Promise<User & {tokensRevoked: number} & Suspended> {
 	return perform(ctx, actor, 'user.disable', name, db => {
 		const user = managedUser(db, actor, name, seen);
 		checkUserChange(db, actor, user, 'disable');
+		const invitationsSuspended = invitationsSuspendedBy(db, user, {disabled: true});
 		if (!user.disabled) {
 			user.disabled = true;
 			touch(user);
 		}
 		const ended = endCredentials(db, ctx, user.id, 'its owner was disabled');
-		return {...user, tokensRevoked: ended.tokens};
+		return {...user, tokensRevoked: ended.tokens, invitationsSuspended};
 	});
 }
 
@@ -151,6 +173,15 @@ export async function enableUser(ctx: Context, actor: Actor, name: string, seen:
  * admin (stdin or a form); nothing secret is returned. Their sessions end and their `cli` tokens
  * are revoked: whoever had the old password may have made one.
  */
+/** The checks of a password reset that do not need the password, audited: a front end asks them before it prompts for one. */
+export async function checkPasswordReset(ctx: Context, actor: Actor, name: string): Promise<User> {
+	return checked(ctx, actor, 'user.reset-password', name, db => {
+		const user = managedUser(db, actor, name, {});
+		checkUserChange(db, actor, user, 'password');
+		return user;
+	});
+}
+
 export async function resetUserPassword(ctx: Context, actor: Actor, name: string, password: string, seen: Seen = {}): Promise<{tokensRevoked: number}> {
 	const check = (db: Database): User => {
 		const user = managedUser(db, actor, name, seen);

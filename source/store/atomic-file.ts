@@ -4,7 +4,7 @@ import {dirname} from 'node:path';
 import type {Adapter} from 'lowdb';
 import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
-import {storeError} from './errors.js';
+import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
 import {boundTo, chooseMtime, entriesSince, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readWhole} from './file-io.js';
@@ -322,7 +322,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 				throw storeError(this.path, `the file is read-only (mode ${mode}), so the change was not saved`, `if it was made read-only to stop changes, that is what happens; to allow them again run chmod 600 ${this.path}`);
 			}
 			if (error instanceof Invalid) {
-				throw new OrgError('invalid', error.where ? `The change was not saved: ${error.where} is invalid (${error.reason}).` : `The change was not saved: ${error.reason}.`);
+				throw refusedChange(error.where, error.reason);
 			}
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}

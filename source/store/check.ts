@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readdirSync, readFileSync, lstatSync, realpathSync, statSync} from 'node:fs';
 import {basename, dirname, join, resolve} from 'node:path';
 import {isOrgError} from '../core/errors.js';
 import {brokenInvariants} from '../core/invariants.js';
@@ -7,7 +7,7 @@ import {AtomicJsonFile} from './atomic-file.js';
 import {backupPathOf, lockPathOf} from './layout.js';
 import {probeLock} from './lock.js';
 import {MIGRATIONS} from './migrations.js';
-import {ownedFileProblem, placeProblem} from './safe-place.js';
+import {exposedCopyProblem, ownedFileProblem, placeProblem, storeCopies} from './safe-place.js';
 import {KeyFile, sealedSecretsIn} from './secrets.js';
 import {strayTempFiles} from './temp-files.js';
 
@@ -194,6 +194,17 @@ export function checkStore(storePath: string): StoreReport {
 	const backups = inspectBackups(real);
 	findings.push(...backups);
 	if (file.bad) findings.push(recovery(real, backups));
+	// The store, its backups and temp files hold the hashes and the audit: nobody else reads them.
+	for (const copy of storeCopies(real)) {
+		let mode: number;
+		try {
+			mode = lstatSync(copy).mode;
+		} catch {
+			continue;
+		}
+		const problem = exposedCopyProblem(copy, mode);
+		if (problem) findings.push({subject: copy === real ? 'file' : copy.endsWith('.tmp') ? 'temp files' : 'backup', ok: false, detail: problem.reason, fix: problem.fix});
+	}
 	const strays = strayTempFiles(real);
 	if (strays.length > 0) findings.push({subject: 'temp files', ok: true, detail: `${strays.length} left by writers that died (${strays.map(s => basename(s)).join(', ')}); the next orgctl command removes them`});
 	return {path, realPath: real, healthy: findings.every(f => f.ok), findings};

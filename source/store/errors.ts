@@ -4,3 +4,8 @@ import {OrgError} from '../core/errors.js';
 export function storeError(path: string, reason: string, fix: string): OrgError {
 	return new OrgError('store', `Cannot use the store ${path}: ${reason}; ${fix}`);
 }
+
+/** A change that would store invalid or inconsistent data: nothing was saved. */
+export function refusedChange(where: string, reason: string): OrgError {
+	return new OrgError('invalid', where ? `The change was not saved: ${where} is invalid (${reason}).` : `The change was not saved: ${reason}.`);
+}

@@ -17,20 +17,34 @@ import {fileURLToPath} from 'node:url';
  *                              backup or a new key file (temp-files.ts); all in the store's folder
  */
 
-/** `store/orgctl.json` in the folder orgctl was installed into (the repository root). */
-export function defaultStorePath(): string {
+/** The folder orgctl was installed into (the repository root): where its package.json names it. */
+export function installRoot(): string {
 	let dir = dirname(fileURLToPath(import.meta.url));
 	for (;;) {
 		try {
 			const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {name?: string};
-			if (manifest.name === 'orgctl') return join(dir, 'store', 'orgctl.json');
+			if (manifest.name === 'orgctl') return dir;
 		} catch {
 			// No manifest here: keep climbing.
 		}
 		const parent = dirname(dir);
-		if (parent === dir) return resolve('store', 'orgctl.json');
+		if (parent === dir) return resolve('.');
 		dir = parent;
 	}
+}
+
+/** `store/orgctl.json` in the folder orgctl was installed into (the repository root). */
+export function defaultStorePath(): string {
+	return join(installRoot(), 'store', 'orgctl.json');
+}
+
+/**
+ * The key file of a PostgreSQL store when --key-file and ORGCTL_KEY_FILE name none: where the
+ * default file store keeps its own (`store/orgctl.key`), so a store copied from the default file
+ * to PostgreSQL keeps its key where it was.
+ */
+export function defaultKeyPath(): string {
+	return keyPathOf(defaultStorePath());
 }
 
 export function lockPathOf(storePath: string): string {

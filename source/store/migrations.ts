@@ -108,17 +108,11 @@ function boundedAndNamed(raw: Raw, clock: Date | undefined): Raw {
 
 	const settings = (raw['settings'] ?? {}) as Raw;
 	const policy = (settings['policy'] ?? {}) as Raw;
-	const changes = [
-		renamed.length ? `renamed ${plural(renamed.length, 'API token')} whose names held control or invisible characters: ${renamed.join(', ')}` : '',
-		capped ? `cut ${plural(capped, 'stored text')} longer than the new limits` : '',
-		rekeyed ? `keyed ${plural(rekeyed, 'throttle entry')} by a hash of the name tried` : '',
-	].filter(Boolean);
+	const summary = schema4Summary(renamed, capped, rekeyed);
 	// The store reads no clock of its own: without the root's, the event takes the file's last moment.
 	const lastTime = records(raw, 'audit').map(e => e['time']).filter((t): t is string => typeof t === 'string').sort().at(-1);
 	const time = clock?.toISOString() ?? lastTime ?? new Date(0).toISOString();
-	const events = changes.length
-		? [...audit, {id: newId(), time, actor: 'system', tenantId: null, action: 'store.migrate', target: capText(`schema 4: ${changes.join('; ')}`, AUDIT_TEXT_MAX), result: 'ok'}]
-		: audit;
+	const events = summary ? [...audit, {id: newId(), time, actor: 'system', tenantId: null, action: 'store.migrate', target: summary, result: 'ok'}] : audit;
 	return {
 		...raw,
 		audit: events,
@@ -130,6 +124,19 @@ function boundedAndNamed(raw: Raw, clock: Date | undefined): Raw {
 		settings: {...settings, policy: {auditRetentionDays: DEFAULT_POLICY.auditRetentionDays, auditMaxEvents: DEFAULT_POLICY.auditMaxEvents, ...policy}},
 		housekeeping: raw['housekeeping'] ?? {lastRun: null},
 	};
+}
+
+/**
+ * The target of the `store.migrate` audit event of version 4's repairs (`renamed` as `name (id8)`),
+ * or undefined when nothing was repaired; the PostgreSQL migration records the same.
+ */
+export function schema4Summary(renamed: readonly string[], capped: number, rekeyed: number): string | undefined {
+	const changes = [
+		renamed.length ? `renamed ${plural(renamed.length, 'API token')} whose names held control or invisible characters: ${renamed.join(', ')}` : '',
+		capped ? `cut ${plural(capped, 'stored text')} longer than the new limits` : '',
+		rekeyed ? `keyed ${plural(rekeyed, 'throttle entry')} by a hash of the name tried` : '',
+	].filter(Boolean);
+	return changes.length ? capText(`schema 4: ${changes.join('; ')}`, AUDIT_TEXT_MAX) : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
-import {lstatSync, readFileSync, readlinkSync, realpathSync, type Stats} from 'node:fs';
+import {closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats} from 'node:fs';
 import {userInfo} from 'node:os';
-import {basename, dirname, join, resolve} from 'node:path';
+import {basename, dirname, isAbsolute, join, resolve} from 'node:path';
 import {storeError} from './errors.js';
 
 /**
@@ -191,4 +191,85 @@ export function ownedFileProblem(what: OwnedFile, path: string, stat: {readonly 
 export function assertOwnedFile(storePath: string, what: OwnedFile, path: string, stat: {readonly uid: number | bigint; readonly mode: number | bigint}): void {
 	const problem = ownedFileProblem(what, path, stat);
 	if (problem) throw storeError(storePath, problem.reason, problem.fix);
+}
+
+/**
+ * Reads a file the settings name (an SMTP CA file, the SSL certificate or key) from a safe place,
+ * as the store is: the path followed through its links with every folder checked as the store's
+ * are, then the very file opened (no link followed) checked by its fstat: owned by the running user
+ * or root, writable by nobody else, and a key readable by nobody else. Whoever could change a CA
+ * file could read all mail; whoever could change the certificate and key could serve our pages.
+ * Throws an Error whose message says why and how to fix it.
+ */
+export function readPlacedFile(path: string, kind: 'certificate' | 'key' | 'CA file'): Buffer {
+	// Saved paths are absolute (core: ctx.resolvePath); one saved before that is read from nowhere in particular.
+	if (!isAbsolute(path)) throw new Error(`the ${kind} path ${path} is relative, so it depends on where orgctl runs; save it again as an absolute path`);
+	realpathSync(path); // A missing file (or folder) is the system's ENOENT, as for any file.
+	let real: string;
+	try {
+		real = follow(path);
+	} catch (error) {
+		if (error instanceof Unsafe) throw new Error(`${error.problem.reason.replace('their own store, key or lock file', 'a file of their own')}; ${error.problem.fix}`, {cause: error});
+		throw error;
+	}
+	const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+	try {
+		const stat = fstatSync(fd);
+		if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+		const uid = stat.uid;
+		if (!trusted(uid)) throw new Error(`the ${kind} ${real} belongs to ${nameOf(uid)}, not to ${myName()}${me() === 0 ? '' : ' or root'}, so that user could change it; run chown ${myName()} ${real}`);
+		const bits = kind === 'key' ? ANY : WRITE;
+		if ((stat.mode & (bits.group | bits.other)) !== 0) {
+			const risk = kind === 'key' ? 'read or change the private key' : kind === 'CA file' ? 'change whom mail trusts and so read all mail' : 'change the certificate';
+			throw new Error(`the ${kind} ${real} has mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}: ${who(stat.mode, bits)} may ${kind === 'key' ? 'open' : 'write'} it and so ${risk}; run chmod ${kind === 'key' ? '600' : 'go-w'} ${real}`);
+		}
+		return readFileSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/**
+ * The files that hold a copy of the store's data: the store, its daily backup, the originals
+ * migrations kept and temp files. They hold password, session and token hashes, throttles and the
+ * audit, so nobody else may read them (DESIGN §4: file mode 0600).
+ */
+export function storeCopies(storePath: string): string[] {
+	const dir = dirname(storePath);
+	const name = basename(storePath);
+	let names: string[];
+	try {
+		names = readdirSync(dir);
+	} catch {
+		return [storePath];
+	}
+	return names.filter(n => n === name || (n.startsWith(`${name}.`) && (n.endsWith('.bak') || n.endsWith('.tmp')))).map(n => join(dir, n));
+}
+
+/** Why a copy of the store is exposed (group or others may read it), or undefined. */
+export function exposedCopyProblem(path: string, mode: number): PlaceProblem | undefined {
+	if ((mode & 0o077) === 0) return undefined;
+	return {path, reason: `${path} has mode ${(mode & 0o7777).toString(8).padStart(4, '0')}: ${who(mode, ANY)} may read the password, session and token hashes and the audit it holds`, fix: `run chmod 600 ${path} (orgctl does so the next time it opens the store)`};
+}
+
+/**
+ * Puts every copy of the store that is ours back to 0600 (read-only stays read-only), through the
+ * opened file (no link followed): a store copied or chmodded by hand does not stay readable.
+ */
+export function tightenStoreCopies(storePath: string): void {
+	for (const path of storeCopies(storePath)) {
+		let fd: number;
+		try {
+			fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+		} catch {
+			continue; // Gone meanwhile, or a link: not ours to change.
+		}
+		try {
+			const stat = fstatSync(fd);
+			// Writable by others is refused (store file) and left as found, for a person to look at; readable only, we close.
+			if (stat.isFile() && stat.uid === me() && (stat.mode & 0o077) !== 0 && (stat.mode & 0o022) === 0) fchmodSync(fd, stat.mode & 0o700);
+		} finally {
+			closeSync(fd);
+		}
+	}
 }

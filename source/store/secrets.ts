@@ -1,11 +1,12 @@
 import {createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes} from 'node:crypto';
-import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync} from 'node:fs';
+import {closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync} from 'node:fs';
+import {dirname, resolve} from 'node:path';
 import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
 import {writeFileAtomically, type WriteSteps} from './file-io.js';
 import {keyPathOf} from './layout.js';
 import {withLockSync} from './lock.js';
-import {ownedFileProblem} from './safe-place.js';
+import {ownedFileProblem, placeProblem} from './safe-place.js';
 
 export type KeyFileOptions = {
 	/**
@@ -16,6 +17,8 @@ export type KeyFileOptions = {
 	readonly mayCreate?: boolean;
 	/** The disk steps of writing a new key; tests fail or kill them on purpose. */
 	readonly steps?: WriteSteps;
+	/** How to get the key back when it is missing and secrets are sealed with it. */
+	readonly recover?: string;
 };
 
 /** What is at the key path. */
@@ -47,16 +50,36 @@ export class KeyFile {
 
 	/** Reads the key file beside the store at `storePath`, creating or repairing it when `mayCreate` allows. */
 	static load(storePath: string, options: KeyFileOptions = {}): KeyFile {
-		const path = keyPathOf(storePath);
+		return KeyFile.loadAt(keyPathOf(storePath), storePath, options);
+	}
+
+	/**
+	 * Reads a key file kept at a path of its own (a PostgreSQL store's: --key-file), with its lock
+	 * and temp files beside it. Its folder must be as safe as a store's (safe-place.ts).
+	 */
+	static loadFile(keyPath: string, options: KeyFileOptions = {}): KeyFile {
+		const absolute = resolve(keyPath);
+		try {
+			mkdirSync(dirname(absolute), {recursive: true, mode: 0o700});
+		} catch (error) {
+			throw new OrgError('store', `The key file ${absolute} cannot be kept there: its folder cannot be created (${(error as Error).message}); choose another path with --key-file.`);
+		}
+		const place = placeProblem(absolute);
+		if (place.problem) throw new OrgError('store', `Cannot use the key file ${absolute}: ${place.problem.reason}; ${place.problem.fix}.`);
+		const real = place.real ?? absolute;
+		return KeyFile.loadAt(real, real, options);
+	}
+
+	private static loadAt(path: string, base: string, options: KeyFileOptions): KeyFile {
 		const found = readKey(path);
 		if (typeof found === 'object') return new KeyFile(path, found.key);
 		if (options.mayCreate === false) {
 			throw new OrgError(
 				'store',
-				`The key file ${path} is ${found}, but the store holds secrets sealed with it (invitation links, queued mail or the SMTP password); restore the key file from a backup of the store folder (orgctl admin check says what else is wrong).`,
+				`The key file ${path} is ${found}, but the store holds secrets sealed with it (invitation links, queued mail or the SMTP password); ${options.recover ?? 'restore the key file from a backup of the store folder (orgctl admin check says what else is wrong)'}.`,
 			);
 		}
-		return new KeyFile(path, found === 'missing' ? create(storePath, path, options.steps) : repair(storePath, path, options.steps));
+		return new KeyFile(path, found === 'missing' ? create(base, path, options.steps) : repair(base, path, options.steps));
 	}
 
 	/**
@@ -72,6 +95,21 @@ export class KeyFile {
 	/** A key of its own for `purpose`, derived from this one (HKDF-SHA256), so no two uses share a key. */
 	derive(purpose: string): Buffer {
 		return Buffer.from(hkdfSync('sha256', this.key, '', purpose, KEY_BYTES));
+	}
+
+	/** The key file at `path` as it is, changing nothing: its id and exact text (admin copy-store copies it), or what is there instead. */
+	static inspectFile(path: string): {id: string; text: string} | 'missing' | 'empty' {
+		const found = readKey(path);
+		if (typeof found !== 'object') return found;
+		return {id: new KeyFile(path, found.key).id, text: `${found.key.toString('base64url')}\n`};
+	}
+
+	/**
+	 * Names this key without giving it away (an HMAC of a fixed text): a PostgreSQL store records
+	 * it, so that a host holding another key file is refused before it seals anything.
+	 */
+	get id(): string {
+		return this.mac('orgctl store key id');
 	}
 
 	mac(text: string): string {

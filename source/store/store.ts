@@ -2,13 +2,14 @@ import {randomBytes} from 'node:crypto';
 import {accessSync, constants, mkdirSync, rmSync, writeFileSync} from 'node:fs';
 import {basename, dirname, join, resolve} from 'node:path';
 import {Low} from 'lowdb';
-import type {StoreChange, StoreListener, StorePort} from '../core/context.js';
-import {emptyDatabase, SCHEMA_VERSION, type Database} from '../core/model.js';
+import type {OutboxClaim, StoreChange, StoreListener, StorePort} from '../core/context.js';
+import {emptyDatabase, SCHEMA_VERSION, type Database, type OutboxItem} from '../core/model.js';
+import {claimDueMail} from '../core/outbox.js';
 import {AtomicJsonFile} from './atomic-file.js';
 import {storeError} from './errors.js';
 import {acquireLock} from './lock.js';
 import {MIGRATIONS, type Migration} from './migrations.js';
-import {safeStorePath} from './safe-place.js';
+import {safeStorePath, tightenStoreCopies} from './safe-place.js';
 import {KeyFile} from './secrets.js';
 import {cleanStrayTempFiles} from './temp-files.js';
 import type {Validator} from './validated.js';
@@ -120,6 +121,7 @@ export class Store implements StorePort {
 		}
 		const real = safeStorePath(absolute);
 		cleanStrayTempFiles(real);
+		tightenStoreCopies(real);
 		const store = new Store(real, options);
 		store.adapter.records.trustNextRead = options.deferValidation === true;
 		if (options.validatorId !== undefined) store.adapter.validator = validatorFor(real, options.validatorId, options.schemaVersion ?? SCHEMA_VERSION);
@@ -143,6 +145,13 @@ export class Store implements StorePort {
 	read(): Database {
 		this.pickUp();
 		return this.db.data;
+	}
+
+	/** Stops watching the file (the lock is taken per transaction: nothing else is held). */
+	async close(): Promise<void> {
+		this.listeners.clear();
+		this.stopWatching?.();
+		this.stopWatching = undefined;
 	}
 
 	subscribe(listener: StoreListener): () => void {
@@ -219,6 +228,11 @@ export class Store implements StorePort {
 		const run = this.queue.then(() => this.commit(change));
 		this.queue = run.catch(() => undefined);
 		return run;
+	}
+
+	/** Claims the due outbox messages in one transaction: the lock keeps two processes from claiming the same one. */
+	claimOutbox(claim: OutboxClaim): Promise<OutboxItem[]> {
+		return this.transact(db => claimDueMail(db, claim));
 	}
 
 	private async commit<T>(change: (db: Database) => T): Promise<T> {

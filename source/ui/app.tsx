@@ -3,7 +3,8 @@ import {Box, useApp, useStdout} from 'ink';
 import {Text} from './components/text.js';
 import {endSession, resolveSession} from '../core/accounts.js';
 import {actorFacts, type Actor, type Context} from '../core/context.js';
-import {isOrgError} from '../core/errors.js';
+import {isOrgError, refused} from '../core/errors.js';
+import {refuse} from '../core/audit.js';
 import {mayView} from '../core/policy.js';
 import {orgctlCommand} from '../core/shell.js';
 import {actInTenant} from '../core/tenants.js';
@@ -85,7 +86,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 		if (current.kind !== 'main') return false;
 		try {
 			const fresh = resolveSession(ctx, current.session, current.actor.tenant.name);
-			if (fresh.user !== current.actor.user || fresh.tenant !== current.actor.tenant) dispatch({type: 'session', actor: fresh});
+			// The actor is a copy made when it was resolved (core/context.ts actorAsNow): compared by content.
+			if (JSON.stringify([fresh.user, fresh.tenant]) !== JSON.stringify([current.actor.user, current.actor.tenant])) dispatch({type: 'session', actor: fresh});
 			return true;
 		} catch (error) {
 			if (isOrgError(error) && error.kind === 'store') throw error;
@@ -234,7 +236,19 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 	);
 	const formHost = useMemo<FormHost>(() => ({setDirty, confirm: question => ask({kind: 'confirm', question})}), [setDirty, ask]);
 	const facts = useMemo(() => (actor ? actorFacts(actor) : undefined), [actor]);
-	const keyPolicy = useMemo<KeyPolicy>(() => ({facts, refuse: reason => setStatus({kind: 'error', text: reason})}), [facts, setStatus]);
+	const audits = useRef<Promise<unknown>>(Promise.resolve());
+	// A refused key is audited like the command line's refusal, through the core's one helper (DESIGN §2: every refusal is audited).
+	const keyPolicy = useMemo<KeyPolicy>(
+		() => ({
+			facts,
+			refuse: (reason, command, target) => {
+				setStatus({kind: 'error', text: reason});
+				// One after another: keys pressed in a row must not race their audit writes.
+				if (actor) audits.current = audits.current.then(() => refuse(ctx, actor, `console.${command}`, target ?? actor.tenant.name, refused(reason))).catch(() => undefined);
+			},
+		}),
+		[facts, setStatus, ctx, actor],
+	);
 
 	const quit = useCallback(async () => {
 		if (latest().dirty.length > 0 && !(await ask({kind: 'confirm', question: 'You have typed something that is not saved. Quit anyway?', purpose: 'quit'}))) return;

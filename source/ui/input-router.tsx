@@ -26,7 +26,7 @@ export const PRIORITY = {global: 0, section: 10, list: 20, detail: 20, text: 30,
  * Who is signed in, for the keys whose key map row names a policy action, and how to say that a
  * key is refused (the status line). The shell provides it; without it (before sign-in) no key is refused.
  */
-export type KeyPolicy = {readonly facts: ActorFacts | undefined; readonly refuse: (reason: string) => void};
+export type KeyPolicy = {readonly facts: ActorFacts | undefined; readonly refuse: (reason: string, command: Command, target: string | undefined) => void};
 
 const KeyPolicyContext = createContext<KeyPolicy>({facts: undefined, refuse: () => undefined});
 export const KeyPolicyProvider = KeyPolicyContext.Provider;
@@ -41,6 +41,8 @@ export type Layer = {
 	kind: LayerKind;
 	handler: {current: KeyHandler};
 	refusal?: {current: Refusal | undefined};
+	/** What the layer's keys act on now (the selected row), for the audit of a refused key. */
+	target?: {current: (() => string | undefined) | undefined};
 	policy?: {current: KeyPolicy};
 	/** Commands of its contexts the layer does not offer now (not shown in the status bar). */
 	hidden?: readonly string[];
@@ -91,7 +93,7 @@ export function routeKey(layers: Iterable<Layer>, key: KeyPress, retire: (layer:
 		const command = commandFor(key.name, layer.contexts);
 		const reason = command === undefined ? undefined : refusalOf(layer, command);
 		if (reason !== undefined) {
-			layer.policy?.current.refuse(reason);
+			layer.policy?.current.refuse(reason, command!, layer.target?.current?.());
 			return true;
 		}
 		if (layer.handler.current(command, key, () => retire(layer))) return true;
@@ -216,6 +218,8 @@ export type LayerOptions = {
 	 * the selected row): the key stays in the status bar, and pressing it says why on the status line.
 	 */
 	readonly refusal?: Refusal;
+	/** What the keys act on now (the selected row's name), for the audit of a refused key. */
+	readonly target?: () => string | undefined;
 	/** Commands of the layer's contexts it does not offer here (the status bar leaves them out). */
 	readonly hidden?: readonly Command[];
 };
@@ -232,10 +236,12 @@ export function useKeys(contexts: readonly string[], handler: KeyHandler, option
 	const policy = useContext(KeyPolicyContext);
 	const handlerRef = useRef(handler);
 	const refusalRef = useRef(options.refusal);
+	const targetRef = useRef(options.target);
 	const policyRef = useRef(policy);
 	useLayoutEffect(() => {
 		handlerRef.current = handler;
 		refusalRef.current = options.refusal;
+		targetRef.current = options.target;
 		policyRef.current = policy;
 	});
 	const {priority, kind = 'normal', active = true} = options;
@@ -245,7 +251,7 @@ export function useKeys(contexts: readonly string[], handler: KeyHandler, option
 	const layerRef = useRef<Layer | undefined>(undefined);
 	useLayoutEffect(() => {
 		if (!active) return undefined;
-		const layer: Layer = {id: router.nextId(), priority, contexts: key.split(','), kind, handler: handlerRef, refusal: refusalRef, policy: policyRef};
+		const layer: Layer = {id: router.nextId(), priority, contexts: key.split(','), kind, handler: handlerRef, refusal: refusalRef, target: targetRef, policy: policyRef};
 		layerRef.current = layer;
 		return router.register(layer);
 	}, [router, priority, kind, active, key]);

@@ -161,7 +161,11 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
 		if (error.code === 'FST_CSRF_MISSING_SECRET' || error.code === 'FST_CSRF_INVALID_TOKEN') {
 			return site.render(reply, 403, <MessagePage title="This form has expired" message="The form was not sent from this site, or is too old: go back, reload the page and send it again." />);
 		}
-		if (status === 413) return site.render(reply, 413, <MessagePage title="Too large" message={`What was sent is larger than this server accepts (${limits.bodyBytes / 1024} KiB).`} />);
+		if (status === 413) {
+			// A route with its own limit (the ACS) names it in its config.
+			const accepts = (request.routeOptions.config as {accepts?: number} | undefined)?.accepts ?? limits.bodyBytes;
+			return site.render(reply, 413, <MessagePage title="Too large" message={`What was sent is larger than this server accepts (${accepts / 1024} KiB).`} />);
+		}
 		if (status >= 400 && status < 500) return site.render(reply, status, <MessagePage title="Bad request" message="The server could not make sense of that request." />);
 		// The detail goes to the server's log, never to the client.
 		options.log(`${ctx.now().toISOString()} error in ${request.method} ${request.routeOptions.url ?? '?'}: ${error.stack ?? String(error)}`);

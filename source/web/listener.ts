@@ -26,9 +26,9 @@ export function parseListen(text: string): ListenOverride | undefined {
 	return {address, port};
 }
 
-function readPem(readFile: FileReader, path: string, what: string): Buffer {
+function readPem(readFile: FileReader, path: string, what: 'certificate' | 'key'): Buffer {
 	try {
-		return readFile(path);
+		return readFile(path, what);
 	} catch (error) {
 		throw invalid(`The ${what} file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix it with orgctl settings ssl set.`);
 	}

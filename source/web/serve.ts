@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net';
 import type {Server as TlsServer} from 'node:tls';
 import type {Context} from '../core/context.js';
 import {unavailable} from '../core/errors.js';
-import {unreachableLinks} from '../core/server-settings.js';
+import {listenerWarning, REQUESTS_LISTENER, unreachableLinks} from '../core/server-settings.js';
 import {buildApp, type AppOptions} from './app.js';
 import {planListen, type ListenOverride, type ListenPlan} from './listener.js';
 
@@ -79,14 +79,26 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 		}
 		return app;
 	};
+	// A PostgreSQL store shared by several hosts keeps its copy current while anyone listens
+	// (LISTEN/NOTIFY): an invitation made, a throttle raised or a link used on another host is seen
+	// here. (Each request reads the store anyway, and a store that cannot be read answers then.)
+	const unsubscribe = ctx.store.subscribe({changed: () => undefined, failed: () => undefined});
 	let plan = planListen(ctx.store.read().settings, ctx.readFile, options.listen);
-	let app = await start(plan);
+	let app: Awaited<ReturnType<typeof start>>;
+	try {
+		app = await start(plan);
+	} catch (error) {
+		unsubscribe();
+		throw error;
+	}
 	// With --listen PORT 0 a reload keeps the port the system chose.
 	const override = options.listen && options.listen.port === 0 ? {...options.listen, port: (app.server.address() as AddressInfo).port} : options.listen;
 	const announce = () => {
 		log(`orgctl serve: listening on ${urlOf(plan, app)} (${plan.origin}${plan.tls ? `, TLS with ${plan.tls.certPath}` : ''}); SIGHUP reloads the listener and certificate, SIGTERM stops.`);
 		const warning = unreachableLinks(ctx.store.read().settings.publicUrl);
 		if (warning) log(`orgctl serve: warning: ${warning}`);
+		const plain = !options.listen && !plan.tls ? listenerWarning({name: REQUESTS_LISTENER, address: plan.address, ssl: false}) : undefined;
+		if (plain) log(`orgctl serve: warning: ${plain}`);
 	};
 	announce();
 	return {
@@ -97,6 +109,7 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			return app.server.maxConnections;
 		},
 		async reload() {
+			await ctx.store.refresh();
 			const next = planListen(ctx.store.read().settings, ctx.readFile, override);
 			if (sameListener(plan, next)) {
 				if (next.tls) (app.server as unknown as TlsServer).setSecureContext({cert: next.tls.cert, key: next.tls.key});
@@ -115,6 +128,9 @@ export async function serve(ctx: Context, options: ServeOptions): Promise<Runnin
 			}
 			announce();
 		},
-		close: () => stop(app),
+		close: () => {
+			unsubscribe();
+			return stop(app);
+		},
 	};
 }

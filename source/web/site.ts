@@ -47,7 +47,7 @@ export type Site = {
 	 * allows the IdP's origin too, since browsers check form-action on every redirect of a form's navigation.
 	 */
 	formsTo(reply: FastifyReply, db: Database): void;
-	/** Route options for a POST: the address's POST budget (shared by every form), the server's, and the CSRF check (after the body is parsed). */
+	/** Route options for a POST: the address's POST budget (shared by every form), the server's, the latest data, and the CSRF check (after the body is parsed). */
 	readonly post: object;
 	/** Route options for a POST another site's page makes (the IdP's answer to our ACS): the same POST budgets, no CSRF check of ours. */
 	readonly foreignPost: object;
@@ -80,6 +80,12 @@ export function makeSite(ctx: Context, limits: Limits, csrfCheck: (request: Fast
 		const mine = pages.take(clientGroup(request.ip));
 		done(mine ? tooMany(mine, 'address') : undefined);
 	};
+	// What other hosts committed a moment ago counts for this request (PostgreSQL: the version is asked,
+	// changed rows read; the file: a stat), so a sign-in request, a link or an account just made on
+	// another host behind the same load balancer is never refused here as unknown.
+	const latest = async () => {
+		await ctx.store.refresh();
+	};
 	return {
 		contextFor: request => {
 			const clientAddress = request.ip;
@@ -97,9 +103,9 @@ export function makeSite(ctx: Context, limits: Limits, csrfCheck: (request: Fast
 			if (!idp || typeof policy !== 'string') return;
 			reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${new URL(idp.ssoUrl).origin}`));
 		},
-		post: {onRequest: limitPost, preHandler: csrfCheck},
-		foreignPost: {onRequest: limitPost},
-		page: {onRequest: limitPage},
+		post: {onRequest: [limitPost, latest], preHandler: csrfCheck},
+		foreignPost: {onRequest: [limitPost, latest]},
+		page: {onRequest: [limitPage, latest]},
 	};
 }
 

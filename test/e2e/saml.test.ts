@@ -85,7 +85,7 @@ async function signInAtIdp(page: Page, user: {username: string; password: string
 }
 
 /** In a browser: the code page, the confirmation (host, start, address), then the IdP. Returns what the confirmation showed. */
-async function enterCode(page: Page, publicUrl: string, code: string, user: {username: string; password: string}): Promise<{host: string; started: string; address: string}> {
+async function enterCode(page: Page, publicUrl: string, code: string, user: {username: string; password: string}): Promise<{host: string; started: string; address: string; addressLabel: string}> {
 	await page.goto(`${publicUrl}/login/device`);
 	await page.type('input[name="code"]', code.toLowerCase());
 	await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
@@ -93,6 +93,7 @@ async function enterCode(page: Page, publicUrl: string, code: string, user: {use
 		host: await page.$eval('#host', e => e.textContent ?? ''),
 		started: await page.$eval('#started', e => e.textContent ?? ''),
 		address: await page.$eval('#client-address', e => e.textContent ?? ''),
+		addressLabel: await page.$eval('#client-address', e => e.previousElementSibling?.textContent ?? ''),
 	};
 	await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
 	await signInAtIdp(page, user, `${publicUrl}/saml/acs`);
@@ -138,13 +139,16 @@ describe.skipIf(!RUN_IDP_TESTS)('single sign-on with a real identity provider (s
 		expect(stderr).toContain(`Open ${publicUrl}/login/device in a browser`);
 		const page = await context.newPage();
 		const shown = await enterCode(page, publicUrl, code!, bob);
-		expect(shown).toMatchObject({host: hostname(), address: '203.0.113.9'});
+		// The address is the terminal's own claim (SSH_CONNECTION), and the page says so.
+		expect(shown).toMatchObject({host: hostname(), address: '203.0.113.9', addressLabel: 'From address, as the terminal claims it'});
 		expect(shown.started).toMatch(/UTC \(less than a minute ago\)$/);
 		expect(await text(page)).toContain(`The terminal on ${hostname()} is now signed in as bob`);
 		expect(await exited).toBe(0);
 		expect(stdout).toMatch(/^Signed in as bob \(member\) in tenant default until /);
 		expect(existsSync(join(ctx.dir, 'session.json'))).toBe(true);
-		expect(ctx.store.read().audit.filter(e => e.actor === 'bob').map(e => e.action)).toEqual(expect.arrayContaining(['login.sso.start', 'login.sso', 'login']));
+		expect(ctx.store.read().audit.filter(e => e.actor === 'bob').map(e => e.action)).toEqual(expect.arrayContaining(['login.sso', 'login']));
+		// Nothing was proven when the code was handed out: the start names nobody (red team 10-14 #15).
+		expect(ctx.store.read().audit.filter(e => e.action === 'login.sso.start').map(e => [e.actor, e.target])).toEqual([['anonymous', 'bob']]);
 		// The code worked once.
 		await expect(confirmDeviceCode(ctx, code!)).rejects.toThrow('used already');
 	});

@@ -20,9 +20,9 @@ export type Cast = {
 	/** The actor a user of tenant default is, from the latest data. */
 	readonly actor: (username: string) => Actor;
 	/** Runs the built orgctl as a user (ORGCTL_USER + ORGCTL_PASSWORD). */
-	readonly as: (username: string, args: readonly string[], options?: {input?: string; env?: Record<string, string | undefined>}) => Promise<CliResult>;
+	readonly as: (username: string, args: readonly string[], options?: {input?: string; env?: Record<string, string | undefined>; cwd?: string}) => Promise<CliResult>;
 	/** Runs the built orgctl with these environment variables and nothing else to say who acts. */
-	readonly run: (args: readonly string[], options?: {input?: string; env?: Record<string, string | undefined>}) => Promise<CliResult>;
+	readonly run: (args: readonly string[], options?: {input?: string; env?: Record<string, string | undefined>; cwd?: string}) => Promise<CliResult>;
 };
 
 /**

@@ -46,6 +46,16 @@ export type ResponseFields = {
 	assertionId?: string;
 	/** Raw text put before the root element (a DOCTYPE). */
 	prolog?: string;
+	/** Raw XML inside samlp:Extensions (before the Status). */
+	extensionsXml?: string;
+	/** The Response's Version (2.0), and the assertion's. */
+	version?: string;
+	assertionVersion?: string;
+	/** A second-level StatusCode inside the top one. */
+	subStatusCode?: string;
+	/** The AuthnStatement's AuthnInstant (issueInstant), its SessionNotOnOrAfter (none), or no AuthnStatement at all (null). */
+	authnInstant?: number | null;
+	sessionNotOnOrAfter?: number;
 };
 
 export function buildResponse(f: ResponseFields): string {
@@ -59,21 +69,26 @@ export function buildResponse(f: ResponseFields): string {
 		.map(([k, vs]) => `<saml:Attribute Name="${esc(k)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${vs.map(v => `<saml:AttributeValue xsi:type="xs:string">${esc(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`)
 		.join('');
 	const status = f.statusCode ?? 'urn:oasis:names:tc:SAML:2.0:status:Success';
+	const authn =
+		f.authnInstant === null
+			? ''
+			: `<saml:AuthnStatement AuthnInstant="${t(f.authnInstant ?? issued)}"${attr('SessionNotOnOrAfter', f.sessionNotOnOrAfter === undefined ? null : t(f.sessionNotOnOrAfter))} SessionIndex="${samlId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
 	const assertion = status.endsWith(':Success')
-		? `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="${f.assertionId ?? samlId()}" Version="2.0" IssueInstant="${t(issued)}">` +
+		? `<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" ID="${f.assertionId ?? samlId()}" Version="${esc(f.assertionVersion ?? '2.0')}" IssueInstant="${t(issued)}">` +
 			`<saml:Issuer>${esc(issuer)}</saml:Issuer>` +
 			`<saml:Subject><saml:NameID SPNameQualifier="${esc(f.audience)}" Format="${esc(f.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress')}">${f.nameIdXml ?? esc(f.nameId ?? 'alice@example.test')}</saml:NameID>` +
 			`<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData${attr('NotOnOrAfter', t(scdNotOnOrAfter))}${attr('Recipient', f.recipient === undefined ? f.acsUrl : f.recipient)}${attr('InResponseTo', f.scdInResponseTo === undefined ? f.inResponseTo : f.scdInResponseTo)}/></saml:SubjectConfirmation></saml:Subject>` +
 			`<saml:Conditions${attr('NotBefore', t(notBefore))}${attr('NotOnOrAfter', t(notOnOrAfter))}><saml:AudienceRestriction><saml:Audience>${esc(f.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-			`<saml:AuthnStatement AuthnInstant="${t(issued)}" SessionIndex="${samlId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+			authn +
 			`<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` +
 			`</saml:Assertion>`
 		: '';
 	return (
 		(f.prolog ?? '') +
-		`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${samlId()}" Version="2.0" IssueInstant="${t(issued)}"${attr('Destination', f.destination === undefined ? f.acsUrl : f.destination)}${attr('InResponseTo', f.inResponseTo)}>` +
+		`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${samlId()}" Version="${esc(f.version ?? '2.0')}" IssueInstant="${t(issued)}"${attr('Destination', f.destination === undefined ? f.acsUrl : f.destination)}${attr('InResponseTo', f.inResponseTo)}>` +
 		`<saml:Issuer>${esc(f.responseIssuer ?? issuer)}</saml:Issuer>` +
-		`<samlp:Status><samlp:StatusCode Value="${esc(status)}"/></samlp:Status>` +
+		(f.extensionsXml === undefined ? '' : `<samlp:Extensions>${f.extensionsXml}</samlp:Extensions>`) +
+		`<samlp:Status><samlp:StatusCode Value="${esc(status)}">${f.subStatusCode ? `<samlp:StatusCode Value="${esc(f.subStatusCode)}"/>` : ''}</samlp:StatusCode></samlp:Status>` +
 		assertion +
 		`</samlp:Response>`
 	);
@@ -81,18 +96,23 @@ export function buildResponse(f: ResponseFields): string {
 
 const C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
-function signAt(xml: string, key: {privateKeyPem: string; certificatePem: string}, xpath: string): string {
-	const signature = new SignedXml({privateKey: key.privateKeyPem, publicCert: key.certificatePem, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: C14N});
-	signature.addReference({xpath, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', C14N], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256'});
+/** Signature and digest algorithms: simplesamlphp's (rsa-sha256, sha256) unless a test asks for others. */
+export type Algorithms = {signature?: string; digest?: string};
+export const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+export const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
+
+function signAt(xml: string, key: {privateKeyPem: string; certificatePem: string}, xpath: string, algorithms: Algorithms = {}): string {
+	const signature = new SignedXml({privateKey: key.privateKeyPem, publicCert: key.certificatePem, signatureAlgorithm: algorithms.signature ?? 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: C14N});
+	signature.addReference({xpath, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', C14N], digestAlgorithm: algorithms.digest ?? 'http://www.w3.org/2001/04/xmlenc#sha256'});
 	signature.computeSignature(xml, {prefix: 'ds', location: {reference: `${xpath}/*[local-name(.)='Issuer']`, action: 'after'}});
 	return signature.getSignedXml();
 }
 
 /** Signs the assertion, then the response; the XML, not yet base64. */
-export function signXml(xml: string, key: {privateKeyPem: string; certificatePem: string}, which: {assertion?: boolean; response?: boolean} = {}): string {
+export function signXml(xml: string, key: {privateKeyPem: string; certificatePem: string}, which: {assertion?: boolean; response?: boolean; algorithms?: Algorithms} = {}): string {
 	let signed = xml;
-	if ((which.assertion ?? true) && signed.includes('<saml:Assertion')) signed = signAt(signed, key, "/*[local-name(.)='Response']/*[local-name(.)='Assertion']");
-	if (which.response ?? true) signed = signAt(signed, key, "/*[local-name(.)='Response']");
+	if ((which.assertion ?? true) && signed.includes('<saml:Assertion')) signed = signAt(signed, key, "/*[local-name(.)='Response']/*[local-name(.)='Assertion']", which.algorithms);
+	if (which.response ?? true) signed = signAt(signed, key, "/*[local-name(.)='Response']", which.algorithms);
 	return signed;
 }
 

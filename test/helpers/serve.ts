@@ -1,8 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {join} from 'node:path';
+import {storeEnv} from './backend.js';
 import {ORGCTL} from './cli.js';
 
-/** A real `orgctl serve` process (the built CLI) on a store folder, and what it logged. */
+/** A real `orgctl serve` process (the built CLI) on a store folder's store (the file or PostgreSQL: helpers/backend.ts), and what it logged. */
 export type ServeProcess = {
 	readonly url: string;
 	readonly child: ChildProcess;
@@ -16,7 +17,7 @@ export type ServeProcess = {
 /** Starts `orgctl serve` with these arguments and waits for its "listening on URL" line. */
 export async function startServe(dir: string, args: readonly string[] = ['--listen', '127.0.0.1:0'], env: Record<string, string> = {}): Promise<ServeProcess> {
 	const child = spawn(process.execPath, [ORGCTL, 'serve', ...args], {
-		env: {...process.env, ORGCTL_STORE: join(dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(dir, 'session.json'), ...env},
+		env: {...process.env, ...(await storeEnv(dir)), ORGCTL_SESSION_FILE: join(dir, 'session.json'), ...env},
 		stdio: ['ignore', 'ignore', 'pipe'],
 	});
 	let stderr = '';

@@ -2,12 +2,11 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach} from 'vitest';
-import {buildContext, type Ports} from '../../source/app/context.js';
+import {openContext, type OpenedStore, type Ports} from '../../source/app/context.js';
+import {closeAfterTest, storeAddress} from './backend.js';
 import {TEST_HASHER} from './hasher.js';
 import {initialize} from '../../source/core/accounts.js';
 import type {Actor, Context} from '../../source/core/context.js';
-import {Store} from '../../source/store/store.js';
-import {KeyFile} from '../../source/store/secrets.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,11 +34,15 @@ export class Clock {
 
 export {TEST_HASHER};
 
-/** A real store file in a temp folder, with its key file, and a context over it built by the composition root. */
-export async function tempContext(clock = new Clock(), ports: Ports = {}, parent?: string): Promise<Context & {dir: string; clock: Clock; store: Store}> {
+/**
+ * A real store in a temp folder (a file, or a schema on the test PostgreSQL server: helpers/backend.ts),
+ * with its key file `dir/orgctl.key`, and a context over it built by the composition root.
+ */
+export async function tempContext(clock = new Clock(), ports: Ports = {}, parent?: string): Promise<Context & {dir: string; clock: Clock; store: OpenedStore}> {
 	const dir = tempDir(parent);
-	const store = await Store.open(join(dir, 'orgctl.json'), {now: clock.now});
-	return {...buildContext(store, KeyFile.load(store.path), {now: clock.now, hasher: TEST_HASHER, ...ports}), dir, clock};
+	const ctx = await openContext(await storeAddress(dir), {now: clock.now, hasher: TEST_HASHER, keyFile: join(dir, 'orgctl.key'), ...ports});
+	closeAfterTest(ctx.store);
+	return {...ctx, dir, clock};
 }
 
 export const FIRST_PASSWORD = 'correct horse battery staple';

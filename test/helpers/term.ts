@@ -119,8 +119,13 @@ export function spawnConsole(options: SpawnOptions): ConsoleTerm {
 		output += data;
 		term.write(data, () => changeWaiter?.());
 	});
+	// Exited once xterm has also parsed what the process wrote last (leaving the alternate screen,
+	// the cursor shown): xterm parses asynchronously, and node-pty may hand over the last bytes just
+	// after the exit event, so a test that reads the screen right after the exit saw the frame before.
 	const exited = new Promise<Exit>(resolve => {
-		child.onExit(({exitCode, signal}) => resolve({exitCode, signal}));
+		child.onExit(({exitCode, signal}) => {
+			setImmediate(() => term.write('', () => resolve({exitCode, signal})));
+		});
 	});
 	let done = false;
 	void exited.then(() => (done = true));

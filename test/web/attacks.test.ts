@@ -12,6 +12,7 @@ import {clientGroup} from '../../source/web/budgets.js';
 import {redactPath} from '../../source/web/request-log.js';
 import {LIMITS} from '../../source/web/site.js';
 import {TestSmtpServer} from '../helpers/smtp.js';
+import {BACKEND} from '../helpers/backend.js';
 import {Clock} from '../helpers/store.js';
 import {form, formToken, send, served} from './helpers.js';
 
@@ -111,7 +112,9 @@ describe('one budget per address across every form and page (finding 2)', () => 
 function raw(url: string, text: string): Promise<string> {
 	const {port} = new URL(url);
 	return new Promise((resolve, reject) => {
-		const socket = connect({host: '127.0.0.1', port: Number(port)}, () => socket.end(text));
+		// Written, not ended: a client that half-closes before the answer may see its request dropped
+		// unanswered (and unlogged) when the server waits a moment for the store (PostgreSQL).
+		const socket = connect({host: '127.0.0.1', port: Number(port)}, () => socket.write(text));
 		let answer = '';
 		socket.setEncoding('utf8');
 		socket.on('data', chunk => (answer += chunk));
@@ -253,7 +256,8 @@ describe('errors and health (findings 10, 11)', () => {
 		expect(log.some(l => / GET \/invite\/… 400 /.test(l))).toBe(true);
 	});
 
-	it('/healthz is not ok (503) while the store cannot be written', async () => {
+	// The store file's folder made unwritable (a PostgreSQL store has no folder of its own).
+	it.skipIf(BACKEND !== 'file')('/healthz is not ok (503) while the store cannot be written', async () => {
 		const {ctx, url, log} = await served();
 		const dir = dirname(ctx.store.path);
 		const root = process.getuid?.() === 0;

@@ -49,11 +49,12 @@ afterEach(async () => {
 });
 
 export async function served(options: {tls?: boolean; clock?: Clock; serve?: Partial<ServeOptions>} = {}) {
+	// The certificate first: the test clock stands still from the context's making, and a
+	// certificate made after it (a second later on a loaded machine) would not be valid yet.
+	const certificate = options.tls ? makeCertificate() : undefined;
 	const {ctx, root} = await initializedContext(options.clock ?? undefined);
 	const log: string[] = [];
-	let certificate: ReturnType<typeof makeCertificate> | undefined;
-	if (options.tls) {
-		certificate = makeCertificate();
+	if (certificate) {
 		await setSsl(ctx, root, {cert: certificate.certFile, key: `${certificate.dir}/key.pem`});
 		await setListener(ctx, root, {name: 'requests', port: 1, address: '127.0.0.1', ssl: true});
 	}

@@ -9,6 +9,7 @@ import {redactPath} from '../../source/web/request-log.js';
 import {serve} from '../../source/web/serve.js';
 import {LIMITS} from '../../source/web/site.js';
 import {removeCertificate} from '../helpers/smtp.js';
+import {BACKEND} from '../helpers/backend.js';
 import {initializedContext} from '../helpers/store.js';
 import {form, formToken, send, served, servers} from './helpers.js';
 
@@ -60,7 +61,8 @@ describe('orgctl serve answers as the best-kept servers do', () => {
 		expect(big.body).toContain('larger than this server accepts');
 	});
 
-	it('no response shows a stack trace or a path: a broken store gives a generic page, the detail goes to the log', async () => {
+	// A store file broken under a running server (on PostgreSQL the rows are checked by the database and on every catch-up).
+	it.skipIf(BACKEND !== 'file')('no response shows a stack trace or a path: a broken store gives a generic page, the detail goes to the log', async () => {
 		const {ctx, root, url, log} = await served();
 		const {link} = await createInvitation(ctx, root, {username: 'ann', email: 'ann@example.com'}, {sendEmail: false});
 		const json = await send(`${url}/signup`, {method: 'POST', body: '{"a":1}', headers: {'content-type': 'application/json'}});

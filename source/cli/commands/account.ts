@@ -1,9 +1,10 @@
 import type {Command} from 'commander';
 import {registerAdminCheck} from './admin-check.js';
+import {registerAdminStore} from './admin-store.js';
 import {changeOwnPassword, createSession, endSession, initialize, login, resetPasswordBreakGlass} from '../../core/accounts.js';
 import {revokedNote} from '../../core/credentials.js';
 import {userView} from '../../core/users.js';
-import {awaitDeviceLogin, signsInThroughSso, startDeviceLogin} from '../../core/saml.js';
+import {awaitDeviceLogin, ssoReady, startDeviceLogin} from '../../core/saml.js';
 import {terminalOrigin} from '../../adapters/terminal-origin.js';
 import {obtainPassword, readStdinSecret, UsageError, type CliContext} from '../context.js';
 import {readSessionFile, removeSessionFile, writeSessionFile} from '../../adapters/session-file.js';
@@ -31,10 +32,17 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 		.action(async (options: {username: string; passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			let actor;
-			if (!options.passwordStdin && signsInThroughSso(ctx, options.username, cli.tenant)) {
+			// Whether to sign in through single sign-on depends on the server (SSO set up) and on what the
+			// user types, never on the account named: that would tell who signs in how (red team 10-14 #4).
+			// Without --password-stdin: no terminal means single sign-on; on a terminal, Enter alone does.
+			const sso = ssoReady(ctx.store.read());
+			let password: string | undefined;
+			if (options.passwordStdin || !sso) password = await obtainPassword(options);
+			else if (process.stdin.isTTY) password = (await obtainPassword(options, 'Password (Enter alone for single sign-on): ')) || undefined;
+			if (password === undefined) {
 				// As gh auth login over SSH: a URL on orgctl serve and a code, typed in any browser; we poll the store.
 				const started = await startDeviceLogin(ctx, {username: options.username, tenant: cli.tenant, origin: terminalOrigin()});
-				cli.say(`${started.username} signs in through single sign-on. Open ${started.url} in a browser and type the code ${started.code} (valid until ${started.expires}); waiting…`);
+				cli.say(`Single sign-on for ${started.username}. Open ${started.url} in a browser and type the code ${started.code} (valid until ${started.expires}); waiting…`);
 				const abort = new AbortController();
 				const stop = () => abort.abort();
 				process.once('SIGINT', stop);
@@ -46,7 +54,6 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 					process.off('SIGTERM', stop);
 				}
 			} else {
-				const password = await obtainPassword(options);
 				actor = await login(ctx, {identifier: options.username, password, tenant: cli.tenant});
 			}
 			const session = await createSession(ctx, actor);
@@ -110,5 +117,6 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 			cli.say(`Password of ${user.username} reset; the account is enabled and its sessions ended${revokedNote(tokensRevoked, 'its')}.`);
 		});
 	registerAdminCheck(admin, cli);
+	registerAdminStore(admin, cli);
 }
 

@@ -18,8 +18,8 @@ export function registerAdminCheck(admin: Command, cli: CliContext): void {
 	admin
 		.command('check')
 		.description('report what is wrong with the store and how to recover it, changing nothing (exit 0 healthy, 1 not)')
-		.action(() => {
-			const report = cli.checkStore();
+		.action(async () => {
+			const report = await cli.checkStore();
 			cli.print(report, () => render(report));
 			cli.exitCode = report.healthy ? 0 : 1;
 		});

@@ -163,7 +163,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 			const views = (await listInvitations(ctx, actor)).map(i => invitationView(db, i, now));
 			cli.print(views, () =>
 				table(
-					views.map(v => ({...v, id: v.id.slice(0, SHORT_ID), expires: v.expired ? `expired ${v.expires.slice(0, 10)}` : v.expires.slice(0, 16).replace('T', ' '), mail: describeMailStatus(v.mail)})),
+					views.map(v => ({...v, id: v.id.slice(0, SHORT_ID), expires: v.expired ? `expired ${v.expires.slice(0, 10)}` : v.expires.slice(0, 16).replace('T', ' '), mail: v.suspended ? `on hold: ${v.suspended}` : describeMailStatus(v.mail)})),
 					[
 						['id', 'id', {priority: 9}],
 						['username', 'username', {priority: 8}],

@@ -17,19 +17,42 @@ export function registerServeCommands(program: Command, cli: CliContext): void {
 			const ctx = await cli.ctx();
 			// One line each, inert: a request line quotes what the client sent, an error what it was about.
 			const log = (line: string) => process.stderr.write(`${inert(line)}\n`);
-			const server = await serve(ctx, {listen, log});
+			// The signals are ours from before the listener opens: a SIGHUP that arrives while it starts
+			// (a test or a certificate renewal hook that saw the "listening" line) would otherwise end
+			// the process with the default action. What arrives before it is ready is done once it is.
+			let server: Awaited<ReturnType<typeof serve>> | undefined;
+			let pendingReload = false;
+			let pendingStop: string | undefined;
+			let stop: (signal: string) => void = signal => (pendingStop ??= signal);
+			const reload = () => {
+				if (!server) {
+					pendingReload = true;
+					return;
+				}
+				server.reload().catch((error: unknown) => log(`orgctl serve: reload failed, still serving as before: ${isOrgError(error) ? error.message : String(error)}`));
+			};
+			const onTerm = () => stop('SIGTERM');
+			const onInt = () => stop('SIGINT');
+			process.on('SIGHUP', reload);
+			process.once('SIGTERM', onTerm);
+			process.once('SIGINT', onInt);
+			try {
+				server = await serve(ctx, {listen, log});
+			} catch (error) {
+				process.off('SIGHUP', reload);
+				process.off('SIGTERM', onTerm);
+				process.off('SIGINT', onInt);
+				throw error;
+			}
+			const running = server;
 			await new Promise<void>(resolve => {
-				const stop = (signal: string) => {
+				stop = (signal: string) => {
 					log(`orgctl serve: ${signal}: stopping.`);
 					process.off('SIGHUP', reload);
-					server.close().then(resolve, resolve);
+					running.close().then(resolve, resolve);
 				};
-				const reload = () => {
-					server.reload().catch((error: unknown) => log(`orgctl serve: reload failed, still serving as before: ${isOrgError(error) ? error.message : String(error)}`));
-				};
-				process.on('SIGHUP', reload);
-				process.once('SIGTERM', () => stop('SIGTERM'));
-				process.once('SIGINT', () => stop('SIGINT'));
+				if (pendingStop) stop(pendingStop);
+				else if (pendingReload) reload();
 			});
 		});
 }

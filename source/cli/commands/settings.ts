@@ -1,5 +1,5 @@
 import type {Command} from 'commander';
-import {certificateWarning, LISTENERS, parseDuration, removeListener, REQUESTS_LISTENER, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks, type CertificateFacts, type PolicyChange} from '../../core/server-settings.js';
+import {certificateWarning, listenerWarning, LISTENERS, parseDuration, removeListener, REQUESTS_LISTENER, setListener, setPolicy, setPublicUrl, setSsl, showSettings, unreachableLinks, type CertificateFacts, type PolicyChange} from '../../core/server-settings.js';
 import {isOrgError} from '../../core/errors.js';
 import {table, UsageError, type CliContext} from '../context.js';
 import {describeSmtp, integer, settingsCommand} from './smtp.js';
@@ -104,6 +104,8 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 			const ctx = await cli.ctx();
 			const listener = await setListener(ctx, await cli.actor(), {name, ...options});
 			cli.print(listener, () => `Listener ${listener.name} on ${listener.address}:${listener.port}${listener.ssl ? ' with SSL' : ''}.\n`);
+			const warning = listenerWarning(listener);
+			if (warning) cli.say(`Warning: ${warning}`);
 		});
 	listeners
 		.command('remove')

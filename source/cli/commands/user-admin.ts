@@ -5,9 +5,10 @@ import {revokedNote} from '../../core/credentials.js';
 import {describeOwned, owned, revocationNotice} from '../../core/ownership.js';
 import {projectView} from '../../core/projects.js';
 import {tokenView} from '../../core/tokens.js';
-import {deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
+import {checkPasswordReset, deleteUser, disableUser, enableUser, migrateToFrom, parseRole, previewDeletionAudited, resetUserPassword, setRole, setSuperuser, type MoveSpec} from '../../core/user-admin.js';
 import {userView} from '../../core/users.js';
 import {inert} from '../../core/inert.js';
+import {suspendedNote} from '../../core/invitations.js';
 import {plural} from '../../core/words.js';
 import {obtainPassword, table, UsageError, type CliContext} from '../context.js';
 
@@ -43,7 +44,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, roleText: string) => {
 			const role = parseRoleOrUsage(roleText);
 			const user = await setRole(await cli.ctx(), await cli.actor(), name, role);
-			await done(user, `${user.username} is now ${user.role}.`);
+			await done(user, `${user.username} is now ${user.role}${suspendedNote(user.invitationsSuspended, 'their')}.`);
 		});
 
 	users
@@ -54,7 +55,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, state: string) => {
 			if (state !== 'on' && state !== 'off') throw new UsageError(`set-superuser takes on or off, not "${state}".`);
 			const user = await setSuperuser(await cli.ctx(), await cli.actor(), name, state === 'on');
-			await done(user, `${user.username} ${user.superuser ? 'is now a superuser' : 'is no longer a superuser'}.`);
+			await done(user, `${user.username} ${user.superuser ? 'is now a superuser' : 'is no longer a superuser'}${suspendedNote(user.invitationsSuspended, 'their')}.`);
 		});
 
 	users
@@ -63,7 +64,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.argument('<user>', 'username or e-mail')
 		.action(async (name: string) => {
 			const user = await disableUser(await cli.ctx(), await cli.actor(), name);
-			await done(user, `${user.username} is disabled; their sessions ended${revokedNote(user.tokensRevoked, 'their')}.`);
+			await done(user, `${user.username} is disabled; their sessions ended${revokedNote(user.tokensRevoked, 'their')}${suspendedNote(user.invitationsSuspended, 'their')}.`);
 		});
 
 	users
@@ -83,6 +84,8 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.action(async (name: string, options: {passwordStdin?: boolean}) => {
 			const ctx = await cli.ctx();
 			const actor = await cli.actor();
+			// Refused before anyone types a password that would not be used.
+			await checkPasswordReset(ctx, actor, name);
 			const password = await obtainPassword(options, `New password for ${name}: `);
 			const {tokensRevoked} = await resetUserPassword(ctx, actor, name, password);
 			cli.say(`Password of ${name} set; their sessions ended${revokedNote(tokensRevoked, 'their')}.`);
@@ -101,9 +104,9 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 			const migrateTo = options.move.length === 0 ? options.migrateTo : migrateToFrom((await owned(ctx, actor, name)).owned, name, options.move, options.migrateTo);
 			const plan = migrateTo === undefined ? {} : {migrateTo};
 			if (!options.yes) {
-				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
-				// The plan the delete will carry out, checked as it will be, shown before anyone says yes.
+				// The plan the delete will carry out, checked as it will be (a refusal audited) before anyone is asked, shown before anyone says yes.
 				const preview = await previewDeletionAudited(ctx, actor, name, plan);
+				if (!process.stdin.isTTY || !process.stderr.isTTY) throw new UsageError(`deleting ${name} needs confirmation: add --yes when running without a terminal.`);
 				const moves = preview.groups.flatMap(g => g.moves);
 				const targets = [...new Set(moves.map(m => m.to))];
 				const what = moves.length ? `, moving ${plural(moves.length, 'item')} to ${targets.join(', ')}` : '';

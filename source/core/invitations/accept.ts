@@ -1,19 +1,19 @@
 import {assertAccountFree, checkPassword, clearFailures, countFailure, lockedSeconds, newUser} from '../accounts.js';
 import {perform, refuse} from '../audit.js';
-import type {Context} from '../context.js';
+import {actorAsNow, type Context} from '../context.js';
 import {authFailed, invalid, notFound, refused} from '../errors.js';
 import {secretMatches, sha256} from '../ids.js';
 import type {AuthMethod, Database, Invitation, InvitationTombstone, Role, Tenant, User} from '../model.js';
 import {parseInvitationToken} from './link.js';
 import {usersById} from '../users.js';
-import {auditTarget, buryInvitation, isExpired} from './record.js';
+import {auditTarget, buryInvitation, isExpired, suspension} from './record.js';
 import {plural} from '../words.js';
 
 // A hash to compare against when the link names no invitation, so every answer costs the same.
 const DECOY_SECRET_HASH = sha256('orgctl decoy invitation secret');
 
 /** The error codes of a dead link, one per way it can be dead (a web page shows each its own way). */
-export const DEAD_LINK = {invalid: 'invitation.invalid', revoked: 'invitation.revoked', used: 'invitation.used', expired: 'invitation.expired'} as const;
+export const DEAD_LINK = {invalid: 'invitation.invalid', revoked: 'invitation.revoked', used: 'invitation.used', expired: 'invitation.expired', suspended: 'invitation.suspended'} as const;
 
 const TAMPERED = 'This invitation link is not valid: it is incomplete, mistyped or was replaced by a newer invitation; copy the whole link from the latest invitation e-mail.';
 
@@ -51,7 +51,18 @@ function checkLink(ctx: Context, db: Database, token: Token | undefined): Invita
 		const inviter = usersById(db).get(invitation.invitedBy)?.username ?? 'an admin';
 		throw refused(`This invitation expired on ${invitation.expires}; ask ${inviter} to resend it, which renews the link.`, {code: DEAD_LINK.expired});
 	}
+	assertSenderStands(db, invitation);
 	return invitation;
+}
+
+/**
+ * An invitation is only as good as its sender's standing now (record.ts `suspension`): checked by
+ * every way of accepting (this file, and single sign-on in saml/sign-in.ts) inside the transaction
+ * that creates the account. The invitee is not told why, only that it is on hold.
+ */
+export function assertSenderStands(db: Database, invitation: Invitation): void {
+	if (suspension(db, invitation) === undefined) return;
+	throw refused(`This invitation is on hold: whoever sent it may no longer invite with the ${invitation.role} role; ask an admin of the organization for a new invitation.`, {code: DEAD_LINK.suspended});
 }
 
 /**
@@ -161,7 +172,7 @@ export async function acceptInvitation(ctx: Context, input: AcceptInput): Promis
 		d.users.push(user);
 		buryInvitation(d, ctx, current, 'accepted', user.username);
 		if (current.method === 'pam') clearFailures(d, pamThrottleKey(current.username));
-		return {user, tenant};
+		return actorAsNow(user, tenant);
 	});
 }
 

@@ -1,5 +1,5 @@
-import {assertAccountFree, checkUsername} from '../accounts.js';
-import {appendAudit, authorize, perform, recordRefusal} from '../audit.js';
+import {assertAccountFree, checkUsername, type AccountViewer} from '../accounts.js';
+import {allowed, appendAudit, authorize, perform, recordRefusal} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {parseAddress} from '../email.js';
 import {invalid, isOrgError} from '../errors.js';
@@ -11,6 +11,11 @@ import {invitationLink} from './link.js';
 import type {InvitationList} from './csv.js';
 import {auditTarget, issueSecret, NO_EMAIL_REASON, queueInvitationMail, type InvitationInput, type InviteOptions, type IssuedInvitation} from './record.js';
 
+
+/** Whose pending invitations a sender may be told of: all for admins, their own for members. */
+function viewerOf(actor: Actor): AccountViewer {
+	return {userId: actor.user.id, seesAllInvitations: allowed(actor, 'invitations.list-all')};
+}
 /** Builds, stores and (unless told not to) queues the mail of one invitation, inside a transaction. */
 function addInvitation(db: Database, ctx: Context, actor: Actor, input: InvitationInput, options: InviteOptions, assertFree: (username: string, email: string) => void): IssuedInvitation {
 	const username = checkUsername(input.username);
@@ -51,7 +56,7 @@ function addInvitation(db: Database, ctx: Context, actor: Actor, input: Invitati
  */
 export async function createInvitation(ctx: Context, actor: Actor, input: InvitationInput, options: InviteOptions = {}): Promise<IssuedInvitation> {
 	return perform(ctx, actor, 'invitation.create', `${input.username} <${input.email}>`, db =>
-		addInvitation(db, ctx, actor, input, options, (username, email) => assertAccountFree(db, actor.tenant.id, username, email)),
+		addInvitation(db, ctx, actor, input, options, (username, email) => assertAccountFree(db, actor.tenant.id, username, email, {viewer: viewerOf(actor)})),
 	);
 }
 
@@ -79,7 +84,7 @@ export async function createInvitations(ctx: Context, actor: Actor, list: Invita
 			emails.add(record.email.toLowerCase());
 		}
 		const assertFree = (username: string, email: string) => {
-			if (names.has(username.toLowerCase()) || emails.has(email.toLowerCase())) assertAccountFree(db, actor.tenant.id, username, email);
+			if (names.has(username.toLowerCase()) || emails.has(email.toLowerCase())) assertAccountFree(db, actor.tenant.id, username, email, {viewer: viewerOf(actor)});
 		};
 		const results = rows.map((row): BulkResult => {
 			const {line} = row;

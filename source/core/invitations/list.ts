@@ -3,18 +3,21 @@ import type {Actor, Context} from '../context.js';
 import type {Database, Invitation} from '../model.js';
 import type {TargetFacts} from '../policy.js';
 import {usersById} from '../users.js';
-import {isExpired} from './record.js';
+import {isExpired, suspension} from './record.js';
 
 /** An invitation as shown outside the store: never its secret, the inviter by name. */
 export type InvitationView = Omit<Invitation, 'secretHash' | 'secretSealed' | 'tenantId' | 'invitedBy'> & {
 	invitedBy: string;
 	tenant: string;
 	expired: boolean;
+	/** Why it cannot be accepted while its sender lacks the standing to send it (record.ts `suspension`); absent when it can. */
+	suspended?: string;
 };
 
 export function invitationView(db: Database, invitation: Invitation, now: Date): InvitationView {
 	// Field by field (object rest takes V8's slow path) and the inviter through an index: 2,000
 	// invitations by 10,000 users is 20 million comparisons with Array.find.
+	const onHold = suspension(db, invitation, usersById(db).get(invitation.invitedBy));
 	return {
 		id: invitation.id,
 		username: invitation.username,
@@ -29,6 +32,7 @@ export function invitationView(db: Database, invitation: Invitation, now: Date):
 		invitedBy: usersById(db).get(invitation.invitedBy)?.username ?? '(deleted user)',
 		tenant: db.tenants.find(t => t.id === invitation.tenantId)?.name ?? '?',
 		expired: isExpired(invitation, now),
+		...(onHold === undefined ? {} : {suspended: onHold}),
 	};
 }
 

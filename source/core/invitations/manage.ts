@@ -1,5 +1,5 @@
 import {touch} from '../accounts.js';
-import {authorize, checked, perform} from '../audit.js';
+import {allowed, authorize, checked, perform} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {notFound, refused} from '../errors.js';
 import {byIdPrefix} from '../ids.js';
@@ -12,8 +12,10 @@ import {auditTarget, buryInvitation, isExpired, issueSecret, linkOf, queueInvita
 /** Finds an invitation of the tenant by id prefix and checks the actor may manage it. */
 function findManaged(db: Database, actor: Actor, idPrefix: string): Invitation {
 	authorize(actor, 'invitations.manage');
+	// Among those the actor may see (a member: their own), so a prefix tells nobody of another's invitation.
+	const everyone = allowed(actor, 'invitations.list-all');
 	const invitation = byIdPrefix(
-		db.invitations.filter(i => i.tenantId === actor.tenant.id),
+		db.invitations.filter(i => i.tenantId === actor.tenant.id && (everyone || i.invitedBy === actor.user.id)),
 		idPrefix,
 		'invitation',
 	);

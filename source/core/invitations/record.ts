@@ -1,6 +1,7 @@
 import type {Context} from '../context.js';
 import {newSecret, sha256} from '../ids.js';
-import type {AuthMethod, Database, Invitation, InvitationTombstone, Role} from '../model.js';
+import type {AuthMethod, Database, Invitation, InvitationTombstone, Role, User} from '../model.js';
+import {decide} from '../policy.js';
 import {dropMail, enqueueMail} from '../outbox.js';
 import {invitationLink} from './link.js';
 import {invitationMail} from './mail.js';
@@ -34,6 +35,37 @@ export function auditTarget(invitation: Pick<Invitation, 'id' | 'username'>): st
 
 export function isExpired(invitation: Invitation, now: Date): boolean {
 	return new Date(invitation.expires) <= now;
+}
+
+/**
+ * Why a pending invitation cannot be accepted now, or undefined when it can. An invitation stands
+ * only while its sender could send it again: an enabled account whose role (or superuser bit) still
+ * grants the invitation's role, by the same policy row that let them send it. Disabling or demoting
+ * the sender suspends it; enabling or promoting them again lifts the suspension (it still expires).
+ * We suspend rather than revoke so that a mistaken disable loses nothing, and check at accept (in
+ * the transaction that creates the account) so that no way of losing standing, present or future,
+ * leaves a live link behind. `sender` overrides the stored account, to ask "what if" before a change.
+ */
+export function suspension(db: Pick<Database, 'users'>, invitation: Invitation, sender?: User): string | undefined {
+	const from = sender ?? db.users.find(u => u.id === invitation.invitedBy);
+	if (!from) return 'its sender no longer exists';
+	if (from.disabled) return `its sender ${from.username} is disabled`;
+	const decision = decide({userId: from.id, role: from.role, superuser: from.superuser}, 'invitations.send', {role: invitation.role});
+	if (!decision.allowed) return `its sender ${from.username} is now a ${from.role} and may no longer invite with the ${invitation.role} role`;
+	return undefined;
+}
+
+/** The pending invitations `user` sent that would be suspended if their account became `changed`. */
+export function invitationsSuspendedIf(db: Pick<Database, 'users' | 'invitations'>, user: User, changed: Partial<Pick<User, 'disabled' | 'role' | 'superuser'>>): Invitation[] {
+	const after = {...user, ...changed};
+	return db.invitations.filter(i => i.invitedBy === user.id && suspension(db, i, after) !== undefined);
+}
+
+/** "; their 2 pending invitations are suspended …" for a change that suspends some, else ''. */
+export function suspendedNote(count: number, whose: string): string {
+	if (count === 0) return '';
+	const what = count === 1 ? `${whose} pending invitation is` : `${whose} ${count} pending invitations are`;
+	return `; ${what} suspended (the links stop working until ${whose === 'their' ? 'they' : whose} may send them again; revoke with orgctl invites delete ID)`;
 }
 
 /** A fresh secret and expiry; only the hash and a sealed copy are kept. */

@@ -1,11 +1,10 @@
 import {randomInt} from 'node:crypto';
-import {checkUsername, resolveActor} from '../accounts.js';
+import {checkTenantName, checkUsername, resolveActor} from '../accounts.js';
 import {appendAudit, refuse, type AuditActor} from '../audit.js';
 import type {Actor, Context} from '../context.js';
 import {authFailed, refused} from '../errors.js';
 import {newId, newSecret, secretMatches, sha256} from '../ids.js';
-import {echo} from '../inert.js';
-import type {Database, DeviceLogin} from '../model.js';
+import type {Database, DeviceLogin, User} from '../model.js';
 import {addSamlRequest, samlConfigIn, SAML_REQUEST_SECONDS} from './sign-in.js';
 
 /**
@@ -43,8 +42,29 @@ function codeMac(ctx: Context, code: string): string {
 	return ctx.secrets.mac(`orgctl device login code: ${code}`);
 }
 
-/** Where a terminal's sign-in started, for the code page. */
+/** Where a terminal's sign-in started, for the code page: the address is what the terminal claims (its SSH_CONNECTION). */
 export type TerminalOrigin = {readonly host: string; readonly clientAddress: string};
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Whether `text` is an IPv4 or IPv6 address (no zone, no port, nothing else). */
+export function isIpAddress(text: string): boolean {
+	if (IPV4.test(text)) return true;
+	if (!/^[0-9A-Fa-f:.]{2,45}$/.test(text) || !text.includes(':')) return false;
+	try {
+		// The WHATWG URL parser is a strict IPv6 parser (with an IPv4 tail): it refuses anything else.
+		new URL(`http://[${text}]/`);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/** What is stored as the client address: the terminal's claim if it is an IP address, else "unknown" (never free text shown to the person at the browser). */
+export function claimedAddress(text: string): string {
+	const trimmed = text.trim();
+	return isIpAddress(trimmed) ? trimmed : 'unknown';
+}
 
 export type DeviceLoginStarted = {
 	readonly id: string;
@@ -56,17 +76,25 @@ export type DeviceLoginStarted = {
 	readonly expires: string;
 };
 
-/** Starts a terminal's single sign-on for `username` (checked now: a SAML user who may sign in). */
+/**
+ * Starts a terminal's single sign-on for `username`. Nothing is proven yet, so every name gets the
+ * same answer (red team 10-14 #4): a code, whether it names a SAML user, a password user, a disabled
+ * one, one in several tenants or nobody. Which of those it is shows only at the IdP, after someone
+ * signed in there (the ACS refuses any but the enabled SAML user the terminal named). Refused here
+ * only what does not depend on the name: SSO not set up, a name no username can be. The audit calls
+ * whoever starts it `anonymous`, as login does.
+ */
 export async function startDeviceLogin(ctx: Context, input: {readonly username: string; readonly tenant?: string | undefined; readonly origin: TerminalOrigin}): Promise<DeviceLoginStarted> {
-	const username = checkUsername(input.username);
-	const who: AuditActor = {label: username, tenantId: null};
+	const who: AuditActor = {label: 'anonymous', tenantId: null};
+	let username = input.username;
 	try {
+		username = checkUsername(input.username);
+		if (input.tenant !== undefined) checkTenantName(input.tenant);
 		const db = ctx.store.read();
 		samlConfigIn(ctx, db);
-		const user = findUser(db, username, input.tenant);
-		if (user && user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}; single sign-on is for SAML users.`, {code: 'saml.wrong-method'});
-		if (!user) throw refused(`There is no single sign-on user ${username}${input.tenant ? ` in tenant ${input.tenant}` : ''}.`, {code: 'saml.no-user'});
-		if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, {code: 'saml.disabled'});
+		const found = findUser(db, username, input.tenant);
+		// Whom the sign-in is for: the one enabled SAML user the name means, else nobody (the ACS then refuses whoever signs in).
+		const user = found && found.method === 'saml' && !found.disabled ? found : undefined;
 		const code = newCode();
 		const pollSecret = newSecret();
 		const now = ctx.now();
@@ -74,14 +102,15 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 			id: newId(),
 			codeMac: codeMac(ctx, code),
 			pollSecretHash: sha256(pollSecret),
-			username: user.username,
+			username,
 			tenant: input.tenant ?? null,
 			host: input.origin.host.slice(0, 253),
-			clientAddress: input.origin.clientAddress.slice(0, 64),
+			clientAddress: claimedAddress(input.origin.clientAddress),
 			created: now.toISOString(),
 			expires: new Date(now.getTime() + DEVICE_LOGIN_SECONDS * 1000).toISOString(),
 			state: 'pending',
-			userId: null,
+			// Whom this sign-in is for, fixed now: the ACS requires this user's address (nobody: it refuses whoever signs in).
+			userId: user?.id ?? null,
 			reason: null,
 		};
 		await ctx.store.transact(d => {
@@ -89,20 +118,21 @@ export async function startDeviceLogin(ctx: Context, input: {readonly username: 
 			// Expired and finished ones go while we hold the lock.
 			d.deviceLogins = d.deviceLogins.filter(x => x.expires > iso && x.state !== 'finished');
 			d.deviceLogins.push(record);
-			appendAudit(d, ctx, {label: user.username, tenantId: user.tenantId}, {action: 'login.sso.start', target: user.username, result: 'ok'});
+			appendAudit(d, ctx, {label: 'anonymous', tenantId: found?.tenantId ?? null}, {action: 'login.sso.start', target: username, result: 'ok'});
 		});
-		return {id: record.id, username: user.username, pollSecret, code: formatDeviceCode(code), url: `${db.settings.publicUrl.replace(/\/+$/, '')}${DEVICE_PATH}`, expires: record.expires};
+		// The name as typed: the stored spelling of an account would tell that it exists.
+		return {id: record.id, username, pollSecret, code: formatDeviceCode(code), url: `${db.settings.publicUrl.replace(/\/+$/, '')}${DEVICE_PATH}`, expires: record.expires};
 	} catch (error) {
 		return refuse(ctx, who, 'login.sso.start', username, error);
 	}
 }
 
-function findUser(db: Database, username: string, tenantName?: string) {
+/** The one account a username names (in the tenant, or anywhere), or undefined: none, several, or an unknown tenant alike. */
+function findUser(db: Database, username: string, tenantName?: string): User | undefined {
 	const tenant = tenantName ? db.tenants.find(t => t.name === tenantName) : undefined;
-	if (tenantName && !tenant) throw refused(`There is no tenant named ${echo(tenantName)}.`);
+	if (tenantName && !tenant) return undefined;
 	const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && u.username.toLowerCase() === username.toLowerCase());
-	if (matches.length > 1) throw refused(`${username} exists in several tenants; name one with --tenant.`);
-	return matches[0];
+	return matches.length === 1 ? matches[0] : undefined;
 }
 
 /** What the code page shows before the browser goes to the IdP. */
@@ -162,7 +192,7 @@ export async function pollDeviceLogin(ctx: Context, login: {readonly id: string;
 		current.state = 'finished';
 		// Disabled or deleted since the IdP vouched: refused like any session.
 		const actor = resolveActor(db, userId, device.tenant ?? undefined);
-		appendAudit(db, ctx, actor, {action: 'login', target: actor.user.username, result: 'ok', reason: `single sign-on from ${device.clientAddress} on ${device.host}`});
+		appendAudit(db, ctx, actor, {action: 'login', target: actor.user.username, result: 'ok', reason: `single sign-on on ${device.host} (the terminal claims address ${device.clientAddress})`});
 		return {state: 'signed-in' as const, actor};
 	});
 }
@@ -173,15 +203,6 @@ export async function cancelDeviceLogin(ctx: Context, login: {readonly id: strin
 		const device = db.deviceLogins.find(d => d.id === login.id);
 		if (device && secretMatches(login.pollSecret, device.pollSecretHash) && device.state === 'pending') device.state = 'refused';
 	});
-}
-
-/** Whether `identifier` (username or e-mail) names a single sign-on user: `orgctl login` then shows a code instead of asking a password. */
-export function signsInThroughSso(ctx: Context, identifier: string, tenant?: string): boolean {
-	const db = ctx.store.read();
-	const key = identifier.trim().toLowerCase();
-	const scope = tenant ? db.tenants.find(t => t.name === tenant) : undefined;
-	const matches = db.users.filter(u => (!tenant || u.tenantId === scope?.id) && (u.username.toLowerCase() === key || u.email.toLowerCase() === key));
-	return matches.length === 1 && matches[0]!.method === 'saml';
 }
 
 /**
@@ -202,11 +223,16 @@ export async function awaitDeviceLogin(ctx: Context, login: DeviceLoginStarted, 
 			options.onRefusal?.(poll.lastRefusal);
 		}
 		await new Promise<void>(resolve => {
-			const timer = setTimeout(resolve, options.intervalMs);
-			options.signal?.addEventListener('abort', () => {
+			// One listener at a time: removed when the timer fires (a wait of 10 minutes polls 600 times).
+			const onAbort = () => {
 				clearTimeout(timer);
 				resolve();
-			}, {once: true});
+			};
+			const timer = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, options.intervalMs);
+			options.signal?.addEventListener('abort', onAbort, {once: true});
 		});
 	}
 }

@@ -24,6 +24,89 @@ export const MAX_RESPONSE_BYTES = 256 * 1024;
 
 const malformed = (message: string) => refused(message, {code: 'saml.malformed'});
 
+/**
+ * What a SAML response ever needs, by far (a real one from simplesamlphp: depth 8, about 40
+ * elements, a 2 KB certificate as its longest text). The pre-scan refuses anything beyond before
+ * an XML parser or a signature check sees it: 24,000 nested elements cost xml-crypto seconds.
+ */
+export const XML_LIMITS = {depth: 32, elements: 2_000, attributesPerElement: 32, textChars: 32 * 1024} as const;
+
+/** The longest assertion ID we accept (and remember in the replay cache, whole). */
+export const MAX_ASSERTION_ID = 256;
+
+/**
+ * A linear scan of the raw text, cheap for any input: nesting depth, element count, attributes per
+ * element and the length of any text or attribute value, within XML_LIMITS. Not a parser: what it
+ * lets through is parsed strictly afterwards; it only makes sure that parse is small.
+ */
+export function preScanXml(xml: string, what: string): void {
+	const over = (why: string) => malformed(`The ${what} is larger than any sign-in needs (${why}); it was refused unread.`);
+	let depth = 0;
+	let elements = 0;
+	let i = 0;
+	const n = xml.length;
+	while (i < n) {
+		const lt = xml.indexOf('<', i);
+		const textEnd = lt < 0 ? n : lt;
+		if (textEnd - i > XML_LIMITS.textChars) throw over(`a text of more than ${XML_LIMITS.textChars} characters`);
+		if (lt < 0) break;
+		if (xml.startsWith('<!--', lt)) {
+			const end = xml.indexOf('-->', lt + 4);
+			i = end < 0 ? n : end + 3;
+		} else if (xml.startsWith('<![CDATA[', lt)) {
+			const end = xml.indexOf(']]>', lt + 9);
+			if ((end < 0 ? n : end) - lt > XML_LIMITS.textChars) throw over(`a text of more than ${XML_LIMITS.textChars} characters`);
+			i = end < 0 ? n : end + 3;
+		} else if (xml.startsWith('<?', lt)) {
+			const end = xml.indexOf('?>', lt + 2);
+			i = end < 0 ? n : end + 2;
+		} else if (xml.startsWith('<!', lt)) {
+			throw malformed(`The ${what} carries a DOCTYPE, which SAML never needs; it was refused unread.`);
+		} else if (xml.startsWith('</', lt)) {
+			depth -= 1;
+			const end = xml.indexOf('>', lt);
+			i = end < 0 ? n : end + 1;
+		} else {
+			// A start tag: up to its closing '>' outside quotes, counting attributes by their '='.
+			let j = lt + 1;
+			let attributes = 0;
+			let quote = '';
+			let valueStart = 0;
+			for (; j < n; j++) {
+				const c = xml.charCodeAt(j);
+				if (quote) {
+					if (xml[j] === quote) {
+						if (j - valueStart > XML_LIMITS.textChars) throw over(`an attribute value of more than ${XML_LIMITS.textChars} characters`);
+						quote = '';
+					}
+				} else if (c === 0x22 || c === 0x27) {
+					quote = xml[j]!;
+					valueStart = j;
+				} else if (c === 0x3d) {
+					if (++attributes > XML_LIMITS.attributesPerElement) throw over(`an element with more than ${XML_LIMITS.attributesPerElement} attributes`);
+				} else if (c === 0x3e) break;
+			}
+			if (++elements > XML_LIMITS.elements) throw over(`more than ${XML_LIMITS.elements} elements`);
+			if (xml[j - 1] !== '/' && ++depth > XML_LIMITS.depth) throw over(`elements nested more than ${XML_LIMITS.depth} deep`);
+			i = j + 1;
+		}
+	}
+}
+
+/** Signature and digest algorithms we accept from the IdP: SHA-256 or stronger (no SHA-1). */
+export const SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
+	'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+	'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+]);
+export const DIGEST_ALGORITHMS: ReadonlySet<string> = new Set(['http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmlenc#sha512']);
+const DS = 'http://www.w3.org/2000/09/xmldsig#';
+const KNOWN_WEAK: Readonly<Record<string, string>> = {
+	'http://www.w3.org/2000/09/xmldsig#rsa-sha1': 'RSA-SHA1',
+	'http://www.w3.org/2000/09/xmldsig#hmac-sha1': 'HMAC-SHA1',
+	'http://www.w3.org/2000/09/xmldsig#dsa-sha1': 'DSA-SHA1',
+	'http://www.w3.org/2000/09/xmldsig#sha1': 'SHA-1',
+};
+
 /** Parses foreign XML: a DOCTYPE (where entity tricks start) or any parse error is refused. */
 export function parseXml(xml: string, what: string): XmlElement {
 	const errors: string[] = [];
@@ -82,8 +165,19 @@ function time(value: string | null, what: string): number | null {
 export type ResponseEnvelope = {readonly root: XmlElement; readonly inResponseTo: string | null};
 
 export function readEnvelope(xml: string): ResponseEnvelope {
+	preScanXml(xml, 'SAML response');
 	const root = parseXml(xml, 'SAML response');
 	if (root.namespaceURI !== NS.p || root.localName !== 'Response') throw malformed('The SAML message is not a Response.');
+	// Every signature in it, verified or not, by SHA-256 or stronger: a SHA-1 one is refused before any check.
+	// Unverified text: an algorithm is named only if it is one we know, never echoed.
+	for (const method of Array.from(root.getElementsByTagNameNS(DS, 'SignatureMethod'))) {
+		const algorithm = method.getAttribute('Algorithm') ?? '';
+		if (!SIGNATURE_ALGORITHMS.has(algorithm)) throw refused(`The SAML response is signed with ${KNOWN_WEAK[algorithm] ?? 'an algorithm we do not know'}; we accept RSA with SHA-256 or SHA-512 only.`, {code: 'saml.weak-signature'});
+	}
+	for (const method of Array.from(root.getElementsByTagNameNS(DS, 'DigestMethod'))) {
+		const algorithm = method.getAttribute('Algorithm') ?? '';
+		if (!DIGEST_ALGORITHMS.has(algorithm)) throw refused(`The SAML response's signature digests with ${KNOWN_WEAK[algorithm] ?? 'an algorithm we do not know'}; we accept SHA-256 or SHA-512 only.`, {code: 'saml.weak-signature'});
+	}
 	return {root, inResponseTo: root.getAttribute('InResponseTo') || null};
 }
 
@@ -98,7 +192,15 @@ export type CheckedAssertion = {
 	readonly keepUntil: Date;
 };
 
-export type Expected = {readonly acsUrl: string; readonly idpEntityId: string; readonly now: Date};
+export type Expected = {
+	readonly acsUrl: string;
+	readonly idpEntityId: string;
+	readonly now: Date;
+	/** When a request sent with ForceAuthn was made: the IdP must have asked for the password since. */
+	readonly authnSince?: Date | undefined;
+};
+
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 /** Our own checks of a response the library has verified. Each refusal has its own code and sentence. */
 export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: string, expected: Expected): CheckedAssertion {
@@ -106,6 +208,10 @@ export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: 
 	const now = expected.now.getTime();
 	const destination = root.getAttribute('Destination') || null;
 	if (destination !== expected.acsUrl) throw refused(`The SAML response is addressed to ${quoted(destination)}, not to ${expected.acsUrl}.`, {code: 'saml.wrong-destination'});
+	if (root.getAttribute('Version') !== '2.0') throw malformed(`The SAML response has version ${quoted(root.getAttribute('Version'))}; we speak SAML 2.0 only.`);
+	const topStatus = firstChild(firstChild(root, NS.p, 'Status'), NS.p, 'StatusCode');
+	if (topStatus?.getAttribute('Value') !== SUCCESS) throw refused('The identity provider did not sign you in.', {code: 'saml.idp-error'});
+	if (firstChild(topStatus, NS.p, 'StatusCode')) throw refused(`The identity provider answered Success with a second-level status ${quoted(firstChild(topStatus, NS.p, 'StatusCode')!.getAttribute('Value'))}, which a sign-in never has.`, {code: 'saml.idp-error'});
 	const responseIssuer = textOf(firstChild(root, NS.a, 'Issuer'));
 	if (responseIssuer !== null && responseIssuer !== expected.idpEntityId) throw refused(`The SAML response was issued by ${quoted(responseIssuer)}, not by the identity provider ${expected.idpEntityId}.`, {code: 'saml.wrong-issuer'});
 
@@ -113,6 +219,8 @@ export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: 
 	if (assertion.namespaceURI !== NS.a || assertion.localName !== 'Assertion') throw malformed('The SAML response holds no verified assertion.');
 	const assertionId = assertion.getAttribute('ID');
 	if (!assertionId) throw malformed('The SAML assertion has no ID.');
+	if (assertionId.length > MAX_ASSERTION_ID) throw malformed(`The SAML assertion's ID is longer than ${MAX_ASSERTION_ID} characters.`);
+	if (assertion.getAttribute('Version') !== '2.0') throw malformed(`The SAML assertion has version ${quoted(assertion.getAttribute('Version'))}; we speak SAML 2.0 only.`);
 	const issuer = textOf(firstChild(assertion, NS.a, 'Issuer'));
 	if (issuer !== expected.idpEntityId) throw refused(`The SAML assertion was issued by ${quoted(issuer)}, not by the identity provider ${expected.idpEntityId}.`, {code: 'saml.wrong-issuer'});
 
@@ -151,6 +259,15 @@ export function checkVerifiedResponse(envelope: ResponseEnvelope, assertionXml: 
 	const issued = time(assertion.getAttribute('IssueInstant'), 'IssueInstant');
 	if (issued === null || issued > now + CLOCK_SKEW_MS) throw refused(`The SAML assertion claims to be issued in the future (${quoted(assertion.getAttribute('IssueInstant'))}).`, {code: 'saml.not-yet-valid'});
 	if (now - issued > MAX_ASSERTION_AGE_MS + CLOCK_SKEW_MS) throw refused(`The SAML assertion was issued too long ago (${assertion.getAttribute('IssueInstant')}).`, {code: 'saml.expired'});
+
+	// The Web SSO profile (§4.1.4.2) requires an AuthnStatement: the IdP says when and how it checked the user.
+	const authn = firstChild(assertion, NS.a, 'AuthnStatement');
+	if (!authn) throw malformed('The SAML assertion has no AuthnStatement: it does not say that the identity provider signed anyone in.');
+	const authnInstant = time(authn.getAttribute('AuthnInstant'), 'AuthnInstant');
+	if (authnInstant === null) throw malformed('The SAML AuthnStatement has no AuthnInstant.');
+	if (expected.authnSince && authnInstant < expected.authnSince.getTime() - CLOCK_SKEW_MS) throw refused(`The identity provider did not ask for the password again: it signed you in at ${authn.getAttribute('AuthnInstant')}, before this sign-in started.`, {code: 'saml.stale-authn'});
+	const sessionEnd = time(authn.getAttribute('SessionNotOnOrAfter'), 'SessionNotOnOrAfter');
+	if (sessionEnd !== null && now - CLOCK_SKEW_MS >= sessionEnd) throw refused(`The identity provider's session ended at ${authn.getAttribute('SessionNotOnOrAfter')}.`, {code: 'saml.expired'});
 
 	const nameIdElement = firstChild(subject, NS.a, 'NameID');
 	const attributes: Record<string, string[]> = {};

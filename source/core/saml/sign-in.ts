@@ -4,12 +4,14 @@ import {appendAudit, refuse, type AuditActor} from '../audit.js';
 import type {Context, SamlConfig} from '../context.js';
 import {parseAddress} from '../email.js';
 import {isOrgError, notFound, refused, unavailable} from '../errors.js';
-import {echo, inert} from '../inert.js';
+import {inert} from '../inert.js';
 import {quoted} from '../words.js';
+import {assertSenderStands} from '../invitations/accept.js';
 import {auditTarget, buryInvitation, isExpired} from '../invitations/record.js';
 import type {Database, SamlPurpose, SamlRequest, Tenant, User} from '../model.js';
 import {NAMEID_EMAIL, NAMEID_UNSPECIFIED} from '../saml-metadata.js';
 import {matchSignupDomain} from '../signup-domains.js';
+import {makeRoomForSignup} from '../signup.js';
 import {MATCH_ATTRIBUTE_NAMES, spEndpoints} from '../sso-settings.js';
 import {checkVerifiedResponse, MAX_RESPONSE_BYTES, readEnvelope, type CheckedAssertion} from './response.js';
 
@@ -126,6 +128,7 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 			}
 			if (isExpired(invitation, ctx.now())) throw refused(`This invitation expired on ${invitation.expires}; ask for it to be resent.`, {code: 'saml.invitation-gone'});
 			if (invitation.method !== 'saml') throw refused('This invitation is not accepted through single sign-on.', {code: 'saml.invitation-gone'});
+			assertSenderStands(db, invitation);
 			if (!sameEmail(invitation.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the invitation is for ${invitation.email}; sign in at the identity provider as ${invitation.email}.`, {code: 'saml.wrong-user'});
 			const tenant = db.tenants.find(t => t.id === invitation.tenantId);
 			if (!tenant) throw notFound('The organization of this invitation no longer exists.');
@@ -141,7 +144,13 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 			if (!domain || domain.method !== 'saml') throw refused(`Self sign-up through single sign-on for ${purpose.email.split('@')[1] ?? 'this domain'} has been closed meanwhile; ask an admin for an invitation.`, {code: 'saml.signup-closed'});
 			if (!sameEmail(purpose.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but you signed up as ${purpose.email}; sign up with the address the identity provider knows.`, {code: 'saml.wrong-user'});
 			const tenant = db.tenants.find(t => t.id === domain.tenantId)!;
-			assertAccountFree(db, tenant.id, purpose.username, purpose.email);
+			try {
+				assertAccountFree(db, tenant.id, purpose.username, purpose.email);
+			} catch (error) {
+				// No more than the mailed-code sign-up tells (its mail says only that no account was made): not which of the two is taken, nor by whom.
+				if (isOrgError(error) && error.kind === 'conflict') throw refused(`No account was made: the username ${purpose.username} or the address ${purpose.email} is taken in ${tenant.name}. If the account is yours, sign in (an admin can reset it); otherwise sign up again with another username.`, {code: 'saml.taken'});
+				throw error;
+			}
 			const user = newUser(ctx, {tenantId: tenant.id, username: purpose.username, email: purpose.email, role: domain.role, method: 'saml', passwordHash: null});
 			user.lastLogin = ctx.now().toISOString();
 			db.users.push(user);
@@ -151,17 +160,17 @@ function applyPurpose(ctx: Context, db: Database, purpose: SamlPurpose, email: s
 			const device = db.deviceLogins.find(d => d.id === purpose.deviceLoginId);
 			if (!device || device.state !== 'pending') throw refused('This terminal sign-in is already finished: a code works once.', {code: 'saml.device-used'});
 			if (new Date(device.expires) <= ctx.now()) throw refused(`The sign-in code expired at ${device.expires}; start the sign-in again in the terminal.`, {code: 'saml.device-expired'});
-			const tenant = device.tenant === null ? undefined : db.tenants.find(t => t.name === device.tenant);
-			if (device.tenant !== null && !tenant) throw notFound(`There is no tenant named ${echo(device.tenant)}.`);
-			const matches = db.users.filter(u => (!tenant || u.tenantId === tenant.id) && sameEmail(u.email, email));
-			if (matches.length === 0) throw refused(`No user ${tenant ? `of tenant ${tenant.name} ` : ''}has the e-mail ${inert(email)} that the identity provider sent as ${named}.`, {code: 'saml.no-user'});
-			if (matches.length > 1) throw refused(`${inert(email)} belongs to users in several tenants; start the sign-in with --tenant.`, {code: 'saml.no-user'});
-			const user = matches[0]!;
-			if (user.username.toLowerCase() !== device.username.toLowerCase()) throw refused(`The identity provider signed you in as ${user.username}, but the terminal asked to sign in ${device.username}; sign in at the identity provider as ${device.username}.`, {code: 'saml.wrong-user'});
+			// The user the terminal named when it started, by id: no other account anywhere (another
+			// tenant's user with the same address, say) changes whom this sign-in is for.
+			// Started for no enabled SAML user (any name gets a code, red team 10-14 #4): whoever signed in
+			// at the IdP is told only what a wrong IdP account is told, so the answer names no account's method.
+			if (device.userId === null) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the terminal asked to sign in ${device.username}; sign in at the identity provider as ${device.username}.`, {code: 'saml.wrong-user'});
+			const user = db.users.find(u => u.id === device.userId);
+			if (!user) throw refused(`The account ${device.username} no longer exists; start the sign-in again in the terminal.`, {code: 'saml.no-user'});
+			if (!sameEmail(user.email, email)) throw refused(`The identity provider signed you in as ${inert(email)} (${named}), but the terminal asked to sign in ${user.username}; sign in at the identity provider as ${user.username}.`, {code: 'saml.wrong-user'});
 			if (user.method !== 'saml') throw refused(`${user.username} signs in with ${user.method === 'pam' ? 'the system password' : 'a password'}, not through single sign-on.`, {code: 'saml.wrong-method'});
 			if (user.disabled) throw refused(`The account ${user.username} is disabled; ask an admin to enable it.`, {code: 'saml.disabled'});
 			device.state = 'completed';
-			device.userId = user.id;
 			device.reason = null;
 			user.lastLogin = ctx.now().toISOString();
 			return {kind: 'device', user, tenant: db.tenants.find(t => t.id === user.tenantId)!, host: device.host};
@@ -194,11 +203,15 @@ const SUCCESS_ACTIONS: Readonly<Record<SamlPurpose['kind'], string>> = {invitati
  * core checks the rest on its clock, then ONE transaction uses the request, records the assertion
  * ID and does what the request was for (an account from an invitation or a sign-up, a terminal's
  * sign-in): two posts of one response, in one process or two, let exactly one through. Every
- * refusal burns the request (a new try starts a new one), is audited with its own sentence, and is
- * thrown as an OrgError whose code names the reason (`saml.replayed`, `saml.wrong-destination`, ...).
+ * refusal is audited with its own sentence and thrown as an OrgError whose code names the reason
+ * (`saml.replayed`, `saml.wrong-destination`, ...). A refusal of a document the IdP signed burns the
+ * request (a new try starts a new one) and tells a waiting terminal why; one the IdP's key does not
+ * vouch for (anyone can post it) does neither, and is counted like any anonymous refusal (no store
+ * write of its own): hostile XML is refused by a linear pre-scan before any parser sees it.
  */
 export async function completeSamlSignIn(ctx: Context, samlResponse: string | undefined): Promise<SamlOutcome> {
 	let request: SamlRequest | undefined;
+	let verifiedDocument = false;
 	const anonymous: AuditActor = {label: 'anonymous', tenantId: null};
 	try {
 		if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw refused('The request carries no SAMLResponse.', {code: 'saml.malformed'});
@@ -219,7 +232,9 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 			if (isOrgError(error) && error.code === 'saml.unknown-request') assertAnswerable(ctx.store.read().samlRequests.find(r => r.id === inResponseTo), ctx.now());
 			throw error;
 		}
-		const checked = checkVerifiedResponse(envelope, verified.assertionXml, {acsUrl: config.acsUrl, idpEntityId: config.idp.entityId, now: ctx.now()});
+		// From here on the IdP's key vouches for the document: a refusal now ends the request (burn).
+		verifiedDocument = true;
+		const checked = checkVerifiedResponse(envelope, verified.assertionXml, {acsUrl: config.acsUrl, idpEntityId: config.idp.entityId, now: ctx.now(), authnSince: request.purpose.kind === 'device' ? new Date(request.created) : undefined});
 		const pending = request;
 		const done = await ctx.store.transact(d => {
 			const current = d.samlRequests.find(r => r.id === pending.id);
@@ -229,13 +244,16 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 			const outcome = applyPurpose(ctx, d, current.purpose, assertedEmail(d, checked));
 			current.state = 'used';
 			prune(d, ctx.now());
-			d.samlAssertions.push({id: checked.assertionId.slice(0, 256), expires: checked.keepUntil.toISOString()});
+			d.samlAssertions.push({id: checked.assertionId, expires: checked.keepUntil.toISOString()});
 			appendAudit(d, ctx, {user: outcome.user, tenant: outcome.tenant}, {action: SUCCESS_ACTIONS[current.purpose.kind], target: purposeTarget(d, current.purpose), result: 'ok'});
 			return outcome;
 		});
 		return done;
 	} catch (error) {
-		return refuseSignIn(ctx, request, anonymous, error);
+		// An answer the IdP's key does not vouch for (anyone can post one) leaves the request pending
+		// and the waiting terminal untold; only a refusal of the IdP's own signed words is the IdP's.
+		const signedByIdp = verifiedDocument || (isOrgError(error) && error.code === 'saml.idp-error');
+		return refuseSignIn(ctx, signedByIdp ? request : undefined, anonymous, error, request);
 	}
 }
 
@@ -248,11 +266,12 @@ function assertAnswerable(request: SamlRequest | undefined, now: Date): asserts 
 }
 
 /**
- * A refused answer: the request it names is burned (a failed answer ends it) and, for a terminal,
- * the reason is left where the waiting terminal reads it, in the transaction that audits the
- * refusal (the one refusal helper, `refuse`); then it is thrown.
+ * A refused answer: `request` (given only when the IdP signed the answer) is burned (a failed
+ * answer ends it) and, for a terminal, the reason is left where the waiting terminal reads it, in
+ * the transaction that audits the refusal (the one refusal helper, `refuse`); `named` is what the
+ * answer claims to answer, for the audit's target. Then it is thrown.
  */
-async function refuseSignIn(ctx: Context, request: SamlRequest | undefined, who: AuditActor, error: unknown): Promise<never> {
+async function refuseSignIn(ctx: Context, request: SamlRequest | undefined, who: AuditActor, error: unknown, named: SamlRequest | undefined = request): Promise<never> {
 	if (!isOrgError(error)) throw error;
 	const db = ctx.store.read();
 	const burn =
@@ -266,8 +285,8 @@ async function refuseSignIn(ctx: Context, request: SamlRequest | undefined, who:
 					}
 				}
 			: undefined;
-	const tenantId = request?.purpose.kind === 'invitation' ? (db.invitations.find(i => i.id === (request.purpose as {invitationId: string}).invitationId)?.tenantId ?? null) : null;
-	return refuse(ctx, {...who, tenantId}, 'saml.acs', purposeTarget(db, request?.purpose), error, burn);
+	const tenantId = named?.purpose.kind === 'invitation' ? (db.invitations.find(i => i.id === (named.purpose as {invitationId: string}).invitationId)?.tenantId ?? null) : null;
+	return refuse(ctx, {...who, tenantId}, 'saml.acs', purposeTarget(db, named?.purpose), error, burn);
 }
 
 /**
@@ -309,6 +328,8 @@ export async function startSignupSignIn(ctx: Context, input: {email: string; use
 				.find(m => m !== undefined);
 			if (!found) throw refused(`Self sign-up is not open for ${address.domain}; ask an admin for an invitation.`, {code: 'saml.signup-closed'});
 			if (found.domain.method !== 'saml') throw refused(`Accounts at ${found.domain.domain} do not sign in through single sign-on; sign up with the e-mail code instead.`, {code: 'saml.signup-closed'});
+			// Counted with the mailed-code sign-ups: at most SIGNUP.maxPending wait, the oldest goes first.
+			makeRoomForSignup(db, ctx.now());
 			return addSamlRequest(ctx, db, {kind: 'signup', domainId: found.domain.id, email: address.address, username});
 		});
 	} catch (error) {

@@ -41,6 +41,8 @@ type Props<T> = {
 	 * superuser's row): the key stays offered, and pressing it says why before any form opens.
 	 */
 	readonly refusal?: (command: Command, item: T | undefined) => string | undefined;
+	/** How the audit names the selected item when one of its keys is refused (its key when not given). */
+	readonly targetOf?: (item: T) => string;
 	/** Section commands not offered here at all (left out of the status bar). */
 	readonly hidden?: readonly Command[];
 	/** False while a detail view or dialog covers the list. */
@@ -77,7 +79,7 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  * rows rendered, `/` filter, g/G, PgUp/PgDn, and the position ("12–30 of 5000").
  */
 export function List<T>(props: Props<T>): ReactNode {
-	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.', refusal, hidden = []} = props;
+	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.', refusal, targetOf, hidden = []} = props;
 	// The pointer takes one column of the width.
 	const fitted = useMemo(() => (columns ? fitToContent(columns, items) : undefined), [columns, items]);
 	const layout = useMemo(() => (fitted ? table(fitted, width - 1) : undefined), [fitted, width]);
@@ -165,6 +167,10 @@ export function List<T>(props: Props<T>): ReactNode {
 			priority: PRIORITY.list,
 			active: active && !raw.filtering,
 			refusal: command => refusal?.(command, current()),
+			target: () => {
+				const item = current();
+				return item === undefined ? undefined : (targetOf ?? keyOf)(item);
+			},
 			// Enter is offered only where it opens something.
 			hidden: onOpen ? hidden : ['list.open', ...hidden],
 		},

@@ -198,6 +198,7 @@ function Invitations({width, height}: SectionProps) {
 					onOpen={i => setOpenId(i.id)}
 					onCommand={act}
 					refusal={(command, i) => invitationRefusal(api, command, i)}
+					targetOf={i => `${i.username} (invitation ${i.id})`}
 					contexts={['invitations']}
 					active={!open}
 					emptyText="No pending invitations. Press n to invite someone."
@@ -229,6 +230,7 @@ function InvitationDetail({invitation, width, height, onBack, act}: {readonly in
 		['Invited by', view.invitedBy],
 		['Created', shortTime(view.created)],
 		['Expires', `${shortTime(view.expires)}${view.expired ? ' (expired: r renews it)' : ''}`],
+		...(view.suspended ? [['On hold', <Text {...theme.error}>{`${view.suspended}: the link does not work until they may send it again`}</Text>] as const] : []),
 		['Mails sent', String(view.sentCount)],
 		['Mail', <Text {...(view.mail.state === 'failed' ? theme.error : view.mail.state === 'sent' ? theme.success : {})}>{describeMailStatus(view.mail)}</Text>],
 		['ID', view.id],

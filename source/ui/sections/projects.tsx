@@ -3,7 +3,7 @@ import {Box} from 'ink';
 import {actorFacts} from '../../core/context.js';
 import {isOrgError} from '../../core/errors.js';
 import {decide} from '../../core/policy.js';
-import {assertMayManageProject, createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
+import {assertMayDeleteProject, createProject, deleteProject, listProjectsIn, type ProjectView} from '../../core/projects.js';
 import {assertMayAddToken, assertMayDeleteToken, assertMayReissueToken, createToken, deleteToken, listTokensIn, reissueToken, TOKEN_CAPABILITIES, type TokenView} from '../../core/tokens.js';
 import {List} from '../components/list.js';
 import {Form} from '../components/form.js';
@@ -49,7 +49,7 @@ function projectRefusal(api: ConsoleApi, command: Command, row: Row | undefined)
 	if (!row) return undefined;
 	if (command === 'projects.token') return refusalOf(() => assertMayAddToken(api.db, api.actor, row.project));
 	if (command === 'projects.delete') {
-		return row.kind === 'project' ? refusalOf(() => assertMayManageProject(api.db, api.actor, row.project)) : refusalOf(() => assertMayDeleteToken(api.db, api.actor, row.token));
+		return row.kind === 'project' ? refusalOf(() => assertMayDeleteProject(api.db, api.actor, row.project)) : refusalOf(() => assertMayDeleteToken(api.db, api.actor, row.token));
 	}
 	if (command === 'projects.reissue' && row.kind === 'token') return refusalOf(() => assertMayReissueToken(api.db, api.actor, row.token));
 	return undefined;
@@ -137,6 +137,7 @@ function ProjectsAndTokens({width, height}: SectionProps) {
 					onOpen={r => setOverlay({kind: 'open', id: keyOf(r)})}
 					onCommand={command}
 					refusal={(name, r) => projectRefusal(api, name, r)}
+					targetOf={r => (r.kind === 'project' ? r.project.name : `${r.token.name} (${r.project.name})`)}
 				/>
 			</Box>
 			{open ? <RowDetail row={open} width={width} height={height} onBack={() => setOverlay(undefined)} onCommand={name => command(name, open)} refusal={name => projectRefusal(api, name, open)} /> : null}

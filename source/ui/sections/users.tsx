@@ -61,6 +61,7 @@ function Users({width, height}: SectionProps) {
 					}}
 					onCommand={(command, selected) => userCommand(api, command, selected, setOverlay)}
 					refusal={(command, selected) => userRefusal(api, command, selected)}
+					targetOf={u => u.username}
 					contexts={['users']}
 					active={!open && !overlay}
 					emptyText="No users in this tenant."

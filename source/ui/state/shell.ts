@@ -65,7 +65,8 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 		case 'data':
 			return state.db.version === action.db.version ? state : {...state, db: {...action.db}};
 		case 'signed-in':
-			return {...state, screen: {kind: 'main', actor: action.actor, session: action.session}, sectionId: undefined, db: {...action.db}, status: action.status};
+			// The actor acts under the console's session: every change asks the store whether it is still live (core/standing.ts).
+			return {...state, screen: {kind: 'main', actor: {...action.actor, sessionId: action.session.id}, session: action.session}, sectionId: undefined, db: {...action.db}, status: action.status};
 		case 'signed-out':
 			return {
 				...state,
@@ -79,7 +80,8 @@ export function shellReducer(state: ShellState, action: ShellAction): ShellState
 			};
 		case 'session': {
 			if (state.screen.kind !== 'main') return state;
-			const screen = {...state.screen, ...(action.actor ? {actor: action.actor} : {}), ...(action.session ? {session: action.session} : {})};
+			const session = action.session ?? state.screen.session;
+			const screen = {...state.screen, actor: {...(action.actor ?? state.screen.actor), sessionId: session.id}, session};
 			return {...state, screen};
 		}
 		case 'section':

@@ -2,10 +2,10 @@ import {useState} from 'react';
 import {Box} from 'ink';
 import {actorFacts} from '../../core/context.js';
 import {revokedNote} from '../../core/credentials.js';
-import type {User} from '../../core/model.js';
+import type {Database, User} from '../../core/model.js';
 import {owned, type OwnedItem} from '../../core/ownership.js';
 import {grantableRoles, ROLE_RANK} from '../../core/policy.js';
-import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser, userChangeRefusal, type UserChange} from '../../core/user-admin.js';
+import {deleteUser, disableUser, enableUser, parseRole, resetUserPassword, setRole, setSuperuser, suspensionWarning, userChangeRefusal, type UserChange} from '../../core/user-admin.js';
 import {Form} from '../components/form.js';
 import {useConsole, type ConsoleApi} from '../console-context.js';
 import type {FormError} from '../form-state.js';
@@ -70,8 +70,9 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 				: self
 					? 'Revoke your own superuser bit? You lose server settings, tenants and single sign-on at once; only another superuser can give it back.'
 					: `Revoke the superuser bit from ${user.username}?`;
+			const hold = on ? '' : suspensionWarning(api.db, user, {superuser: false});
 			void (async () => {
-				if (!(await confirm(question))) return;
+				if (!(await confirm(question + hold))) return;
 				await run({
 					task: () => setSuperuser(ctx, actor, user.username, on, seen),
 					done: self && !on ? 'You are no longer a superuser.' : `${user.username} ${on ? 'is now a superuser' : 'is no longer a superuser'}.`,
@@ -86,7 +87,7 @@ export function userCommand(api: ConsoleApi, command: Command, user: User | unde
 					await run({task: () => enableUser(ctx, actor, user.username, seen), done: `${user.username} is enabled.`, command: orgctlCommand('users', 'enable', user.username)});
 					return;
 				}
-				if (!(await confirm(`Disable ${user.username}? They cannot sign in, their sessions end and their cli API tokens are revoked for good.`))) return;
+				if (!(await confirm(`Disable ${user.username}? They cannot sign in, their sessions end and their cli API tokens are revoked for good.${suspensionWarning(api.db, user, {disabled: true})}`))) return;
 				await run({task: () => disableUser(ctx, actor, user.username, seen), done: r => `${user.username} is disabled${revokedNote(r.tokensRevoked, 'their')}.`, command: orgctlCommand('users', 'disable', user.username)});
 			})();
 			return true;
@@ -125,14 +126,17 @@ export function UserOverlayView({overlay, width, height, onClose}: OverlayProps)
  * The question a role change asks first, if any: making anyone an admin, and lowering one's own
  * role, are asked `[y/N]` (one arrow key too many must not make an admin, nor lock oneself out).
  */
-export function roleQuestion(actorId: string, user: User, role: User['role']): string | undefined {
+export function roleQuestion(db: Database, actorId: string, user: User, role: User['role']): string | undefined {
 	if (role === 'admin' && user.role !== 'admin') return `Make ${user.username} an admin? Admins change roles, disable and delete users, and configure self sign-up.`;
-	if (user.id === actorId && ROLE_RANK[role] < ROLE_RANK[user.role]) return `Lower your own role from ${user.role} to ${role}? You lose what a ${user.role} may do at once, and cannot raise it back yourself.`;
+	// Lowering a role can put the invitations they sent for a higher one on hold: said before, not after.
+	const hold = suspensionWarning(db, user, {role});
+	if (user.id === actorId && ROLE_RANK[role] < ROLE_RANK[user.role]) return `Lower your own role from ${user.role} to ${role}? You lose what a ${user.role} may do at once, and cannot raise it back yourself.${hold}`;
+	if (hold) return `Make ${user.username} a ${role}?${hold}`;
 	return undefined;
 }
 
 function RoleForm({user, width, onClose}: {readonly user: User; readonly width: number; readonly onClose: () => void}) {
-	const {ctx, actor, run, confirm} = useConsole();
+	const {ctx, actor, db, run, confirm} = useConsole();
 	const [busy, setBusy] = useState<string | undefined>();
 	const [error, setError] = useState<FormError | undefined>();
 	const roles = grantableRoles(actorFacts(actor));
@@ -148,7 +152,7 @@ function RoleForm({user, width, onClose}: {readonly user: User; readonly width: 
 			onPress={(_button, values) =>
 				void (async () => {
 					const role = parseRole(values['role'] ?? user.role);
-					const question = roleQuestion(actor.user.id, user, role);
+					const question = roleQuestion(db, actor.user.id, user, role);
 					if (question && !(await confirm(question))) return;
 					setBusy('Saving…');
 					const done = await run({

@@ -34,8 +34,8 @@ export function DeviceConfirmPage({csrf, code, view, now}: {readonly csrf: strin
 				<dd id="started">
 					{utc(view.created)} ({minutes === 0 ? 'less than a minute ago' : `${minutes} minute${minutes === 1 ? '' : 's'} ago`})
 				</dd>
-				<dt>From address</dt>
-				<dd id="client-address">{view.clientAddress}</dd>
+				<dt>From address, as the terminal claims it</dt>
+				<dd id="client-address">{view.clientAddress === 'unknown' ? 'unknown (not over SSH)' : view.clientAddress}</dd>
 				<dt>Code valid until</dt>
 				<dd>{utc(view.expires)}</dd>
 			</dl>

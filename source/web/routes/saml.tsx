@@ -47,7 +47,7 @@ export function samlRoutes(app: FastifyInstance, site: Site): void {
 	});
 
 	// The IdP's page posts here from its own site: no CSRF token of ours (the signed InResponseTo binds the answer to our request), a larger body.
-	app.post('/saml/acs', {...site.foreignPost, bodyLimit: MAX_RESPONSE_BYTES + 4096}, async (request, reply) => {
+	app.post('/saml/acs', {...site.foreignPost, bodyLimit: MAX_RESPONSE_BYTES + 4096, config: {accepts: MAX_RESPONSE_BYTES}}, async (request, reply) => {
 		const ctx = site.contextFor(request);
 		let outcome: SamlOutcome;
 		try {
