@@ -5,6 +5,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
+import {zodEnglishOnly} from './zod-english-only.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -47,6 +48,6 @@ export const BUNDLE_OPTIONS = {
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
-	plugins: [inkIncrementalFix, yogaNoFetch],
+	plugins: [inkIncrementalFix, yogaNoFetch, zodEnglishOnly],
 	logLevel: 'warning',
 };
