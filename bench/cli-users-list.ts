@@ -10,9 +10,11 @@ import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {writeSessionFile} from '../source/adapters/session-file.js';
 import {generateStore} from './generate.js';
-import {summarize, type Benchmark, type Figure} from './types.js';
+import {BUDGETS} from './budgets.js';
+import {nodeFloor} from './floors.js';
+import {samplesFor, summarize, type Benchmark, type Figure} from './types.js';
 
-const RUNS = 15;
+const RUNS = samplesFor(15, 5);
 const ORGCTL = join(import.meta.dirname, '..', 'dist', 'orgctl.mjs');
 
 /** Wall time of whole `orgctl users list --json` processes (start, open the store, authenticate, print). */
@@ -48,13 +50,14 @@ export const cliUsersList: Benchmark = {
 			delete base['ORGCTL_TOKEN'];
 			process.env['ORGCTL_SESSION_FILE'] = sessionFile;
 			writeSessionFile({store: path, ...session});
+			const floor = nodeFloor(RUNS);
 			const bySession = timeRuns(base);
 			const project = await createProject(ctx, admin, {name: 'bench'});
 			const created = await createToken(ctx, admin, {name: 'bench', project: project.name, capabilities: ['cli']});
 			const byToken = timeRuns({...base, ORGCTL_SESSION_FILE: join(dir, 'none.json'), ORGCTL_TOKEN: created.secret});
 			return [
-				{name: `users list --json, 10,000 users, session`, unit: 'ms', median: bySession.median, p95: bySession.p95, samples: RUNS, budget: {of: 'median', limit: 200}, note: `${bySession.users} users printed`},
-				{name: `users list --json, 10,000 users, API token`, unit: 'ms', median: byToken.median, p95: byToken.p95, samples: RUNS, budget: {of: 'median', limit: 200}},
+				{name: `users list --json, 10,000 users, session`, unit: 'ms', median: bySession.median, p95: bySession.p95, samples: RUNS, budget: BUDGETS.usersList, floor: floor.median, floorOf: 'node -e 0', note: `${bySession.users} users printed`},
+				{name: `users list --json, 10,000 users, API token`, unit: 'ms', median: byToken.median, p95: byToken.p95, samples: RUNS, budget: BUDGETS.usersList, floor: floor.median, floorOf: 'node -e 0'},
 			];
 		} finally {
 			rmSync(dir, {recursive: true, force: true});

@@ -7,11 +7,13 @@ import {Store} from '../source/store/store.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {spawnConsole, type ConsoleTerm} from '../test/helpers/term.js';
 import {generateStore} from './generate.js';
-import {summarize, type Benchmark, type Figure} from './types.js';
+import {BUDGETS} from './budgets.js';
+import {inkFloor} from './floors.js';
+import {peakRssMbOf, samplesFor, summarize, type Benchmark, type Figure} from './types.js';
 
-const STARTS = 15;
-const MOVES = 150;
-const FILTER_ROUNDS = 25;
+const STARTS = samplesFor(15, 7);
+const MOVES = samplesFor(150, 60);
+const FILTER_ROUNDS = samplesFor(25, 8);
 
 /** A generated store in a temp folder with a session for its first user (admin + superuser), as `orgctl login` leaves it. */
 export async function signedInStore(users: number, invitations: number): Promise<string> {
@@ -43,7 +45,7 @@ async function startUp(dir: string): Promise<number[]> {
 }
 
 /** Key written to the PTY → the frame it causes fully drawn on the headless terminal. */
-async function keyToFrame(dir: string): Promise<{move: number[]; filter: number[]; firstFilterKey: number}> {
+async function keyToFrame(dir: string): Promise<{move: number[]; filter: number[]; firstFilterKey: number; peakMb: number}> {
 	const t = spawnConsole({dir});
 	try {
 		await t.waitReady('main:users', 60_000);
@@ -64,7 +66,7 @@ async function keyToFrame(dir: string): Promise<{move: number[]; filter: number[
 			for (const ch of 'ada') filter.push(await t.writeAndWaitForChange(ch));
 			for (let i = 0; i < 3; i++) filter.push(await t.writeAndWaitForChange('\u007f'));
 		}
-		return {move, filter, firstFilterKey};
+		return {move, filter, firstFilterKey, peakMb: peakRssMbOf(t.pid)};
 	} finally {
 		t.kill('SIGKILL');
 		await t.exited;
@@ -78,15 +80,18 @@ export const consoleBench: Benchmark = {
 		const small = await signedInStore(10_000, 2_000);
 		const large = await signedInStore(100_000, 2_000);
 		try {
+			const floor = await inkFloor(STARTS, samplesFor(60, 30));
 			const start = summarize(await startUp(small));
 			const keys = await keyToFrame(large);
 			const move = summarize(keys.move);
 			const filter = summarize(keys.filter);
+			const hello = {floorOf: 'Ink hello'};
 			return [
-				{name: 'console start to Users drawn and taking keys (10,000 users + 2,000 invitations, session)', unit: 'ms', ...start, samples: STARTS, budget: {of: 'median', limit: 150}},
-				{name: 'key to frame: move j/k/PgDn/PgUp (100,000 users)', unit: 'ms', ...move, samples: keys.move.length, budget: {of: 'p95', limit: 16}},
-				{name: 'key to frame: filter typing (100,000 users)', unit: 'ms', ...filter, samples: keys.filter.length, budget: {of: 'p95', limit: 16}},
-				{name: 'key to frame: "/" opening the filter (100,000 users, once)', unit: 'ms', value: keys.firstFilterKey},
+				{name: 'console start to Users drawn and taking keys (10,000 users + 2,000 invitations, session)', unit: 'ms', ...start, samples: STARTS, budget: BUDGETS.consoleStart, floor: floor.start.median, ...hello},
+				{name: 'key to frame: move j/k/PgDn/PgUp (100,000 users)', unit: 'ms', ...move, samples: keys.move.length, budget: BUDGETS.keyToFrame, floor: floor.key.p95, ...hello},
+				{name: 'key to frame: filter typing (100,000 users)', unit: 'ms', ...filter, samples: keys.filter.length, budget: BUDGETS.keyToFrame, floor: floor.key.p95, ...hello},
+				{name: 'key to frame: "/" opening the filter (100,000 users, once)', unit: 'ms', value: keys.firstFilterKey, floor: floor.key.median, ...hello},
+				{name: 'peak memory of the console, 100,000 users, after its keys (dist/)', unit: 'MB', value: keys.peakMb, budget: BUDGETS.peakMemory100k, floor: floor.peakMb, ...hello},
 			];
 		} finally {
 			rmSync(small, {recursive: true, force: true});

@@ -1,4 +1,4 @@
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {request} from 'node:http';
 import {tmpdir} from 'node:os';
@@ -12,26 +12,15 @@ import {Store} from '../source/store/store.js';
 import {LIMITS} from '../source/web/site.js';
 import {startServe} from '../test/helpers/serve.js';
 import {generateStore} from './generate.js';
-import {summarize, type Benchmark, type Figure} from './types.js';
+import {samplesFor, type Benchmark, type Figure} from './types.js';
 
 const CONNECTIONS = 50;
-const SECONDS = 10;
+const SECONDS = samplesFor(10, 4);
 
 /** 50 clients hammering one URL for 10 s: requests per second and the p99 latency. */
 async function load(url: string): Promise<{rps: number; p99: number; non2xx: number; total: number}> {
 	const result = await autocannon({url, connections: CONNECTIONS, duration: SECONDS});
 	return {rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, total: result.requests.total};
-}
-
-/** The floor for whole-process figures: a node that does nothing. */
-function nodeFloorMs(): number {
-	const samples: number[] = [];
-	for (let i = 0; i < 11; i++) {
-		const start = performance.now();
-		spawnSync(process.execPath, ['-e', '0']);
-		if (i > 0) samples.push(performance.now() - start);
-	}
-	return summarize(samples).median;
 }
 
 /** The floor for HTTP figures: node:http answering a fixed page, in a process of its own like the server. */
@@ -80,7 +69,6 @@ export const webBench: Benchmark = {
 			const ctx = buildContext(store, KeyFile.load(path));
 			const admin = resolveActor(store.read(), store.read().users[0]!.id);
 			const {link} = await createInvitation(ctx, admin, {username: 'bench-invitee', email: 'bench-invitee@example.com'}, {sendEmail: false});
-			const floor = nodeFloorMs();
 			const bare = await bareHttpFloor();
 
 			// NODE_ENV=production as in the bundle (React's development build is several times slower).
@@ -97,10 +85,8 @@ export const webBench: Benchmark = {
 				const cut = flood.statusCodeStats?.['429']?.count ?? 0;
 				const other = await post(`${real.url}/signup`, '127.0.0.2');
 				return [
-					{name: 'floor: node -e 0', unit: 'ms', median: floor, samples: 10},
-					{name: `floor: bare node:http, ${CONNECTIONS} clients`, unit: 'req/s', value: bare.rps, note: `p99 ${bare.p99} ms`},
-					{name: `GET /invite/… (valid link, 10,000 users), ${CONNECTIONS} clients, ${SECONDS} s`, unit: 'req/s', value: invite.rps, note: `${(invite.rps / bare.rps).toFixed(2)}× the bare node:http floor; ${invite.total} requests`},
-					{name: `GET /invite/… p99 latency, ${CONNECTIONS} clients`, unit: 'ms', value: invite.p99, note: `bare node:http p99 ${bare.p99} ms`},
+					{name: `GET /invite/… (valid link, 10,000 users), ${CONNECTIONS} clients, ${SECONDS} s`, unit: 'req/s', value: invite.rps, floor: bare.rps, floorOf: 'bare node:http', note: `${invite.total} requests`},
+					{name: `GET /invite/… p99 latency, ${CONNECTIONS} clients`, unit: 'ms', value: invite.p99, floor: bare.p99, floorOf: 'bare node:http'},
 					{
 						name: 'POST flood from 127.0.0.1, 500 requests',
 						unit: 'requests',

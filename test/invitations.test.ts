@@ -12,7 +12,7 @@ import {
 	resendInvitation,
 	revokeInvitation,
 } from '../source/core/invitations.js';
-import {parseInvitationList} from '../source/core/invitations.js';
+import {parseInvitationList} from '../source/core/invitations/csv.js';
 import {deliverOutbox, RETRY} from '../source/core/outbox.js';
 import {byIdPrefix} from '../source/core/ids.js';
 import {addPerson, useLoopbackSmtp} from './helpers/people.js';

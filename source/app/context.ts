@@ -9,6 +9,7 @@ import type {PgStore, PgStoreOptions} from '../store/postgres/pg-store.js';
 import {readPlacedFile} from '../store/safe-place.js';
 import {KeyFile, sealedSecretsIn} from '../store/secrets.js';
 import {defaultStorePath, Store, type StoreOptions} from '../store/store.js';
+import {VALIDATOR_ID} from './validator-id.js';
 
 /** The ports a caller may choose; each has the production adapter as its default. */
 export type Ports = Partial<Pick<Context, 'now' | 'hasher' | 'pam' | 'mailer' | 'readFile' | 'resolvePath' | 'makeKeyPair' | 'saml'>>;
@@ -60,7 +61,8 @@ export async function openContext(address: string, options: OpenOptions = {}): P
 		const {store, secrets} = await openPostgres(address, storeOptions, keyFile);
 		return buildContext(store, secrets, {...ports, now});
 	}
-	const store = await Store.open(address, {now, ...storeOptions});
+	// A file this build has validated before opens without being validated again (store/validated.ts).
+	const store = await Store.open(address, {now, ...(VALIDATOR_ID === undefined ? {} : {validatorId: VALIDATOR_ID}), ...storeOptions});
 	const secrets = KeyFile.load(store.path, {mayCreate: sealedSecretsIn(store.read()).length === 0});
 	return buildContext(store, secrets, {...ports, now});
 }

@@ -7,7 +7,12 @@
  */
 export * from './invitations/accept.js';
 export * from './invitations/create.js';
-export * from './invitations/csv.js';
+export type {InvitationList, InvitationRow, UnreadableLine} from './invitations/csv.js';
+
+/** Reads a CSV invitation list (invitations/csv.ts); the CSV parser loads here, not with every command that imports the core. */
+export async function readInvitationList(...args: Parameters<typeof import('./invitations/csv.js').parseInvitationList>): Promise<import('./invitations/csv.js').InvitationList> {
+	return (await import('./invitations/csv.js')).parseInvitationList(...args);
+}
 export * from './invitations/link.js';
 export * from './invitations/list.js';
 export * from './invitations/mail.js';

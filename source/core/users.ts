@@ -44,13 +44,64 @@ export async function listUsers(ctx: Context, actor: Actor): Promise<User[]> {
 /** listUsers over data already read (the console derives its rows from the data it renders). */
 export function listUsersIn(db: {readonly users: readonly User[]}, actor: Actor): User[] {
 	authorize(actor, 'users.list');
-	return db.users.filter(u => u.tenantId === actor.tenant.id).sort(byUsername);
+	return sortByUsername(db.users.filter(u => u.tenantId === actor.tenant.id));
 }
 
 const collator = new Intl.Collator('en', {sensitivity: 'base', numeric: true});
+
+/** What a username may hold (model.ts usernameSchema): for these, {@link usernameKey} orders as the collator does. */
+const USERNAME_CHARACTERS = /^[A-Za-z0-9._-]*$/;
+
+/**
+ * A string whose code-point order is the collator's order of usernames (case-insensitive, digit runs
+ * by their value, leading zeros aside, `_` < `-` < `.` < digits < letters), equal exactly when the
+ * collator says 0; undefined for a name with other characters. Intl.Collator.compare was 96 ms of a
+ * 770 ms `orgctl users list --json` at 10,000 users (node --cpu-prof): a key per user, compared as
+ * plain strings, costs a few.
+ */
+export function usernameKey(name: string): string | undefined {
+	if (!USERNAME_CHARACTERS.test(name)) return undefined;
+	return name.toLowerCase().replace(SPECIAL, part => {
+		if (part === '_') return '\u0001';
+		if (part === '-') return '\u0002';
+		if (part === '.') return '\u0003';
+		// Above punctuation, below letters; a longer run of significant digits is the bigger number.
+		const digits = part.replace(LEADING_ZEROS, '');
+		return String.fromCharCode(4, 32 + digits.length) + digits;
+	});
+}
+
+const SPECIAL = /[._-]|\d+/g;
+const LEADING_ZEROS = /^0+(?=\d)/;
+
+const keys = new Map<string, string | undefined>();
+
+function keyOf(name: string): string | undefined {
+	let key = keys.get(name);
+	if (key === undefined && !keys.has(name)) {
+		// Bounded: a console that has seen many names starts its cache again.
+		if (keys.size > 250_000) keys.clear();
+		keys.set(name, (key = usernameKey(name)));
+	}
+	return key;
+}
+
 /** Username order as people read it: case-insensitive, user2 before user10. */
 export function byUsername(a: {username: string}, b: {username: string}): number {
-	return collator.compare(a.username, b.username);
+	const x = keyOf(a.username);
+	const y = keyOf(b.username);
+	if (x === undefined || y === undefined) return collator.compare(a.username, b.username);
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** `users` sorted in place by {@link byUsername}, each key made once. */
+export function sortByUsername<T extends {username: string}>(users: T[]): T[] {
+	const decorated = users.map((user, at) => ({user, at, key: usernameKey(user.username)}));
+	if (decorated.some(d => d.key === undefined)) return users.sort(byUsername);
+	// Ties keep their order, as Array.prototype.sort does.
+	decorated.sort((a, b) => (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : a.at - b.at));
+	for (let i = 0; i < users.length; i++) users[i] = decorated[i]!.user;
+	return users;
 }
 
 /** A user of the tenant by username or e-mail (any case), or by id; undefined when none. */

@@ -13,6 +13,7 @@ import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type Applied, type Commit, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
 import {headerVersion, sameStamp, stampAt, stampOf, statUnchanged, type Stamp} from './stamp.js';
+import {recordDigest, startDigest, vouchedFor, type Validator} from './validated.js';
 
 export type AtomicJsonFileOptions = {
 	readonly migrations: readonly Migration[];
@@ -23,6 +24,8 @@ export type AtomicJsonFileOptions = {
 	/** The store's clock, for the daily backup (backup.ts); without one, no backup is taken. */
 	readonly now?: () => Date;
 };
+
+type Digest = ReturnType<typeof startDigest>;
 
 const RECOVER = 'restore it from a backup or move it aside to start afresh (the file was not changed)';
 
@@ -45,6 +48,13 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** Set when the last read migrated an older schema in memory, so it must be written back. */
 	migrated = false;
 	readonly records: RecordLines;
+	/**
+	 * Set by the store when it has a key file and a build id: a first read trusts bytes whose MAC
+	 * this build recorded (validated.ts), and every validated read or write records one.
+	 */
+	validator: Validator | undefined;
+	/** The MAC of the bytes of a trusted first read not yet verified: recorded once verify() passes. */
+	private pendingDigest: Buffer | undefined;
 	/** The state of the data last read or written here; undefined before the first read. */
 	private lineage: Lineage | undefined;
 	/** What the last read or write changed (undefined: it read the whole file, so anything may have). */
@@ -69,6 +79,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let data: Database;
 		let stat: BigIntStats;
 		let version: number | undefined;
+		// Only a first read looks for a digest: a re-read already checks only the lines that changed.
+		const validator = previous === undefined ? this.validator : undefined;
+		const deferred = this.records.trustNextRead;
+		let digest: Digest | undefined;
+		if (validator) this.records.trustNextRead = true;
 		try {
 			const fd = openSync(this.path, 'r');
 			try {
@@ -85,14 +100,22 @@ export class AtomicJsonFile implements Adapter<Database> {
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
-				const lines = this.fromLines(new FileLines(fd), previous);
-				data = lines ?? this.parse(readWhole(fd, Number(stat.size)), previous, false);
+				digest = validator && startDigest(validator);
+				const lines = this.fromLines(new FileLines(fd, digest && (bytes => digest!.update(bytes))), previous);
+				data =
+					lines ??
+					this.parse(
+						readWhole(fd, Number(stat.size), validator && (bytes => (digest = startDigest(validator).update(bytes)))),
+						previous,
+						false,
+					);
 				this.lineage = this.lineageOf(lines ? this.records.indexLine : undefined, stat);
 				this.lastChange = undefined;
 			} finally {
 				closeSync(fd);
 			}
 		} catch (error) {
+			this.records.trustNextRead = deferred;
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
 				this.stamp = undefined;
 				this.lineage = undefined;
@@ -102,7 +125,21 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `it cannot be read (${(error as Error).message})`, 'check its owner and permissions');
 		}
 		this.stamp = stampOf(stat, version);
+		if (digest && this.records.trusted) this.settleTrust(data, digest.digest(), deferred);
 		return data;
+	}
+
+	/**
+	 * After a trusted first read: the digest vouches for these bytes, or they are checked now (or,
+	 * for a deferred open, by verify()) and then vouched for, so the next process need not check them.
+	 */
+	private settleTrust(data: Database, digest: Buffer, deferred: boolean): void {
+		if (vouchedFor(this.path, digest)) {
+			this.records.vouched();
+			return;
+		}
+		this.pendingDigest = digest;
+		if (!deferred) this.verify(data);
 	}
 
 	/**
@@ -152,8 +189,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/** Runs the checks a trusted read skipped (see StoreOptions.deferValidation); refuses the file if they fail. */
 	verify(data: Database): void {
+		const digest = this.pendingDigest;
+		this.pendingDigest = undefined;
 		try {
-			this.records.verify(data);
+			// A check that replaced a record has data other than the bytes: nothing to vouch for then.
+			if (this.records.verify(data) && digest) recordDigest(this.path, digest);
 		} catch (error) {
 			if (error instanceof Invalid) throw this.refuse(error);
 			throw error;
@@ -221,9 +261,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const fd = openSync(temp, 'wx', 0o600);
 		let commit: Commit;
 		let bound: Lineage | undefined;
+		const digest = this.validator && startDigest(this.validator);
 		try {
 			const ino = fstatSync(fd, {bigint: true}).ino;
-			const writer = new ChunkWriter(fd);
+			const writer = new ChunkWriter(fd, digest && (bytes => digest.update(bytes)));
 			const previous = this.lineage?.index;
 			commit = this.records.serialize(data, writer, touchedBy(previous?.log ?? []));
 			const own: LogEntry = {id: newStateId(), parent: this.lineage?.id ?? null, version: data.version, touched: Object.fromEntries([...commit.touched].map(([section, keys]) => [section, [...keys]]))};
@@ -286,6 +327,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}
 		fsyncDirectory(dir);
+		// Every record written was checked (serialize), so these bytes are validated state.
+		this.pendingDigest = undefined;
+		if (digest) recordDigest(this.path, digest.digest());
 		const change = this.records.committed(data, commit.lines, commit.change);
 		const written = statSync(this.path, {bigint: true});
 		this.stamp = stampOf(written, data.version);

@@ -12,6 +12,7 @@ import {fileURLToPath} from 'node:url';
  *     orgctl.key               the key that seals secrets (secrets.ts)
  *     orgctl.json.bak          the last good file, refreshed after a migration and once a day (backup.ts)
  *     orgctl.json.v1.bak       the original of a file migrated from schema version 1 (migrations.ts)
+ *     orgctl.json.validated    a MAC saying this build already validated these exact bytes (validated.ts)
  *     .orgctl.json.tmp-PID-X   a file being written by process PID: the next version of the store, a
  *                              backup or a new key file (temp-files.ts); all in the store's folder
  */
@@ -53,6 +54,11 @@ export function lockPathOf(storePath: string): string {
 /** The key file beside a store: `store/orgctl.json` → `store/orgctl.key`. */
 export function keyPathOf(storePath: string): string {
 	return storePath.replace(/\.json$/i, '') + '.key';
+}
+
+/** Where the MAC of the last validated store file is kept (validated.ts). */
+export function validatedPathOf(storePath: string): string {
+	return `${storePath}.validated`;
 }
 
 export function backupPathOf(storePath: string): string {

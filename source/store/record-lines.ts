@@ -643,14 +643,17 @@ export class RecordLines {
 	/**
 	 * Checks every record of `db` and the invariants, after a trusted read. A record carrying fields
 	 * the schema does not know is replaced by its clean copy, as a checked read would have done.
+	 * Returns true when no record needed replacing: the data is then exactly what was read.
 	 */
-	verify(db: Database): void {
-		if (!this.unverified) return;
+	verify(db: Database): boolean {
+		if (!this.unverified) return true;
+		let asRead = true;
 		for (const section of this.sections) {
 			const value = db[section.key] as unknown;
 			const checked = (record: unknown, schema: z.ZodType, where: string): unknown => {
 				const clean = check(schema, record, where);
 				if (!isRecord(record) || sameJson(record, clean)) return record;
+				asRead = false;
 				if (this.keepLines) this.lines.set(clean as object, JSON.stringify(clean));
 				return clean;
 			};
@@ -663,6 +666,20 @@ export class RecordLines {
 		const problem = checkInvariants(db);
 		if (problem) throw new Invalid('', problem);
 		this.remember(db);
+		this.unverified = false;
+		return asRead;
+	}
+
+	/** Whether the records were taken unchecked and not verified since. */
+	get trusted(): boolean {
+		return this.unverified;
+	}
+
+	/**
+	 * Takes records read unchecked as checked: only for bytes a MAC proves this build validated
+	 * (validated.ts), which a check would have taken exactly as they were read.
+	 */
+	vouched(): void {
 		this.unverified = false;
 	}
 

@@ -1,4 +1,4 @@
-import {createCipheriv, createDecipheriv, createHmac, randomBytes} from 'node:crypto';
+import {createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes} from 'node:crypto';
 import {closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {OrgError} from '../core/errors.js';
@@ -90,6 +90,11 @@ export class KeyFile {
 		const path = keyPathOf(storePath);
 		const found = readKey(path);
 		return typeof found === 'object' ? new KeyFile(path, found.key) : found;
+	}
+
+	/** A key of its own for `purpose`, derived from this one (HKDF-SHA256), so no two uses share a key. */
+	derive(purpose: string): Buffer {
+		return Buffer.from(hkdfSync('sha256', this.key, '', purpose, KEY_BYTES));
 	}
 
 	/** The key file at `path` as it is, changing nothing: its id and exact text (admin copy-store copies it), or what is there instead. */

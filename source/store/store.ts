@@ -10,7 +10,9 @@ import {storeError} from './errors.js';
 import {acquireLock} from './lock.js';
 import {MIGRATIONS, type Migration} from './migrations.js';
 import {safeStorePath, tightenStoreCopies} from './safe-place.js';
+import {KeyFile} from './secrets.js';
 import {cleanStrayTempFiles} from './temp-files.js';
+import type {Validator} from './validated.js';
 import {watchFile} from './watch.js';
 
 export {AtomicJsonFile} from './atomic-file.js';
@@ -40,6 +42,11 @@ export type StoreOptions = {
 	 * its own, so without one it keeps no such backup.
 	 */
 	readonly now?: () => Date;
+	/**
+	 * The validation rules of this build (the bundle's VALIDATOR_ID). With it, and a key file, a
+	 * file this build already validated opens without validating every record again (validated.ts).
+	 */
+	readonly validatorId?: string;
 };
 
 /**
@@ -117,6 +124,7 @@ export class Store implements StorePort {
 		tightenStoreCopies(real);
 		const store = new Store(real, options);
 		store.adapter.records.trustNextRead = options.deferValidation === true;
+		if (options.validatorId !== undefined) store.adapter.validator = validatorFor(real, options.validatorId, options.schemaVersion ?? SCHEMA_VERSION);
 		const data = store.adapter.readSync();
 		if (data === null) {
 			await store.transact(() => undefined);
@@ -250,6 +258,17 @@ export class Store implements StorePort {
 		} finally {
 			release();
 		}
+	}
+}
+
+/** The validator of the store at `path`, when its key file is there and sound (else none: every open checks everything). */
+function validatorFor(path: string, id: string, schemaVersion: number): Validator | undefined {
+	try {
+		const keys = KeyFile.inspect(path);
+		return typeof keys === 'object' ? {id, schemaVersion, key: keys.derive('orgctl validated store')} : undefined;
+	} catch {
+		// The key file's problems are reported where it is loaded for its secrets.
+		return undefined;
 	}
 }
 

@@ -1,10 +1,10 @@
-import {matchesQuery} from './list-state.js';
+import {matchesWords, queryWords} from './list-state.js';
 
 /**
  * The `/` filter of one list's rows: each row's lower-cased search text is built once per data
  * change and only when first needed (shortly after the first frame, or on the first filter key),
- * so start-up does not pay for it; a query that extends the previous one searches only the
- * previous matches.
+ * so start-up does not pay for it; a query that extends an earlier one searches only its
+ * matches, and a query typed on the way to this one (a backspace) is not searched again.
  */
 export type ListSearch<T> = {
 	/** Builds the search texts now (a timer calls it after the first frame). */
@@ -15,7 +15,12 @@ export type ListSearch<T> = {
 
 export function listSearch<T>(items: readonly T[], text: ((item: T) => string) | undefined): ListSearch<T> {
 	let texts: string[] | undefined;
-	let last: {query: string; indices: number[]; rows: T[]} | undefined;
+	/**
+	 * The matches of the queries typed on the way to the current one (each a prefix of it): a key
+	 * that extends the query searches the longest one's matches, and a backspace finds its answer here
+	 * instead of searching all the rows again (half the keys of typing and correcting a filter).
+	 */
+	let typed = new Map<string, {indices: number[]; rows: T[]}>();
 	const warm = (): string[] => (texts ??= text ? textsOf(items, text) : []);
 	return {
 		warm() {
@@ -24,19 +29,35 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 		match(query) {
 			if (!text || query.trim() === '') return items;
 			const values = warm();
-			const candidates = last && query.startsWith(last.query) ? last.indices : undefined;
-			const indices: number[] = [];
-			const rows: T[] = [];
-			const consider = (i: number) => {
-				if (matchesQuery(values[i]!, query)) {
-					indices.push(i);
-					rows.push(items[i]!);
+			const known = typed.get(query);
+			let found = known;
+			if (!found) {
+				let candidates: number[] | undefined;
+				let longest = -1;
+				for (const [earlier, result] of typed) {
+					if (earlier.length > longest && query.startsWith(earlier)) {
+						candidates = result.indices;
+						longest = earlier.length;
+					}
 				}
-			};
-			if (candidates) for (const i of candidates) consider(i);
-			else for (let i = 0; i < items.length; i++) consider(i);
-			last = {query, indices, rows};
-			return rows;
+				const indices: number[] = [];
+				const rows: T[] = [];
+				const words = queryWords(query);
+				const consider = (i: number) => {
+					if (matchesWords(values[i]!, words)) {
+						indices.push(i);
+						rows.push(items[i]!);
+					}
+				};
+				if (candidates) for (const i of candidates) consider(i);
+				else for (let i = 0; i < items.length; i++) consider(i);
+				found = {indices, rows};
+			}
+			const kept = new Map<string, {indices: number[]; rows: T[]}>();
+			for (const [earlier, result] of typed) if (earlier !== query && query.startsWith(earlier)) kept.set(earlier, result);
+			kept.set(query, found);
+			typed = kept;
+			return found.rows;
 		},
 	};
 }

@@ -96,8 +96,19 @@ export function positionLabel(state: ListState, frame: ListFrame, total: number)
 
 /** Case-insensitive match of every word of the query, in any order, against a lower-cased haystack. */
 export function matchesQuery(haystack: string, query: string): boolean {
-	for (const word of query.toLowerCase().split(/\s+/)) {
-		if (word !== '' && !haystack.includes(word)) return false;
-	}
+	return matchesWords(haystack, queryWords(query));
+}
+
+/** The words of a query, lower-cased: split once per query, not once per row (100,000 per key). */
+export function queryWords(query: string): readonly string[] {
+	return query
+		.toLowerCase()
+		.split(/\s+/)
+		.filter(word => word !== '');
+}
+
+/** Whether a lower-cased haystack holds every one of `words` (from {@link queryWords}). */
+export function matchesWords(haystack: string, words: readonly string[]): boolean {
+	for (const word of words) if (!haystack.includes(word)) return false;
 	return true;
 }

@@ -8,7 +8,7 @@ import {
 	inspectInvitationAudited,
 	invitationView,
 	listInvitations,
-	parseInvitationList,
+	readInvitationList,
 	resendInvitation,
 	revokeInvitation,
 	sendInvitation,
@@ -77,7 +77,7 @@ type CreateOptions = {role?: Role; method?: AuthMethod; email: boolean; file?: s
 
 async function createFromFile(cli: CliContext, file: string, options: CreateOptions): Promise<void> {
 	const text = file === '-' ? await readStdinSecret() : readText(file);
-	const list = parseInvitationList(text, {...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})});
+	const list = await readInvitationList(text, {...(options.role ? {role: options.role} : {}), ...(options.method ? {method: options.method} : {})});
 	const ctx = await cli.ctx();
 	const actor = await cli.actor();
 	cli.say(`Inviting ${plural(list.rows.length, 'person', 'people')}${list.unreadable.length ? ` (${plural(list.unreadable.length, 'line')} could not be read)` : ''}...`);

@@ -1,6 +1,7 @@
 import {DOMParser, type Element as XmlElement} from '@xmldom/xmldom';
 import {refused} from '../errors.js';
 import {inert} from '../inert.js';
+import {CLOCK_SKEW_MS} from './limits.js';
 
 /**
  * The checks of a SAML response that the library does not make (DESIGN §5a), on the core's one
@@ -15,12 +16,9 @@ const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const DOCUMENT_TYPE_NODE = 10;
 const COMMENT_NODE = 8;
 
-/** Clocks of the IdP and ours may differ this much, either way. */
-export const CLOCK_SKEW_MS = 60_000;
+export {CLOCK_SKEW_MS, MAX_RESPONSE_BYTES} from './limits.js';
 /** An assertion issued longer ago than this is refused, whatever its NotOnOrAfter says. */
 export const MAX_ASSERTION_AGE_MS = 10 * 60_000;
-/** The largest SAMLResponse form field accepted (base64); real ones are a few kilobytes. */
-export const MAX_RESPONSE_BYTES = 256 * 1024;
 
 const malformed = (message: string) => refused(message, {code: 'saml.malformed'});
 

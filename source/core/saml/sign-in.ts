@@ -13,7 +13,8 @@ import {NAMEID_EMAIL, NAMEID_UNSPECIFIED} from '../saml-metadata.js';
 import {matchSignupDomain} from '../signup-domains.js';
 import {makeRoomForSignup} from '../signup.js';
 import {MATCH_ATTRIBUTE_NAMES, spEndpoints} from '../sso-settings.js';
-import {checkVerifiedResponse, MAX_RESPONSE_BYTES, readEnvelope, type CheckedAssertion} from './response.js';
+import {MAX_RESPONSE_BYTES} from './limits.js';
+import type {CheckedAssertion} from './response.js';
 
 /** A request we send is good for one answer within this time (the terminal's code lasts as long). */
 export const SAML_REQUEST_SECONDS = 10 * 60;
@@ -216,6 +217,8 @@ export async function completeSamlSignIn(ctx: Context, samlResponse: string | un
 	try {
 		if (typeof samlResponse !== 'string' || samlResponse.length === 0) throw refused('The request carries no SAMLResponse.', {code: 'saml.malformed'});
 		if (samlResponse.length > MAX_RESPONSE_BYTES) throw refused('The SAMLResponse is larger than any sign-in needs.', {code: 'saml.malformed'});
+		// The XML checks load the parser: only a sign-in pays for it, not every command that imports the core.
+		const {checkVerifiedResponse, readEnvelope} = await import('./response.js');
 		const envelope = readEnvelope(Buffer.from(samlResponse, 'base64').toString('utf8'));
 		const db = ctx.store.read();
 		const config = samlConfigIn(ctx, db);

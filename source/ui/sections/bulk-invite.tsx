@@ -2,7 +2,7 @@ import {useState} from 'react';
 import {Box} from 'ink';
 import {Text} from '../components/text.js';
 import {writePrivateTempFile} from '../../adapters/private-file.js';
-import {delivered, parseInvitationList, sendInvitations, type SentRow} from '../../core/invitations.js';
+import {delivered, readInvitationList, sendInvitations, type SentRow} from '../../core/invitations.js';
 import {describeMailStatus} from '../../core/outbox.js';
 import {plural} from '../../core/words.js';
 import {List} from '../components/list.js';
@@ -78,7 +78,7 @@ export function BulkInvite({width, height, onDone}: Props) {
 		let list;
 		let file: string;
 		try {
-			list = parseInvitationList(text);
+			list = await readInvitationList(text);
 			file = writePrivateTempFile('invites.csv', text.endsWith('\n') ? text : `${text}\n`);
 		} catch (caught) {
 			setError(formError(caught).message);

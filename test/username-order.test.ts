@@ -1,0 +1,52 @@
+import {describe, expect, it} from 'vitest';
+import {byUsername, sortByUsername, usernameKey} from '../source/core/users.js';
+
+const collator = new Intl.Collator('en', {sensitivity: 'base', numeric: true});
+const ALPHABET = 'aAbBzZ0123456789._-';
+
+/** A random name of the username alphabet, digits and punctuation often, so runs and ties are common. */
+function randomName(random: () => number): string {
+	const length = 1 + Math.floor(random() * 8);
+	let name = '';
+	for (let i = 0; i < length; i++) name += ALPHABET[Math.floor(random() * ALPHABET.length)];
+	return name;
+}
+
+/** A small seeded generator: the same cases on every run. */
+function seeded(seed: number): () => number {
+	let state = seed;
+	return () => {
+		state = (state * 1103515245 + 12345) % 2 ** 31;
+		return state / 2 ** 31;
+	};
+}
+
+describe('username order by key (core/users.ts)', () => {
+	it('agrees with Intl.Collator (en, base, numeric) on the sign of every comparison, ties included', () => {
+		const random = seeded(18);
+		const names = ['a', 'A', 'a0', 'a00', 'a01', 'a1', 'a10', 'a2', 'a-', 'a_', 'a.', 'a-b', 'a_b', 'a.b', 'ab', 'user2', 'user10', 'User10', '007', '7', '0', '00', 'x1.10', 'x1.9', '9'.repeat(40), `${'9'.repeat(39)}8`];
+		for (let i = 0; i < 3000; i++) names.push(randomName(random));
+		let compared = 0;
+		const disagree: string[] = [];
+		for (let i = 0; i < names.length; i++) {
+			for (let j = i; j < names.length; j += 1 + Math.floor(random() * 7)) {
+				const a = names[i]!;
+				const b = names[j]!;
+				if (Math.sign(byUsername({username: a}, {username: b})) !== Math.sign(collator.compare(a, b))) disagree.push(`${a} vs ${b}`);
+				compared++;
+			}
+		}
+		expect(disagree.slice(0, 5)).toEqual([]);
+		expect(compared).toBeGreaterThan(100_000);
+	});
+
+	it('sorts as sort(byUsername) would, ties in their order; a name outside the alphabet falls back to the collator', () => {
+		const random = seeded(7);
+		const users = Array.from({length: 5000}, (_, i) => ({username: randomName(random), i}));
+		const expected = [...users].sort((a, b) => collator.compare(a.username, b.username));
+		expect(sortByUsername([...users])).toEqual(expected);
+		expect(usernameKey('ünïcode')).toBeUndefined();
+		const mixed = [{username: 'zoë'}, {username: 'Zoe'}, {username: 'adam'}];
+		expect(sortByUsername([...mixed]).map(u => u.username)).toEqual([...mixed].sort((a, b) => collator.compare(a.username, b.username)).map(u => u.username));
+	});
+});
