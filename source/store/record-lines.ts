@@ -75,9 +75,36 @@ type Compare = (record: Record<string, unknown>, values: readonly unknown[], sta
 
 const comparators = new WeakMap<readonly string[], Compare>();
 
-/** Whether a nested value (`now`) still holds what was taken of it (`was`, its {@link Nested} JSON). */
+/** Whether a nested value (`now`) still holds what was taken of it (`was`, its {@link Nested}). */
 function sameNested(now: unknown, was: unknown): boolean {
-	return was instanceof Nested && isNested(now) && JSON.stringify(now) === was.json;
+	return was instanceof Nested && isNested(now) && sameDeep(now, was.copy);
+}
+
+/**
+ * Whether `now` holds what `copy` (a value JSON.parse made) holds: the same JSON but for key order,
+ * by walking both, without serialising `now` (20,000 invitations' mail status: 15 ms a commit).
+ * Where it cannot tell as JSON would (an object other than a plain one or an array, a key holding
+ * undefined), it says "changed": the record is then checked and written, never lost.
+ */
+function sameDeep(now: unknown, copy: unknown): boolean {
+	if (now === copy) return typeof now !== 'number' || Number.isFinite(now);
+	if (typeof now !== 'object' || now === null || typeof copy !== 'object' || copy === null) return false;
+	if (Array.isArray(now)) {
+		if (!Array.isArray(copy) || now.length !== copy.length) return false;
+		for (let i = 0; i < now.length; i++) if (!sameDeep(now[i], copy[i])) return false;
+		return true;
+	}
+	const prototype: unknown = Object.getPrototypeOf(now);
+	if (Array.isArray(copy) || (prototype !== Object.prototype && prototype !== null)) return false;
+	const a = now as Record<string, unknown>;
+	const b = copy as Record<string, unknown>;
+	let count = 0;
+	for (const key in a) {
+		if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key) || !sameDeep(a[key], b[key])) return false;
+		count++;
+	}
+	for (const key in b) if (Object.hasOwn(b, key)) count--;
+	return count === 0;
 }
 
 /**
@@ -152,8 +179,11 @@ class Before {
 				for (let i = 0; i < records.length; i++) {
 					const record = records[i];
 					if (old && i < old.records.length && old.records[i] === record) starts[i] = old.starts[i]!;
+					// A record elsewhere in the list as taken (one removed or added before it) is found
+					// by identity; where the lengths agree it is a new record (a commit's copy), taken
+					// without building that map of the whole list (28 ms at 100,000 users).
 					else {
-						const at = old && isRecord(record) ? this.lookup(old, record) : -1;
+						const at = old && old.records.length !== records.length && isRecord(record) ? this.lookup(old, record) : -1;
 						starts[i] = at >= 0 ? at : this.take(record);
 					}
 				}
@@ -224,9 +254,18 @@ class Before {
 		return this.lookup(list, record);
 	}
 
+	/** The shape compared last, and its compare: records of a list mostly share one. */
+	private compared: readonly string[] | undefined;
+	private compare: Compare | undefined;
+
 	/** True while `record` holds exactly what it held at `start`. */
 	unchanged(record: Record<string, unknown>, start: number): boolean {
-		return comparatorFor(this.values[start] as readonly string[])(record, this.values, start);
+		const keys = this.values[start] as readonly string[];
+		if (keys !== this.compared) {
+			this.compared = keys;
+			this.compare = comparatorFor(keys);
+		}
+		return this.compare!(record, this.values, start);
 	}
 
 	/** The value the record at `start` held for `key` (a nested value as its {@link Nested}). */
@@ -773,7 +812,15 @@ export class RecordLines {
 			// Lists the change says nothing of are left as they are; when it cannot tell, all are looked at.
 			if (change && !change.lists.has(section.key)) continue;
 			const list = value as readonly object[];
-			if (change || list.some(record => copies.has(record))) data[section.key] = list.map(record => copies.get(record) ?? record);
+			if (change && change.lists.get(section.key)!.added.length <= 16) {
+				// A few records: found by identity (a pointer compare per record), not looked up in a map for each of 100,000.
+				const next = list.slice();
+				for (const record of change.lists.get(section.key)!.added) {
+					const copy = copies.get(record);
+					if (copy) for (let i = next.indexOf(record); i >= 0; i = next.indexOf(record, i + 1)) next[i] = copy;
+				}
+				data[section.key] = next;
+			} else if (change || list.some(record => copies.has(record))) data[section.key] = list.map(record => copies.get(record) ?? record);
 		}
 		this.remember(db);
 		if (!change) return undefined;
