@@ -101,15 +101,16 @@ export class ChunkWriter {
 	private used = 0;
 	private flushed = 0;
 
-	/** `seen` gets every byte written, in order (validated.ts hashes what is written). */
+	/** `seen` gets every byte written, in order (validated.ts hashes what is written); `start`: where in the file the first byte goes. */
 	constructor(
 		private readonly fd: number,
 		private readonly seen?: (bytes: Buffer) => void,
+		private readonly start = 0,
 	) {}
 
 	/** Bytes written so far, flushed or not: where the next piece starts in the file. */
 	get position(): number {
-		return this.flushed + this.used;
+		return this.start + this.flushed + this.used;
 	}
 
 	write(piece: string): void {
@@ -119,7 +120,7 @@ export class ChunkWriter {
 			if (piece.length * 3 > WRITE_CHUNK) {
 				const bytes = Buffer.from(piece);
 				this.seen?.(bytes);
-				for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+				for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.start + this.flushed + done);
 				this.flushed += bytes.length;
 				return;
 			}
@@ -129,10 +130,27 @@ export class ChunkWriter {
 
 	flush(): void {
 		this.seen?.(this.buffer.subarray(0, this.used));
-		for (let done = 0; done < this.used; ) done += writeSync(this.fd, this.buffer, done, this.used - done);
+		for (let done = 0; done < this.used; ) done += writeSync(this.fd, this.buffer, done, this.used - done, this.start + this.flushed + done);
 		this.flushed += this.used;
 		this.used = 0;
 	}
+}
+
+/** `length` bytes of an open file from `offset` (fewer at its end). */
+export function readBytes(fd: number, offset: number, length: number): Buffer {
+	const buffer = Buffer.allocUnsafe(length);
+	let done = 0;
+	while (done < length) {
+		const read = readSync(fd, buffer, done, length - done, offset + done);
+		if (read === 0) break;
+		done += read;
+	}
+	return buffer.subarray(0, done);
+}
+
+/** Writes `bytes` at `offset` of an open file. */
+export function writeAt(fd: number, bytes: Buffer, offset: number): void {
+	for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
 }
 
 /** `length` bytes of an open file from `offset`, as text (one line of the store). */

@@ -13,8 +13,9 @@ export {Invalid} from './record-entry.js';
  *     "schemaVersion":1,
  *     "version":42,
  *     "tenants":[
- *     {"id":"…","name":"acme",…},
+ *     {"id":"…","name":"acme",…}          ,
  *     {"id":"…","name":"beta",…}
+ *
  *     ],
  *     …
  *     "outbox":[
@@ -23,7 +24,10 @@ export {Invalid} from './record-entry.js';
  *     "recentChanges":{…}
  *     }
  *
- * The last line is the index of recent changes (change-index.ts), which lets a reader read only
+ * Each record's line ends with spaces, room for it to grow, before its comma (a space instead for
+ * the last of a list), and each list ends with a line of spaces, room for records added: a commit
+ * then writes over a copy of the file only the lines that changed ({@link RecordLines.patch},
+ * atomic-file.ts). The last line is the index of recent changes (change-index.ts), which lets a reader read only
  * the lines that changed. It is ordinary JSON (any tool, and lowdb, reads it), diffs well when edited by hand, and lets a
  * commit or a re-read touch only what changed: each record's line is remembered once validated, so
  * a commit validates only records whose line differs, and a re-read parses only lines it has not
@@ -243,6 +247,11 @@ class Before {
 		return start;
 	}
 
+	/** The records of list `section` as taken and where each one's values start. */
+	listOf(section: string): TakenList | undefined {
+		return this.lists.get(section);
+	}
+
 	/** Where the values of `record` start (`hint`: its likely index in the list), or -1 when no such record was taken there. */
 	find(section: string, record: object, hint: number): number {
 		const list = this.lists.get(section);
@@ -286,6 +295,52 @@ class Before {
 	}
 }
 
+/**
+ * Where the values of a file written here lie, so that the next commit can patch a copy of it in
+ * place of writing it whole (atomic-file.ts): each record is followed on its line by spaces, room
+ * to grow, then its comma (a space for the last of a list), and each list ends with a line of
+ * spaces, room for records added. Spaces between tokens are JSON whitespace: the file is ordinary
+ * JSON of the whole state, whatever reads it.
+ */
+export type Layout = {
+	/** A value on its own (the version, the settings): where it starts and where its line ends (after the "\n"), the comma before that. */
+	readonly singles: ReadonlyMap<string, Slot>;
+	readonly lists: ReadonlyMap<string, ListSlots>;
+	/** Where the line of the index of recent changes starts: the end of the data. */
+	readonly indexAt: number;
+};
+
+export type Slot = {readonly start: number; readonly end: number; readonly length: number; readonly line: string};
+
+/**
+ * Record i of a list starts at starts[i] (its line: the record's JSON, lengths[i] bytes, spaces, a
+ * comma or a space, "\n"); the line ends where the next one starts, the last one's at `slack`;
+ * from there to `close` (where "]" is) are spaces and a "\n".
+ */
+export type ListSlots = {readonly starts: readonly number[]; readonly lengths: readonly number[]; readonly slack: number; readonly close: number};
+
+/** Room to grow left after a record of `bytes` bytes: a last sign-in (null to a time) takes 22 more. */
+function roomFor(bytes: number): number {
+	return 24 + (bytes >> 4);
+}
+
+/** Room after a value on its own (the settings may gain an SMTP server or a certificate). */
+function roomForSingle(key: string, bytes: number): number {
+	if (key === 'schemaVersion') return 0;
+	return key === 'version' ? Math.max(0, 20 - bytes) : 256 + (bytes >> 2);
+}
+
+/** Room left at the end of a list of `bytes` bytes for records added. */
+function roomAtEnd(bytes: number): number {
+	return Math.max(8192, Math.min(bytes >> 4, 256 * 1024));
+}
+
+const SPACES = ' '.repeat(4096);
+
+function spaces(count: number): string {
+	return count <= SPACES.length ? SPACES.slice(0, count) : ' '.repeat(count);
+}
+
 /** Lines of a file, one at a time, with a look at the next: the whole text need never be in memory. */
 export type LineSource = {
 	next(): string | undefined;
@@ -317,6 +372,8 @@ export type Commit = {
 	readonly counts: Readonly<Record<string, number>>;
 	/** What changed, list by list (records by object), for the store's listeners; undefined when a list was reordered. */
 	readonly change: Applied['change'];
+	/** Where the data was written (without the index: atomic-file.ts adds where it starts). */
+	readonly layout: Omit<Layout, 'indexAt'>;
 };
 
 /** A database brought up to date, and what changed on the way (undefined: anything may have). */
@@ -431,16 +488,26 @@ export class RecordLines {
 				// of garbage per re-read of a big store) is only made once one is looked up by its line.
 				let taken: Set<object> | undefined;
 				let byLine: Map<string, object[]> | undefined;
+				// Each record's line may end with spaces (room to grow in place), before its comma or
+				// instead of it for the last; the list may end with a line of spaces (room for more).
+				let more = false;
 				for (;;) {
 					const line = lines.next();
 					if (line === undefined) return undefined;
 					if (closes(line)) {
+						if (more) return undefined;
 						indexFollows = line === '],' && isLast;
 						break;
 					}
-					const last = closes(lines.peek());
-					if (last === line.endsWith(',')) return undefined;
-					const body = last ? line : line.slice(0, -1);
+					const trimmed = line.trimEnd();
+					if (trimmed === '') {
+						// Room for more: only after the last record.
+						if (more) return undefined;
+						continue;
+					}
+					if (records.length > 0 && !more) return undefined;
+					more = trimmed.endsWith(',');
+					const body = more ? trimmed.slice(0, -1).trimEnd() : trimmed;
 					const same = old[records.length];
 					const free = same !== undefined && !taken?.has(same);
 					const sameLine = free ? this.lineOf(same) : undefined;
@@ -490,13 +557,15 @@ export class RecordLines {
 				if (section.guarded && records.length !== old.length) guardedChange = true;
 				db[section.key] = records;
 			} else {
-				const line = lines.next();
-				if (line === undefined || !line.startsWith(key)) return undefined;
+				const read = lines.next();
+				if (read === undefined || !read.startsWith(key)) return undefined;
+				const line = read.trimEnd();
 				// The last section ends with a comma too when the index of recent changes follows it.
 				const ends = isLast && line.endsWith(',') ? ',' : comma;
 				if (!line.endsWith(ends)) return undefined;
 				if (isLast) indexFollows = ends === ',';
-				const body = line.slice(key.length, line.length - ends.length);
+				// Spaces before the comma are room for the value to grow in place.
+				const body = line.slice(key.length, line.length - ends.length).trimEnd();
 				const old = previous?.[section.key];
 				if (isRecord(old) && this.lineOf(old) === body) {
 					db[section.key] = old;
@@ -535,6 +604,8 @@ export class RecordLines {
 	 */
 	serialize(db: Database, out: Output, indexed: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Commit {
 		out.write('{\n');
+		const singles = new Map<string, Slot>();
+		const slots = new Map<string, ListSlots>();
 		const lines: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [];
 		const touched = new Map<string, Set<string>>();
 		const where = new Map<string, Map<string, number[]>>();
@@ -588,6 +659,10 @@ export class RecordLines {
 				const offset = out.position;
 				const {line, fresh} = see(section.key, 0, section.schema, value, section.key);
 				out.write(line);
+				const length = out.position - offset;
+				out.write(spaces(roomForSingle(section.key, length)));
+				// The comma (or for the last section what follows it) and the line's end come next.
+				singles.set(section.key, {start: offset, end: out.position + 2, length, line});
 				if (!isRecord(value)) continue;
 				// A record on its own (the settings, the housekeeping) is named by the key "".
 				if (fresh) {
@@ -601,6 +676,9 @@ export class RecordLines {
 			if (!Array.isArray(value)) throw new Invalid(section.key, 'not a list');
 			const list = value as readonly unknown[];
 			out.write(`"${section.key}":[\n`);
+			const listStart = out.position;
+			const starts: number[] = [];
+			const lengths: number[] = [];
 			counts[section.key] = list.length;
 			const before = this.lists.get(section.key) as readonly object[] | undefined;
 			if (section.guarded && !(before && sameMembers(before, list))) guardedChange = true;
@@ -618,7 +696,6 @@ export class RecordLines {
 			let then: Set<unknown> | undefined;
 			for (let i = 0; i < list.length; i++) {
 				const record = list[i];
-				if (i > 0) out.write(',\n');
 				if (before && !reordered) {
 					if (before[was] === record) was++;
 					else {
@@ -635,6 +712,11 @@ export class RecordLines {
 				const hint = before && was > 0 && before[was - 1] === record ? was - 1 : i;
 				const seen = see(section.key, hint, section.element, record, `${section.key}.${i}`, section.guarded);
 				out.write(seen.line);
+				const length = out.position - offset;
+				starts.push(offset);
+				lengths.push(length);
+				out.write(spaces(roomFor(length)));
+				out.write(i < list.length - 1 ? ',\n' : ' \n');
 				if (!isRecord(record)) continue;
 				const key = recordKey(record);
 				if (seen.fresh) {
@@ -647,10 +729,12 @@ export class RecordLines {
 						if (typeof old === 'string' && old !== key) touch(section.key, old);
 					}
 				}
-				if (key !== undefined && (seen.fresh || keys?.has(key) === true)) place(section.key, key, i, offset, out.position - offset);
+				if (key !== undefined && (seen.fresh || keys?.has(key) === true)) place(section.key, key, i, offset, length);
 			}
 			if (before && !reordered) while (was < before.length) gone(before[was++]!);
-			if (list.length > 0) out.write('\n');
+			const slack = out.position;
+			out.write(`${spaces(roomAtEnd(slack - listStart))}\n`);
+			slots.set(section.key, {starts, lengths, slack, close: out.position});
 			out.write(']');
 			if (removed.length > 0 || added.length > 0) lists.set(section.key, {removed, added});
 		}
@@ -658,7 +742,164 @@ export class RecordLines {
 			const problem = checkInvariants(db);
 			if (problem) throw new Invalid('', problem);
 		}
-		return {lines, touched, where, counts, change: reordered ? undefined : {lists, settings}};
+		return {lines, touched, where, counts, change: reordered ? undefined : {lists, settings}, layout: {singles, lists: slots}};
+	}
+
+	/**
+	 * What a commit of `db` changes in the file this process wrote last, laid out as `layout`
+	 * says, as bytes to write over a copy of it (offset, text): each record changed in place into
+	 * its own line, each record added to the end of its list into the room there, and the version.
+	 * Undefined when it takes more than that: a record removed or moved, one that outgrew its line,
+	 * no room left at the end of a list, records not yet checked (a trusted read), a list sorted or
+	 * a record replaced by another object; the caller then writes the whole file (serialize). Every
+	 * record that changed is checked as serialize checks it, and the invariants when a change may
+	 * break one; says what the commit touched and where, as serialize does.
+	 */
+	patch(db: Database, layout: Layout, indexed: ReadonlyMap<string, ReadonlySet<string>> = new Map()): {commit: Commit; writes: Array<[number, string]>} | undefined {
+		const taken = this.before;
+		if (!taken || this.unverified) return undefined;
+		const writes: Array<[number, string]> = [];
+		const lines: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [];
+		const touched = new Map<string, Set<string>>();
+		const counts: Record<string, number> = {};
+		const lists = new Map<string, {removed: object[]; added: object[]}>();
+		const singles = new Map(layout.singles);
+		const slots = new Map(layout.lists);
+		let settings = false;
+		let guardedChange = false;
+		const touch = (section: string, key: string | undefined) => {
+			if (key === undefined) return;
+			let keys = touched.get(section);
+			if (!keys) touched.set(section, (keys = new Set<string>()));
+			keys.add(key);
+		};
+		/** The line of a record that changed (`was`: where what it held is taken, -1 if added), checked as serialize() checks it. */
+		const fresh = (value: Record<string, unknown>, schema: z.ZodType, at: string, was: number, guarded: readonly GuardedField[] | undefined): string => {
+			if (guarded && !(was >= 0 && sameGuarded(guarded, value, field => taken.field(was, field)))) guardedChange = true;
+			const clean = check(schema, value, at);
+			const unknown = unknownKey(value, clean);
+			if (unknown) throw new Invalid(at, `unknown field ${unknown}`);
+			const written = sameJson(value, clean) ? value : (clean as Record<string, unknown>);
+			const line = JSON.stringify(written);
+			lines.push([value, line, written]);
+			return line;
+		};
+		for (const section of this.sections) {
+			const value = db[section.key] as unknown;
+			if (!section.element) {
+				const slot = layout.singles.get(section.key);
+				if (!slot) return undefined;
+				let line: string;
+				if (isRecord(value)) {
+					const was = taken.find(section.key, value, 0);
+					if (was >= 0 && taken.unchanged(value, was)) continue;
+					line = fresh(value, section.schema, section.key, was, section.guarded);
+					touch(section.key, '');
+					if (section.key === 'settings') settings = true;
+				} else {
+					check(section.schema, value, section.key);
+					line = JSON.stringify(value);
+					if (line === slot.line) continue;
+					// Only the version moves on its own; anything else is written whole.
+					if (section.key !== 'version') return undefined;
+				}
+				const length = Buffer.byteLength(line);
+				const room = slot.end - 2 - slot.start;
+				if (length > room) return undefined;
+				writes.push([slot.start, line + spaces(room - length)]);
+				singles.set(section.key, {start: slot.start, end: slot.end, length, line});
+				continue;
+			}
+			if (!Array.isArray(value)) throw new Invalid(section.key, 'not a list');
+			const list = value as readonly unknown[];
+			const before = this.lists.get(section.key);
+			const slot = layout.lists.get(section.key);
+			if (!before || !slot || list.length < before.length || slot.starts.length !== before.length) return undefined;
+			counts[section.key] = list.length;
+			const removed: object[] = [];
+			const added: object[] = [];
+			let lengths: number[] | undefined;
+			const known = taken.listOf(section.key);
+			if (!known) return undefined;
+			for (let i = 0; i < before.length; i++) {
+				const record = list[i];
+				// Removed, moved or replaced by another object: written whole.
+				if (record !== before[i] || typeof record !== 'object' || record === null) return undefined;
+				const was = known.records[i] === record ? known.starts[i]! : taken.find(section.key, record, i);
+				if (was < 0) return undefined;
+				if (taken.unchanged(record as Record<string, unknown>, was)) continue;
+				if (!isRecord(record)) return undefined;
+				const line = fresh(record, section.element, `${section.key}.${i}`, was, section.guarded);
+				const length = Buffer.byteLength(line);
+				const end = i + 1 < before.length ? slot.starts[i + 1]! : slot.slack;
+				const room = end - 2 - slot.starts[i]!;
+				if (length > room) return undefined;
+				writes.push([slot.starts[i]!, line + spaces(room - length)]);
+				(lengths ??= slot.lengths.slice())[i] = length;
+				const key = recordKey(record);
+				touch(section.key, key);
+				const old = taken.field(was, 'id') ?? taken.field(was, 'key');
+				if (typeof old === 'string' && old !== key) touch(section.key, old);
+				removed.push(record);
+				added.push(record);
+			}
+			let starts: number[] | undefined;
+			let at = slot.slack;
+			if (list.length > before.length) {
+				if (section.guarded) guardedChange = true;
+				starts = slot.starts.slice();
+				lengths ??= slot.lengths.slice();
+				// The last record's line ends with a space where the comma goes once another follows.
+				if (before.length > 0) writes.push([slot.slack - 2, ',']);
+				for (let i = before.length; i < list.length; i++) {
+					const record = list[i];
+					if (!isRecord(record)) return undefined;
+					const line = fresh(record, section.element, `${section.key}.${i}`, -1, section.guarded);
+					const length = Buffer.byteLength(line);
+					const text = `${line}${spaces(roomFor(length))}${i < list.length - 1 ? ',' : ' '}\n`;
+					const size = length + text.length - line.length;
+					// One "\n" stays before the "]".
+					if (at + size > slot.close - 1) return undefined;
+					writes.push([at, text]);
+					starts.push(at);
+					lengths.push(length);
+					at += size;
+					touch(section.key, recordKey(record));
+					added.push(record);
+				}
+			}
+			if (starts || lengths) slots.set(section.key, {starts: starts ?? slot.starts, lengths: lengths ?? slot.lengths, slack: at, close: slot.close});
+			if (removed.length > 0 || added.length > 0) lists.set(section.key, {removed, added});
+		}
+		if (guardedChange) {
+			const problem = checkInvariants(db);
+			if (problem) throw new Invalid('', problem);
+		}
+		// Where the records named by this commit and by those the index keeps now are.
+		const where = new Map<string, Map<string, number[]>>();
+		for (const section of this.sections) {
+			const wanted = new Set([...(indexed.get(section.key) ?? []), ...(touched.get(section.key) ?? [])]);
+			if (wanted.size === 0) continue;
+			const placed = new Map<string, number[]>();
+			where.set(section.key, placed);
+			const place = (key: string, at: number, offset: number, length: number) => {
+				const triples = placed.get(key);
+				if (triples) triples.push(at, offset, length);
+				else placed.set(key, [at, offset, length]);
+			};
+			if (!section.element) {
+				const slot = singles.get(section.key)!;
+				if (wanted.has('') && isRecord(db[section.key])) place('', 0, slot.start, slot.length);
+				continue;
+			}
+			const list = db[section.key] as unknown as readonly object[];
+			const slot = slots.get(section.key)!;
+			for (let i = 0; i < list.length; i++) {
+				const key = recordKey(list[i]!);
+				if (key !== undefined && wanted.has(key)) place(key, i, slot.starts[i]!, slot.lengths[i]!);
+			}
+		}
+		return {commit: {lines, touched, where, counts, change: {lists, settings}, layout: {singles, lists: slots}}, writes};
 	}
 
 	/**
