@@ -39,7 +39,9 @@ function withPatchStep<T>(hook: (step: PatchStep) => void, run: () => Promise<T>
 describe('a commit after this process wrote the file copies it and writes over the copy only what changed (store/atomic-file.ts)', () => {
 	it('the records it did not change keep their bytes and their place, the file stays plain JSON of the whole state', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => {
+				touch(db.users[0]!);
+			});
 		const before = readFileSync(store.path);
 		const later = offsetOf(store.path, 'w30');
 		const steps: PatchStep[] = [];
@@ -65,7 +67,9 @@ describe('a commit after this process wrote the file copies it and writes over t
 
 	it('a reader that opened the file before the commit still reads the old file whole: the copy is renamed over it, never written in place', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => {
+				touch(db.users[0]!);
+			});
 		const old = readFileSync(store.path);
 		const reader = openSync(store.path, 'r');
 		try {
@@ -141,13 +145,17 @@ describe('a commit after this process wrote the file copies it and writes over t
 
 	it('a program that writes the store in place while the copy is made fails the commit instead of landing a copy of a changed file', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => {
+				touch(db.users[0]!);
+			});
 		await expect(
 			withPatchStep(
 				step => {
 					if (step === 'copy') appendFileSync(store.path, ' ');
 				},
-				() => store.transact(db => void touch(db.users[1]!)),
+				() => store.transact(db => {
+				touch(db.users[1]!);
+			}),
 			),
 		).rejects.toThrow(/another program replaced the file/);
 		expect(readFileSync(store.path, 'utf8').endsWith('}\n ')).toBe(true);
@@ -156,7 +164,9 @@ describe('a commit after this process wrote the file copies it and writes over t
 
 	it('the copy is a new regular file of this process, 0600 from the moment it exists, its only link its temp name', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => {
+				touch(db.users[0]!);
+			});
 		const seen: Array<{step: PatchStep; mode: number; file: boolean; links: number}> = [];
 		await withPatchStep(
 			step => {
@@ -165,7 +175,9 @@ describe('a commit after this process wrote the file copies it and writes over t
 					seen.push({step, mode: stat.mode & 0o777, file: stat.isFile(), links: stat.nlink});
 				}
 			},
-			() => store.transact(db => void touch(db.users[1]!)),
+			() => store.transact(db => {
+				touch(db.users[1]!);
+			}),
 		);
 		expect(seen).toEqual(['copy', 'patch', 'sync'].map(step => ({step, mode: 0o600, file: true, links: 1})));
 		expect(statSync(store.path).mode & 0o777).toBe(0o600);
@@ -173,12 +185,16 @@ describe('a commit after this process wrote the file copies it and writes over t
 
 	it('a store made readable by its group since this process wrote it is read again and written whole, 0600 again', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => {
+				touch(db.users[0]!);
+			});
 		chmodSync(store.path, 0o640);
 		const steps: PatchStep[] = [];
 		await withPatchStep(
 			step => steps.push(step),
-			() => store.transact(db => void touch(db.users[1]!)),
+			() => store.transact(db => {
+				touch(db.users[1]!);
+			}),
 		);
 		expect(steps).toEqual([]);
 		expect(statSync(store.path).mode & 0o777).toBe(0o600);
@@ -187,19 +203,25 @@ describe('a commit after this process wrote the file copies it and writes over t
 	it('a store edited by hand (whitespace removed, or reformatted as jq prints it) opens, and its next commit writes it whole in our layout', async () => {
 		for (const format of [(value: unknown) => JSON.stringify(value), (value: unknown) => `${JSON.stringify(value, null, 2)}\n`]) {
 			const store = await seededStore(NAMES);
-			await store.transact(db => void touch(db.users[0]!));
+			await store.transact(db => {
+				touch(db.users[0]!);
+			});
 			writeFileSync(store.path, format(fileState(store.path)));
 			const reopened = await Store.open(store.path);
 			const steps: PatchStep[] = [];
 			await withPatchStep(
 				step => steps.push(step),
-				() => reopened.transact(db => void touch(db.users[1]!)),
+				() => reopened.transact(db => {
+				touch(db.users[1]!);
+			}),
 			);
 			expect(steps).toEqual([]);
 			expect(readFileSync(reopened.path, 'utf8').startsWith(`{\n"schemaVersion":${SCHEMA_VERSION},\n"version":`)).toBe(true);
 			await withPatchStep(
 				step => steps.push(step),
-				() => reopened.transact(db => void touch(db.users[2]!)),
+				() => reopened.transact(db => {
+				touch(db.users[2]!);
+			}),
 			);
 			expect(steps).toEqual(['copy', 'patch', 'sync', 'rename']);
 			expect(fileState(reopened.path)).toEqual(asJson(reopened.read()));

@@ -130,7 +130,8 @@ function comparatorFor(keys: readonly string[]): Compare {
 	}
 	body.push('return true;');
 	// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the body is made of the shape's keys, each quoted by JSON.stringify
-	compare = new Function('same', 'hasOwn', `"use strict"; return function compare(r, v, s) {\n${body.join('\n')}\n};`)(sameNested, Object.hasOwn) as Compare;
+	const make = new Function('same', 'hasOwn', `"use strict"; return function compare(r, v, s) {\n${body.join('\n')}\n};`) as (same: typeof sameNested, hasOwn: typeof Object.hasOwn) => Compare;
+	compare = make(sameNested, Object.hasOwn);
 	comparators.set(keys, compare);
 	return compare;
 }
