@@ -249,11 +249,84 @@ describe('a commit after this process wrote the file copies it and writes over t
 						db.users.push(userRecord(db.tenants[0]!.id, `more${i}`));
 					}),
 			);
-			expect(steps.length > 0).toBe(i > 0);
+			// Patched every time, the first too: the blocks hashed as the file was opened make its MAC.
+			expect(steps).toContain('rename');
 			expect(readFileSync(validatedPathOf(store.path), 'utf8').trim()).toBe(macOf(readFileSync(store.path)));
 		}
 		const trusted = await Store.open(store.path, {validatorId: build, deferValidation: true});
 		expect(asJson(trusted.read())).toEqual(asJson(writer.read()));
+	});
+});
+
+describe('a process that read the file whole patches it on its first commit, as its writer would', () => {
+	it('where every line lies is learnt as the file is read, multi-byte characters and all', async () => {
+		const store = await seededStore(NAMES);
+		await store.transact(db => {
+			// A free-form field early in the file, with characters of two, three and four bytes.
+			db.users[1]!.passwordHash = 'é→😀 not a hash';
+			touch(db.users[1]!);
+		});
+		const reader = await Store.open(store.path);
+		const later = offsetOf(store.path, 'w30');
+		const steps: PatchStep[] = [];
+		await withPatchStep(
+			step => steps.push(step),
+			() =>
+				reader.transact(db => {
+					const user = db.users.find(u => u.username === 'w20')!;
+					user.lastLogin = '2026-06-01T12:00:00.000Z';
+					touch(user);
+					db.users.push(userRecord(db.tenants[0]!.id, 'added'));
+				}),
+		);
+		expect(steps).toEqual(['copy', 'patch', 'sync', 'rename']);
+		expect(offsetOf(store.path, 'w30')).toBe(later);
+		expect(fileState(store.path)).toEqual(asJson(reader.read()));
+		await store.refresh();
+		expect(asJson(store.read())).toEqual(asJson(reader.read()));
+		expect(store.read().users.find(u => u.username === 'w1')!.passwordHash).toBe('é→😀 not a hash');
+	});
+
+	it('with the MAC of validated state: the blocks hashed while reading make the MAC of the patched file', async () => {
+		const build = 'rules-of-this-build';
+		const writer = await seededStore(NAMES);
+		KeyFile.load(writer.path);
+		await writer.transact(db => {
+				touch(db.users[0]!);
+			});
+		const reader = await Store.open(writer.path, {validatorId: build});
+		const steps: PatchStep[] = [];
+		await withPatchStep(
+			step => steps.push(step),
+			() => reader.transact(db => {
+				touch(db.users[3]!);
+			}),
+		);
+		expect(steps).toContain('rename');
+		const key = KeyFile.inspect(writer.path);
+		if (typeof key !== 'object') throw new Error('no key file');
+		const mac = startDigest({id: build, schemaVersion: SCHEMA_VERSION, key: key.derive('orgctl validated store')})
+			.update(readFileSync(writer.path))
+			.digest('hex');
+		expect(readFileSync(validatedPathOf(writer.path), 'utf8').trim()).toBe(mac);
+	});
+
+	it('a file another program rewrote is read again and written whole, in place of patching what it no longer is', async () => {
+		const store = await seededStore(NAMES);
+		await store.transact(db => {
+				touch(db.users[0]!);
+			});
+		// Same bytes, but written by someone else: the index of recent changes is no longer bound to it.
+		writeFileSync(store.path, readFileSync(store.path));
+		const steps: PatchStep[] = [];
+		await withPatchStep(
+			step => steps.push(step),
+			() => store.transact(db => {
+				touch(db.users[1]!);
+			}),
+		);
+		expect(steps).toEqual([]);
+		expect(fileState(store.path)).toEqual(asJson(store.read()));
 	});
 });
 

@@ -104,6 +104,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const validator = previous === undefined ? this.validator : undefined;
 		const deferred = this.records.trustNextRead;
 		let digest: Digest | undefined;
+		let mac: Buffer | undefined;
+		let read: {layout: Layout; blocks: Buffer[] | undefined} | undefined;
+		// Whatever this read finds, the file it patches is no longer the one a layout describes.
+		this.layout = undefined;
+		this.layoutOf = undefined;
+		this.blocks = undefined;
 		if (validator) this.records.trustNextRead = true;
 		try {
 			const fd = openSync(this.path, 'r');
@@ -121,17 +127,24 @@ export class AtomicJsonFile implements Adapter<Database> {
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
-				digest = validator && startDigest(validator);
-				const lines = this.fromLines(new FileLines(fd, digest && (bytes => digest!.update(bytes))), previous);
+				// Every block is hashed as it is read (a re-read too): the MAC a commit that patches this file needs.
+				const hasher = this.validator;
+				digest = hasher && startDigest(hasher);
+				const source = new FileLines(fd, digest && (bytes => digest!.update(bytes)));
+				const lines = this.fromLines(source, previous);
 				data =
 					lines ??
 					this.parse(
-						readWhole(fd, Number(stat.size), validator && (bytes => (digest = startDigest(validator).update(bytes)))),
+						readWhole(fd, Number(stat.size), hasher && (bytes => (digest = startDigest(hasher).update(bytes)))),
 						previous,
 						false,
 					);
 				this.lineage = this.lineageOf(lines ? this.records.indexLine : undefined, stat);
 				this.lastChange = undefined;
+				mac = digest?.digest();
+				// A commit may patch a copy of this very file: where its lines are is known, and the index is bound to it.
+				const layout = lines ? this.records.readLayout : undefined;
+				if (layout !== undefined && this.lineage.index?.at === layout.indexAt && (hasher === undefined || digest !== undefined)) read = {layout, blocks: digest?.blocks};
 			} finally {
 				closeSync(fd);
 			}
@@ -146,7 +159,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `it cannot be read (${(error as Error).message})`, 'check its owner and permissions');
 		}
 		this.stamp = stampOf(stat, version);
-		if (digest && this.records.trusted) this.settleTrust(data, digest.digest(), deferred);
+		if (read) {
+			this.layout = read.layout;
+			this.blocks = read.blocks;
+			this.layoutOf = this.stamp;
+		}
+		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred);
 		return data;
 	}
 
@@ -213,8 +231,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const digest = this.pendingDigest;
 		this.pendingDigest = undefined;
 		try {
-			// A check that replaced a record has data other than the bytes: nothing to vouch for then.
-			if (this.records.verify(data) && digest) recordDigest(this.path, digest);
+			// A check that replaced a record has data other than the bytes: nothing to vouch for then, nor to patch.
+			const asRead = this.records.verify(data);
+			if (!asRead) this.layout = undefined;
+			if (asRead && digest) recordDigest(this.path, digest);
 		} catch (error) {
 			if (error instanceof Invalid) throw this.refuse(error);
 			throw error;

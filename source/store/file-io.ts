@@ -26,6 +26,13 @@ export class FileLines implements LineSource {
 	private carry = '';
 	private done = false;
 	private decoder: StringDecoder | undefined;
+	/** Where the next line starts, in bytes. */
+	private cursor = 0;
+	/** Where the line next() returned last starts in the file, and how many bytes it takes (without its "\n"). */
+	lineStart = 0;
+	lineBytes = 0;
+	/** Set once a line held U+FFFD: {@link lineStart} may not say where a line is in the file. */
+	lossy = false;
 
 	/** `seen` gets every byte read, in order (validated.ts hashes what is parsed). */
 	constructor(
@@ -34,7 +41,15 @@ export class FileLines implements LineSource {
 	) {}
 
 	next(): string | undefined {
-		return this.fill() ? this.lines[this.at++] : undefined;
+		if (!this.fill()) return undefined;
+		const line = this.lines[this.at++]!;
+		// Until a byte above 127 is seen every character is one byte.
+		this.lineStart = this.cursor;
+		this.lineBytes = this.decoder ? Buffer.byteLength(line) : line.length;
+		this.cursor += this.lineBytes + 1;
+		// Bytes that are not UTF-8 decode to U+FFFD, which may take another number of bytes: offsets are then unknown.
+		if (this.decoder && line.includes('\uFFFD')) this.lossy = true;
+		return line;
 	}
 
 	peek(): string | undefined {

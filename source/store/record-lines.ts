@@ -346,6 +346,11 @@ function spaces(count: number): string {
 export type LineSource = {
 	next(): string | undefined;
 	peek(): string | undefined;
+	/** Where the line next() returned last starts in the file (bytes), and its length in bytes without its "\n"; when known. */
+	readonly lineStart?: number;
+	readonly lineBytes?: number;
+	/** True when those may be wrong (bytes that are not UTF-8). */
+	readonly lossy?: boolean;
 };
 
 /** The lines of a text already in memory. */
@@ -432,6 +437,14 @@ export class RecordLines {
 	private trusting = false;
 	/** The index line of the file the last fromLines() read, if it had one (without checking it). */
 	indexLine: string | undefined;
+	/**
+	 * Where the data lies in the file the last fromLines() read (from a source that knows where its
+	 * lines are), when every line has the form a commit can patch and each record read is exactly
+	 * what its line holds; else undefined.
+	 */
+	readLayout: Layout | undefined;
+	/** A record read was replaced by its schema's clean copy: the data is not what the file holds. */
+	private cleaned = false;
 
 	constructor(readonly schemaVersion: number) {
 		this.sections = sectionsFor(schemaVersion);
@@ -472,6 +485,12 @@ export class RecordLines {
 		this.indexLine = undefined;
 		if (lines.next() !== '{') return undefined;
 		const db: Record<string, unknown> = {};
+		// Where each value lies, while every line has the form a patch needs (see Layout).
+		let capture = typeof lines.lineStart === 'number';
+		const singles = new Map<string, Slot>();
+		const slots = new Map<string, ListSlots>();
+		/** How many bytes `body` takes of `line` (the line just read), which holds it and around it only ASCII (a key, spaces, a comma). */
+		const bytesOf = (line: string, body: string) => lines.lineBytes! - (line.length - body.length);
 		let guardedChange = previous === undefined;
 		let indexFollows = false;
 		for (const [index, section] of this.sections.entries()) {
@@ -492,23 +511,36 @@ export class RecordLines {
 				// Each record's line may end with spaces (room to grow in place), before its comma or
 				// instead of it for the last; the list may end with a line of spaces (room for more).
 				let more = false;
+				const starts: number[] = [];
+				const lengths: number[] = [];
+				let slack = -1;
 				for (;;) {
 					const line = lines.next();
 					if (line === undefined) return undefined;
 					if (closes(line)) {
 						if (more) return undefined;
 						indexFollows = line === '],' && isLast;
+						if (capture && slack >= 0) slots.set(section.key, {starts, lengths, slack, close: lines.lineStart!});
+						else capture = false;
 						break;
 					}
 					const trimmed = line.trimEnd();
 					if (trimmed === '') {
 						// Room for more: only after the last record.
 						if (more) return undefined;
+						if (slack >= 0) capture = false;
+						slack = lines.lineStart ?? 0;
 						continue;
 					}
 					if (records.length > 0 && !more) return undefined;
 					more = trimmed.endsWith(',');
 					const body = more ? trimmed.slice(0, -1).trimEnd() : trimmed;
+					if (capture) {
+						// A patch writes up to the last two bytes of the line: the comma (a space for the last record) and the "\n".
+						if (slack >= 0 || !line.endsWith(more ? ',' : ' ')) capture = false;
+						starts.push(lines.lineStart!);
+						lengths.push(bytesOf(line, body));
+					}
 					const same = old[records.length];
 					const free = same !== undefined && !taken?.has(same);
 					const sameLine = free ? this.lineOf(same) : undefined;
@@ -567,6 +599,10 @@ export class RecordLines {
 				if (isLast) indexFollows = ends === ',';
 				// Spaces before the comma are room for the value to grow in place.
 				const body = line.slice(key.length, line.length - ends.length).trimEnd();
+				if (capture && read.endsWith(',')) {
+					const start = lines.lineStart! + key.length;
+					singles.set(section.key, {start, end: lines.lineStart! + lines.lineBytes! + 1, length: bytesOf(read, body), line: body});
+				} else capture = false;
 				const old = previous?.[section.key];
 				if (isRecord(old) && this.lineOf(old) === body) {
 					db[section.key] = old;
@@ -583,14 +619,18 @@ export class RecordLines {
 			}
 		}
 		let closing = lines.next();
+		let indexAt = -1;
 		if (indexFollows) {
 			if (!closing?.startsWith(INDEX_PREFIX)) return undefined;
 			this.indexLine = closing;
+			indexAt = lines.lineStart ?? -1;
 			closing = lines.next();
 		}
 		if (closing !== '}') return undefined;
 		for (let rest = lines.next(); rest !== undefined; rest = lines.next()) if (rest !== '') return undefined;
-		return this.accept(db as Database, guardedChange);
+		const accepted = this.accept(db as Database, guardedChange);
+		if (capture && indexAt >= 0 && !lines.lossy && !this.cleaned) this.readLayout = {singles, lists: slots, indexAt};
+		return accepted;
 	}
 
 
@@ -1025,6 +1065,8 @@ export class RecordLines {
 	/** A read that fails or falls back to parsing the whole text starts again with the same trust. */
 	private startRead(): void {
 		this.trusting = this.trustNextRead;
+		this.readLayout = undefined;
+		this.cleaned = false;
 	}
 
 	/**
@@ -1130,6 +1172,7 @@ export class RecordLines {
 	private adopt(schema: z.ZodType, value: unknown, where: string, line?: string): Record<string, unknown> {
 		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, where)) as Record<string, unknown>;
 		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
+		if (!kept) this.cleaned = true;
 		const record = kept ? value : clean;
 		if (this.keepLines) this.lines.set(record, kept && line !== undefined ? line : JSON.stringify(record));
 		this.share(record);
