@@ -138,9 +138,10 @@ describe('a commit after this process wrote the file copies it and writes over t
 			expect(asJson(follower.read()), `follower after change ${i}`).toEqual(state);
 			expect(asJson((await Store.open(store.path)).read()), `fresh after change ${i}`).toEqual(state);
 		}
-		// Written whole: the password that outgrew its line, the removal, the sort and the commit after it
-		// (a sorted list leaves no index of recent changes, so no place to patch one in), the bulk.
-		expect(patched).toEqual(changes.map((_, i) => i).filter(i => ![6, 12, 13, 14, 15].includes(i)));
+		// Written whole: three audit events and an invitation that the room at the end of their small
+		// lists does not hold, the password that outgrew its line, the removal, the sort and the commit
+		// after it (a sorted list leaves no index of recent changes, so no place to patch one in), the bulk.
+		expect(patched).toEqual(changes.map((_, i) => i).filter(i => ![4, 6, 9, 12, 13, 14, 15].includes(i)));
 	});
 
 	it('a program that writes the store in place while the copy is made fails the commit instead of landing a copy of a changed file', async () => {
@@ -246,7 +247,7 @@ describe('a commit after this process wrote the file copies it and writes over t
 				() =>
 					writer.transact(db => {
 						db.users[i]!.lastLogin = '2026-06-01T12:00:00.000Z';
-						db.users.push(userRecord(db.tenants[0]!.id, `more${i}`));
+						if (i === 0) db.users.push(userRecord(db.tenants[0]!.id, 'more'));
 					}),
 			);
 			// Patched every time, the first too: the blocks hashed as the file was opened make its MAC.

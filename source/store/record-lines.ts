@@ -331,9 +331,13 @@ function roomForSingle(key: string, bytes: number): number {
 	return key === 'version' ? Math.max(0, 20 - bytes) : 256 + (bytes >> 2);
 }
 
-/** Room left at the end of a list of `bytes` bytes for records added. */
+/**
+ * Room left at the end of a list of `bytes` bytes for records added: a sixteenth of the list, at
+ * most 256 KB (a thousand audit events), at least 512 bytes (a small store is cheap to write whole,
+ * and a dozen lists of room would be most of its file).
+ */
 function roomAtEnd(bytes: number): number {
-	return Math.max(8192, Math.min(bytes >> 4, 256 * 1024));
+	return Math.max(512, Math.min(bytes >> 4, 256 * 1024));
 }
 
 const SPACES = ' '.repeat(4096);
