@@ -7,7 +7,7 @@ import type {Command} from '../keymap.js';
 import {TextField} from './text-field.js';
 import {useKeys, PRIORITY} from '../input-router.js';
 import useBurstReducer from '../hooks/use-burst-reducer.js';
-import {fitToContent, table, type Column} from '../columns.js';
+import {followFit, table, type Column} from '../columns.js';
 import {listSearch} from '../list-search.js';
 import {clampView, initialListState, listReducer, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
 import {theme} from '../theme.js';
@@ -65,6 +65,15 @@ function useFilteredRows<T>(items: readonly T[], filterText: ((item: T) => strin
 	return useMemo(() => search.match(query), [search, query]);
 }
 
+/**
+ * The columns fitted to the rows' content (columns.ts): measured over every row once, then, when
+ * the rows change by a few records, over those records only.
+ */
+function useFittedColumns<T>(columns: readonly Column<T>[] | undefined, items: readonly T[]): readonly Column<T>[] | undefined {
+	const fit = useMemo(() => (columns ? followFit(columns) : undefined), [columns]);
+	return useMemo(() => fit?.(items), [fit, items]);
+}
+
 const Row = memo(function Row({line, selected}: {readonly line: string; readonly selected: boolean}) {
 	return (
 		<Text wrap="truncate-end" {...(selected ? theme.selected : {})}>
@@ -80,8 +89,8 @@ const Row = memo(function Row({line, selected}: {readonly line: string; readonly
  */
 export function List<T>(props: Props<T>): ReactNode {
 	const {items, keyOf, columns, filterText, title, width, height, onOpen, onCommand, contexts = [], active = true, emptyText = 'Nothing here yet.', refusal, targetOf, hidden = []} = props;
+	const fitted = useFittedColumns(columns, items);
 	// The pointer takes one column of the width.
-	const fitted = useMemo(() => (columns ? fitToContent(columns, items) : undefined), [columns, items]);
 	const layout = useMemo(() => (fitted ? table(fitted, width - 1) : undefined), [fitted, width]);
 	const header = layout?.header ?? props.header;
 	const renderRow = layout ? layout.line : (item: T) => props.renderRow?.(item, width - 1) ?? '';
