@@ -1,8 +1,13 @@
 import {execFileSync} from 'node:child_process';
-import {readFileSync, statSync, writeFileSync} from 'node:fs';
+import {readFileSync, statSync, truncateSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
+import {SCHEMA_VERSION} from '../source/core/model.js';
+import {AtomicJsonFile} from '../source/store/atomic-file.js';
+import {validatedPathOf} from '../source/store/layout.js';
+import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
+import {MAC_BLOCK, startDigest} from '../source/store/validated.js';
 import {seededStore} from './helpers/writers.js';
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
@@ -53,4 +58,72 @@ describe('a store file that is not JSON is refused, never carried on (store/reco
 		// Whatever orgctl does, the file it acknowledges must be JSON for jq and JSON.parse.
 		expect(() => JSON.parse(readFileSync(store.path, 'utf8'))).not.toThrow();
 	});
+});
+
+describe('held: the MAC of a patched big store binds every byte, block by block (store/validated.ts)', () => {
+	const build = 'rules-of-this-build';
+	const many = Array.from({length: 900}, (_, i) => `u${i}`);
+	const macOf = (path: string, bytes: Buffer) => {
+		const key = KeyFile.inspect(path);
+		if (typeof key !== 'object') throw new Error('no key file');
+		return startDigest({id: build, schemaVersion: SCHEMA_VERSION, key: key.derive('orgctl validated store')}).update(bytes).digest('hex');
+	};
+
+	it('records that straddle a 64 KB boundary, patched and grown with multi-byte text, leave the MAC of the exact bytes', async () => {
+		const seeded = await seededStore(many);
+		KeyFile.load(seeded.path);
+		const writer = await Store.open(seeded.path, {validatorId: build});
+		expect(statSync(seeded.path).size).toBeGreaterThan(3 * MAC_BLOCK);
+		const bytes = readFileSync(seeded.path);
+		// The users whose line crosses a block boundary.
+		const straddling = writer.read().users.filter(u => {
+			const at = bytes.indexOf(`"id":"${u.id}"`);
+			const end = bytes.indexOf('\n', at);
+			return Math.floor(at / MAC_BLOCK) !== Math.floor(end / MAC_BLOCK);
+		}).map(u => u.username);
+		expect(straddling.length).toBeGreaterThan(1);
+		let patched = 0;
+		for (const name of straddling) {
+			AtomicJsonFile.onPatchStep = step => void (step === 'rename' && patched++);
+			try {
+				await writer.transact(db => {
+					const user = db.users.find(u => u.username === name)!;
+					user.passwordHash = 'é→😀';
+					user.lastLogin = '2026-06-01T12:00:00.000Z';
+					touch(user);
+				});
+			} finally {
+				AtomicJsonFile.onPatchStep = undefined;
+			}
+			expect(readFileSync(validatedPathOf(seeded.path), 'utf8').trim()).toBe(macOf(seeded.path, readFileSync(seeded.path)));
+		}
+		expect(patched).toBe(straddling.length);
+	});
+
+	for (const [what, tamper] of [
+		['a byte of a block no commit re-hashed (a role no build accepts)', (b: Buffer) => Buffer.concat([b.subarray(0, b.indexOf('"role":"guest"', 10) + 8), Buffer.from('X'), b.subarray(b.indexOf('"role":"guest"', 10) + 9)])],
+		['two whole blocks swapped', (b: Buffer) => Buffer.concat([b.subarray(0, MAC_BLOCK), b.subarray(2 * MAC_BLOCK, 3 * MAC_BLOCK), b.subarray(MAC_BLOCK, 2 * MAC_BLOCK), b.subarray(3 * MAC_BLOCK)])],
+		['the file truncated at a block boundary', (b: Buffer) => b.subarray(0, 2 * MAC_BLOCK)],
+	] as const) {
+		it(`a fresh process that trusts MACs does not trust ${what}`, async () => {
+			const seeded = await seededStore(many);
+			KeyFile.load(seeded.path);
+			const writer = await Store.open(seeded.path, {validatorId: build});
+			await writer.transact(db => void touch(db.users.at(-2)!));
+			await writer.transact(db => void touch(db.users.at(-3)!));
+			const mac = readFileSync(validatedPathOf(seeded.path));
+			const mtime = statSync(seeded.path, {bigint: true}).mtimeNs;
+			const tampered = tamper(readFileSync(seeded.path));
+			// In place (the same inode), as `dd conv=notrunc` or a program that opens it r+ writes.
+			writeFileSync(seeded.path, tampered, {flag: 'r+'});
+			truncateSync(seeded.path, tampered.length);
+			restoreMtime(seeded.path, mtime);
+			writeFileSync(validatedPathOf(seeded.path), mac);
+			const opened = Store.open(seeded.path, {validatorId: build, deferValidation: true}).then(async store => {
+				store.validate();
+				return store;
+			});
+			await expect(opened).rejects.toThrow(/orgctl\.json/);
+		});
+	}
 });
