@@ -127,3 +127,22 @@ describe('held: the MAC of a patched big store binds every byte, block by block 
 		});
 	}
 });
+
+describe('a same-size edit in place, its mtime put back (store/atomic-file.ts fromIndex)', () => {
+	it('a running console that re-reads the file does not go on from what it held before, and never writes over the edit unseen', async () => {
+		const store = await seededStore(NAMES);
+		await store.transact(db => void touch(db.users[0]!));
+		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
+		// A role no orgctl accepts, same size, written into the same inode.
+		const bytes = readFileSync(store.path);
+		const at = bytes.indexOf('"role":"guest"', bytes.indexOf('"username":"w7"') - 400);
+		Buffer.from('"role":"GUEST"').copy(bytes, at);
+		writeFileSync(store.path, bytes, {flag: 'r+'});
+		restoreMtime(store.path, mtime);
+		// A fresh process sees the edit and refuses the file.
+		await expect(Store.open(store.path)).rejects.toThrow(/does not validate/);
+		// The console open since before must not commit over it as if nothing happened.
+		await expect(store.transact(db => void touch(db.users[9]!))).rejects.toThrow(/orgctl\.json/);
+		expect(readFileSync(store.path, 'utf8')).toContain('"role":"GUEST"');
+	});
+});
