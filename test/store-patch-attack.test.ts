@@ -8,7 +8,7 @@ import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {MAC_BLOCK, startDigest} from '../source/store/validated.js';
-import {seededStore} from './helpers/writers.js';
+import {seededStore, sleep, startWorker} from './helpers/writers.js';
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
 
@@ -145,4 +145,43 @@ describe('a same-size edit in place, its mtime put back (store/atomic-file.ts fr
 		await expect(store.transact(db => void touch(db.users[9]!))).rejects.toThrow(/orgctl\.json/);
 		expect(readFileSync(store.path, 'utf8')).toContain('"role":"GUEST"');
 	});
+});
+
+describe('held: writers in real processes, stopped and resumed at random, with readers parsing the file all along', () => {
+	it('every acknowledged change lands, every file a reader sees is whole JSON of one version', async () => {
+		const names = ['w0', 'w1', 'w2'];
+		const store = await seededStore(names);
+		const workers = await Promise.all(names.map(name => startWorker([store.path, name, '40'])));
+		let reading = true;
+		let reads = 0;
+		let lastVersion = 0;
+		const reader = (async () => {
+			while (reading) {
+				const raw = JSON.parse(readFileSync(store.path, 'utf8')) as {version: number; users: Array<{username: string; revision: number}>};
+				expect(raw.version).toBeGreaterThanOrEqual(lastVersion);
+				lastVersion = raw.version;
+				reads++;
+				await sleep(1);
+			}
+		})();
+		const stopper = (async () => {
+			while (reading) {
+				const worker = workers[Math.floor(Math.random() * workers.length)]!;
+				worker.kill('SIGSTOP');
+				await sleep(Math.random() * 30);
+				worker.kill('SIGCONT');
+				await sleep(Math.random() * 20);
+			}
+		})();
+		await Promise.all(workers.map(w => w.exited));
+		reading = false;
+		await Promise.all([reader, stopper]);
+		const final = (await Store.open(store.path)).read();
+		for (const [i, name] of names.entries()) {
+			expect(workers[i]!.acks).toHaveLength(40);
+			expect(final.users.find(u => u.username === name)!.revision).toBe(Math.max(...workers[i]!.acks));
+			for (const revision of workers[i]!.acks) if (revision % 2 === 0) expect(final.audit.some(e => e.target === `${name}-r${revision}`)).toBe(true);
+		}
+		expect(reads).toBeGreaterThan(10);
+	}, 120_000);
 });
