@@ -185,3 +185,43 @@ describe('held: writers in real processes, stopped and resumed at random, with r
 		expect(reads).toBeGreaterThan(10);
 	}, 120_000);
 });
+
+describe('held: a fresh reader learns where lines lie when a multi-byte character straddles its 64 KB read chunk', () => {
+	for (const shift of [1, 2, 3]) {
+		it(`its first commit patches the right bytes (a 4-byte character ${shift} byte(s) before the boundary)`, async () => {
+			const many = Array.from({length: 400}, (_, i) => `u${i}`);
+			const store = await seededStore(many);
+			const emoji = Buffer.from('😀');
+			let pad = 65000;
+			for (let tries = 0; tries < 6; tries++) {
+				await store.transact(db => {
+					const user = db.users.find(u => u.username === 'u0')!;
+					user.passwordHash = `${'x'.repeat(pad)}😀é→`;
+					touch(user);
+				});
+				const at = readFileSync(store.path).indexOf(emoji);
+				if (at === 65536 - shift) break;
+				pad += 65536 - shift - at;
+			}
+			expect(readFileSync(store.path).indexOf(emoji)).toBe(65536 - shift);
+			const reader = await Store.open(store.path);
+			const steps: string[] = [];
+			AtomicJsonFile.onPatchStep = step => void steps.push(step);
+			try {
+				await reader.transact(db => {
+					const later = db.users.find(u => u.username === 'u390')!;
+					later.lastLogin = '2026-06-01T12:00:00.000Z';
+					touch(later);
+				});
+			} finally {
+				AtomicJsonFile.onPatchStep = undefined;
+			}
+			expect(steps).toEqual(['copy', 'patch', 'sync', 'rename']);
+			const raw = JSON.parse(readFileSync(store.path, 'utf8')) as {users: Array<{username: string; lastLogin: string | null; passwordHash: string | null}>};
+			expect(raw.users.find(u => u.username === 'u390')!.lastLogin).toBe('2026-06-01T12:00:00.000Z');
+			expect(raw.users.find(u => u.username === 'u0')!.passwordHash!.endsWith('😀é→')).toBe(true);
+			await store.refresh();
+			expect(JSON.parse(JSON.stringify(store.read()))).toEqual(JSON.parse(JSON.stringify(reader.read())));
+		});
+	}
+});
