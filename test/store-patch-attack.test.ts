@@ -8,7 +8,7 @@ import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {MAC_BLOCK, startDigest} from '../source/store/validated.js';
-import {seededStore, sleep, startWorker} from './helpers/writers.js';
+import {seededStore, sleep, startWorker, userRecord} from './helpers/writers.js';
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
 
@@ -57,6 +57,32 @@ describe('a store file that is not JSON is refused, never carried on (store/reco
 		await opened.transact(db => void touch(db.users[9]!));
 		// Whatever orgctl does, the file it acknowledges must be JSON for jq and JSON.parse.
 		expect(() => JSON.parse(readFileSync(store.path, 'utf8'))).not.toThrow();
+	});
+});
+
+describe('a list\'s room line of non-JSON whitespace (store/record-lines.ts fromLines)', () => {
+	it('is refused, not taken as room: a record added there would leave half a character, bytes that are not UTF-8', async () => {
+		const store = await seededStore(NAMES);
+		await store.transact(db => void touch(db.users[0]!));
+		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
+		const bytes = readFileSync(store.path);
+		// The line of spaces after the last user, before "],": its spaces become no-break spaces (2 bytes each), same size.
+		const close = bytes.indexOf('\n],', bytes.indexOf('"username":"root"'));
+		const start = bytes.lastIndexOf('\n', close - 1) + 1;
+		expect(bytes.subarray(start, close).toString().trim()).toBe('');
+		Buffer.from('\u00a0'.repeat(Math.floor((close - start) / 2))).copy(bytes, start);
+		writeFileSync(store.path, bytes, {flag: 'r+'});
+		restoreMtime(store.path, mtime);
+		let opened: Store | undefined;
+		try {
+			opened = await Store.open(store.path);
+		} catch {
+			return; // Refused: what the promise asks.
+		}
+		await opened.transact(db => void db.users.push(userRecord(db.tenants[0]!.id, 'added')));
+		const after = readFileSync(store.path);
+		expect(after.equals(Buffer.from(after.toString('utf8'))), 'the file is valid UTF-8').toBe(true);
+		expect(() => JSON.parse(after.toString('utf8'))).not.toThrow();
 	});
 });
 
