@@ -251,3 +251,33 @@ describe('held: a fresh reader learns where lines lie when a multi-byte characte
 		});
 	}
 });
+
+describe('held: two stores on one file in one process (a console and `orgctl serve`), committing in turn and at once', () => {
+	it('every change of both lands, and the file is the state both read', async () => {
+		const one = await seededStore(NAMES);
+		const two = await Store.open(one.path);
+		for (let round = 0; round < 20; round++) {
+			await Promise.all([
+				one.transact(db => {
+					db.users[round % 10]!.lastLogin = `2026-06-01T12:00:${String(round).padStart(2, '0')}.000Z`;
+					touch(db.users[round % 10]!);
+				}),
+				two.transact(db => {
+					db.users[10 + (round % 10)]!.role = round % 2 ? 'member' : 'guest';
+					touch(db.users[10 + (round % 10)]!);
+				}),
+			]);
+			if (round % 3 === 0) await one.transact(db => void touch(db.users[30]!));
+		}
+		await one.refresh();
+		await two.refresh();
+		const state = JSON.parse(JSON.stringify(one.read())) as {users: Array<{username: string; lastLogin: string | null; role: string; revision: number}>};
+		expect(JSON.parse(JSON.stringify(two.read()))).toEqual(state);
+		const raw = JSON.parse(readFileSync(one.path, 'utf8')) as Record<string, unknown>;
+		delete raw['recentChanges'];
+		expect(raw).toEqual(state);
+		expect(state.users.find(u => u.username === 'w9')!.lastLogin).toBe('2026-06-01T12:00:19.000Z');
+		expect(state.users.find(u => u.username === 'w19')!.role).toBe('member');
+		expect(state.users.find(u => u.username === 'w30')!.revision).toBe(1 + 7);
+	});
+});
