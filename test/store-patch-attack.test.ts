@@ -35,7 +35,7 @@ describe('a store file that is not JSON is refused, never carried on (store/reco
 	for (const [name, char] of [['no-break space', '\u00a0'], ['byte-order mark', '\ufeff'], ['ideographic space', '\u3000'], ['line separator', '\u2028']] as const) {
 		it(`a ${name} after a record, where only JSON whitespace may be, makes the file refused at open`, async () => {
 			const store = await seededStore(NAMES);
-			await store.transact(db => void touch(db.users[0]!));
+			await store.transact(db => touch(db.users[0]!));
 			padWith(store.path, 'w5', char);
 			expect(() => JSON.parse(readFileSync(store.path, 'utf8'))).toThrow();
 			await expect(Store.open(store.path)).rejects.toThrow(/not valid JSON|does not validate/);
@@ -44,7 +44,7 @@ describe('a store file that is not JSON is refused, never carried on (store/reco
 
 	it('a commit after a same-size hand edit never leaves a file JSON readers reject (the patched copy keeps the bytes it did not write)', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => touch(db.users[0]!));
 		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
 		padWith(store.path, 'w5', '\u00a0');
 		restoreMtime(store.path, mtime);
@@ -54,7 +54,7 @@ describe('a store file that is not JSON is refused, never carried on (store/reco
 		} catch {
 			return; // Refused: what the promise asks.
 		}
-		await opened.transact(db => void touch(db.users[9]!));
+		await opened.transact(db => touch(db.users[9]!));
 		// Whatever orgctl does, the file it acknowledges must be JSON for jq and JSON.parse.
 		expect(() => JSON.parse(readFileSync(store.path, 'utf8'))).not.toThrow();
 	});
@@ -63,7 +63,7 @@ describe('a store file that is not JSON is refused, never carried on (store/reco
 describe('a list\'s room line of non-JSON whitespace (store/record-lines.ts fromLines)', () => {
 	it('is refused, not taken as room: a record added there would leave half a character, bytes that are not UTF-8', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => touch(db.users[0]!));
 		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
 		const bytes = readFileSync(store.path);
 		// The line of spaces after the last user, before "],": its spaces become no-break spaces (2 bytes each), same size.
@@ -110,7 +110,9 @@ describe('held: the MAC of a patched big store binds every byte, block by block 
 		expect(straddling.length).toBeGreaterThan(1);
 		let patched = 0;
 		for (const name of straddling) {
-			AtomicJsonFile.onPatchStep = step => void (step === 'rename' && patched++);
+			AtomicJsonFile.onPatchStep = step => {
+				if (step === 'rename') patched++;
+			};
 			try {
 				await writer.transact(db => {
 					const user = db.users.find(u => u.username === name)!;
@@ -135,8 +137,8 @@ describe('held: the MAC of a patched big store binds every byte, block by block 
 			const seeded = await seededStore(many);
 			KeyFile.load(seeded.path);
 			const writer = await Store.open(seeded.path, {validatorId: build});
-			await writer.transact(db => void touch(db.users.at(-2)!));
-			await writer.transact(db => void touch(db.users.at(-3)!));
+			await writer.transact(db => touch(db.users.at(-2)!));
+			await writer.transact(db => touch(db.users.at(-3)!));
 			const mac = readFileSync(validatedPathOf(seeded.path));
 			const mtime = statSync(seeded.path, {bigint: true}).mtimeNs;
 			const tampered = tamper(readFileSync(seeded.path));
@@ -157,7 +159,7 @@ describe('held: the MAC of a patched big store binds every byte, block by block 
 describe('a same-size edit in place, its mtime put back (store/atomic-file.ts fromIndex)', () => {
 	it('a running console that re-reads the file does not go on from what it held before, and never writes over the edit unseen', async () => {
 		const store = await seededStore(NAMES);
-		await store.transact(db => void touch(db.users[0]!));
+		await store.transact(db => touch(db.users[0]!));
 		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
 		// A role no orgctl accepts, same size, written into the same inode.
 		const bytes = readFileSync(store.path);
@@ -168,7 +170,7 @@ describe('a same-size edit in place, its mtime put back (store/atomic-file.ts fr
 		// A fresh process sees the edit and refuses the file.
 		await expect(Store.open(store.path)).rejects.toThrow(/does not validate/);
 		// The console open since before must not commit over it as if nothing happened.
-		await expect(store.transact(db => void touch(db.users[9]!))).rejects.toThrow(/orgctl\.json/);
+		await expect(store.transact(db => touch(db.users[9]!))).rejects.toThrow(/orgctl\.json/);
 		expect(readFileSync(store.path, 'utf8')).toContain('"role":"GUEST"');
 	});
 });
@@ -267,7 +269,7 @@ describe('held: two stores on one file in one process (a console and `orgctl ser
 					touch(db.users[10 + (round % 10)]!);
 				}),
 			]);
-			if (round % 3 === 0) await one.transact(db => void touch(db.users[30]!));
+			if (round % 3 === 0) await one.transact(db => touch(db.users[30]!));
 		}
 		await one.refresh();
 		await two.refresh();
