@@ -184,7 +184,7 @@ describe('a commit after this process wrote the file copies it and writes over t
 		expect(statSync(store.path).mode & 0o777).toBe(0o600);
 	});
 
-	it('a store made readable by its group since this process wrote it is read again and written whole, 0600 again', async () => {
+	it('a store made readable by its group since this process wrote it is read again whole, and its copy is 0600 again', async () => {
 		const store = await seededStore(NAMES);
 		await store.transact(db => {
 				touch(db.users[0]!);
@@ -197,7 +197,9 @@ describe('a commit after this process wrote the file copies it and writes over t
 				touch(db.users[1]!);
 			}),
 		);
-		expect(steps).toEqual([]);
+		// The chmod moved the file's ctime: it is read whole and checked again (test/store-patch-attack:
+		// an in-place change is never taken for the state held), and a file just read whole is patched.
+		expect(steps).toEqual(['copy', 'patch', 'sync', 'rename']);
 		expect(statSync(store.path).mode & 0o777).toBe(0o600);
 	});
 

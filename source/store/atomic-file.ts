@@ -52,6 +52,11 @@ type Lineage = {readonly id: string; readonly index: ChangeIndex | undefined};
  * 60 MB. It is fsynced and renamed over the store like any other: no reader, and no crash, ever
  * sees a file that is not whole; the store file itself is never written in place.
  */
+/** Whether `stat` describes the very file `stamp` was taken of, as it was then (inode, size, mtime, ctime). */
+function sameFileAs(stat: BigIntStats, stamp: Stamp | undefined): boolean {
+	return stamp !== undefined && stat.ino === stamp.ino && stat.size === stamp.size && stat.mtimeNs === stamp.mtimeNs && stat.ctimeNs === stamp.ctimeNs;
+}
+
 export class AtomicJsonFile implements Adapter<Database> {
 	/** The file as last read or written here; undefined before the first read or when it did not exist. */
 	private stamp: Stamp | undefined;
@@ -193,6 +198,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		if (!tail || !boundTo(tail.index, stat, tail.at)) return undefined;
 		const entries = entriesSince(tail.index, from.id);
 		if (!entries) return undefined;
+		// No commit since the state held here, yet the file is not as it was left (its size, mtime or
+		// ctime moved on the same inode): written in place by something else, perhaps with its mtime
+		// put back. What it holds now is read whole, and checked, rather than taken to be what was
+		// held (red team: a running console then committed over a hand edit unseen).
+		if (entries.length === 0 && !sameFileAs(stat, this.stamp)) return undefined;
 		const applied = entries.length === 0 ? {db: previous, change: {lists: new Map(), settings: false}} : this.appliedFrom(previous, tail.index, entries, fd);
 		if (applied) this.lineage = {id: tail.index.head, index: tail.index};
 		return applied;

@@ -436,6 +436,21 @@ function sectionsFor(schemaVersion: number): readonly Section[] {
  * validating nor serialising again (with {@link keepLines}, their lines are remembered too). One
  * per open store.
  */
+/**
+ * `text` without the whitespace JSON allows at its end (space, tab, CR): String.prototype.trimEnd
+ * also strips what JSON does not allow (a no-break space, a BOM, U+2028), and a line padded with
+ * those would open here while JSON.parse and jq refuse the file (red team, test/store-patch-attack).
+ */
+function trimJsonSpace(text: string): string {
+	let end = text.length;
+	while (end > 0) {
+		const code = text.charCodeAt(end - 1);
+		if (code !== 32 && code !== 9 && code !== 13) break;
+		end--;
+	}
+	return end === text.length ? text : text.slice(0, end);
+}
+
 export class RecordLines {
 	/** record → its line as last committed or read, while {@link keepLines}. */
 	private lines = new WeakMap<object, string>();
@@ -558,7 +573,7 @@ export class RecordLines {
 						else capture = false;
 						break;
 					}
-					const trimmed = line.trimEnd();
+					const trimmed = trimJsonSpace(line);
 					if (trimmed === '') {
 						// Room for more: only after the last record.
 						if (more) return undefined;
@@ -568,7 +583,7 @@ export class RecordLines {
 					}
 					if (records.length > 0 && !more) return undefined;
 					more = trimmed.endsWith(',');
-					const body = more ? trimmed.slice(0, -1).trimEnd() : trimmed;
+					const body = more ? trimJsonSpace(trimmed.slice(0, -1)) : trimmed;
 					if (capture) {
 						// A patch writes up to the last two bytes of the line: the comma (a space for the last record) and the "\n".
 						if (slack >= 0 || !line.endsWith(more ? ',' : ' ')) capture = false;
@@ -626,13 +641,13 @@ export class RecordLines {
 			} else {
 				const read = lines.next();
 				if (read === undefined || !read.startsWith(key)) return undefined;
-				const line = read.trimEnd();
+				const line = trimJsonSpace(read);
 				// The last section ends with a comma too when the index of recent changes follows it.
 				const ends = isLast && line.endsWith(',') ? ',' : comma;
 				if (!line.endsWith(ends)) return undefined;
 				if (isLast) indexFollows = ends === ',';
 				// Spaces before the comma are room for the value to grow in place.
-				const body = line.slice(key.length, line.length - ends.length).trimEnd();
+				const body = trimJsonSpace(line.slice(key.length, line.length - ends.length));
 				if (capture && read.endsWith(',')) {
 					const start = lines.lineStart! + key.length;
 					singles.set(section.key, {start, end: lines.lineStart! + lines.lineBytes! + 1, length: bytesOf(read, body), line: body});
