@@ -110,7 +110,7 @@ async function live(users: number): Promise<Live> {
 	try {
 		await t.waitReady('main:users', 120_000);
 		await t.waitFor(`of ${users}`, 120_000);
-		// What start-up defers (the full store check, the filter's index) is not idleness: let it finish.
+		// What start-up defers (the full store check, the collection after it) is not idleness: let it finish.
 		await t.settle(2000);
 		await sleep(3000);
 		const idle = await idlePercent(t, IDLE_MS);

@@ -50,7 +50,7 @@ async function keyToFrame(dir: string): Promise<{move: number[]; filter: number[
 	try {
 		await t.waitReady('main:users', 60_000);
 		await t.waitFor('of 100000');
-		// Not measured: the store check deferred to after the first frame and the filter index, which
+		// Not measured: the store check deferred to after the first frame, which
 		// the first keys would wait for. A key's frame is only told apart from a late one when all is quiet.
 		await t.settle(1500);
 		await t.writeAndWaitForChange('j', 120_000);

@@ -68,6 +68,15 @@ function layoutOf(db: Database): string {
 	return `{\n${sections.join(',\n')}\n}\n`;
 }
 
+/** A file in orgctl's layout without the spaces it leaves for records to grow in place (record-lines.ts Layout). */
+function withoutRoom(text: string): string {
+	return text
+		.split('\n')
+		.filter(line => line === '' || line.trim() !== '')
+		.map(line => line.replace(/ +(,?)$/, '$1'))
+		.join('\n');
+}
+
 const byName = (db: Database, username: string) => db.users.find(u => u.username === username)!;
 const tenant = (db: Database, name: string) => db.tenants.find(t => t.name === name)!;
 
@@ -101,7 +110,8 @@ describe('cross-record rules', () => {
 		const {store} = await consistentStore();
 		const open = await Store.open(store.path);
 		const db = JSON.parse(readFileSync(store.path, 'utf8')) as Database;
-		expect(layoutOf(db)).toBe(readFileSync(store.path, 'utf8'));
+		// orgctl's layout but for its room to grow (spaces at the end of a line, a line of them at the end of a list), which its reader takes as well.
+		expect(layoutOf(db)).toBe(withoutRoom(readFileSync(store.path, 'utf8')));
 		breach(db);
 		writeFileSync(store.path, layoutOf(db));
 		expect(() => open.read()).toThrow(`the file is inconsistent (${phrase})`);

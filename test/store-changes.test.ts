@@ -164,6 +164,53 @@ describe('a store that another process changed reads only what changed', () => {
 		expect(heard.changes.at(-1)!.lists).toEqual({});
 	});
 
+	it('takes records another process edited in place into a new list at their places, each other record the very object, and after it follows adds, removals and edits as a whole read does', async () => {
+		const mine = await seededStore(['ada', 'bob', 'cy', 'dee']);
+		const theirs = await Store.open(mine.path);
+		const heard = listen(mine);
+		const before = mine.read().users;
+		const tenantId = mine.read().tenants[0]!.id;
+		await theirs.transact(db => {
+			db.users.find(u => u.username === 'bob')!.role = 'member';
+			db.users.find(u => u.username === 'dee')!.email = 'dee@elsewhere.example';
+		});
+		await mine.refresh();
+		await sleep(0);
+		const after = mine.read().users;
+		expect(after).not.toBe(before);
+		expect(after.map(u => u.username)).toEqual(before.map(u => u.username));
+		for (const [i, user] of after.entries()) {
+			if (user.username === 'bob' || user.username === 'dee') expect(user).not.toBe(before[i]);
+			else expect(user).toBe(before[i]);
+		}
+		expect(after.find(u => u.username === 'bob')!.role).toBe('member');
+		expect(after.find(u => u.username === 'dee')!.email).toBe('dee@elsewhere.example');
+		// What was edited in place left as the old object and entered as the new one, at the same index.
+		const told = heard.changes.map(c => c.lists?.users).filter(c => c !== undefined).at(-1)!;
+		expect(told.removed.map(u => before.indexOf(u as never)).sort()).toEqual([1, 3]);
+		expect(told.added.map(u => after.indexOf(u as never)).sort()).toEqual([1, 3]);
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
+		// An edit in place, then a removal and an add, then another edit: still what a whole read gives.
+		await theirs.transact(db => {
+			db.users.find(u => u.username === 'ada')!.role = 'member';
+		});
+		await theirs.transact(db => {
+			db.users.splice(db.users.findIndex(u => u.username === 'cy'), 1);
+			db.users.push(userRecord(tenantId, 'eve'));
+		});
+		await theirs.transact(db => {
+			db.users.find(u => u.username === 'eve')!.role = 'member';
+		});
+		await mine.refresh();
+		expect(mine.read()).toEqual(await wholeRead(mine.path));
+		// A commit of its own after following others' (its copy of the list as it was is taken then).
+		await mine.transact(db => {
+			db.users.find(u => u.username === 'bob')!.role = 'admin';
+		});
+		expect(await wholeRead(mine.path)).toEqual(mine.read());
+		expect((await wholeRead(mine.path)).users.find(u => u.username === 'bob')!.role).toBe('admin');
+	});
+
 	it('follows a housekeeping run by another process from the index (its record is the file\'s last section), and does not tell it as a change of the settings', async () => {
 		const mine = await seededStore(['ada', 'bob']);
 		const theirs = await Store.open(mine.path);

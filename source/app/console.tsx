@@ -5,7 +5,7 @@ import {signalExitCode, TerminalGuard} from '../ui/terminal.js';
 import {collectStartupGarbage, keepYoungGenerationSmall} from './console-heap.js';
 import {openContext} from './context.js';
 
-/** Start-up is over this long after the first frame: the store checked, the filter's index built (see console-heap.ts). */
+/** Start-up is over this long after the store check that follows the first frame (see console-heap.ts). */
 const STARTUP_SETTLES_MS = 2000;
 
 /** Options the command line passes to the console. */

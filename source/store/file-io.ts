@@ -26,6 +26,13 @@ export class FileLines implements LineSource {
 	private carry = '';
 	private done = false;
 	private decoder: StringDecoder | undefined;
+	/** Where the next line starts, in bytes. */
+	private cursor = 0;
+	/** Where the line next() returned last starts in the file, and how many bytes it takes (without its "\n"). */
+	lineStart = 0;
+	lineBytes = 0;
+	/** Set once a line held U+FFFD: {@link lineStart} may not say where a line is in the file. */
+	lossy = false;
 
 	/** `seen` gets every byte read, in order (validated.ts hashes what is parsed). */
 	constructor(
@@ -34,7 +41,15 @@ export class FileLines implements LineSource {
 	) {}
 
 	next(): string | undefined {
-		return this.fill() ? this.lines[this.at++] : undefined;
+		if (!this.fill()) return undefined;
+		const line = this.lines[this.at++]!;
+		// Until a byte above 127 is seen every character is one byte.
+		this.lineStart = this.cursor;
+		this.lineBytes = this.decoder ? Buffer.byteLength(line) : line.length;
+		this.cursor += this.lineBytes + 1;
+		// Bytes that are not UTF-8 decode to U+FFFD, which may take another number of bytes: offsets are then unknown.
+		if (this.decoder && line.includes('\uFFFD')) this.lossy = true;
+		return line;
 	}
 
 	peek(): string | undefined {
@@ -101,15 +116,16 @@ export class ChunkWriter {
 	private used = 0;
 	private flushed = 0;
 
-	/** `seen` gets every byte written, in order (validated.ts hashes what is written). */
+	/** `seen` gets every byte written, in order (validated.ts hashes what is written); `start`: where in the file the first byte goes. */
 	constructor(
 		private readonly fd: number,
 		private readonly seen?: (bytes: Buffer) => void,
+		private readonly start = 0,
 	) {}
 
 	/** Bytes written so far, flushed or not: where the next piece starts in the file. */
 	get position(): number {
-		return this.flushed + this.used;
+		return this.start + this.flushed + this.used;
 	}
 
 	write(piece: string): void {
@@ -119,7 +135,7 @@ export class ChunkWriter {
 			if (piece.length * 3 > WRITE_CHUNK) {
 				const bytes = Buffer.from(piece);
 				this.seen?.(bytes);
-				for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+				for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.start + this.flushed + done);
 				this.flushed += bytes.length;
 				return;
 			}
@@ -129,10 +145,27 @@ export class ChunkWriter {
 
 	flush(): void {
 		this.seen?.(this.buffer.subarray(0, this.used));
-		for (let done = 0; done < this.used; ) done += writeSync(this.fd, this.buffer, done, this.used - done);
+		for (let done = 0; done < this.used; ) done += writeSync(this.fd, this.buffer, done, this.used - done, this.start + this.flushed + done);
 		this.flushed += this.used;
 		this.used = 0;
 	}
+}
+
+/** `length` bytes of an open file from `offset` (fewer at its end). */
+export function readBytes(fd: number, offset: number, length: number): Buffer {
+	const buffer = Buffer.allocUnsafe(length);
+	let done = 0;
+	while (done < length) {
+		const read = readSync(fd, buffer, done, length - done, offset + done);
+		if (read === 0) break;
+		done += read;
+	}
+	return buffer.subarray(0, done);
+}
+
+/** Writes `bytes` at `offset` of an open file. */
+export function writeAt(fd: number, bytes: Buffer, offset: number): void {
+	for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
 }
 
 /** `length` bytes of an open file from `offset`, as text (one line of the store). */

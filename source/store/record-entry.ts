@@ -11,6 +11,14 @@ import type {GuardedField} from '../core/invariants.js';
 /** A nested value (an object or a list inside a record), remembered as its JSON. */
 export class Nested {
 	constructor(readonly json: string) {}
+
+	private parsed: unknown;
+
+	/** What the JSON holds, parsed once (never handed out: compare with it, copy it to restore). */
+	get copy(): unknown {
+		if (this.parsed === undefined) this.parsed = JSON.parse(this.json);
+		return this.parsed;
+	}
 }
 
 /**

@@ -8,7 +8,7 @@ import {closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats} fr
 export type Stamp = {readonly ino: bigint; readonly size: bigint; readonly mtimeNs: bigint; readonly ctimeNs: bigint; readonly version: number | undefined};
 
 /** The first lines of orgctl's own layout (record-lines.ts). */
-const HEADER = /^\{\n"schemaVersion":\d+,\n"version":(\d+),\n/;
+const HEADER = /^\{\n"schemaVersion":\d+,\n"version":(\d+) *,\n/;
 const HEADER_BYTES = 64;
 
 export function versionIn(header: string): number | undefined {

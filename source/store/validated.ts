@@ -1,4 +1,4 @@
-import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto';
+import {createHash, createHmac, randomBytes, timingSafeEqual} from 'node:crypto';
 import {closeSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {tempPathOf, validatedPathOf} from './layout.js';
 
@@ -8,7 +8,10 @@ import {tempPathOf, validatedPathOf} from './layout.js';
  *
  * Beside the store, `orgctl.json.validated` holds one MAC: HMAC-SHA256, under a key derived from the
  * store's key file, over this build's validation rules (`id`: a hash of the code that validates,
- * see scripts/bundle-options.mjs), the schema version and the exact bytes of the store file. It is
+ * see scripts/bundle-options.mjs), the schema version, the file's length and the SHA-256 of each
+ * 64 KB block of the exact bytes of the store file, in order (so a commit that patched a few blocks
+ * hashes only those again, see {@link BlockMac.patched}; SHA-256 is collision resistant, so the
+ * MAC binds every byte as an HMAC over the bytes themselves would). It is
  * written only by a process that has just validated those very bytes: the writer of a commit
  * (every record it writes was checked, as read or as changed) or a reader after a full check.
  *
@@ -31,11 +34,93 @@ export type Validator = {
 	readonly key: Buffer;
 };
 
-const DOMAIN = 'orgctl validated store v1';
+const DOMAIN = 'orgctl validated store v2';
+
+/** The block the MAC hashes the file in (validated.ts): a commit that patches a file hashes again only the blocks it touched. */
+export const MAC_BLOCK = 64 * 1024;
+
+/**
+ * The MAC of a file's bytes, fed in order (update), block by block: {@link blocks} are the SHA-256
+ * of each {@link MAC_BLOCK} bytes, the last one short.
+ */
+export class BlockMac {
+	/** The digest of each whole block so far. */
+	readonly blocks: Buffer[] = [];
+	private readonly carry = Buffer.allocUnsafe(MAC_BLOCK);
+	private carried = 0;
+	private size = 0;
+	private done = false;
+
+	constructor(private readonly validator: Validator) {}
+
+	update(bytes: Buffer): this {
+		this.size += bytes.length;
+		let at = 0;
+		if (this.carried > 0) {
+			at = Math.min(bytes.length, MAC_BLOCK - this.carried);
+			bytes.copy(this.carry, this.carried, 0, at);
+			this.carried += at;
+			if (this.carried < MAC_BLOCK) return this;
+			this.blocks.push(sha256(this.carry));
+			this.carried = 0;
+		}
+		for (; at + MAC_BLOCK <= bytes.length; at += MAC_BLOCK) this.blocks.push(sha256(bytes.subarray(at, at + MAC_BLOCK)));
+		if (at < bytes.length) {
+			bytes.copy(this.carry, 0, at);
+			this.carried = bytes.length - at;
+		}
+		return this;
+	}
+
+	/** The MAC of everything fed in; afterwards {@link blocks} holds the last, short block too. */
+	digest(): Buffer;
+	digest(encoding: 'hex'): string;
+	digest(encoding?: 'hex'): Buffer | string {
+		if (!this.done) {
+			if (this.carried > 0) this.blocks.push(sha256(this.carry.subarray(0, this.carried)));
+			this.carried = 0;
+			this.done = true;
+		}
+		const mac = macOfBlocks(this.validator, this.size, this.blocks);
+		return encoding ? mac.toString('hex') : mac;
+	}
+}
+
+function sha256(bytes: Buffer): Buffer {
+	return createHash('sha256').update(bytes).digest();
+}
+
+/** The MAC of a file of `size` bytes whose blocks have these digests. */
+export function macOfBlocks(validator: Validator, size: number, blocks: readonly Buffer[]): Buffer {
+	const mac = createHmac('sha256', validator.key).update(`${DOMAIN}\u0000${validator.id}\u0000${validator.schemaVersion}\u0000${size}\u0000`);
+	for (const block of blocks) mac.update(block);
+	return mac.digest();
+}
+
+/**
+ * The block digests of a file made from one whose blocks were `blocks` by changing some bytes:
+ * every block that overlaps `ranges` (offset, length pairs) or lies at or after `from`, up to the
+ * new `size`, is read again through `read` (the new file, open) and hashed; the others are kept.
+ */
+export function patchedBlocks(blocks: readonly Buffer[], size: number, ranges: readonly number[], from: number, read: (offset: number, length: number) => Buffer): Buffer[] {
+	const count = Math.ceil(size / MAC_BLOCK);
+	const again = new Set<number>();
+	for (let i = 0; i < ranges.length; i += 2) {
+		const [offset, length] = [ranges[i]!, ranges[i + 1]!];
+		if (length > 0) for (let b = Math.floor(offset / MAC_BLOCK); b <= Math.floor((offset + length - 1) / MAC_BLOCK); b++) again.add(b);
+	}
+	const next: Buffer[] = [];
+	for (let b = 0; b < count; b++) {
+		const kept = blocks[b];
+		if (kept && !again.has(b) && b * MAC_BLOCK + MAC_BLOCK <= from) next.push(kept);
+		else next.push(sha256(read(b * MAC_BLOCK, Math.min(MAC_BLOCK, size - b * MAC_BLOCK))));
+	}
+	return next;
+}
 
 /** A MAC to feed the file's bytes into, in order. */
-export function startDigest(validator: Validator): ReturnType<typeof createHmac> {
-	return createHmac('sha256', validator.key).update(`${DOMAIN}\u0000${validator.id}\u0000${validator.schemaVersion}\u0000`);
+export function startDigest(validator: Validator): BlockMac {
+	return new BlockMac(validator);
 }
 
 /** Whether the digest beside the store vouches for `digest` (the MAC of the bytes just read). */

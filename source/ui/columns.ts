@@ -1,4 +1,5 @@
 import {inert} from '../core/inert.js';
+import {changeBetween} from './follow-rows.js';
 import {fit} from './format.js';
 
 /** How a column takes its share of a table's width. */
@@ -77,22 +78,73 @@ export function columnWidths(rules: readonly WidthRule[], total: number): number
  * The columns with each preferred width lowered to what the rows hold (and the title), so a
  * column of short usernames does not keep 16 columns the e-mail could use. Measured once per
  * change of the data over every row (not only the visible ones), so the layout stays put while
- * scrolling and filtering; string length stands in for width (cheap for 100,000 rows).
+ * scrolling and filtering; string length stands in for width (cheap for 100,000 rows). A column
+ * whose title already takes its preferred width is not measured at all.
  */
 export function fitToContent<T>(columns: readonly Column<T>[], rows: readonly T[]): Column<T>[] {
-	return columns.map(column => {
-		let longest = column.title.length;
-		for (const row of rows) {
-			// Measured as drawn: an escaped control character takes the columns of its escape.
-			const length = inert(column.cell(row)).length;
-			if (length > longest) {
-				longest = length;
-				if (longest >= column.width) break;
-			}
-		}
+	return columns.map(column => fitted(column, longestCell(column, rows)));
+}
+
+/**
+ * {@link fitToContent} of `rows`, from `before` (what it gave for the rows as they were) and what
+ * changed (the rows that left and entered): a change made elsewhere measures the rows it
+ * touched, not all of them. A column is measured over every row again only when a row that left
+ * was as wide as the column, so that it may narrow. Gives what fitToContent gives.
+ */
+export function refitToContent<T>(columns: readonly Column<T>[], before: readonly Column<T>[], rows: readonly T[], change: {readonly removed: Iterable<T>; readonly added: readonly T[]}): readonly Column<T>[] {
+	const removed = [...change.removed];
+	const next = columns.map((column, i) => {
+		const was = before[i]!.width;
+		if (column.title.length >= column.width) return column;
+		// A row that left held the widest cell: another may now be the widest, or none as wide.
+		if (was > column.title.length && removed.some(row => cellLength(column, row) >= was)) return fitted(column, longestCell(column, rows));
+		let longest = was;
+		for (const row of change.added) longest = Math.max(longest, cellLength(column, row));
 		const width = Math.min(column.width, longest);
-		return width === column.width ? column : {...column, width, min: Math.min(column.min, width)};
+		return width === was ? before[i]! : fitted(column, width);
 	});
+	// The same widths: the same columns, so nothing derived from them is made again.
+	return next.every((column, i) => column === before[i]) ? before : next;
+}
+
+/**
+ * The function that fits `columns` to each version of the rows it is given, remembering the last:
+ * rows that differ from the last by a few records replaced, added or removed (the store keeps the
+ * object of every record nobody touched) are refitted from what it gave for those
+ * ({@link refitToContent}); any other rows are measured whole.
+ */
+export function followFit<T>(columns: readonly Column<T>[]): (rows: readonly T[]) => readonly Column<T>[] {
+	let last: {rows: readonly T[]; fitted: readonly Column<T>[]} | undefined;
+	return rows => {
+		const change = last && changeBetween(last.rows, rows);
+		const fitted = last && change ? refitToContent(columns, last.fitted, rows, change) : fitToContent(columns, rows);
+		last = {rows, fitted};
+		return fitted;
+	};
+}
+
+/** Measured as drawn: an escaped control character takes the columns of its escape. */
+function cellLength<T>(column: Column<T>, row: T): number {
+	return inert(column.cell(row)).length;
+}
+
+/** The length of the column's longest cell or its title, up to its preferred width (no row is measured once it is reached). */
+function longestCell<T>(column: Column<T>, rows: readonly T[]): number {
+	let longest = column.title.length;
+	if (longest >= column.width) return column.width;
+	for (const row of rows) {
+		const length = cellLength(column, row);
+		if (length > longest) {
+			longest = length;
+			if (longest >= column.width) return column.width;
+		}
+	}
+	return longest;
+}
+
+function fitted<T>(column: Column<T>, longest: number): Column<T> {
+	const width = Math.min(column.width, longest);
+	return width === column.width ? column : {...column, width, min: Math.min(column.min, width)};
 }
 
 /** A table's columns at one width: the header line and a row's line, cells fitted and one space apart. */

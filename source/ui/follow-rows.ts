@@ -63,6 +63,50 @@ export function changeBetween<T>(before: readonly T[], after: readonly T[]): Cha
 
 function applyChange<T>(rows: readonly T[], change: Change<T>, keep: (item: T) => boolean, compare: (a: T, b: T) => number): readonly T[] {
 	if (change.removed.size === 0 && change.added.length === 0) return rows;
+	return inPlace(rows, change, keep, compare) ?? moved(rows, change, keep, compare);
+}
+
+/**
+ * The rows when every record that changed kept its place in the order (a role or an e-mail
+ * changed, not the username): each is put where the record it replaces was, found by binary
+ * search, and nothing else is looked at. Undefined when the change is of another kind.
+ */
+function inPlace<T>(rows: readonly T[], change: Change<T>, keep: (item: T) => boolean, compare: (a: T, b: T) => number): readonly T[] | undefined {
+	const places: Array<[number, T]> = [];
+	const shown = [...change.removed].filter(keep);
+	const entering = change.added.filter(keep);
+	if (shown.length !== entering.length) return undefined;
+	const taken = new Set<number>();
+	for (const record of entering) {
+		const at = shown.findIndex((was, i) => !taken.has(i) && compare(was, record) === 0);
+		if (at < 0) return undefined;
+		taken.add(at);
+		const row = indexOf(rows, shown[at]!, compare);
+		if (row < 0) return undefined;
+		places.push([row, record]);
+	}
+	// Only records these rows leave out changed: the rows are the same.
+	if (places.length === 0) return rows;
+	const next = rows.slice();
+	for (const [row, record] of places) next[row] = record;
+	return next;
+}
+
+/** Where `record` is in `rows` (sorted by `compare`), by binary search then among its equals; -1 when it is not there. */
+function indexOf<T>(rows: readonly T[], record: T, compare: (a: T, b: T) => number): number {
+	let low = 0;
+	let high = rows.length;
+	while (low < high) {
+		const middle = (low + high) >>> 1;
+		if (compare(rows[middle]!, record) < 0) low = middle + 1;
+		else high = middle;
+	}
+	for (let i = low; i < rows.length && compare(rows[i]!, record) === 0; i++) if (rows[i] === record) return i;
+	return -1;
+}
+
+/** The rows without those that left, with those that entered put in their place by binary search. */
+function moved<T>(rows: readonly T[], change: Change<T>, keep: (item: T) => boolean, compare: (a: T, b: T) => number): readonly T[] {
 	const next = change.removed.size === 0 ? [...rows] : rows.filter(row => !change.removed.has(row));
 	for (const record of change.added) {
 		if (!keep(record)) continue;

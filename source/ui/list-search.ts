@@ -1,28 +1,47 @@
 import {matchesWords, queryWords} from './list-state.js';
 
 /**
- * The `/` filter of one list's rows: each row's lower-cased search text is built once per data
- * change and only when first needed (shortly after the first frame, or on the first filter key),
- * so start-up does not pay for it; a query that extends an earlier one searches only its
- * matches, and a query typed on the way to this one (a backspace) is not searched again.
+ * The `/` filter of one list's rows: each row's lower-cased search text is built when first
+ * needed (as the filter opens, or on the first filter key), so start-up does not pay for it; a query that extends an earlier one searches only its matches, and a query typed on
+ * the way to this one (a backspace) is not searched again. After a change of the data the texts
+ * are those of the search before, with the rows that changed lowered anew (see {@link listSearch}).
  */
 export type ListSearch<T> = {
-	/** Builds the search texts now (a timer calls it after the first frame). */
+	/** Builds the search texts now (the list calls it as the filter opens). */
 	warm(): void;
 	/** The rows that match every word of `query`, in order. */
 	match(query: string): readonly T[];
+	/** The texts built so far (or those it would start from), for the search of the next version of the rows. */
+	built(): Built<T> | undefined;
 };
 
-export function listSearch<T>(items: readonly T[], text: ((item: T) => string) | undefined): ListSearch<T> {
-	let texts: string[] | undefined;
+/** The texts a search built, for the search of the next version of the rows. */
+export type Built<T> = {readonly items: readonly T[]; readonly texts: readonly string[]; readonly text: (item: T) => string};
+
+/**
+ * The search of `items`. With `before` (the search of the rows as they were) its texts are
+ * reused for every row object still there: the store keeps the object of every record a change
+ * did not touch, so a change elsewhere lowers the few rows it touched, not 100,000 (one text per
+ * row, in one array: no table from objects to texts is kept beside it).
+ */
+export function listSearch<T>(items: readonly T[], text: ((item: T) => string) | undefined, before?: ListSearch<T>): ListSearch<T> {
+	let texts: readonly string[] | undefined;
+	/** What the texts are built from until they are: the last texts built, of this list or an earlier version. */
+	let base: Built<T> | undefined = text && before ? builtOf(before, text) : undefined;
 	/**
 	 * The matches of the queries typed on the way to the current one (each a prefix of it): a key
 	 * that extends the query searches the longest one's matches, and a backspace finds its answer here
 	 * instead of searching all the rows again (half the keys of typing and correcting a filter).
 	 */
 	let typed = new Map<string, {indices: number[]; rows: T[]}>();
-	const warm = (): string[] => (texts ??= text ? textsOf(items, text) : []);
+	const warm = (): readonly string[] => {
+		if (texts) return texts;
+		texts = text ? (base && textsAfter(base, items, text)) ?? textsOf(items, text) : [];
+		base = undefined;
+		return texts;
+	};
 	return {
+		built: () => (texts && text ? {items, texts, text} : base),
 		warm() {
 			warm();
 		},
@@ -63,26 +82,57 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 }
 
 /**
- * Each row's search text, per text function and row object: when the data changes, only the rows
- * that changed are lowered again (the store keeps the objects of records nobody touched), so a
- * change elsewhere does not cost 100,000 strings.
+ * The function that makes the search of each version of a list's rows, remembering the last: while
+ * the filter is `inUse` a search starts from the texts of the one before; otherwise it starts
+ * from nothing, so no texts are held for a list nobody filters.
  */
-const known = new WeakMap<(item: never) => string, WeakMap<object, string>>();
+export function followSearch<T>(text: ((item: T) => string) | undefined): (items: readonly T[], inUse: boolean) => ListSearch<T> {
+	let last: ListSearch<T> | undefined;
+	return (items, inUse) => (last = listSearch(items, text, inUse ? last : undefined));
+}
 
-function textsOf<T>(items: readonly T[], text: (item: T) => string): string[] {
-	let cache = known.get(text);
-	if (!cache) known.set(text, (cache = new WeakMap()));
+function builtOf<T>(search: ListSearch<T>, text: (item: T) => string): Built<T> | undefined {
+	const built = search.built();
+	return built && built.text === text ? built : undefined;
+}
+
+/** Too many rows changed: lowering all of them afresh is as cheap. */
+const MOST_CHANGED = 1000;
+
+/**
+ * The texts of `items` from those of `base.items`: a row object found in both (in the same order,
+ * a few removed or added between) keeps its text; any other row is lowered now. Undefined when
+ * more than {@link MOST_CHANGED} rows are new.
+ */
+function textsAfter<T>(base: Built<T>, items: readonly T[], text: (item: T) => string): string[] | undefined {
+	const old = base.items;
 	const texts = new Array<string>(items.length);
-	for (let i = 0; i < items.length; i++) {
-		const item = items[i]!;
-		const key: unknown = item;
-		if (typeof key !== 'object' || key === null) {
-			texts[i] = text(item).toLowerCase();
+	let fresh = 0;
+	let a = 0;
+	for (let b = 0; b < items.length; b++) {
+		const item = items[b]!;
+		if (a < old.length && old[a] === item) {
+			texts[b] = base.texts[a++]!;
 			continue;
 		}
-		let value = cache.get(key);
-		if (value === undefined) cache.set(key, (value = text(item).toLowerCase()));
-		texts[i] = value;
+		// Removed before it: the row is a little further on in the old list.
+		let skip = 1;
+		while (skip <= 8 && a + skip < old.length && old[a + skip] !== item) skip++;
+		if (skip <= 8 && a + skip < old.length) {
+			a += skip;
+			texts[b] = base.texts[a++]!;
+			continue;
+		}
+		if (++fresh > MOST_CHANGED) return undefined;
+		texts[b] = text(item).toLowerCase();
+		// Replaced in place, unless it was inserted before the old row (which then comes next).
+		if (items[b + 1] !== old[a]) a++;
 	}
+	return texts;
+}
+
+function textsOf<T>(items: readonly T[], text: (item: T) => string): string[] {
+	const texts = new Array<string>(items.length);
+	for (let i = 0; i < items.length; i++) texts[i] = text(items[i]!).toLowerCase();
 	return texts;
 }

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {columnWidths, fitToContent, table, type Column} from '../../source/ui/columns.js';
+import {columnWidths, fitToContent, refitToContent, table, type Column} from '../../source/ui/columns.js';
+import {changeBetween} from '../../source/ui/follow-rows.js';
 import {fit} from '../../source/ui/format.js';
 import {USER_COLUMNS} from '../../source/ui/sections/users.js';
 import {invitationColumns} from '../../source/ui/sections/invitations.js';
@@ -45,6 +46,39 @@ describe('table columns share the width by rule', () => {
 		const short = fitToContent(PEOPLE, [{username: 'ann', email: 'ann.longer-address@example.com', role: 'admin'}]);
 		// USERNAME needs only its title's 8 columns here, ROLE the 5 of "admin": the e-mail gets 25.
 		expect(columnWidths(short, 40)).toEqual([8, 25, 5]);
+	});
+
+	it('refitted after a change from the columns as they were, gives what measuring every row gives', () => {
+		let seed = 11;
+		const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+		const word = () => 'abcdefghijklmnopqrstuvwxyz'.slice(0, 1 + Math.floor(next() * 20));
+		const person = () => ({username: word(), email: `${word()}@x.example`, role: ['admin', 'member', 'guest'][Math.floor(next() * 3)]!});
+		let rows = Array.from({length: 40}, person);
+		let fitted: readonly Column<(typeof rows)[number]>[] = fitToContent(PEOPLE, rows);
+		let measured = 0;
+		for (let step = 0; step < 400; step++) {
+			const copy = [...rows];
+			const at = Math.floor(next() * copy.length);
+			const what = next();
+			if (what < 0.5) copy[at] = person();
+			else if (what < 0.75) copy.push(person());
+			else if (copy.length > 1) copy.splice(at, 1);
+			const change = changeBetween(rows, copy)!;
+			const counting = PEOPLE.map(column => ({...column, cell: (row: (typeof rows)[number]) => (measured++, column.cell(row))}));
+			const before = fitted.map((column, i) => ({...column, cell: counting[i]!.cell}));
+			fitted = refitToContent(counting, before, copy, change);
+			rows = copy;
+			expect(fitted.map(c => c.width), `step ${step}`).toEqual(fitToContent(PEOPLE, rows).map(c => c.width));
+		}
+		// Most changes measured only the rows that left and entered, not all of them.
+		expect(measured).toBeLessThan(400 * PEOPLE.length * 10);
+	});
+
+	it('a column whose title already takes its width is not measured', () => {
+		const marks: Column<{star: boolean}>[] = [{title: 'SU', min: 2, width: 2, priority: 1, cell: () => {
+			throw new Error('measured');
+		}}];
+		expect(fitToContent(marks, [{star: true}])[0]!.width).toBe(2);
 	});
 
 	it('a wide character counts two columns, so its row lines up with the header', () => {

@@ -9,6 +9,7 @@ import {makeTheme} from '../../source/ui/theme.js';
 import {renderInk} from '../helpers/ink.js';
 import {initializedContext} from '../helpers/store.js';
 import {seedUsers} from '../helpers/term.js';
+import {Store} from '../../source/store/store.js';
 
 const rows = Array.from({length: 5000}, (_, i) => ({id: String(i), name: `row${String(i).padStart(4, '0')}`}));
 
@@ -103,6 +104,37 @@ describe('the console shell', () => {
 		// At 80 columns a long e-mail is cut with an ellipsis; the detail view shows it whole.
 		expect(frame).toMatch(/zed\s+zed@example\.c\S*…?\s+guest\s+pam\s+disabled/);
 		expect(frame.split('\n').length).toBe(23);
+	});
+
+	it('shows what another process changed in the users table: a role in its row, a renamed user at its new place, and the filter sees both', async () => {
+		const {ctx, root} = await initializedContext();
+		await seedUsers(ctx, root.tenant.id, ['amy', 'bea', 'cal', 'dan', 'eli'].map(username => ({username, role: 'member' as const})));
+		const ink = await renderInk(<App ctx={ctx} start={{kind: 'main', actor: root, session: await createSession(ctx, root)}} tenant={undefined} />, {columns: 80, rows: 24});
+		const names = () => ink.frame().split('\n').map(line => /^\s*›?(amy|bea|cal|dan|eli|zoe|root)\s/.exec(line.split('│')[1] ?? '')?.[1]).filter(Boolean);
+		await ink.waitFor(frame => /cal\s+cal@example\.com\s+member/.test(frame));
+		expect(names()).toEqual(['amy', 'bea', 'cal', 'dan', 'eli', 'root']);
+		// Another process: its own Store on the same file.
+		const other = await Store.open(ctx.store.path);
+		await other.transact(db => {
+			db.users.find(u => u.username === 'cal')!.role = 'guest';
+		});
+		await ink.waitFor(frame => /cal\s+cal@example\.com\s+guest/.test(frame));
+		expect(names()).toEqual(['amy', 'bea', 'cal', 'dan', 'eli', 'root']);
+		await other.transact(db => {
+			db.users.find(u => u.username === 'bea')!.username = 'zoe';
+		});
+		await ink.waitFor(frame => frame.includes('zoe'));
+		expect(names()).toEqual(['amy', 'cal', 'dan', 'eli', 'root', 'zoe']);
+		// With a filter applied, the next change shows in its matches too.
+		await ink.press('/', 'e', 'x', 'a', 'm', 'enter');
+		await ink.waitFor('(filter of 6)');
+		await other.transact(db => {
+			db.users.find(u => u.username === 'dan')!.email = 'dan@elsewhere.org';
+		});
+		await ink.waitFor(frame => !frame.includes('dan@'));
+		expect(names()).toEqual(['amy', 'cal', 'eli', 'root', 'zoe']);
+		await other.close();
+		ink.unmount();
 	});
 
 	it('a guest sees only My Account', async () => {

@@ -31,6 +31,39 @@ describe("a section's rows follow the store's list by what changed", () => {
 		}
 	});
 
+	it('puts a record edited in place (its name unchanged) where it was, without building the rows again; a renamed one moves to its new place', () => {
+		const list: Row[] = Array.from({length: 50}, (_, i) => ({name: `u${String(i).padStart(2, '0')}`, tenant: i % 5 === 0 ? 'b' : 'a'}));
+		let builds = 0;
+		const follow = followRows(
+			(l: readonly Row[]) => {
+				builds++;
+				return build(l);
+			},
+			inA,
+			byName,
+		);
+		const rows = follow(list);
+		const edited = [...list];
+		edited[7] = {...list[7]!, tenant: 'a'};
+		const after = follow(edited);
+		expect(builds).toBe(1);
+		expect(after).not.toBe(rows);
+		expect(after).toEqual(build(edited));
+		expect(after.filter((row, i) => row !== rows[i])).toEqual([edited[7]]);
+		// A record the rows leave out (another tenant) changed: the very same rows.
+		const elsewhere = [...edited];
+		elsewhere[10] = {...edited[10]!, name: 'u10-renamed'};
+		expect(follow(elsewhere)).toBe(after);
+		// Renamed: it leaves its place for the one its new name sorts to.
+		const renamed = [...elsewhere];
+		renamed[3] = {...elsewhere[3]!, name: 'u45b'};
+		const moved = follow(renamed);
+		expect(moved).toEqual(build(renamed));
+		expect(moved.map(r => r.name)).toContain('u45b');
+		expect(moved.map(r => r.name)).not.toContain('u03');
+		expect(builds).toBe(1);
+	});
+
 	it('keeps the very rows when nothing in the list changed', () => {
 		const list = [{name: 'b', tenant: 'a'}, {name: 'a', tenant: 'a'}];
 		const follow = followRows(build, inA, byName);
