@@ -1,6 +1,8 @@
 // The measuring side of bench/store-commit.ts, run as a process of its own and bundled as dist/ is
 // (bench/floors.ts `bundle`), so its memory is the shipped code's and not the tsx loader's:
 // node store-commit-child.mjs STORE COMMITS  → one JSON line on stdout.
+import {spawn} from 'node:child_process';
+import {createInterface} from 'node:readline';
 import {utimesSync, statSync} from 'node:fs';
 import {touch} from '../source/core/accounts.js';
 import type {Role} from '../source/core/model.js';
@@ -15,6 +17,9 @@ export type ChildResult = {
 	/** CPU time (user + system, all threads) of each commit: less at the mercy of a busy machine than wall time. */
 	soleWriterCpu: number[];
 	afterOtherWriterCpu: number[];
+	/** Each after a real commit by another process (a second console): the file's index says what changed. */
+	afterOtherCommit: number[];
+	afterOtherCommitCpu: number[];
 	peakMb: number;
 	/** Peak resident memory before the store is opened: node and the bundle loaded. */
 	baselineMb: number;
@@ -54,7 +59,8 @@ async function measure(path: string, commits: number): Promise<ChildResult> {
 	cpu.length = 0;
 	for (let i = 0; i < commits; i++) soleWriter.push(await changeOneRole());
 	const soleWriterCpu = cpu.splice(0);
-	// Another console wrote since our last look: the file's stamp moves, so every commit re-reads it.
+	// Something outside orgctl touched the file since our last look: its stamp moves and no index
+	// vouches for what it holds, so every commit reads it whole first.
 	const afterOtherWriter: number[] = [];
 	for (let i = 0; i < commits; i++) {
 		const when = new Date(Date.now() + 1000 + i * 10);
@@ -62,10 +68,53 @@ async function measure(path: string, commits: number): Promise<ChildResult> {
 		afterOtherWriter.push(await changeOneRole());
 	}
 	const afterOtherWriterCpu = cpu.splice(0);
+	// Another console committed since our last look, through the store as orgctl does: its index
+	// names what changed, so this process reads only that before its own commit.
+	const writer = spawn(process.execPath, [process.argv[1]!, path, String(commits), '--writer'], {stdio: ['pipe', 'pipe', 'inherit']});
+	const answers = createInterface({input: writer.stdout!})[Symbol.asyncIterator]();
+	const next = async (): Promise<string> => {
+		const answer = await answers.next();
+		if (answer.done) throw new Error('the other writer exited');
+		return answer.value as string;
+	};
+	if ((await next()) !== 'ready') throw new Error('the other writer did not start');
+	await store.transact(() => undefined); // catch up with the writer's open (its first look may have migrated nothing, but be sure)
+	const afterOtherCommit: number[] = [];
+	for (let i = 0; i < commits; i++) {
+		writer.stdin!.write('commit\n');
+		if ((await next()) !== 'done') throw new Error('the other writer failed');
+		afterOtherCommit.push(await changeOneRole());
+	}
+	const afterOtherCommitCpu = cpu.splice(0);
+	writer.stdin!.end();
 	const {size} = statSync(path);
-	return {openMs, soleWriter, afterOtherWriter, soleWriterCpu, afterOtherWriterCpu, peakMb: peakRssMb(), baselineMb, fileMb: size / 1024 / 1024};
+	return {openMs, soleWriter, afterOtherWriter, soleWriterCpu, afterOtherWriterCpu, afterOtherCommit, afterOtherCommitCpu, peakMb: peakRssMb(), baselineMb, fileMb: size / 1024 / 1024};
 }
 
+/** The other console: opens the store, then commits one change (a role, from the end of the list) for each line it reads. */
+async function otherWriter(path: string, commits: number): Promise<void> {
+	const store = await Store.open(path, VALIDATOR_ID === undefined ? {} : {validatorId: VALIDATOR_ID});
+	const ids = store.read().users.slice(-commits).map(u => u.id);
+	let n = 0;
+	process.stdout.write('ready\n');
+	for await (const line of createInterface({input: process.stdin})) {
+		if (line !== 'commit') continue;
+		const id = ids[n++ % ids.length]!;
+		await store.transact(db => {
+			const user = db.users.find(u => u.id === id);
+			if (!user) throw new Error(`user ${id} vanished`);
+			user.role = (user.role === 'member' ? 'guest' : 'member') satisfies Role;
+			touch(user);
+		});
+		process.stdout.write('done\n');
+	}
+	await store.close();
+}
+
+if (process.argv.includes('--writer')) {
+	await otherWriter(process.argv[2]!, Number(process.argv[3]));
+	process.exit(0);
+}
 const result = await measure(process.argv[2]!, Number(process.argv[3]));
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);

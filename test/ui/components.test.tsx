@@ -9,7 +9,7 @@ import {makeTheme} from '../../source/ui/theme.js';
 import {renderInk} from '../helpers/ink.js';
 import {initializedContext} from '../helpers/store.js';
 import {seedUsers} from '../helpers/term.js';
-import {Store} from '../../source/store/store.js';
+import {openStore} from '../../source/app/context.js';
 
 const rows = Array.from({length: 5000}, (_, i) => ({id: String(i), name: `row${String(i).padStart(4, '0')}`}));
 
@@ -113,8 +113,8 @@ describe('the console shell', () => {
 		const names = () => ink.frame().split('\n').map(line => /^\s*›?(amy|bea|cal|dan|eli|zoe|root)\s/.exec(line.split('│')[1] ?? '')?.[1]).filter(Boolean);
 		await ink.waitFor(frame => /cal\s+cal@example\.com\s+member/.test(frame));
 		expect(names()).toEqual(['amy', 'bea', 'cal', 'dan', 'eli', 'root']);
-		// Another process: its own Store on the same file.
-		const other = await Store.open(ctx.store.path);
+		// Another process: its own store on the same file (or the same database, under test:postgres).
+		const other = await openStore(ctx.store.path);
 		await other.transact(db => {
 			db.users.find(u => u.username === 'cal')!.role = 'guest';
 		});
