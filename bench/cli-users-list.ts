@@ -17,11 +17,11 @@ import {samplesFor, summarize, type Benchmark, type Figure} from './types.js';
 const RUNS = samplesFor(15, 5);
 const ORGCTL = join(import.meta.dirname, '..', 'dist', 'orgctl.mjs');
 
-/** Wall time of whole `orgctl users list --json` processes (start, open the store, authenticate, print). */
-function timeRuns(env: NodeJS.ProcessEnv): {median: number; p95: number; users: number} {
+/** Wall time of whole `orgctl users list --json` processes (start, open the store, authenticate, print); bench/postgres.ts times its store with it too. */
+export function timeRuns(env: NodeJS.ProcessEnv, runs = RUNS): {median: number; p95: number; users: number} {
 	const samples: number[] = [];
 	let users = 0;
-	for (let i = 0; i < RUNS + 1; i++) {
+	for (let i = 0; i < runs + 1; i++) {
 		const start = performance.now();
 		const result = spawnSync(process.execPath, [ORGCTL, 'users', 'list', '--json'], {env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024});
 		const ms = performance.now() - start;

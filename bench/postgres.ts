@@ -4,7 +4,7 @@
 //
 // The server: ORGCTL_BENCH_PG (postgres://USER@HOST:PORT/DB, any database the benchmark may create
 // databases beside), else a throwaway one from Debian's postgresql when run as root (as .ci/run does).
-import {execFileSync, spawnSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -16,12 +16,12 @@ import {copyStore} from '../source/app/store-admin.js';
 import {createSession, resolveActor, touch} from '../source/core/accounts.js';
 import type {Role} from '../source/core/model.js';
 import {PgStore} from '../source/store/postgres/pg-store.js';
+import {timeRuns} from './cli-users-list.js';
 import {generateStore} from './generate.js';
 import {peakRssMb, summarize, type Benchmark, type Figure} from './types.js';
 
 const COMMITS = 40;
 const RUNS = 15;
-const ORGCTL = join(import.meta.dirname, '..', 'dist', 'orgctl.mjs');
 
 type ChildResult = {openMs: number; soleWriter: number[]; afterOtherHost: number[]; peakMb: number; baselineMb: number};
 
@@ -117,17 +117,7 @@ async function usersList(address: string, keyFile: string, dir: string): Promise
 	await ctx.store.close();
 	const env: NodeJS.ProcessEnv = {...process.env, ORGCTL_STORE: address, ORGCTL_KEY_FILE: keyFile, ORGCTL_SESSION_FILE: sessionFile};
 	for (const name of ['ORGCTL_USER', 'ORGCTL_PASSWORD', 'ORGCTL_TOKEN']) delete env[name];
-	const samples: number[] = [];
-	let users = 0;
-	for (let i = 0; i < RUNS + 1; i++) {
-		const start = performance.now();
-		const result = spawnSync(process.execPath, [ORGCTL, 'users', 'list', '--json'], {env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024});
-		const ms = performance.now() - start;
-		if (result.status !== 0) throw new Error(`orgctl users list failed: ${result.stderr}`);
-		users = (JSON.parse(result.stdout) as unknown[]).length;
-		if (i > 0) samples.push(ms);
-	}
-	return {...summarize(samples), users};
+	return timeRuns(env, RUNS);
 }
 
 export const postgresBench: Benchmark = {

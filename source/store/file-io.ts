@@ -170,14 +170,7 @@ export function writeAt(fd: number, bytes: Buffer, offset: number): void {
 
 /** `length` bytes of an open file from `offset`, as text (one line of the store). */
 export function readAt(fd: number, offset: number, length: number): string {
-	const buffer = Buffer.allocUnsafe(length);
-	let done = 0;
-	while (done < length) {
-		const read = readSync(fd, buffer, done, length - done, offset + done);
-		if (read === 0) break;
-		done += read;
-	}
-	const bytes = buffer.subarray(0, done);
+	const bytes = readBytes(fd, offset, length);
 	return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 

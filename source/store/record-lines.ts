@@ -436,6 +436,14 @@ function sectionsFor(schemaVersion: number): readonly Section[] {
  * validating nor serialising again (with {@link keepLines}, their lines are remembered too). One
  * per open store.
  */
+/** Notes that a commit touched the record named `key` of `section` (the index of recent changes lists it). */
+function noteTouched(touched: Map<string, Set<string>>, section: string, key: string | undefined): void {
+	if (key === undefined) return;
+	let keys = touched.get(section);
+	if (!keys) touched.set(section, (keys = new Set<string>()));
+	keys.add(key);
+}
+
 /**
  * `text` without the whitespace JSON allows at its end (space, tab, CR): String.prototype.trimEnd
  * also strips what JSON does not allow (a no-break space, a BOM, U+2028), and a line padded with
@@ -704,12 +712,7 @@ export class RecordLines {
 		let settings = false;
 		let reordered = false;
 		let guardedChange = false;
-		const touch = (section: string, key: string | undefined) => {
-			if (key === undefined) return;
-			let keys = touched.get(section);
-			if (!keys) touched.set(section, (keys = new Set<string>()));
-			keys.add(key);
-		};
+		const touch = (section: string, key: string | undefined) => noteTouched(touched, section, key);
 		const place = (section: string, key: string, at: number, offset: number, length: number) => {
 			let keys = where.get(section);
 			if (!keys) where.set(section, (keys = new Map<string, number[]>()));
@@ -857,12 +860,7 @@ export class RecordLines {
 		const slots = new Map(layout.lists);
 		let settings = false;
 		let guardedChange = false;
-		const touch = (section: string, key: string | undefined) => {
-			if (key === undefined) return;
-			let keys = touched.get(section);
-			if (!keys) touched.set(section, (keys = new Set<string>()));
-			keys.add(key);
-		};
+		const touch = (section: string, key: string | undefined) => noteTouched(touched, section, key);
 		/** The line of a record that changed (`was`: where what it held is taken, -1 if added), checked as serialize() checks it. */
 		const fresh = (value: Record<string, unknown>, schema: z.ZodType, at: string, was: number, guarded: readonly GuardedField[] | undefined): string => {
 			if (guarded && !(was >= 0 && sameGuarded(guarded, value, field => taken.field(was, field)))) guardedChange = true;
