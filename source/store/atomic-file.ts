@@ -6,8 +6,9 @@ import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
-import {boundTo, chooseMtime, entriesSince, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
+import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
 import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type Applied, type Commit, type Layout, type LineSource} from './record-lines.js';
@@ -38,6 +39,9 @@ const LONGEST_INDEX = 2 * 1024 * 1024;
 
 /** Which state of the data this process holds: the id a commit names as its parent, and the index that came with it. */
 type Lineage = {readonly id: string; readonly index: ChangeIndex | undefined};
+
+/** What this process knew of the file it held, as a re-read begins: its stamp, where its lines lie (if known), its blocks' SHA-256 (if hashed). */
+type Held = {readonly stamp: Stamp | undefined; readonly layout: Layout | undefined; readonly blocks: Buffer[] | undefined};
 
 /**
  * lowdb adapter for one JSON file that never leaves a half-written file: it writes a uniquely
@@ -81,7 +85,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 */
 	private layout: Layout | undefined;
 	private layoutOf: Stamp | undefined;
-	/** The SHA-256 of each block of that file (validated.ts), when a validator is set. */
+	/** The SHA-256 of each block of the file {@link stamp} describes (validated.ts), when a validator is set and they are known. */
 	private blocks: Buffer[] | undefined;
 	/** Tests: called after each step of a commit that patches a copy, to stop the process there. */
 	static onPatchStep: ((step: PatchStep) => void) | undefined;
@@ -110,8 +114,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const deferred = this.records.trustNextRead;
 		let digest: Digest | undefined;
 		let mac: Buffer | undefined;
-		let read: {layout: Layout; blocks: Buffer[] | undefined} | undefined;
-		// Whatever this read finds, the file it patches is no longer the one a layout describes.
+		let read: Layout | undefined;
+		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks};
+		// Whatever this read finds, the file it patches is no longer the one a layout describes (unless proved below).
 		this.layout = undefined;
 		this.layoutOf = undefined;
 		this.blocks = undefined;
@@ -123,11 +128,13 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
 				assertOwnedFile(this.path, 'store file', this.path, stat);
-				const applied = previous ? this.fromIndex(fd, stat, previous) : undefined;
-				if (applied) {
-					this.stamp = stampOf(stat, applied.db.version);
-					this.lastChange = applied.change;
-					return applied.db;
+				const followed = previous ? this.fromIndex(fd, stat, previous) : undefined;
+				if (followed) {
+					this.stamp = stampOf(stat, followed.applied.db.version);
+					this.lastChange = followed.applied.change;
+					if (followed.entries.length === 0) this.keep(held);
+					else this.follow(held, followed.index, followed.entries, fd, stat);
+					return followed.applied.db;
 				}
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
@@ -149,7 +156,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 				mac = digest?.digest();
 				// A commit may patch a copy of this very file: where its lines are is known, and the index is bound to it.
 				const layout = lines ? this.records.readLayout : undefined;
-				if (layout !== undefined && this.lineage.index?.at === layout.indexAt && (hasher === undefined || digest !== undefined)) read = {layout, blocks: digest?.blocks};
+				if (layout !== undefined && this.lineage.index?.at === layout.indexAt && (hasher === undefined || digest !== undefined)) read = layout;
 			} finally {
 				closeSync(fd);
 			}
@@ -165,8 +172,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 		}
 		this.stamp = stampOf(stat, version);
 		if (read) {
-			this.layout = read.layout;
-			this.blocks = read.blocks;
+			this.layout = read;
+			this.blocks = digest?.blocks;
 			this.layoutOf = this.stamp;
 		}
 		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred);
@@ -191,7 +198,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * index of recent changes is bound to it and reaches back to the state held here; undefined
 	 * otherwise (the whole file is read).
 	 */
-	private fromIndex(fd: number, stat: BigIntStats, previous: Database): Applied | undefined {
+	private fromIndex(fd: number, stat: BigIntStats, previous: Database): {applied: Applied; index: ChangeIndex; entries: readonly LogEntry[]} | undefined {
 		const from = this.lineage;
 		if (!from) return undefined;
 		const tail = readIndex(fd, Number(stat.size));
@@ -204,8 +211,34 @@ export class AtomicJsonFile implements Adapter<Database> {
 		// held (red team: a running console then committed over a hand edit unseen).
 		if (entries.length === 0 && !sameFileAs(stat, this.stamp)) return undefined;
 		const applied = entries.length === 0 ? {db: previous, change: {lists: new Map(), settings: false}} : this.appliedFrom(previous, tail.index, entries, fd);
-		if (applied) this.lineage = {id: tail.index.head, index: tail.index};
-		return applied;
+		if (!applied) return undefined;
+		this.lineage = {id: tail.index.head, index: tail.index};
+		return {applied, index: tail.index, entries};
+	}
+
+	/** The file read is the one held, byte for byte: where its lines lie and its blocks' digests still hold, for the new stamp. */
+	private keep(held: Held): void {
+		this.blocks = held.blocks;
+		if (held.layout === undefined) return;
+		this.layout = held.layout;
+		this.layoutOf = this.stamp;
+	}
+
+	/**
+	 * After applying another process's commit from the index: when that commit patched a copy of
+	 * the very file held here, learns where the lines of the new one lie (follow-layout.ts) and the
+	 * digests of its blocks (those the commit wrote into, and from the index on, hashed again from
+	 * the file), so the next commit here patches too. Anything not proved: nothing learnt, the next
+	 * commit writes the whole file.
+	 */
+	private follow(held: Held, index: ChangeIndex, entries: readonly LogEntry[], fd: number, stat: BigIntStats): void {
+		if (!held.layout || !held.stamp || this.migrated || !this.records.asRead || (this.validator !== undefined && !held.blocks)) return;
+		const read = (offset: number, length: number) => readBytes(fd, offset, length);
+		const followed = followedLayout(held.layout, fileKey(held.stamp), index, entries, read);
+		if (!followed) return;
+		if (this.validator) this.blocks = patchedBlocks(held.blocks!, Number(stat.size), followed.ranges, index.at, read);
+		this.layout = followed.layout;
+		this.layoutOf = this.stamp;
 	}
 
 	private appliedFrom(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], fd: number): Applied | undefined {
@@ -342,7 +375,14 @@ export class AtomicJsonFile implements Adapter<Database> {
 				commit = this.records.serialize(data, writer, indexed);
 			}
 			const ino = fstatSync(fd, {bigint: true}).ino;
-			const own: LogEntry = {id: newStateId(), parent: this.lineage?.id ?? null, version: data.version, touched: Object.fromEntries([...commit.touched].map(([section, keys]) => [section, [...keys]]))};
+			const own: LogEntry = {
+				id: newStateId(),
+				parent: this.lineage?.id ?? null,
+				version: data.version,
+				touched: Object.fromEntries([...commit.touched].map(([section, keys]) => [section, [...keys]])),
+				// A patched copy names the file it copied: a follower that knows where that file's lines lie knows this one's.
+				...(ranges && this.stamp ? {patchOf: fileKey(this.stamp)} : {}),
+			};
 			// A list sorted or moved about cannot be told as records touched: readers read the file whole, once.
 			const log = commit.change && nextLog(previous?.log ?? [], own);
 			let index: ChangeIndex | undefined;

@@ -46,6 +46,13 @@ export type LogEntry = {
 	readonly version: number;
 	/** Keys of the records this commit added, changed or removed, per section. */
 	readonly touched: Readonly<Record<string, readonly string[]>>;
+	/**
+	 * Set when this commit patched a copy of the file it replaced ({@link fileKey} of that file as
+	 * its writer last saw it): its file is that one with only the lines of the records it touched,
+	 * the version, the ends of lists it grew and this index written over it. A follower that holds
+	 * where the lines of that very file lie then knows where they lie in this one (follow-layout.ts).
+	 */
+	readonly patchOf?: string;
 };
 
 /** The key of the line that holds the index. */
@@ -68,7 +75,12 @@ export function newStateId(): string {
  * commit made on it can still be followed by the others.
  */
 export function statStateId(stat: BigIntStats): string {
-	return `stat:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+	return `stat:${fileKey(stat)}`;
+}
+
+/** One file as a stat saw it: its inode, size, mtime and ctime (a write in place moves the ctime, whatever it does to the mtime). */
+export function fileKey(stat: {readonly ino: bigint; readonly size: bigint; readonly mtimeNs: bigint; readonly ctimeNs: bigint}): string {
+	return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }
 
 /** The key that names a record in the index. */
@@ -175,7 +187,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isLogEntry(value: unknown): value is LogEntry {
 	if (!isObject(value)) return false;
-	const {id, parent, version, touched} = value;
+	const {id, parent, version, touched, patchOf} = value;
+	if (patchOf !== undefined && typeof patchOf !== 'string') return false;
 	return typeof id === 'string' && (parent === null || typeof parent === 'string') && Number.isInteger(version) && isObject(touched) && Object.values(touched).every(keys => Array.isArray(keys) && keys.every(k => typeof k === 'string'));
 }
 

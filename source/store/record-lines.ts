@@ -1003,6 +1003,7 @@ export class RecordLines {
 	 */
 	fromIndex(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], read: (offset: number, length: number) => string): Applied | undefined {
 		this.trusting = false;
+		this.cleaned = false;
 		const db: Record<string, unknown> = {...previous, version: index.version};
 		const lists = new Map<string, {removed: object[]; added: object[]}>();
 		let settings = false;
@@ -1100,6 +1101,11 @@ export class RecordLines {
 		this.remember(db);
 		this.unverified = false;
 		return asRead;
+	}
+
+	/** Whether every record the last read took holds exactly what its line holds (none replaced by its schema's clean copy). */
+	get asRead(): boolean {
+		return !this.cleaned;
 	}
 
 	/** Whether the records were taken unchecked and not verified since. */
