@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {readFileSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
@@ -13,9 +13,9 @@ import {startDigest} from '../source/store/validated.js';
 import {tempDir} from './helpers/store.js';
 import {seededStore, startWorker} from './helpers/writers.js';
 
-// What a console learns of the file another orgctl process committed, so that its own next commit
-// patches a copy instead of writing the whole file (store/follow-layout.ts, store/atomic-file.ts):
-// and that whatever it cannot prove, it writes whole.
+// What a console learns of the file another orgctl process committed, or something outside orgctl
+// touched, so that its own next commit patches a copy instead of writing the whole file
+// (store/follow-layout.ts, store/atomic-file.ts): and that whatever it cannot prove, it writes whole.
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
 const BUILD = 'rules-of-this-build';
@@ -180,5 +180,87 @@ describe('a console that follows another process\'s patched commit patches its o
 		const fresh = await Store.open(store.path);
 		expect(fresh.read().users.find(u => u.username === 'w5')!.role).toBe('member');
 		expect(fresh.read().users.find(u => u.username === 'w3')!.role).toBe('admin');
+	});
+});
+
+describe('a file touched outside orgctl, its bytes unchanged, is kept without being parsed again (store/validated.ts sameBlocks)', () => {
+	const touches: Array<[string, (path: string) => void]> = [
+		[
+			'its mtime moved (touch)',
+			path => {
+				const when = new Date(Date.now() + 5000);
+				utimesSync(path, when, when);
+			},
+		],
+		['its mode changed (chmod: only the ctime moves)', path => chmodSync(path, 0o640)],
+		['the same bytes written over it', path => writeFileSync(path, readFileSync(path), {flag: 'r+'})],
+	];
+	for (const [what, touchIt] of touches) {
+		it(`${what}: the data held stays (the very objects), and the next commit patches a copy`, async () => {
+			const store = await consoleStore(true);
+			const held = store.read();
+			const heard: unknown[] = [];
+			const unsubscribe = store.subscribe({changed: change => heard.push(change), failed: error => heard.push(error)});
+			touchIt(store.path);
+			await store.refresh();
+			expect(store.read()).toBe(held);
+			const steps = await stepsOf(() => store.transact(db => touch(db.users[7]!)));
+			unsubscribe();
+			expect(steps).toEqual(PATCHED);
+			// Told of its own commit only: nothing changed before it.
+			expect(heard).toHaveLength(1);
+			expect(statSync(store.path).mode & 0o777).toBe(0o600);
+			expect(fileState(store.path)).toEqual(asJson(store.read()));
+			expect(readFileSync(validatedPathOf(store.path), 'utf8').trim()).toBe(macOfFile(store.path));
+			expect(asJson((await Store.open(store.path)).read())).toEqual(asJson(store.read()));
+		});
+	}
+
+	it('a same-size edit in place with its mtime put back is read whole: the edit is seen, and kept by the next commit', async () => {
+		const store = await consoleStore(true);
+		const held = store.read();
+		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
+		const bytes = readFileSync(store.path);
+		// The role on w7's own line.
+		const at = bytes.indexOf('"role":"guest"', bytes.lastIndexOf('\n', offsetOf(store.path, 'w7')));
+		expect(at).toBeGreaterThan(0);
+		Buffer.from('"role":"admin"').copy(bytes, at);
+		writeFileSync(store.path, bytes, {flag: 'r+'});
+		restoreMtime(store.path, mtime);
+		await store.refresh();
+		expect(store.read()).not.toBe(held);
+		expect(store.read().users.find(u => u.username === 'w7')!.role).toBe('admin');
+		await store.transact(db => touch(db.users.find(u => u.username === 'w9')!));
+		expect(fileState(store.path)).toEqual(asJson(store.read()));
+		expect((await Store.open(store.path)).read().users.find(u => u.username === 'w7')!.role).toBe('admin');
+	});
+
+	it('a same-size edit in place that breaks the rules, its mtime put back, is refused, never committed over', async () => {
+		const store = await consoleStore(true);
+		const mtime = statSync(store.path, {bigint: true}).mtimeNs;
+		const bytes = readFileSync(store.path);
+		const at = bytes.indexOf('"role":"guest"', offsetOf(store.path, 'w7') - 400);
+		Buffer.from('"role":"GUEST"').copy(bytes, at);
+		writeFileSync(store.path, bytes, {flag: 'r+'});
+		restoreMtime(store.path, mtime);
+		await expect(store.transact(db => touch(db.users[9]!))).rejects.toThrow(/does not validate/);
+		expect(readFileSync(store.path, 'utf8')).toContain('"role":"GUEST"');
+	});
+
+	it('a file edited with jq (its bytes and size change) is read whole, and the next commit writes it whole in our layout with the edit in it', async () => {
+		const store = await consoleStore(true);
+		const edited = execFileSync('jq', ['(.users[] | select(.username == "w4") | .role) = "member"', store.path], {encoding: 'utf8'});
+		writeFileSync(store.path, edited);
+		await store.refresh();
+		expect(store.read().users.find(u => u.username === 'w4')!.role).toBe('member');
+		const first = await stepsOf(() => store.transact(db => touch(db.users.find(u => u.username === 'w8')!)));
+		expect(first).toEqual([]);
+		expect(readFileSync(store.path, 'utf8').startsWith(`{\n"schemaVersion":${SCHEMA_VERSION},\n"version":`)).toBe(true);
+		const second = await stepsOf(() => store.transact(db => touch(db.users.find(u => u.username === 'w9')!)));
+		expect(second).toEqual(PATCHED);
+		expect(fileState(store.path)).toEqual(asJson(store.read()));
+		const fresh = await Store.open(store.path);
+		expect(fresh.read().users.find(u => u.username === 'w4')!.role).toBe('member');
+		expect(readFileSync(validatedPathOf(store.path), 'utf8').trim()).toBe(macOfFile(store.path));
 	});
 });

@@ -14,7 +14,7 @@ import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type Applied, type Commit, type Layout, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
 import {headerVersion, sameStamp, stampAt, stampOf, statUnchanged, type Stamp} from './stamp.js';
-import {macOfBlocks, patchedBlocks, recordDigest, startDigest, vouchedFor, type Validator} from './validated.js';
+import {macOfBlocks, patchedBlocks, recordDigest, sameBlocks, startDigest, vouchedFor, type Validator} from './validated.js';
 
 export type AtomicJsonFileOptions = {
 	readonly migrations: readonly Migration[];
@@ -136,6 +136,13 @@ export class AtomicJsonFile implements Adapter<Database> {
 					else this.follow(held, followed.index, followed.entries, fd, stat);
 					return followed.applied.db;
 				}
+				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size && sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
+					// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
+					this.stamp = stampOf(stat, held.stamp.version);
+					this.lastChange = {lists: new Map(), settings: false};
+					this.keep(held);
+					return previous;
+				}
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
 				// Our own layout is read line by line; anything else is read whole and parsed whole.
@@ -171,9 +178,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			throw storeError(this.path, `it cannot be read (${(error as Error).message})`, 'check its owner and permissions');
 		}
 		this.stamp = stampOf(stat, version);
+		this.blocks = digest?.blocks;
 		if (read) {
 			this.layout = read;
-			this.blocks = digest?.blocks;
 			this.layoutOf = this.stamp;
 		}
 		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred);

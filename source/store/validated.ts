@@ -118,6 +118,28 @@ export function patchedBlocks(blocks: readonly Buffer[], size: number, ranges: r
 	return next;
 }
 
+/**
+ * Whether the open file of `size` bytes holds, block by block, bytes whose SHA-256 are `blocks`
+ * (those of a file this process read or wrote): read in 1 MB pieces, stopping at the first block
+ * that differs. SHA-256 is collision resistant (no two different blocks of bytes with one digest
+ * are known, and finding one is far beyond anyone's reach), so when the size and every block's
+ * digest agree the file holds exactly the bytes those digests were taken of: the same state, which
+ * needs no parsing or checking again. A single byte changed anywhere changes its block's digest.
+ */
+export function sameBlocks(size: number, blocks: readonly Buffer[], read: (offset: number, buffer: Buffer) => number): boolean {
+	if (blocks.length !== Math.ceil(size / MAC_BLOCK)) return false;
+	const buffer = Buffer.allocUnsafe(16 * MAC_BLOCK);
+	for (let offset = 0; offset < size; offset += buffer.length) {
+		const want = Math.min(buffer.length, size - offset);
+		if (read(offset, buffer.subarray(0, want)) !== want) return false;
+		for (let at = 0; at < want; at += MAC_BLOCK) {
+			const digest = sha256(buffer.subarray(at, Math.min(want, at + MAC_BLOCK)));
+			if (!digest.equals(blocks[(offset + at) / MAC_BLOCK]!)) return false;
+		}
+	}
+	return true;
+}
+
 /** A MAC to feed the file's bytes into, in order. */
 export function startDigest(validator: Validator): BlockMac {
 	return new BlockMac(validator);
