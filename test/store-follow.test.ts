@@ -264,3 +264,32 @@ describe('a file touched outside orgctl, its bytes unchanged, is kept without be
 		expect(readFileSync(validatedPathOf(store.path), 'utf8').trim()).toBe(macOfFile(store.path));
 	});
 });
+
+describe('a patched commit that does not land leaves nothing behind to patch by (store/record-lines.ts ListSlots)', () => {
+	it('refused at the last step (the file made read-only), the next commit lands every change exactly, and the file is what a whole read gives', async () => {
+		const store = await consoleStore(true);
+		chmodSync(store.path, 0o400);
+		await expect(
+			store.transact(db => {
+				const user = db.users.find(u => u.username === 'w12')!;
+				user.role = 'member';
+				touch(user);
+				db.audit.push({id: newId(), time: '2026-06-01T12:00:00.000Z', actor: 'root', tenantId: user.tenantId, action: 'test.refused', target: 'w12', result: 'ok'});
+			}),
+		).rejects.toThrow(/read-only/);
+		chmodSync(store.path, 0o600);
+		await store.transact(db => {
+			const user = db.users.find(u => u.username === 'w13')!;
+			user.role = 'member';
+			touch(user);
+			db.audit.push({id: newId(), time: '2026-06-01T12:00:00.000Z', actor: 'root', tenantId: user.tenantId, action: 'test.landed', target: 'w13', result: 'ok'});
+		});
+		await store.transact(db => touch(db.users.find(u => u.username === 'w14')!));
+		expect(fileState(store.path)).toEqual(asJson(store.read()));
+		const fresh = await Store.open(store.path);
+		expect(asJson(fresh.read())).toEqual(asJson(store.read()));
+		expect(fresh.read().users.find(u => u.username === 'w12')!.role).toBe('guest');
+		expect(fresh.read().audit.map(event => event.action)).toEqual(['test.landed']);
+		expect(readFileSync(validatedPathOf(store.path), 'utf8').trim()).toBe(macOfFile(store.path));
+	});
+});

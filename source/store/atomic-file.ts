@@ -359,8 +359,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let layout: Layout | undefined;
 		/** For a patched copy: the byte ranges written over it (offset, length). */
 		let ranges: number[] | undefined;
+		let plan: ReturnType<RecordLines['patch']>;
 		try {
-			const plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
+			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
 			fd = plan ? this.copyOpen(temp) : undefined;
 			let writer: ChunkWriter;
 			const digest = fd === undefined && this.validator ? startDigest(this.validator) : undefined;
@@ -450,6 +451,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 			renameSync(temp, this.path);
 			if (ranges) AtomicJsonFile.onPatchStep?.('rename');
 		} catch (error) {
+			// A patch plan has updated the layout's arrays (record-lines.ts ListSlots): if its commit did not land, they describe no file.
+			if (plan) {
+				this.layout = undefined;
+				this.layoutOf = undefined;
+			}
 			if (fd !== undefined) {
 				try {
 					closeSync(fd);

@@ -60,6 +60,8 @@ export function followedLayout(held: Layout, heldFile: string, index: ChangeInde
 		ranges.push(slot.start, slot.end - slot.start);
 	}
 	const lists = new Map<string, ListSlots>(held.lists);
+	/** Per list, the lines the commit wrote (index → offset, length): the held arrays take them once everything is proved. */
+	const moves: Array<[ListSlots, Map<number, readonly [number, number]>]> = [];
 	for (const [key, slot] of held.lists) {
 		const count = index.counts[key];
 		const old = slot.starts.length;
@@ -69,29 +71,27 @@ export function followedLayout(held: Layout, heldFile: string, index: ChangeInde
 			if (count !== old) return undefined;
 			continue;
 		}
-		const starts = [...slot.starts, ...new Array<number>(count - old).fill(-1)];
-		const lengths = [...slot.lengths, ...new Array<number>(count - old).fill(-1)];
-		const seen = new Set<number>();
+		const placed = new Map<number, readonly [number, number]>();
 		const where = index.where[key] ?? {};
 		for (const name of keys) {
 			const triples = where[name];
 			if (!triples) continue;
 			for (let t = 0; t < triples.length; t += 3) {
 				const [at, offset, length] = [triples[t]!, triples[t + 1]!, triples[t + 2]!];
-				if (at >= count || seen.has(at)) return undefined;
+				if (at >= count || placed.has(at)) return undefined;
 				// Changed in place: its line starts where it started. Added: where the index says.
-				if (at < old ? offset !== starts[at] : starts[at] !== -1) return undefined;
-				starts[at] = offset;
-				lengths[at] = length;
-				seen.add(at);
+				if (at < old && offset !== slot.starts[at]) return undefined;
+				placed.set(at, [offset, length]);
 			}
 		}
-		for (let at = old; at < count; at++) if (!seen.has(at)) return undefined;
+		for (let at = old; at < count; at++) if (!placed.has(at)) return undefined;
+		const startOf = (at: number) => placed.get(at)?.[0] ?? slot.starts[at]!;
+		const lengthOf = (at: number) => placed.get(at)?.[1] ?? slot.lengths[at]!;
 		let slack = slot.slack;
 		if (count > old) {
 			// Records added fill the room at the end of the list from where it began, one after another.
-			if (starts[old] !== slot.slack) return undefined;
-			const from = starts[count - 1]! + lengths[count - 1]!;
+			if (startOf(old) !== slot.slack) return undefined;
+			const from = startOf(count - 1) + lengthOf(count - 1);
 			if (from >= slot.close) return undefined;
 			const tail = read(from, Math.min(LONGEST_ROOM, slot.close - from));
 			const end = tail.indexOf(NEWLINE);
@@ -99,20 +99,31 @@ export function followedLayout(held: Layout, heldFile: string, index: ChangeInde
 			slack = from + end + 1;
 			// One "\n" stays before the "]".
 			if (slack > slot.close - 1) return undefined;
-			if (old > 0 && !seen.has(old - 1)) {
+			if (old > 0 && !placed.has(old - 1)) {
 				// The last record held ended with a space where the comma now is.
 				if (!read(slot.slack - 2, 2).equals(Buffer.from(',\n'))) return undefined;
 				ranges.push(slot.slack - 2, 2);
 			}
 			ranges.push(slot.slack, slack - slot.slack);
 		}
-		for (const at of seen) {
-			const end = at + 1 < count ? starts[at + 1]! : slack;
-			if (end - starts[at]! < lengths[at]! + 2) return undefined;
-			if (!lineForm(read(starts[at]!, end - starts[at]!), lengths[at]!, at + 1 < count ? COMMA : SPACE)) return undefined;
-			ranges.push(starts[at]!, end - starts[at]!);
+		for (const at of placed.keys()) {
+			const start = startOf(at);
+			const end = at + 1 < count ? startOf(at + 1) : slack;
+			if (end - start < lengthOf(at) + 2) return undefined;
+			if (!lineForm(read(start, end - start), lengthOf(at), at + 1 < count ? COMMA : SPACE)) return undefined;
+			ranges.push(start, end - start);
 		}
-		lists.set(key, {starts, lengths, slack, close: slot.close});
+		const next = {starts: slot.starts, lengths: slot.lengths, slack, close: slot.close};
+		lists.set(key, next);
+		moves.push([next, placed]);
+	}
+	// Proved: the held arrays become this file's (updated in place, not copied: record-lines.ts ListSlots), the records added in order.
+	for (const [slot, placed] of moves) {
+		for (const at of [...placed.keys()].sort((a, b) => a - b)) {
+			const [offset, length] = placed.get(at)!;
+			slot.starts[at] = offset;
+			slot.lengths[at] = length;
+		}
 	}
 	return {layout: {singles, lists, indexAt: index.at}, ranges};
 }
