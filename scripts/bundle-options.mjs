@@ -51,3 +51,17 @@ export const BUNDLE_OPTIONS = {
 	plugins: [inkIncrementalFix, yogaNoFetch, zodEnglishOnly],
 	logLevel: 'warning',
 };
+
+/**
+ * esbuild options of dist/orgctl-cli.cjs, the subcommands as one CommonJS file that
+ * source/app/code-cache.ts compiles with a V8 code cache (Node 20 caches no ES module). The console
+ * is left out (it runs from the ES module bundle); import.meta.url becomes the file's URL, which
+ * code-cache.ts passes in as __orgctlUrl.
+ */
+export const CLI_BUNDLE_OPTIONS = {
+	...Object.fromEntries(Object.entries(BUNDLE_OPTIONS).filter(([key]) => !['outExtension', 'chunkNames', 'splitting', 'banner'].includes(key))),
+	format: 'cjs',
+	outExtension: {'.js': '.cjs'},
+	define: {...BUNDLE_OPTIONS.define, 'import.meta.url': '__orgctlUrl'},
+	external: [...BUNDLE_OPTIONS.external, './console.js'],
+};

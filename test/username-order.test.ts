@@ -49,4 +49,14 @@ describe('username order by key (core/users.ts)', () => {
 		const mixed = [{username: 'zoë'}, {username: 'Zoe'}, {username: 'adam'}];
 		expect(sortByUsername([...mixed]).map(u => u.username)).toEqual([...mixed].sort((a, b) => collator.compare(a.username, b.username)).map(u => u.username));
 	});
+
+	it('a key lower-cases, marks punctuation and writes a digit run as its length and its significant digits', () => {
+		expect(usernameKey('User007.x-y_z')).toBe('user\u0004!7\u0003x\u0002y\u0001z');
+		expect(usernameKey('a000')).toBe('a\u0004!0');
+		expect(usernameKey('')).toBe('');
+	});
+
+	it('a name with a letter that lower-cases into a-z (the Kelvin sign, İ) is outside the alphabet: the collator orders it', () => {
+		for (const name of ['\u212A', 'a\u212Ab', 'x\u0130y', '\u017F', 'a b', 'a+b']) expect(usernameKey(name), name).toBeUndefined();
+	});
 });

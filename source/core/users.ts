@@ -49,30 +49,48 @@ export function listUsersIn(db: {readonly users: readonly User[]}, actor: Actor)
 
 const collator = new Intl.Collator('en', {sensitivity: 'base', numeric: true});
 
-/** What a username may hold (model.ts usernameSchema): for these, {@link usernameKey} orders as the collator does. */
-const USERNAME_CHARACTERS = /^[A-Za-z0-9._-]*$/;
-
 /**
  * A string whose code-point order is the collator's order of usernames (case-insensitive, digit runs
  * by their value, leading zeros aside, `_` < `-` < `.` < digits < letters), equal exactly when the
- * collator says 0; undefined for a name with other characters. Intl.Collator.compare was 96 ms of a
- * 770 ms `orgctl users list --json` at 10,000 users (node --cpu-prof): a key per user, compared as
- * plain strings, costs a few.
+ * collator says 0; undefined for a name with other characters than those a username may hold
+ * (model.ts usernameSchema: A-Z a-z 0-9 . _ -). Intl.Collator.compare was 96 ms of a 770 ms
+ * `orgctl users list --json` at 10,000 users (node --cpu-prof): a key per user, compared as plain
+ * strings, costs a few. One pass over the characters, not a regular expression with a callback per
+ * run: 10,000 keys in 3 ms instead of 10 (node, alternating, five rounds).
  */
 export function usernameKey(name: string): string | undefined {
-	if (!USERNAME_CHARACTERS.test(name)) return undefined;
-	return name.toLowerCase().replace(SPECIAL, part => {
-		if (part === '_') return '\u0001';
-		if (part === '-') return '\u0002';
-		if (part === '.') return '\u0003';
-		// Above punctuation, below letters; a longer run of significant digits is the bigger number.
-		const digits = part.replace(LEADING_ZEROS, '');
-		return String.fromCharCode(4, 32 + digits.length) + digits;
-	});
+	// Checked on the name itself: toLowerCase maps some non-ASCII letters (the Kelvin sign K, İ) into a-z.
+	const lower = name.toLowerCase();
+	let key = '';
+	let from = 0;
+	for (let i = 0; i < name.length; ) {
+		const code = name.charCodeAt(i);
+		if (code > 127) return undefined;
+		const c = lower.charCodeAt(i);
+		if (c >= 97 && c <= 122) {
+			i++;
+			continue;
+		}
+		if (!isDigit(c) && c !== 95 && c !== 45 && c !== 46) return undefined;
+		key += lower.slice(from, i);
+		if (isDigit(c)) {
+			let start = i;
+			while (i < name.length && isDigit(name.charCodeAt(i))) i++;
+			while (start < i - 1 && name.charCodeAt(start) === 48) start++;
+			// Above punctuation, below letters; a longer run of significant digits is the bigger number.
+			key += String.fromCharCode(4, 32 + i - start) + name.slice(start, i);
+		} else {
+			key += c === 95 ? '\u0001' : c === 45 ? '\u0002' : '\u0003';
+			i++;
+		}
+		from = i;
+	}
+	return from === 0 ? lower : key + lower.slice(from);
 }
 
-const SPECIAL = /[._-]|\d+/g;
-const LEADING_ZEROS = /^0+(?=\d)/;
+function isDigit(code: number): boolean {
+	return code >= 48 && code <= 57;
+}
 
 const keys = new Map<string, string | undefined>();
 

@@ -1,0 +1,129 @@
+import {spawnSync} from 'node:child_process';
+import {chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {mayOpenConsole} from '../source/app/code-cache.js';
+import {ORGCTL} from './helpers/cli.js';
+import {seedRoot, seedUsers, signIn} from './helpers/term.js';
+
+const DIST = join(ORGCTL, '..');
+// Under node_modules, as dist/ is beside it: the bundle's native modules resolve from there.
+const COPIES = join(import.meta.dirname, '..', 'node_modules', '.cache', 'orgctl-test', `code-cache-${process.pid}`);
+let copies = 0;
+
+/** A copy of the built dist/ (new files: the build's cache is not bound to them). */
+function copyOfDist(): string {
+	const dist = join(COPIES, String(copies++), 'dist');
+	mkdirSync(join(dist, '..'), {recursive: true});
+	cpSync(DIST, dist, {recursive: true});
+	return dist;
+}
+
+let store: string;
+
+function run(dist: string, args: readonly string[], env: Record<string, string> = {}): {code: number; stdout: string; stderr: string} {
+	const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORGCTL_')));
+	const result = spawnSync(process.execPath, [join(dist, 'orgctl.mjs'), ...args], {
+		env: {...base, ORGCTL_STORE: join(store, 'orgctl.json'), ORGCTL_SESSION_FILE: join(store, 'session.json'), ORGCTL_CODE_CACHE_REPORT: '1', ...env},
+		encoding: 'utf8',
+	});
+	return {code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr};
+}
+
+/** `users list --json` from `dist`: what it printed, and how it took the code cache. */
+function listUsers(dist: string): {usernames: string[]; cache: string} {
+	const result = run(dist, ['users', 'list', '--json']);
+	expect(result.code, result.stderr).toBe(0);
+	return {usernames: (JSON.parse(result.stdout) as Array<{username: string}>).map(user => user.username).sort(), cache: /code cache (.*)/.exec(result.stderr)?.[1] ?? 'not reported'};
+}
+
+/** Makes `dist`'s own cache, as the build does (a warm run told to write it). */
+function writeCache(dist: string): void {
+	expect(run(dist, ['--version'], {ORGCTL_WRITE_CODE_CACHE: '1'}).code).toBe(0);
+}
+
+const CACHE = 'orgctl-cli.cjs.cache';
+
+beforeAll(async () => {
+	// Kept for the whole file (helpers/store.ts's tempDir is removed after each test).
+	store = mkdtempSync(join(tmpdir(), 'orgctl-test-'));
+	const {ctx, root} = await seedRoot(store);
+	await seedUsers(ctx, root.tenant.id, [{username: 'ada'}, {username: 'grace'}]);
+	await signIn(ctx, root, store);
+});
+
+afterAll(() => {
+	rmSync(COPIES, {recursive: true, force: true});
+	rmSync(store, {recursive: true, force: true});
+});
+
+describe('the subcommands start from the V8 code cache the build wrote beside the bundle', () => {
+	const everyone = ['ada', 'grace', 'root'];
+
+	it('the built orgctl runs a subcommand with the cache its build wrote', () => {
+		expect(listUsers(DIST)).toEqual({usernames: everyone, cache: 'used'});
+	});
+
+	it('without its cache the bundle still runs, compiled from source', () => {
+		const dist = copyOfDist();
+		rmSync(join(dist, CACHE));
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'absent'});
+	});
+
+	it('a cache copied along with the bundle is not the copy’s: it is ignored, and the copy’s own is used once written', () => {
+		const dist = copyOfDist();
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'not of this bundle'});
+		writeCache(dist);
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'used'});
+	});
+
+	it('a corrupt cache bound to the bundle is rejected by V8, and the command still works', () => {
+		const dist = copyOfDist();
+		writeCache(dist);
+		const cache = readFileSync(join(dist, CACHE));
+		const header = cache.subarray(0, cache.indexOf(10) + 1);
+		writeFileSync(join(dist, CACHE), Buffer.concat([header, Buffer.alloc(cache.length - header.length, 0x5a)]));
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'rejected by V8'});
+		// Cut short, too.
+		writeFileSync(join(dist, CACHE), cache.subarray(0, header.length + 100));
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'rejected by V8'});
+	});
+
+	it('an edited bundle of the same length runs its own code, not the compiled code its old cache holds (V8 checks only the length)', () => {
+		const dist = copyOfDist();
+		writeCache(dist);
+		expect(run(dist, ['--version']).stdout).toBe('0.1.0\n');
+		const bundle = join(dist, 'orgctl-cli.cjs');
+		const source = readFileSync(bundle, 'utf8');
+		expect(source.match(/"0\.1\.0"/g)).toHaveLength(1);
+		writeFileSync(bundle, source.replace('"0.1.0"', '"9.9.9"'));
+		expect(statSync(bundle).size).toBe(Buffer.byteLength(source));
+		const edited = run(dist, ['--version']);
+		expect(edited.stdout).toBe('9.9.9\n');
+		expect(edited.stderr).toContain('code cache not of this bundle');
+	});
+
+	it('a cache that group or others may write is not read: whoever can write it chooses the code that runs', () => {
+		const dist = copyOfDist();
+		writeCache(dist);
+		for (const mode of [0o664, 0o646]) {
+			chmodSync(join(dist, CACHE), mode);
+			expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'not owned like the bundle'});
+		}
+		chmodSync(join(dist, CACHE), 0o644);
+		expect(listUsers(dist).cache).toBe('used');
+	});
+
+	it.runIf(process.getuid?.() === 0)('a cache owned by another user than the bundle’s owner is not read', () => {
+		const dist = copyOfDist();
+		writeCache(dist);
+		chownSync(join(dist, CACHE), 65534, 65534);
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'not owned like the bundle'});
+	});
+
+	it('the console and its options go straight to the ES module bundle; anything else to the subcommands’', () => {
+		for (const argv of [[], ['--store', 'a.json'], ['--store=a.json', '--tenant', 'acme'], ['--key-file', 'k', '--store', 'postgres://u@h/d']]) expect(mayOpenConsole(argv), argv.join(' ')).toBe(true);
+		for (const argv of [['users', 'list'], ['--store', 'a.json', 'users'], ['--help'], ['--version'], ['--storex']]) expect(mayOpenConsole(argv), argv.join(' ')).toBe(false);
+	});
+});
