@@ -3,6 +3,7 @@
 import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {inkFrameCaches} from './ink-frame-caches.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
@@ -48,6 +49,6 @@ export const BUNDLE_OPTIONS = {
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
-	plugins: [inkIncrementalFix, yogaNoFetch, zodEnglishOnly],
+	plugins: [inkIncrementalFix, inkFrameCaches, yogaNoFetch, zodEnglishOnly],
 	logLevel: 'warning',
 };
