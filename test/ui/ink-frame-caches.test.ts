@@ -1,8 +1,8 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, readFileSync} from 'node:fs';
+import {mkdirSync, rmSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {build, type Plugin} from 'esbuild';
-import {beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -25,6 +25,9 @@ function framesOf(script: string, steps: number): string[] {
 describe("Ink's frame caches (scripts/ink-frame-caches.mjs, in every bundle)", () => {
 	let patched: string;
 	let plain: string;
+	afterAll(() => {
+		rmSync(OUT, {recursive: true, force: true});
+	});
 	beforeAll(async () => {
 		const plugins = BUNDLE_OPTIONS.plugins ?? [];
 		patched = await bundled('patched', plugins);

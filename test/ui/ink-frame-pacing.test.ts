@@ -1,8 +1,8 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {build, type Plugin} from 'esbuild';
-import {beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,6 +24,9 @@ const showing = (frames: readonly Frame[], n: number) => frames.find(frame => fr
 describe('frame pacing (scripts/ink-frame-pacing.mjs, in every bundle)', () => {
 	let paced: Frame[];
 	let plain: Frame[];
+	afterAll(() => {
+		rmSync(OUT, {recursive: true, force: true});
+	});
 	beforeAll(async () => {
 		const plugins = BUNDLE_OPTIONS.plugins ?? [];
 		[paced, plain] = [await framesOf('paced', plugins), await framesOf('plain', plugins.filter(plugin => plugin.name !== 'ink-frame-pacing'))];
