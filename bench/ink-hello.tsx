@@ -14,6 +14,6 @@ function Hello() {
 	return <Text>hello {keys}</Text>;
 }
 
-const instance = render(<Hello />, {exitOnCtrlC: false, incrementalRendering: true, maxFps: 120});
+const instance = render(<Hello />, {exitOnCtrlC: false, incrementalRendering: true, maxFps: 240});
 process.stdout.write('\u001b]2;orgctl:ready:hello\u0007');
 await instance.waitUntilExit();

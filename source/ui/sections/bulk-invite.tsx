@@ -16,6 +16,9 @@ import {useBurstState} from '../hooks/use-burst-reducer.js';
 import {PRIORITY, useKeys} from '../input-router.js';
 import {theme} from '../theme.js';
 
+/** How often the count of invitations sent is redrawn while a list is sent. */
+const PROGRESS_MS = 50;
+
 type Props = {readonly width: number; readonly height: number; readonly onDone: () => void};
 
 type Focus = 'text' | 'invite' | 'cancel';
@@ -89,7 +92,15 @@ export function BulkInvite({width, height, onDone}: Props) {
 		setPhase({kind: 'sending', done: 0, total: list.rows.length});
 		const outcome = await run({
 			task: async () => {
-				const sent = delivered(await sendInvitations(ctx, actor, list, {onProgress: (done, total) => setPhase({kind: 'sending', done, total})}));
+				// The count is drawn at most every PROGRESS_MS (and at the end): a frame per message would be hundreds a second, more than anyone reads.
+				let shown = 0;
+				const onProgress = (done: number, total: number) => {
+					const at = performance.now();
+					if (done < total && at - shown < PROGRESS_MS) return;
+					shown = at;
+					setPhase({kind: 'sending', done, total});
+				};
+				const sent = delivered(await sendInvitations(ctx, actor, list, {onProgress}));
 				const table: Row[] = sent.rows.map(r => ({line: r.line, username: r.username, email: r.email, ok: r.ok, result: resultText(r), ...(r.ok ? {link: r.link} : {})}));
 				return {table, summary: sent.summary};
 			},
