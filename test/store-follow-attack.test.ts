@@ -138,3 +138,17 @@ describe('a fresh process never trusts bytes no orgctl validated (validated.ts M
 		expect(roles).not.toContain('GUEST');
 	});
 });
+
+describe('a commit that changes more records in place than the index of recent changes holds is saved (written whole), never refused', () => {
+	it('every one of 4,200 users changed in one commit after a patched one: acknowledged, landed, and a fresh process reads it', async () => {
+		const many = Array.from({length: 4200}, (_, i) => `bulk${i}`);
+		const store = await seededStore(many, {path: join(tempDir(), 'orgctl.json')});
+		await store.transact(db => touch(db.users[0]!));
+		// One change to every user, each fitting its line: a patch could write it, the index cannot name it (MAX_INDEXED_KEYS).
+		await store.transact(db => {
+			for (const user of db.users) if (user.username !== 'root') user.role = 'member';
+		});
+		const fresh = await Store.open(store.path);
+		expect(fresh.read().users.filter(u => u.role === 'member')).toHaveLength(4200);
+	}, 60_000);
+});
