@@ -44,7 +44,7 @@ export const storeCommit: Benchmark = {
 				figures.push({name: `store open (${size})`, unit: 'ms', value: result.openMs, ...node});
 				figures.push({name: `commit one change, sole writer (${count(users)} users)`, unit: 'ms', ...summarize(result.soleWriter), samples: result.soleWriter.length, budget, ...node, note: cpu(result.soleWriterCpu)});
 				figures.push({name: `commit one change after another console's commit (${count(users)} users)`, unit: 'ms', ...summarize(result.afterOtherCommit), samples: result.afterOtherCommit.length, budget, ...node, note: cpu(result.afterOtherCommitCpu)});
-				figures.push({name: `commit one change after the file was touched outside orgctl, read whole (${count(users)} users)`, unit: 'ms', ...summarize(result.afterOtherWriter), samples: result.afterOtherWriter.length, budget, ...node, note: cpu(result.afterOtherWriterCpu)});
+				figures.push({name: `commit one change after the file was touched outside orgctl, its bytes compared (${count(users)} users)`, unit: 'ms', ...summarize(result.afterOtherWriter), samples: result.afterOtherWriter.length, budget, ...node, note: cpu(result.afterOtherWriterCpu)});
 				figures.push({
 					name: `peak memory of the store process, open + ${3 * COMMITS} commits (${count(users)} users, bundled)`,
 					unit: 'MB',

@@ -3,6 +3,8 @@
 import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {inkFrameCaches} from './ink-frame-caches.mjs';
+import {inkFramePacing} from './ink-frame-pacing.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
@@ -48,7 +50,7 @@ export const BUNDLE_OPTIONS = {
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
-	plugins: [inkIncrementalFix, yogaNoFetch, zodEnglishOnly],
+	plugins: [inkIncrementalFix, inkFrameCaches, inkFramePacing, yogaNoFetch, zodEnglishOnly],
 	logLevel: 'warning',
 };
 
