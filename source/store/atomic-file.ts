@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, rmSync, statSync, type BigIntStats} from 'node:fs';
+import {closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, rmSync, type BigIntStats} from 'node:fs';
 import {dirname} from 'node:path';
 import type {Adapter} from 'lowdb';
 import {OrgError} from '../core/errors.js';
@@ -42,6 +42,9 @@ type Lineage = {readonly id: string; readonly index: ChangeIndex | undefined};
 
 /** What this process knew of the file it held, as a re-read begins: its stamp, where its lines lie (if known), its blocks' SHA-256 (if hashed). */
 type Held = {readonly stamp: Stamp | undefined; readonly layout: Layout | undefined; readonly blocks: Buffer[] | undefined};
+
+/** What a follower learnt of the file another process's patched commit left: where its lines lie, its blocks' SHA-256 (with a validator). */
+type Learnt = {readonly layout: Layout; readonly blocks: Buffer[] | undefined};
 
 /**
  * lowdb adapter for one JSON file that never leaves a half-written file: it writes a uniquely
@@ -128,12 +131,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
 				assertOwnedFile(this.path, 'store file', this.path, stat);
-				const followed = previous ? this.fromIndex(fd, stat, previous) : undefined;
+				const followed = previous ? this.fromIndex(fd, stat, previous, held) : undefined;
 				if (followed) {
 					this.stamp = stampOf(stat, followed.applied.db.version);
 					this.lastChange = followed.applied.change;
 					if (followed.entries.length === 0) this.keep(held);
-					else this.follow(held, followed.index, followed.entries, fd, stat);
+					else if (followed.learnt && this.records.asRead) this.keep({stamp: this.stamp, ...followed.learnt});
 					return followed.applied.db;
 				}
 				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size && sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
@@ -205,7 +208,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * index of recent changes is bound to it and reaches back to the state held here; undefined
 	 * otherwise (the whole file is read).
 	 */
-	private fromIndex(fd: number, stat: BigIntStats, previous: Database): {applied: Applied; index: ChangeIndex; entries: readonly LogEntry[]} | undefined {
+	private fromIndex(fd: number, stat: BigIntStats, previous: Database, held: Held): {applied: Applied; entries: readonly LogEntry[]; learnt: Learnt | undefined} | undefined {
 		const from = this.lineage;
 		if (!from) return undefined;
 		const tail = readIndex(fd, Number(stat.size));
@@ -217,10 +220,16 @@ export class AtomicJsonFile implements Adapter<Database> {
 		// put back. What it holds now is read whole, and checked, rather than taken to be what was
 		// held (red team: a running console then committed over a hand edit unseen).
 		if (entries.length === 0 && !sameFileAs(stat, this.stamp)) return undefined;
+		let learnt: Learnt | undefined;
+		if (entries.length > 0) {
+			const outcome = this.learn(held, tail.index, entries, fd, stat);
+			if (outcome === 'not as written') return undefined;
+			learnt = outcome;
+		}
 		const applied = entries.length === 0 ? {db: previous, change: {lists: new Map(), settings: false}} : this.appliedFrom(previous, tail.index, entries, fd);
 		if (!applied) return undefined;
 		this.lineage = {id: tail.index.head, index: tail.index};
-		return {applied, index: tail.index, entries};
+		return {applied, entries, learnt};
 	}
 
 	/** The file read is the one held, byte for byte: where its lines lie and its blocks' digests still hold, for the new stamp. */
@@ -232,20 +241,27 @@ export class AtomicJsonFile implements Adapter<Database> {
 	}
 
 	/**
-	 * After applying another process's commit from the index: when that commit patched a copy of
-	 * the very file held here, learns where the lines of the new one lie (follow-layout.ts) and the
-	 * digests of its blocks (those the commit wrote into, and from the index on, hashed again from
-	 * the file), so the next commit here patches too. Anything not proved: nothing learnt, the next
-	 * commit writes the whole file.
+	 * Before applying another process's commit from the index: when that commit patched a copy of
+	 * the very file held here, works out where the lines of the new one lie (follow-layout.ts) and
+	 * the digests of its blocks (those the commit wrote into, and from the index on, hashed again
+	 * from the file), so the next commit here patches too. Undefined when that cannot be proved
+	 * (nothing learnt: the next commit writes the whole file).
+	 *
+	 * With a validator it also proves the file is the one its writer validated: the digest that
+	 * writer put beside the store must be the MAC of those blocks. An edit written in place after
+	 * that commit, with its mtime put back (`cp -p`, `rsync --inplace -t`), keeps the index bound to
+	 * the file; in a block the commit wrote it changes that block's digest, and the file is then read
+	 * whole ('not as written') rather than followed past unseen and vouched for (red team).
 	 */
-	private follow(held: Held, index: ChangeIndex, entries: readonly LogEntry[], fd: number, stat: BigIntStats): void {
-		if (!held.layout || !held.stamp || this.migrated || !this.records.asRead || (this.validator !== undefined && !held.blocks)) return;
+	private learn(held: Held, index: ChangeIndex, entries: readonly LogEntry[], fd: number, stat: BigIntStats): Learnt | 'not as written' | undefined {
+		if (!held.layout || !held.stamp || this.migrated || (this.validator !== undefined && !held.blocks)) return undefined;
 		const read = (offset: number, length: number) => readBytes(fd, offset, length);
 		const followed = followedLayout(held.layout, fileKey(held.stamp), index, entries, read);
-		if (!followed) return;
-		if (this.validator) this.blocks = patchedBlocks(held.blocks!, Number(stat.size), followed.ranges, index.at, read);
-		this.layout = followed.layout;
-		this.layoutOf = this.stamp;
+		if (!followed) return undefined;
+		if (!this.validator) return {layout: followed.layout, blocks: undefined};
+		const blocks = patchedBlocks(held.blocks!, Number(stat.size), followed.ranges, index.at, read);
+		if (!vouchedFor(this.path, macOfBlocks(this.validator, Number(stat.size), blocks))) return 'not as written';
+		return {layout: followed.layout, blocks};
 	}
 
 	private appliedFrom(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], fd: number): Applied | undefined {
@@ -360,6 +376,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		/** For a patched copy: the byte ranges written over it (offset, length). */
 		let ranges: number[] | undefined;
 		let plan: ReturnType<RecordLines['patch']>;
+		let written: BigIntStats;
 		try {
 			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
 			fd = plan ? this.copyOpen(temp) : undefined;
@@ -413,8 +430,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 				index = {version: data.version, head: own.id, ino: String(ino), mtime: String(mtime.ns), at: writer.position, counts: commit.counts, log, where};
 				writer.write(INDEX_PREFIX + JSON.stringify(index));
 			} else if (ranges) {
-				// Cannot happen (a patch always knows what it touched): write nothing half-done.
-				throw new Error('a patched commit has no index of recent changes');
+				// More records changed than an index names (MAX_INDEXED_KEYS): readers must read this file whole, so it is written whole.
+				throw new NotIndexable();
 			}
 			writer.write('\n}\n');
 			writer.flush();
@@ -435,8 +452,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			if (ranges) AtomicJsonFile.onPatchStep?.('sync');
 			// A file system that keeps coarser times than microseconds cannot bind the index: readers read whole files there.
 			if (index && mtime && fstatSync(fd, {bigint: true}).mtimeNs === mtime.ns) bound = {id: own.id, index};
-			closeSync(fd);
-			fd = undefined;
+			// Vouched for before it is in place, so that a process following this commit (it reads the file once renamed) finds
+			// the digest of these very bytes beside it. A digest of bytes that never land vouches for nothing any reader sees.
+			if (mac) recordDigest(this.path, mac);
 			// The lock makes this hold; checking costs an fstat and 64 bytes, and proves it: a change
 			// is acknowledged only if it replaced the very version it was made on (and, for a patched
 			// copy, that the copy was made of that version: any other write to it changes its stamp).
@@ -449,6 +467,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 			// A store nobody has signed up to yet (before `orgctl init`) is not worth keeping.
 			if (clock && (this.migrated || (data.users.length > 0 && backupDue(this.path, clock)))) takeBackup(this.path, temp, clock);
 			renameSync(temp, this.path);
+			// The stamp of the file this process wrote, from its own descriptor at once: a look at the path later could see
+			// another program's file put in place meanwhile (red team: then taken for this commit's and patched over).
+			written = fstatSync(fd, {bigint: true});
+			closeSync(fd);
+			fd = undefined;
 			if (ranges) AtomicJsonFile.onPatchStep?.('rename');
 		} catch (error) {
 			// A patch plan has updated the layout's arrays (record-lines.ts ListSlots): if its commit did not land, they describe no file.
@@ -464,6 +487,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 				}
 			}
 			rmSync(temp, {force: true});
+			if (error instanceof NotIndexable) {
+				this.writeSync(data);
+				return;
+			}
 			if (error instanceof ChangedUnderneath) {
 				throw storeError(this.path, 'another program replaced the file while this change was being written, without taking the lock', 'try the change again; if it keeps happening, look for a program that edits the file directly');
 			}
@@ -479,9 +506,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		fsyncDirectory(dir);
 		// Every record written was checked (serialize, patch), and the rest of a patched copy is bytes this process wrote and checked: validated state.
 		this.pendingDigest = undefined;
-		if (mac) recordDigest(this.path, mac);
 		const change = this.records.committed(data, commit.lines, commit.change);
-		const written = statSync(this.path, {bigint: true});
 		this.stamp = stampOf(written, data.version);
 		this.lineage = bound ?? {id: statStateId(written), index: undefined};
 		this.lastChange = change;
@@ -533,6 +558,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 /** The file on disk is not the version this commit was made on. */
 class ChangedUnderneath extends Error {}
+
+/** A patched commit changed more records than the index of recent changes can name: it is written whole instead. */
+class NotIndexable extends Error {}
 
 /** The file on disk has no write permission for its owner. */
 class ReadOnly extends Error {
