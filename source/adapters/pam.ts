@@ -1,3 +1,4 @@
+import {createRequire} from 'node:module';
 import {unavailable} from '../core/errors.js';
 
 /** The PAM service orgctl authenticates against: /etc/pam.d/orgctl (see README). */
@@ -17,13 +18,18 @@ const OPTIONAL_MODULE: string = 'node-linux-pam';
  * logins fail with a message that says how to enable them.
  */
 async function loadPam(): Promise<PamModule> {
-	loaded ??= (import(OPTIONAL_MODULE) as Promise<{default?: PamModule} & PamModule>).then(
-		module => module.default ?? module,
-		() => {
-			loaded = undefined;
-			throw unavailable('PAM sign-in is not available on this server: install the optional node-linux-pam module (apt-get install libpam0g-dev, then npm install node-linux-pam).');
-		},
-	);
+	// require, not import(): the subcommands run as a CommonJS bundle compiled through node:vm (app/code-cache.ts), where
+	// import() of a module outside the bundle throws (no dynamic-import callback); the module itself is CommonJS.
+	loaded ??= Promise.resolve()
+		// Its exports, as they are: their `default` is the bare native function, not the module.
+		.then(() => createRequire(import.meta.url)(OPTIONAL_MODULE) as PamModule)
+		.then(
+			module => module,
+			() => {
+				loaded = undefined;
+				throw unavailable('PAM sign-in is not available on this server: install the optional node-linux-pam module (apt-get install libpam0g-dev, then npm install node-linux-pam).');
+			},
+		);
 	return loaded;
 }
 
