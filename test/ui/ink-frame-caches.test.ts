@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {build, type Plugin} from 'esbuild';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
+import {inkEnvironment} from '../helpers/ink-env.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'node_modules', '.cache', 'orgctl-test', `ink-frames-${process.pid}`);
@@ -17,8 +18,8 @@ async function bundled(name: string, plugins: readonly Plugin[]): Promise<string
 }
 
 function framesOf(script: string, steps: number): string[] {
-	// Colours on: the styled pieces are what the caches split and slice.
-	const out = execFileSync(process.execPath, [script, String(steps)], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '3'}});
+	// Colours on: the styled pieces are what the caches split and slice. Not as CI, where Ink draws only the last frame.
+	const out = execFileSync(process.execPath, [script, String(steps)], {encoding: 'utf8', env: inkEnvironment({FORCE_COLOR: '3'}), timeout: 60_000});
 	return JSON.parse(out) as string[];
 }
 

@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {build, type Plugin} from 'esbuild';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
+import {inkEnvironment} from '../helpers/ink-env.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'node_modules', '.cache', 'orgctl-test', `ink-pacing-${process.pid}`);
@@ -15,7 +16,8 @@ async function framesOf(name: string, plugins: readonly Plugin[]): Promise<Frame
 	const outdir = join(OUT, name);
 	mkdirSync(outdir, {recursive: true});
 	await build({...BUNDLE_OPTIONS, plugins: [...plugins], entryPoints: {'ink-pacing': join(ROOT, 'test', 'fixtures', 'ink-pacing.tsx')}, outdir});
-	return JSON.parse(execFileSync(process.execPath, [join(outdir, 'ink-pacing.mjs')], {encoding: 'utf8'})) as Frame[];
+	// Not as CI, where Ink draws only the last frame (and the fixture would wait for a first one in vain).
+	return JSON.parse(execFileSync(process.execPath, [join(outdir, 'ink-pacing.mjs')], {encoding: 'utf8', env: inkEnvironment(), timeout: 30_000})) as Frame[];
 }
 
 const showing = (frames: readonly Frame[], n: number) => frames.find(frame => frame.shows.includes(n));
