@@ -1,4 +1,4 @@
-import {useContext, useEffect, useId, useRef} from 'react';
+import {useContext, useEffect, useLayoutEffect, useId, useRef} from 'react';
 import {Box} from 'ink';
 import {Text} from './text.js';
 import {FormHostContext} from '../console-context.js';
@@ -51,9 +51,12 @@ export function Form({fields, buttons, onPress, onCancel, title, busy, error, wi
 	const problem: FormError | undefined = typeof error === 'string' ? {message: error} : error;
 	const faultIndex = problem?.field === undefined ? -1 : fields.findIndex(f => f.name === problem.field);
 	// A new refusal about one field puts the cursor there with its value selected: typing replaces
-	// it, ← → edit it, and every other field keeps what was typed.
+	// it, ← → edit it, and every other field keeps what was typed. In the commit that shows the
+	// refusal (a layout effect), not after it: a key typed as soon as the refusal is on the screen
+	// must find the cursor there (CI under load: "bob" typed then read "ob", its "b" spent on the
+	// button the cursor was still on).
 	const faultName = faultIndex >= 0 ? fields[faultIndex]!.name : undefined;
-	useEffect(() => {
+	useLayoutEffect(() => {
 		if (faultIndex < 0 || faultName === undefined) return;
 		setState(current => ({...current, focus: faultIndex, selected: {...current.selected, [faultName]: (current.values[faultName] ?? '') !== ''}}));
 	}, [error, faultIndex, faultName, setState]);
