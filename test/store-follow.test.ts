@@ -4,14 +4,14 @@ import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
 import {newId} from '../source/core/ids.js';
-import {SCHEMA_VERSION, type Database} from '../source/core/model.js';
+import {SCHEMA_VERSION} from '../source/core/model.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
 import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {startDigest} from '../source/store/validated.js';
 import {tempDir} from './helpers/store.js';
-import {seededStore, startWorker} from './helpers/writers.js';
+import {asJson, fileState, seededStore, startWorker} from './helpers/writers.js';
 
 // What a console learns of the file another orgctl process committed, or something outside orgctl
 // touched, so that its own next commit patches a copy instead of writing the whole file
@@ -19,17 +19,6 @@ import {seededStore, startWorker} from './helpers/writers.js';
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
 const BUILD = 'rules-of-this-build';
-
-/** The state the file holds, as any JSON reader sees it (without orgctl's index of recent changes). */
-function fileState(path: string): unknown {
-	const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-	delete raw['recentChanges'];
-	return raw;
-}
-
-function asJson(db: Database): unknown {
-	return JSON.parse(JSON.stringify(db));
-}
 
 /** The newest entry of the file's index of recent changes. */
 function lastEntry(path: string): {patchOf?: string; version: number} {

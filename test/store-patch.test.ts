@@ -9,20 +9,9 @@ import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {startDigest} from '../source/store/validated.js';
-import {seededStore, startWorker, tempFiles, userRecord} from './helpers/writers.js';
+import {asJson, fileState, seededStore, startWorker, tempFiles, userRecord} from './helpers/writers.js';
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
-
-/** The state the file holds, as any JSON reader sees it (without orgctl's index of recent changes). */
-function fileState(path: string): unknown {
-	const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-	delete raw['recentChanges'];
-	return raw;
-}
-
-function asJson(db: Database): unknown {
-	return JSON.parse(JSON.stringify(db));
-}
 
 /** Where the line of the user `name` starts in the file. */
 function offsetOf(path: string, name: string): number {

@@ -1,5 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {readdirSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {newId} from '../../source/core/ids.js';
 import type {Database, User} from '../../source/core/model.js';
@@ -126,3 +126,15 @@ export function tempFiles(path: string): string[] {
 }
 
 export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/** The state a store file holds, as any JSON reader sees it (without orgctl's index of recent changes). */
+export function fileState(path: string): unknown {
+	const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+	delete raw['recentChanges'];
+	return raw;
+}
+
+/** Data as plain JSON, to compare what two processes hold. */
+export function asJson(db: Database): unknown {
+	return JSON.parse(JSON.stringify(db));
+}
