@@ -2,8 +2,9 @@ import {matchesWords, queryWords} from './list-state.js';
 
 /**
  * The `/` filter of one list's rows: each row's lower-cased search text is built when first
- * needed (as the filter opens, or on the first filter key), so start-up does not pay for it; a query that extends an earlier one searches only its matches, and a query typed on
- * the way to this one (a backspace) is not searched again. After a change of the data the texts
+ * needed (as the filter opens, or on the first filter key), so start-up does not pay for it; a
+ * query that extends an earlier one searches only its matches, and a query typed on the way to
+ * this one (a backspace) is not searched again. After a change of the data the texts
  * are those of the search before, with the rows that changed lowered anew (see {@link listSearch}).
  */
 export type ListSearch<T> = {
