@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
+import {inkNoDevtools, yogaSync} from './sync-top-level.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
 
@@ -64,4 +65,16 @@ export const CLI_BUNDLE_OPTIONS = {
 	outExtension: {'.js': '.cjs'},
 	define: {...BUNDLE_OPTIONS.define, 'import.meta.url': '__orgctlUrl'},
 	external: [...BUNDLE_OPTIONS.external, './console.js'],
+};
+
+/**
+ * esbuild options of dist/orgctl-console.cjs, the console as one CommonJS file that
+ * source/app/code-cache.ts compiles with its own V8 code cache. CommonJS holds no top-level await,
+ * so Yoga's wasm is instantiated synchronously and Ink's DEV-only awaits are removed
+ * (scripts/sync-top-level.mjs); the rest is bundled as dist/orgctl-cli.cjs is.
+ */
+export const CONSOLE_BUNDLE_OPTIONS = {
+	...CLI_BUNDLE_OPTIONS,
+	external: BUNDLE_OPTIONS.external,
+	plugins: [inkIncrementalFix, yogaSync, inkNoDevtools, zodEnglishOnly],
 };
