@@ -11,7 +11,8 @@ import {build} from 'esbuild';
 import {spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {clearTimeout, setTimeout} from 'node:timers';
-import {chmodSync, existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {isAscii} from 'node:buffer';
+import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS, CONSOLE_BUNDLE_OPTIONS} from './bundle-options.mjs';
@@ -33,6 +34,10 @@ await build({
 	entryPoints: {'orgctl-console': new URL('../source/app/console-entry.ts', import.meta.url).pathname},
 	outdir,
 });
+// code-cache.ts decodes them as latin1, a one-byte string outside V8's heap; one non-ASCII byte would make it a two-byte copy in the heap.
+for (const bundle of ['orgctl-cli.cjs', 'orgctl-console.cjs']) {
+	if (!isAscii(readFileSync(outdir + bundle))) throw new Error(`build: dist/${bundle} is not ASCII (esbuild leaves regular expression literals as they are; see scripts/sync-top-level.mjs's asciiRegex).`);
+}
 chmodSync(outdir + 'orgctl.mjs', 0o755);
 writeCodeCache();
 await writeConsoleCodeCache();

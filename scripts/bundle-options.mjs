@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
-import {inkNoDevtools, yogaSync} from './sync-top-level.mjs';
+import {asciiRegex, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
 
@@ -65,6 +65,12 @@ export const CLI_BUNDLE_OPTIONS = {
 	outExtension: {'.js': '.cjs'},
 	define: {...BUNDLE_OPTIONS.define, 'import.meta.url': '__orgctlUrl'},
 	external: [...BUNDLE_OPTIONS.external, './console.js'],
+	// The file is the function Node's CommonJS loader would wrap it in, so code-cache.ts compiles it
+	// as read: wrapping it there made a second, heap copy of the whole source (+10 MB of large
+	// objects in the console at rest, by v8.getHeapSpaceStatistics), where the string read from the
+	// file is external (Node keeps a large latin1 string outside V8's heap).
+	banner: {js: '(function (exports, require, module, __filename, __dirname, __orgctlUrl) {'},
+	footer: {js: '\n})'},
 };
 
 /**
@@ -76,5 +82,5 @@ export const CLI_BUNDLE_OPTIONS = {
 export const CONSOLE_BUNDLE_OPTIONS = {
 	...CLI_BUNDLE_OPTIONS,
 	external: BUNDLE_OPTIONS.external,
-	plugins: [inkIncrementalFix, yogaSync, inkNoDevtools, zodEnglishOnly],
+	plugins: [inkIncrementalFix, yogaSync, inkNoDevtools, asciiRegex, zodEnglishOnly],
 };

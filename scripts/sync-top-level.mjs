@@ -75,3 +75,22 @@ export const inkNoDevtools = {
 		});
 	},
 };
+
+// code-cache.ts decodes the CommonJS bundles as latin1, which keeps their source a one-byte string
+// outside V8's heap; a single non-ASCII byte makes it a two-byte heap copy instead (11 MB of the
+// console's heap at rest, by a heap snapshot). esbuild escapes non-ASCII characters everywhere but
+// in regular expression literals, and powershell-utils (clipboardy's) has one with the typographic
+// quotes PowerShell also takes as string delimiters: asciiRegex writes them as \u escapes, which
+// match the same characters. The build checks that the bundles are ASCII (scripts/build.mjs).
+const POWERSHELL_QUOTES = "/['\u2018\u2019\u201A\u201B]/g";
+
+export const asciiRegex = {
+	name: 'ascii-regex',
+	setup(build) {
+		build.onLoad({filter: /[\\/]powershell-utils[\\/]index\.js$/}, async args => {
+			const source = await readFile(args.path, 'utf8');
+			if (!source.includes(POWERSHELL_QUOTES)) throw new Error(`ascii-regex: ${args.path} changed; check its regular expressions for non-ASCII characters, and drop or update this plugin.`);
+			return {contents: source.replace(POWERSHELL_QUOTES, "/['\\u2018\\u2019\\u201A\\u201B]/g"), loader: 'js'};
+		});
+	},
+};

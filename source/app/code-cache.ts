@@ -100,8 +100,9 @@ function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 	}
 	const cachePath = `${path}.cache`;
 	const cache = readCache(cachePath, bundle);
-	// The bundle's own wrapper, as Node's CommonJS loader makes it; import.meta.url is defined to __orgctlUrl by the build.
-	const script = new Script(`(function (exports, require, module, __filename, __dirname, __orgctlUrl) {${source}\n})`, {
+	// The bundle is its own wrapper, the function Node's CommonJS loader would make of it (the build
+	// writes it so: a wrapper added here would copy the whole source); import.meta.url is defined to __orgctlUrl.
+	const script = new Script(source, {
 		filename: path,
 		...('data' in cache ? {cachedData: cache.data} : {}),
 	});
