@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
-import {asciiRegex, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
+import {asciiRegex, consoleWithoutWebSide, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
 
@@ -77,10 +77,11 @@ export const CLI_BUNDLE_OPTIONS = {
  * esbuild options of dist/orgctl-console.cjs, the console as one CommonJS file that
  * source/app/code-cache.ts compiles with its own V8 code cache. CommonJS holds no top-level await,
  * so Yoga's wasm is instantiated synchronously and Ink's DEV-only awaits are removed
- * (scripts/sync-top-level.mjs); the rest is bundled as dist/orgctl-cli.cjs is.
+ * (scripts/sync-top-level.mjs), and `orgctl serve`'s web side is left out (a subcommand, never run
+ * from it); the rest is bundled as dist/orgctl-cli.cjs is.
  */
 export const CONSOLE_BUNDLE_OPTIONS = {
 	...CLI_BUNDLE_OPTIONS,
 	external: BUNDLE_OPTIONS.external,
-	plugins: [inkIncrementalFix, yogaSync, inkNoDevtools, asciiRegex, zodEnglishOnly],
+	plugins: [inkIncrementalFix, yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide, zodEnglishOnly],
 };

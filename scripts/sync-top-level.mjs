@@ -94,3 +94,20 @@ export const asciiRegex = {
 		});
 	},
 };
+
+// The console's bundle holds only what a console can run. `orgctl serve` (the web side: Fastify,
+// React's server renderer, about 1.4 MB of the bundle) is a subcommand, which never runs from it:
+// source/main.ts sends to the console's bundle only an argv of console options. Those two imports
+// resolve there to a module that says so, should that ever change.
+const WEB_SIDE = /^\.\.\/\.\.\/web\/(serve|listener)\.js$/;
+
+export const consoleWithoutWebSide = {
+	name: 'console-without-web-side',
+	setup(build) {
+		build.onResolve({filter: WEB_SIDE}, args => (/[\\/]source[\\/]cli[\\/]commands[\\/]serve\.ts$/.test(args.importer) ? {path: args.path, namespace: 'console-without-web-side'} : undefined));
+		build.onLoad({filter: /.*/, namespace: 'console-without-web-side'}, () => ({
+			contents: "throw new Error('orgctl serve does not run from the console\\'s bundle (dist/orgctl-console.cjs); run it as orgctl serve.');",
+			loader: 'js',
+		}));
+	},
+};
