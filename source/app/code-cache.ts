@@ -1,7 +1,8 @@
-// The command line's start-up (issue 18): Node 20 has no compile cache for ES modules, so the
-// subcommands also ship as one CommonJS bundle (dist/orgctl-cli.cjs) that this file compiles with
-// node:vm, handing V8 the code cache the build made beside it (dist/orgctl-cli.cjs.cache): V8
-// then deserialises the compiled functions instead of parsing and compiling them again.
+// Start-up (issue 18): Node 20 has no compile cache for ES modules, so the subcommands and the
+// console also ship as CommonJS bundles (dist/orgctl-cli.cjs, dist/orgctl-console.cjs) that this
+// file compiles with node:vm, handing V8 the code cache the build made beside each
+// (dist/orgctl-cli.cjs.cache, dist/orgctl-console.cjs.cache): V8 then deserialises the compiled
+// functions instead of parsing and compiling them again.
 //
 // A code cache is code: whoever can write it chooses what runs. So it is used only from beside the
 // bundle, written there by the build (`npm run build`, `npm ci`'s prepare) and owned by whoever owns
@@ -17,7 +18,7 @@ import {dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Script} from 'node:vm';
 
-/** What the CommonJS bundle exports (source/app/cli-entry.ts). */
+/** What a CommonJS bundle exports (source/app/cli-entry.ts, source/app/console-entry.ts). */
 type CliBundle = {readonly run: (argv: readonly string[]) => Promise<number | undefined>};
 
 /** How a cache was taken, for the tests (ORGCTL_CODE_CACHE_REPORT=1 prints it on stderr). */
@@ -61,19 +62,26 @@ const CONSOLE_OPTIONS = ['--store', '--key-file', '--tenant'];
 
 /**
  * Whether `argv` may open the console: nothing but its options (--store, --key-file, --tenant).
- * Those go straight to source/app/main.ts, which tells for sure, rather than loading the
- * subcommands' bundle first (the console's start has its own budget).
+ * Those go to the console's bundle, whose source/app/main.ts tells for sure, rather than loading
+ * the subcommands' bundle first (the console's start has its own budget).
  */
 export function mayOpenConsole(argv: readonly string[]): boolean {
 	return argv.every((arg, i) => CONSOLE_OPTIONS.some(option => arg === option || arg.startsWith(`${option}=`)) || (i > 0 && CONSOLE_OPTIONS.includes(argv[i - 1]!)));
 }
 
 /**
- * Runs the subcommand in `argv` from the CommonJS bundle at `bundleUrl`, with its code cache when
- * one fits. Undefined when there is no such bundle (running from source) or `argv` opens the
- * console, which runs from the ES module bundle: the caller then runs source/app/main.ts.
+ * Runs `argv` from the CommonJS bundle at `bundleUrl` (the subcommands' or the console's), with its
+ * code cache when one fits. Undefined when there is no such bundle (running from source) or the
+ * bundle leaves `argv` to the ES module bundle: the caller then runs source/app/main.ts.
  */
 export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Promise<number | undefined> {
+	// Compiled in a function of its own: the console runs for hours inside the await below, and
+	// nothing of the bundle's bytes, its source or its cache should stay reachable from this frame.
+	const run = loadBundle(bundleUrl);
+	return run === undefined ? undefined : run(argv);
+}
+
+function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 	const path = fileURLToPath(bundleUrl);
 	let source: string;
 	let bundle: BigIntStats;
@@ -92,8 +100,9 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 	}
 	const cachePath = `${path}.cache`;
 	const cache = readCache(cachePath, bundle);
-	// The bundle's own wrapper, as Node's CommonJS loader makes it; import.meta.url is defined to __orgctlUrl by the build.
-	const script = new Script(`(function (exports, require, module, __filename, __dirname, __orgctlUrl) {${source}\n})`, {
+	// The bundle is its own wrapper, the function Node's CommonJS loader would make of it (the build
+	// writes it so: a wrapper added here would copy the whole source); import.meta.url is defined to __orgctlUrl.
+	const script = new Script(source, {
 		filename: path,
 		...('data' in cache ? {cachedData: cache.data} : {}),
 	});
@@ -102,7 +111,7 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') process.once('exit', () => writeCache(cachePath, bundle, script));
 	const module = {exports: {} as CliBundle};
 	(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), bundleUrl.href);
-	return module.exports.run(argv);
+	return module.exports.run;
 }
 
 /** After a warm run (the build's), the cache of every function compiled so far, beside the bundle, bound to it. */
