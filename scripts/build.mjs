@@ -34,7 +34,7 @@ await build({
 	entryPoints: {'orgctl-console': new URL('../source/app/console-entry.ts', import.meta.url).pathname},
 	outdir,
 });
-// code-cache.ts decodes them as latin1, a one-byte string outside V8's heap; one non-ASCII byte would make it a two-byte copy in the heap.
+// code-cache.ts decodes them as latin1, a one-byte string; one non-ASCII byte would make it a two-byte string, twice the size, for as long as the process runs.
 for (const bundle of ['orgctl-cli.cjs', 'orgctl-console.cjs']) {
 	if (!isAscii(readFileSync(outdir + bundle))) throw new Error(`build: dist/${bundle} is not ASCII (esbuild leaves regular expression literals as they are; see scripts/sync-top-level.mjs's asciiRegex).`);
 }

@@ -68,9 +68,8 @@ export const CLI_BUNDLE_OPTIONS = {
 	define: {...BUNDLE_OPTIONS.define, 'import.meta.url': '__orgctlUrl'},
 	external: [...BUNDLE_OPTIONS.external, './console.js'],
 	// The file is the function Node's CommonJS loader would wrap it in, so code-cache.ts compiles it
-	// as read: wrapping it there made a second, heap copy of the whole source (+10 MB of large
-	// objects in the console at rest, by v8.getHeapSpaceStatistics), where the string read from the
-	// file is external (Node keeps a large latin1 string outside V8's heap).
+	// as read: wrapping it there made a second copy of the whole source (+10 MB of large objects in
+	// the console at rest, by v8.getHeapSpaceStatistics).
 	banner: {js: '(function (exports, require, module, __filename, __dirname, __orgctlUrl) {'},
 	footer: {js: '\n})'},
 };

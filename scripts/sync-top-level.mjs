@@ -76,8 +76,8 @@ export const inkNoDevtools = {
 	},
 };
 
-// code-cache.ts decodes the CommonJS bundles as latin1, which keeps their source a one-byte string
-// outside V8's heap; a single non-ASCII byte makes it a two-byte heap copy instead (11 MB of the
+// code-cache.ts decodes the CommonJS bundles as latin1, which keeps their source a one-byte string;
+// a single non-ASCII byte makes it a two-byte string instead, twice the size (11 MB of the
 // console's heap at rest, by a heap snapshot). esbuild escapes non-ASCII characters everywhere but
 // in regular expression literals, and powershell-utils (clipboardy's) has one with the typographic
 // quotes PowerShell also takes as string delimiters: asciiRegex writes them as \u escapes, which

@@ -104,6 +104,15 @@ describe('the subcommands start from the V8 code cache the build wrote beside th
 		expect(edited.stderr).toContain('code cache not of this bundle');
 	});
 
+	it('a bundle that is not ASCII runs as written (decoded as UTF-8, not latin1)', () => {
+		const dist = copyOfDist();
+		const bundle = join(dist, 'orgctl-cli.cjs');
+		writeFileSync(bundle, readFileSync(bundle, 'utf8').replace('"0.1.0"', '"0.1.0-ü"'));
+		const result = run(dist, ['--version']);
+		expect(result.stdout).toBe('0.1.0-ü\n');
+		expect(result.stderr).toContain('code cache not of this bundle');
+	});
+
 	it('a cache that group or others may write is not read: whoever can write it chooses the code that runs', () => {
 		const dist = copyOfDist();
 		writeCache(dist);

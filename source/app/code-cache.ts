@@ -11,7 +11,7 @@
 // (cachedDataRejected) and compiles from source; but it checks only the source's length, so a cache
 // is also bound to the bundle file it was made from (device, inode, size, mtime and ctime, which no
 // copy or edit keeps): a rebuilt or edited bundle never runs another build's compiled code.
-import {closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats} from 'node:fs';
 import {isAscii} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {dirname} from 'node:path';
@@ -81,6 +81,39 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 	return run === undefined ? undefined : run(argv);
 }
 
+/**
+ * More than the largest block glibc's malloc adapts its mmap threshold to (32 MiB on 64-bit
+ * systems, DEFAULT_MMAP_THRESHOLD_MAX): see {@link readSource}.
+ */
+const BEYOND_ADAPTED_MMAP_BYTES = 32 * 1024 * 1024 + 4096;
+
+/**
+ * The bundle's source: esbuild writes ASCII (build.mjs checks it), taken as latin1, one string that
+ * Node keeps outside V8's heap; a bundle that is not ASCII is decoded as UTF-8.
+ *
+ * The buffer it is read into is freed right after, and glibc, when it frees a mapped block of up
+ * to 32 MiB, raises its mmap threshold to that block's size for the rest of the process. With a
+ * buffer the bundle's size (3.8 MB), every later block up to 3.8 MB (the store's reads, the JSON
+ * of each external change) came from malloc's arenas, which keep what is given back: at 100,000
+ * users after 20 external changes (bench/console-live.ts's run) the console was at 142 MB
+ * resident, 130 MB with the threshold pinned (MALLOC_MMAP_THRESHOLD_), and main's ES module
+ * console at 125 to 126 MB. So the buffer is bigger than 32 MiB, a block glibc maps and unmaps
+ * without adapting; only the pages the file is read into are touched, so only those are resident.
+ * Reading in 64 KiB pieces (no big block at all) kept memory as low but cost about 60 ms of CPU
+ * at start: the joined source became a 3.8 MB string in V8's heap, and the pieces garbage.
+ */
+function readSource(fd: number, size: number): string {
+	const buffer = Buffer.allocUnsafeSlow(Math.max(size, BEYOND_ADAPTED_MMAP_BYTES));
+	let read = 0;
+	while (read < size) {
+		const n = readSync(fd, buffer, read, size - read, read);
+		if (n === 0) break;
+		read += n;
+	}
+	const bytes = buffer.subarray(0, read);
+	return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+}
+
 function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 	const path = fileURLToPath(bundleUrl);
 	let source: string;
@@ -89,9 +122,7 @@ function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 		const fd = openSync(path, 'r');
 		try {
 			bundle = fstatSync(fd, {bigint: true});
-			// esbuild writes ASCII (non-ASCII characters escaped): a one-byte string is a copy, UTF-8 decoding of 4 MB is not.
-			const bytes = readFileSync(fd);
-			source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+			source = readSource(fd, Number(bundle.size));
 		} finally {
 			closeSync(fd);
 		}
