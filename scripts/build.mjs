@@ -3,15 +3,19 @@
 // Ink, React and nodemailer out of the way of subcommands that do not use them: they are
 // loaded with dynamic import() and land in their own chunks.
 //
-// The subcommands also ship as one CommonJS bundle, dist/orgctl-cli.cjs, which dist/orgctl.mjs
-// compiles with the V8 code cache made here, beside it (source/app/code-cache.ts): a warm run of
-// the built command writes it, bound to that very bundle file.
+// The subcommands also ship as one CommonJS bundle, dist/orgctl-cli.cjs, and the console as another,
+// dist/orgctl-console.cjs, which dist/orgctl.mjs compiles with the V8 code cache made here, beside
+// each (source/app/code-cache.ts): a warm run of the built command writes it, bound to that very
+// bundle file. The ES module bundle stays for running without them.
 import {build} from 'esbuild';
 import {spawnSync} from 'node:child_process';
-import {chmodSync, existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {clearTimeout, setTimeout} from 'node:timers';
+import {isAscii} from 'node:buffer';
+import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS} from './bundle-options.mjs';
+import {BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS, CONSOLE_BUNDLE_OPTIONS} from './bundle-options.mjs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, {recursive: true, force: true});
@@ -25,8 +29,18 @@ await build({
 	entryPoints: {'orgctl-cli': new URL('../source/app/cli-entry.ts', import.meta.url).pathname},
 	outdir,
 });
+await build({
+	...CONSOLE_BUNDLE_OPTIONS,
+	entryPoints: {'orgctl-console': new URL('../source/app/console-entry.ts', import.meta.url).pathname},
+	outdir,
+});
+// code-cache.ts decodes them as latin1, a one-byte string; one non-ASCII byte would make it a two-byte string, twice the size, for as long as the process runs.
+for (const bundle of ['orgctl-cli.cjs', 'orgctl-console.cjs']) {
+	if (!isAscii(readFileSync(outdir + bundle))) throw new Error(`build: dist/${bundle} is not ASCII (esbuild leaves regular expression literals as they are; see scripts/sync-top-level.mjs's asciiRegex).`);
+}
 chmodSync(outdir + 'orgctl.mjs', 0o755);
 writeCodeCache();
+await writeConsoleCodeCache();
 
 /**
  * Runs `orgctl users list --json` once on an empty store of its own (it creates the store, then
@@ -36,12 +50,77 @@ writeCodeCache();
 function writeCodeCache() {
 	const dir = mkdtempSync(join(tmpdir(), 'orgctl-build-'));
 	try {
-		// None of the caller's ORGCTL_* settings (a token, a store): only this empty store, and the order to write the cache.
-		const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORGCTL_')));
-		Object.assign(env, {ORGCTL_WRITE_CODE_CACHE: '1', ORGCTL_STORE: join(dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(dir, 'session.json'), HOME: dir});
+		const env = {...ownEnv(dir), ORGCTL_WRITE_CODE_CACHE: '1'};
 		const run = spawnSync(process.execPath, [outdir + 'orgctl.mjs', 'users', 'list', '--json'], {env, encoding: 'utf8'});
 		if (!existsSync(outdir + 'orgctl-cli.cjs.cache')) throw new Error(`build: the code cache was not written: ${run.stderr}`);
+		// V8 refuses a cache silently (and the command compiles from source): check that a fresh run takes it.
+		const check = spawnSync(process.execPath, [outdir + 'orgctl.mjs', 'users', 'list', '--json'], {env: {...ownEnv(dir), ORGCTL_CODE_CACHE_REPORT: '1'}, encoding: 'utf8'});
+		if (!check.stderr.includes('orgctl: code cache used')) throw new Error(`build: the subcommands' code cache is not taken: ${check.stderr}`);
 	} finally {
 		rmSync(dir, {recursive: true, force: true});
 	}
+}
+
+/** None of the caller's ORGCTL_* settings (a token, a store): only a store of its own in `dir`. */
+function ownEnv(dir) {
+	const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORGCTL_')));
+	return Object.assign(env, {ORGCTL_STORE: join(dir, 'orgctl.json'), ORGCTL_SESSION_FILE: join(dir, 'session.json'), HOME: dir});
+}
+
+/**
+ * Opens the built console in a pseudo-terminal (node-pty) on a store of its own with one signed-in
+ * admin, waits until the Users section is drawn and taking keys, and quits with q: what the
+ * console compiled on the way, the same code every start runs, is in the cache it writes on exit.
+ * Without node-pty (a build without devDependencies) there is no console cache, and the console
+ * compiles from source.
+ */
+async function writeConsoleCodeCache() {
+	let pty;
+	try {
+		pty = (await import('node-pty')).default;
+	} catch {
+		process.stderr.write('build: node-pty is not installed, so the console has no code cache (it compiles from source).\n');
+		return;
+	}
+	const dir = mkdtempSync(join(tmpdir(), 'orgctl-build-'));
+	try {
+		const env = ownEnv(dir);
+		const password = randomBytes(18).toString('base64url');
+		for (const args of [['init', '--username', 'warmup', '--email', 'warmup@example.invalid'], ['login', '--username', 'warmup']]) {
+			const step = spawnSync(process.execPath, [outdir + 'orgctl.mjs', ...args, '--password-stdin'], {env, input: `${password}\n`, encoding: 'utf8'});
+			if (step.status !== 0) throw new Error(`build: orgctl ${args[0]} for the console's code cache failed: ${step.stderr}`);
+		}
+		const warm = await openAndQuit(pty, dir, {...env, ORGCTL_WRITE_CODE_CACHE: '1'});
+		if (!warm.ready || !existsSync(outdir + 'orgctl-console.cjs.cache')) throw new Error(`build: the console's code cache was not written: ${warm.output.slice(-2000)}`);
+		// V8 refuses a cache silently (and the console compiles from source): check that a fresh console takes it.
+		const check = await openAndQuit(pty, dir, {...env, ORGCTL_CODE_CACHE_REPORT: '1'});
+		if (!check.output.includes('orgctl: code cache used')) throw new Error(`build: the console's code cache is not taken: ${check.output.slice(0, 2000)}`);
+	} finally {
+		rmSync(dir, {recursive: true, force: true});
+	}
+}
+
+/** The built console in a pseudo-terminal, quit with q as soon as the Users section is ready for keys. */
+async function openAndQuit(pty, dir, env) {
+	const term = pty.spawn(process.execPath, [outdir + 'orgctl.mjs'], {
+		name: 'xterm-256color',
+		cols: 120,
+		rows: 40,
+		cwd: dir,
+		env: {...env, TERM: 'xterm-256color', ORGCTL_READY_MARKER: '1'},
+	});
+	let output = '';
+	let ready = false;
+	const exited = new Promise(resolve => term.onExit(resolve));
+	term.onData(data => {
+		output += data;
+		if (!ready && output.includes('\u001b]2;orgctl:ready:main:users\u0007')) {
+			ready = true;
+			term.write('q');
+		}
+	});
+	const timer = setTimeout(() => term.kill(), 60_000);
+	await exited;
+	clearTimeout(timer);
+	return {ready, output};
 }

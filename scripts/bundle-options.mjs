@@ -7,6 +7,7 @@ import {inkBoundedCaches} from './ink-bounded-caches.mjs';
 import {inkFrameCaches} from './ink-frame-caches.mjs';
 import {inkFramePacing} from './ink-frame-pacing.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
+import {asciiRegex, consoleWithoutWebSide, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
 
@@ -67,4 +68,23 @@ export const CLI_BUNDLE_OPTIONS = {
 	outExtension: {'.js': '.cjs'},
 	define: {...BUNDLE_OPTIONS.define, 'import.meta.url': '__orgctlUrl'},
 	external: [...BUNDLE_OPTIONS.external, './console.js'],
+	// The file is the function Node's CommonJS loader would wrap it in, so code-cache.ts compiles it
+	// as read: wrapping it there made a second copy of the whole source (+10 MB of large objects in
+	// the console at rest, by v8.getHeapSpaceStatistics).
+	banner: {js: '(function (exports, require, module, __filename, __dirname, __orgctlUrl) {'},
+	footer: {js: '\n})'},
+};
+
+/**
+ * esbuild options of dist/orgctl-console.cjs, the console as one CommonJS file that
+ * source/app/code-cache.ts compiles with its own V8 code cache. CommonJS holds no top-level await,
+ * so Yoga's wasm is instantiated synchronously and Ink's DEV-only awaits are removed
+ * (scripts/sync-top-level.mjs), and `orgctl serve`'s web side is left out (a subcommand, never run
+ * from it); the rest is bundled as dist/orgctl-cli.cjs is.
+ */
+export const CONSOLE_BUNDLE_OPTIONS = {
+	...CLI_BUNDLE_OPTIONS,
+	external: BUNDLE_OPTIONS.external,
+	// The ES module bundle's plugins (Ink's frame caches and pacing among them), Yoga's synchronous load in yogaNoFetch's place.
+	plugins: [...BUNDLE_OPTIONS.plugins.filter(plugin => plugin !== yogaNoFetch), yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide],
 };

@@ -8,13 +8,17 @@ import {readFile} from 'node:fs/promises';
 
 const FETCHING = /(\nfunction \w+\(\)\{return \w+\|\|)"function"!=typeof fetch\?/;
 
+/** Yoga's emscripten output with the fetch() path taken out (scripts/sync-top-level.mjs applies it too). */
+export function withoutFetch(source, path) {
+	if (!FETCHING.test(source)) throw new Error(`yoga-no-fetch: ${path} changed; check how Yoga loads its wasm now, and drop or update this plugin.`);
+	return source.replace(FETCHING, '$1true?');
+}
+
 export const yogaNoFetch = {
 	name: 'yoga-no-fetch',
 	setup(build) {
 		build.onLoad({filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/}, async args => {
-			const source = await readFile(args.path, 'utf8');
-			if (!FETCHING.test(source)) throw new Error(`yoga-no-fetch: ${args.path} changed; check how Yoga loads its wasm now, and drop or update this plugin.`);
-			return {contents: source.replace(FETCHING, '$1true?'), loader: 'js'};
+			return {contents: withoutFetch(await readFile(args.path, 'utf8'), args.path), loader: 'js'};
 		});
 	},
 };

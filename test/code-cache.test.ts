@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {mayOpenConsole} from '../source/app/code-cache.js';
 import {ORGCTL} from './helpers/cli.js';
-import {seedRoot, seedUsers, signIn} from './helpers/term.js';
+import {seedRoot, seedUsers, signIn, spawnConsole} from './helpers/term.js';
 
 const DIST = join(ORGCTL, '..');
 // Under node_modules, as dist/ is beside it: the bundle's native modules resolve from there.
@@ -104,6 +104,15 @@ describe('the subcommands start from the V8 code cache the build wrote beside th
 		expect(edited.stderr).toContain('code cache not of this bundle');
 	});
 
+	it('a bundle that is not ASCII runs as written (decoded as UTF-8, not latin1)', () => {
+		const dist = copyOfDist();
+		const bundle = join(dist, 'orgctl-cli.cjs');
+		writeFileSync(bundle, readFileSync(bundle, 'utf8').replace('"0.1.0"', '"0.1.0-ü"'));
+		const result = run(dist, ['--version']);
+		expect(result.stdout).toBe('0.1.0-ü\n');
+		expect(result.stderr).toContain('code cache not of this bundle');
+	});
+
 	it('a cache that group or others may write is not read: whoever can write it chooses the code that runs', () => {
 		const dist = copyOfDist();
 		writeCache(dist);
@@ -122,8 +131,78 @@ describe('the subcommands start from the V8 code cache the build wrote beside th
 		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'not owned like the bundle'});
 	});
 
-	it('the console and its options go straight to the ES module bundle; anything else to the subcommands’', () => {
+	it('the console and its options go to the console’s bundle; anything else to the subcommands’', () => {
 		for (const argv of [[], ['--store', 'a.json'], ['--store=a.json', '--tenant', 'acme'], ['--key-file', 'k', '--store', 'postgres://u@h/d']]) expect(mayOpenConsole(argv), argv.join(' ')).toBe(true);
 		for (const argv of [['users', 'list'], ['--store', 'a.json', 'users'], ['--help'], ['--version'], ['--storex']]) expect(mayOpenConsole(argv), argv.join(' ')).toBe(false);
+	});
+});
+
+const CONSOLE_CACHE = 'orgctl-console.cjs.cache';
+
+/** Opens the console of `dist` in a pseudo-terminal: whether it drew the Users section with the store's users, and how it took its code cache. */
+async function openConsole(dist: string, env: Record<string, string> = {}): Promise<{users: boolean; cache: string}> {
+	const t = spawnConsole({dir: store, script: join(dist, 'orgctl.mjs'), cols: 100, rows: 30, env: {ORGCTL_CODE_CACHE_REPORT: '1', ...env}});
+	try {
+		await t.waitReady('main:users', 30_000);
+		await t.waitFor(screen => ['ada', 'grace', 'root'].every(name => screen.includes(name)), 10_000);
+		const users = true;
+		await t.press('q');
+		expect((await t.exited).exitCode).toBe(0);
+		return {users, cache: /code cache ([^\r\n]*)/.exec(t.output())?.[1] ?? 'not reported'};
+	} finally {
+		t.kill('SIGKILL');
+	}
+}
+
+/** Makes `dist`'s own console cache, as the build does: a console told to write it, opened and quit. */
+async function writeConsoleCache(dist: string): Promise<void> {
+	rmSync(join(dist, CONSOLE_CACHE), {force: true});
+	await openConsole(dist, {ORGCTL_WRITE_CODE_CACHE: '1'});
+	expect(statSync(join(dist, CONSOLE_CACHE)).size).toBeGreaterThan(100_000);
+}
+
+describe('the console starts from its own code cache, and without one just as well', () => {
+	it('the built console opens the Users section with the cache its build wrote', async () => {
+		expect(await openConsole(DIST)).toEqual({users: true, cache: 'used'});
+	});
+
+	it('without its cache, or without its bundle, the console still opens, compiled from source', async () => {
+		const dist = copyOfDist();
+		rmSync(join(dist, CONSOLE_CACHE));
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'absent'});
+		// No CommonJS bundle at all: the ES module bundle's console.
+		rmSync(join(dist, 'orgctl-console.cjs'));
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'not reported'});
+	});
+
+	it('a copied cache is ignored; the copy’s own, written by a warm console, is taken (made before the console changes V8’s heap flags)', async () => {
+		const dist = copyOfDist();
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'not of this bundle'});
+		await writeConsoleCache(dist);
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'used'});
+	});
+
+	it('a corrupt or cut-short console cache is rejected by V8, and the console still works', async () => {
+		const dist = copyOfDist();
+		await writeConsoleCache(dist);
+		const cache = readFileSync(join(dist, CONSOLE_CACHE));
+		const header = cache.subarray(0, cache.indexOf(10) + 1);
+		writeFileSync(join(dist, CONSOLE_CACHE), Buffer.concat([header, Buffer.alloc(cache.length - header.length, 0x5a)]));
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'rejected by V8'});
+		writeFileSync(join(dist, CONSOLE_CACHE), cache.subarray(0, header.length + 100));
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'rejected by V8'});
+	});
+
+	it('a console cache that group or others may write is not read', async () => {
+		const dist = copyOfDist();
+		await writeConsoleCache(dist);
+		chmodSync(join(dist, CONSOLE_CACHE), 0o666);
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'not owned like the bundle'});
+	});
+
+	it('the subcommands’ cache is not the console’s: put in its place it is not of this bundle', async () => {
+		const dist = copyOfDist();
+		cpSync(join(dist, CACHE), join(dist, CONSOLE_CACHE));
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'not of this bundle'});
 	});
 });

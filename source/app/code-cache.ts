@@ -1,7 +1,8 @@
-// The command line's start-up (issue 18): Node 20 has no compile cache for ES modules, so the
-// subcommands also ship as one CommonJS bundle (dist/orgctl-cli.cjs) that this file compiles with
-// node:vm, handing V8 the code cache the build made beside it (dist/orgctl-cli.cjs.cache): V8
-// then deserialises the compiled functions instead of parsing and compiling them again.
+// Start-up (issue 18): Node 20 has no compile cache for ES modules, so the subcommands and the
+// console also ship as CommonJS bundles (dist/orgctl-cli.cjs, dist/orgctl-console.cjs) that this
+// file compiles with node:vm, handing V8 the code cache the build made beside each
+// (dist/orgctl-cli.cjs.cache, dist/orgctl-console.cjs.cache): V8 then deserialises the compiled
+// functions instead of parsing and compiling them again.
 //
 // A code cache is code: whoever can write it chooses what runs. So it is used only from beside the
 // bundle, written there by the build (`npm run build`, `npm ci`'s prepare) and owned by whoever owns
@@ -10,14 +11,14 @@
 // (cachedDataRejected) and compiles from source; but it checks only the source's length, so a cache
 // is also bound to the bundle file it was made from (device, inode, size, mtime and ctime, which no
 // copy or edit keeps): a rebuilt or edited bundle never runs another build's compiled code.
-import {closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats} from 'node:fs';
 import {isAscii} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Script} from 'node:vm';
 
-/** What the CommonJS bundle exports (source/app/cli-entry.ts). */
+/** What a CommonJS bundle exports (source/app/cli-entry.ts, source/app/console-entry.ts). */
 type CliBundle = {readonly run: (argv: readonly string[]) => Promise<number | undefined>};
 
 /** How a cache was taken, for the tests (ORGCTL_CODE_CACHE_REPORT=1 prints it on stderr). */
@@ -61,19 +62,59 @@ const CONSOLE_OPTIONS = ['--store', '--key-file', '--tenant'];
 
 /**
  * Whether `argv` may open the console: nothing but its options (--store, --key-file, --tenant).
- * Those go straight to source/app/main.ts, which tells for sure, rather than loading the
- * subcommands' bundle first (the console's start has its own budget).
+ * Those go to the console's bundle, whose source/app/main.ts tells for sure, rather than loading
+ * the subcommands' bundle first (the console's start has its own budget).
  */
 export function mayOpenConsole(argv: readonly string[]): boolean {
 	return argv.every((arg, i) => CONSOLE_OPTIONS.some(option => arg === option || arg.startsWith(`${option}=`)) || (i > 0 && CONSOLE_OPTIONS.includes(argv[i - 1]!)));
 }
 
 /**
- * Runs the subcommand in `argv` from the CommonJS bundle at `bundleUrl`, with its code cache when
- * one fits. Undefined when there is no such bundle (running from source) or `argv` opens the
- * console, which runs from the ES module bundle: the caller then runs source/app/main.ts.
+ * Runs `argv` from the CommonJS bundle at `bundleUrl` (the subcommands' or the console's), with its
+ * code cache when one fits. Undefined when there is no such bundle (running from source) or the
+ * bundle leaves `argv` to the ES module bundle: the caller then runs source/app/main.ts.
  */
 export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Promise<number | undefined> {
+	// Compiled in a function of its own: the console runs for hours inside the await below, and
+	// nothing of the bundle's bytes, its source or its cache should stay reachable from this frame.
+	const run = loadBundle(bundleUrl);
+	return run === undefined ? undefined : run(argv);
+}
+
+/**
+ * More than the largest block glibc's malloc adapts its mmap threshold to (32 MiB on 64-bit
+ * systems, DEFAULT_MMAP_THRESHOLD_MAX): see {@link readSource}.
+ */
+const BEYOND_ADAPTED_MMAP_BYTES = 32 * 1024 * 1024 + 4096;
+
+/**
+ * The bundle's source: esbuild writes ASCII (build.mjs checks it), taken as latin1, one string that
+ * Node keeps outside V8's heap; a bundle that is not ASCII is decoded as UTF-8.
+ *
+ * The buffer it is read into is freed right after, and glibc, when it frees a mapped block of up
+ * to 32 MiB, raises its mmap threshold to that block's size for the rest of the process. With a
+ * buffer the bundle's size (3.8 MB), every later block up to 3.8 MB (the store's reads, the JSON
+ * of each external change) came from malloc's arenas, which keep what is given back: at 100,000
+ * users after 20 external changes (bench/console-live.ts's run) the console was at 142 MB
+ * resident, 130 MB with the threshold pinned (MALLOC_MMAP_THRESHOLD_), and main's ES module
+ * console at 125 to 126 MB. So the buffer is bigger than 32 MiB, a block glibc maps and unmaps
+ * without adapting; only the pages the file is read into are touched, so only those are resident.
+ * Reading in 64 KiB pieces (no big block at all) kept memory as low but cost about 60 ms of CPU
+ * at start: the joined source became a 3.8 MB string in V8's heap, and the pieces garbage.
+ */
+function readSource(fd: number, size: number): string {
+	const buffer = Buffer.allocUnsafeSlow(Math.max(size, BEYOND_ADAPTED_MMAP_BYTES));
+	let read = 0;
+	while (read < size) {
+		const n = readSync(fd, buffer, read, size - read, read);
+		if (n === 0) break;
+		read += n;
+	}
+	const bytes = buffer.subarray(0, read);
+	return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+}
+
+function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 	const path = fileURLToPath(bundleUrl);
 	let source: string;
 	let bundle: BigIntStats;
@@ -81,9 +122,7 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 		const fd = openSync(path, 'r');
 		try {
 			bundle = fstatSync(fd, {bigint: true});
-			// esbuild writes ASCII (non-ASCII characters escaped): a one-byte string is a copy, UTF-8 decoding of 4 MB is not.
-			const bytes = readFileSync(fd);
-			source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+			source = readSource(fd, Number(bundle.size));
 		} finally {
 			closeSync(fd);
 		}
@@ -92,8 +131,9 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 	}
 	const cachePath = `${path}.cache`;
 	const cache = readCache(cachePath, bundle);
-	// The bundle's own wrapper, as Node's CommonJS loader makes it; import.meta.url is defined to __orgctlUrl by the build.
-	const script = new Script(`(function (exports, require, module, __filename, __dirname, __orgctlUrl) {${source}\n})`, {
+	// The bundle is its own wrapper, the function Node's CommonJS loader would make of it (the build
+	// writes it so: a wrapper added here would copy the whole source); import.meta.url is defined to __orgctlUrl.
+	const script = new Script(source, {
 		filename: path,
 		...('data' in cache ? {cachedData: cache.data} : {}),
 	});
@@ -102,7 +142,7 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') process.once('exit', () => writeCache(cachePath, bundle, script));
 	const module = {exports: {} as CliBundle};
 	(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), bundleUrl.href);
-	return module.exports.run(argv);
+	return module.exports.run;
 }
 
 /** After a warm run (the build's), the cache of every function compiled so far, beside the bundle, bound to it. */

@@ -27,6 +27,17 @@ import {runInNewContext} from 'node:vm';
 export function keepYoungGenerationSmall(): void {
 	setFlagsFromString('--semi-space-growth-factor=1');
 	setFlagsFromString('--memory-reducer-single-gc');
+	// The build's warm run writes the console's code cache on exit (source/app/code-cache.ts), and V8
+	// stamps a cache with the flags in force then: one made under these flags is refused by every
+	// console, which compiles before setting them. So that run puts the defaults back first.
+	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') process.prependListener('exit', restoreDefaultFlags);
+}
+
+/** V8's defaults of the flags this file sets. */
+function restoreDefaultFlags(): void {
+	setFlagsFromString('--semi-space-growth-factor=2');
+	setFlagsFromString('--no-memory-reducer-single-gc');
+	setFlagsFromString('--no-expose-gc');
 }
 
 /**
