@@ -1,7 +1,10 @@
 // The command line's start-up (issue 18): Node 20 has no compile cache for ES modules, so the
 // subcommands also ship as one CommonJS bundle (dist/orgctl-cli.cjs) that this file compiles with
 // node:vm, handing V8 the code cache the build made beside it (dist/orgctl-cli.cjs.cache): V8
-// then deserialises the compiled functions instead of parsing and compiling them again.
+// then deserialises the compiled functions instead of parsing and compiling them again. The
+// libraries only `orgctl serve`, SAML and mail use are a second bundle (dist/orgctl-web.cjs, with
+// its own cache under the same rules), compiled the first time one of them is required: the other
+// subcommands neither read nor deserialise them.
 //
 // A code cache is code: whoever can write it chooses what runs. So it is used only from beside the
 // bundle, written there by the build (`npm run build`, `npm ci`'s prepare) and owned by whoever owns
@@ -13,8 +16,8 @@
 import {closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats} from 'node:fs';
 import {isAscii} from 'node:buffer';
 import {createRequire} from 'node:module';
-import {dirname} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {dirname, join} from 'node:path';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 import {Script} from 'node:vm';
 
 /** What the CommonJS bundle exports (source/app/cli-entry.ts). */
@@ -68,13 +71,11 @@ export function mayOpenConsole(argv: readonly string[]): boolean {
 	return argv.every((arg, i) => CONSOLE_OPTIONS.some(option => arg === option || arg.startsWith(`${option}=`)) || (i > 0 && CONSOLE_OPTIONS.includes(argv[i - 1]!)));
 }
 
-/**
- * Runs the subcommand in `argv` from the CommonJS bundle at `bundleUrl`, with its code cache when
- * one fits. Undefined when there is no such bundle (running from source) or `argv` opens the
- * console, which runs from the ES module bundle: the caller then runs source/app/main.ts.
- */
-export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Promise<number | undefined> {
-	const path = fileURLToPath(bundleUrl);
+/** A CommonJS bundle of dist/ compiled with its code cache when one fits. */
+type Compiled = {readonly path: string; readonly bundle: BigIntStats; readonly script: Script; readonly use: CacheUse};
+
+/** Compiles the bundle at `path` in the wrapper Node's CommonJS loader gives a module; undefined when it cannot be read. */
+function compile(path: string, wrapperArgs: string): Compiled | undefined {
 	let source: string;
 	let bundle: BigIntStats;
 	try {
@@ -90,23 +91,67 @@ export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Pro
 	} catch {
 		return undefined;
 	}
-	const cachePath = `${path}.cache`;
-	const cache = readCache(cachePath, bundle);
-	// The bundle's own wrapper, as Node's CommonJS loader makes it; import.meta.url is defined to __orgctlUrl by the build.
-	const script = new Script(`(function (exports, require, module, __filename, __dirname, __orgctlUrl) {${source}\n})`, {
+	const cache = readCache(`${path}.cache`, bundle);
+	const script = new Script(`(function (${wrapperArgs}) {${source}\n})`, {
 		filename: path,
 		...('data' in cache ? {cachedData: cache.data} : {}),
 	});
 	const use: CacheUse = 'data' in cache ? (script.cachedDataRejected === true ? 'rejected by V8' : 'used') : cache.refused;
-	if (process.env['ORGCTL_CODE_CACHE_REPORT'] === '1') process.stderr.write(`orgctl: code cache ${use}\n`);
-	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') process.once('exit', () => writeCache(cachePath, bundle, script));
+	if (process.env['ORGCTL_CODE_CACHE_REPORT'] === '1') process.stderr.write(`orgctl: ${path.endsWith(WEB_BUNDLE) ? 'web ' : ''}code cache ${use}\n`);
+	return {path, bundle, script, use};
+}
+
+/** dist/orgctl-web.cjs: the libraries only serve, SAML and mail use (scripts/bundle-options.mjs's WEB_PACKAGES). */
+const WEB_BUNDLE = 'orgctl-web.cjs';
+
+type WebBundle = Readonly<Record<string, () => unknown>>;
+
+/** Compiles and runs dist/orgctl-web.cjs beside `cli`; it throws when that file cannot be read. */
+function loadWebBundle(cli: string): {compiled: Compiled; packages: WebBundle} {
+	const path = join(dirname(cli), WEB_BUNDLE);
+	const compiled = compile(path, 'exports, require, module, __filename, __dirname, __orgctlUrl');
+	if (compiled === undefined) throw new Error(`The web part of orgctl, ${path}, cannot be read: reinstall orgctl (npm ci) or rebuild it (npm run build).`);
+	const module = {exports: {} as WebBundle};
+	(compiled.script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), pathToFileURL(path).href);
+	return {compiled, packages: module.exports};
+}
+
+/**
+ * Runs the subcommand in `argv` from the CommonJS bundle at `bundleUrl`, with its code cache when
+ * one fits. Undefined when there is no such bundle (running from source) or `argv` opens the
+ * console, which runs from the ES module bundle: the caller then runs source/app/main.ts.
+ * The web libraries (dist/orgctl-web.cjs) are compiled, with their own cache, only when the
+ * subcommand requires one of them.
+ */
+export async function runCachedCli(bundleUrl: URL, argv: readonly string[]): Promise<number | undefined> {
+	const path = fileURLToPath(bundleUrl);
+	// The bundle's own wrapper, as Node's CommonJS loader makes it; import.meta.url is defined to __orgctlUrl by the build.
+	const cli = compile(path, 'exports, require, module, __filename, __dirname, __orgctlUrl, __orgctlWeb');
+	if (cli === undefined) return undefined;
+	let web: ReturnType<typeof loadWebBundle> | undefined;
+	const webPackage = (name: string): unknown => {
+		web ??= loadWebBundle(path);
+		const load = web.packages[name];
+		if (load === undefined) throw new Error(`The web part of orgctl, ${WEB_BUNDLE}, has no ${name}: rebuild orgctl (npm run build).`);
+		return load();
+	};
+	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') {
+		process.once('exit', () => {
+			writeCache(cli);
+			// The web bundle's cache holds what loading each of its libraries compiles.
+			web ??= loadWebBundle(path);
+			for (const load of Object.values(web.packages)) load();
+			writeCache(web.compiled);
+		});
+	}
 	const module = {exports: {} as CliBundle};
-	(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), bundleUrl.href);
+	(cli.script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), bundleUrl.href, webPackage);
 	return module.exports.run(argv);
 }
 
 /** After a warm run (the build's), the cache of every function compiled so far, beside the bundle, bound to it. */
-function writeCache(cachePath: string, bundle: BigIntStats, script: Script): void {
+function writeCache({path, bundle, script}: Compiled): void {
+	const cachePath = `${path}.cache`;
 	const temp = `${cachePath}.tmp-${process.pid}`;
 	try {
 		writeFileSync(temp, Buffer.concat([Buffer.from(`${MAGIC} ${stampOf(bundle)}\n`, 'latin1'), script.createCachedData()]), {mode: 0o644, flag: 'wx'});
