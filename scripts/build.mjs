@@ -6,7 +6,8 @@
 // The subcommands also ship as one CommonJS bundle, dist/orgctl-cli.cjs, and the console as another,
 // dist/orgctl-console.cjs, which dist/orgctl.mjs compiles with the V8 code cache made here, beside
 // each (source/app/code-cache.ts): a warm run of the built command writes it, bound to that very
-// bundle file. The ES module bundle stays for running without them.
+// bundle file. The libraries only serve, SAML and mail use are bundled apart, in dist/orgctl-web.cjs,
+// with a cache of their own (bundle-options.mjs). The ES module bundle stays for running without them.
 import {build} from 'esbuild';
 import {spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
@@ -15,7 +16,7 @@ import {isAscii} from 'node:buffer';
 import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS, CONSOLE_BUNDLE_OPTIONS} from './bundle-options.mjs';
+import {BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS, CONSOLE_BUNDLE_OPTIONS, WEB_BUNDLE_OPTIONS} from './bundle-options.mjs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, {recursive: true, force: true});
@@ -34,6 +35,7 @@ await build({
 	entryPoints: {'orgctl-console': new URL('../source/app/console-entry.ts', import.meta.url).pathname},
 	outdir,
 });
+await build({...WEB_BUNDLE_OPTIONS, outfile: outdir + 'orgctl-web.cjs'});
 // code-cache.ts decodes them as latin1, a one-byte string; one non-ASCII byte would make it a two-byte string, twice the size, for as long as the process runs.
 for (const bundle of ['orgctl-cli.cjs', 'orgctl-console.cjs']) {
 	if (!isAscii(readFileSync(outdir + bundle))) throw new Error(`build: dist/${bundle} is not ASCII (esbuild leaves regular expression literals as they are; see scripts/sync-top-level.mjs's asciiRegex).`);
@@ -52,7 +54,7 @@ function writeCodeCache() {
 	try {
 		const env = {...ownEnv(dir), ORGCTL_WRITE_CODE_CACHE: '1'};
 		const run = spawnSync(process.execPath, [outdir + 'orgctl.mjs', 'users', 'list', '--json'], {env, encoding: 'utf8'});
-		if (!existsSync(outdir + 'orgctl-cli.cjs.cache')) throw new Error(`build: the code cache was not written: ${run.stderr}`);
+		if (!existsSync(outdir + 'orgctl-cli.cjs.cache') || !existsSync(outdir + 'orgctl-web.cjs.cache')) throw new Error(`build: the code caches were not written: ${run.stderr}`);
 		// V8 refuses a cache silently (and the command compiles from source): check that a fresh run takes it.
 		const check = spawnSync(process.execPath, [outdir + 'orgctl.mjs', 'users', 'list', '--json'], {env: {...ownEnv(dir), ORGCTL_CODE_CACHE_REPORT: '1'}, encoding: 'utf8'});
 		if (!check.stderr.includes('orgctl: code cache used')) throw new Error(`build: the subcommands' code cache is not taken: ${check.stderr}`);

@@ -62,17 +62,63 @@ export const BUNDLE_OPTIONS = {
  * is left out (it runs from the ES module bundle); import.meta.url becomes the file's URL, which
  * code-cache.ts passes in as __orgctlUrl.
  */
-export const CLI_BUNDLE_OPTIONS = {
+const CJS_OPTIONS = {
 	...Object.fromEntries(Object.entries(BUNDLE_OPTIONS).filter(([key]) => !['outExtension', 'chunkNames', 'splitting', 'banner'].includes(key))),
 	format: 'cjs',
 	outExtension: {'.js': '.cjs'},
 	define: {...BUNDLE_OPTIONS.define, 'import.meta.url': '__orgctlUrl'},
-	external: [...BUNDLE_OPTIONS.external, './console.js'],
 	// The file is the function Node's CommonJS loader would wrap it in, so code-cache.ts compiles it
 	// as read: wrapping it there made a second copy of the whole source (+10 MB of large objects in
-	// the console at rest, by v8.getHeapSpaceStatistics).
-	banner: {js: '(function (exports, require, module, __filename, __dirname, __orgctlUrl) {'},
+	// the console at rest, by v8.getHeapSpaceStatistics). __orgctlWeb: see webPackagesApart.
+	banner: {js: '(function (exports, require, module, __filename, __dirname, __orgctlUrl, __orgctlWeb) {'},
 	footer: {js: '\n})'},
+};
+
+/**
+ * The libraries only `orgctl serve`, SAML and mail use (about half of the subcommands' code). They
+ * are left out of dist/orgctl-cli.cjs and bundled apart in dist/orgctl-web.cjs, which
+ * source/app/code-cache.ts compiles, with its own code cache, the first time one of them is
+ * required: every other subcommand neither reads nor compiles them.
+ */
+export const WEB_PACKAGES = ['fastify', '@fastify/cookie', '@fastify/csrf-protection', '@fastify/formbody', '@fastify/helmet', 'react', 'react/jsx-runtime', 'react-dom/server', '@node-saml/node-saml', '@xmldom/xmldom', 'xml-crypto', 'nodemailer', 'node-forge'];
+
+/** In dist/orgctl-cli.cjs, each of WEB_PACKAGES is a module that asks code-cache.ts for it (__orgctlWeb). */
+const webPackagesApart = {
+	name: 'web-packages-apart',
+	setup(build) {
+		const names = new Set(WEB_PACKAGES);
+		build.onResolve({filter: /^[@a-z]/}, args => (names.has(args.path) ? {path: args.path, namespace: 'orgctl-web'} : undefined));
+		// A web bundle that cannot be read is the command's one-sentence error (an OrgError of this bundle's own source/core/errors.ts).
+		const errors = JSON.stringify(join(root, 'source', 'core', 'errors.ts'));
+		build.onLoad({filter: /.*/, namespace: 'orgctl-web'}, args => ({
+			contents: `try { module.exports = __orgctlWeb(${JSON.stringify(args.path)}); } catch (error) { const {OrgError} = require(${errors}); throw new OrgError('unavailable', error.message); }`,
+			loader: 'js',
+			resolveDir: root,
+		}));
+	},
+};
+
+/**
+ * esbuild options of dist/orgctl-cli.cjs, the subcommands as one CommonJS file that
+ * source/app/code-cache.ts compiles with a V8 code cache (Node 20 caches no ES module). The console
+ * is left out (it has its own bundle); import.meta.url becomes the file's URL, which
+ * code-cache.ts passes in as __orgctlUrl.
+ */
+export const CLI_BUNDLE_OPTIONS = {
+	...CJS_OPTIONS,
+	external: [...BUNDLE_OPTIONS.external, './console.js'],
+	plugins: [...BUNDLE_OPTIONS.plugins, webPackagesApart],
+};
+
+/** esbuild options of dist/orgctl-web.cjs (written to `outfile`): WEB_PACKAGES, each required only when asked for. */
+export const WEB_BUNDLE_OPTIONS = {
+	...CJS_OPTIONS,
+	stdin: {
+		contents: `module.exports = {${WEB_PACKAGES.map(name => `${JSON.stringify(name)}: () => require(${JSON.stringify(name)})`).join(', ')}};`,
+		resolveDir: root,
+		sourcefile: 'orgctl-web.js',
+		loader: 'js',
+	},
 };
 
 /**
@@ -83,7 +129,7 @@ export const CLI_BUNDLE_OPTIONS = {
  * from it); the rest is bundled as dist/orgctl-cli.cjs is.
  */
 export const CONSOLE_BUNDLE_OPTIONS = {
-	...CLI_BUNDLE_OPTIONS,
+	...CJS_OPTIONS,
 	external: BUNDLE_OPTIONS.external,
 	// The ES module bundle's plugins (Ink's frame caches and pacing among them), Yoga's synchronous load in yogaNoFetch's place.
 	plugins: [...BUNDLE_OPTIONS.plugins.filter(plugin => plugin !== yogaNoFetch), yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide],

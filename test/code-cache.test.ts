@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process';
-import {chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -44,6 +44,8 @@ function writeCache(dist: string): void {
 }
 
 const CACHE = 'orgctl-cli.cjs.cache';
+const WEB = 'orgctl-web.cjs';
+let notMetadata: string;
 
 beforeAll(async () => {
 	// Kept for the whole file (helpers/store.ts's tempDir is removed after each test).
@@ -51,6 +53,8 @@ beforeAll(async () => {
 	const {ctx, root} = await seedRoot(store);
 	await seedUsers(ctx, root.tenant.id, [{username: 'ada'}, {username: 'grace'}]);
 	await signIn(ctx, root, store);
+	notMetadata = join(store, 'not-metadata.xml');
+	writeFileSync(notMetadata, '<x/>');
 });
 
 afterAll(() => {
@@ -129,6 +133,39 @@ describe('the subcommands start from the V8 code cache the build wrote beside th
 		writeCache(dist);
 		chownSync(join(dist, CACHE), 65534, 65534);
 		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'not owned like the bundle'});
+	});
+
+	/** A command that needs the web libraries (xmldom reads the file, and refuses it): its refusal, and how each cache was taken. */
+	function readMetadata(dist: string): {stderr: string; caches: string[]} {
+		const result = run(dist, ['settings', 'sso', 'set', '--idp-metadata', notMetadata]);
+		expect(result.code, result.stderr).toBe(1);
+		return {stderr: result.stderr.split('\n').filter(line => !line.includes('code cache')).join('\n'), caches: [...result.stderr.matchAll(/orgctl: (.*code cache .*)/g)].map(match => match[1]!)};
+	}
+	const refusal = expect.stringContaining('is not SAML 2.0 metadata: its root element is <x>, not <md:EntityDescriptor>.');
+
+	it('a subcommand that needs none of the web libraries (serve, SAML, mail) neither reads nor compiles their bundle', () => {
+		const dist = copyOfDist();
+		writeCache(dist);
+		rmSync(join(dist, WEB));
+		rmSync(join(dist, `${WEB}.cache`));
+		const result = run(dist, ['users', 'list', '--json']);
+		expect(result.code, result.stderr).toBe(0);
+		expect((JSON.parse(result.stdout) as Array<{username: string}>).map(user => user.username).sort()).toEqual(everyone);
+		expect(result.stderr).toBe('orgctl: code cache used\n');
+		// One that needs them says in one sentence what is wrong and what to do.
+		expect(readMetadata(dist)).toEqual({stderr: `orgctl: The web part of orgctl, ${join(realpathSync(dist), WEB)}, cannot be read: reinstall orgctl (npm ci) or rebuild it (npm run build).\n`, caches: ['code cache used']});
+	});
+
+	it('the web libraries run from their own bundle with the cache the build wrote, bound to that bundle and refused when loosely owned', () => {
+		expect(readMetadata(DIST)).toEqual({stderr: refusal, caches: ['code cache used', 'web code cache used']});
+		const dist = copyOfDist();
+		expect(readMetadata(dist)).toEqual({stderr: refusal, caches: ['code cache not of this bundle', 'web code cache not of this bundle']});
+		writeCache(dist);
+		expect(readMetadata(dist)).toEqual({stderr: refusal, caches: ['code cache used', 'web code cache used']});
+		chmodSync(join(dist, `${WEB}.cache`), 0o666);
+		expect(readMetadata(dist)).toEqual({stderr: refusal, caches: ['code cache used', 'web code cache not owned like the bundle']});
+		rmSync(join(dist, `${WEB}.cache`));
+		expect(readMetadata(dist)).toEqual({stderr: refusal, caches: ['code cache used', 'web code cache absent']});
 	});
 
 	it('the console and its options go to the console’s bundle; anything else to the subcommands’', () => {

@@ -2,7 +2,10 @@
 // console also ship as CommonJS bundles (dist/orgctl-cli.cjs, dist/orgctl-console.cjs) that this
 // file compiles with node:vm, handing V8 the code cache the build made beside each
 // (dist/orgctl-cli.cjs.cache, dist/orgctl-console.cjs.cache): V8 then deserialises the compiled
-// functions instead of parsing and compiling them again.
+// functions instead of parsing and compiling them again. The libraries only `orgctl serve`, SAML
+// and mail use are a third bundle (dist/orgctl-web.cjs, with its own cache under the same rules),
+// compiled the first time a subcommand requires one of them: the others neither read nor
+// deserialise them.
 //
 // A code cache is code: whoever can write it chooses what runs. So it is used only from beside the
 // bundle, written there by the build (`npm run build`, `npm ci`'s prepare) and owned by whoever owns
@@ -14,8 +17,8 @@
 import {closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats} from 'node:fs';
 import {isAscii} from 'node:buffer';
 import {createRequire} from 'node:module';
-import {dirname} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {dirname, join} from 'node:path';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 import {Script} from 'node:vm';
 
 /** What a CommonJS bundle exports (source/app/cli-entry.ts, source/app/console-entry.ts). */
@@ -114,8 +117,11 @@ function readSource(fd: number, size: number): string {
 	return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }
 
-function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
-	const path = fileURLToPath(bundleUrl);
+/** A CommonJS bundle of dist/ compiled with its code cache when one fits. */
+type Compiled = {readonly path: string; readonly bundle: BigIntStats; readonly script: Script; readonly use: CacheUse};
+
+/** Compiles the bundle at `path`; undefined when it cannot be read. */
+function compile(path: string): Compiled | undefined {
 	let source: string;
 	let bundle: BigIntStats;
 	try {
@@ -129,8 +135,7 @@ function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 	} catch {
 		return undefined;
 	}
-	const cachePath = `${path}.cache`;
-	const cache = readCache(cachePath, bundle);
+	const cache = readCache(`${path}.cache`, bundle);
 	// The bundle is its own wrapper, the function Node's CommonJS loader would make of it (the build
 	// writes it so: a wrapper added here would copy the whole source); import.meta.url is defined to __orgctlUrl.
 	const script = new Script(source, {
@@ -138,15 +143,59 @@ function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
 		...('data' in cache ? {cachedData: cache.data} : {}),
 	});
 	const use: CacheUse = 'data' in cache ? (script.cachedDataRejected === true ? 'rejected by V8' : 'used') : cache.refused;
-	if (process.env['ORGCTL_CODE_CACHE_REPORT'] === '1') process.stderr.write(`orgctl: code cache ${use}\n`);
-	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') process.once('exit', () => writeCache(cachePath, bundle, script));
+	if (process.env['ORGCTL_CODE_CACHE_REPORT'] === '1') process.stderr.write(`orgctl: ${path.endsWith(WEB_BUNDLE) ? 'web ' : ''}code cache ${use}\n`);
+	return {path, bundle, script, use};
+}
+
+/** dist/orgctl-web.cjs: the libraries only serve, SAML and mail use (scripts/bundle-options.mjs's WEB_PACKAGES). */
+const WEB_BUNDLE = 'orgctl-web.cjs';
+
+type WebBundle = Readonly<Record<string, () => unknown>>;
+
+/** Compiles and runs dist/orgctl-web.cjs beside `cli`; it throws when that file cannot be read. */
+function loadWebBundle(cli: string): {compiled: Compiled; packages: WebBundle} {
+	const path = join(dirname(cli), WEB_BUNDLE);
+	const compiled = compile(path);
+	if (compiled === undefined) throw new Error(`The web part of orgctl, ${path}, cannot be read: reinstall orgctl (npm ci) or rebuild it (npm run build).`);
+	const module = {exports: {} as WebBundle};
+	(compiled.script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), pathToFileURL(path).href);
+	return {compiled, packages: module.exports};
+}
+
+/**
+ * Compiles and runs the bundle at `bundleUrl`: its `run`. The web libraries (dist/orgctl-web.cjs)
+ * are compiled, with their own cache, only when the subcommand requires one of them.
+ */
+function loadBundle(bundleUrl: URL): CliBundle['run'] | undefined {
+	const path = fileURLToPath(bundleUrl);
+	const compiled = compile(path);
+	if (compiled === undefined) return undefined;
+	let web: ReturnType<typeof loadWebBundle> | undefined;
+	const webPackage = (name: string): unknown => {
+		web ??= loadWebBundle(path);
+		const load = web.packages[name];
+		if (load === undefined) throw new Error(`The web part of orgctl, ${WEB_BUNDLE}, has no ${name}: rebuild orgctl (npm run build).`);
+		return load();
+	};
+	if (process.env['ORGCTL_WRITE_CODE_CACHE'] === '1') {
+		process.once('exit', () => {
+			writeCache(compiled);
+			// The subcommands' warm run also writes the web bundle's cache, of what loading each of its libraries compiles.
+			if (path.endsWith('orgctl-cli.cjs')) {
+				web ??= loadWebBundle(path);
+				for (const load of Object.values(web.packages)) load();
+				writeCache(web.compiled);
+			}
+		});
+	}
 	const module = {exports: {} as CliBundle};
-	(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), bundleUrl.href);
+	(compiled.script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), bundleUrl.href, webPackage);
 	return module.exports.run;
 }
 
 /** After a warm run (the build's), the cache of every function compiled so far, beside the bundle, bound to it. */
-function writeCache(cachePath: string, bundle: BigIntStats, script: Script): void {
+function writeCache({path, bundle, script}: Compiled): void {
+	const cachePath = `${path}.cache`;
 	const temp = `${cachePath}.tmp-${process.pid}`;
 	try {
 		writeFileSync(temp, Buffer.concat([Buffer.from(`${MAGIC} ${stampOf(bundle)}\n`, 'latin1'), script.createCachedData()]), {mode: 0o644, flag: 'wx'});
