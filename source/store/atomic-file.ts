@@ -6,7 +6,7 @@ import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
-import {boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {asIndex, boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
 import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
@@ -331,7 +331,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/** The state a file read whole holds: its index's head when the index is bound to it, else one named by its stat. */
 	private lineageOf(indexLine: string | undefined, stat: BigIntStats): Lineage {
-		const index = indexLine === undefined ? undefined : parseIndex(indexLine.slice(INDEX_PREFIX.length));
+		const index = indexLine === undefined ? undefined : asIndex(this.records.indexValue);
 		// The line is the file's last but one; the file ends with "\n}\n".
 		const at = indexLine === undefined ? -1 : Number(stat.size) - Buffer.byteLength(indexLine) - 3;
 		return index && boundTo(index, stat, at) ? {id: index.head, index} : {id: statStateId(stat), index: undefined};
