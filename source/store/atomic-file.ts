@@ -137,6 +137,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks};
 		// After a lean read (no lineage, layout or blocks held) a re-read reads every line, reusing the records that are as they were.
 		this.leanRead = false;
+		// The digest waiting for verify() is the MAC of the bytes the first read took. After a re-read the data verify()
+		// checks may be another file's, and vouching for those first bytes would vouch for bytes nothing checked
+		// (red team: a console's deferred check passed on a file put right meanwhile, and the hand edit it first read,
+		// put back, was then trusted). Dropped: the next process checks the file and vouches for it.
+		if (previous !== undefined) this.pendingDigest = undefined;
 		// Whatever this read finds, the file it patches is no longer the one a layout describes (unless proved below).
 		this.layout = undefined;
 		this.layoutOf = undefined;
