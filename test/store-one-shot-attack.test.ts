@@ -147,6 +147,17 @@ describe('bytes whose meaning as a whole differs from what orgctl checked line b
 		expect(existsDigestFor(path)).toBe(false);
 	});
 
+	it('a record carrying "__proto__":{} (an own key to JSON.parse, none to the schema) is not vouched for, and no open holds that key', async () => {
+		const path = await vouchedStore();
+		replaceFile(path, readFileSync(path, 'utf8').replace('"username":"root",', '"__proto__":{},"username":"root",'));
+		const {checked, oneShot} = await bothOpens(path);
+		expect(oneShot).toEqual(checked);
+		const root = (await Store.open(path, ONE_SHOT)).read().users.find(user => user.username === 'root')!;
+		expect(Object.hasOwn(root, '__proto__')).toBe(false);
+		// The checks replaced the record by its clean copy: the data is not the bytes, so nothing vouches for them.
+		expect(existsDigestFor(path)).toBe(false);
+	});
+
 	it('bytes that are not UTF-8, vouched for by a checking open, are read by a one-shot open as the checking open read them', async () => {
 		const path = await vouchedStore();
 		const bytes = readFileSync(path);
