@@ -6,7 +6,7 @@ import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
-import {boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {asIndex, boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
 import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
@@ -137,6 +137,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks};
 		// After a lean read (no lineage, layout or blocks held) a re-read reads every line, reusing the records that are as they were.
 		this.leanRead = false;
+		// The digest waiting for verify() is the MAC of the bytes the first read took. After a re-read the data verify()
+		// checks may be another file's, and vouching for those first bytes would vouch for bytes nothing checked
+		// (red team: a console's deferred check passed on a file put right meanwhile, and the hand edit it first read,
+		// put back, was then trusted). Dropped: the next process checks the file and vouches for it.
+		if (previous !== undefined) this.pendingDigest = undefined;
 		// Whatever this read finds, the file it patches is no longer the one a layout describes (unless proved below).
 		this.layout = undefined;
 		this.layoutOf = undefined;
@@ -331,7 +336,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/** The state a file read whole holds: its index's head when the index is bound to it, else one named by its stat. */
 	private lineageOf(indexLine: string | undefined, stat: BigIntStats): Lineage {
-		const index = indexLine === undefined ? undefined : parseIndex(indexLine.slice(INDEX_PREFIX.length));
+		const index = indexLine === undefined ? undefined : asIndex(this.records.indexValue);
 		// The line is the file's last but one; the file ends with "\n}\n".
 		const at = indexLine === undefined ? -1 : Number(stat.size) - Buffer.byteLength(indexLine) - 3;
 		return index && boundTo(index, stat, at) ? {id: index.head, index} : {id: statStateId(stat), index: undefined};

@@ -116,6 +116,11 @@ export function parseIndex(body: string): ChangeIndex | undefined {
 	} catch {
 		return undefined;
 	}
+	return asIndex(value);
+}
+
+/** The body of the index line, parsed, as an index; undefined when it is not a well-formed one (it is then ignored). */
+export function asIndex(value: unknown): ChangeIndex | undefined {
 	if (!isObject(value)) return undefined;
 	const {version, head, ino, mtime, at, counts, log, where} = value;
 	if (!Number.isInteger(version) || typeof head !== 'string' || typeof ino !== 'string' || typeof mtime !== 'string' || !Number.isInteger(at)) return undefined;

@@ -499,8 +499,9 @@ export class RecordLines {
 	private unverified = false;
 	/** Set during a trusted read. */
 	private trusting = false;
-	/** The index line of the file the last fromLines() read, if it had one (without checking it). */
+	/** The index line of the file the last fromLines() read, if it had one, and its JSON value (not checked to be an index). */
 	indexLine: string | undefined;
+	indexValue: unknown;
 	/**
 	 * Where the data lies in the file the last fromLines() read (from a source that knows where its
 	 * lines are), when every line has the form a commit can patch and each record read is exactly
@@ -555,6 +556,7 @@ export class RecordLines {
 		}
 		this.startRead();
 		this.indexLine = undefined;
+		this.indexValue = undefined;
 		this.trusting = false;
 		return this.accept(db as Database, false);
 	}
@@ -568,6 +570,7 @@ export class RecordLines {
 	fromLines(lines: LineSource, previous?: Database): Database | undefined {
 		this.startRead();
 		this.indexLine = undefined;
+		this.indexValue = undefined;
 		if (lines.next() !== '{') return undefined;
 		const db: Record<string, unknown> = {};
 		// Where each value lies, while every line has the form a patch needs (see Layout).
@@ -707,6 +710,14 @@ export class RecordLines {
 		let indexAt = -1;
 		if (indexFollows) {
 			if (!closing?.startsWith(INDEX_PREFIX)) return undefined;
+			// The line holds one JSON value and nothing after it. Whatever follows it (',"users":[…]') is more keys to
+			// JSON.parse of the whole file, where a key given twice takes its last value: a one-shot open, jq and lowdb
+			// would see records this read never checked, and the digest it records would vouch for them (red team).
+			try {
+				this.indexValue = JSON.parse(closing.slice(INDEX_PREFIX.length));
+			} catch {
+				return undefined;
+			}
 			this.indexLine = closing;
 			indexAt = lines.lineStart ?? -1;
 			closing = lines.next();
