@@ -49,6 +49,7 @@ describe('a flood of refused anonymous requests (finding 1)', () => {
 		const writes = countWrites(ctx.store as never);
 		const from = Array.from({length: 5}, (_, i) => `127.0.0.${10 + i}`);
 		const statuses: number[] = [];
+		const started = performance.now();
 		// 5 addresses × 220 GETs = 1,100 refusals, more than the whole audit cap.
 		for (let round = 0; round < 22; round++) {
 			const batch = from.flatMap(address => Array.from({length: 10}, (_, i) => send(`${url}/invite/${round}x${i}.garbage`, {from: address})));
@@ -56,8 +57,11 @@ describe('a flood of refused anonymous requests (finding 1)', () => {
 		}
 		expect(new Set(statuses)).toEqual(new Set([404]));
 		await vi.waitFor(() => expect(ctx.store.read().audit.filter(e => e.action === 'invitation.accept' && e.target.startsWith('220 refused'))).toHaveLength(5), {timeout: 20_000, interval: 100});
-		// A write per flush (every 50 ms here, 2 s by default), far fewer than the 1,200 requests.
-		expect(writes.count).toBeLessThan(200);
+		// A write per flush (every 50 ms here, 2 s by default), not per request: at most one per flush
+		// window that went by (the run takes 3 s alone, 20 s beside a busy machine), and far fewer than the 1,100 requests.
+		const windows = Math.ceil((performance.now() - started) / 50);
+		expect(writes.count).toBeLessThanOrEqual(windows + 5);
+		expect(writes.count).toBeLessThan(statuses.length / 2);
 		const audit = ctx.store.read().audit;
 		expect(audit.map(e => e.id).filter(id => real.includes(id))).toEqual(real);
 		// One counted event per address (and minute), with its address.
