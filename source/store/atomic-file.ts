@@ -13,7 +13,7 @@ import {tempPathOf} from './layout.js';
 import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type Applied, type Commit, type Layout, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
-import {headerVersion, sameStamp, stampAt, stampOf, statUnchanged, type Stamp} from './stamp.js';
+import {headerVersion, holdStampAt, sameStamp, stampOf, statUnchanged, type Stamp} from './stamp.js';
 import {macOfBlocks, patchedBlocks, recordDigest, sameBlocks, startDigest, vouchedFor, type Validator} from './validated.js';
 
 export type AtomicJsonFileOptions = {
@@ -377,6 +377,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let ranges: number[] | undefined;
 		let plan: ReturnType<RecordLines['patch']>;
 		let written: BigIntStats;
+		let held: (() => void) | undefined;
 		try {
 			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
 			fd = plan ? this.copyOpen(temp) : undefined;
@@ -458,7 +459,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			// The lock makes this hold; checking costs an fstat and 64 bytes, and proves it: a change
 			// is acknowledged only if it replaced the very version it was made on (and, for a patched
 			// copy, that the copy was made of that version: any other write to it changes its stamp).
-			const now = stampAt(this.path);
+			// The file replaced stays open until the commit is over (holdStampAt): the kernel frees its blocks off the commit's path.
+			const now = holdStampAt(this.path);
+			held = now?.release;
 			if (!sameStamp(now?.stamp, this.stamp)) throw new ChangedUnderneath();
 			// rename() would replace a read-only file as easily as any other (it asks the folder, not
 			// the file) and leave a writable one: whoever made it read-only meant to stop changes.
@@ -474,6 +477,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 			fd = undefined;
 			if (ranges) AtomicJsonFile.onPatchStep?.('rename');
 		} catch (error) {
+			held?.();
+			held = undefined;
 			// A patch plan has updated the layout's arrays (record-lines.ts ListSlots): if its commit did not land, they describe no file.
 			if (plan) {
 				this.layout = undefined;
@@ -503,7 +508,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 			}
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}
-		fsyncDirectory(dir);
+		try {
+			fsyncDirectory(dir);
+		} finally {
+			held?.();
+		}
 		// Every record written was checked (serialize, patch), and the rest of a patched copy is bytes this process wrote and checked: validated state.
 		this.pendingDigest = undefined;
 		const change = this.records.committed(data, commit.lines, commit.change);
