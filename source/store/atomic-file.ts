@@ -7,6 +7,7 @@ import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
 import {boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {startCopy, type CopyJob} from './copier.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
 import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
@@ -22,6 +23,8 @@ export type AtomicJsonFileOptions = {
 	readonly schemaVersion: number;
 	/** Up to this file size each record's line is kept in memory. */
 	readonly lineCacheBytes: number;
+	/** From this file size a commit's copy is made on the copier thread while the change is worked out (copier.ts); none without. */
+	readonly copyAheadBytes?: number;
 	/** The store's clock, for the daily backup (backup.ts); without one, no backup is taken. */
 	readonly now?: () => Date;
 };
@@ -90,8 +93,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 	private layoutOf: Stamp | undefined;
 	/** The SHA-256 of each block of the file {@link stamp} describes (validated.ts), when a validator is set and they are known. */
 	private blocks: Buffer[] | undefined;
+	/** The copy of the file {@link stamp} describes, started by {@link startCopy} for the commit under way. */
+	private early: {readonly job: CopyJob; readonly of: Stamp} | undefined;
 	/** Tests: called after each step of a commit that patches a copy, to stop the process there. */
 	static onPatchStep: ((step: PatchStep) => void) | undefined;
+	/** Tests: when set, the file size from which every store of the process copies ahead (0: always), whatever its options say. */
+	static copyAheadFrom: number | undefined;
 
 	constructor(
 		readonly path: string,
@@ -366,7 +373,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const dir = dirname(this.path);
 		const previous = this.lineage?.index;
 		const indexed = touchedBy(previous?.log ?? []);
-		const temp = tempPathOf(this.path, randomBytes(6).toString('hex'));
+		// The copy started for this commit, if it is of the file this commit is made on.
+		const early = this.early && this.early.of === this.stamp ? this.early.job : undefined;
+		if (!early) this.dropCopy();
+		this.early = undefined;
+		const temp = early?.temp ?? tempPathOf(this.path, randomBytes(6).toString('hex'));
 		let commit: Commit;
 		let bound: Lineage | undefined;
 		let fd: number | undefined;
@@ -380,7 +391,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let held: (() => void) | undefined;
 		try {
 			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
-			fd = plan ? this.copyOpen(temp) : undefined;
+			if (!plan) early?.drop();
+			fd = plan ? (early ? this.copyTaken(early) : this.copyOpen(temp)) : undefined;
 			let writer: ChunkWriter;
 			const digest = fd === undefined && this.validator ? startDigest(this.validator) : undefined;
 			if (plan && fd !== undefined) {
@@ -479,6 +491,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		} catch (error) {
 			held?.();
 			held = undefined;
+			early?.drop();
 			// A patch plan has updated the layout's arrays (record-lines.ts ListSlots): if its commit did not land, they describe no file.
 			if (plan) {
 				this.layout = undefined;
@@ -529,6 +542,31 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** Whether the next commit may patch a copy of the file on disk: this process wrote it last, and nothing since has read another. */
 	private patchable(): boolean {
 		return this.layout !== undefined && this.layoutOf !== undefined && this.layoutOf === this.stamp && !this.migrated && (this.validator === undefined || this.blocks !== undefined);
+	}
+
+	/**
+	 * Starts the copy a commit that patches will need, on the copier thread, for a file of at least
+	 * `copyAheadBytes`: called under the lock once the file is re-read, before the change is made
+	 * (store.ts). The commit takes it (writeSync) or {@link dropCopy} discards it.
+	 */
+	startCopy(): void {
+		const from = AtomicJsonFile.copyAheadFrom ?? this.options.copyAheadBytes;
+		if (this.early || from === undefined || !this.patchable() || this.stamp!.size < BigInt(from)) return;
+		const job = startCopy(this.path, tempPathOf(this.path, randomBytes(6).toString('hex')), Number(this.stamp!.size));
+		if (job) this.early = {job, of: this.stamp!};
+	}
+
+	/** Discards a copy started and not used (the change threw, or nothing was written). */
+	dropCopy(): void {
+		this.early?.job.drop();
+		this.early = undefined;
+	}
+
+	/** The copy the copier thread made (copier.ts: checked as {@link copyOpen} checks its own, and fsynced), open; undefined if it failed. */
+	private copyTaken(job: CopyJob): number | undefined {
+		const fd = job.take();
+		if (fd !== undefined) AtomicJsonFile.onPatchStep?.('copy');
+		return fd;
 	}
 
 	/**

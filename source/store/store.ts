@@ -57,6 +57,13 @@ export type StoreOptions = {
 const LINE_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
+ * From this file size (about 25,000 users) a commit's copy is made on the copier thread
+ * (copier.ts), at the price of that thread (about 10 MB, started at the first such commit); below
+ * it the copy takes a few milliseconds where it is needed.
+ */
+const COPY_AHEAD_BYTES = 16 * 1024 * 1024;
+
+/**
  * The one way into the database. Reads are served from memory and refreshed when the file changed;
  * every change goes through `transact`: inter-process lock, re-read if another process wrote,
  * apply, validate what changed, bump the version, atomic write, unlock. Subscribers hear of every
@@ -83,6 +90,7 @@ export class Store implements StorePort {
 			migrations: options.migrations ?? MIGRATIONS,
 			schemaVersion: options.schemaVersion ?? SCHEMA_VERSION,
 			lineCacheBytes: options.lineCacheBytes ?? LINE_CACHE_BYTES,
+			copyAheadBytes: COPY_AHEAD_BYTES,
 			...(options.now ? {now: options.now} : {}),
 		});
 		this.db = new Low(this.adapter, {...emptyDatabase(), schemaVersion: options.schemaVersion ?? SCHEMA_VERSION} as Database);
@@ -240,6 +248,8 @@ export class Store implements StorePort {
 		try {
 			cleanStrayTempFiles(this.path);
 			this.pickUp();
+			// The copy a patched commit makes of the file just re-read is started now, on a thread of its own, and waited for only when the patch is ready.
+			this.adapter.startCopy();
 			const before = this.adapter.records.snapshot(this.db.data);
 			try {
 				const result = change(this.db.data);
@@ -256,6 +266,7 @@ export class Store implements StorePort {
 				throw error;
 			}
 		} finally {
+			this.adapter.dropCopy();
 			release();
 		}
 	}
