@@ -1,8 +1,9 @@
-import {closeSync, openSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
+import {appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {asJson, fileState, seededStore, tempFiles} from './helpers/writers.js';
 
@@ -166,6 +167,78 @@ describe('a commit whose copy is made while the change is worked out (store/copi
 		expect(readFileSync(store.path).equals(before)).toBe(true);
 		expect(tempFiles(store.path)).toEqual([]);
 	});
+});
+
+describe('after the file was touched outside orgctl, a commit starts its copy before it compares the bytes, and lands only if they are the ones it holds', () => {
+	/** A store this process holds with its blocks' digests (a validator), its file then touched: stat moved, bytes the same. */
+	async function touchedStore(): Promise<Store> {
+		const seeded = await seededStore(NAMES);
+		KeyFile.load(seeded.path);
+		const store = await Store.open(seeded.path, {validatorId: 'copy-ahead-test'});
+		await store.transact(db => void touch(db.users[1]!));
+		const when = new Date(Date.now() + 5000);
+		utimesSync(store.path, when, when);
+		return store;
+	}
+	const offsetOfW20 = (path: string) => readFileSync(path).indexOf('"username":"w20"') + '"username":"'.length;
+	const w3ToMember = (db: {users: Array<{username: string; role: string}>}) => {
+		const user = db.users.find(u => u.username === 'w3')!;
+		user.role = 'member';
+		touch(user as never);
+	};
+
+	it('bytes the same: the commit patches the copy made while they were compared', async () => {
+		const store = await touchedStore();
+		const seen = await steps(() => store.transact(w3ToMember));
+		expect(seen).toEqual(['copy', 'patch', 'sync', 'rename']);
+		expect(fileState(store.path)).toEqual(asJson(store.read()));
+		expect(tempFiles(store.path)).toEqual([]);
+	});
+
+	it('one byte changed in place (and the stamp with it): the file is read whole, the edit kept, the copy made ahead discarded', async () => {
+		const store = await touchedStore();
+		editInPlace(store.path, offsetOfW20(store.path), 'x');
+		const when = new Date(Date.now() + 9000);
+		utimesSync(store.path, when, when);
+		const seen = await steps(() => store.transact(w3ToMember));
+		expect(seen).toEqual([]);
+		const names = store.read().users.map(u => u.username);
+		expect(names).toContain('x20');
+		expect(names).not.toContain('w20');
+		expect(fileState(store.path)).toEqual(asJson(store.read()));
+		expect(tempFiles(store.path)).toEqual([]);
+	});
+
+	it('one byte changed in place after the bytes were compared, before the rename (mtime put back), is never replaced by the copy', async () => {
+		const store = await touchedStore();
+		const offset = offsetOfW20(store.path);
+		await expect(
+			store.transact(db => {
+				editInPlace(store.path, offset, 'x');
+				w3ToMember(db);
+			}),
+		).rejects.toThrow(/another program replaced the file/);
+		expect(readFileSync(store.path, 'utf8')).toContain('"username":"x20"');
+		expect(tempFiles(store.path)).toEqual([]);
+	});
+
+	for (const [how, edit] of [
+		['grows', (path: string) => appendFileSync(path, ' ')],
+		['shrinks', (path: string) => truncateSync(path, statSync(path).size - 1)],
+	] as const) {
+		it(`a file that ${how} after the bytes were compared, before the rename, is never replaced by the copy`, async () => {
+			const store = await touchedStore();
+			const {mtime} = statSync(store.path);
+			await expect(
+				store.transact(db => {
+					edit(store.path);
+					utimesSync(store.path, mtime, mtime);
+					w3ToMember(db);
+				}),
+			).rejects.toThrow(/another program replaced the file/);
+			expect(tempFiles(store.path)).toEqual([]);
+		});
+	}
 });
 
 // The store's commit, follow and attack tests again, every copy made ahead.

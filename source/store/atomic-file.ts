@@ -113,9 +113,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/**
 	 * Reads and validates the file; null when it does not exist. With `previous`, records whose
-	 * line did not change are reused without parsing or validating them again.
+	 * line did not change are reused without parsing or validating them again. `forCommit`: a commit
+	 * under the lock follows at once, and may have its copy started while the bytes are compared.
 	 */
-	readSync(previous?: Database): Database | null {
+	readSync(previous?: Database, forCommit = false): Database | null {
 		let data: Database;
 		let stat: BigIntStats;
 		let version: number | undefined;
@@ -146,12 +147,19 @@ export class AtomicJsonFile implements Adapter<Database> {
 					else if (followed.learnt && this.records.asRead) this.keep({stamp: this.stamp, ...followed.learnt});
 					return followed.applied.db;
 				}
-				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size && sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
-					// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
-					this.stamp = stampOf(stat, held.stamp.version);
-					this.lastChange = {lists: new Map(), settings: false};
-					this.keep(held);
-					return previous;
+				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size) {
+					const same = stampOf(stat, held.stamp.version);
+					// A commit that will patch this file, if its bytes are the ones held, has its copy started before they are compared
+					// (the stamp compared before its rename was taken above, before the copy and the compare).
+					if (forCommit && held.layout) this.copyAhead(same);
+					if (sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
+						// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
+						this.stamp = same;
+						this.lastChange = {lists: new Map(), settings: false};
+						this.keep(held);
+						return previous;
+					}
+					this.dropCopy();
 				}
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
@@ -178,6 +186,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 				closeSync(fd);
 			}
 		} catch (error) {
+			this.dropCopy();
 			this.records.trustNextRead = deferred;
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
 				this.stamp = undefined;
@@ -550,10 +559,15 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * (store.ts). The commit takes it (writeSync) or {@link dropCopy} discards it.
 	 */
 	startCopy(): void {
+		if (this.patchable()) this.copyAhead(this.stamp!);
+	}
+
+	/** Starts the copy of the file `of` describes (the one at the path now), for a file of at least `copyAheadBytes`. */
+	private copyAhead(of: Stamp): void {
 		const from = AtomicJsonFile.copyAheadFrom ?? this.options.copyAheadBytes;
-		if (this.early || from === undefined || !this.patchable() || this.stamp!.size < BigInt(from)) return;
-		const job = startCopy(this.path, tempPathOf(this.path, randomBytes(6).toString('hex')), Number(this.stamp!.size));
-		if (job) this.early = {job, of: this.stamp!};
+		if (this.early || from === undefined || this.migrated || of.size < BigInt(from)) return;
+		const job = startCopy(this.path, tempPathOf(this.path, randomBytes(6).toString('hex')), Number(of.size));
+		if (job) this.early = {job, of};
 	}
 
 	/** Discards a copy started and not used (the change threw, or nothing was written). */

@@ -201,10 +201,11 @@ export class Store implements StorePort {
 	/**
 	 * Applies what another process committed, if the file changed since it was last read or written
 	 * here. A commit under way does not mind: it re-reads under the lock before it changes anything.
+	 * `forCommit`: that re-read, a commit following at once (the copy it patches may start early).
 	 */
-	private pickUp(): void {
+	private pickUp(forCommit = false): void {
 		if (!this.adapter.changedOnDisk()) return;
-		const data = this.adapter.readSync(this.db.data);
+		const data = this.adapter.readSync(this.db.data, forCommit);
 		if (!data) return;
 		const changed = data !== this.db.data;
 		this.db.data = data;
@@ -247,7 +248,7 @@ export class Store implements StorePort {
 		const release = await acquireLock(this.path, {timeoutMs: this.lockTimeoutMs});
 		try {
 			cleanStrayTempFiles(this.path);
-			this.pickUp();
+			this.pickUp(true);
 			// The copy a patched commit makes of the file just re-read is started now, on a thread of its own, and waited for only when the patch is ready.
 			this.adapter.startCopy();
 			const before = this.adapter.records.snapshot(this.db.data);
