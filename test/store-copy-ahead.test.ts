@@ -23,7 +23,9 @@ const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
 /** A store this process has committed to once, so its next commit patches a copy (started before the change runs). */
 async function patchingStore(): Promise<Store> {
 	const store = await seededStore(NAMES);
-	await store.transact(db => void touch(db.users[0]!));
+	await store.transact(db => {
+		touch(db.users[0]!);
+	});
 	return store;
 }
 
@@ -175,7 +177,9 @@ describe('after the file was touched outside orgctl, a commit starts its copy be
 		const seeded = await seededStore(NAMES);
 		KeyFile.load(seeded.path);
 		const store = await Store.open(seeded.path, {validatorId: 'copy-ahead-test'});
-		await store.transact(db => void touch(db.users[1]!));
+		await store.transact(db => {
+			touch(db.users[1]!);
+		});
 		const when = new Date(Date.now() + 5000);
 		utimesSync(store.path, when, when);
 		return store;

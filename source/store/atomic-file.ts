@@ -499,7 +499,6 @@ export class AtomicJsonFile implements Adapter<Database> {
 			if (ranges) AtomicJsonFile.onPatchStep?.('rename');
 		} catch (error) {
 			held?.();
-			held = undefined;
 			early?.drop();
 			// A patch plan has updated the layout's arrays (record-lines.ts ListSlots): if its commit did not land, they describe no file.
 			if (plan) {
