@@ -14,7 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 		endQuietlyWhenTheReaderLeaves(process.stdout);
 		return runCli(argv, {
 			resolveStorePath,
-			open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile}),
+			open: (storePath, options) => openContext(storePath, {keyFile: options?.keyFile, ...(options?.oneShot === true ? {store: {oneShot: true}} : {})}),
 			check: (storePath, options) => (isPostgresAddress(storePath) ? checkPostgres(storePath, options?.keyFile) : checkStore(storePath)),
 			migrate: migrateStore,
 			copyStore,

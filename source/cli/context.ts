@@ -29,8 +29,11 @@ export type CopyStoreReport = {
 export type ContextSource = {
 	/** The store `--store` (or the environment, or the default) names: a file's path or a postgres:// address. */
 	resolveStorePath(option: string | undefined): string;
-	/** Opens the store; `keyFile` is --key-file (a PostgreSQL store's key file). */
-	open(storePath: string, options?: {keyFile?: string | undefined}): Promise<Context>;
+	/**
+	 * Opens the store; `keyFile` is --key-file (a PostgreSQL store's key file); `oneShot`: for a
+	 * command that only reads, then ends (a file store's StoreOptions.oneShot).
+	 */
+	open(storePath: string, options?: {keyFile?: string | undefined; oneShot?: boolean}): Promise<Context>;
 	/** Applies pending schema migrations (`orgctl admin migrate`): the names applied. */
 	migrate(storePath: string): Promise<{readonly store: string; readonly applied: readonly string[]; readonly backend: 'file' | 'postgres'}>;
 	/** Copies a store into an empty one and reads every record back (`orgctl admin copy-store`). */
@@ -90,6 +93,16 @@ export class CliContext {
 
 	ctx(): Promise<Context> {
 		this.context ??= this.source.open(this.storePath, {keyFile: this.globals.keyFile});
+		return this.context;
+	}
+
+	/**
+	 * The context of a command that only reads (a list, a show): its store is opened for one read
+	 * (StoreOptions.oneShot). Should it commit after all (a token's last use, a refusal audited),
+	 * it does so as any command does.
+	 */
+	readingCtx(): Promise<Context> {
+		this.context ??= this.source.open(this.storePath, {keyFile: this.globals.keyFile, oneShot: true});
 		return this.context;
 	}
 

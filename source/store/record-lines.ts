@@ -539,6 +539,27 @@ export class RecordLines {
 	}
 
 	/**
+	 * The database a whole parsed file holds, taken as it is, unchecked: only for bytes a MAC proves
+	 * this build validated (validated.ts), which a check would have taken exactly as they were read.
+	 * Nothing else is built (no record's line, no shared strings, no layout): a process that reads
+	 * once and ends needs none of it. Undefined when the file lacks a section or is of another
+	 * schema version (then it is read as any other file).
+	 */
+	fromVouched(raw: unknown): Database | undefined {
+		if (!isRecord(raw) || raw['schemaVersion'] !== this.schemaVersion) return undefined;
+		const db: Record<string, unknown> = {};
+		for (const section of this.sections) {
+			const value = raw[section.key];
+			if (section.element ? !Array.isArray(value) : value === undefined) return undefined;
+			db[section.key] = value;
+		}
+		this.startRead();
+		this.indexLine = undefined;
+		this.trusting = false;
+		return this.accept(db as Database, false);
+	}
+
+	/**
 	 * Reads a file in the one-record-per-line layout, reusing the records of `previous` whose line is
 	 * unchanged (without `previous`, every record is parsed and validated). Returns undefined when the
 	 * file is laid out otherwise (edited by hand, written by another tool or an older orgctl): the

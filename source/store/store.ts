@@ -47,6 +47,15 @@ export type StoreOptions = {
 	 * file this build already validated opens without validating every record again (validated.ts).
 	 */
 	readonly validatorId?: string;
+	/**
+	 * This process reads the store and ends (a subcommand that only reads, such as `users list`):
+	 * a first open of a file this build vouched for (validated.ts; its MAC is still proved over the
+	 * bytes read) parses it in one JSON.parse and builds none of what only a committing or
+	 * following process needs (where each line lies, each record's line, shared strings, the blocks'
+	 * digests). Should it commit after all (a token's last use, a refusal audited), the commit reads
+	 * the file again under the lock, as any commit does when the file changed, and patches it.
+	 */
+	readonly oneShot?: boolean;
 };
 
 /**
@@ -92,6 +101,7 @@ export class Store implements StorePort {
 			lineCacheBytes: options.lineCacheBytes ?? LINE_CACHE_BYTES,
 			copyAheadBytes: COPY_AHEAD_BYTES,
 			...(options.now ? {now: options.now} : {}),
+			...(options.oneShot === true ? {oneShot: true} : {}),
 		});
 		this.db = new Low(this.adapter, {...emptyDatabase(), schemaVersion: options.schemaVersion ?? SCHEMA_VERSION} as Database);
 		this.lockTimeoutMs = options.lockTimeoutMs;
@@ -200,12 +210,13 @@ export class Store implements StorePort {
 
 	/**
 	 * Applies what another process committed, if the file changed since it was last read or written
-	 * here. A commit under way does not mind: it re-reads under the lock before it changes anything.
-	 * `forCommit`: that re-read, a commit following at once (the copy it patches may start early).
+	 * here (or, `committing`, after a lean read: see StoreOptions.oneShot). A commit under way does not mind: it re-reads under the lock before it changes anything.
+	 * `committing`: that re-read, a commit following at once (the copy it patches may start early).
 	 */
-	private pickUp(forCommit = false): void {
-		if (!this.adapter.changedOnDisk()) return;
-		const data = this.adapter.readSync(this.db.data, forCommit);
+	private pickUp(committing = false): void {
+		// A commit after a lean read reads the file again even unchanged: it needs to know where the lines lie to patch them.
+		if (!this.adapter.changedOnDisk() && !(committing && this.adapter.lean)) return;
+		const data = this.adapter.readSync(this.db.data, committing);
 		if (!data) return;
 		const changed = data !== this.db.data;
 		this.db.data = data;

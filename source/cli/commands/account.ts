@@ -76,7 +76,7 @@ export function registerAccountCommands(program: Command, cli: CliContext): void
 		.command('whoami')
 		.description('show who is acting and in which tenant')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const actor = await cli.actor();
 			const view = {...userView(ctx.store.read(), actor.user), actingIn: actor.tenant.name};
 			cli.print(view, () => `${view.username} <${view.email}>, ${view.role}${view.superuser ? ', superuser' : ''}, tenant ${view.actingIn}\n`);

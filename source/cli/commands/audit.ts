@@ -10,7 +10,7 @@ export function registerAuditCommands(program: Command, cli: CliContext): void {
 		.description('show the audit log (admins: their tenant; superusers: everything)')
 		.option('--since <time>', 'only events at or after this time (ISO 8601, or 1h, 2d, 30m ago)')
 		.action(async (options: {since?: string}) => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const actor = await cli.actor();
 			const since = options.since === undefined ? undefined : parseSince(options.since, ctx.now());
 			const events = await listAudit(ctx, actor, {since});

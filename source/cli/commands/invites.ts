@@ -156,7 +156,7 @@ export function registerInviteCommands(program: Command, cli: CliContext): void 
 		.command('list')
 		.description('pending invitations (all for admins, your own for members)')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const actor = await cli.actor();
 			const db = ctx.store.read();
 			const now = ctx.now();

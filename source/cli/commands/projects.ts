@@ -22,7 +22,7 @@ export function registerProjectCommands(program: Command, cli: CliContext): void
 		.command('list')
 		.description('list projects with their owners')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const views = await listProjects(ctx, await cli.actor());
 			cli.print(views, () => table(views, [['name', 'name'], ['ownerName', 'owner'], ['tokens', 'tokens'], ['created', 'created']]));
 		});

@@ -20,7 +20,7 @@ export function registerSettingsCommands(program: Command, cli: CliContext): voi
 		.command('show')
 		.description('show every server setting (never a secret)')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const view = await showSettings(ctx, await cli.actor());
 			cli.print(view, () => {
 				const p = view.policy;

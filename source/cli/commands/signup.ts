@@ -27,7 +27,7 @@ export function registerSignupCommands(program: Command, cli: CliContext): void 
 		.command('list')
 		.description('list the sign-up domains with the users and pending invitations each covers')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const views = await listSignupDomains(ctx, await cli.actor());
 			cli.print(views, () =>
 				table(

@@ -67,7 +67,7 @@ export function registerSmtpCommands(program: Command, cli: CliContext): void {
 		.command('show')
 		.description('show the SMTP settings (never the password)')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const view = await showSmtpSettings(ctx, await cli.actor());
 			cli.print(view, () => describeSmtp(view));
 		});

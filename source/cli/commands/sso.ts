@@ -62,7 +62,7 @@ export function registerSsoCommands(program: Command, cli: CliContext): void {
 		.command('show')
 		.description('show the single sign-on settings, with our entity ID, ACS URL and metadata for the IdP')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const view = await showSso(ctx, await cli.actor());
 			cli.print(view, () => describeSso(view));
 		});

@@ -9,7 +9,7 @@ export function registerTenantCommands(program: Command, cli: CliContext): void 
 		.command('list')
 		.description('list tenants with their user, invitation and project counts')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const views = await listTenants(ctx, await cli.actor());
 			cli.print(views, () => table(views, [['name', 'name'], ['users', 'users'], ['invitations', 'invitations'], ['projects', 'projects'], ['created', 'created']]));
 		});

@@ -24,7 +24,7 @@ export function registerTokenCommands(program: Command, cli: CliContext): void {
 		.command('list')
 		.description('list API tokens (admins: all in the tenant; others: their own)')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const views = await listTokens(ctx, await cli.actor());
 			cli.print(views, () =>
 				table(

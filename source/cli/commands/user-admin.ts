@@ -29,7 +29,7 @@ export function registerUserAdminCommands(program: Command, cli: CliContext): vo
 		.description('show the projects, API tokens and pending invitations a user owns')
 		.argument('<user>', 'username or e-mail')
 		.action(async (name: string) => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const result = await owned(ctx, await cli.actor(), name);
 			const db = ctx.store.read();
 			const data = ownedData(db, result.user, result.owned);

@@ -19,7 +19,7 @@ export function registerUserCommands(program: Command, cli: CliContext): Command
 		.command('list')
 		.description('list the users of the tenant')
 		.action(async () => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const actor = await cli.actor();
 			const db = ctx.store.read();
 			const views = (await listUsers(ctx, actor)).map(u => userView(db, u));
@@ -30,7 +30,7 @@ export function registerUserCommands(program: Command, cli: CliContext): Command
 		.description('show one user')
 		.argument('<user>', 'username or e-mail')
 		.action(async (name: string) => {
-			const ctx = await cli.ctx();
+			const ctx = await cli.readingCtx();
 			const actor = await cli.actor();
 			const view = userView(ctx.store.read(), await showUser(ctx, actor, name));
 			cli.print(view, () =>

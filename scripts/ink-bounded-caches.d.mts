@@ -1,0 +1,4 @@
+import type {Plugin} from 'esbuild';
+
+export declare const LIMIT: number;
+export declare const inkBoundedCaches: Plugin;
