@@ -7,13 +7,14 @@ import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
 import {asIndex, boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
+import {startCopy, type CopyJob} from './copier.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
 import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
 import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type Applied, type Commit, type Layout, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
-import {headerVersion, sameStamp, stampAt, stampOf, statUnchanged, type Stamp} from './stamp.js';
+import {headerVersion, holdStampAt, sameStamp, stampOf, statUnchanged, type Stamp} from './stamp.js';
 import {macOfBlocks, patchedBlocks, recordDigest, sameBlocks, startDigest, vouchedFor, type Validator} from './validated.js';
 
 export type AtomicJsonFileOptions = {
@@ -22,6 +23,8 @@ export type AtomicJsonFileOptions = {
 	readonly schemaVersion: number;
 	/** Up to this file size each record's line is kept in memory. */
 	readonly lineCacheBytes: number;
+	/** From this file size a commit's copy is made on the copier thread while the change is worked out (copier.ts); none without. */
+	readonly copyAheadBytes?: number;
 	/** The store's clock, for the daily backup (backup.ts); without one, no backup is taken. */
 	readonly now?: () => Date;
 	/** A process that reads and ends (StoreOptions.oneShot): a first read of a vouched file builds nothing for later commits. */
@@ -100,6 +103,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 	private layoutOf: Stamp | undefined;
 	/** The SHA-256 of each block of the file {@link stamp} describes (validated.ts), when a validator is set and they are known. */
 	private blocks: Buffer[] | undefined;
+	/** The copy of the file {@link stamp} describes, started by {@link startCopy} for the commit under way. */
+	private early: {readonly job: CopyJob; readonly of: Stamp} | undefined;
 	/**
 	 * Set by a one-shot first read of a vouched file ({@link readVouched}): the data is the file's,
 	 * but nothing a commit builds on is known (where the lines lie, the index's lineage, the
@@ -108,6 +113,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 	private leanRead = false;
 	/** Tests: called after each step of a commit that patches a copy, to stop the process there. */
 	static onPatchStep: ((step: PatchStep) => void) | undefined;
+	/** Tests: when set, the file size from which every store of the process copies ahead (0: always), whatever its options say. */
+	static copyAheadFrom: number | undefined;
 
 	constructor(
 		readonly path: string,
@@ -122,9 +129,10 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/**
 	 * Reads and validates the file; null when it does not exist. With `previous`, records whose
-	 * line did not change are reused without parsing or validating them again.
+	 * line did not change are reused without parsing or validating them again. `forCommit`: a commit
+	 * under the lock follows at once, and may have its copy started while the bytes are compared.
 	 */
-	readSync(previous?: Database): Database | null {
+	readSync(previous?: Database, forCommit = false): Database | null {
 		let data: Database;
 		let stat: BigIntStats;
 		let version: number | undefined;
@@ -166,12 +174,19 @@ export class AtomicJsonFile implements Adapter<Database> {
 					else if (followed.learnt && this.records.asRead) this.keep({stamp: this.stamp, ...followed.learnt});
 					return followed.applied.db;
 				}
-				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size && sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
-					// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
-					this.stamp = stampOf(stat, held.stamp.version);
-					this.lastChange = {lists: new Map(), settings: false};
-					this.keep(held);
-					return previous;
+				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size) {
+					const same = stampOf(stat, held.stamp.version);
+					// A commit that will patch this file, if its bytes are the ones held, has its copy started before they are compared
+					// (the stamp compared before its rename was taken above, before the copy and the compare).
+					if (forCommit && held.layout) this.copyAhead(same);
+					if (sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
+						// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
+						this.stamp = same;
+						this.lastChange = {lists: new Map(), settings: false};
+						this.keep(held);
+						return previous;
+					}
+					this.dropCopy();
 				}
 				version = headerVersion(fd);
 				this.records.keepLines = Number(stat.size) <= this.options.lineCacheBytes;
@@ -198,6 +213,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 				closeSync(fd);
 			}
 		} catch (error) {
+			this.dropCopy();
 			this.records.trustNextRead = deferred;
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
 				this.stamp = undefined;
@@ -427,7 +443,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const dir = dirname(this.path);
 		const previous = this.lineage?.index;
 		const indexed = touchedBy(previous?.log ?? []);
-		const temp = tempPathOf(this.path, randomBytes(6).toString('hex'));
+		// The copy started for this commit, if it is of the file this commit is made on.
+		const early = this.early && this.early.of === this.stamp ? this.early.job : undefined;
+		if (!early) this.dropCopy();
+		this.early = undefined;
+		const temp = early?.temp ?? tempPathOf(this.path, randomBytes(6).toString('hex'));
 		let commit: Commit;
 		let bound: Lineage | undefined;
 		let fd: number | undefined;
@@ -438,9 +458,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let ranges: number[] | undefined;
 		let plan: ReturnType<RecordLines['patch']>;
 		let written: BigIntStats;
+		let held: (() => void) | undefined;
 		try {
 			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
-			fd = plan ? this.copyOpen(temp) : undefined;
+			if (!plan) early?.drop();
+			fd = plan ? (early ? this.copyTaken(early) : this.copyOpen(temp)) : undefined;
 			let writer: ChunkWriter;
 			const digest = fd === undefined && this.validator ? startDigest(this.validator) : undefined;
 			if (plan && fd !== undefined) {
@@ -519,7 +541,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			// The lock makes this hold; checking costs an fstat and 64 bytes, and proves it: a change
 			// is acknowledged only if it replaced the very version it was made on (and, for a patched
 			// copy, that the copy was made of that version: any other write to it changes its stamp).
-			const now = stampAt(this.path);
+			// The file replaced stays open until the commit is over (holdStampAt): the kernel frees its blocks off the commit's path.
+			const now = holdStampAt(this.path);
+			held = now?.release;
 			if (!sameStamp(now?.stamp, this.stamp)) throw new ChangedUnderneath();
 			// rename() would replace a read-only file as easily as any other (it asks the folder, not
 			// the file) and leave a writable one: whoever made it read-only meant to stop changes.
@@ -535,6 +559,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 			fd = undefined;
 			if (ranges) AtomicJsonFile.onPatchStep?.('rename');
 		} catch (error) {
+			held?.();
+			early?.drop();
 			// A patch plan has updated the layout's arrays (record-lines.ts ListSlots): if its commit did not land, they describe no file.
 			if (plan) {
 				this.layout = undefined;
@@ -564,7 +590,11 @@ export class AtomicJsonFile implements Adapter<Database> {
 			}
 			throw storeError(this.path, `the change could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions, then try again');
 		}
-		fsyncDirectory(dir);
+		try {
+			fsyncDirectory(dir);
+		} finally {
+			held?.();
+		}
 		// Every record written was checked (serialize, patch), and the rest of a patched copy is bytes this process wrote and checked: validated state.
 		this.pendingDigest = undefined;
 		const change = this.records.committed(data, commit.lines, commit.change);
@@ -581,6 +611,36 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** Whether the next commit may patch a copy of the file on disk: this process wrote it last, and nothing since has read another. */
 	private patchable(): boolean {
 		return this.layout !== undefined && this.layoutOf !== undefined && this.layoutOf === this.stamp && !this.migrated && (this.validator === undefined || this.blocks !== undefined);
+	}
+
+	/**
+	 * Starts the copy a commit that patches will need, on the copier thread, for a file of at least
+	 * `copyAheadBytes`: called under the lock once the file is re-read, before the change is made
+	 * (store.ts). The commit takes it (writeSync) or {@link dropCopy} discards it.
+	 */
+	startCopy(): void {
+		if (this.patchable()) this.copyAhead(this.stamp!);
+	}
+
+	/** Starts the copy of the file `of` describes (the one at the path now), for a file of at least `copyAheadBytes`. */
+	private copyAhead(of: Stamp): void {
+		const from = AtomicJsonFile.copyAheadFrom ?? this.options.copyAheadBytes;
+		if (this.early || from === undefined || this.migrated || of.size < BigInt(from)) return;
+		const job = startCopy(this.path, tempPathOf(this.path, randomBytes(6).toString('hex')), Number(of.size));
+		if (job) this.early = {job, of};
+	}
+
+	/** Discards a copy started and not used (the change threw, or nothing was written). */
+	dropCopy(): void {
+		this.early?.job.drop();
+		this.early = undefined;
+	}
+
+	/** The copy the copier thread made (copier.ts: checked as {@link copyOpen} checks its own, and fsynced), open; undefined if it failed. */
+	private copyTaken(job: CopyJob): number | undefined {
+		const fd = job.take();
+		if (fd !== undefined) AtomicJsonFile.onPatchStep?.('copy');
+		return fd;
 	}
 
 	/**

@@ -66,6 +66,13 @@ export type StoreOptions = {
 const LINE_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
+ * From this file size (about 25,000 users) a commit's copy is made on the copier thread
+ * (copier.ts), at the price of that thread (about 10 MB, started at the first such commit); below
+ * it the copy takes a few milliseconds where it is needed.
+ */
+const COPY_AHEAD_BYTES = 16 * 1024 * 1024;
+
+/**
  * The one way into the database. Reads are served from memory and refreshed when the file changed;
  * every change goes through `transact`: inter-process lock, re-read if another process wrote,
  * apply, validate what changed, bump the version, atomic write, unlock. Subscribers hear of every
@@ -92,6 +99,7 @@ export class Store implements StorePort {
 			migrations: options.migrations ?? MIGRATIONS,
 			schemaVersion: options.schemaVersion ?? SCHEMA_VERSION,
 			lineCacheBytes: options.lineCacheBytes ?? LINE_CACHE_BYTES,
+			copyAheadBytes: COPY_AHEAD_BYTES,
 			...(options.now ? {now: options.now} : {}),
 			...(options.oneShot === true ? {oneShot: true} : {}),
 		});
@@ -203,11 +211,12 @@ export class Store implements StorePort {
 	/**
 	 * Applies what another process committed, if the file changed since it was last read or written
 	 * here (or, `committing`, after a lean read: see StoreOptions.oneShot). A commit under way does not mind: it re-reads under the lock before it changes anything.
+	 * `committing`: that re-read, a commit following at once (the copy it patches may start early).
 	 */
 	private pickUp(committing = false): void {
 		// A commit after a lean read reads the file again even unchanged: it needs to know where the lines lie to patch them.
 		if (!this.adapter.changedOnDisk() && !(committing && this.adapter.lean)) return;
-		const data = this.adapter.readSync(this.db.data);
+		const data = this.adapter.readSync(this.db.data, committing);
 		if (!data) return;
 		const changed = data !== this.db.data;
 		this.db.data = data;
@@ -251,6 +260,8 @@ export class Store implements StorePort {
 		try {
 			cleanStrayTempFiles(this.path);
 			this.pickUp(true);
+			// The copy a patched commit makes of the file just re-read is started now, on a thread of its own, and waited for only when the patch is ready.
+			this.adapter.startCopy();
 			const before = this.adapter.records.snapshot(this.db.data);
 			try {
 				const result = change(this.db.data);
@@ -267,6 +278,7 @@ export class Store implements StorePort {
 				throw error;
 			}
 		} finally {
+			this.adapter.dropCopy();
 			release();
 		}
 	}
