@@ -14,7 +14,9 @@ import {Worker} from 'node:worker_threads';
  * still compared just before the rename (atomic-file.ts), so a file changed in any way after the
  * re-read, during the copy or after it, is never replaced by the copy.
  *
- * The thread copies (copy_file_range: in the kernel), opens the copy without following a link,
+ * The thread opens the store (without blocking: a FIFO swapped in must not hang it, nor the
+ * process's exit) and checks it is a regular file of the size expected, copies it through that
+ * descriptor (copy_file_range: in the kernel), opens the copy without following a link,
  * checks it is a regular file with one link and the expected size, makes it 0600 and fsyncs it.
  * The commit opens it again the same way and checks it again (a descriptor a thread opened and
  * another closed makes Node warn), writes its patch into it and fsyncs again: then only the few
@@ -29,9 +31,26 @@ const {parentPort, workerData} = require('node:worker_threads');
 const fs = require('node:fs');
 const state = new Int32Array(workerData);
 parentPort.on('message', ({slot, from, to, size}) => {
+	let source = -1;
 	let fd = -1;
 	try {
-		fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+		// The store is opened first, without blocking or following a link, and must be a regular file of the size expected:
+		// a FIFO put at the path would block open(2) for good, and a thread stuck in a system call keeps the process from
+		// ever exiting (red team). The copy is then made through this very descriptor, not by looking the path up again.
+		source = fs.openSync(from, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+		const original = fs.fstatSync(source);
+		if (!original.isFile() || original.size !== size) throw new Error('not the store expected');
+		if (process.platform === 'linux') {
+			fs.copyFileSync('/proc/self/fd/' + source, to, fs.constants.COPYFILE_EXCL);
+		} else {
+			fd = fs.openSync(to, 'wx', 0o600);
+			const chunk = Buffer.allocUnsafe(1 << 20);
+			for (let at = 0, read; (read = fs.readSync(source, chunk, 0, chunk.length, at)) > 0; at += read) fs.writeSync(fd, chunk, 0, read, at);
+			fs.closeSync(fd);
+			fd = -1;
+		}
+		fs.closeSync(source);
+		source = -1;
 		fd = fs.openSync(to, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
 		const stat = fs.fstatSync(fd);
 		if (!stat.isFile() || stat.nlink !== 1 || stat.size !== size) throw new Error('not the copy expected');
@@ -41,6 +60,7 @@ parentPort.on('message', ({slot, from, to, size}) => {
 		fd = -1;
 		Atomics.store(state, slot + 1, 1);
 	} catch {
+		if (source >= 0) fs.closeSync(source);
 		if (fd >= 0) fs.closeSync(fd);
 		fs.rmSync(to, {force: true});
 		Atomics.store(state, slot + 1, 0);
