@@ -1,10 +1,11 @@
 import {execFileSync} from 'node:child_process';
-import {chmodSync, linkSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {basename, join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 import {touch} from '../source/core/accounts.js';
 import type {Database} from '../source/core/model.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {tempDir} from './helpers/store.js';
 import {asJson, fileState, seededStore, startWorker, tempFiles} from './helpers/writers.js';
@@ -16,6 +17,22 @@ beforeAll(() => {
 });
 afterAll(() => {
 	AtomicJsonFile.copyAheadFrom = undefined;
+});
+
+// An attacker who wins the race for the copy's temp file (puts a folder there as the copier creates it) is played by
+// naming the next temp file in advance: the next randomBytes(6) after `planted.hex` is set returns it, once.
+const planted = vi.hoisted(() => ({hex: undefined as string | undefined}));
+vi.mock('node:crypto', async importOriginal => {
+	const real = await importOriginal<typeof import('node:crypto')>();
+	const randomBytes = ((size: number, ...rest: unknown[]) => {
+		if (size === 6 && rest.length === 0 && planted.hex !== undefined) {
+			const hex = planted.hex;
+			planted.hex = undefined;
+			return Buffer.from(hex, 'hex');
+		}
+		return (real.randomBytes as (...args: unknown[]) => Buffer)(size, ...rest);
+	}) as typeof real.randomBytes;
+	return {...real, default: {...real, randomBytes}, randomBytes};
 });
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
@@ -161,4 +178,65 @@ describe('a copier thread that cannot copy never hangs a commit or the process',
 		expect(roles(seeded.path)['w3']).toBe('guest');
 		expect(tempFiles(seeded.path)).toEqual([]);
 	}, 40_000);
+});
+
+describe('a re-read under the lock that refuses the file leaves no copy behind', () => {
+	it('a file touched outside orgctl whose bytes now break a rule (same size): the commit is refused, the copy started during the compare removed', async () => {
+		const seeded = await seededStore(NAMES);
+		KeyFile.load(seeded.path);
+		const store = await Store.open(seeded.path, {validatorId: 'copy-attack-test'});
+		await store.transact(db => {
+			touch(db.users[1]!);
+		});
+		const text = readFileSync(store.path, 'utf8');
+		const at = text.indexOf('"role":"guest"');
+		writeFileSync(store.path, text.slice(0, at) + '"role":"ghost"' + text.slice(at + '"role":"guest"'.length), {mode: 0o600});
+		const when = new Date(Date.now() + 7000);
+		utimesSync(store.path, when, when);
+		await expect(store.transact(promote('w3'))).rejects.toThrow(/does not validate/);
+		expect(readFileSync(store.path, 'utf8')).toContain('"role":"ghost"');
+		expect(tempFiles(store.path)).toEqual([]);
+	});
+});
+
+// Last in this file: before the fix it killed the process's copier thread.
+describe('a copier thread that fails to copy answers the commit at once', () => {
+	it('a folder put at the copy\'s temp name (a same-user attacker who won the race for it): the commit lands at once, written whole, and the folder is not taken for the store', async () => {
+		const store = await patchingStore();
+		const hex = 'a1b2c3d4e5f6';
+		const trap = join(store.path, '..', `.${basename(store.path)}.tmp-${process.pid}-${hex}`);
+		mkdirSync(trap, {mode: 0o700});
+		planted.hex = hex;
+		const started = Date.now();
+		const seen = await stepsOf(() => store.transact(promote('w3')));
+		// Before: the copier's catch could not remove a folder (rmSync throws EISDIR), the thread died without answering,
+		// the commit waited the full 30 s patience and then failed with the raw "Path is a directory" error.
+		expect(Date.now() - started).toBeLessThan(5000);
+		expect(seen).toEqual([]);
+		expect(roles(store.path)['w3']).toBe('member');
+		expect(fileState(store.path)).toEqual(asJson((await Store.open(store.path)).read()));
+		expect(statSync(trap).isDirectory()).toBe(true);
+		// And the thread still copies for the next commit.
+		const next = await stepsOf(() => store.transact(promote('w4')));
+		expect(next).toEqual(['copy', 'patch', 'sync', 'rename']);
+		expect(roles(store.path)['w4']).toBe('member');
+	}, 45_000);
+
+	it('the same folder in the way of a commit that copies on its own (no copy made ahead): the commit lands, written whole', async () => {
+		const store = await patchingStore();
+		const hex = 'f6e5d4c3b2a1';
+		const trap = join(store.path, '..', `.${basename(store.path)}.tmp-${process.pid}-${hex}`);
+		mkdirSync(trap, {mode: 0o700});
+		AtomicJsonFile.copyAheadFrom = undefined;
+		planted.hex = hex;
+		try {
+			// Before: the copy's cleanup threw the raw "Path is a directory" error out of the commit.
+			await store.transact(promote('w5'));
+		} finally {
+			AtomicJsonFile.copyAheadFrom = 0;
+		}
+		expect(roles(store.path)['w5']).toBe('member');
+		expect(fileState(store.path)).toEqual(asJson((await Store.open(store.path)).read()));
+		expect(statSync(trap).isDirectory()).toBe(true);
+	});
 });
