@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, rmSync, type BigIntStats} from 'node:fs';
+import {closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, type BigIntStats} from 'node:fs';
 import {dirname} from 'node:path';
 import type {Adapter} from 'lowdb';
 import {OrgError} from '../core/errors.js';
@@ -7,7 +7,7 @@ import type {Database} from '../core/model.js';
 import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
 import {asIndex, boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
-import {startCopy, type CopyJob} from './copier.js';
+import {removeTemp, startCopy, type CopyJob} from './copier.js';
 import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
 import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
@@ -447,7 +447,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const early = this.early && this.early.of === this.stamp ? this.early.job : undefined;
 		if (!early) this.dropCopy();
 		this.early = undefined;
-		const temp = early?.temp ?? tempPathOf(this.path, randomBytes(6).toString('hex'));
+		let temp = early?.temp ?? tempPathOf(this.path, randomBytes(6).toString('hex'));
 		let commit: Commit;
 		let bound: Lineage | undefined;
 		let fd: number | undefined;
@@ -463,6 +463,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
 			if (!plan) early?.drop();
 			fd = plan ? (early ? this.copyTaken(early) : this.copyOpen(temp)) : undefined;
+			// No copy to patch: the file is written whole under a name of its own, not the one a copy was tried at (whatever
+			// sits there now, a folder put there by someone racing for it, is not this commit's file).
+			if (fd === undefined && (early || plan)) temp = tempPathOf(this.path, randomBytes(6).toString('hex'));
 			let writer: ChunkWriter;
 			const digest = fd === undefined && this.validator ? startDigest(this.validator) : undefined;
 			if (plan && fd !== undefined) {
@@ -573,7 +576,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 					// Closed already.
 				}
 			}
-			rmSync(temp, {force: true});
+			removeTemp(temp);
 			if (error instanceof NotIndexable) {
 				this.writeSync(data);
 				return;
@@ -662,7 +665,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 			return fd;
 		} catch {
 			if (fd !== undefined) closeSync(fd);
-			rmSync(temp, {force: true});
+			removeTemp(temp);
 			return undefined;
 		}
 	}

@@ -60,13 +60,19 @@ parentPort.on('message', ({slot, from, to, size}) => {
 		fd = -1;
 		Atomics.store(state, slot + 1, 1);
 	} catch {
-		if (source >= 0) fs.closeSync(source);
-		if (fd >= 0) fs.closeSync(fd);
-		fs.rmSync(to, {force: true});
+		// Whatever this cleanup meets (a folder put at the temp name cannot be removed: rmSync throws), the commit
+		// waiting hears at once that there is no copy: a handler that threw would end the thread without an answer, and
+		// the commit would wait its whole patience (red team: 30 s, then the raw EISDIR as the commit's error).
+		try {
+			if (source >= 0) fs.closeSync(source);
+			if (fd >= 0) fs.closeSync(fd);
+			fs.rmSync(to, {force: true});
+		} catch {}
 		Atomics.store(state, slot + 1, 0);
+	} finally {
+		Atomics.store(state, slot, ${DONE});
+		Atomics.notify(state, slot);
 	}
-	Atomics.store(state, slot, ${DONE});
-	Atomics.notify(state, slot);
 });
 `;
 
@@ -104,8 +110,17 @@ function reopen(temp: string, size: number): number | undefined {
 		return fd;
 	} catch {
 		if (fd !== undefined) closeSync(fd);
-		rmSync(temp, {force: true});
+		removeTemp(temp);
 		return undefined;
+	}
+}
+
+/** Removes a copy not used; what cannot be removed (a folder put at its name) is not this process's to remove, and is left. */
+export function removeTemp(temp: string): void {
+	try {
+		rmSync(temp, {force: true});
+	} catch {
+		// Not a file this process made.
 	}
 }
 
@@ -130,7 +145,7 @@ export function startCopy(from: string, temp: string, size: number): CopyJob | u
 			broken = true;
 			thread = undefined;
 			void worker.terminate();
-			rmSync(temp, {force: true});
+			removeTemp(temp);
 			return undefined;
 		}
 		const made = Atomics.load(state, 1) === 1;
@@ -149,7 +164,7 @@ export function startCopy(from: string, temp: string, size: number): CopyJob | u
 			settled = true;
 			const fd = wait();
 			if (fd !== undefined) closeSync(fd);
-			rmSync(temp, {force: true});
+			removeTemp(temp);
 		},
 	};
 }
