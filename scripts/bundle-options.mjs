@@ -57,10 +57,9 @@ export const BUNDLE_OPTIONS = {
 };
 
 /**
- * esbuild options of dist/orgctl-cli.cjs, the subcommands as one CommonJS file that
- * source/app/code-cache.ts compiles with a V8 code cache (Node 20 caches no ES module). The console
- * is left out (it runs from the ES module bundle); import.meta.url becomes the file's URL, which
- * code-cache.ts passes in as __orgctlUrl.
+ * What dist/'s three CommonJS bundles share (orgctl-cli.cjs, orgctl-console.cjs, orgctl-web.cjs),
+ * each compiled by source/app/code-cache.ts with its own V8 code cache (Node 20 caches no ES
+ * module): import.meta.url becomes the file's URL, which code-cache.ts passes in as __orgctlUrl.
  */
 const CJS_OPTIONS = {
 	...Object.fromEntries(Object.entries(BUNDLE_OPTIONS).filter(([key]) => !['outExtension', 'chunkNames', 'splitting', 'banner'].includes(key))),
