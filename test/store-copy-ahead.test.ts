@@ -5,7 +5,7 @@ import {touch} from '../source/core/accounts.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
-import {asJson, fileState, seededStore, tempFiles} from './helpers/writers.js';
+import {asJson, fileState, promote, seededStore, tempFiles} from './helpers/writers.js';
 
 // Every store of this file copies ahead (source/store/copier.ts: the copy a patched commit needs is made on a thread of
 // its own while the change is worked out), at any size; so do the writer processes the imported tests start.
@@ -55,11 +55,7 @@ describe('a commit whose copy is made while the change is worked out (store/copi
 	it('patches the copy made ahead: the file holds the whole new state, and no temp file is left', async () => {
 		const store = await patchingStore();
 		const seen = await steps(() =>
-			store.transact(db => {
-				const user = db.users.find(u => u.username === 'w7')!;
-				user.role = 'member';
-				touch(user);
-			}),
+			store.transact(promote('w7')),
 		);
 		expect(seen).toEqual(['copy', 'patch', 'sync', 'rename']);
 		expect(fileState(store.path)).toEqual(asJson(store.read()));
@@ -93,11 +89,7 @@ describe('a commit whose copy is made while the change is worked out (store/copi
 		};
 		try {
 			await expect(
-				store.transact(db => {
-					const user = db.users.find(u => u.username === 'w3')!;
-					user.role = 'member';
-					touch(user);
-				}),
+				store.transact(promote('w3')),
 			).rejects.toThrow(/another program replaced the file/);
 		} finally {
 			AtomicJsonFile.onPatchStep = undefined;
@@ -132,11 +124,7 @@ describe('a commit whose copy is made while the change is worked out (store/copi
 		).rejects.toThrow('changed my mind');
 		expect(tempFiles(store.path)).toEqual([]);
 		const seen = await steps(() =>
-			store.transact(db => {
-				const user = db.users.find(u => u.username === 'w5')!;
-				user.role = 'member';
-				touch(user);
-			}),
+			store.transact(promote('w5')),
 		);
 		expect(seen).toEqual(['copy', 'patch', 'sync', 'rename']);
 		expect(fileState(store.path)).toEqual(asJson(store.read()));

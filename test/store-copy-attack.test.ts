@@ -1,14 +1,14 @@
 import {execFileSync} from 'node:child_process';
 import {chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync} from 'node:fs';
-import {basename, join} from 'node:path';
+import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 import {touch} from '../source/core/accounts.js';
-import type {Database} from '../source/core/model.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {tempPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {tempDir} from './helpers/store.js';
-import {asJson, fileState, seededStore, startWorker, tempFiles} from './helpers/writers.js';
+import {asJson, fileState, promote, seededStore, startWorker, tempFiles} from './helpers/writers.js';
 
 // Red team on the copy made on a thread of its own (source/store/copier.ts, 2026-12-02): every store of this file
 // copies ahead at any size, as test/store-copy-ahead.test.ts does.
@@ -45,12 +45,6 @@ async function patchingStore(path?: string): Promise<Store> {
 	});
 	return store;
 }
-
-const promote = (name: string, role: 'member' | 'admin' = 'member') => (db: Database) => {
-	const user = db.users.find(u => u.username === name)!;
-	user.role = role;
-	touch(user);
-};
 
 function roles(path: string): Record<string, string> {
 	const raw = JSON.parse(readFileSync(path, 'utf8')) as {users: Array<{username: string; role: string}>};
@@ -204,7 +198,7 @@ describe('a copier thread that fails to copy answers the commit at once', () => 
 	it('a folder put at the copy\'s temp name (a same-user attacker who won the race for it): the commit lands at once, written whole, and the folder is not taken for the store', async () => {
 		const store = await patchingStore();
 		const hex = 'a1b2c3d4e5f6';
-		const trap = join(store.path, '..', `.${basename(store.path)}.tmp-${process.pid}-${hex}`);
+		const trap = tempPathOf(store.path, hex);
 		mkdirSync(trap, {mode: 0o700});
 		planted.hex = hex;
 		const started = Date.now();
@@ -225,7 +219,7 @@ describe('a copier thread that fails to copy answers the commit at once', () => 
 	it('the same folder in the way of a commit that copies on its own (no copy made ahead): the commit lands, written whole', async () => {
 		const store = await patchingStore();
 		const hex = 'f6e5d4c3b2a1';
-		const trap = join(store.path, '..', `.${basename(store.path)}.tmp-${process.pid}-${hex}`);
+		const trap = tempPathOf(store.path, hex);
 		mkdirSync(trap, {mode: 0o700});
 		AtomicJsonFile.copyAheadFrom = undefined;
 		planted.hex = hex;

@@ -1,6 +1,7 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {touch} from '../../source/core/accounts.js';
 import {newId} from '../../source/core/ids.js';
 import type {Database, User} from '../../source/core/model.js';
 import {Store, type StoreOptions} from '../../source/store/store.js';
@@ -138,3 +139,12 @@ export function fileState(path: string): unknown {
 export function asJson(db: Database): unknown {
 	return JSON.parse(JSON.stringify(db));
 }
+
+/** A change that gives the user `name` the role `role` (and bumps the record's revision). */
+export const promote =
+	(name: string, role: 'member' | 'admin' = 'member') =>
+	(db: Database): void => {
+		const user = db.users.find(u => u.username === name)!;
+		user.role = role;
+		touch(user);
+	};
