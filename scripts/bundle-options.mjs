@@ -8,6 +8,7 @@ import {inkFrameCaches} from './ink-frame-caches.mjs';
 import {inkFramePacing} from './ink-frame-pacing.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
 import {asciiRegex, consoleWithoutWebSide, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
+import {stringWidthOnce} from './string-width-once.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
 
@@ -52,7 +53,7 @@ export const BUNDLE_OPTIONS = {
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
-	plugins: [inkIncrementalFix, inkFrameCaches, inkBoundedCaches, inkFramePacing, yogaNoFetch, zodEnglishOnly],
+	plugins: [inkIncrementalFix, inkFrameCaches, inkBoundedCaches, inkFramePacing, stringWidthOnce, yogaNoFetch, zodEnglishOnly],
 	logLevel: 'warning',
 };
 
