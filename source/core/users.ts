@@ -117,13 +117,28 @@ export function byUsername(a: {username: string}, b: {username: string}): number
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** `users` sorted in place by {@link byUsername}, each key made once. */
+/**
+ * `users` sorted in place by {@link byUsername}, each key made once. The keys are sorted through an
+ * array of their indexes, not an object per user: at 10,000 users that was 10,000 objects more for
+ * the console's first frame to allocate and copy out of the young generation.
+ */
 export function sortByUsername<T extends {username: string}>(users: T[]): T[] {
-	const decorated = users.map((user, at) => ({user, at, key: usernameKey(user.username)}));
-	if (decorated.some(d => d.key === undefined)) return users.sort(byUsername);
+	const keys: string[] = new Array<string>(users.length);
+	for (let i = 0; i < users.length; i++) {
+		const key = usernameKey(users[i]!.username);
+		if (key === undefined) return users.sort(byUsername);
+		keys[i] = key;
+	}
+	const order = new Int32Array(users.length);
+	for (let i = 0; i < order.length; i++) order[i] = i;
 	// Ties keep their order, as Array.prototype.sort does.
-	decorated.sort((a, b) => (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : a.at - b.at));
-	for (let i = 0; i < users.length; i++) users[i] = decorated[i]!.user;
+	order.sort((a, b) => {
+		const x = keys[a]!;
+		const y = keys[b]!;
+		return x < y ? -1 : x > y ? 1 : a - b;
+	});
+	const sorted = users.slice();
+	for (let i = 0; i < order.length; i++) users[i] = sorted[order[i]!]!;
 	return users;
 }
 
