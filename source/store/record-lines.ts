@@ -41,6 +41,8 @@ type Section = {
 	readonly element: z.ZodType | undefined;
 	/** Fields the invariants read, for lists they read. */
 	readonly guarded: readonly GuardedField[] | undefined;
+	/** The {@link SHARED_FIELDS} its records (the element's, for a list) have. */
+	readonly shared: readonly string[];
 };
 
 /**
@@ -429,11 +431,23 @@ export type Applied = {
 	readonly change: {readonly lists: ReadonlyMap<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>; readonly settings: boolean} | undefined;
 };
 
+/**
+ * The {@link SHARED_FIELDS} that records of `schema` have: a user has one of the eight, and looking
+ * up the seven others by name in each record read is work for nothing. A field the schema does not
+ * know is dropped by its check anyway; a schema that is not an object gets all eight.
+ */
+function sharedFieldsOf(schema: z.ZodType): readonly string[] {
+	if (!(schema instanceof z.ZodObject)) return SHARED_FIELDS;
+	const shape = schema.shape as Record<string, unknown>;
+	return SHARED_FIELDS.filter(field => Object.hasOwn(shape, field));
+}
+
 function sectionsFor(schemaVersion: number): readonly Section[] {
 	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
 		const guarded = INVARIANT_FIELDS[key as keyof Database];
-		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded};
-		return {key: key as Section['key'], schema: schema as z.ZodType, element: schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined, guarded};
+		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded, shared: []};
+		const element = schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined;
+		return {key: key as Section['key'], schema: schema as z.ZodType, element, guarded, shared: sharedFieldsOf(element ?? (schema as z.ZodType))};
 	});
 }
 
@@ -527,13 +541,13 @@ export class RecordLines {
 			if (section.element && Array.isArray(value)) {
 				const records: object[] = [];
 				for (const [i, item] of value.entries()) {
-					records.push(this.adopt(section.element, item, `${section.key}.${i}`));
+					records.push(this.adopt(section.element, section.shared, item, `${section.key}.${i}`));
 					// Let the parsed original go as soon as it is adopted: it halves the peak at 100,000 users.
 					value[i] = undefined;
 				}
 				db[section.key] = records;
 			} else {
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key) : check(section.schema, value, section.key);
 			}
 		}
 		return this.accept(db as Database, true);
@@ -665,7 +679,7 @@ export class RecordLines {
 					}
 					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
 					// few changed lines do not keep a whole chunk of an old file alive.
-					const record = this.adopt(section.element, value, `${section.key}.${records.length}`, previous ? undefined : body);
+					const record = this.adopt(section.element, section.shared, value, `${section.key}.${records.length}`, previous ? undefined : body);
 					if (section.guarded && !guardedChange) {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
@@ -703,7 +717,7 @@ export class RecordLines {
 					return undefined;
 				}
 				if (section.key === 'schemaVersion' && value !== this.schemaVersion) return undefined;
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key) : check(section.schema, value, section.key);
 			}
 		}
 		let closing = lines.next();
@@ -1068,7 +1082,7 @@ export class RecordLines {
 						return undefined;
 					}
 					if (!isRecord(value) || (section.element && recordKey(value) !== name)) return undefined;
-					placed.push([at, this.adopt(section.element ?? section.schema, value, section.element ? `${key}.${at}` : key, line)]);
+					placed.push([at, this.adopt(section.element ?? section.schema, section.shared, value, section.element ? `${key}.${at}` : key, line)]);
 				}
 			}
 			if (!section.element) {
@@ -1280,13 +1294,13 @@ export class RecordLines {
 	 * Validates a record read from a file and remembers it. Keeps the parsed object itself when
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
-	private adopt(schema: z.ZodType, value: unknown, where: string, line?: string): Record<string, unknown> {
+	private adopt(schema: z.ZodType, shared: readonly string[], value: unknown, where: string, line?: string): Record<string, unknown> {
 		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, where)) as Record<string, unknown>;
 		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
 		if (!kept) this.cleaned = true;
 		const record = kept ? value : clean;
 		if (this.keepLines) this.lines.set(record, kept && line !== undefined ? line : JSON.stringify(record));
-		this.share(record);
+		if (shared.length > 0) this.share(record, shared);
 		return record;
 	}
 
@@ -1296,8 +1310,8 @@ export class RecordLines {
 	 * value: JSON.parse gives every record its own copy, and at 100,000 users the copies of the one
 	 * tenant's id alone were 4.7 MB. Equal strings are interchangeable: no reader can tell.
 	 */
-	private share(record: Record<string, unknown>): void {
-		for (const field of SHARED_FIELDS) {
+	private share(record: Record<string, unknown>, fields: readonly string[]): void {
+		for (const field of fields) {
 			const value = record[field];
 			if (typeof value !== 'string') continue;
 			const shared = this.shared.get(value);
