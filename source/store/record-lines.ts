@@ -471,13 +471,18 @@ function noteTouched(touched: Map<string, Set<string>>, section: string, key: st
  * those would open here while JSON.parse and jq refuse the file (red team, test/store-patch-attack).
  */
 function trimJsonSpace(text: string): string {
-	let end = text.length;
+	const end = jsonSpaceEnd(text, text.length);
+	return end === text.length ? text : text.slice(0, end);
+}
+
+/** Where `text` up to `end` ends without the JSON whitespace at its end (see {@link trimJsonSpace}). */
+function jsonSpaceEnd(text: string, end: number): number {
 	while (end > 0) {
 		const code = text.charCodeAt(end - 1);
 		if (code !== 32 && code !== 9 && code !== 13) break;
 		end--;
 	}
-	return end === text.length ? text : text.slice(0, end);
+	return end;
 }
 
 export class RecordLines {
@@ -566,13 +571,13 @@ export class RecordLines {
 			if (section.element && Array.isArray(value)) {
 				const records: object[] = [];
 				for (const [i, item] of value.entries()) {
-					records.push(this.adopt(section.element, section.shared, item, `${section.key}.${i}`));
+					records.push(this.adopt(section.element, section.shared, item, section.key, i));
 					// Let the parsed original go as soon as it is adopted: it halves the peak at 100,000 users.
 					value[i] = undefined;
 				}
 				db[section.key] = records;
 			} else {
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
 		return this.accept(db as Database, true);
@@ -624,7 +629,8 @@ export class RecordLines {
 			const isLast = index === this.sections.length - 1;
 			const comma = isLast ? '' : ',';
 			// The last section (a list, or a record such as the housekeeping) ends with a comma when the index of recent changes follows it.
-			const closes = (line: string | undefined) => line === `]${comma}` || (isLast && line === '],');
+			const close = `]${comma}`;
+			const closes = (line: string) => line === close || (isLast && line === '],');
 			const key = `"${section.key}":`;
 			if (section.element) {
 				if (lines.next() !== `${key}[`) return undefined;
@@ -651,8 +657,9 @@ export class RecordLines {
 						else capture = false;
 						break;
 					}
-					const trimmed = trimJsonSpace(line);
-					if (trimmed === '') {
+					// The record's JSON ends before the spaces, the comma and the spaces before it: found in one pass and taken in one slice.
+					let end = jsonSpaceEnd(line, line.length);
+					if (end === 0) {
 						// Room for more: only after the last record.
 						if (more) return undefined;
 						if (slack >= 0) capture = false;
@@ -660,8 +667,9 @@ export class RecordLines {
 						continue;
 					}
 					if (records.length > 0 && !more) return undefined;
-					more = trimmed.endsWith(',');
-					const body = more ? trimJsonSpace(trimmed.slice(0, -1)) : trimmed;
+					more = line.charCodeAt(end - 1) === 44;
+					if (more) end = jsonSpaceEnd(line, end - 1);
+					const body = end === line.length ? line : line.slice(0, end);
 					if (capture) {
 						// A patch writes up to the last two bytes of the line: the comma (a space for the last record) and the "\n".
 						if (slack >= 0 || !line.endsWith(more ? ',' : ' ')) capture = false;
@@ -704,7 +712,7 @@ export class RecordLines {
 					}
 					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
 					// few changed lines do not keep a whole chunk of an old file alive.
-					const record = this.adopt(section.element, section.shared, value, `${section.key}.${records.length}`, previous ? undefined : body);
+					const record = this.adopt(section.element, section.shared, value, section.key, records.length, previous ? undefined : body);
 					if (section.guarded && !guardedChange) {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
@@ -742,7 +750,7 @@ export class RecordLines {
 					return undefined;
 				}
 				if (section.key === 'schemaVersion' && value !== this.schemaVersion) return undefined;
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
 		let closing = lines.next();
@@ -1107,7 +1115,7 @@ export class RecordLines {
 						return undefined;
 					}
 					if (!isRecord(value) || (section.element && recordKey(value) !== name)) return undefined;
-					placed.push([at, this.adopt(section.element ?? section.schema, section.shared, value, section.element ? `${key}.${at}` : key, line)]);
+					placed.push([at, this.adopt(section.element ?? section.schema, section.shared, value, key, section.element ? at : -1, line)]);
 				}
 			}
 			if (!section.element) {
@@ -1321,8 +1329,9 @@ export class RecordLines {
 	 * Validates a record read from a file and remembers it. Keeps the parsed object itself when
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
-	private adopt(schema: z.ZodType, shared: readonly string[], value: unknown, where: string, line?: string): Record<string, unknown> {
-		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, where)) as Record<string, unknown>;
+	private adopt(schema: z.ZodType, shared: readonly string[], value: unknown, key: string, at: number, line?: string): Record<string, unknown> {
+		// Where it is (`users.12`; `at` -1 for a value on its own) is spelt out only for a check, which a trusted read skips.
+		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, at < 0 ? key : `${key}.${at}`)) as Record<string, unknown>;
 		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
 		if (!kept) this.cleaned = true;
 		const record = kept ? value : clean;
