@@ -215,8 +215,9 @@ describe('held: writers in real processes, stopped and resumed at random, with r
 });
 
 describe('held: a fresh reader learns where lines lie when a multi-byte character straddles its 64 KB read chunk', () => {
-	for (const shift of [1, 2, 3]) {
-		it(`its first commit patches the right bytes (a 4-byte character ${shift} byte(s) before the boundary)`, async () => {
+	// A first read that keeps every line reads the text whole (file-io.ts TextLines); one that keeps none (a big store, here lineCacheBytes 0) in 64 KB chunks (FileLines).
+	for (const [shift, lineCacheBytes] of [1, 2, 3].flatMap(shift => [[shift, undefined], [shift, 0]] as const)) {
+		it(`its first commit patches the right bytes (a 4-byte character ${shift} byte(s) before the boundary, read ${lineCacheBytes === 0 ? 'in chunks' : 'whole'})`, async () => {
 			const many = Array.from({length: 400}, (_, i) => `u${i}`);
 			const store = await seededStore(many);
 			const emoji = Buffer.from('😀');
@@ -232,7 +233,7 @@ describe('held: a fresh reader learns where lines lie when a multi-byte characte
 				pad += 65536 - shift - at;
 			}
 			expect(readFileSync(store.path).indexOf(emoji)).toBe(65536 - shift);
-			const reader = await Store.open(store.path);
+			const reader = await Store.open(store.path, lineCacheBytes === undefined ? {} : {lineCacheBytes});
 			const steps: string[] = [];
 			AtomicJsonFile.onPatchStep = step => void steps.push(step);
 			try {
@@ -250,6 +251,45 @@ describe('held: a fresh reader learns where lines lie when a multi-byte characte
 			expect(raw.users.find(u => u.username === 'u0')!.passwordHash!.endsWith('😀é→')).toBe(true);
 			await store.refresh();
 			expect(JSON.parse(JSON.stringify(store.read()))).toEqual(JSON.parse(JSON.stringify(reader.read())));
+		});
+	}
+});
+
+describe('held: a first read of bytes that are not UTF-8 does not patch by offsets it cannot know', () => {
+	for (const lineCacheBytes of [undefined, 0]) {
+		it(`a commit after it leaves a file that is JSON and holds every record as read and changed (read ${lineCacheBytes === 0 ? 'in chunks' : 'whole'})`, async () => {
+			const store = await seededStore(NAMES);
+			await store.transact(db => {
+				db.users[1]!.passwordHash = 'not a hash';
+				touch(db.users[1]!);
+			});
+			const mtime = statSync(store.path, {bigint: true}).mtimeNs;
+			const bytes = readFileSync(store.path);
+			// In place, same size, mtime put back (the index stays bound to the file): a lone continuation byte and a truncated
+			// sequence in a free-form field early in the file decode to two U+FFFD, 6 bytes of UTF-8 for 3. Offsets counted
+			// from the text would put every later line 3 bytes off; the reader knows it (lossy) and the index's offset does not
+			// match the one counted, so the commit writes the file whole.
+			const at = bytes.indexOf('"passwordHash":"not', bytes.indexOf('"username":"w1"')) + 16;
+			expect(at).toBeGreaterThan(16);
+			Buffer.from([0x80, 0xe2, 0x82]).copy(bytes, at);
+			writeFileSync(store.path, bytes, {flag: 'r+'});
+			restoreMtime(store.path, mtime);
+			const reader = await Store.open(store.path, lineCacheBytes === undefined ? {} : {lineCacheBytes});
+			const steps: string[] = [];
+			AtomicJsonFile.onPatchStep = step => void steps.push(step);
+			try {
+				await reader.transact(db => {
+					const later = db.users.find(u => u.username === 'w30')!;
+					later.lastLogin = '2026-06-01T12:00:00.000Z';
+					touch(later);
+				});
+			} finally {
+				AtomicJsonFile.onPatchStep = undefined;
+			}
+			expect(steps).not.toContain('patch');
+			const raw = JSON.parse(readFileSync(store.path, 'utf8')) as {users: Array<{username: string; lastLogin: string | null}>};
+			expect(raw.users.find(u => u.username === 'w30')!.lastLogin).toBe('2026-06-01T12:00:00.000Z');
+			expect(raw.users.map(u => u.username)).toEqual(reader.read().users.map(u => u.username));
 		});
 	}
 });

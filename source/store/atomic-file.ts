@@ -8,7 +8,7 @@ import {refusedChange, storeError} from './errors.js';
 import {backupDue, takeBackup} from './backup.js';
 import {asIndex, boundTo, chooseMtime, entriesSince, fileKey, INDEX_PREFIX, newStateId, nextLog, parseIndex, statStateId, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {removeTemp, startCopy, type CopyJob} from './copier.js';
-import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readWhole, writeAt} from './file-io.js';
+import {ChunkWriter, FileLines, fsyncDirectory, readAt, readBytes, readText, readWhole, TextLines, writeAt} from './file-io.js';
 import {followedLayout} from './follow-layout.js';
 import {tempPathOf} from './layout.js';
 import {migrateFile, type Migration} from './migrations.js';
@@ -194,12 +194,14 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// Every block is hashed as it is read (a re-read too): the MAC a commit that patches this file needs.
 				const hasher = this.validator;
 				digest = hasher && startDigest(hasher);
-				const source = new FileLines(fd, digest && (bytes => digest!.update(bytes)));
+				// A first read that keeps every line keeps the whole text anyway: it is read in one piece (file-io.ts TextLines).
+				const whole = previous === undefined && this.records.keepLines ? readText(fd, Number(stat.size), digest && (bytes => digest!.update(bytes))) : undefined;
+				const source = whole ? new TextLines(whole.text, whole.ascii) : new FileLines(fd, digest && (bytes => digest!.update(bytes)));
 				const lines = this.fromLines(source, previous);
 				data =
 					lines ??
 					this.parse(
-						readWhole(fd, Number(stat.size), hasher && (bytes => (digest = startDigest(hasher).update(bytes)))),
+						whole?.text ?? readWhole(fd, Number(stat.size), hasher && (bytes => (digest = startDigest(hasher).update(bytes)))),
 						previous,
 						false,
 					);

@@ -41,6 +41,8 @@ type Section = {
 	readonly element: z.ZodType | undefined;
 	/** Fields the invariants read, for lists they read. */
 	readonly guarded: readonly GuardedField[] | undefined;
+	/** The {@link SHARED_FIELDS} its records (the element's, for a list) have. */
+	readonly shared: readonly string[];
 };
 
 /**
@@ -429,11 +431,23 @@ export type Applied = {
 	readonly change: {readonly lists: ReadonlyMap<string, {readonly removed: readonly object[]; readonly added: readonly object[]}>; readonly settings: boolean} | undefined;
 };
 
+/**
+ * The {@link SHARED_FIELDS} that records of `schema` have: a user has one of the eight, and looking
+ * up the seven others by name in each record read is work for nothing. A field the schema does not
+ * know is dropped by its check anyway; a schema that is not an object gets all eight.
+ */
+function sharedFieldsOf(schema: z.ZodType): readonly string[] {
+	if (!(schema instanceof z.ZodObject)) return SHARED_FIELDS;
+	const shape = schema.shape as Record<string, unknown>;
+	return SHARED_FIELDS.filter(field => Object.hasOwn(shape, field));
+}
+
 function sectionsFor(schemaVersion: number): readonly Section[] {
 	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
 		const guarded = INVARIANT_FIELDS[key as keyof Database];
-		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded};
-		return {key: key as Section['key'], schema: schema as z.ZodType, element: schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined, guarded};
+		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded, shared: []};
+		const element = schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined;
+		return {key: key as Section['key'], schema: schema as z.ZodType, element, guarded, shared: sharedFieldsOf(element ?? (schema as z.ZodType))};
 	});
 }
 
@@ -457,18 +471,45 @@ function noteTouched(touched: Map<string, Set<string>>, section: string, key: st
  * those would open here while JSON.parse and jq refuse the file (red team, test/store-patch-attack).
  */
 function trimJsonSpace(text: string): string {
-	let end = text.length;
+	const end = jsonSpaceEnd(text, text.length);
+	return end === text.length ? text : text.slice(0, end);
+}
+
+/** Where `text` up to `end` ends without the JSON whitespace at its end (see {@link trimJsonSpace}). */
+function jsonSpaceEnd(text: string, end: number): number {
 	while (end > 0) {
 		const code = text.charCodeAt(end - 1);
 		if (code !== 32 && code !== 9 && code !== 13) break;
 		end--;
 	}
-	return end === text.length ? text : text.slice(0, end);
+	return end;
 }
 
 export class RecordLines {
-	/** record → its line as last committed or read, while {@link keepLines}. */
-	private lines = new WeakMap<object, string>();
+	/** record → its line as last committed or read, while {@link keepLines}; read it through {@link lines}. */
+	private lineMap = new WeakMap<object, string>();
+	/**
+	 * The records a trusted read took and their lines, in order, not yet in {@link lineMap}: a
+	 * trusted read is the console's, whose first frame needs no line, and the map is filled when
+	 * first looked at, or at the latest by {@link verify}, which that reader runs after its first
+	 * frame. Setting 14,000 keys as they were parsed (12,000 users and invitations) cost 4.5 ms of
+	 * that open here, scavenges included: a weak map whose keys are young is work for each scavenge.
+	 */
+	private unmapped: {records: object[]; lines: string[]} | undefined;
+
+	private get lines(): WeakMap<object, string> {
+		return this.mapLines();
+	}
+
+	/** {@link lineMap}, with what a trusted read left to put in it put there first. */
+	private mapLines(): WeakMap<object, string> {
+		const pending = this.unmapped;
+		if (pending) {
+			this.unmapped = undefined;
+			for (let i = 0; i < pending.records.length; i++) this.lineMap.set(pending.records[i]!, pending.lines[i]!);
+		}
+		return this.lineMap;
+	}
 	/** What the records held when last committed or read, brought up to date as a change begins ({@link snapshot}). */
 	private readonly taken = new Before();
 	/** {@link taken} while a change is under way; undefined outside one. */
@@ -486,7 +527,10 @@ export class RecordLines {
 	}
 
 	set keepLines(keep: boolean) {
-		if (!keep && this.keepingLines) this.lines = new WeakMap();
+		if (!keep && this.keepingLines) {
+			this.lineMap = new WeakMap();
+			this.unmapped = undefined;
+		}
 		this.keepingLines = keep;
 	}
 
@@ -527,13 +571,13 @@ export class RecordLines {
 			if (section.element && Array.isArray(value)) {
 				const records: object[] = [];
 				for (const [i, item] of value.entries()) {
-					records.push(this.adopt(section.element, item, `${section.key}.${i}`));
+					records.push(this.adopt(section.element, section.shared, item, section.key, i));
 					// Let the parsed original go as soon as it is adopted: it halves the peak at 100,000 users.
 					value[i] = undefined;
 				}
 				db[section.key] = records;
 			} else {
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
 		return this.accept(db as Database, true);
@@ -585,7 +629,8 @@ export class RecordLines {
 			const isLast = index === this.sections.length - 1;
 			const comma = isLast ? '' : ',';
 			// The last section (a list, or a record such as the housekeeping) ends with a comma when the index of recent changes follows it.
-			const closes = (line: string | undefined) => line === `]${comma}` || (isLast && line === '],');
+			const close = `]${comma}`;
+			const closes = (line: string) => line === close || (isLast && line === '],');
 			const key = `"${section.key}":`;
 			if (section.element) {
 				if (lines.next() !== `${key}[`) return undefined;
@@ -612,8 +657,9 @@ export class RecordLines {
 						else capture = false;
 						break;
 					}
-					const trimmed = trimJsonSpace(line);
-					if (trimmed === '') {
+					// The record's JSON ends before the spaces, the comma and the spaces before it: found in one pass and taken in one slice.
+					let end = jsonSpaceEnd(line, line.length);
+					if (end === 0) {
 						// Room for more: only after the last record.
 						if (more) return undefined;
 						if (slack >= 0) capture = false;
@@ -621,8 +667,9 @@ export class RecordLines {
 						continue;
 					}
 					if (records.length > 0 && !more) return undefined;
-					more = trimmed.endsWith(',');
-					const body = more ? trimJsonSpace(trimmed.slice(0, -1)) : trimmed;
+					more = line.charCodeAt(end - 1) === 44;
+					if (more) end = jsonSpaceEnd(line, end - 1);
+					const body = end === line.length ? line : line.slice(0, end);
 					if (capture) {
 						// A patch writes up to the last two bytes of the line: the comma (a space for the last record) and the "\n".
 						if (slack >= 0 || !line.endsWith(more ? ',' : ' ')) capture = false;
@@ -665,7 +712,7 @@ export class RecordLines {
 					}
 					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
 					// few changed lines do not keep a whole chunk of an old file alive.
-					const record = this.adopt(section.element, value, `${section.key}.${records.length}`, previous ? undefined : body);
+					const record = this.adopt(section.element, section.shared, value, section.key, records.length, previous ? undefined : body);
 					if (section.guarded && !guardedChange) {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
@@ -703,7 +750,7 @@ export class RecordLines {
 					return undefined;
 				}
 				if (section.key === 'schemaVersion' && value !== this.schemaVersion) return undefined;
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, value, section.key) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
 		let closing = lines.next();
@@ -1068,7 +1115,7 @@ export class RecordLines {
 						return undefined;
 					}
 					if (!isRecord(value) || (section.element && recordKey(value) !== name)) return undefined;
-					placed.push([at, this.adopt(section.element ?? section.schema, value, section.element ? `${key}.${at}` : key, line)]);
+					placed.push([at, this.adopt(section.element ?? section.schema, section.shared, value, key, section.element ? at : -1, line)]);
 				}
 			}
 			if (!section.element) {
@@ -1122,6 +1169,8 @@ export class RecordLines {
 	 * Returns true when no record needed replacing: the data is then exactly what was read.
 	 */
 	verify(db: Database): boolean {
+		// The lines a trusted read left out of the map go in now, whether or not the records need checking.
+		this.mapLines();
 		if (!this.unverified) return true;
 		let asRead = true;
 		for (const section of this.sections) {
@@ -1280,13 +1329,21 @@ export class RecordLines {
 	 * Validates a record read from a file and remembers it. Keeps the parsed object itself when
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
-	private adopt(schema: z.ZodType, value: unknown, where: string, line?: string): Record<string, unknown> {
-		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, where)) as Record<string, unknown>;
+	private adopt(schema: z.ZodType, shared: readonly string[], value: unknown, key: string, at: number, line?: string): Record<string, unknown> {
+		// Where it is (`users.12`; `at` -1 for a value on its own) is spelt out only for a check, which a trusted read skips.
+		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, at < 0 ? key : `${key}.${at}`)) as Record<string, unknown>;
 		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
 		if (!kept) this.cleaned = true;
 		const record = kept ? value : clean;
-		if (this.keepLines) this.lines.set(record, kept && line !== undefined ? line : JSON.stringify(record));
-		this.share(record);
+		if (this.keepLines) {
+			const text = kept && line !== undefined ? line : JSON.stringify(record);
+			if (this.trusting) {
+				const pending = (this.unmapped ??= {records: [], lines: []});
+				pending.records.push(record);
+				pending.lines.push(text);
+			} else this.lines.set(record, text);
+		}
+		if (shared.length > 0) this.share(record, shared);
 		return record;
 	}
 
@@ -1296,8 +1353,8 @@ export class RecordLines {
 	 * value: JSON.parse gives every record its own copy, and at 100,000 users the copies of the one
 	 * tenant's id alone were 4.7 MB. Equal strings are interchangeable: no reader can tell.
 	 */
-	private share(record: Record<string, unknown>): void {
-		for (const field of SHARED_FIELDS) {
+	private share(record: Record<string, unknown>, fields: readonly string[]): void {
+		for (const field of fields) {
 			const value = record[field];
 			if (typeof value !== 'string') continue;
 			const shared = this.shared.get(value);
