@@ -7,6 +7,7 @@ import {inkBoundedCaches} from './ink-bounded-caches.mjs';
 import {inkFrameCaches} from './ink-frame-caches.mjs';
 import {inkFramePacing} from './ink-frame-pacing.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
+import {childProcessOnDemand} from './child-process-on-demand.mjs';
 import {asciiRegex, consoleWithoutWebSide, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
 import {yogaNoFetch} from './yoga-no-fetch.mjs';
 import {zodEnglishOnly} from './zod-english-only.mjs';
@@ -144,5 +145,5 @@ export const CONSOLE_BUNDLE_OPTIONS = {
 	...CJS_OPTIONS,
 	external: BUNDLE_OPTIONS.external,
 	// The ES module bundle's plugins (Ink's frame caches and pacing among them), Yoga's synchronous load in yogaNoFetch's place.
-	plugins: [...BUNDLE_OPTIONS.plugins.filter(plugin => plugin !== yogaNoFetch), yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide, webPackagesApart(CONSOLE_WEB_PACKAGES)],
+	plugins: [...BUNDLE_OPTIONS.plugins.filter(plugin => plugin !== yogaNoFetch), yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide, webPackagesApart(CONSOLE_WEB_PACKAGES), childProcessOnDemand],
 };

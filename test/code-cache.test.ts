@@ -246,6 +246,16 @@ describe('the console starts from its own code cache, and without one just as we
 		expect(await openConsole(dist)).toEqual({users: true, cache: 'not of this bundle'});
 	});
 
+	it('the console’s and the web libraries’ bundles import() nothing from outside themselves (a vm.Script has no dynamic import callback)', () => {
+		// esbuild turns an import() of a bundled module into a function call, but leaves one of a module
+		// outside the bundle (node:child_process, say) as import(), which fails in the bundle's vm.Script.
+		for (const bundle of ['orgctl-console.cjs', WEB]) {
+			const source = readFileSync(join(DIST, bundle), 'latin1');
+			const imports = [...source.matchAll(/(?<![.\w$])import\(\s*[^)]{0,60}/g)].map(match => match[0]);
+			expect(imports, bundle).toEqual([]);
+		}
+	});
+
 	it('the subcommands’ cache is not the console’s: put in its place it is not of this bundle', async () => {
 		const dist = copyOfDist();
 		cpSync(join(dist, CACHE), join(dist, CONSOLE_CACHE));
