@@ -237,6 +237,25 @@ describe('the console starts from its own code cache, and without one just as we
 		expect(await openConsole(dist)).toEqual({users: true, cache: 'not owned like the bundle'});
 	});
 
+	it('the console takes the web libraries (mail, SSO) from orgctl-web.cjs, which its start neither reads nor compiles', async () => {
+		const source = readFileSync(join(DIST, 'orgctl-console.cjs'), 'latin1');
+		for (const name of ['nodemailer', 'node-forge', '@node-saml/node-saml', '@xmldom/xmldom', 'xml-crypto']) expect(source.includes(`__orgctlWeb(${JSON.stringify(name)})`), name).toBe(true);
+		const dist = copyOfDist();
+		rmSync(join(dist, WEB));
+		rmSync(join(dist, `${WEB}.cache`));
+		expect(await openConsole(dist)).toEqual({users: true, cache: 'not of this bundle'});
+	});
+
+	it('the console’s and the web libraries’ bundles import() nothing from outside themselves (a vm.Script has no dynamic import callback)', () => {
+		// esbuild turns an import() of a bundled module into a function call, but leaves one of a module
+		// outside the bundle (node:child_process, say) as import(), which fails in the bundle's vm.Script.
+		for (const bundle of ['orgctl-console.cjs', WEB]) {
+			const source = readFileSync(join(DIST, bundle), 'latin1');
+			const imports = [...source.matchAll(/(?<![.\w$])import\(\s*[^)]{0,60}/g)].map(match => match[0]);
+			expect(imports, bundle).toEqual([]);
+		}
+	});
+
 	it('the subcommands’ cache is not the console’s: put in its place it is not of this bundle', async () => {
 		const dist = copyOfDist();
 		cpSync(join(dist, CACHE), join(dist, CONSOLE_CACHE));

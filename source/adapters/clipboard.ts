@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process';
+import {createRequire} from 'node:module';
 
 /** Where a copy went: any of `tmux`, `osc52`, `system`; empty when nothing could take it. */
 export type CopyResult = {readonly via: readonly ('tmux' | 'osc52' | 'system')[]};
@@ -14,7 +14,14 @@ export function osc52(text: string): string {
 	return `\u001B]52;c;${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
 }
 
+/** Node's require, for node:child_process: see {@link tmuxLoadBuffer}. */
+const load = createRequire(import.meta.url);
+
 function tmuxLoadBuffer(text: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+	// Loaded on a copy, not when the console loads: node:child_process is 1 ms of a start that does not
+	// use it. Required, not import()ed: the console's bundle runs in a vm.Script (source/app/code-cache.ts),
+	// where a dynamic import of a module outside the bundle fails ("A dynamic import callback was not specified").
+	const {spawn} = load('node:child_process') as typeof import('node:child_process');
 	return new Promise(resolve => {
 		// -w also hands the buffer to the outer terminal (tmux 3.2+), where OSC 52 from inside is dropped.
 		const child = spawn('tmux', ['load-buffer', '-w', '-'], {env, stdio: ['pipe', 'ignore', 'ignore'], timeout: 2000});

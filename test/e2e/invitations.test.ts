@@ -1,3 +1,5 @@
+import {execFileSync} from 'node:child_process';
+import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {createInvitation} from '../../source/core/invitations.js';
 import {setSmtpSettings} from '../../source/core/smtp-settings.js';
@@ -100,6 +102,27 @@ describe('Manage Invitations in the console', () => {
 		expect(dead).toMatchObject({code: 1, stderr: expect.stringContaining('was revoked')});
 	});
 
+
+	it('inside tmux copies the link into the tmux buffer (the built console spawns tmux on that copy)', async () => {
+		const {dir, ctx, root} = await signedInStore({smtp: false});
+		const issued = await createInvitation(ctx, root, {username: 'erin', email: 'erin@example.com'}, {sendEmail: false});
+		const socket = join(dir, 'tmux.sock');
+		execFileSync('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-x', '80', '-y', '24'], {stdio: 'ignore'});
+		try {
+			const t = spawnConsole({dir, env: {TMUX: `${socket},1,0`, DISPLAY: undefined, WAYLAND_DISPLAY: undefined}});
+			running.push(t);
+			await t.waitReady('main:users');
+			await t.press('2');
+			await t.waitReady('main:invitations');
+			await t.waitFor(/erin\s+erin@example\.com/);
+			await t.press('y');
+			await t.waitFor('Link for erin');
+			await t.waitFor('copied to the clipboard (tmux)');
+			expect(execFileSync('tmux', ['-S', socket, 'show-buffer'], {encoding: 'utf8'})).toBe(issued.link);
+		} finally {
+			execFileSync('tmux', ['-S', socket, 'kill-server'], {stdio: 'ignore'});
+		}
+	});
 	it('accepts an invitation from the sign-in screen and signs the new user in', async () => {
 		const dir = tempDir();
 		const {ctx, root} = await seedRoot(dir);
