@@ -3,17 +3,33 @@
 // joined back into a string, comparing each cell's styles with the one before. ink-frame-caches
 // keeps those answers from one frame to the next, but the console's first frame has nothing
 // cached, and in a fresh process all of that code runs cold. Of the console's first frame at 80×24
-// with 10,000 users, styledCharsToString took ~21 ms of the 49 ms under Ink's onRender (node
-// --cpu-prof of the console's start): diffAnsiCodes for each of the 1,840 cells, three Sets and an
-// undo list each, to find that a cell has the same styles as the one before, as nearly all have.
+// with 10,000 users (node --cpu-prof of the console's start, the tree under Ink's onRender):
+//   - styledCharsToString took ~21 ms of 49: diffAnsiCodes for each of the 1,840 cells, three Sets
+//     and an undo list each, to find that a cell has the same styles as the one before;
+//   - tokenize ~7 ms of 40: each line's styled characters found grapheme by grapheme
+//     (Intl.Segmenter, a width test each), for lines that are plain text and a few SGR codes.
 //
-// This esbuild plugin gives it a short way, answering exactly what the long way answers
-// (test/ui/ink-first-frame.test.ts compares both on generated frames and strings, byte for byte):
-// a cell whose styles are the ones before it (the same codes, in order) adds nothing, as
-// diffAnsiCodes of equal lists is empty; consecutive characters of a line share one styles list,
-// so that is usually found by identity. It fails the build if the library's code changes, so the
-// change is never silently lost.
+// This esbuild plugin gives those functions a short way for the common case, each answering exactly
+// what the long way answers (test/ui/ink-first-frame.test.ts compares both on generated frames and
+// strings, byte for byte):
+//   - a cell whose styles are the ones before it (the same codes, in order) adds nothing: diffAnsiCodes
+//     of equal lists is empty; consecutive characters of a line share one styles list, so that is
+//     usually found by identity;
+//   - a line of SIMPLE characters (printable ASCII and the few symbols the console draws, each its
+//     own grapheme, one column wide by string-width, slice-ansi and ansi-tokenize alike) with, at
+//     most, SGR codes is tokenized one UTF-16 unit at a time, no segmenter.
+// Anything else (wide or combining characters, links, other escapes) takes the library's own way.
+// It fails the build if the library's code changes, so the change is never silently lost.
 import {readFile} from 'node:fs/promises';
+
+/**
+ * Characters that are each a grapheme of their own next to any other of them and one column wide
+ * for string-width, slice-ansi and ansi-tokenize: printable ASCII, Latin-1 (not the soft hyphen),
+ * Latin Extended-A, general punctuation up to the reference mark (not ‼, an emoji), the four plain
+ * arrows, ≤ ≥, box drawing and block elements, ● ★ ✓ ✗. None extends, joins or prepends a grapheme,
+ * none is an emoji by presentation or a wide East Asian character; the test checks each of them.
+ */
+export const SIMPLE = String.raw`\x20-\x7e\xa0-\xac\xae-\u017f\u2010-\u2027\u2030-\u203b\u2190-\u2193\u2264\u2265\u2500-\u259f\u25cf\u2605\u2713\u2717`;
 
 const STYLED_CHARS = [
 	[
@@ -57,8 +73,66 @@ function sameStyles(from, to) {
 	],
 ];
 
+const TOKENIZE = [
+	[
+		'export function tokenize(str, endChar = Number.POSITIVE_INFINITY) {\n    const ret = [];\n',
+		`const SIMPLE_RUN = /[${SIMPLE}]+/y;
+/**
+ * tokenize of a string of SIMPLE characters and SGR codes, one UTF-16 unit a character (orgctl's
+ * ink-first-frame); undefined for any other string. Each such character is its own grapheme, and
+ * the segmenter breaks before and after an escape, so the tokens are the ones tokenize finds.
+ */
+function tokenizeSimple(str, endChar) {
+    const ret = [];
+    let visible = 0;
+    let index = 0;
+    while (index < str.length) {
+        if (str.charCodeAt(index) === 27) {
+            if (str.charCodeAt(index + 1) !== CSI)
+                return undefined;
+            const code = parseSGRSequence(str, index);
+            if (!code)
+                return undefined;
+            for (const individualCode of splitCompoundSGRSequences(code)) {
+                ret.push({
+                    type: "ansi",
+                    code: individualCode,
+                    endCode: getEndCode(individualCode),
+                });
+            }
+            index += code.length;
+            continue;
+        }
+        SIMPLE_RUN.lastIndex = index;
+        if (!SIMPLE_RUN.test(str))
+            return undefined;
+        const end = SIMPLE_RUN.lastIndex;
+        for (; index < end; index++) {
+            ret.push({
+                type: "char",
+                value: str[index],
+                fullWidth: false,
+            });
+            visible++;
+            // tokenize stops here too, unless what follows joins this character's grapheme (e and a combining accent).
+            if (visible >= endChar)
+                return index + 1 === end && end < str.length && str.charCodeAt(end) !== 27 ? undefined : ret;
+        }
+    }
+    return ret;
+}
+export function tokenize(str, endChar = Number.POSITIVE_INFINITY) {
+    const simple = tokenizeSimple(str, endChar);
+    if (simple !== undefined)
+        return simple;
+    const ret = [];
+`,
+	],
+];
+
 const FILES = [
 	{file: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/, replacements: STYLED_CHARS, what: 'how ansi-tokenize joins styled characters'},
+	{file: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, replacements: TOKENIZE, what: 'how ansi-tokenize splits a string'},
 ];
 
 export const inkFirstFrame = {

@@ -1,9 +1,13 @@
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readFileSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
+import {tokenize} from '@alcalzone/ansi-tokenize';
 import {build, type Plugin} from 'esbuild';
+import sliceAnsi from 'slice-ansi';
+import stringWidth from 'string-width';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
+import {SIMPLE} from '../../scripts/ink-first-frame.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'node_modules', '.cache', 'orgctl-test', `ink-first-frame-${process.pid}`);
@@ -20,6 +24,17 @@ type Run = {frames: string[]; slices: string[]; tokens: string[]; strings: strin
 
 function run(script: string, count: number, seed: number): Run {
 	return JSON.parse(execFileSync(process.execPath, [script, String(count), String(seed)], {encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024})) as Run;
+}
+
+/** Every character of SIMPLE, one by one. */
+function simpleCharacters(): string[] {
+	const pattern = new RegExp(`^[${SIMPLE}]$`, 'u');
+	const characters = [];
+	for (let code = 0; code <= 0xff_ff; code++) {
+		const character = String.fromCodePoint(code);
+		if (pattern.test(character)) characters.push(character);
+	}
+	return characters;
 }
 
 describe("Ink's first-frame short ways (scripts/ink-first-frame.mjs, in every bundle)", () => {
@@ -54,4 +69,23 @@ describe("Ink's first-frame short ways (scripts/ink-first-frame.mjs, in every bu
 		expect(actual.strings).toEqual(expected.strings);
 	});
 
+	it('takes as SIMPLE only characters that are one column and their own grapheme for string-width, slice-ansi and ansi-tokenize', () => {
+		const characters = simpleCharacters();
+		expect(characters.length).toBeGreaterThan(500);
+		const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+		const wrong = characters.filter(character => {
+			const around = `a${character}${character}\u001B[1mb`;
+			const tokens = tokenize(around).filter(token => token.type === 'char');
+			return (
+				stringWidth(character) !== 1 ||
+				[...segmenter.segment(`a${character}${character}b`)].length !== 4 ||
+				tokens.length !== 4 ||
+				tokens.some(token => token.fullWidth) ||
+				tokens[1]?.value !== character ||
+				sliceAnsi(`a${character}${character}b`, 1, 3) !== character + character ||
+				sliceAnsi(`a${character}b`, 0, 3) !== `a${character}b`
+			);
+		});
+		expect(wrong).toEqual([]);
+	});
 });
