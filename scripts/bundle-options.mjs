@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto';
 import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {inkBoundedCaches} from './ink-bounded-caches.mjs';
+import {inkFirstFrame} from './ink-first-frame.mjs';
 import {inkFrameCaches} from './ink-frame-caches.mjs';
 import {inkFramePacing} from './ink-frame-pacing.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
@@ -54,7 +55,7 @@ export const BUNDLE_OPTIONS = {
 	banner: {
 		js: "import {createRequire as __orgctlCreateRequire} from 'node:module';const require = __orgctlCreateRequire(import.meta.url);",
 	},
-	plugins: [inkIncrementalFix, inkFrameCaches, inkBoundedCaches, inkFramePacing, stringWidthOnce, yogaNoFetch, zodEnglishOnly],
+	plugins: [inkIncrementalFix, inkFrameCaches, inkFirstFrame, inkBoundedCaches, inkFramePacing, stringWidthOnce, yogaNoFetch, zodEnglishOnly],
 	logLevel: 'warning',
 };
 

@@ -1,0 +1,91 @@
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, readFileSync, rmSync} from 'node:fs';
+import {join} from 'node:path';
+import {tokenize} from '@alcalzone/ansi-tokenize';
+import {build, type Plugin} from 'esbuild';
+import sliceAnsi from 'slice-ansi';
+import stringWidth from 'string-width';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
+import {SIMPLE} from '../../scripts/ink-first-frame.mjs';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const OUT = join(ROOT, 'node_modules', '.cache', 'orgctl-test', `ink-first-frame-${process.pid}`);
+
+/** test/fixtures/ink-output-frames.ts bundled as dist/ is, with or without the patch. */
+async function bundled(name: string, plugins: readonly Plugin[]): Promise<string> {
+	const outdir = join(OUT, name);
+	mkdirSync(outdir, {recursive: true});
+	await build({...BUNDLE_OPTIONS, plugins: [...plugins], entryPoints: {'ink-output-frames': join(ROOT, 'test', 'fixtures', 'ink-output-frames.ts')}, outdir});
+	return join(outdir, 'ink-output-frames.mjs');
+}
+
+type Run = {frames: string[]; slices: string[]; tokens: string[]; strings: string[]};
+
+function run(script: string, count: number, seed: number): Run {
+	return JSON.parse(execFileSync(process.execPath, [script, String(count), String(seed)], {encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024})) as Run;
+}
+
+/** Every character of SIMPLE, one by one. */
+function simpleCharacters(): string[] {
+	const pattern = new RegExp(`^[${SIMPLE}]$`, 'u');
+	const characters = [];
+	for (let code = 0; code <= 0xff_ff; code++) {
+		const character = String.fromCodePoint(code);
+		if (pattern.test(character)) characters.push(character);
+	}
+	return characters;
+}
+
+describe("Ink's first-frame short ways (scripts/ink-first-frame.mjs, in every bundle)", () => {
+	let patched: string;
+	let plain: string;
+	afterAll(() => {
+		rmSync(OUT, {recursive: true, force: true});
+	});
+	beforeAll(async () => {
+		const plugins = BUNDLE_OPTIONS.plugins ?? [];
+		patched = await bundled('patched', plugins);
+		plain = await bundled('plain', plugins.filter(plugin => plugin.name !== 'ink-first-frame'));
+	});
+
+	it('is in the bundle dist/ is built with', () => {
+		expect(readFileSync(patched, 'utf8')).toContain('sameStyles');
+		expect(readFileSync(plain, 'utf8')).not.toContain('sameStyles');
+	});
+
+	it.each([18, 7, 2026])('draws every generated frame, and answers every slice and tokenize, exactly as the libraries do (seed %i)', seed => {
+		const expected = run(plain, 200, seed);
+		const actual = run(patched, 200, seed);
+		// The run is what it says: many different frames, in colour, with wide characters, and some text in nearly every frame.
+		expect(new Set(expected.frames).size).toBeGreaterThan(150);
+		expect(expected.frames.filter(frame => frame.trim() !== '').length).toBeGreaterThan(180);
+		expect(expected.frames.join('')).toContain('\u001B[');
+		expect(expected.frames.join('')).toContain('名前');
+		expect(expected.frames.join('')).toContain('›');
+		expect(actual.frames).toEqual(expected.frames);
+		expect(actual.slices).toEqual(expected.slices);
+		expect(actual.tokens).toEqual(expected.tokens);
+		expect(actual.strings).toEqual(expected.strings);
+	});
+
+	it('takes as SIMPLE only characters that are one column and their own grapheme for string-width, slice-ansi and ansi-tokenize', () => {
+		const characters = simpleCharacters();
+		expect(characters.length).toBeGreaterThan(500);
+		const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+		const wrong = characters.filter(character => {
+			const around = `a${character}${character}\u001B[1mb`;
+			const tokens = tokenize(around).filter(token => token.type === 'char');
+			return (
+				stringWidth(character) !== 1 ||
+				[...segmenter.segment(`a${character}${character}b`)].length !== 4 ||
+				tokens.length !== 4 ||
+				tokens.some(token => token.fullWidth) ||
+				tokens[1]?.value !== character ||
+				sliceAnsi(`a${character}${character}b`, 1, 3) !== character + character ||
+				sliceAnsi(`a${character}b`, 0, 3) !== `a${character}b`
+			);
+		});
+		expect(wrong).toEqual([]);
+	});
+});
