@@ -1,24 +1,11 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, readFileSync, rmSync} from 'node:fs';
-import {join} from 'node:path';
+import {readFileSync} from 'node:fs';
 import {tokenize} from '@alcalzone/ansi-tokenize';
-import {build, type Plugin} from 'esbuild';
 import sliceAnsi from 'slice-ansi';
 import stringWidth from 'string-width';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
 import {SIMPLE} from '../../scripts/ink-first-frame.mjs';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const OUT = join(ROOT, 'node_modules', '.cache', 'orgctl-test', `ink-first-frame-${process.pid}`);
-
-/** test/fixtures/ink-output-frames.ts bundled as dist/ is, with or without the patch. */
-async function bundled(name: string, plugins: readonly Plugin[]): Promise<string> {
-	const outdir = join(OUT, name);
-	mkdirSync(outdir, {recursive: true});
-	await build({...BUNDLE_OPTIONS, plugins: [...plugins], entryPoints: {'ink-output-frames': join(ROOT, 'test', 'fixtures', 'ink-output-frames.ts')}, outdir});
-	return join(outdir, 'ink-output-frames.mjs');
-}
+import {withAndWithout} from '../helpers/bundle.js';
 
 type Run = {frames: string[]; slices: string[]; tokens: string[]; strings: string[]};
 
@@ -40,13 +27,10 @@ function simpleCharacters(): string[] {
 describe("Ink's first-frame short ways (scripts/ink-first-frame.mjs, in every bundle)", () => {
 	let patched: string;
 	let plain: string;
-	afterAll(() => {
-		rmSync(OUT, {recursive: true, force: true});
-	});
+	let remove = (): void => undefined;
+	afterAll(() => remove());
 	beforeAll(async () => {
-		const plugins = BUNDLE_OPTIONS.plugins ?? [];
-		patched = await bundled('patched', plugins);
-		plain = await bundled('plain', plugins.filter(plugin => plugin.name !== 'ink-first-frame'));
+		({patched, plain, remove} = await withAndWithout('ink-output-frames.ts', 'ink-first-frame'));
 	});
 
 	it('is in the bundle dist/ is built with', () => {

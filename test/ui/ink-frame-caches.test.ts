@@ -1,21 +1,8 @@
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, rmSync, readFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {build, type Plugin} from 'esbuild';
+import {readFileSync} from 'node:fs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {BUNDLE_OPTIONS} from '../../scripts/bundle-options.mjs';
 import {inkEnvironment} from '../helpers/ink-env.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const OUT = join(ROOT, 'node_modules', '.cache', 'orgctl-test', `ink-frames-${process.pid}`);
-
-/** test/fixtures/ink-frames.tsx bundled as dist/ is, with or without the frame caches. */
-async function bundled(name: string, plugins: readonly Plugin[]): Promise<string> {
-	const outdir = join(OUT, name);
-	mkdirSync(outdir, {recursive: true});
-	await build({...BUNDLE_OPTIONS, plugins: [...plugins], entryPoints: {'ink-frames': join(ROOT, 'test', 'fixtures', 'ink-frames.tsx')}, outdir});
-	return join(outdir, 'ink-frames.mjs');
-}
+import {withAndWithout} from '../helpers/bundle.js';
 
 function framesOf(script: string, steps: number): string[] {
 	// Colours on: the styled pieces are what the caches split and slice. Not as CI, where Ink draws only the last frame.
@@ -26,13 +13,10 @@ function framesOf(script: string, steps: number): string[] {
 describe("Ink's frame caches (scripts/ink-frame-caches.mjs, in every bundle)", () => {
 	let patched: string;
 	let plain: string;
-	afterAll(() => {
-		rmSync(OUT, {recursive: true, force: true});
-	});
+	let remove = (): void => undefined;
+	afterAll(() => remove());
 	beforeAll(async () => {
-		const plugins = BUNDLE_OPTIONS.plugins ?? [];
-		patched = await bundled('patched', plugins);
-		plain = await bundled('plain', plugins.filter(plugin => plugin.name !== 'ink-frame-caches'));
+		({patched, plain, remove} = await withAndWithout('ink-frames.tsx', 'ink-frame-caches'));
 	});
 
 	it('is in the bundle dist/ is built with', () => {
