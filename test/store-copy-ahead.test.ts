@@ -2,10 +2,10 @@ import {appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync,
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
-import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {AtomicJsonFile} from '../source/store/atomic-file.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
-import {asJson, fileState, promote, seededStore, tempFiles} from './helpers/writers.js';
+import {asJson, fileState, promote, seededStore, stepsOf, tempFiles} from './helpers/writers.js';
 
 // Every store of this file copies ahead (source/store/copier.ts: the copy a patched commit needs is made on a thread of
 // its own while the change is worked out), at any size; so do the writer processes the imported tests start.
@@ -29,15 +29,6 @@ async function patchingStore(): Promise<Store> {
 	return store;
 }
 
-function steps(run: () => Promise<unknown>): Promise<PatchStep[]> {
-	const seen: PatchStep[] = [];
-	AtomicJsonFile.onPatchStep = step => void seen.push(step);
-	return run()
-		.then(() => seen)
-		.finally(() => {
-			AtomicJsonFile.onPatchStep = undefined;
-		});
-}
 
 /** Writes `text` over the store file at `offset`, in place, and puts its mtime back (`cp -p`, `rsync --inplace -t`). */
 function editInPlace(path: string, offset: number, text: string): void {
@@ -54,7 +45,7 @@ function editInPlace(path: string, offset: number, text: string): void {
 describe('a commit whose copy is made while the change is worked out (store/copier.ts) lands only on the file it was made on', () => {
 	it('patches the copy made ahead: the file holds the whole new state, and no temp file is left', async () => {
 		const store = await patchingStore();
-		const seen = await steps(() =>
+		const seen = await stepsOf(() =>
 			store.transact(promote('w7')),
 		);
 		expect(seen).toEqual(['copy', 'patch', 'sync', 'rename']);
@@ -123,7 +114,7 @@ describe('a commit whose copy is made while the change is worked out (store/copi
 			}),
 		).rejects.toThrow('changed my mind');
 		expect(tempFiles(store.path)).toEqual([]);
-		const seen = await steps(() =>
+		const seen = await stepsOf(() =>
 			store.transact(promote('w5')),
 		);
 		expect(seen).toEqual(['copy', 'patch', 'sync', 'rename']);
@@ -132,7 +123,7 @@ describe('a commit whose copy is made while the change is worked out (store/copi
 
 	it('a change a patch cannot take (a user removed) writes the file whole, the copy made ahead discarded', async () => {
 		const store = await patchingStore();
-		const seen = await steps(() =>
+		const seen = await stepsOf(() =>
 			store.transact(db => {
 				db.users.splice(
 					db.users.findIndex(u => u.username === 'w9'),
@@ -181,7 +172,7 @@ describe('after the file was touched outside orgctl, a commit starts its copy be
 
 	it('bytes the same: the commit patches the copy made while they were compared', async () => {
 		const store = await touchedStore();
-		const seen = await steps(() => store.transact(w3ToMember));
+		const seen = await stepsOf(() => store.transact(w3ToMember));
 		expect(seen).toEqual(['copy', 'patch', 'sync', 'rename']);
 		expect(fileState(store.path)).toEqual(asJson(store.read()));
 		expect(tempFiles(store.path)).toEqual([]);
@@ -192,7 +183,7 @@ describe('after the file was touched outside orgctl, a commit starts its copy be
 		editInPlace(store.path, offsetOfW20(store.path), 'x');
 		const when = new Date(Date.now() + 9000);
 		utimesSync(store.path, when, when);
-		const seen = await steps(() => store.transact(w3ToMember));
+		const seen = await stepsOf(() => store.transact(w3ToMember));
 		expect(seen).toEqual([]);
 		const names = store.read().users.map(u => u.username);
 		expect(names).toContain('x20');

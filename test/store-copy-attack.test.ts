@@ -3,12 +3,12 @@ import {chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, syml
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 import {touch} from '../source/core/accounts.js';
-import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {AtomicJsonFile} from '../source/store/atomic-file.js';
 import {tempPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {tempDir} from './helpers/store.js';
-import {asJson, fileState, promote, seededStore, startWorker, tempFiles} from './helpers/writers.js';
+import {asJson, fileState, promote, seededStore, startWorker, stepsOf, tempFiles} from './helpers/writers.js';
 
 // Red team on the copy made on a thread of its own (source/store/copier.ts, 2026-12-02): every store of this file
 // copies ahead at any size, as test/store-copy-ahead.test.ts does.
@@ -51,16 +51,6 @@ function roles(path: string): Record<string, string> {
 	return Object.fromEntries(raw.users.map(u => [u.username, u.role]));
 }
 
-async function stepsOf(run: () => Promise<unknown>): Promise<PatchStep[]> {
-	const seen: PatchStep[] = [];
-	AtomicJsonFile.onPatchStep = step => void seen.push(step);
-	try {
-		await run();
-	} finally {
-		AtomicJsonFile.onPatchStep = undefined;
-	}
-	return seen;
-}
 
 describe('the copier thread is one per process: two stores committing at once each land on their own file', () => {
 	it('two stores on two files, their commits interleaved, each patch a copy of their own file and every change lands', async () => {

@@ -5,13 +5,13 @@ import {describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
 import {newId} from '../source/core/ids.js';
 import {SCHEMA_VERSION} from '../source/core/model.js';
-import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import type {PatchStep} from '../source/store/atomic-file.js';
 import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {startDigest} from '../source/store/validated.js';
 import {tempDir} from './helpers/store.js';
-import {asJson, fileState, seededStore, startWorker} from './helpers/writers.js';
+import {asJson, fileState, seededStore, startWorker, stepsOf} from './helpers/writers.js';
 
 // What a console learns of the file another orgctl process committed, or something outside orgctl
 // touched, so that its own next commit patches a copy instead of writing the whole file
@@ -30,16 +30,6 @@ function offsetOf(path: string, name: string): number {
 	return readFileSync(path).indexOf(`"username":"${name}"`);
 }
 
-async function stepsOf(run: () => Promise<unknown>): Promise<PatchStep[]> {
-	const steps: PatchStep[] = [];
-	AtomicJsonFile.onPatchStep = step => steps.push(step);
-	try {
-		await run();
-	} finally {
-		AtomicJsonFile.onPatchStep = undefined;
-	}
-	return steps;
-}
 
 const PATCHED: PatchStep[] = ['copy', 'patch', 'sync', 'rename'];
 

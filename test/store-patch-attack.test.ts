@@ -8,7 +8,7 @@ import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {MAC_BLOCK, startDigest} from '../source/store/validated.js';
-import {seededStore, sleep, startWorker, userRecord} from './helpers/writers.js';
+import {seededStore, sleep, startWorker, stepsOf, userRecord} from './helpers/writers.js';
 
 const NAMES = Array.from({length: 40}, (_, i) => `w${i}`);
 
@@ -234,17 +234,13 @@ describe('held: a fresh reader learns where lines lie when a multi-byte characte
 			}
 			expect(readFileSync(store.path).indexOf(emoji)).toBe(65536 - shift);
 			const reader = await Store.open(store.path, lineCacheBytes === undefined ? {} : {lineCacheBytes});
-			const steps: string[] = [];
-			AtomicJsonFile.onPatchStep = step => void steps.push(step);
-			try {
-				await reader.transact(db => {
+			const steps = await stepsOf(() =>
+				reader.transact(db => {
 					const later = db.users.find(u => u.username === 'u390')!;
 					later.lastLogin = '2026-06-01T12:00:00.000Z';
 					touch(later);
-				});
-			} finally {
-				AtomicJsonFile.onPatchStep = undefined;
-			}
+				}),
+			);
 			expect(steps).toEqual(['copy', 'patch', 'sync', 'rename']);
 			const raw = JSON.parse(readFileSync(store.path, 'utf8')) as {users: Array<{username: string; lastLogin: string | null; passwordHash: string | null}>};
 			expect(raw.users.find(u => u.username === 'u390')!.lastLogin).toBe('2026-06-01T12:00:00.000Z');
@@ -275,17 +271,13 @@ describe('held: a first read of bytes that are not UTF-8 does not patch by offse
 			writeFileSync(store.path, bytes, {flag: 'r+'});
 			restoreMtime(store.path, mtime);
 			const reader = await Store.open(store.path, lineCacheBytes === undefined ? {} : {lineCacheBytes});
-			const steps: string[] = [];
-			AtomicJsonFile.onPatchStep = step => void steps.push(step);
-			try {
-				await reader.transact(db => {
+			const steps = await stepsOf(() =>
+				reader.transact(db => {
 					const later = db.users.find(u => u.username === 'w30')!;
 					later.lastLogin = '2026-06-01T12:00:00.000Z';
 					touch(later);
-				});
-			} finally {
-				AtomicJsonFile.onPatchStep = undefined;
-			}
+				}),
+			);
 			expect(steps).not.toContain('patch');
 			const raw = JSON.parse(readFileSync(store.path, 'utf8')) as {users: Array<{username: string; lastLogin: string | null}>};
 			expect(raw.users.find(u => u.username === 'w30')!.lastLogin).toBe('2026-06-01T12:00:00.000Z');

@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import {touch} from '../../source/core/accounts.js';
 import {newId} from '../../source/core/ids.js';
 import type {Database, User} from '../../source/core/model.js';
+import {AtomicJsonFile, type PatchStep} from '../../source/store/atomic-file.js';
 import {Store, type StoreOptions} from '../../source/store/store.js';
 import {bundledFixture} from './bundle.js';
 import {tempDir} from './store.js';
@@ -148,3 +149,15 @@ export const promote =
 		user.role = role;
 		touch(user);
 	};
+
+/** The steps of the commits `run` makes (AtomicJsonFile.onPatchStep), in order: whether they patched the file or wrote it whole. */
+export async function stepsOf(run: () => Promise<unknown>): Promise<PatchStep[]> {
+	const steps: PatchStep[] = [];
+	AtomicJsonFile.onPatchStep = step => void steps.push(step);
+	try {
+		await run();
+	} finally {
+		AtomicJsonFile.onPatchStep = undefined;
+	}
+	return steps;
+}
