@@ -10,6 +10,7 @@
 // its key, so what Ink draws does not change. It fails the build if Ink's code changes, so the
 // change is never silently lost.
 import {readFile} from 'node:fs/promises';
+import {replaceOnce} from './replace-once.mjs';
 
 /** Entries per generation. */
 export const LIMIT = 4096;
@@ -56,12 +57,8 @@ export const inkBoundedCaches = {
 	setup(build) {
 		for (const {file, replacements} of FILES) {
 			build.onLoad({filter: file}, async args => {
-				let source = await readFile(args.path, 'utf8');
-				for (const [from, to] of replacements) {
-					if (source.split(from).length !== 2) throw new Error(`ink-bounded-caches: ${args.path} changed; check whether Ink bounds its text caches now, and drop or update this plugin.`);
-					source = source.replace(from, () => to);
-				}
-				return {contents: source, loader: 'js'};
+				const source = await readFile(args.path, 'utf8');
+				return {contents: replaceOnce(source, replacements, {plugin: 'ink-bounded-caches', path: args.path, what: 'whether Ink bounds its text caches'}), loader: 'js'};
 			});
 		}
 	},

@@ -24,6 +24,7 @@
 // Anything else (wide or combining characters, links, other escapes) takes the library's own way.
 // It fails the build if either library's code changes, so the change is never silently lost.
 import {readFile} from 'node:fs/promises';
+import {replaceOnce} from './replace-once.mjs';
 
 /**
  * Characters that are each a grapheme of their own next to any other of them and one column wide
@@ -157,12 +158,8 @@ export const inkFirstFrame = {
 	setup(build) {
 		for (const {file, replacements, what} of FILES) {
 			build.onLoad({filter: file}, async args => {
-				let source = await readFile(args.path, 'utf8');
-				for (const [from, to] of replacements) {
-					if (source.split(from).length !== 2) throw new Error(`ink-first-frame: ${args.path} changed; check ${what} now, and drop or update this plugin.`);
-					source = source.replace(from, () => to);
-				}
-				return {contents: source, loader: 'js'};
+				const source = await readFile(args.path, 'utf8');
+				return {contents: replaceOnce(source, replacements, {plugin: 'ink-first-frame', path: args.path, what}), loader: 'js'};
 			});
 		}
 	},

@@ -13,6 +13,7 @@
 // which Ink computed afresh for every line of every frame. It fails the build if Ink's Output
 // changes, so the change is never silently lost.
 import {readFile} from 'node:fs/promises';
+import {replaceOnce} from './replace-once.mjs';
 
 const REPLACEMENTS = [
 	[
@@ -92,17 +93,12 @@ export const inkFrameCaches = {
 	name: 'ink-frame-caches',
 	setup(build) {
 		build.onLoad({filter: /[\\/]ink[\\/]build[\\/]output\.js$/}, async args => {
-			let source = await readFile(args.path, 'utf8');
-			for (const [from, to] of REPLACEMENTS) {
-				if (source.split(from).length !== 2) throw new Error(`ink-frame-caches: ${args.path} changed; check whether Ink keeps its Output caches across frames now, and drop or update this plugin.`);
-				source = source.replace(from, () => to);
-			}
-			return {contents: source, loader: 'js'};
+			const source = await readFile(args.path, 'utf8');
+			return {contents: replaceOnce(source, REPLACEMENTS, {plugin: 'ink-frame-caches', path: args.path, what: 'whether Ink keeps its Output caches across frames'}), loader: 'js'};
 		});
 		build.onLoad({filter: /[\\/]ink[\\/]build[\\/]render-node-to-output\.js$/}, async args => {
 			const source = await readFile(args.path, 'utf8');
-			if (source.split(WIDEST[0]).length !== 2) throw new Error(`ink-frame-caches: ${args.path} changed; check how Ink measures a text's width now, and drop or update this plugin.`);
-			return {contents: source.replace(WIDEST[0], () => WIDEST[1]), loader: 'js'};
+			return {contents: replaceOnce(source, [WIDEST], {plugin: 'ink-frame-caches', path: args.path, what: "how Ink measures a text's width"}), loader: 'js'};
 		});
 	},
 };

@@ -20,6 +20,7 @@ import {readFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
+import {replaceOnce} from './replace-once.mjs';
 
 /**
  * Inclusive ranges of code points, in order, whose width is their East Asian width and that never
@@ -90,11 +91,7 @@ function simpleWidth(string, eastAsianWidthOptions) {
 
 /** string-width's source with the changes above; throws if it no longer looks as they expect. */
 export function patchStringWidth(source, path) {
-	for (const [from, to] of REPLACEMENTS) {
-		if (source.split(from).length !== 2) throw new Error(`string-width-once: ${path} changed; check how string-width starts and measures now, and drop or update this plugin.`);
-		source = source.replace(from, () => to);
-	}
-	return source + HELPERS;
+	return replaceOnce(source, REPLACEMENTS, {plugin: 'string-width-once', path, what: 'how string-width starts and measures'}) + HELPERS;
 }
 
 export const stringWidthOnce = {
