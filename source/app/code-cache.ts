@@ -96,8 +96,9 @@ const BEYOND_ADAPTED_MMAP_BYTES = 32 * 1024 * 1024 + 4096;
  *
  * The buffer it is read into is freed right after, and glibc, when it frees a mapped block of up
  * to 32 MiB, raises its mmap threshold to that block's size for the rest of the process. With a
- * buffer the bundle's size (3.8 MB), every later block up to 3.8 MB (the store's reads, the JSON
- * of each external change) came from malloc's arenas, which keep what is given back: at 100,000
+ * buffer the bundle's size (3.8 MB when this was measured; 2.1 MB since the web libraries left
+ * it), every later block up to that size (the store's reads, the JSON of each external change)
+ * came from malloc's arenas, which keep what is given back: at 100,000
  * users after 20 external changes (bench/console-live.ts's run) the console was at 142 MB
  * resident, 130 MB with the threshold pinned (MALLOC_MMAP_THRESHOLD_), and main's ES module
  * console at 125 to 126 MB. So the buffer is bigger than 32 MiB, a block glibc maps and unmaps
