@@ -1088,8 +1088,11 @@ export class RecordLines {
 	 * what it finds does not add up (a list of another length than the index says, a line that is
 	 * not a record): the caller then reads the whole file.
 	 *
-	 * The invariants are not checked again: an index bound to the file proves that orgctl wrote
-	 * exactly this, and orgctl checks them before every commit that could break one.
+	 * The invariants are checked when a touched record may break one (records added or removed, or
+	 * one whose guarded fields changed), as a re-read of the lines checks them: an index bound to
+	 * the file does not prove that orgctl wrote those lines. Whoever can write the file can edit a
+	 * touched record's line in place and put the mtime back, and the binding still holds (red team,
+	 * test/store-trusted-read-redteam: a console then held two users of one name in one tenant).
 	 */
 	fromIndex(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], read: (offset: number, length: number) => string): Applied | undefined {
 		this.trusting = false;
@@ -1097,6 +1100,7 @@ export class RecordLines {
 		const db: Record<string, unknown> = {...previous, version: index.version};
 		const lists = new Map<string, {removed: object[]; added: object[]}>();
 		let settings = false;
+		let guardedChange = false;
 		for (const [key, keys] of touchedBy(entries)) {
 			const section = this.sections.find(s => s.key === key);
 			if (!section) return undefined;
@@ -1120,6 +1124,8 @@ export class RecordLines {
 			}
 			if (!section.element) {
 				if (placed.length !== 1) return undefined;
+				const was = previous[section.key] as unknown;
+				if (section.guarded && !(isRecord(was) && sameGuarded(section.guarded, placed[0]![1], field => was[field]))) guardedChange = true;
 				db[key] = placed[0]![1];
 				if (key === 'settings') settings = true;
 				continue;
@@ -1130,6 +1136,8 @@ export class RecordLines {
 			placed.sort((a, b) => a[0] - b[0]);
 			const edited = UNIQUE_IDS.has(key) ? inPlace(old, total, keys, placed) : undefined;
 			if (edited) {
+				const guarded = section.guarded;
+				if (guarded && placed.some(([, record], i) => !sameGuarded(guarded, record, field => (edited.removed[i] as Record<string, unknown>)[field]))) guardedChange = true;
 				db[key] = edited.merged;
 				lists.set(key, {removed: edited.removed, added: placed.map(p => p[1])});
 				continue;
@@ -1152,12 +1160,17 @@ export class RecordLines {
 				removed.push(old[from]!);
 			}
 			if (next !== placed.length) return undefined;
+			if (section.guarded) guardedChange = true;
 			db[key] = merged;
 			lists.set(key, {removed, added: placed.map(p => p[1])});
 		}
 		for (const section of this.sections) {
 			const count = index.counts[section.key];
 			if (section.element && count !== undefined && (db[section.key] as unknown[]).length !== count) return undefined;
+		}
+		if (guardedChange) {
+			const problem = checkInvariants(db as Database);
+			if (problem) throw new Invalid('', problem);
 		}
 		this.remember(db as Database, lists);
 		return {db: db as Database, change: {lists, settings}};
