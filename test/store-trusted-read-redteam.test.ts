@@ -1,0 +1,329 @@
+import {execFileSync} from 'node:child_process';
+import {closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {SCHEMA_VERSION} from '../source/core/model.js';
+import {validatedPathOf} from '../source/store/layout.js';
+import {KeyFile} from '../source/store/secrets.js';
+import {Store} from '../source/store/store.js';
+import {startDigest} from '../source/store/validated.js';
+import {asJson, promote, seededStore} from './helpers/writers.js';
+
+/**
+ * Red team (redteam21): the console opens the store trusting it ('trusted read', deferValidation, with the
+ * build's validator and the store's key), draws a frame, then validates. Whatever an attacker with write
+ * access to the data folder (not to the key file) puts in the store file, beside a digest that vouched for
+ * the file as it was, the trusting console must end up where a checking open does: refuse what it refuses
+ * (never vouching for it, never writing over it), or hold exactly what it holds and commit exactly that.
+ */
+const BUILD = 'redteam21-rules';
+const NAMES = Array.from({length: 12}, (_, i) => `w${i}`);
+
+function macOf(path: string, bytes: Buffer): string {
+	const key = KeyFile.inspect(path);
+	if (typeof key !== 'object') throw new Error('no key file');
+	return startDigest({id: BUILD, schemaVersion: SCHEMA_VERSION, key: key.derive('orgctl validated store')}).update(bytes).digest('hex');
+}
+
+function digestBeside(path: string): string | undefined {
+	try {
+		return readFileSync(validatedPathOf(path), 'utf8').trim();
+	} catch {
+		return undefined;
+	}
+}
+
+/** A valid store of 12 guests and root, with its key file, last written by a validating commit: its digest vouches for it. */
+async function vouchedStore(): Promise<string> {
+	const seeded = await seededStore(NAMES);
+	KeyFile.load(seeded.path);
+	const writer = await Store.open(seeded.path, {validatorId: BUILD});
+	await writer.transact(promote('w1'));
+	expect(digestBeside(writer.path)).toBe(macOf(writer.path, readFileSync(writer.path)));
+	return writer.path;
+}
+
+/** Replaces the file whole (a new inode, as an editor saving it does). */
+function replaceWith(path: string, bytes: Buffer): void {
+	writeFileSync(`${path}.edit`, bytes);
+	renameSync(`${path}.edit`, path);
+}
+
+function idOf(text: string, name: string): string {
+	const at = text.indexOf(`"username":"${name}"`);
+	const line = text.slice(text.lastIndexOf('\n', at) + 1, text.indexOf('\n', at));
+	return /"id":"([^"]+)"/.exec(line)![1]!;
+}
+
+/** Hostile versions of a valid store file's bytes. */
+const EDITS: ReadonlyArray<[string, (bytes: Buffer) => Buffer]> = [
+	['a role no build accepts', b => Buffer.from(b.toString('utf8').replace('"role":"guest"', '"role":"emperor"'))],
+	['two users with one id', b => {
+		const text = b.toString('utf8');
+		return Buffer.from(text.replace(idOf(text, 'w4'), idOf(text, 'w3')));
+	}],
+	['a user with a field no schema knows', b => Buffer.from(b.toString('utf8').replace('"username":"w3"', '"username":"w3","godMode":true'))],
+	['a byte that is not UTF-8 in a username', b => {
+		const text = b.toString('latin1');
+		const at = text.indexOf('"username":"w3"') + '"username":"w'.length;
+		return Buffer.concat([b.subarray(0, at), Buffer.from([0xff]), b.subarray(at)]);
+	}],
+	['a byte that is not UTF-8 in the room after a record', b => {
+		const text = b.toString('latin1');
+		const at = text.indexOf('}', text.indexOf('"username":"w3"')) + 1;
+		return Buffer.concat([b.subarray(0, at), Buffer.from([0xc3]), b.subarray(at + 1)]);
+	}],
+	['the file cut in half', b => b.subarray(0, b.length >> 1)],
+	['the file cut before its last line', b => b.subarray(0, b.length - 2)],
+	['a key given twice in a record, the second one a role', b => Buffer.from(b.toString('utf8').replace('"username":"w3","email":"w3@example.com","role":"guest"', '"username":"w3","email":"w3@example.com","role":"guest","role":"emperor"'))],
+	['a key given twice in a record, the first one a role', b => Buffer.from(b.toString('utf8').replace('"username":"w3","email":"w3@example.com","role":"guest"', '"username":"w3","email":"w3@example.com","role":"emperor","role":"guest"'))],
+	['a byte-order mark before the file', b => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), b])],
+	['CRLF line ends', b => Buffer.from(b.toString('utf8').replaceAll('\n', '\r\n'))],
+	['the users list given again after the index of recent changes', b => {
+		const text = b.toString('utf8');
+		const at = text.lastIndexOf('\n}\n');
+		return Buffer.from(`${text.slice(0, at)},"users":[{"id":"x","role":"emperor"}]${text.slice(at)}`);
+	}],
+	['the whole file on one line', b => Buffer.from(JSON.stringify(JSON.parse(b.toString('utf8'))))],
+	['the users as an object, on one line', b => {
+		const raw = JSON.parse(b.toString('utf8')) as Record<string, unknown>;
+		raw['users'] = Object.fromEntries((raw['users'] as object[]).entries());
+		return Buffer.from(JSON.stringify(raw));
+	}],
+	['a user record that is a number', b => Buffer.from(b.toString('utf8').replace(/^\{"id":"[^\n]*"username":"w3"[^\n]*?\}/m, '42'))],
+	['a 3 MB email', b => Buffer.from(b.toString('utf8').replace('"email":"w3@example.com"', `"email":"${'a'.repeat(3 << 20)}@example.com"`))],
+	['a NUL in the room after a record', b => {
+		const text = b.toString('latin1');
+		const at = text.indexOf('}', text.indexOf('"username":"w3"')) + 1;
+		return Buffer.concat([b.subarray(0, at), Buffer.from([0]), b.subarray(at + 1)]);
+	}],
+	['a no-break space in the room after a record', b => {
+		const text = b.toString('latin1');
+		const at = text.indexOf('}', text.indexOf('"username":"w3"')) + 1;
+		return Buffer.concat([b.subarray(0, at), Buffer.from([0xc2, 0xa0]), b.subarray(at + 2)]);
+	}],
+];
+
+/** What a checking open (no validator, nothing deferred) makes of the file: the data, or the refusal. */
+async function checkingOpen(path: string): Promise<unknown> {
+	try {
+		const store = await Store.open(path);
+		return {data: asJson(store.read())};
+	} catch (error) {
+		return {refused: (error as Error).message};
+	}
+}
+
+/** The console's open: trusting, deferred, with the build's validator; then validate(), as after the first frame. */
+async function consoleOpen(path: string, beforeValidate?: (store: Store) => Promise<unknown>): Promise<{store?: Store; refused?: string; early?: unknown}> {
+	let store: Store;
+	try {
+		store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+	} catch (error) {
+		return {refused: (error as Error).message};
+	}
+	let early: unknown;
+	if (beforeValidate) {
+		try {
+			early = {done: await beforeValidate(store)};
+		} catch (error) {
+			early = {failed: (error as Error).message};
+		}
+	}
+	try {
+		store.validate();
+	} catch (error) {
+		return {store, refused: (error as Error).message, early};
+	}
+	return {store, early};
+}
+
+describe('red team: a trusted read of a hostile store file ends where a checking read does (redteam21)', () => {
+	for (const [what, edit] of EDITS) {
+		for (const early of [false, true]) {
+			it(`${what}${early ? ', with a commit before validate()' : ''}: refused as a checking open refuses it, or held and committed exactly`, async () => {
+				const path = await vouchedStore();
+				const stale = digestBeside(path)!;
+				const hostile = edit(readFileSync(path));
+				replaceWith(path, hostile);
+				const checked = (await checkingOpen(path)) as {data?: unknown; refused?: string};
+				const trusted = await consoleOpen(path, early ? store => store.transact(promote('w6')) : undefined);
+				if (checked.refused !== undefined) {
+					expect(trusted.refused, 'a checking open refuses it').toBeDefined();
+					// Never vouched for, never written over, and no commit lands on it.
+					expect(digestBeside(path)).toBe(stale);
+					expect(readFileSync(path).equals(hostile)).toBe(true);
+					if (early && trusted.store) expect(trusted.early).toHaveProperty('failed');
+					if (trusted.store) await expect(trusted.store.transact(promote('w5'))).rejects.toThrow();
+					expect(readFileSync(path).equals(hostile)).toBe(true);
+					expect(digestBeside(path)).toBe(stale);
+					return;
+				}
+				expect(trusted.refused, 'a checking open accepts it').toBeUndefined();
+				const store = trusted.store!;
+				const expected = checked.data as {users: Array<{username: string; role: string}>};
+				// A commit before validate() checks every record: it may refuse one a checking open would have cleaned (a field
+				// no schema knows), never acknowledged and never written; or it lands with the rest as a checking open holds it.
+				const landed = early && 'done' in (trusted.early as object);
+				if (early && !landed) expect(readFileSync(path).equals(hostile)).toBe(true);
+				if (landed) {
+					expect(expected.users.find(u => u.username === 'w6')!.role).toBe('guest');
+					expected.users.find(u => u.username === 'w6')!.role = 'member';
+					const held = asJson(store.read()) as typeof expected;
+					// The revision and version moved with the commit: compare what the hand edit decides.
+					expect(held.users.map(u => [u.username, u.role])).toEqual(expected.users.map(u => [u.username, u.role]));
+				} else {
+					expect(asJson(store.read())).toEqual(checked.data);
+				}
+				await store.transact(promote('w5'));
+				const after = (await checkingOpen(path)) as {data?: unknown};
+				expect(after.data, 'the file the trusted store committed is what it holds').toEqual(asJson(store.read()));
+				// The digest beside the file, if it vouches for anything, vouches for these very bytes, and a trusting open agrees.
+				const digest = digestBeside(path);
+				if (digest !== stale) expect(digest).toBe(macOf(path, readFileSync(path)));
+				const fresh = await Store.open(path, {validatorId: BUILD});
+				expect(asJson(fresh.read())).toEqual(asJson(store.read()));
+			});
+		}
+	}
+
+	it('the console holds a trusted read, an honest orgctl commits meanwhile (a patch), the console follows, validates and commits: both changes land', async () => {
+		const path = await vouchedStore();
+		const text = readFileSync(path, 'utf8');
+		// A hand edit JSON-equal to a valid file (spaces inside a record): not vouched, so the console checks it after its first frame.
+		replaceWith(path, Buffer.from(text.replace('"username":"w3"', '"username": "w3"')));
+		const tui = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		const other = await Store.open(path, {validatorId: BUILD});
+		await other.transact(promote('w7'));
+		await other.transact(promote('w8', 'admin'));
+		await tui.refresh();
+		tui.validate();
+		await tui.transact(promote('w5'));
+		await other.refresh();
+		const roles = (db: ReturnType<Store['read']>) => Object.fromEntries(db.users.map(u => [u.username, u.role]));
+		expect(roles(tui.read())).toMatchObject({w1: 'member', w5: 'member', w7: 'member', w8: 'admin', w3: 'guest'});
+		expect(asJson(other.read())).toEqual(asJson(tui.read()));
+		expect((await checkingOpen(path)) as {data: unknown}).toEqual({data: asJson(tui.read())});
+		expect(readFileSync(path, 'utf8')).toContain('"username": "w3"');
+		expect(digestBeside(path)).toBe(macOf(path, readFileSync(path)));
+	});
+
+	it('a hand edit lands while the console holds a trusted read it has not validated: validate() does not vouch for either file', async () => {
+		const path = await vouchedStore();
+		const text = readFileSync(path, 'utf8');
+		const edited = Buffer.from(text.replace('"username":"w3"', '"username": "w3"'));
+		replaceWith(path, edited);
+		const tui = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		const bad = Buffer.from(text.replace('"role":"guest"', '"role":"emperor"'));
+		replaceWith(path, bad);
+		// The console's first read was of `edited`: validate() may vouch for those bytes (they pass), never for `bad`.
+		try {
+			tui.validate();
+		} catch {
+			// Refusing is also right.
+		}
+		const digest = digestBeside(path);
+		expect(digest).not.toBe(macOf(path, bad));
+		await expect(Store.open(path, {validatorId: BUILD})).rejects.toThrow(/users\.\d+\.role/);
+		await expect(tui.transact(promote('w5'))).rejects.toThrow();
+		expect(readFileSync(path).equals(bad)).toBe(true);
+	});
+
+	it('the file swapped for one of the same size and mtime after a trusted read: the console\'s commit never writes records it did not check', async () => {
+		const path = await vouchedStore();
+		const tui = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		// Same length: "guest" and "adm1n" (no build accepts it), written in place, the mtime put back to the nanosecond.
+		const bad = editInPlaceKeepingMtime(path, '"username":"w9","email":"w9@example.com","role":"guest"', '"username":"w9","email":"w9@example.com","role":"adm1n"');
+		tui.validate();
+		await expect(tui.transact(promote('w5'))).rejects.toThrow(/users\.\d+\.role|not saved|inconsistent|validate/);
+		expect(readFileSync(path).equals(bad)).toBe(true);
+		expect(digestBeside(path)).not.toBe(macOf(path, bad));
+	});
+});
+
+/** Writes `from` → `to` (same length) over the file in place and puts its mtime back to the nanosecond (`cp -p`, `rsync --inplace -t`). */
+function editInPlaceKeepingMtime(path: string, from: string, to: string): Buffer {
+	expect(Buffer.byteLength(from)).toBe(Buffer.byteLength(to));
+	const before = statSync(path, {bigint: true});
+	const bytes = readFileSync(path);
+	const at = bytes.indexOf(from);
+	expect(at).toBeGreaterThan(0);
+	const fd = openSync(path, 'r+');
+	try {
+		writeSync(fd, Buffer.from(to), 0, Buffer.byteLength(to), at);
+	} finally {
+		closeSync(fd);
+	}
+	const ns = before.mtimeNs;
+	execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, path]);
+	expect(statSync(path, {bigint: true}).mtimeNs).toBe(ns);
+	return readFileSync(path);
+}
+
+describe('red team: a console following another process through the index of recent changes (redteam21)', () => {
+	for (const deferred of [true, false]) {
+		it(`an edit in place, mtime put back, after another process's whole-file commit: the ${deferred ? 'console' : 'follower'} never takes what a checking open refuses`, async () => {
+			const path = await vouchedStore();
+			const tui = await Store.open(path, {validatorId: BUILD, ...(deferred ? {deferValidation: true} : {})});
+			if (deferred) tui.validate();
+			const other = await Store.open(path, {validatorId: BUILD});
+			// Removing a user is written whole (a patch only edits records in place or adds them): its index entry names no patched file.
+			await other.transact(db => {
+				db.users.splice(db.users.findIndex(u => u.username === 'w11'), 1);
+				promote('w4')(db);
+			});
+			// The line of the record that commit touched now says it is w3: two users named w3 in one tenant.
+			const bad = editInPlaceKeepingMtime(path, '"username":"w4","email":"w4@', '"username":"w3","email":"w4@');
+			expect(((await checkingOpen(path)) as {refused?: string}).refused).toMatch(/w3 is used twice/);
+			let followed: unknown;
+			try {
+				await tui.refresh();
+				followed = {data: tui.read().users.filter(u => u.username === 'w3').length};
+			} catch (error) {
+				followed = {refused: (error as Error).message};
+			}
+			// Refusing is right; so would be holding what a checking read holds. Holding two w3s is not.
+			expect(followed).toMatchObject({refused: expect.stringMatching(/w3 is used twice|inconsistent/) as unknown});
+			await expect(tui.transact(promote('w5'))).rejects.toThrow();
+			expect(readFileSync(path).equals(bad)).toBe(true);
+		});
+	}
+});
+
+describe('red team: an edit in place to a block another process\'s patched commit did not touch (redteam21)', () => {
+	for (const [what, changed] of [['in that block', 'w501'], ['elsewhere', 'w998']] as const) {
+		it(`the console follows that commit, then commits a change ${what}: never a file a checking open refuses, never a MAC for bytes nothing checked`, async () => {
+			// 1,000 users: the file spans several of the MAC's 64 KB blocks; w500 is in none the version, w999 or the index is in.
+			const seeded = await seededStore(Array.from({length: 1000}, (_, i) => `w${i}`));
+			KeyFile.load(seeded.path);
+			const path = seeded.path;
+			const writer = await Store.open(path, {validatorId: BUILD});
+			await writer.transact(promote('w1'));
+			const tui = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+			tui.validate();
+			const other = await Store.open(path, {validatorId: BUILD});
+			await other.transact(promote('w999'));
+			// Just after that commit's rename, w500's role is made one no build accepts, in place, the mtime put back.
+			const bad = editInPlaceKeepingMtime(path, '"username":"w500","email":"w500@example.com","role":"guest"', '"username":"w500","email":"w500@example.com","role":"GUEST"');
+			expect(((await checkingOpen(path)) as {refused?: string}).refused).toMatch(/does not validate/);
+			let committed = false;
+			try {
+				await tui.refresh();
+				await tui.transact(promote(changed));
+				committed = true;
+			} catch {
+				// Refused: nothing written.
+			}
+			if (!committed) expect(readFileSync(path).equals(bad)).toBe(true);
+			// What the console acknowledged is in a file every reader accepts, and no MAC vouches for a role no build accepts.
+			if (committed) expect(((await checkingOpen(path)) as {refused?: string}).refused).toBeUndefined();
+			if (digestBeside(path) === macOf(path, readFileSync(path))) expect(readFileSync(path, 'utf8')).not.toContain('"role":"GUEST"');
+			let trusted: unknown;
+			try {
+				trusted = (await Store.open(path, {validatorId: BUILD})).read().users.map(u => u.role as string);
+			} catch (error) {
+				trusted = (error as Error).message;
+			}
+			expect(trusted).not.toContain('GUEST');
+		});
+	}
+});
