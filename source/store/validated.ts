@@ -1,5 +1,5 @@
 import {createHash, createHmac, randomBytes, timingSafeEqual} from 'node:crypto';
-import {closeSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs';
+import {closeSync, constants, fstatSync, openSync, readSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {tempPathOf, validatedPathOf} from './layout.js';
 
 /**
@@ -145,13 +145,25 @@ export function startDigest(validator: Validator): BlockMac {
 	return new BlockMac(validator);
 }
 
+/** The most a digest file holds: a MAC in hex and a line break, with room for a few stray spaces. */
+const DIGEST_FILE_BYTES = 256;
+
 /** Whether the digest beside the store vouches for `digest` (the MAC of the bytes just read). */
 export function vouchedFor(storePath: string, digest: Buffer): boolean {
 	let text: string;
+	let fd: number | undefined;
 	try {
-		text = readFileSync(validatedPathOf(storePath), 'latin1');
+		// Opened without blocking and read only if it is a regular file of a digest's size: a FIFO put there held every
+		// orgctl process at its open for ever, and a link to /dev/zero would be read until memory ran out (red team).
+		fd = openSync(validatedPathOf(storePath), constants.O_RDONLY | constants.O_NONBLOCK);
+		const stat = fstatSync(fd);
+		if (!stat.isFile() || stat.size > DIGEST_FILE_BYTES) return false;
+		const buffer = Buffer.allocUnsafe(DIGEST_FILE_BYTES);
+		text = buffer.toString('latin1', 0, readSync(fd, buffer, 0, DIGEST_FILE_BYTES, 0));
 	} catch {
 		return false;
+	} finally {
+		if (fd !== undefined) closeSync(fd);
 	}
 	const kept = Buffer.from(text.trim(), 'hex');
 	return kept.length === digest.length && timingSafeEqual(kept, digest);
