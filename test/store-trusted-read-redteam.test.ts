@@ -1,11 +1,13 @@
-import {execFileSync} from 'node:child_process';
-import {closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {execFileSync, spawnSync} from 'node:child_process';
+import {closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {SCHEMA_VERSION} from '../source/core/model.js';
 import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
 import {startDigest} from '../source/store/validated.js';
+import {ORGCTL} from './helpers/cli.js';
+import {FIRST_PASSWORD, initializedContext} from './helpers/store.js';
 import {asJson, promote, seededStore} from './helpers/writers.js';
 
 /**
@@ -325,5 +327,31 @@ describe('red team: an edit in place to a block another process\'s patched commi
 			}
 			expect(trusted).not.toContain('GUEST');
 		});
+	}
+});
+
+describe('red team: what sits where the digest goes is only read if it is a digest (redteam21)', () => {
+	// The built CLI (npm test builds first), in a child with a time limit: a read that blocks would hold the test process itself.
+	const usersList = (path: string) =>
+		spawnSync(process.execPath, [ORGCTL, '--store', path, 'users', 'list', '--json'], {
+			env: {...process.env, ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD, ORGCTL_SESSION_FILE: `${path}.session`},
+			encoding: 'utf8',
+			timeout: 20_000,
+		});
+	for (const [what, plant] of [
+		['a FIFO', (at: string) => execFileSync('mkfifo', ['-m', '600', at])],
+		['a link to /dev/zero', (at: string) => symlinkSync('/dev/zero', at)],
+		['a directory', (at: string) => mkdirSync(at, {mode: 0o700})],
+	] as const) {
+		it(`${what} in place of orgctl.json.validated: a CLI read neither hangs nor trusts it, and lists the users`, async () => {
+			const {ctx} = await initializedContext();
+			const path = ctx.store.path;
+			rmSync(validatedPathOf(path), {force: true, recursive: true});
+			plant(validatedPathOf(path));
+			const listed = usersList(path);
+			expect(listed.signal, 'killed at the time limit: the read of the digest blocked').toBeNull();
+			expect(listed.status).toBe(0);
+			expect(listed.stdout).toContain('"username": "root"');
+		}, 30_000);
 	}
 });
