@@ -93,6 +93,9 @@ const EDITS: ReadonlyArray<[string, (bytes: Buffer) => Buffer]> = [
 	}],
 	['a user record that is a number', b => Buffer.from(b.toString('utf8').replace(/^\{"id":"[^\n]*"username":"w3"[^\n]*?\}/m, '42'))],
 	['a 3 MB email', b => Buffer.from(b.toString('utf8').replace('"email":"w3@example.com"', `"email":"${'a'.repeat(3 << 20)}@example.com"`))],
+	['a user with an own __proto__ key', b => Buffer.from(b.toString('utf8').replace('"username":"w3"', '"__proto__":{"role":"admin","superuser":true},"username":"w3"'))],
+	['a revision of 1e400 (Infinity to JSON.parse)', b => Buffer.from(b.toString('utf8').replace(/("username":"w3"[^\n]*?"revision":)1/, '$11e400'))],
+	['a revision of 1.0 and an escaped username', b => Buffer.from(b.toString('utf8').replace(/"username":"w3"([^\n]*?"revision":)1/, '"username":"w\\u0033"$11.0'))],
 	['a NUL in the room after a record', b => {
 		const text = b.toString('latin1');
 		const at = text.indexOf('}', text.indexOf('"username":"w3"')) + 1;
@@ -145,7 +148,9 @@ describe('red team: a trusted read of a hostile store file ends where a checking
 			it(`${what}${early ? ', with a commit before validate()' : ''}: refused as a checking open refuses it, or held and committed exactly`, async () => {
 				const path = await vouchedStore();
 				const stale = digestBeside(path)!;
-				const hostile = edit(readFileSync(path));
+				const original = readFileSync(path);
+				const hostile = edit(original);
+				expect(hostile.equals(original), 'the edit changed the file').toBe(false);
 				replaceWith(path, hostile);
 				const checked = (await checkingOpen(path)) as {data?: unknown; refused?: string};
 				const trusted = await consoleOpen(path, early ? store => store.transact(promote('w6')) : undefined);
