@@ -360,3 +360,32 @@ describe('red team: what sits where the digest goes is only read if it is a dige
 		}, 30_000);
 	}
 });
+
+describe('red team: a change that fails between a trusted read and validate() (redteam21)', () => {
+	for (const vouched of [true, false]) {
+		it(`a record edited in place by a change that then throws, on a ${vouched ? 'vouched' : 'hand-edited'} file: after validate() every commit writes each record's line as it now is`, async () => {
+			const path = await vouchedStore();
+			if (!vouched) replaceWith(path, Buffer.from(readFileSync(path, 'utf8').replace('"username":"w6"', '"username": "w6"')));
+			const tui = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+			await expect(
+				tui.transact(db => {
+					promote('w6', 'admin')(db);
+					promote('w7')(db);
+					db.users.find(u => u.username === 'w8')!.email = 'w8-new@example.com';
+					throw new Error('the change gave up');
+				}),
+			).rejects.toThrow(/gave up/);
+			const w6 = tui.read().users.find(u => u.username === 'w6')!;
+			expect([w6.role, tui.read().users.find(u => u.username === 'w8')!.email]).toEqual(['guest', 'w8@example.com']);
+			tui.validate();
+			await tui.transact(promote('w9'));
+			await tui.transact(promote('w10'));
+			expect((await checkingOpen(path)) as {data: unknown}).toEqual({data: asJson(tui.read())});
+			const roles = Object.fromEntries(tui.read().users.map(u => [u.username, u.role]));
+			expect(roles).toMatchObject({w6: 'guest', w7: 'guest', w9: 'member', w10: 'member'});
+			if (!vouched) expect(readFileSync(path, 'utf8')).toContain('"username": "w6"');
+			const fresh = await Store.open(path, {validatorId: BUILD});
+			expect(asJson(fresh.read())).toEqual(asJson(tui.read()));
+		});
+	}
+});
