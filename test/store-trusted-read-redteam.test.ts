@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest';
 import {SCHEMA_VERSION} from '../source/core/model.js';
 import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
-import {Store} from '../source/store/store.js';
+import {Store, type StoreOptions} from '../source/store/store.js';
 import {startDigest} from '../source/store/validated.js';
 import {ORGCTL} from './helpers/cli.js';
 import {FIRST_PASSWORD, initializedContext} from './helpers/store.js';
@@ -119,10 +119,10 @@ async function checkingOpen(path: string): Promise<unknown> {
 }
 
 /** The console's open: trusting, deferred, with the build's validator; then validate(), as after the first frame. */
-async function consoleOpen(path: string, beforeValidate?: (store: Store) => Promise<unknown>): Promise<{store?: Store; refused?: string; early?: unknown}> {
+async function consoleOpen(path: string, beforeValidate?: (store: Store) => Promise<unknown>, options: StoreOptions = {}): Promise<{store?: Store; refused?: string; early?: unknown}> {
 	let store: Store;
 	try {
-		store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		store = await Store.open(path, {validatorId: BUILD, deferValidation: true, ...options});
 	} catch (error) {
 		return {refused: (error as Error).message};
 	}
@@ -144,8 +144,9 @@ async function consoleOpen(path: string, beforeValidate?: (store: Store) => Prom
 
 describe('red team: a trusted read of a hostile store file ends where a checking read does (redteam21)', () => {
 	for (const [what, edit] of EDITS) {
-		for (const early of [false, true]) {
-			it(`${what}${early ? ', with a commit before validate()' : ''}: refused as a checking open refuses it, or held and committed exactly`, async () => {
+		// `lines`: each record's line kept (the file read whole, TextLines), or not (a big store's route: FileLines, 64 KB at a time).
+		for (const [early, lines] of [[false, true], [true, true], [false, false]] as const) {
+			it(`${what}${early ? ', with a commit before validate()' : ''}${lines ? '' : ', read as a big store is'}: refused as a checking open refuses it, or held and committed exactly`, async () => {
 				const path = await vouchedStore();
 				const stale = digestBeside(path)!;
 				const original = readFileSync(path);
@@ -153,7 +154,7 @@ describe('red team: a trusted read of a hostile store file ends where a checking
 				expect(hostile.equals(original), 'the edit changed the file').toBe(false);
 				replaceWith(path, hostile);
 				const checked = (await checkingOpen(path)) as {data?: unknown; refused?: string};
-				const trusted = await consoleOpen(path, early ? store => store.transact(promote('w6')) : undefined);
+				const trusted = await consoleOpen(path, early ? store => store.transact(promote('w6')) : undefined, lines ? {} : {lineCacheBytes: 0});
 				if (checked.refused !== undefined) {
 					expect(trusted.refused, 'a checking open refuses it').toBeDefined();
 					// Never vouched for, never written over, and no commit lands on it.
