@@ -77,7 +77,19 @@ function sameStyles(from, to) {
 	],
 ];
 
+/**
+ * Each of ansi-tokenize and slice-ansi creates an Intl.Segmenter as it loads, and the first one
+ * created in a process costs 5-8 ms here (ICU loads its break rules), before the console has drawn
+ * anything; its first frame, lines of SIMPLE characters, needs none. Each is created the first
+ * time a text needs it; the calls are the same.
+ */
+const segmenterOnDemand = (declaration, name) => [
+	declaration,
+	`let ${name}Made;\nconst ${name} = {segment: text => (${name}Made ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'})).segment(text)};\n`,
+];
+
 const TOKENIZE = [
+	segmenterOnDemand('const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });\n', 'segmenter'),
 	[
 		'export function tokenize(str, endChar = Number.POSITIVE_INFINITY) {\n    const ret = [];\n',
 		`const SIMPLE_RUN = /[${SIMPLE}]+/y;
@@ -134,6 +146,38 @@ export function tokenize(str, endChar = Number.POSITIVE_INFINITY) {
 	],
 ];
 
+/**
+ * slice-ansi tokenizes every line it slices, segmenting the whole of it, escape codes included. A
+ * string of SIMPLE characters and escapes is one grapheme per UTF-16 unit (an escape is a control
+ * character, which a grapheme never spans, and the characters of a code are ASCII), so its
+ * segments are its units, and two SIMPLE characters are never one grapheme: the tokens are the
+ * same, found without the segmenter. The console's first frame, lines of such characters styled
+ * with SGR codes, then creates none.
+ */
+const SLICE_TOKENIZE = [
+	segmenterOnDemand("const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});\n", 'GRAPHEME_SEGMENTER'),
+	[
+		'function areValuesInSameGrapheme(leftValue, rightValue) {\n\tconst pair = `${leftValue}${rightValue}`;\n',
+		`const SIMPLE_OR_ESCAPE = /^[\\u001B${SIMPLE}]*$/;
+/** The grapheme segments of a string: for SIMPLE characters and escapes alone, one a UTF-16 unit, without a segmenter (orgctl's ink-first-frame). */
+function segmentsOf(string) {
+\tif (!SIMPLE_OR_ESCAPE.test(string)) {
+\t\treturn GRAPHEME_SEGMENTER.segment(string);
+\t}
+
+\treturn {containing: index => (index >= 0 && index < string.length ? {segment: string[index], index, input: string} : undefined)};
+}
+
+function areValuesInSameGrapheme(leftValue, rightValue) {
+\tconst pair = \`\${leftValue}\${rightValue}\`;
+\tif (SIMPLE_OR_ESCAPE.test(pair)) {
+\t\treturn false;
+\t}
+`,
+	],
+	['\tconst graphemeSegments = GRAPHEME_SEGMENTER.segment(string);\n', '\tconst graphemeSegments = segmentsOf(string);\n'],
+];
+
 const SLICE = [
 	[
 		'export default function sliceAnsi(string, start, end) {\n',
@@ -151,6 +195,7 @@ const FILES = [
 	{file: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/, replacements: STYLED_CHARS, what: 'how ansi-tokenize joins styled characters'},
 	{file: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]tokenize\.js$/, replacements: TOKENIZE, what: 'how ansi-tokenize splits a string'},
 	{file: /[\\/]slice-ansi[\\/]index\.js$/, replacements: SLICE, what: 'how slice-ansi slices a string'},
+	{file: /[\\/]slice-ansi[\\/]tokenize-ansi\.js$/, replacements: SLICE_TOKENIZE, what: "how slice-ansi's tokenizer segments a string"},
 ];
 
 export const inkFirstFrame = {

@@ -1,11 +1,14 @@
 import {execFileSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {tokenize} from '@alcalzone/ansi-tokenize';
 import sliceAnsi from 'slice-ansi';
 import stringWidth from 'string-width';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {SIMPLE} from '../../scripts/ink-first-frame.mjs';
 import {withAndWithout} from '../helpers/bundle.js';
+import {seedRoot, seedUsers, signIn, spawnConsole} from '../helpers/term.js';
 
 type Run = {frames: string[]; slices: string[]; tokens: string[]; strings: string[]};
 
@@ -71,5 +74,51 @@ describe("Ink's first-frame short ways (scripts/ink-first-frame.mjs, in every bu
 			);
 		});
 		expect(wrong).toEqual([]);
+	});
+});
+
+describe('the console draws its first frames without a grapheme segmenter (scripts/ink-first-frame.mjs)', () => {
+	it('creates no Intl.Segmenter from start to the Users section and the frames of a few moves, though its lines are styled', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'orgctl-test-'));
+		try {
+			const {ctx, root} = await seedRoot(dir);
+			await seedUsers(ctx, root.tenant.id, [{username: 'ada'}, {username: 'grace'}]);
+			await signIn(ctx, root, dir);
+			const log = join(dir, 'segmenters.log');
+			// Preloaded into the console: a line in the log for each Intl.Segmenter the process creates, naming where.
+			const preload = join(dir, 'count-segmenters.cjs');
+			writeFileSync(
+				preload,
+				`const {appendFileSync} = require('node:fs');
+const Real = Intl.Segmenter;
+Intl.Segmenter = class extends Real {
+	constructor(...args) {
+		super(...args);
+		appendFileSync(${JSON.stringify(log)}, new Error().stack.split('\\n').slice(2, 5).join(' | ') + '\\n');
+	}
+};
+`,
+			);
+			const t = spawnConsole({dir, env: {FORCE_COLOR: '3', NODE_OPTIONS: `--require ${preload}`}});
+			try {
+				await t.waitReady('main:users', 30_000);
+				await t.waitFor('grace');
+				// Moves draw new frames of the same lines (a section with a warning sign, ⚠, would need the segmenter).
+				await t.press('j', 'j', 'k');
+				await t.settle(300, 10_000);
+				// Its lines are styled (SGR codes), which slice-ansi tokenized with a segmenter.
+				expect(t.output()).toContain('\u001B[');
+				await t.press('q');
+				expect((await t.exited).exitCode).toBe(0);
+			} finally {
+				t.kill('SIGKILL');
+			}
+			expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
+			// The preload counts: a segmenter made on purpose is logged (an empty log is not a preload that did nothing).
+			execFileSync(process.execPath, ['--require', preload, '-e', 'new Intl.Segmenter()']);
+			expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 });

@@ -35,4 +35,20 @@ describe("Ink's frame caches (scripts/ink-frame-caches.mjs, in every bundle)", (
 		expect(new Set(expected).size).toBeGreaterThan(15);
 		expect(actual).toEqual(expected);
 	});
+
+	it('draws generated frames (styled, wide, clipped, overlapping, transformed texts) exactly as Ink without them does', async () => {
+		const generated = await withAndWithout('ink-output-frames.ts', 'ink-frame-caches');
+		try {
+			const run = (script: string, seed: number) => (JSON.parse(execFileSync(process.execPath, [script, '200', String(seed)], {encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024})) as {frames: string[]}).frames;
+			expect(readFileSync(generated.patched, 'utf8')).toContain('frameCaches');
+			for (const seed of [5, 29, 2026]) {
+				const expected = run(generated.plain, seed);
+				expect(new Set(expected).size).toBeGreaterThan(150);
+				expect(expected.join('')).toContain('\u001B[');
+				expect(run(generated.patched, seed)).toEqual(expected);
+			}
+		} finally {
+			generated.remove();
+		}
+	});
 });
