@@ -8,6 +8,7 @@ import {inkFirstFrame} from './ink-first-frame.mjs';
 import {inkFrameCaches} from './ink-frame-caches.mjs';
 import {inkFramePacing} from './ink-frame-pacing.mjs';
 import {inkIncrementalFix} from './ink-incremental-fix.mjs';
+import {assertOnDemand} from './assert-on-demand.mjs';
 import {childProcessOnDemand} from './child-process-on-demand.mjs';
 import {asciiRegex, consoleWithoutWebSide, inkNoDevtools, yogaSync} from './sync-top-level.mjs';
 import {stringWidthOnce} from './string-width-once.mjs';
@@ -147,5 +148,5 @@ export const CONSOLE_BUNDLE_OPTIONS = {
 	...CJS_OPTIONS,
 	external: BUNDLE_OPTIONS.external,
 	// The ES module bundle's plugins (Ink's frame caches and pacing among them), Yoga's synchronous load in yogaNoFetch's place.
-	plugins: [...BUNDLE_OPTIONS.plugins.filter(plugin => plugin !== yogaNoFetch), yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide, webPackagesApart(CONSOLE_WEB_PACKAGES), childProcessOnDemand],
+	plugins: [...BUNDLE_OPTIONS.plugins.filter(plugin => plugin !== yogaNoFetch), yogaSync, inkNoDevtools, asciiRegex, consoleWithoutWebSide, webPackagesApart(CONSOLE_WEB_PACKAGES), childProcessOnDemand, assertOnDemand],
 };
