@@ -12,7 +12,7 @@ import {BUDGETS} from './budgets.js';
 import {nodeFloor} from './floors.js';
 import {samplesFor, summarize, type Benchmark, type Figure} from './types.js';
 
-const ORGCTL = fileURLToPath(new URL('../dist/orgctl.mjs', import.meta.url));
+const ORGCTL = fileURLToPath(new URL('../dist/orgctl.cjs', import.meta.url));
 const ADDRESSES = 1000;
 const RUNS = samplesFor(3, 1);
 const PASSWORD = 'correct horse battery staple';

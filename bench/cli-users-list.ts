@@ -15,7 +15,7 @@ import {nodeFloor} from './floors.js';
 import {samplesFor, summarize, type Benchmark, type Figure} from './types.js';
 
 const RUNS = samplesFor(15, 5);
-const ORGCTL = join(import.meta.dirname, '..', 'dist', 'orgctl.mjs');
+const ORGCTL = join(import.meta.dirname, '..', 'dist', 'orgctl.cjs');
 
 /** Wall time of whole `orgctl users list --json` processes (start, open the store, authenticate, print); bench/postgres.ts times its store with it too. */
 export function timeRuns(env: NodeJS.ProcessEnv, runs = RUNS): {median: number; p95: number; users: number} {

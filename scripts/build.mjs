@@ -16,7 +16,7 @@ import {isAscii} from 'node:buffer';
 import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS, CONSOLE_BUNDLE_OPTIONS, WEB_BUNDLE_OPTIONS} from './bundle-options.mjs';
+import {BIN_OPTIONS, BUNDLE_OPTIONS, CLI_BUNDLE_OPTIONS, CONSOLE_BUNDLE_OPTIONS, WEB_BUNDLE_OPTIONS} from './bundle-options.mjs';
 
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, {recursive: true, force: true});
@@ -36,11 +36,13 @@ await build({
 	outdir,
 });
 await build({...WEB_BUNDLE_OPTIONS, outfile: outdir + 'orgctl-web.cjs'});
+await build({...BIN_OPTIONS, entryPoints: [new URL('../source/bin.ts', import.meta.url).pathname], outfile: outdir + 'orgctl.cjs'});
 // code-cache.ts decodes them as latin1, a one-byte string; one non-ASCII byte would make it a two-byte string, twice the size, for as long as the process runs.
 for (const bundle of ['orgctl-cli.cjs', 'orgctl-console.cjs']) {
 	if (!isAscii(readFileSync(outdir + bundle))) throw new Error(`build: dist/${bundle} is not ASCII (esbuild leaves regular expression literals as they are; see scripts/sync-top-level.mjs's asciiRegex).`);
 }
 chmodSync(outdir + 'orgctl.mjs', 0o755);
+chmodSync(outdir + 'orgctl.cjs', 0o755);
 writeCodeCache();
 await writeConsoleCodeCache();
 
@@ -53,10 +55,10 @@ function writeCodeCache() {
 	const dir = mkdtempSync(join(tmpdir(), 'orgctl-build-'));
 	try {
 		const env = {...ownEnv(dir), ORGCTL_WRITE_CODE_CACHE: '1'};
-		const run = spawnSync(process.execPath, [outdir + 'orgctl.mjs', 'users', 'list', '--json'], {env, encoding: 'utf8'});
+		const run = spawnSync(process.execPath, [outdir + 'orgctl.cjs', 'users', 'list', '--json'], {env, encoding: 'utf8'});
 		if (!existsSync(outdir + 'orgctl-cli.cjs.cache') || !existsSync(outdir + 'orgctl-web.cjs.cache')) throw new Error(`build: the code caches were not written: ${run.stderr}`);
 		// V8 refuses a cache silently (and the command compiles from source): check that a fresh run takes it.
-		const check = spawnSync(process.execPath, [outdir + 'orgctl.mjs', 'users', 'list', '--json'], {env: {...ownEnv(dir), ORGCTL_CODE_CACHE_REPORT: '1'}, encoding: 'utf8'});
+		const check = spawnSync(process.execPath, [outdir + 'orgctl.cjs', 'users', 'list', '--json'], {env: {...ownEnv(dir), ORGCTL_CODE_CACHE_REPORT: '1'}, encoding: 'utf8'});
 		if (!check.stderr.includes('orgctl: code cache used')) throw new Error(`build: the subcommands' code cache is not taken: ${check.stderr}`);
 	} finally {
 		rmSync(dir, {recursive: true, force: true});
@@ -89,7 +91,7 @@ async function writeConsoleCodeCache() {
 		const env = ownEnv(dir);
 		const password = randomBytes(18).toString('base64url');
 		for (const args of [['init', '--username', 'warmup', '--email', 'warmup@example.invalid'], ['login', '--username', 'warmup']]) {
-			const step = spawnSync(process.execPath, [outdir + 'orgctl.mjs', ...args, '--password-stdin'], {env, input: `${password}\n`, encoding: 'utf8'});
+			const step = spawnSync(process.execPath, [outdir + 'orgctl.cjs', ...args, '--password-stdin'], {env, input: `${password}\n`, encoding: 'utf8'});
 			if (step.status !== 0) throw new Error(`build: orgctl ${args[0]} for the console's code cache failed: ${step.stderr}`);
 		}
 		const warm = await openAndQuit(pty, dir, {...env, ORGCTL_WRITE_CODE_CACHE: '1'});
@@ -104,7 +106,7 @@ async function writeConsoleCodeCache() {
 
 /** The built console in a pseudo-terminal, quit with q as soon as the Users section is ready for keys. */
 async function openAndQuit(pty, dir, env) {
-	const term = pty.spawn(process.execPath, [outdir + 'orgctl.mjs'], {
+	const term = pty.spawn(process.execPath, [outdir + 'orgctl.cjs'], {
 		name: 'xterm-256color',
 		cols: 120,
 		rows: 40,

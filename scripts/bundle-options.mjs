@@ -61,6 +61,24 @@ export const BUNDLE_OPTIONS = {
 };
 
 /**
+ * dist/orgctl.cjs, the executable (source/bin.ts): a CommonJS file Node loads itself, so no ES
+ * module loader starts; import.meta.url is its own file's URL.
+ */
+export const BIN_OPTIONS = {
+	bundle: true,
+	platform: 'node',
+	target: 'node20',
+	format: 'cjs',
+	sourcemap: 'linked',
+	legalComments: 'none',
+	minifyWhitespace: true,
+	minifySyntax: true,
+	define: {'import.meta.url': '__orgctlBinUrl'},
+	banner: {js: "#!/usr/bin/env node\nconst __orgctlBinUrl = require('node:url').pathToFileURL(__filename).href;"},
+	logLevel: 'warning',
+};
+
+/**
  * What dist/'s three CommonJS bundles share (orgctl-cli.cjs, orgctl-console.cjs, orgctl-web.cjs),
  * each compiled by source/app/code-cache.ts with its own V8 code cache (Node 20 caches no ES
  * module): import.meta.url becomes the file's URL, which code-cache.ts passes in as __orgctlUrl.

@@ -22,9 +22,9 @@ function copyOfDist(): string {
 
 let store: string;
 
-function run(dist: string, args: readonly string[], env: Record<string, string> = {}): {code: number; stdout: string; stderr: string} {
+function run(dist: string, args: readonly string[], env: Record<string, string> = {}, entry = 'orgctl.cjs'): {code: number; stdout: string; stderr: string} {
 	const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ORGCTL_')));
-	const result = spawnSync(process.execPath, [join(dist, 'orgctl.mjs'), ...args], {
+	const result = spawnSync(process.execPath, [join(dist, entry), ...args], {
 		env: {...base, ORGCTL_STORE: join(store, 'orgctl.json'), ORGCTL_SESSION_FILE: join(store, 'session.json'), ORGCTL_CODE_CACHE_REPORT: '1', ...env},
 		encoding: 'utf8',
 	});
@@ -67,6 +67,30 @@ describe('the subcommands start from the V8 code cache the build wrote beside th
 
 	it('the built orgctl runs a subcommand with the cache its build wrote', () => {
 		expect(listUsers(DIST)).toEqual({usernames: everyone, cache: 'used'});
+	});
+
+	it('the package’s executable is dist/orgctl.cjs, which starts no ES module loader; dist/orgctl.mjs, the same program as an ES module, runs as well', () => {
+		const pkg = JSON.parse(readFileSync(join(DIST, '..', 'package.json'), 'utf8')) as {bin: Record<string, string>};
+		expect(pkg.bin['orgctl']).toBe('dist/orgctl.cjs');
+		expect(join(DIST, '..', pkg.bin['orgctl']!)).toBe(ORGCTL);
+		// Node's modules of the ES module loader that a module graph needs, listed as the process ends.
+		const loads = (entry: string): string[] => {
+			const probe = join(store, 'esm-probe.cjs');
+			writeFileSync(probe, "process.on('exit', () => process.stderr.write('modules: ' + process.moduleLoadList.join(',') + '\\n'));\n");
+			const result = run(DIST, ['users', 'list', '--json'], {NODE_OPTIONS: `--require ${probe}`}, entry);
+			expect(result.code, result.stderr).toBe(0);
+			expect(JSON.parse(result.stdout)).toHaveLength(everyone.length);
+			return (/modules: (.*)/.exec(result.stderr)?.[1] ?? '').split(',');
+		};
+		expect(loads('orgctl.cjs')).not.toContain('NativeModule internal/modules/esm/module_job');
+		expect(loads('orgctl.mjs')).toContain('NativeModule internal/modules/esm/module_job');
+		expect(/code cache (.*)/.exec(run(DIST, ['users', 'list', '--json'], {}, 'orgctl.mjs').stderr)?.[1]).toBe('used');
+	});
+
+	it('without the subcommands’ bundle, dist/orgctl.cjs runs the ES module build, which runs them from source', () => {
+		const dist = copyOfDist();
+		rmSync(join(dist, 'orgctl-cli.cjs'));
+		expect(listUsers(dist)).toEqual({usernames: everyone, cache: 'not reported'});
 	});
 
 	it('without its cache the bundle still runs, compiled from source', () => {
@@ -178,7 +202,7 @@ const CONSOLE_CACHE = 'orgctl-console.cjs.cache';
 
 /** Opens the console of `dist` in a pseudo-terminal: whether it drew the Users section with the store's users, and how it took its code cache. */
 async function openConsole(dist: string, env: Record<string, string> = {}): Promise<{users: boolean; cache: string}> {
-	const t = spawnConsole({dir: store, script: join(dist, 'orgctl.mjs'), cols: 100, rows: 30, env: {ORGCTL_CODE_CACHE_REPORT: '1', ...env}});
+	const t = spawnConsole({dir: store, script: join(dist, 'orgctl.cjs'), cols: 100, rows: 30, env: {ORGCTL_CODE_CACHE_REPORT: '1', ...env}});
 	try {
 		await t.waitReady('main:users', 30_000);
 		await t.waitFor(screen => ['ada', 'grace', 'root'].every(name => screen.includes(name)), 10_000);

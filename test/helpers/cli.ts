@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process';
 import {join} from 'node:path';
 import {refreshOpened, storeEnv} from './backend.js';
 
-export const ORGCTL = join(import.meta.dirname, '..', '..', 'dist', 'orgctl.mjs');
+export const ORGCTL = join(import.meta.dirname, '..', '..', 'dist', 'orgctl.cjs');
 
 export type CliResult = {code: number; stdout: string; stderr: string};
 

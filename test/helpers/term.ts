@@ -85,7 +85,7 @@ async function until(check: () => boolean, timeoutMs: number, what: () => string
 }
 
 /**
- * Spawns the built console (`node dist/orgctl.mjs`, so `npm run build` first) at 80×24 in a PTY with
+ * Spawns the built console (`node dist/orgctl.cjs`, so `npm run build` first) at 80×24 in a PTY with
  * the store and session file in `dir`. CI variables are removed from its environment: Ink renders
  * only the last frame when `CI` is set (TUI.md pitfall 8).
  */
