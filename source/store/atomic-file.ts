@@ -142,6 +142,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let digest: Digest | undefined;
 		let mac: Buffer | undefined;
 		let read: Layout | undefined;
+		let vouched: boolean;
 		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks};
 		// After a lean read (no lineage, layout or blocks held) a re-read reads every line, reusing the records that are as they were.
 		this.leanRead = false;
@@ -197,6 +198,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// A first read that keeps every line keeps the whole text anyway: it is read in one piece (file-io.ts TextLines).
 				const whole = previous === undefined && this.records.keepLines ? readText(fd, Number(stat.size), digest && (bytes => digest!.update(bytes))) : undefined;
 				const source = whole ? new TextLines(whole.text, whole.ascii) : new FileLines(fd, digest && (bytes => digest!.update(bytes)));
+				// Bytes this build vouched for all parse and pass the checks: the lists a first frame does not show are parsed when first read.
+				vouched = whole !== undefined && validator !== undefined && digest !== undefined && vouchedFor(this.path, digest.digest());
+				this.records.lazyNextRead = vouched;
 				const lines = this.fromLines(source, previous);
 				data =
 					lines ??
@@ -231,7 +235,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 			this.layout = read;
 			this.layoutOf = this.stamp;
 		}
-		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred);
+		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred, vouched);
 		return data;
 	}
 
@@ -273,8 +277,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * After a trusted first read: the digest vouches for these bytes, or they are checked now (or,
 	 * for a deferred open, by verify()) and then vouched for, so the next process need not check them.
 	 */
-	private settleTrust(data: Database, digest: Buffer, deferred: boolean): void {
-		if (vouchedFor(this.path, digest)) {
+	private settleTrust(data: Database, digest: Buffer, deferred: boolean, vouched: boolean): void {
+		if (vouched || vouchedFor(this.path, digest)) {
 			this.records.vouched();
 			return;
 		}

@@ -1,0 +1,119 @@
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {generateStore} from '../bench/generate.js';
+import {newId} from '../source/core/ids.js';
+import {copyDatabase, type Database} from '../source/core/model.js';
+import {validatedPathOf} from '../source/store/layout.js';
+import {Store} from '../source/store/store.js';
+import {tempDir} from './helpers/store.js';
+import {asJson} from './helpers/writers.js';
+
+// A first read of bytes this build vouched for (validated.ts) leaves the lists a console's first
+// frame does not show (invitations, audit) to be parsed when first read (record-lines.ts LAZY_LISTS):
+// every reader, writer, commit and follower must see them as if they had been parsed at once.
+
+const BUILD = 'rules-of-this-build';
+
+/** A generated store with invitations and audit events, and the MAC a checked open records for it. */
+async function vouchedStore(): Promise<string> {
+	const path = join(tempDir(), 'orgctl.json');
+	generateStore(path, {users: 30, invitations: 12});
+	// A checked open vouches for the bytes it checked (validated.ts).
+	await (await Store.open(path, {validatorId: BUILD})).close();
+	readFileSync(validatedPathOf(path));
+	return path;
+}
+
+function isLazy(db: Database, key: keyof Database): boolean {
+	return Object.getOwnPropertyDescriptor(db, key)?.get !== undefined;
+}
+
+/** The data as a fresh checked open reads it (no MAC trusted, every record validated). */
+async function checkedRead(path: string): Promise<unknown> {
+	const store = await Store.open(path);
+	try {
+		return asJson(store.read());
+	} finally {
+		await store.close();
+	}
+}
+
+describe('a console open of a vouched store parses invitations and audit when first read (record-lines.ts LAZY_LISTS)', () => {
+	it('they are not parsed by the open, and read exactly as a checked open reads them, the same list every time', async () => {
+		const path = await vouchedStore();
+		const store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		const db = store.read();
+		expect(isLazy(db, 'invitations')).toBe(true);
+		expect(isLazy(db, 'audit')).toBe(true);
+		expect(isLazy(db, 'users')).toBe(false);
+		store.validate();
+		// A vouched file needs no check: validate() leaves them unparsed too.
+		expect(isLazy(db, 'invitations')).toBe(true);
+		expect(db.invitations).toHaveLength(12);
+		expect(isLazy(db, 'invitations')).toBe(false);
+		expect(db.invitations).toBe(db.invitations);
+		expect(asJson(db)).toEqual(await checkedRead(path));
+		await store.close();
+	});
+
+	it('a copy made by copyDatabase stays unparsed and sees the very list the store sees; a spread parses', async () => {
+		const path = await vouchedStore();
+		const store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		const db = store.read();
+		const copy = copyDatabase(db);
+		expect(isLazy(copy, 'audit')).toBe(true);
+		expect(copy.audit).toBe(db.audit);
+		const spread = {...db};
+		expect(isLazy(spread, 'invitations')).toBe(false);
+		expect(spread.invitations).toBe(db.invitations);
+		await store.close();
+	});
+
+	it('an unvouched file is parsed whole at open, and its deferred check sees every record', async () => {
+		const path = await vouchedStore();
+		const text = readFileSync(path, 'utf8');
+		const store = await Store.open(path, {validatorId: 'another-build', deferValidation: true});
+		expect(isLazy(store.read(), 'invitations')).toBe(false);
+		store.validate();
+		expect(readFileSync(path, 'utf8')).toBe(text);
+		await store.close();
+	});
+
+	it('a commit of a store whose lists were never read keeps every invitation and audit event, and adds to them', async () => {
+		const path = await vouchedStore();
+		const before = (await checkedRead(path)) as Database;
+		const store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		expect(isLazy(store.read(), 'audit')).toBe(true);
+		await store.transact(db => {
+			db.settings.policy.minPasswordLength = 17;
+		});
+		const event = {...before.audit[0]!, id: newId(), target: 'added by the test'};
+		await store.transact(db => {
+			db.audit.push(event);
+			db.invitations.splice(0, 1);
+		});
+		const after = (await checkedRead(path)) as Database;
+		expect(after.settings.policy.minPasswordLength).toBe(17);
+		expect(after.audit).toEqual([...before.audit, event]);
+		expect(after.invitations).toEqual(before.invitations.slice(1));
+		expect(asJson(store.read())).toEqual(after);
+		await store.close();
+	});
+
+	it('a follower whose lists were never read picks up another process commit to them', async () => {
+		const path = await vouchedStore();
+		const follower = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		expect(isLazy(follower.read(), 'invitations')).toBe(true);
+		const writer = await Store.open(path, {validatorId: BUILD});
+		const gone = writer.read().invitations[3]!.id;
+		await writer.transact(db => {
+			db.invitations.splice(3, 1);
+		});
+		await follower.refresh();
+		expect(follower.read().invitations.map(i => i.id)).not.toContain(gone);
+		expect(asJson(follower.read())).toEqual(await checkedRead(path));
+		await writer.close();
+		await follower.close();
+	});
+});
