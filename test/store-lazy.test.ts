@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {generateStore} from '../bench/generate.js';
@@ -77,6 +77,22 @@ describe('a console open of a vouched store parses invitations and audit when fi
 		expect(isLazy(store.read(), 'invitations')).toBe(false);
 		store.validate();
 		expect(readFileSync(path, 'utf8')).toBe(text);
+		await store.close();
+	});
+
+	it('a vouched file not as orgctl wrote it (a record over two lines, checked whole and vouched for) has its lists parsed at open, never left to fail', async () => {
+		const path = await vouchedStore();
+		const text = readFileSync(path, 'utf8');
+		const start = text.indexOf('"invitations":[\n') + '"invitations":[\n'.length;
+		const comma = text.indexOf(',"', start);
+		// Still JSON, and each line still looks like a record's: `{"id":"…",` and the rest of that record.
+		writeFileSync(path, `${text.slice(0, comma + 1)}\n${text.slice(comma + 1)}`);
+		const digest = readFileSync(validatedPathOf(path), 'utf8');
+		await (await Store.open(path, {validatorId: BUILD})).close();
+		expect(readFileSync(validatedPathOf(path), 'utf8')).not.toBe(digest);
+		const store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		expect(isLazy(store.read(), 'invitations')).toBe(false);
+		expect(asJson(store.read())).toEqual(await checkedRead(path));
 		await store.close();
 	});
 

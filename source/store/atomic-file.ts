@@ -201,7 +201,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// Bytes this build vouched for all parse and pass the checks: the lists a first frame does not show are parsed when first read.
 				vouched = whole !== undefined && validator !== undefined && digest !== undefined && vouchedFor(this.path, digest.digest());
 				this.records.lazyNextRead = vouched;
-				const lines = this.fromLines(source, previous);
+				let lines = this.fromLines(source, previous);
+				// Lists left to parse when first read stay so only in a file as orgctl's writer left it (every line in the form a
+				// commit writes, the index of recent changes bound to it): each of their lines is then one record's JSON. In any other
+				// (a hand edit checked whole and vouched for) they are parsed now, and a line that does not parse sends the read to
+				// the whole text, as it would have before.
+				if (lines && !this.writtenAsRead(stat) && !this.parseLazyNow()) lines = undefined;
 				data =
 					lines ??
 					this.parse(
@@ -362,6 +367,22 @@ export class AtomicJsonFile implements Adapter<Database> {
 		// The line is the file's last but one; the file ends with "\n}\n".
 		const at = indexLine === undefined ? -1 : Number(stat.size) - Buffer.byteLength(indexLine) - 3;
 		return index && boundTo(index, stat, at) ? {id: index.head, index} : {id: statStateId(stat), index: undefined};
+	}
+
+	/** Whether the file the last fromLines() read is laid out as a commit writes, and its index of recent changes bound to it. */
+	private writtenAsRead(stat: BigIntStats): boolean {
+		const layout = this.records.readLayout;
+		return layout !== undefined && this.lineageOf(this.records.indexLine, stat).index?.at === layout.indexAt;
+	}
+
+	/** {@link RecordLines.parseLazyNow}, a record that fails its schema refusing the file as any read does. */
+	private parseLazyNow(): boolean {
+		try {
+			return this.records.parseLazyNow();
+		} catch (error) {
+			if (error instanceof Invalid) throw this.refuse(error);
+			throw error;
+		}
 	}
 
 	private fromLines(lines: LineSource, previous: Database | undefined): Database | undefined {

@@ -1378,6 +1378,22 @@ export class RecordLines {
 	}
 
 	/**
+	 * Parses now the lists the last read left to parse when first read (see lazyNextRead); false
+	 * when a line of them is not JSON (the caller then reads the file whole).
+	 */
+	parseLazyNow(): boolean {
+		const pending = this.lazyDb;
+		if (!pending) return true;
+		try {
+			for (const key of [...pending.keys]) Reflect.get(pending.db, key);
+		} catch (error) {
+			if (error instanceof SyntaxError) return false;
+			throw error;
+		}
+		return true;
+	}
+
+	/**
 	 * The records of a list a first read left unparsed (see lazyNextRead), from their lines, taken as
 	 * that read would have taken them (unchecked: bytes this build validated). While `db` is still the
 	 * state last read, the list is remembered as the lists read then were.
