@@ -78,13 +78,14 @@ function inPlace(old: readonly object[], total: number, keys: ReadonlySet<string
 /**
  * Lists a console's first frame (the Users section) does not show: on a first read of bytes this
  * build vouched for (validated.ts), their lines are cut and laid out as any list's, but parsed
- * only when the list is first read ({@link RecordLines.fromLines}, lazyNextRead).
+ * only when the list is first read ({@link RecordLines.fromLines}, lazyNextRead); at once after
+ * all unless the file is as orgctl's writer left it (atomic-file.ts, writtenAsRead).
  */
 const LAZY_LISTS: ReadonlySet<string> = new Set(['invitations', 'audit']);
 
 /**
- * Puts `list` at `key` of `db` as a property that makes it (`make`) when first read, then holds it
- * as an ordinary one: a reader, a spread or Object.entries sees the list as if it had been there
+ * Puts at `key` of `db` a property that makes its list (`make`, once) when first read, then holds
+ * it as an ordinary one: a reader, a spread or Object.entries sees the list as if it had been there
  * from the start, and a writer that sets the key sets it. A copy made with the descriptors
  * ({@link copyDatabase}) makes the same list once for both.
  */
