@@ -1,4 +1,5 @@
-import {readFileSync, writeFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {generateStore} from '../bench/generate.js';
@@ -93,6 +94,39 @@ describe('a console open of a vouched store parses invitations and audit when fi
 		const store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
 		expect(isLazy(store.read(), 'invitations')).toBe(false);
 		expect(asJson(store.read())).toEqual(await checkedRead(path));
+		await store.close();
+	});
+
+	it('the same edit made in place with the size and mtime put back (the index still bound): the list, parsed when first read, is the whole read\'s, and the next commit writes the file whole', async () => {
+		const path = await vouchedStore();
+		const text = readFileSync(path, 'utf8');
+		const {mtimeNs} = statSync(path, {bigint: true});
+		const start = text.indexOf('"invitations":[\n') + '"invitations":[\n'.length;
+		const comma = text.indexOf(',"', start);
+		const end = text.indexOf('  ', comma);
+		// A line break after the record's first comma, one space of its room taken out: the same size.
+		writeFileSync(path, `${text.slice(0, comma + 1)}\n${text.slice(comma + 1, end)}${text.slice(end + 1)}`);
+		expect(statSync(path).size).toBe(text.length);
+		const putBack = () => execFileSync('touch', ['-d', `@${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, path]);
+		putBack();
+		expect(statSync(path, {bigint: true}).mtimeNs).toBe(mtimeNs);
+		// A checking open reads it whole and vouches for it.
+		await (await Store.open(path, {validatorId: BUILD})).close();
+		const store = await Store.open(path, {validatorId: BUILD, deferValidation: true});
+		expect(isLazy(store.read(), 'invitations')).toBe(true);
+		const expected = await checkedRead(path);
+		expect(asJson(store.read())).toEqual(expected);
+		await store.transact(db => {
+			db.invitations[1]!.sentCount += 1;
+		});
+		const after = (await checkedRead(path)) as Database;
+		expect(after.invitations.map(i => i.id)).toEqual((expected as Database).invitations.map(i => i.id));
+		expect(after.invitations[1]!.sentCount).toBe((expected as Database).invitations[1]!.sentCount + 1);
+		expect(asJson(store.read())).toEqual(after);
+		// Written whole: the first invitation is on one line again.
+		const written = readFileSync(path, 'utf8');
+		const first = written.slice(written.indexOf('"invitations":[\n') + '"invitations":[\n'.length).split('\n')[0]!;
+		expect(JSON.parse(first.trim().replace(/,$/, ''))).toEqual(after.invitations[0]);
 		await store.close();
 	});
 

@@ -578,6 +578,12 @@ export class RecordLines {
 	 * every line of them parses and passes the checks, so parsing later cannot fail or differ.
 	 */
 	lazyNextRead = false;
+	/**
+	 * A list parsed when first read had lines that are not one record each (see parseLazy): the
+	 * layout of the read does not say where its records are, so no commit patches the file until one
+	 * has written it whole.
+	 */
+	private misplaced = false;
 	/** The database of the last read, while it holds a list not yet parsed, and those lists' keys. */
 	private lazyDb: {readonly db: object; readonly keys: Set<string>} | undefined;
 	/** Records were taken unchecked: the next commit checks them all, as {@link verify} does. */
@@ -989,7 +995,7 @@ export class RecordLines {
 	 */
 	patch(db: Database, layout: Layout, indexed: ReadonlyMap<string, ReadonlySet<string>> = new Map()): {commit: Commit; writes: Array<[number, string]>} | undefined {
 		const taken = this.before;
-		if (!taken || this.unverified) return undefined;
+		if (!taken || this.unverified || this.misplaced) return undefined;
 		const writes: Array<[number, string]> = [];
 		const lines: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [];
 		const touched = new Map<string, Set<string>>();
@@ -1270,6 +1276,7 @@ export class RecordLines {
 	private startRead(): void {
 		this.trusting = this.trustNextRead;
 		this.readLayout = undefined;
+		this.misplaced = false;
 		this.cleaned = false;
 	}
 
@@ -1283,6 +1290,8 @@ export class RecordLines {
 	 */
 	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string, Record<string, unknown>]>, change: Applied['change']): Applied['change'] {
 		this.unverified = false;
+		// Patches refused while the layout was not one line per record: this commit wrote the whole file.
+		this.misplaced = false;
 		this.endChange();
 		const copies = new Map<object, Record<string, unknown>>();
 		for (const [record, line, written] of changed) {
@@ -1400,11 +1409,19 @@ export class RecordLines {
 	 * state last read, the list is remembered as the lists read then were.
 	 */
 	private parseLazy(db: object, section: Section, bodies: readonly string[]): unknown[] {
-		const records: unknown[] = [];
+		let records: unknown[] = [];
 		const trusting = this.trusting;
 		this.trusting = true;
 		try {
 			for (const [i, body] of bodies.entries()) records.push(this.adopt(section.element!, section.shared, JSON.parse(body), section.key, i, body));
+		} catch (error) {
+			if (!(error instanceof SyntaxError)) throw error;
+			// Not one record per line (a record over two lines, two on one), in bytes a check vouched for whole and whose index
+			// and mtime were put back. The list's text is its lines without their spaces, joined by the commas cut from them:
+			// parsed so, it is the list a whole read gives. Its records get no line, and the layout is not used.
+			this.misplaced = true;
+			const values = JSON.parse(`[${bodies.join(',')}]`) as unknown[];
+			records = values.map((value, i) => this.adopt(section.element!, section.shared, value, section.key, i));
 		} finally {
 			this.trusting = trusting;
 		}
