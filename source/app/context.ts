@@ -63,7 +63,7 @@ export async function openContext(address: string, options: OpenOptions = {}): P
 	}
 	// A file this build has validated before opens without being validated again (store/validated.ts).
 	const store = await Store.open(address, {now, ...(VALIDATOR_ID === undefined ? {} : {validatorId: VALIDATOR_ID}), ...storeOptions});
-	const secrets = KeyFile.load(store.path, {mayCreate: sealedSecretsIn(store.read()).length === 0});
+	const secrets = KeyFile.load(store.path, {mayCreate: () => sealedSecretsIn(store.read()).length === 0});
 	return buildContext(store, secrets, {...ports, now});
 }
 

@@ -439,6 +439,15 @@ export type SamlAssertion = z.infer<typeof samlAssertionSchema>;
 export type DeviceLogin = z.infer<typeof deviceLoginSchema>;
 export type Database = z.infer<typeof databaseSchema>;
 
+/**
+ * A shallow copy of `db` (a new object, the same sections): where a store read left a list to be
+ * parsed when first read (store/record-lines.ts, LAZY_LISTS), the copy leaves it so too, where a
+ * spread would parse it now. Either way every reader sees the same list.
+ */
+export function copyDatabase(db: Database): Database {
+	return Object.defineProperties({}, Object.getOwnPropertyDescriptors(db)) as Database;
+}
+
 /** The public URL a new store starts with: nobody but this machine can open it. */
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
 

@@ -142,6 +142,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let digest: Digest | undefined;
 		let mac: Buffer | undefined;
 		let read: Layout | undefined;
+		let vouched: boolean;
 		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks};
 		// After a lean read (no lineage, layout or blocks held) a re-read reads every line, reusing the records that are as they were.
 		this.leanRead = false;
@@ -197,7 +198,15 @@ export class AtomicJsonFile implements Adapter<Database> {
 				// A first read that keeps every line keeps the whole text anyway: it is read in one piece (file-io.ts TextLines).
 				const whole = previous === undefined && this.records.keepLines ? readText(fd, Number(stat.size), digest && (bytes => digest!.update(bytes))) : undefined;
 				const source = whole ? new TextLines(whole.text, whole.ascii) : new FileLines(fd, digest && (bytes => digest!.update(bytes)));
-				const lines = this.fromLines(source, previous);
+				// Bytes this build vouched for all parse and pass the checks: the lists a first frame does not show are parsed when first read.
+				vouched = whole !== undefined && validator !== undefined && digest !== undefined && vouchedFor(this.path, digest.digest());
+				this.records.lazyNextRead = vouched;
+				let lines = this.fromLines(source, previous);
+				// Lists left to parse when first read stay so only in a file as orgctl's writer left it (every line in the form a
+				// commit writes, the index of recent changes bound to it): each of their lines is then one record's JSON. In any other
+				// (a hand edit checked whole and vouched for) they are parsed now, and a line that does not parse sends the read to
+				// the whole text, as it would have before.
+				if (lines && !this.writtenAsRead(stat) && !this.parseLazyNow()) lines = undefined;
 				data =
 					lines ??
 					this.parse(
@@ -231,7 +240,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 			this.layout = read;
 			this.layoutOf = this.stamp;
 		}
-		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred);
+		if (validator && mac && this.records.trusted) this.settleTrust(data, mac, deferred, vouched);
 		return data;
 	}
 
@@ -273,8 +282,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * After a trusted first read: the digest vouches for these bytes, or they are checked now (or,
 	 * for a deferred open, by verify()) and then vouched for, so the next process need not check them.
 	 */
-	private settleTrust(data: Database, digest: Buffer, deferred: boolean): void {
-		if (vouchedFor(this.path, digest)) {
+	private settleTrust(data: Database, digest: Buffer, deferred: boolean, vouched: boolean): void {
+		if (vouched || vouchedFor(this.path, digest)) {
 			this.records.vouched();
 			return;
 		}
@@ -363,6 +372,22 @@ export class AtomicJsonFile implements Adapter<Database> {
 		// The line is the file's last but one; the file ends with "\n}\n".
 		const at = indexLine === undefined ? -1 : Number(stat.size) - Buffer.byteLength(indexLine) - 3;
 		return index && boundTo(index, stat, at) ? {id: index.head, index} : {id: statStateId(stat), index: undefined};
+	}
+
+	/** Whether the file the last fromLines() read is laid out as a commit writes, and its index of recent changes bound to it. */
+	private writtenAsRead(stat: BigIntStats): boolean {
+		const layout = this.records.readLayout;
+		return layout !== undefined && this.lineageOf(this.records.indexLine, stat).index?.at === layout.indexAt;
+	}
+
+	/** {@link RecordLines.parseLazyNow}, a record that fails its schema refusing the file as any read does. */
+	private parseLazyNow(): boolean {
+		try {
+			return this.records.parseLazyNow();
+		} catch (error) {
+			if (error instanceof Invalid) throw this.refuse(error);
+			throw error;
+		}
 	}
 
 	private fromLines(lines: LineSource, previous: Database | undefined): Database | undefined {

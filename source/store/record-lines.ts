@@ -75,6 +75,39 @@ function inPlace(old: readonly object[], total: number, keys: ReadonlySet<string
 	return {merged, removed};
 }
 
+/**
+ * Lists a console's first frame (the Users section) does not show: on a first read of bytes this
+ * build vouched for (validated.ts), their lines are cut and laid out as any list's, but parsed
+ * only when the list is first read ({@link RecordLines.fromLines}, lazyNextRead); at once after
+ * all unless the file is as orgctl's writer left it (atomic-file.ts, writtenAsRead).
+ */
+const LAZY_LISTS: ReadonlySet<string> = new Set(['invitations', 'audit']);
+
+/**
+ * Puts at `key` of `db` a property that makes its list (`make`, once) when first read, then holds
+ * it as an ordinary one: a reader, a spread or Object.entries sees the list as if it had been there
+ * from the start, and a writer that sets the key sets it. A copy made with the descriptors
+ * ({@link copyDatabase}) makes the same list once for both.
+ */
+function defineLazy(db: object, key: string, make: () => unknown[]): void {
+	let list: unknown[] | undefined;
+	const settle = (target: object, value: unknown) => {
+		Object.defineProperty(target, key, {value, writable: true, enumerable: true, configurable: true});
+	};
+	Object.defineProperty(db, key, {
+		enumerable: true,
+		configurable: true,
+		get(this: object) {
+			list ??= make();
+			settle(this, list);
+			return list;
+		},
+		set(this: object, value: unknown) {
+			settle(this, value);
+		},
+	});
+}
+
 /** Fields whose values many records repeat: {@link RecordLines} keeps one string per value. */
 const SHARED_FIELDS = ['tenantId', 'owner', 'invitedBy', 'createdBy', 'domainId', 'projectId', 'actor', 'action'] as const;
 /** Values beyond this many are left as they are: a store of unusual shape costs what it did before, never more. */
@@ -539,6 +572,20 @@ export class RecordLines {
 	private readonly shared = new Map<string, string>();
 	/** The next read takes records without checking them (StoreOptions.deferValidation); {@link verify} checks them later. */
 	trustNextRead = false;
+	/**
+	 * The next read is a first read of bytes a MAC proves this build validated (validated.ts): the
+	 * {@link LAZY_LISTS} are parsed when first read, not before the first frame. Only such bytes:
+	 * every line of them parses and passes the checks, so parsing later cannot fail or differ.
+	 */
+	lazyNextRead = false;
+	/**
+	 * A list parsed when first read had lines that are not one record each (see parseLazy): the
+	 * layout of the read does not say where its records are, so no commit patches the file until one
+	 * has written it whole.
+	 */
+	private misplaced = false;
+	/** The database of the last read, while it holds a list not yet parsed, and those lists' keys. */
+	private lazyDb: {readonly db: object; readonly keys: Set<string>} | undefined;
 	/** Records were taken unchecked: the next commit checks them all, as {@link verify} does. */
 	private unverified = false;
 	/** Set during a trusted read. */
@@ -625,6 +672,9 @@ export class RecordLines {
 		const bytesOf = (line: string, body: string) => lines.lineBytes! - (line.length - body.length);
 		let guardedChange = previous === undefined;
 		let indexFollows = false;
+		const lazy = this.lazyNextRead && this.trusting && previous === undefined && this.keepLines;
+		this.lazyNextRead = false;
+		const lazyKeys = new Set<string>();
 		for (const [index, section] of this.sections.entries()) {
 			const isLast = index === this.sections.length - 1;
 			const comma = isLast ? '' : ',';
@@ -641,6 +691,7 @@ export class RecordLines {
 				// of garbage per re-read of a big store) is only made once one is looked up by its line.
 				let taken: Set<object> | undefined;
 				let byLine: Map<string, object[]> | undefined;
+				const lazyList = lazy && LAZY_LISTS.has(section.key);
 				// Each record's line may end with spaces (room to grow in place), before its comma or
 				// instead of it for the last; the list may end with a line of spaces (room for more).
 				let more = false;
@@ -675,6 +726,11 @@ export class RecordLines {
 						if (slack >= 0 || !line.endsWith(more ? ',' : ' ')) capture = false;
 						starts.push(lines.lineStart!);
 						lengths.push(bytesOf(line, body));
+					}
+					if (lazyList) {
+						// Parsed when the list is first read (see lazyNextRead).
+						records.push(body);
+						continue;
 					}
 					const same = old[records.length];
 					const free = same !== undefined && !taken?.has(same);
@@ -723,7 +779,10 @@ export class RecordLines {
 					records.push(record);
 				}
 				if (section.guarded && records.length !== old.length) guardedChange = true;
-				db[section.key] = records;
+				if (lazyList) {
+					lazyKeys.add(section.key);
+					defineLazy(db, section.key, () => this.parseLazy(db, section, records as string[]));
+				} else db[section.key] = records;
 			} else {
 				const read = lines.next();
 				if (read === undefined || !read.startsWith(key)) return undefined;
@@ -771,7 +830,7 @@ export class RecordLines {
 		}
 		if (closing !== '}') return undefined;
 		for (let rest = lines.next(); rest !== undefined; rest = lines.next()) if (rest !== '') return undefined;
-		const accepted = this.accept(db as Database, guardedChange);
+		const accepted = this.accept(db as Database, guardedChange, lazyKeys.size > 0 ? {db, keys: lazyKeys} : undefined);
 		if (capture && indexAt >= 0 && !lines.lossy && !this.cleaned) this.readLayout = {singles, lists: slots, indexAt};
 		return accepted;
 	}
@@ -936,7 +995,7 @@ export class RecordLines {
 	 */
 	patch(db: Database, layout: Layout, indexed: ReadonlyMap<string, ReadonlySet<string>> = new Map()): {commit: Commit; writes: Array<[number, string]>} | undefined {
 		const taken = this.before;
-		if (!taken || this.unverified) return undefined;
+		if (!taken || this.unverified || this.misplaced) return undefined;
 		const writes: Array<[number, string]> = [];
 		const lines: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [];
 		const touched = new Map<string, Set<string>>();
@@ -1230,6 +1289,7 @@ export class RecordLines {
 	private startRead(): void {
 		this.trusting = this.trustNextRead;
 		this.readLayout = undefined;
+		this.misplaced = false;
 		this.cleaned = false;
 	}
 
@@ -1243,6 +1303,8 @@ export class RecordLines {
 	 */
 	committed(db: Database, changed: ReadonlyArray<readonly [Record<string, unknown>, string, Record<string, unknown>]>, change: Applied['change']): Applied['change'] {
 		this.unverified = false;
+		// Patches refused while the layout was not one line per record: this commit wrote the whole file.
+		this.misplaced = false;
 		this.endChange();
 		const copies = new Map<object, Record<string, unknown>>();
 		for (const [record, line, written] of changed) {
@@ -1339,6 +1401,52 @@ export class RecordLines {
 	}
 
 	/**
+	 * Parses now the lists the last read left to parse when first read (see lazyNextRead); false
+	 * when a line of them is not JSON (the caller then reads the file whole).
+	 */
+	parseLazyNow(): boolean {
+		const pending = this.lazyDb;
+		if (!pending) return true;
+		try {
+			for (const key of [...pending.keys]) Reflect.get(pending.db, key);
+		} catch (error) {
+			if (error instanceof SyntaxError) return false;
+			throw error;
+		}
+		return true;
+	}
+
+	/**
+	 * The records of a list a first read left unparsed (see lazyNextRead), from their lines, taken as
+	 * that read would have taken them (unchecked: bytes this build validated). While `db` is still the
+	 * state last read, the list is remembered as the lists read then were.
+	 */
+	private parseLazy(db: object, section: Section, bodies: readonly string[]): unknown[] {
+		let records: unknown[] = [];
+		const trusting = this.trusting;
+		this.trusting = true;
+		try {
+			for (const [i, body] of bodies.entries()) records.push(this.adopt(section.element!, section.shared, JSON.parse(body), section.key, i, body));
+		} catch (error) {
+			if (!(error instanceof SyntaxError)) throw error;
+			// Not one record per line (a record over two lines, two on one), in bytes a check vouched for whole and whose index
+			// and mtime were put back. The list's text is its lines without their spaces, joined by the commas cut from them:
+			// parsed so, it is the list a whole read gives. Its records get no line, and the layout is not used.
+			this.misplaced = true;
+			const values = JSON.parse(`[${bodies.join(',')}]`) as unknown[];
+			records = values.map((value, i) => this.adopt(section.element!, section.shared, value, section.key, i));
+		} finally {
+			this.trusting = trusting;
+		}
+		const pending = this.lazyDb;
+		if (pending?.db === db && pending.keys.delete(section.key)) {
+			this.lists.set(section.key, records);
+			if (pending.keys.size === 0) this.lazyDb = undefined;
+		}
+		return records;
+	}
+
+	/**
 	 * Validates a record read from a file and remembers it. Keeps the parsed object itself when
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
@@ -1389,8 +1497,10 @@ export class RecordLines {
 	}
 
 	/** Checks the invariants when something they read may have changed, then takes `db` as the current state. */
-	private accept(db: Database, guardedChange: boolean): Database {
+	private accept(db: Database, guardedChange: boolean, lazy?: {readonly db: object; readonly keys: Set<string>}): Database {
 		this.trustNextRead = false;
+		this.lazyNextRead = false;
+		this.lazyDb = lazy;
 		if (this.trusting) {
 			this.trusting = false;
 			this.unverified = true;
@@ -1414,6 +1524,8 @@ export class RecordLines {
 		const lists = new Map<string, readonly unknown[]>();
 		for (const section of this.sections) {
 			if (!section.element) continue;
+			// A list not yet parsed is remembered once it is (parseLazy): reading it here would parse it.
+			if (this.lazyDb?.db === db && this.lazyDb.keys.has(section.key)) continue;
 			const list = db[section.key] as unknown as readonly unknown[];
 			const kept = this.lists.get(section.key);
 			const same = kept !== undefined && ((changed !== undefined && !changed.has(section.key)) || kept === list || sameMembers(kept, list));

@@ -12,9 +12,10 @@ export type KeyFileOptions = {
 	/**
 	 * Whether a missing or empty key file may be replaced by a new key: only while the store holds
 	 * nothing sealed with the old one (a new key would make that undecryptable, and get in the way
-	 * of restoring the old key from a backup).
+	 * of restoring the old key from a backup). A function is asked only when the key file is missing or
+	 * empty: a console's open does not read every invitation to learn what it does not need.
 	 */
-	readonly mayCreate?: boolean;
+	readonly mayCreate?: boolean | (() => boolean);
 	/** The disk steps of writing a new key; tests fail or kill them on purpose. */
 	readonly steps?: WriteSteps;
 	/** How to get the key back when it is missing and secrets are sealed with it. */
@@ -73,7 +74,7 @@ export class KeyFile {
 	private static loadAt(path: string, base: string, options: KeyFileOptions): KeyFile {
 		const found = readKey(path);
 		if (typeof found === 'object') return new KeyFile(path, found.key);
-		if (options.mayCreate === false) {
+		if ((typeof options.mayCreate === 'function' ? options.mayCreate() : options.mayCreate) === false) {
 			throw new OrgError(
 				'store',
 				`The key file ${path} is ${found}, but the store holds secrets sealed with it (invitation links, queued mail or the SMTP password); ${options.recover ?? 'restore the key file from a backup of the store folder (orgctl admin check says what else is wrong)'}.`,

@@ -1,5 +1,5 @@
 import type {Actor} from '../../core/context.js';
-import type {Database} from '../../core/model.js';
+import {copyDatabase, type Database} from '../../core/model.js';
 import type {DialogRequest} from '../components/dialogs.js';
 import type {Revealed, StatusMessage} from '../console-context.js';
 import type {SessionKey} from '../session.js';
@@ -57,16 +57,16 @@ export type ShellAction =
 	| {readonly type: 'dirty'; readonly id: string; readonly dirty: boolean};
 
 export function initialShell(screen: Screen, db: Database): ShellState {
-	return {screen, loginKey: 0, sectionId: undefined, help: false, picker: false, dialog: undefined, status: undefined, revealed: undefined, db: {...db}, running: 0, dirty: []};
+	return {screen, loginKey: 0, sectionId: undefined, help: false, picker: false, dialog: undefined, status: undefined, revealed: undefined, db: copyDatabase(db), running: 0, dirty: []};
 }
 
 export function shellReducer(state: ShellState, action: ShellAction): ShellState {
 	switch (action.type) {
 		case 'data':
-			return state.db.version === action.db.version ? state : {...state, db: {...action.db}};
+			return state.db.version === action.db.version ? state : {...state, db: copyDatabase(action.db)};
 		case 'signed-in':
 			// The actor acts under the console's session: every change asks the store whether it is still live (core/standing.ts).
-			return {...state, screen: {kind: 'main', actor: {...action.actor, sessionId: action.session.id}, session: action.session}, sectionId: undefined, db: {...action.db}, status: action.status};
+			return {...state, screen: {kind: 'main', actor: {...action.actor, sessionId: action.session.id}, session: action.session}, sectionId: undefined, db: copyDatabase(action.db), status: action.status};
 		case 'signed-out':
 			return {
 				...state,
