@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {touch} from '../source/core/accounts.js';
 import {newId} from '../source/core/ids.js';
-import {brokenInvariants, checkInvariants, INVARIANTS} from '../source/core/invariants.js';
+import {brokenInvariants, checkInvariants, indexOf, INVARIANTS} from '../source/core/invariants.js';
 import {databaseSchema, type Database} from '../source/core/model.js';
 import {Store} from '../source/store/store.js';
 import type {OpenedStore} from '../source/app/context.js';
@@ -96,6 +96,34 @@ const BREACHES: Array<[string, (db: Database) => void, string]> = [
 ];
 
 describe('cross-record rules', () => {
+	it('each rule reads only the lists it names, directly or through the index (a change elsewhere cannot break it)', async () => {
+		const {store} = await consistentStore();
+		const db = JSON.parse(readFileSync(store.path, 'utf8')) as Database;
+		for (const invariant of INVARIANTS) {
+			const read = new Set<string>();
+			const watched = new Proxy(db, {
+				get(target, key, receiver) {
+					if (typeof key === 'string') read.add(key);
+					return Reflect.get(target, key, receiver) as unknown;
+				},
+			});
+			expect(invariant.check(watched, indexOf(watched)), invariant.rule).toBeUndefined();
+			expect({rule: invariant.rule, read: [...read].filter(list => !(invariant.lists as readonly string[]).includes(list))}).toEqual({rule: invariant.rule, read: []});
+			expect(read.size, invariant.rule).toBeGreaterThan(0);
+		}
+	});
+
+	it.each(BREACHES)('%s: found as well by the check of only the lists the breach changed', async (_name, breach, phrase) => {
+		const {store} = await consistentStore();
+		const before = JSON.parse(readFileSync(store.path, 'utf8')) as Database;
+		const db = structuredClone(before);
+		breach(db);
+		const changed = new Set(Object.keys(db).filter(list => JSON.stringify(db[list as keyof Database]) !== JSON.stringify(before[list as keyof Database])));
+		expect(changed.size).toBeGreaterThan(0);
+		expect(checkInvariants(db, changed)).toBe(phrase);
+		expect(checkInvariants(db, new Set(['schemaVersion', 'settings', 'audit']))).toBeUndefined();
+	});
+
 	it.skipIf(BACKEND !== 'file').each(BREACHES)('%s: a file edited so is refused on open, naming the rule, and left as it was', async (_name, breach, phrase) => {
 		const {store} = await consistentStore();
 		const db = JSON.parse(readFileSync(store.path, 'utf8')) as Database;
