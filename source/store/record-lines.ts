@@ -518,6 +518,22 @@ function jsonSpaceEnd(text: string, end: number): number {
 	return end;
 }
 
+/**
+ * The lists a read or a commit may have changed in a way a cross-record rule reads (records added,
+ * removed or moved, or a guarded field changed), whose rules are then checked (checkInvariants);
+ * 'every list' when nothing was known before (a first read).
+ */
+type Changed = Set<string> | 'every list';
+
+/** Whether `key`'s rules are checked already. */
+function changes(changed: Changed, key: string): boolean {
+	return changed === 'every list' || changed.has(key);
+}
+
+function note(changed: Changed, key: string): void {
+	if (changed !== 'every list') changed.add(key);
+}
+
 export class RecordLines {
 	/** record → its line as last committed or read, while {@link keepLines}; read it through {@link lines}. */
 	private lineMap = new WeakMap<object, string>();
@@ -627,7 +643,7 @@ export class RecordLines {
 				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
-		return this.accept(db as Database, true);
+		return this.accept(db as Database, 'every list');
 	}
 
 	/**
@@ -649,7 +665,7 @@ export class RecordLines {
 		this.indexLine = undefined;
 		this.indexValue = undefined;
 		this.trusting = false;
-		return this.accept(db as Database, false);
+		return this.accept(db as Database, new Set());
 	}
 
 	/**
@@ -670,7 +686,8 @@ export class RecordLines {
 		const slots = new Map<string, ListSlots>();
 		/** How many bytes `body` takes of `line` (the line just read), which holds it and around it only ASCII (a key, spaces, a comma). */
 		const bytesOf = (line: string, body: string) => lines.lineBytes! - (line.length - body.length);
-		let guardedChange = previous === undefined;
+		// The lists whose guarded fields or members may have changed (every list on a first read): their rules are checked.
+		const changed: Changed = previous === undefined ? 'every list' : new Set();
 		let indexFollows = false;
 		const lazy = this.lazyNextRead && this.trusting && previous === undefined && this.keepLines;
 		this.lazyNextRead = false;
@@ -769,16 +786,16 @@ export class RecordLines {
 					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
 					// few changed lines do not keep a whole chunk of an old file alive.
 					const record = this.adopt(section.element, section.shared, value, section.key, records.length, previous ? undefined : body);
-					if (section.guarded && !guardedChange) {
+					if (section.guarded && !changes(changed, section.key)) {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
 						const was = old[records.length] as Record<string, unknown> | undefined;
 						if (was && !taken?.has(was) && sameGuarded(section.guarded, record, field => was[field])) (taken ??= new Set(records.filter((r, i) => r === old[i]) as object[])).add(was);
-						else guardedChange = true;
+						else note(changed, section.key);
 					}
 					records.push(record);
 				}
-				if (section.guarded && records.length !== old.length) guardedChange = true;
+				if (section.guarded && records.length !== old.length) note(changed, section.key);
 				if (lazyList) {
 					lazyKeys.add(section.key);
 					defineLazy(db, section.key, () => this.parseLazy(db, section, records as string[]));
@@ -830,7 +847,7 @@ export class RecordLines {
 		}
 		if (closing !== '}') return undefined;
 		for (let rest = lines.next(); rest !== undefined; rest = lines.next()) if (rest !== '') return undefined;
-		const accepted = this.accept(db as Database, guardedChange, lazyKeys.size > 0 ? {db, keys: lazyKeys} : undefined);
+		const accepted = this.accept(db as Database, changed, lazyKeys.size > 0 ? {db, keys: lazyKeys} : undefined);
 		if (capture && indexAt >= 0 && !lines.lossy && !this.cleaned) this.readLayout = {singles, lists: slots, indexAt};
 		return accepted;
 	}
@@ -856,7 +873,7 @@ export class RecordLines {
 		const lists = new Map<string, {removed: object[]; added: object[]}>();
 		let settings = false;
 		let reordered = false;
-		let guardedChange = false;
+		const changed = new Set<string>();
 		const touch = (section: string, key: string | undefined) => noteTouched(touched, section, key);
 		const place = (section: string, key: string, at: number, offset: number, length: number) => {
 			let keys = where.get(section);
@@ -877,7 +894,7 @@ export class RecordLines {
 			}
 			const was = taken ? taken.find(section, value, hint) : -1;
 			if (was >= 0 && !this.unverified && taken!.unchanged(value, was)) return {line: this.lines.get(value) ?? JSON.stringify(value), fresh: false, was};
-			if (guarded && !(was >= 0 && sameGuarded(guarded, value, field => taken!.field(was, field)))) guardedChange = true;
+			if (guarded && !(was >= 0 && sameGuarded(guarded, value, field => taken!.field(was, field)))) changed.add(section);
 			const clean = check(schema, value, at);
 			// zod drops keys it does not know; a record carrying one is a bug, not something to write.
 			const unknown = unknownKey(value, clean);
@@ -919,7 +936,7 @@ export class RecordLines {
 			const lengths: number[] = [];
 			counts[section.key] = list.length;
 			const before = this.lists.get(section.key) as readonly object[] | undefined;
-			if (section.guarded && !(before && sameMembers(before, list))) guardedChange = true;
+			if (section.guarded && !(before && sameMembers(before, list))) changed.add(section.key);
 			const keys = indexed.get(section.key);
 			const removed: object[] = [];
 			const added: object[] = [];
@@ -976,8 +993,9 @@ export class RecordLines {
 			out.write(']');
 			if (removed.length > 0 || added.length > 0) lists.set(section.key, {removed, added});
 		}
-		if (guardedChange || this.unverified) {
-			const problem = checkInvariants(db);
+		if (changed.size > 0 || this.unverified) {
+			// After a trusted read no rule was checked yet: all of them.
+			const problem = checkInvariants(db, this.unverified ? undefined : changed);
 			if (problem) throw new Invalid('', problem);
 		}
 		return {lines, touched, where, counts, change: reordered ? undefined : {lists, settings}, layout: {singles, lists: slots}};
@@ -1004,13 +1022,13 @@ export class RecordLines {
 		const singles = new Map(layout.singles);
 		const slots = new Map(layout.lists);
 		let settings = false;
-		let guardedChange = false;
+		const guardedLists = new Set<string>();
 		/** Entries of the layout's arrays to set (an index at the end of one appends), once nothing can fail any more. */
 		const updates: Array<[number[], number, number]> = [];
 		const touch = (section: string, key: string | undefined) => noteTouched(touched, section, key);
 		/** The line of a record that changed (`was`: where what it held is taken, -1 if added), checked as serialize() checks it. */
 		const fresh = (value: Record<string, unknown>, schema: z.ZodType, at: string, was: number, guarded: readonly GuardedField[] | undefined): string => {
-			if (guarded && !(was >= 0 && sameGuarded(guarded, value, field => taken.field(was, field)))) guardedChange = true;
+			if (guarded && !(was >= 0 && sameGuarded(guarded, value, field => taken.field(was, field)))) guardedLists.add(at.split('.')[0]!);
 			const clean = check(schema, value, at);
 			const unknown = unknownKey(value, clean);
 			if (unknown) throw new Invalid(at, `unknown field ${unknown}`);
@@ -1083,7 +1101,7 @@ export class RecordLines {
 			}
 			let at = slot.slack;
 			if (list.length > before.length) {
-				if (section.guarded) guardedChange = true;
+				if (section.guarded) guardedLists.add(section.key);
 				changed = true;
 				// The last record's line ends with a space where the comma goes once another follows.
 				if (before.length > 0) writes.push([slot.slack - 2, ',']);
@@ -1106,8 +1124,8 @@ export class RecordLines {
 			if (changed) slots.set(section.key, {starts, lengths, slack: at, close: slot.close});
 			if (removed.length > 0 || added.length > 0) lists.set(section.key, {removed, added});
 		}
-		if (guardedChange) {
-			const problem = checkInvariants(db);
+		if (guardedLists.size > 0) {
+			const problem = checkInvariants(db, guardedLists);
 			if (problem) throw new Invalid('', problem);
 		}
 		// The plan stands: the layout's arrays take the new lines (the caller drops the layout if the commit then fails).
@@ -1159,7 +1177,7 @@ export class RecordLines {
 		const db: Record<string, unknown> = {...previous, version: index.version};
 		const lists = new Map<string, {removed: object[]; added: object[]}>();
 		let settings = false;
-		let guardedChange = false;
+		const changed = new Set<string>();
 		for (const [key, keys] of touchedBy(entries)) {
 			const section = this.sections.find(s => s.key === key);
 			if (!section) return undefined;
@@ -1184,7 +1202,7 @@ export class RecordLines {
 			if (!section.element) {
 				if (placed.length !== 1) return undefined;
 				const was = previous[section.key] as unknown;
-				if (section.guarded && !(isRecord(was) && sameGuarded(section.guarded, placed[0]![1], field => was[field]))) guardedChange = true;
+				if (section.guarded && !(isRecord(was) && sameGuarded(section.guarded, placed[0]![1], field => was[field]))) changed.add(section.key);
 				db[key] = placed[0]![1];
 				if (key === 'settings') settings = true;
 				continue;
@@ -1196,7 +1214,7 @@ export class RecordLines {
 			const edited = UNIQUE_IDS.has(key) ? inPlace(old, total, keys, placed) : undefined;
 			if (edited) {
 				const guarded = section.guarded;
-				if (guarded && placed.some(([, record], i) => !sameGuarded(guarded, record, field => (edited.removed[i] as Record<string, unknown>)[field]))) guardedChange = true;
+				if (guarded && placed.some(([, record], i) => !sameGuarded(guarded, record, field => (edited.removed[i] as Record<string, unknown>)[field]))) changed.add(section.key);
 				db[key] = edited.merged;
 				lists.set(key, {removed: edited.removed, added: placed.map(p => p[1])});
 				continue;
@@ -1219,7 +1237,7 @@ export class RecordLines {
 				removed.push(old[from]!);
 			}
 			if (next !== placed.length) return undefined;
-			if (section.guarded) guardedChange = true;
+			if (section.guarded) changed.add(section.key);
 			db[key] = merged;
 			lists.set(key, {removed, added: placed.map(p => p[1])});
 		}
@@ -1227,8 +1245,8 @@ export class RecordLines {
 			const count = index.counts[section.key];
 			if (section.element && count !== undefined && (db[section.key] as unknown[]).length !== count) return undefined;
 		}
-		if (guardedChange) {
-			const problem = checkInvariants(db as Database);
+		if (changed.size > 0) {
+			const problem = checkInvariants(db as Database, changed);
 			if (problem) throw new Invalid('', problem);
 		}
 		this.remember(db as Database, lists);
@@ -1497,15 +1515,15 @@ export class RecordLines {
 	}
 
 	/** Checks the invariants when something they read may have changed, then takes `db` as the current state. */
-	private accept(db: Database, guardedChange: boolean, lazy?: {readonly db: object; readonly keys: Set<string>}): Database {
+	private accept(db: Database, changed: Changed, lazy?: {readonly db: object; readonly keys: Set<string>}): Database {
 		this.trustNextRead = false;
 		this.lazyNextRead = false;
 		this.lazyDb = lazy;
 		if (this.trusting) {
 			this.trusting = false;
 			this.unverified = true;
-		} else if (guardedChange) {
-			const problem = checkInvariants(db);
+		} else if (changed === 'every list' || changed.size > 0) {
+			const problem = checkInvariants(db, changed === 'every list' ? undefined : changed);
 			if (problem) throw new Invalid('', problem);
 		}
 		this.remember(db);
