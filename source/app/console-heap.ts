@@ -24,18 +24,13 @@ import {runInNewContext} from 'node:vm';
  * once: 13 to 16 ms of the main thread, about 0.3 % of a 30 s window it falls in (0.02 % in the
  * runs where it fell outside).
  *
- * And lets the old generation grow by 20 % over what survived the last full collection, not by a
- * factor V8 picks from how fast the main thread allocates: at 100,000 users each commit allocates
- * tens of MB that die with it, and once the copy of the file moved off the main thread
- * (store/copier.ts) V8 judged the thread busier and let the heap grow to 272 MB between full
- * collections, for 95 MB live (bench/store-commit-child.ts's 120 commits: peak 343 MB resident,
- * 245 MB with 20 %, 270 with 50 %, 302 with 100 %; commit medians 62-68 ms with any of them).
+ * (The old generation's growth is set once start-up is over: see {@link collectStartupGarbage}.)
+ *
  * Call before the store is read.
  */
 export function keepYoungGenerationSmall(): void {
 	setFlagsFromString('--semi-space-growth-factor=1');
 	setFlagsFromString('--memory-reducer-single-gc');
-	setFlagsFromString('--heap-growing-percent=20');
 	// The build's warm run writes the console's code cache on exit (source/app/code-cache.ts), and V8
 	// stamps a cache with the flags in force then: one made under these flags is refused by every
 	// console, which compiles before setting them. So that run puts the defaults back first.
@@ -62,8 +57,21 @@ function restoreDefaultFlags(): void {
  * 3 of 4 runs at 100,000 users (over the 150 MB budget), and at 127 MB in the one run where V8's
  * memory reducer happened to collect inside the idle window, at 1 % CPU of it; with it, 116 to
  * 127 MB. It costs about 70 ms of one core, once, before the console is left alone.
+ *
+ * From then on the old generation grows by 20 % over what survived the last full collection, not by
+ * a factor V8 picks from how fast the main thread allocates: at 100,000 users each commit allocates
+ * tens of MB that die with it, and once the copy of the file moved off the main thread
+ * (store/copier.ts) V8 judged the thread busier and let the heap grow to 272 MB between full
+ * collections, for 95 MB live (bench/store-commit-child.ts's 120 commits: peak 343 MB resident,
+ * 245 MB with 20 %, 270 with 50 %, 302 with 100 %; commit medians 62-68 ms with any of them).
+ * Not during start-up: set before the store was read, it made V8 run a second full collection
+ * before the first frame at 10,000 users (the heap 18 MB; --trace-gc), where the one V8 runs
+ * anyway had left 9.6 MB live and 20 % over that was soon reached. Console start, 15 alternating
+ * runs each under a real-time priority at load 13: 309 -> 298 and 329 -> 310 ms median wall (both
+ * orders); resident at rest at 100,000 users 126 -> 128 MB (bench console-live).
  */
 export function collectStartupGarbage(): void {
+	setFlagsFromString('--heap-growing-percent=20');
 	setFlagsFromString('--expose-gc');
 	const gc = runInNewContext('gc') as unknown;
 	if (typeof gc === 'function') (gc as () => void)();
