@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {byUsername, sortByUsername, usernameKey} from '../source/core/users.js';
+import {byUsername, firstByUsername, sortByUsername, usernameKey} from '../source/core/users.js';
 
 const collator = new Intl.Collator('en', {sensitivity: 'base', numeric: true});
 const ALPHABET = 'aAbBzZ0123456789._-';
@@ -58,5 +58,22 @@ describe('username order by key (core/users.ts)', () => {
 
 	it('a name with a letter that lower-cases into a-z (the Kelvin sign, İ) is outside the alphabet: the collator orders it', () => {
 		for (const name of ['\u212A', 'a\u212Ab', 'x\u0130y', '\u017F', 'a b', 'a+b']) expect(usernameKey(name), name).toBeUndefined();
+	});
+
+	it('firstByUsername gives the first n of sortByUsername, ties in their order, for every n and with names outside the alphabet', () => {
+		const random = seeded(21);
+		const users = Array.from({length: 3000}, (_, i) => ({username: randomName(random), i}));
+		// Names that begin alike (one group holds many) and the empty name, which sorts first.
+		for (let i = 0; i < 400; i++) users.push({username: `a${randomName(random)}`, i: 3000 + i});
+		users.push({username: '', i: 3400});
+		const sorted = sortByUsername([...users]);
+		for (const n of [0, 1, 2, 17, 60, 200, 1000, 3400, 3401, 5000]) expect(firstByUsername(users, n), `n=${n}`).toEqual(sorted.slice(0, n));
+		// The groups are not all sorted: the first page takes fewer keys than the whole list.
+		expect(users.map(u => u.username)).not.toEqual(sorted.map(u => u.username));
+		const outside = [...users.slice(0, 500), {username: 'zoë', i: -1}, {username: 'Zoe', i: -2}, {username: 'a b', i: -3}];
+		expect(firstByUsername(outside, 40)).toEqual(sortByUsername([...outside]).slice(0, 40));
+		expect(firstByUsername([{username: '\u0010'}, {username: '0'}], 2).map(u => u.username)).toEqual(sortByUsername([{username: '\u0010'}, {username: '0'}]).map(u => u.username));
+		// The list is left as it was.
+		expect(users[0]!.i).toBe(0);
 	});
 });

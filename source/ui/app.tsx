@@ -407,7 +407,8 @@ function Shell({ctx, start, tenant, readyMarker = false, onFirstFrame}: AppProps
 						})}
 					</Box>
 					<Box width={contentWidth} height={bodyHeight} paddingLeft={1} overflow="hidden">
-						{section ? <section.Component key={`${section.id}:${actor?.tenant.id ?? ''}`} width={contentWidth - 1} height={bodyHeight} /> : <Text>There is nothing you can open here.</Text>}
+						{/* eslint-disable-next-line react-hooks/refs -- read for the first render only (false until its effects ran); no frame depends on it changing */}
+						{section ? <section.Component key={`${section.id}:${actor?.tenant.id ?? ''}`} width={contentWidth - 1} height={bodyHeight} starting={!firstFrame.current} /> : <Text>There is nothing you can open here.</Text>}
 					</Box>
 				</Box>
 			</ConsoleContext.Provider>

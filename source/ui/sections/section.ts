@@ -2,7 +2,17 @@ import type {ComponentType} from 'react';
 import type {Action} from '../../core/policy.js';
 
 /** The space a section draws in: the right-hand pane. */
-export type SectionProps = {readonly width: number; readonly height: number};
+export type SectionProps = {
+	readonly width: number;
+	readonly height: number;
+	/**
+	 * True for the console's first frame only (Ink draws it, and runs its effects, within render()):
+	 * the section may make just what that frame shows if the rest is made before the console can
+	 * read a key, in a microtask, which runs before any input, resize or timer callback. Not a React
+	 * update: one made then is drawn from a later immediate, after keys may have been read.
+	 */
+	readonly starting?: boolean;
+};
 
 /**
  * One entry of the left pane. A section is shown only to users for whom the policy allows

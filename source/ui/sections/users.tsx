@@ -3,7 +3,7 @@ import {Box} from 'ink';
 import {actorFacts} from '../../core/context.js';
 import {describeOwned, ownedBy} from '../../core/ownership.js';
 import {mayView} from '../../core/policy.js';
-import {byUsername, listUsersIn, userView} from '../../core/users.js';
+import {byUsername, listUsersIn, listUsersInSoon, userView} from '../../core/users.js';
 import {followRows} from '../follow-rows.js';
 import type {User} from '../../core/model.js';
 import {List} from '../components/list.js';
@@ -33,13 +33,28 @@ export const USER_COLUMNS: readonly Column<User>[] = [
 /** What `/` searches: a stable function, so the list builds its search index once per data change. */
 const searchText = (u: User) => `${u.username} ${u.email} ${u.role} ${u.method} ${status(u)}${u.superuser ? ' superuser' : ''}`;
 
-function Users({width, height}: SectionProps) {
+function Users({width, height, starting = false}: SectionProps) {
 	const api = useConsole();
 	const {actor, db, notify} = api;
 	// Derived from the list itself, not the whole data: a change elsewhere keeps the array as it was
 	// (StorePort.subscribe), so it neither filters and sorts 100,000 users again nor changes the frame.
 	const all = db.users;
-	const follow = useMemo(() => followRows<User>(list => listUsersIn({users: list}, actor), u => u.tenantId === actor.tenant.id, byUsername), [actor]);
+	// The console's first frame shows the first page of the list: only that page is sorted for it,
+	// and the rest in a microtask after the frame's effects, before the console can read a key
+	// (listUsersInSoon, SectionProps.starting). Once: a later build may draw any part of the list.
+	const [firstPage] = useState(() => once(starting ? height : 0));
+	const follow = useMemo(
+		() =>
+			followRows<User>(
+				list => {
+					const page = firstPage();
+					return page > 0 ? listUsersInSoon({users: list}, actor, page) : listUsersIn({users: list}, actor);
+				},
+				u => u.tenantId === actor.tenant.id,
+				byUsername,
+			),
+		[actor, firstPage],
+	);
 	const users = useMemo(() => follow(all), [follow, all]);
 	const [openId, setOpenId] = useState<string | undefined>(undefined);
 	const [overlay, setOverlay] = useState<UserOverlay | undefined>(undefined);
@@ -71,6 +86,16 @@ function Users({width, height}: SectionProps) {
 			{overlay ? <UserOverlayView overlay={overlay} width={width} height={height} onClose={() => setOverlay(undefined)} /> : null}
 		</Box>
 	);
+}
+
+/** A function that gives `value` the first time it is called and 0 after. */
+function once(value: number): () => number {
+	let left = value;
+	return () => {
+		const given = left;
+		left = 0;
+		return given;
+	};
 }
 
 type DetailProps = {readonly user: User; readonly width: number; readonly height: number; readonly onBack: () => void; readonly onOverlay: (overlay: UserOverlay) => void};
