@@ -390,3 +390,58 @@ describe('red team: a change that fails between a trusted read and validate() (r
 		});
 	}
 });
+
+describe('red team: what sits where the store, its key or its lock goes is only read if it is a regular file (redteam21)', () => {
+	const usersList = (path: string) =>
+		spawnSync(process.execPath, [ORGCTL, '--store', path, 'users', 'list', '--json'], {
+			env: {...process.env, ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD, ORGCTL_SESSION_FILE: `${path}.session`},
+			encoding: 'utf8',
+			timeout: 10_000,
+		});
+	const places: ReadonlyArray<[string, (store: string) => string]> = [
+		['orgctl.json', store => store],
+		['orgctl.key', store => store.replace(/\.json$/, '.key')],
+		['orgctl.json.lock', store => `${store}.lock`],
+	];
+	for (const [name, at] of places) {
+		for (const [what, plant] of [
+			['a FIFO', (file: string) => execFileSync('mkfifo', ['-m', '600', file])],
+			['a link to /dev/zero', (file: string) => symlinkSync('/dev/zero', file)],
+		] as const) {
+			it(`${what} in place of ${name}: the CLI neither hangs nor reads it, and says it is not a regular file`, async () => {
+				const {ctx} = await initializedContext();
+				const path = ctx.store.path;
+				const file = at(path);
+				rmSync(file, {force: true});
+				plant(file);
+				const listed = usersList(path);
+				expect(listed.signal, 'killed at the time limit: an open or read blocked').toBeNull();
+				expect(listed.status).not.toBe(0);
+				expect(listed.stderr).toMatch(name.endsWith('.lock') && what !== 'a FIFO' ? /is a symbolic link/ : /is not a regular file/);
+				expect(listed.stdout).not.toContain('"username": "root"');
+			}, 30_000);
+		}
+	}
+
+	it('a FIFO in place of orgctl.json: admin check neither hangs nor reads it, and says it is not a regular file', async () => {
+		const {ctx} = await initializedContext();
+		const path = ctx.store.path;
+		rmSync(path);
+		execFileSync('mkfifo', ['-m', '600', path]);
+		const checked = spawnSync(process.execPath, [ORGCTL, '--store', path, 'admin', 'check'], {encoding: 'utf8', timeout: 10_000});
+		expect(checked.signal, 'killed at the time limit: the open blocked').toBeNull();
+		expect(checked.status).toBe(1);
+		expect(checked.stdout).toContain(`${path} is not a regular file`);
+	}, 30_000);
+
+	it('a FIFO where the backup of a schema version 1 file goes: the migration neither hangs nor reads it, and refuses', async () => {
+		const {ctx} = await initializedContext();
+		const path = ctx.store.path;
+		writeFileSync(path, JSON.stringify({...(JSON.parse(readFileSync(path, 'utf8')) as object), invitationTombstones: undefined, schemaVersion: 1}), {mode: 0o600});
+		execFileSync('mkfifo', ['-m', '600', `${path}.v1.bak`]);
+		const listed = usersList(path);
+		expect(listed.signal, 'killed at the time limit: the read of the backup blocked').toBeNull();
+		expect(listed.status).not.toBe(0);
+		expect(listed.stderr).toContain(`${path}.v1.bak already exists with other content`);
+	}, 30_000);
+});

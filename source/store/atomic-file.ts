@@ -156,11 +156,14 @@ export class AtomicJsonFile implements Adapter<Database> {
 		this.blocks = undefined;
 		if (validator) this.records.trustNextRead = true;
 		try {
-			const fd = openSync(this.path, 'r');
+			// Opened without blocking, and read only if it is a regular file: a FIFO put in its place held every orgctl process
+			// at its open for ever (red team redteam21), and a device would be read without end.
+			const fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
 			try {
 				// fstat, not stat: the stamp must describe the file whose text is read, even if another
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
+				if (!stat.isFile()) throw storeError(this.path, 'it is not a regular file', `move it aside (mv ${this.path} ${this.path}.aside) and put the store file back`);
 				assertOwnedFile(this.path, 'store file', this.path, stat);
 				if (validator && this.options.oneShot === true && !deferred && stat.size <= LEAN_READ_BYTES) {
 					const vouched = this.readVouched(fd, stat, validator);
