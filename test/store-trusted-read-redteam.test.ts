@@ -169,11 +169,10 @@ describe('red team: a trusted read of a hostile store file ends where a checking
 				expect(trusted.refused, 'a checking open accepts it').toBeUndefined();
 				const store = trusted.store!;
 				const expected = checked.data as {users: Array<{username: string; role: string}>};
-				// A commit before validate() checks every record: it may refuse one a checking open would have cleaned (a field
-				// no schema knows), never acknowledged and never written; or it lands with the rest as a checking open holds it.
-				const landed = early && 'done' in (trusted.early as object);
-				if (early && !landed) expect(readFileSync(path).equals(hostile)).toBe(true);
-				if (landed) {
+				// A commit before validate() validates first, as a checking open would have (a record with a field no schema knows
+				// is cleaned, not refused): it lands with the rest as a checking open holds it.
+				if (early) expect(trusted.early, 'a checking open accepts the file: a commit before validate() lands').toHaveProperty('done');
+				if (early) {
 					expect(expected.users.find(u => u.username === 'w6')!.role).toBe('guest');
 					expected.users.find(u => u.username === 'w6')!.role = 'member';
 					const held = asJson(store.read()) as typeof expected;
@@ -298,11 +297,11 @@ describe('red team: a console following another process through the index of rec
 });
 
 describe('red team: an edit in place to a block another process\'s patched commit did not touch (redteam21)', () => {
-	for (const [what, changed] of [['in that block', 'w501'], ['elsewhere', 'w998']] as const) {
-		it(`the console follows that commit, then commits a change ${what}: never a file a checking open refuses, never a MAC for bytes nothing checked`, async () => {
+	for (const [what, changed, keyed] of [['in that block', 'w501', true], ['elsewhere', 'w998', true], ['in that block', 'w501', false], ['elsewhere', 'w998', false]] as const) {
+		it(`the console follows that commit, then commits a change ${what}${keyed ? '' : ', with no key file (no validator)'}: never a file a checking open refuses, never a MAC for bytes nothing checked`, async () => {
 			// 1,000 users: the file spans several of the MAC's 64 KB blocks; w500 is in none the version, w999 or the index is in.
 			const seeded = await seededStore(Array.from({length: 1000}, (_, i) => `w${i}`));
-			KeyFile.load(seeded.path);
+			if (keyed) KeyFile.load(seeded.path);
 			const path = seeded.path;
 			const writer = await Store.open(path, {validatorId: BUILD});
 			await writer.transact(promote('w1'));
@@ -324,7 +323,7 @@ describe('red team: an edit in place to a block another process\'s patched commi
 			if (!committed) expect(readFileSync(path).equals(bad)).toBe(true);
 			// What the console acknowledged is in a file every reader accepts, and no MAC vouches for a role no build accepts.
 			if (committed) expect(((await checkingOpen(path)) as {refused?: string}).refused).toBeUndefined();
-			if (digestBeside(path) === macOf(path, readFileSync(path))) expect(readFileSync(path, 'utf8')).not.toContain('"role":"GUEST"');
+			if (keyed && digestBeside(path) === macOf(path, readFileSync(path))) expect(readFileSync(path, 'utf8')).not.toContain('"role":"GUEST"');
 			let trusted: unknown;
 			try {
 				trusted = (await Store.open(path, {validatorId: BUILD})).read().users.map(u => u.role as string);
@@ -389,4 +388,59 @@ describe('red team: a change that fails between a trusted read and validate() (r
 			expect(asJson(fresh.read())).toEqual(asJson(tui.read()));
 		});
 	}
+});
+
+describe('red team: what sits where the store, its key or its lock goes is only read if it is a regular file (redteam21)', () => {
+	const usersList = (path: string) =>
+		spawnSync(process.execPath, [ORGCTL, '--store', path, 'users', 'list', '--json'], {
+			env: {...process.env, ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD, ORGCTL_SESSION_FILE: `${path}.session`},
+			encoding: 'utf8',
+			timeout: 10_000,
+		});
+	const places: ReadonlyArray<[string, (store: string) => string]> = [
+		['orgctl.json', store => store],
+		['orgctl.key', store => store.replace(/\.json$/, '.key')],
+		['orgctl.json.lock', store => `${store}.lock`],
+	];
+	for (const [name, at] of places) {
+		for (const [what, plant] of [
+			['a FIFO', (file: string) => execFileSync('mkfifo', ['-m', '600', file])],
+			['a link to /dev/zero', (file: string) => symlinkSync('/dev/zero', file)],
+		] as const) {
+			it(`${what} in place of ${name}: the CLI neither hangs nor reads it, and says it is not a regular file`, async () => {
+				const {ctx} = await initializedContext();
+				const path = ctx.store.path;
+				const file = at(path);
+				rmSync(file, {force: true});
+				plant(file);
+				const listed = usersList(path);
+				expect(listed.signal, 'killed at the time limit: an open or read blocked').toBeNull();
+				expect(listed.status).not.toBe(0);
+				expect(listed.stderr).toMatch(name.endsWith('.lock') && what !== 'a FIFO' ? /is a symbolic link/ : /is not a regular file/);
+				expect(listed.stdout).not.toContain('"username": "root"');
+			}, 30_000);
+		}
+	}
+
+	it('a FIFO in place of orgctl.json: admin check neither hangs nor reads it, and says it is not a regular file', async () => {
+		const {ctx} = await initializedContext();
+		const path = ctx.store.path;
+		rmSync(path);
+		execFileSync('mkfifo', ['-m', '600', path]);
+		const checked = spawnSync(process.execPath, [ORGCTL, '--store', path, 'admin', 'check'], {encoding: 'utf8', timeout: 10_000});
+		expect(checked.signal, 'killed at the time limit: the open blocked').toBeNull();
+		expect(checked.status).toBe(1);
+		expect(checked.stdout).toContain(`${path} is not a regular file`);
+	}, 30_000);
+
+	it('a FIFO where the backup of a schema version 1 file goes: the migration neither hangs nor reads it, and refuses', async () => {
+		const {ctx} = await initializedContext();
+		const path = ctx.store.path;
+		writeFileSync(path, JSON.stringify({...(JSON.parse(readFileSync(path, 'utf8')) as object), invitationTombstones: undefined, schemaVersion: 1}), {mode: 0o600});
+		execFileSync('mkfifo', ['-m', '600', `${path}.v1.bak`]);
+		const listed = usersList(path);
+		expect(listed.signal, 'killed at the time limit: the read of the backup blocked').toBeNull();
+		expect(listed.status).not.toBe(0);
+		expect(listed.stderr).toContain(`${path}.v1.bak already exists with other content`);
+	}, 30_000);
 });

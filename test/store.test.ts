@@ -416,7 +416,7 @@ describe('changes', () => {
 		writeFileSync(good.path, readFileSync(good.path, 'utf8').replace('"username":"bob"', '"username":"Alice"'));
 		const bytes = readFileSync(good.path);
 		const broken = await Store.open(good.path, {deferValidation: true});
-		await expect(broken.transact(db => touch(db.users[0]!))).rejects.toThrow(/not saved: username Alice is used twice/);
+		await expect(broken.transact(db => touch(db.users[0]!))).rejects.toThrow(/inconsistent \(username Alice is used twice/);
 		expect(() => broken.validate()).toThrow(/inconsistent \(username Alice is used twice/);
 		expect(readFileSync(good.path).equals(bytes)).toBe(true);
 	});

@@ -157,11 +157,14 @@ export class AtomicJsonFile implements Adapter<Database> {
 		this.blocks = undefined;
 		if (validator) this.records.trustNextRead = true;
 		try {
-			const fd = openSync(this.path, 'r');
+			// Opened without blocking, and read only if it is a regular file: a FIFO put in its place held every orgctl process
+			// at its open for ever (red team redteam21), and a device would be read without end.
+			const fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
 			try {
 				// fstat, not stat: the stamp must describe the file whose text is read, even if another
 				// process renames a new one into place meanwhile.
 				stat = fstatSync(fd, {bigint: true});
+				if (!stat.isFile()) throw storeError(this.path, 'it is not a regular file', `move it aside (mv ${this.path} ${this.path}.aside) and put the store file back`);
 				assertOwnedFile(this.path, 'store file', this.path, stat);
 				if (validator && this.options.oneShot === true && !deferred && stat.size <= LEAN_READ_BYTES) {
 					const vouched = this.readVouched(fd, stat, validator);
@@ -332,8 +335,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * Before applying another process's commit from the index: when that commit patched a copy of
 	 * the very file held here, works out where the lines of the new one lie (follow-layout.ts) and
 	 * the digests of its blocks (those the commit wrote into, and from the index on, hashed again
-	 * from the file), so the next commit here patches too. Undefined when that cannot be proved
-	 * (nothing learnt: the next commit writes the whole file).
+	 * from the file). Undefined when that cannot be proved (nothing learnt: the next commit writes the
+	 * whole file). Since redteam21 the blocks are never kept and, without a validator, nothing is
+	 * learnt: a commit here after another process's writes the whole file (see below).
 	 *
 	 * With a validator it also proves the file is the one its writer validated: the digest that
 	 * writer put beside the store must be the MAC of those blocks. An edit written in place after
@@ -342,12 +346,15 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * whole ('not as written') rather than followed past unseen and vouched for (red team).
 	 */
 	private learn(held: Held, index: ChangeIndex, entries: readonly LogEntry[], fd: number, stat: BigIntStats): Learnt | 'not as written' | undefined {
-		if (!held.layout || !held.stamp || this.migrated || (this.validator !== undefined && !held.blocks)) return undefined;
+		// Without a validator nothing proves the bytes outside the ranges that commit wrote are still those held here: an
+		// edit in place there, its mtime put back, keeps the index bound to the file, and a commit here that patched a
+		// copy would carry it into its file unchecked and acknowledge a file a checking open refuses (red team,
+		// test/store-trusted-read-redteam). So nothing is learnt: the next commit here writes the whole file, from data that was checked.
+		if (!held.layout || !held.stamp || this.migrated || this.validator === undefined || !held.blocks) return undefined;
 		const read = (offset: number, length: number) => readBytes(fd, offset, length);
 		const followed = followedLayout(held.layout, fileKey(held.stamp), index, entries, read);
 		if (!followed) return undefined;
-		if (!this.validator) return {layout: followed.layout, blocks: undefined};
-		const blocks = patchedBlocks(held.blocks!, Number(stat.size), followed.ranges, index.at, read);
+		const blocks = patchedBlocks(held.blocks, Number(stat.size), followed.ranges, index.at, read);
 		if (!vouchedFor(this.path, macOfBlocks(this.validator, Number(stat.size), blocks))) return 'not as written';
 		// The MAC proves only the blocks its writer hashed: the others are this process's digests of the file it held, and
 		// the bytes there in the new file were read by nobody since its rename. An edit in place there, its mtime put

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readdirSync, readFileSync, lstatSync, realpathSync, statSync} from 'node:fs';
+import {closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, lstatSync, realpathSync, statSync} from 'node:fs';
 import {basename, dirname, join, resolve} from 'node:path';
 import {isOrgError} from '../core/errors.js';
 import {brokenInvariants} from '../core/invariants.js';
@@ -55,9 +55,11 @@ function inspectFile(path: string): FileState {
 	let text: string;
 	let mode: number;
 	try {
-		const fd = openSync(path, 'r');
+		// Without blocking, and read only if it is a regular file (a FIFO put in its place held the open for ever).
+		const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
 		try {
 			const stat = fstatSync(fd);
+			if (!stat.isFile()) return {findings: [{subject: 'file', ok: false, detail: `${path} is not a regular file`, fix: `move it aside (mv ${path} ${path}.aside) and put the store file back`}], bad: false};
 			mode = stat.mode;
 			const problem = ownedFileProblem('store file', path, stat);
 			if (problem) return {findings: [{subject: 'file', ok: false, detail: problem.reason, fix: problem.fix}], bad: false};

@@ -135,7 +135,8 @@ function release(fd: number): void {
 function openLockFile(storePath: string, lockPath: string, create: false): number | undefined;
 function openLockFile(storePath: string, lockPath: string, create?: true): number;
 function openLockFile(storePath: string, lockPath: string, create = true): number | undefined {
-	const flags = constants.O_RDWR | constants.O_NOFOLLOW | (create ? constants.O_CREAT : 0);
+	// O_NONBLOCK: a FIFO put in its place must not hold the open (Linux opens one read-write at once; POSIX leaves that undefined).
+	const flags = constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK | (create ? constants.O_CREAT : 0);
 	let fd: number;
 	try {
 		fd = openSync(lockPath, flags, 0o600);
@@ -184,7 +185,16 @@ function heldTooLong(storePath: string, lockPath: string, timeoutMs: number): Er
 
 function describeHolder(lockPath: string): string {
 	try {
-		const holder = JSON.parse(readFileSync(lockPath, 'utf8')) as {pid?: unknown; host?: unknown};
+		// Read without blocking and only from a regular file: the lock file may have been replaced since it was opened.
+		const fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+		let text: string;
+		try {
+			if (!fstatSync(fd).isFile()) return 'its holder is not recorded';
+			text = readFileSync(fd, 'utf8');
+		} finally {
+			closeSync(fd);
+		}
+		const holder = JSON.parse(text) as {pid?: unknown; host?: unknown};
 		return `the last to take it was process ${Number(holder.pid)} on ${JSON.stringify(String(holder.host))}`;
 	} catch {
 		return 'its holder is not recorded';

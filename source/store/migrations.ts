@@ -1,5 +1,5 @@
 import {EMPTY_SSO} from '../core/model.js';
-import {readFileSync} from 'node:fs';
+import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs';
 import {unknownThrottleKey} from '../core/accounts.js';
 import {newId} from '../core/ids.js';
 import {capText, inert} from '../core/inert.js';
@@ -183,8 +183,18 @@ export function migrateFile(path: string, record: Record<string, unknown>, from:
 	} catch (error) {
 		throw storeError(path, `it needs migrating from schema version ${from} but the backup ${backup} could not be written (${(error as Error).message})`, 'free some space or fix the folder permissions');
 	}
-	if (!written && readFileSync(backup, 'utf8') !== text) {
+	if (!written && readBackup(backup) !== text) {
 		throw storeError(path, `it needs migrating from schema version ${from} but ${backup} already exists with other content`, 'move that backup aside and start orgctl again');
 	}
 	return current;
+}
+
+/** The backup already there, read without blocking and only if it is a regular file (a FIFO put there held the open for ever). */
+function readBackup(path: string): string | undefined {
+	const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+	try {
+		return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : undefined;
+	} finally {
+		closeSync(fd);
+	}
 }

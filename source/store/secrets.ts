@@ -1,5 +1,5 @@
 import {createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes} from 'node:crypto';
-import {closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync} from 'node:fs';
+import {closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {OrgError} from '../core/errors.js';
 import type {Database} from '../core/model.js';
@@ -141,7 +141,8 @@ export class KeyFile {
 function readKey(path: string): Found {
 	let fd: number;
 	try {
-		fd = openSync(path, 'r');
+		// Without blocking: a FIFO put in its place held every orgctl process at this open for ever (red team redteam21).
+		fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(path, error);
 		const target = linkTarget(path);

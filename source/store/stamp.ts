@@ -1,4 +1,4 @@
-import {close, closeSync, fstatSync, openSync, readSync, statSync, type BigIntStats} from 'node:fs';
+import {close, closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats} from 'node:fs';
 
 /**
  * What identifies one version of the store file: a rename makes a new inode, and every commit a
@@ -53,14 +53,15 @@ export function statUnchanged(path: string, stamp: Stamp | undefined): boolean {
 export function holdStampAt(path: string): {stat: BigIntStats; stamp: Stamp; release: () => void} | undefined {
 	let fd: number;
 	try {
-		fd = openSync(path, 'r');
+		// Without blocking, and its first lines read only from a regular file: whatever was put there since the rename is no stamp of ours.
+		fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
 		throw error;
 	}
 	try {
 		const stat = fstatSync(fd, {bigint: true});
-		return {stat, stamp: stampOf(stat, headerVersion(fd)), release: () => letGo(fd)};
+		return {stat, stamp: stampOf(stat, stat.isFile() ? headerVersion(fd) : undefined), release: () => letGo(fd)};
 	} catch (error) {
 		closeSync(fd);
 		throw error;

@@ -260,6 +260,10 @@ export class Store implements StorePort {
 		try {
 			cleanStrayTempFiles(this.path);
 			this.pickUp(true);
+			// Records a trusted read took unchecked are checked first, as validate() and a checking open check them: a record
+			// with a field no schema knows is cleaned, not refused as a change's own would be ('unknown field'), and nothing
+			// unchecked is written back. A file that does not validate is refused here as a checking open refuses it.
+			if (this.adapter.records.trusted) this.validate();
 			// The copy a patched commit makes of the file just re-read is started now, on a thread of its own, and waited for only when the patch is ready.
 			this.adapter.startCopy();
 			const before = this.adapter.records.snapshot(this.db.data);
