@@ -54,10 +54,10 @@ const LEAN_READ_BYTES = 16n * 1024n * 1024n;
 type Lineage = {readonly id: string; readonly index: ChangeIndex | undefined};
 
 /** What this process knew of the file it held, as a re-read begins: its stamp, where its lines lie (if known), its blocks' SHA-256 (if hashed). */
-type Held = {readonly stamp: Stamp | undefined; readonly layout: Layout | undefined; readonly blocks: Buffer[] | undefined};
+type Held = {readonly stamp: Stamp | undefined; readonly layout: Layout | undefined; readonly blocks: Buffer[] | undefined; readonly unread?: boolean};
 
-/** What a follower learnt of the file another process's patched commit left: where its lines lie, its blocks' SHA-256 (with a validator). */
-type Learnt = {readonly layout: Layout; readonly blocks: Buffer[] | undefined};
+/** What a follower learnt of the file another process's patched commit left: where its lines lie, its blocks' SHA-256 (with a validator), some of them of bytes not read here ({@link AtomicJsonFile.unread}). */
+type Learnt = {readonly layout: Layout; readonly blocks: Buffer[] | undefined; readonly unread: true};
 
 /**
  * lowdb adapter for one JSON file that never leaves a half-written file: it writes a uniquely
@@ -103,6 +103,12 @@ export class AtomicJsonFile implements Adapter<Database> {
 	private layoutOf: Stamp | undefined;
 	/** The SHA-256 of each block of the file {@link stamp} describes (validated.ts), when a validator is set and they are known. */
 	private blocks: Buffer[] | undefined;
+	/**
+	 * Some of {@link blocks} are this process's digests of blocks that another process's commit left
+	 * as they were, in a file nobody here has read since: a commit here hashes the file first and
+	 * patches only if every block is as held (see {@link learn}).
+	 */
+	private unread = false;
 	/** The copy of the file {@link stamp} describes, started by {@link startCopy} for the commit under way. */
 	private early: {readonly job: CopyJob; readonly of: Stamp} | undefined;
 	/**
@@ -143,7 +149,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let mac: Buffer | undefined;
 		let read: Layout | undefined;
 		let vouched: boolean;
-		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks};
+		const held: Held = {stamp: this.stamp, layout: this.layoutOf !== undefined && this.layoutOf === this.stamp ? this.layout : undefined, blocks: this.blocks, unread: this.unread};
 		// After a lean read (no lineage, layout or blocks held) a re-read reads every line, reusing the records that are as they were.
 		this.leanRead = false;
 		// The digest waiting for verify() is the MAC of the bytes the first read took. After a re-read the data verify()
@@ -155,6 +161,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		this.layout = undefined;
 		this.layoutOf = undefined;
 		this.blocks = undefined;
+		this.unread = false;
 		if (validator) this.records.trustNextRead = true;
 		try {
 			// Opened without blocking, and read only if it is a regular file: a FIFO put in its place held every orgctl process
@@ -176,6 +183,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 					this.lastChange = followed.applied.change;
 					if (followed.entries.length === 0) this.keep(held);
 					else if (followed.learnt && this.records.asRead) this.keep({stamp: this.stamp, ...followed.learnt});
+					if (forCommit && this.unread) this.readUnread(fd, stat);
 					return followed.applied.db;
 				}
 				if (previous && held.blocks && held.stamp && stat.size === held.stamp.size) {
@@ -187,7 +195,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 						// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
 						this.stamp = same;
 						this.lastChange = {lists: new Map(), settings: false};
-						this.keep(held);
+						// Every block was just read and found as held.
+						this.keep({...held, unread: false});
 						return previous;
 					}
 					this.dropCopy();
@@ -326,9 +335,30 @@ export class AtomicJsonFile implements Adapter<Database> {
 	/** The file read is the one held, byte for byte: where its lines lie and its blocks' digests still hold, for the new stamp. */
 	private keep(held: Held): void {
 		this.blocks = held.blocks;
+		this.unread = held.unread === true && held.blocks !== undefined;
 		if (held.layout === undefined) return;
 		this.layout = held.layout;
 		this.layoutOf = this.stamp;
+	}
+
+	/**
+	 * Before a commit patches a copy of the file: the blocks it holds digests of without having read
+	 * them are hashed from the file (as a touched file's are, with the copy started meanwhile), and
+	 * the commit patches only if every one is as held; otherwise nothing is kept to patch from, and it
+	 * writes the whole file from the data it checked. At 100,000 users that is about the cost of the
+	 * file read once, against the whole write it saves.
+	 */
+	private readUnread(fd: number, stat: BigIntStats): void {
+		if (this.layout) this.copyAhead(this.stamp!);
+		if (sameBlocks(Number(stat.size), this.blocks!, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
+			this.unread = false;
+			return;
+		}
+		this.dropCopy();
+		this.layout = undefined;
+		this.layoutOf = undefined;
+		this.blocks = undefined;
+		this.unread = false;
 	}
 
 	/**
@@ -336,8 +366,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 * the very file held here, works out where the lines of the new one lie (follow-layout.ts) and
 	 * the digests of its blocks (those the commit wrote into, and from the index on, hashed again
 	 * from the file). Undefined when that cannot be proved (nothing learnt: the next commit writes the
-	 * whole file). Since redteam21 the blocks are never kept and, without a validator, nothing is
-	 * learnt: a commit here after another process's writes the whole file (see below).
+	 * whole file). Without a validator nothing is learnt (see below); with one, the blocks the
+	 * commit left as they were are this process's digests of bytes it has not read here, which a
+	 * commit here hashes again before it patches ({@link readUnread}).
 	 *
 	 * With a validator it also proves the file is the one its writer validated: the digest that
 	 * writer put beside the store must be the MAC of those blocks. An edit written in place after
@@ -359,9 +390,9 @@ export class AtomicJsonFile implements Adapter<Database> {
 		// The MAC proves only the blocks its writer hashed: the others are this process's digests of the file it held, and
 		// the bytes there in the new file were read by nobody since its rename. An edit in place there, its mtime put
 		// back, leaves the MAC matching; a commit here that patched a copy would then vouch for those bytes, and carry
-		// them into its file unchecked (red team, test/store-trusted-read-redteam). So the blocks are not kept: the next
-		// commit here writes the whole file, from data that was checked.
-		return {layout: followed.layout, blocks: undefined};
+		// them into its file unchecked (red team, test/store-trusted-read-redteam). So they are kept as unread: a commit
+		// here hashes the file before it patches ({@link readUnread}), and writes the whole file if one block differs.
+		return {layout: followed.layout, blocks, unread: true};
 	}
 
 	private appliedFrom(previous: Database, index: ChangeIndex, entries: readonly LogEntry[], fd: number): Applied | undefined {
@@ -652,7 +683,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 
 	/** Whether the next commit may patch a copy of the file on disk: this process wrote it last, and nothing since has read another. */
 	private patchable(): boolean {
-		return this.layout !== undefined && this.layoutOf !== undefined && this.layoutOf === this.stamp && !this.migrated && (this.validator === undefined || this.blocks !== undefined);
+		return this.layout !== undefined && this.layoutOf !== undefined && this.layoutOf === this.stamp && !this.migrated && (this.validator === undefined || (this.blocks !== undefined && !this.unread));
 	}
 
 	/**
