@@ -335,14 +335,20 @@ describe('red team: an edit in place to a block another process\'s patched commi
 	}
 });
 
+/**
+ * `orgctl users list --json` on `path` by the built CLI (npm test builds first), signed in as root, in a
+ * child killed after `timeoutMs`: a read that blocks would otherwise hold the test process itself.
+ */
+function cliUsersList(path: string, timeoutMs: number) {
+	return spawnSync(process.execPath, [ORGCTL, '--store', path, 'users', 'list', '--json'], {
+		env: {...process.env, ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD, ORGCTL_SESSION_FILE: `${path}.session`},
+		encoding: 'utf8',
+		timeout: timeoutMs,
+	});
+}
+
 describe('red team: what sits where the digest goes is only read if it is a digest (redteam21)', () => {
-	// The built CLI (npm test builds first), in a child with a time limit: a read that blocks would hold the test process itself.
-	const usersList = (path: string) =>
-		spawnSync(process.execPath, [ORGCTL, '--store', path, 'users', 'list', '--json'], {
-			env: {...process.env, ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD, ORGCTL_SESSION_FILE: `${path}.session`},
-			encoding: 'utf8',
-			timeout: 20_000,
-		});
+	const usersList = (path: string) => cliUsersList(path, 20_000);
 	for (const [what, plant] of [
 		['a FIFO', (at: string) => execFileSync('mkfifo', ['-m', '600', at])],
 		['a link to /dev/zero', (at: string) => symlinkSync('/dev/zero', at)],
@@ -391,12 +397,7 @@ describe('red team: a change that fails between a trusted read and validate() (r
 });
 
 describe('red team: what sits where the store, its key or its lock goes is only read if it is a regular file (redteam21)', () => {
-	const usersList = (path: string) =>
-		spawnSync(process.execPath, [ORGCTL, '--store', path, 'users', 'list', '--json'], {
-			env: {...process.env, ORGCTL_USER: 'root', ORGCTL_PASSWORD: FIRST_PASSWORD, ORGCTL_SESSION_FILE: `${path}.session`},
-			encoding: 'utf8',
-			timeout: 10_000,
-		});
+	const usersList = (path: string) => cliUsersList(path, 10_000);
 	const places: ReadonlyArray<[string, (store: string) => string]> = [
 		['orgctl.json', store => store],
 		['orgctl.key', store => store.replace(/\.json$/, '.key')],
