@@ -5,13 +5,19 @@ export type InvariantList = 'tenants' | 'users' | 'invitations' | 'projects' | '
 
 /**
  * What every rule may look up, each part built the first time a rule of this check asks for it,
- * in one pass over its list: a check of the rules on the projects needs the users by id, not the
+ * in one pass over its list: a check of the rules on the projects needs some users by id, not the
  * sets of every user's name and e-mail.
  */
 export type Index = {
 	readonly tenants: ReadonlySet<string>;
 	readonly tenantName: (id: string) => string;
-	readonly users: ReadonlyMap<string, User>;
+	/**
+	 * The users whose ids are among `ids`, in one pass over the users that keeps only those: the
+	 * rules look up the owners of the projects and tokens and the senders of invitations, a few ids
+	 * against 100,000 users, and a map of every user cost a console following a project created
+	 * elsewhere 15 ms and 5 MB of garbage (see the commit).
+	 */
+	readonly usersAmong: (ids: ReadonlySet<string>) => ReadonlyMap<string, User>;
 	readonly projects: ReadonlyMap<string, Project>;
 };
 
@@ -28,15 +34,16 @@ export function indexOf(db: Database): Index {
 	let names: Map<string, string> | undefined;
 	const tenantNames = () => (names ??= new Map(db.tenants.map(t => [t.id, t.name])));
 	let tenants: Set<string> | undefined;
-	let users: Map<string, User> | undefined;
 	let projects: Map<string, Project> | undefined;
 	return {
 		get tenants() {
 			return (tenants ??= new Set(tenantNames().keys()));
 		},
 		tenantName: id => tenantNames().get(id) ?? id,
-		get users() {
-			return (users ??= new Map(db.users.map(u => [u.id, u])));
+		usersAmong: ids => {
+			const found = new Map<string, User>();
+			if (ids.size > 0) for (const user of db.users) if (ids.has(user.id)) found.set(user.id, user);
+			return found;
 		},
 		get projects() {
 			return (projects ??= new Map(db.projects.map(p => [p.id, p])));
@@ -158,7 +165,8 @@ export const INVARIANTS: readonly Invariant[] = [
 		rule: 'every invitation was sent by a user who exists',
 		lists: ['invitations', 'users'],
 		check: (db, ix) => {
-			const stray = db.invitations.find(i => !ix.users.has(i.invitedBy));
+			const senders = ix.usersAmong(new Set(db.invitations.map(i => i.invitedBy)));
+			const stray = db.invitations.find(i => !senders.has(i.invitedBy));
 			return stray && `the invitation for ${stray.username} was sent by a user who does not exist`;
 		},
 	},
@@ -201,9 +209,10 @@ export const INVARIANTS: readonly Invariant[] = [
 		rule: 'every project belongs to a tenant that exists and is owned by a user of that tenant',
 		lists: ['projects', 'tenants', 'users'],
 		check: (db, ix) => {
+			const owners = ix.usersAmong(new Set(db.projects.map(p => p.owner)));
 			for (const project of db.projects) {
 				if (!ix.tenants.has(project.tenantId)) return `project ${project.name} belongs to a tenant that does not exist`;
-				const owner = ix.users.get(project.owner);
+				const owner = owners.get(project.owner);
 				if (!owner) return `project ${project.name} is owned by a user who does not exist`;
 				if (owner.tenantId !== project.tenantId) return `project ${project.name} of tenant ${ix.tenantName(project.tenantId)} is owned by ${owner.username} of tenant ${ix.tenantName(owner.tenantId)}`;
 			}
@@ -215,8 +224,9 @@ export const INVARIANTS: readonly Invariant[] = [
 		rule: 'every API token is owned by a user who exists and belongs to a project of its own tenant',
 		lists: ['tokens', 'users', 'projects', 'tenants'],
 		check: (db, ix) => {
+			const owners = ix.usersAmong(new Set(db.tokens.map(t => t.owner)));
 			const problem = (token: ApiToken): string | undefined => {
-				if (!ix.users.has(token.owner)) return `API token ${token.name} is owned by a user who does not exist`;
+				if (!owners.has(token.owner)) return `API token ${token.name} is owned by a user who does not exist`;
 				const project = ix.projects.get(token.projectId);
 				if (!project) return `API token ${token.name} belongs to a project that does not exist`;
 				if (project.tenantId !== token.tenantId) return `API token ${token.name} of tenant ${ix.tenantName(token.tenantId)} belongs to project ${project.name} of tenant ${ix.tenantName(project.tenantId)}`;
