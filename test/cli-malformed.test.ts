@@ -83,7 +83,7 @@ describe('malformed input on the command line', () => {
 		expect(wrong.map(({args, result}) => `${JSON.stringify(args.map(a => (a.length > 40 ? `${a.slice(0, 40)}…` : a)))} → ${result.code}: ${result.stderr.slice(0, 300)}`)).toEqual([]);
 		// The store is still sound after all of that.
 		expect((await orgctl(ctx.dir, ['users', 'list'], {env})).code).toBe(0);
-	}, 240_000);
+	}, 480_000);
 });
 
 /**
