@@ -128,7 +128,7 @@ const webPackagesApart = packages => ({
 export const CLI_BUNDLE_OPTIONS = {
 	...CJS_OPTIONS,
 	external: [...BUNDLE_OPTIONS.external, './console.js'],
-	plugins: [...BUNDLE_OPTIONS.plugins, webPackagesApart(WEB_PACKAGES)],
+	plugins: [...BUNDLE_OPTIONS.plugins, webPackagesApart(WEB_PACKAGES), childProcessOnDemand],
 };
 
 /** esbuild options of dist/orgctl-web.cjs (written to `outfile`): WEB_PACKAGES, each required only when asked for. */

@@ -87,6 +87,17 @@ describe('the subcommands start from the V8 code cache the build wrote beside th
 		expect(/code cache (.*)/.exec(run(DIST, ['users', 'list', '--json'], {}, 'orgctl.mjs').stderr)?.[1]).toBe('used');
 	});
 
+	it('`users list` loads none of Node’s modules for child processes or prompts: the bundle requires them when a command uses them', () => {
+		const probe = join(store, 'builtins-probe.cjs');
+		writeFileSync(probe, "process.on('exit', () => process.stderr.write('modules: ' + process.moduleLoadList.join(',') + '\\n'));\n");
+		const result = run(DIST, ['users', 'list', '--json'], {NODE_OPTIONS: `--require ${probe}`});
+		expect(result.code, result.stderr).toBe(0);
+		expect(JSON.parse(result.stdout)).toHaveLength(everyone.length);
+		const modules = (/modules: (.*)/.exec(result.stderr)?.[1] ?? '').split(',');
+		expect(modules).toContain('NativeModule crypto');
+		for (const name of ['child_process', 'dgram', 'readline/promises', 'internal/readline/interface']) expect(modules).not.toContain(`NativeModule ${name}`);
+	});
+
 	it('without the subcommands’ bundle, dist/orgctl.cjs runs the ES module build, which runs them from source', () => {
 		const dist = copyOfDist();
 		rmSync(join(dist, 'orgctl-cli.cjs'));

@@ -1,4 +1,4 @@
-import {createInterface} from 'node:readline/promises';
+import {createRequire} from 'node:module';
 import type {Command} from 'commander';
 import type {Database, User} from '../../core/model.js';
 import {revokedNote} from '../../core/credentials.js';
@@ -151,7 +151,16 @@ function ownedData(db: Database, user: User, mine: Awaited<ReturnType<typeof own
 	};
 }
 
+/**
+ * Node's require, for node:readline/promises: loaded when a command asks for a confirmation, not
+ * when the subcommands' bundle loads (four of Node's modules that `users list` and the others never
+ * use). Required, not import()ed: the bundle runs in a vm.Script (source/app/code-cache.ts), where a
+ * dynamic import of a module outside it fails.
+ */
+const load = createRequire(import.meta.url);
+
 async function confirm(question: string): Promise<boolean> {
+	const {createInterface} = load('node:readline/promises') as typeof import('node:readline/promises');
 	const rl = createInterface({input: process.stdin, output: process.stderr});
 	try {
 		return /^y(es)?$/i.test((await rl.question(inert(question))).trim());
