@@ -31,8 +31,9 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 	let base: Built<T> | undefined = text && before ? builtOf(before, text) : undefined;
 	/**
 	 * The matches of the queries typed on the way to the current one (each a prefix of it): a key
-	 * that extends the query searches the longest one's matches, and a backspace finds its answer here
-	 * instead of searching all the rows again (half the keys of typing and correcting a filter).
+	 * that extends the query searches the fewest matches among those of a query whose words its own
+	 * cover (see {@link covers}), and a backspace finds its answer here instead of searching all the
+	 * rows again (half the keys of typing and correcting a filter).
 	 */
 	let typed = new Map<string, Matches<T>>();
 	const warm = (): readonly string[] => {
@@ -49,18 +50,14 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 		match(query) {
 			if (!text || query.trim() === '') return items;
 			const values = warm();
-			const known = typed.get(query);
-			let found = known;
+			let found = typed.get(query);
 			if (!found) {
+				const words = queryWords(query);
 				let candidates: Int32Array | undefined;
-				let longest = -1;
-				for (const [earlier, result] of typed) {
-					if (earlier.length > longest && query.startsWith(earlier)) {
-						candidates = result.indices;
-						longest = earlier.length;
-					}
+				for (const result of typed.values()) {
+					if (covers(words, result.words) && (!candidates || result.indices.length < candidates.length)) candidates = result.indices;
 				}
-				found = matchesOf(items, values, queryWords(query), candidates);
+				found = matchesOf(items, values, words, candidates);
 			}
 			const kept = new Map<string, Matches<T>>();
 			for (const [earlier, result] of typed) if (earlier !== query && query.startsWith(earlier)) kept.set(earlier, result);
@@ -71,15 +68,26 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 	};
 }
 
-/** The rows a query matched, and their indices in the list's rows. */
-type Matches<T> = {readonly indices: Int32Array; readonly rows: readonly T[]};
+/** The rows a query matched, and their indices in the list's rows; `words` are the query's. */
+type Matches<T> = {readonly words: readonly string[]; readonly indices: Int32Array; readonly rows: readonly T[]};
+
+/**
+ * Whether every row that holds all of `words` holds all of `earlier` too, so that the matches of
+ * a query of `words` are among those of `earlier`: each earlier word is part of one of them.
+ * Decided on the lower-cased words, not on the queries as typed: a query that extends another
+ * does not always lower to words that extend the other's ("Σ" at a word's end lowers to "ς", and
+ * to "σ" once a letter follows it), and its matches are then no subset of the other's.
+ */
+function covers(words: readonly string[], earlier: readonly string[]): boolean {
+	return earlier.every(part => words.some(word => word.includes(part)));
+}
 
 /** Where {@link matchesOf} collects indices before it knows how many match (grown, never shrunk: 4 bytes a row). */
 let scratch = new Int32Array(0);
 
 /**
- * The rows whose text holds every word, among `candidates` (the matches of a query this one
- * extends) or all rows. The indices are collected in one reused array and copied out at their
+ * The rows whose text holds every word, among `candidates` (the matches of a query whose words
+ * these cover) or all rows. The indices are collected in one reused array and copied out at their
  * exact number, the rows into an array of that size: at 100,000 rows, growing two arrays one push
  * at a time took 8 to 13 ms for a letter most rows hold, this 2.7 to 3.1 ms.
  */
@@ -96,7 +104,7 @@ function matchesOf<T>(items: readonly T[], texts: readonly string[], words: read
 	const indices = found.slice(0, count);
 	const rows = new Array<T>(count);
 	for (let k = 0; k < count; k++) rows[k] = items[indices[k]!]!;
-	return {indices, rows};
+	return {words, indices, rows};
 }
 
 /**

@@ -73,4 +73,43 @@ describe('the / filter of a list (ui/list-search.ts)', () => {
 		expect(later.match('grace.new')).toEqual([changed[5]]);
 		expect(lowered).toBe(1);
 	});
+
+	it('searches all rows again when a longer query does not lower to longer words (a final sigma)', () => {
+		const rows = ['ΟΔΟΣ', 'οδος', 'οδοσ', 'ΟΔΟΣΣ'];
+		const search = listSearch(rows, row => row);
+		// "οδοΣ" lowers to "οδος"; "οδοΣΣ" to "οδοσς", which no match of "οδος" holds.
+		expect(search.match('οδοΣ')).toEqual(['ΟΔΟΣ', 'οδος']);
+		expect(search.match('οδοΣΣ')).toEqual(['ΟΔΟΣΣ']);
+	});
+
+	it('answers random typing, correcting and retyping over random rows exactly as a search of every row does (differential)', () => {
+		// A seeded generator: the same sequences on every run, many shapes of rows and queries.
+		let seed = 0x2f6e2b1;
+		const random = (n: number) => {
+			seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+			return (seed >>> 8) % n;
+		};
+		const ALPHABET = ['a', 'd', 'e', 'x', 'A', 'D', 'ß', 'Σ', 'σ', 'ς', 'İ', '1', '.', '@', ' ', ' ', '\n', '\t'];
+		const word = (length: number) => Array.from({length}, () => ALPHABET[random(ALPHABET.length)]!).join('');
+		type Row = {readonly id: number; readonly text: string};
+		for (let trial = 0; trial < 40; trial++) {
+			// Some lists where every row holds a letter (as every e-mail address holds "e"), some empty.
+			const common = trial % 3 === 0 ? 'e' : '';
+			const rows: Row[] = Array.from({length: random(trial % 5 === 4 ? 3 : 300)}, (_, id) => ({id, text: `${word(random(12))}${common}${word(random(6))}`}));
+			const search = listSearch(rows, row => row.text);
+			let query = '';
+			for (let step = 0; step < 60; step++) {
+				const action = random(10);
+				if (action < 5) query += ALPHABET[random(ALPHABET.length)]!;
+				else if (action < 8) query = [...query].slice(0, -1).join('');
+				else if (action < 9) query = word(random(3));
+				else query = '';
+				const expected = query.trim() === '' ? rows : rows.filter(row => matchesQuery(row.text.toLowerCase(), query));
+				const found = search.match(query);
+				expect(found, `${JSON.stringify(query)} (trial ${trial})`).toEqual(expected);
+				expect(found.at(found.length)).toBeUndefined();
+				if (found.length > 0) expect(found.at(-1)).toBe(expected.at(-1));
+			}
+		}
+	});
 });
