@@ -10,11 +10,18 @@ import {matchesWords, queryWords} from './list-state.js';
 export type ListSearch<T> = {
 	/** Builds the search texts now (the list calls it as the filter opens). */
 	warm(): void;
-	/** The rows that match every word of `query`, in order. */
-	match(query: string): readonly T[];
+	/** The rows that match every word of `query`, in order (the list's own rows when all match). */
+	match(query: string): Rows<T>;
 	/** The texts built so far (or those it would start from), for the search of the next version of the rows. */
 	built(): Built<T> | undefined;
 };
+
+/**
+ * Rows read by position: a list's array itself, or the matches of a query read through their
+ * indices, so that a key does not copy up to 100,000 rows into a new array (800 KB at 100,000
+ * matches, which the next key makes garbage).
+ */
+export type Rows<T> = {readonly length: number; at(index: number): T | undefined};
 
 /** The texts a search built, for the search of the next version of the rows. */
 export type Built<T> = {readonly items: readonly T[]; readonly texts: readonly string[]; readonly text: (item: T) => string};
@@ -53,9 +60,9 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 			let found = typed.get(query);
 			if (!found) {
 				const words = queryWords(query);
-				let candidates: Int32Array | undefined;
+				let candidates: Matches<T> | undefined;
 				for (const result of typed.values()) {
-					if (covers(words, result.words) && (!candidates || result.indices.length < candidates.length)) candidates = result.indices;
+					if (covers(words, result.words) && (!candidates || result.rows.length < candidates.rows.length)) candidates = result;
 				}
 				found = matchesOf(items, values, words, candidates);
 			}
@@ -68,8 +75,28 @@ export function listSearch<T>(items: readonly T[], text: ((item: T) => string) |
 	};
 }
 
-/** The rows a query matched, and their indices in the list's rows; `words` are the query's. */
-type Matches<T> = {readonly words: readonly string[]; readonly indices: Int32Array; readonly rows: readonly T[]};
+/**
+ * The rows a query of `words` matched: their indices in the list's rows, or undefined when every
+ * row matched (the rows are then the list's own array).
+ */
+type Matches<T> = {readonly words: readonly string[]; readonly indices: Int32Array | undefined; readonly rows: Rows<T>};
+
+/** The matches of a query, read through their indices in the list's rows. */
+class MatchedRows<T> implements Rows<T> {
+	constructor(
+		private readonly items: readonly T[],
+		private readonly indices: Int32Array,
+	) {}
+
+	get length(): number {
+		return this.indices.length;
+	}
+
+	at(index: number): T | undefined {
+		const i = this.indices[index < 0 ? index + this.indices.length : index];
+		return i === undefined ? undefined : this.items[i];
+	}
+}
 
 /**
  * Whether every row that holds all of `words` holds all of `earlier` too, so that the matches of
@@ -86,12 +113,15 @@ function covers(words: readonly string[], earlier: readonly string[]): boolean {
 let scratch = new Int32Array(0);
 
 /**
- * The rows whose text holds every word, among `candidates` (the matches of a query whose words
- * these cover) or all rows. The indices are collected in one reused array and copied out at their
- * exact number, the rows into an array of that size: at 100,000 rows, growing two arrays one push
- * at a time took 8 to 13 ms for a letter most rows hold, this 2.7 to 3.1 ms.
+ * The rows whose text holds every word, among `among` (the matches of a query whose words these
+ * cover) or all rows. The indices are collected in one reused array and copied out at their exact
+ * number (at 100,000 rows, growing two arrays one push at a time took 8 to 13 ms for a letter most
+ * rows hold, this 2.7 to 3.1 ms); the rows are read through them, not copied out. When no row is
+ * left out (a letter every e-mail address holds), the rows are those searched: the list's own, or
+ * the earlier matches, with no copy.
  */
-function matchesOf<T>(items: readonly T[], texts: readonly string[], words: readonly string[], candidates: Int32Array | undefined): Matches<T> {
+function matchesOf<T>(items: readonly T[], texts: readonly string[], words: readonly string[], among: Matches<T> | undefined): Matches<T> {
+	const candidates = among?.indices;
 	const most = candidates ? candidates.length : items.length;
 	if (scratch.length < most) scratch = new Int32Array(most);
 	const found = scratch;
@@ -101,10 +131,9 @@ function matchesOf<T>(items: readonly T[], texts: readonly string[], words: read
 		const i = candidates ? candidates[k]! : k;
 		if (only === undefined ? matchesWords(texts[i]!, words) : texts[i]!.includes(only)) found[count++] = i;
 	}
+	if (count === most) return {words, indices: candidates, rows: among?.rows ?? items};
 	const indices = found.slice(0, count);
-	const rows = new Array<T>(count);
-	for (let k = 0; k < count; k++) rows[k] = items[indices[k]!]!;
-	return {words, indices, rows};
+	return {words, indices, rows: new MatchedRows(items, indices)};
 }
 
 /**
