@@ -205,7 +205,11 @@ export function List<T>(props: Props<T>): ReactNode {
 	for (let i = from; i < to; i++) {
 		const item = rows.at(i)!;
 		const isSelected = i === state.cursor;
-		visible.push(<Row key={keyOf(item)} line={renderRow(item)} selected={isSelected} />);
+		// Keyed by its position modulo the window's height, not by the item: a Row holds no state, so
+		// a filter key or a page that shows other items updates the 20-odd Rows' text instead of
+		// unmounting them and mounting new ones (a fiber, an Ink node and a Yoga node each), and a
+		// scroll by one row keeps every Row still in view as it was and reuses the one that left.
+		visible.push(<Row key={i % frame.height} line={renderRow(item)} selected={isSelected} />);
 	}
 	const position = positionLabel(state, frame, items.length);
 
