@@ -45,6 +45,31 @@ describe('the list component', () => {
 	});
 });
 
+describe('the list component, row by row', () => {
+	/** The rows a frame shows (pointer dropped), and its position label's first and last. */
+	function shown(frame: string): {names: string[]; from: number; to: number; count: number; selected: string | undefined} {
+		const [, from, to, count] = /(\d+)–(\d+) of (\d+)/.exec(frame) ?? [];
+		const lines = frame.split('\n').filter(line => /^[ ›]row\d{4}/.test(line));
+		return {names: lines.map(line => line.slice(1).trim()), from: Number(from), to: Number(to), count: Number(count), selected: lines.find(line => line.startsWith('›'))?.slice(1).trim()};
+	}
+
+	it('draws the window of the filtered rows after each key of typing, correcting, paging and scrolling, no row left from an earlier frame', async () => {
+		const ink = await renderInk(rowList());
+		const steps: [key: string, query: string][] = [
+			['pagedown', ''], ['j', ''], ['/', ''], ['1', '1'], ['2', '12'], ['backspace', '1'], ['9', '19'], ['enter', '19'],
+			['pagedown', '19'], ['j', '19'], ['j', '19'], ['pageup', '19'], ['k', '19'], ['escape', ''], ['G', ''], ['k', ''],
+		];
+		for (const [key, query] of steps) {
+			await ink.press(key);
+			const view = shown(ink.frame());
+			const matching = rows.filter(row => row.name.includes(query)).map(row => row.name);
+			expect(view.count, `${key} (${query})`).toBe(matching.length);
+			expect(view.names, `${key} (${query})`).toEqual(matching.slice(view.from - 1, view.to));
+			expect(view.selected).toBeDefined();
+		}
+	});
+});
+
 describe('keys that arrive faster than frames', () => {
 	it('j then Enter, in separate chunks before any redraw, opens the row the cursor moved to', async () => {
 		const opened: string[] = [];

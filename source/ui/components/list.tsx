@@ -8,7 +8,7 @@ import {TextField} from './text-field.js';
 import {useKeys, PRIORITY} from '../input-router.js';
 import useBurstReducer from '../hooks/use-burst-reducer.js';
 import {followFit, table, type Column} from '../columns.js';
-import {followSearch} from '../list-search.js';
+import {followSearch, type Rows} from '../list-search.js';
 import {clampView, initialListState, listReducer, positionLabel, visibleRange, type ListFrame} from '../list-state.js';
 import {theme} from '../theme.js';
 
@@ -57,7 +57,7 @@ type Props<T> = {
  * lowers only the rows that changed), and let go when the filter is closed and cleared. A console
  * that sits on its list holds none.
  */
-function useFilteredRows<T>(items: readonly T[], filterText: ((item: T) => string) | undefined, query: string, filtering: boolean): readonly T[] {
+function useFilteredRows<T>(items: readonly T[], filterText: ((item: T) => string) | undefined, query: string, filtering: boolean): Rows<T> {
 	const inUse = filtering || query !== '';
 	const searchOf = useMemo(() => followSearch(filterText), [filterText]);
 	const search = useMemo(() => searchOf(items, inUse), [searchOf, items, inUse]);
@@ -114,7 +114,7 @@ export function List<T>(props: Props<T>): ReactNode {
 	const frame: ListFrame = {count: rows.length, height: Math.max(1, height - chrome)};
 	const state = clampView(raw, frame);
 	/** The row under the cursor as of the last key handled, which may be ahead of the last frame. */
-	const current = (): T | undefined => rows[clampView(latest(), frame).cursor];
+	const current = (): T | undefined => rows.at(clampView(latest(), frame).cursor);
 
 	const onFilterKey = (command: Command | undefined, key: KeyPress): boolean => {
 		if (command === 'filter.keep') {
@@ -203,9 +203,13 @@ export function List<T>(props: Props<T>): ReactNode {
 	const {from, to} = visibleRange(state, frame);
 	const visible: ReactNode[] = [];
 	for (let i = from; i < to; i++) {
-		const item = rows[i]!;
+		const item = rows.at(i)!;
 		const isSelected = i === state.cursor;
-		visible.push(<Row key={keyOf(item)} line={renderRow(item)} selected={isSelected} />);
+		// Keyed by its position modulo the window's height, not by the item: a Row holds no state, so
+		// a filter key or a page that shows other items updates the 20-odd Rows' text instead of
+		// unmounting them and mounting new ones (a fiber, an Ink node and a Yoga node each), and a
+		// scroll by one row keeps every Row still in view as it was and reuses the one that left.
+		visible.push(<Row key={i % frame.height} line={renderRow(item)} selected={isSelected} />);
 	}
 	const position = positionLabel(state, frame, items.length);
 
