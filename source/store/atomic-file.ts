@@ -15,7 +15,8 @@ import {migrateFile, type Migration} from './migrations.js';
 import {Invalid, RecordLines, textLines, type Applied, type Commit, type Layout, type LineSource} from './record-lines.js';
 import {assertOwnedFile} from './safe-place.js';
 import {headerVersion, holdStampAt, sameStamp, stampOf, statUnchanged, type Stamp} from './stamp.js';
-import {macOfBlocks, patchedBlocks, recordDigest, sameBlocks, startDigest, vouchedFor, type Validator} from './validated.js';
+import {startHasher, sameBlocksOf} from './hasher.js';
+import {macOfBlocks, patchedBlocks, recordDigest, startDigest, vouchedFor, type Validator} from './validated.js';
 
 export type AtomicJsonFileOptions = {
 	readonly migrations: readonly Migration[];
@@ -191,7 +192,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 					// A commit that will patch this file, if its bytes are the ones held, has its copy started before they are compared
 					// (the stamp compared before its rename was taken above, before the copy and the compare).
 					if (forCommit && held.layout) this.copyAhead(same);
-					if (sameBlocks(Number(stat.size), held.blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
+					if (sameBlocksOf(fd, Number(stat.size), held.blocks)) {
 						// The stat moved but not one byte did (touched, chmod, copied back): the state held is the file's.
 						this.stamp = same;
 						this.lastChange = {lists: new Map(), settings: false};
@@ -350,7 +351,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 	 */
 	private readUnread(fd: number, stat: BigIntStats): void {
 		if (this.layout) this.copyAhead(this.stamp!);
-		if (sameBlocks(Number(stat.size), this.blocks!, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset))) {
+		if (sameBlocksOf(fd, Number(stat.size), this.blocks!)) {
 			this.unread = false;
 			return;
 		}
@@ -700,6 +701,8 @@ export class AtomicJsonFile implements Adapter<Database> {
 		const from = AtomicJsonFile.copyAheadFrom ?? this.options.copyAheadBytes;
 		if (this.early || from === undefined || this.migrated || of.size < BigInt(from)) return;
 		const job = startCopy(this.path, tempPathOf(this.path, randomBytes(6).toString('hex')), Number(of.size));
+		// A file this large is compared block by block on two threads (hasher.ts) when it was touched or another process wrote it.
+		startHasher();
 		if (job) this.early = {job, of};
 	}
 
