@@ -1,6 +1,5 @@
 import {closeSync, constants, fstatSync, openSync, rmSync} from 'node:fs';
-import {createRequire} from 'node:module';
-import type {Worker} from 'node:worker_threads';
+import {OwnThread} from './own-thread.js';
 
 /**
  * Copies the store into a commit's temp file on a thread of its own while the commit's JavaScript
@@ -80,28 +79,7 @@ parentPort.on('message', ({slot, from, to, size}) => {
 /** How long a commit waits for its copy before it copies on its own (a thread that never answers must not hang the console). */
 const PATIENCE_MS = 30_000;
 
-let thread: {worker: Worker; state: Int32Array} | undefined;
-let broken = false;
-
-function copierThread(): {worker: Worker; state: Int32Array} | undefined {
-	if (thread || broken) return thread;
-	try {
-		const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
-		// Loaded for the first commit, not with the store: node:worker_threads is 0.75 ms of a console start that commits nothing.
-		const {Worker: Thread} = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-		const worker = new Thread(WORKER, {eval: true, workerData: shared});
-		// It never keeps the process alive, and if it fails every commit copies on its own.
-		worker.unref();
-		worker.on('error', () => {
-			broken = true;
-			thread = undefined;
-		});
-		thread = {worker, state: new Int32Array(shared)};
-	} catch {
-		broken = true;
-	}
-	return thread;
-}
+const copier = new OwnThread(WORKER, 2);
 
 /** The copy at `temp`, opened as the thread opened it and checked again; undefined (and removed) if it is not the copy expected. */
 function reopen(temp: string, size: number): number | undefined {
@@ -136,17 +114,16 @@ export type CopyJob = {
 
 /** Starts copying `from` (a file of `size` bytes) to `temp` on the copier thread; undefined when there is none to be had (copy on your own). */
 export function startCopy(from: string, temp: string, size: number): CopyJob | undefined {
-	const copier = copierThread();
-	if (!copier || Atomics.load(copier.state, 0) === BUSY) return undefined;
-	const {worker, state} = copier;
+	const running = copier.start();
+	if (!running || Atomics.load(running.state, 0) === BUSY) return undefined;
+	const {worker, state} = running;
 	Atomics.store(state, 0, BUSY);
 	worker.postMessage({slot: 0, from, to: temp, size});
 	let settled = false;
 	const wait = (): number | undefined => {
 		if (Atomics.wait(state, 0, BUSY, PATIENCE_MS) === 'timed-out') {
 			// Lost: the thread and its copy are given up (the commit copies on its own; later ones too).
-			broken = true;
-			thread = undefined;
+			copier.lose();
 			void worker.terminate();
 			removeTemp(temp);
 			return undefined;

@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto';
 import {fstatSync, readSync} from 'node:fs';
-import {createRequire} from 'node:module';
-import type {Worker} from 'node:worker_threads';
+import {OwnThread} from './own-thread.js';
 import {MAC_BLOCK, sameBlocks} from './validated.js';
 
 /**
@@ -74,8 +73,7 @@ parentPort.on('message', ({fd, dev, ino, size, pieces, at, job}) => {
 /** From this size the blocks are shared out; below, one thread hashes them in less than a thread's message costs to matter. */
 export const SHARED_HASH_BYTES = 4 * 1024 * 1024;
 
-let thread: {worker: Worker; ready: Int32Array} | undefined;
-let broken = false;
+const hasher = new OwnThread(WORKER, 1);
 
 /** Tests: how many pieces the hashing thread has hashed for comparisons, in all. */
 export let piecesShared = 0;
@@ -86,25 +84,13 @@ export let piecesShared = 0;
  * process alive, and if it fails every comparison is made here alone.
  */
 export function startHasher(): void {
-	if (thread || broken) return;
-	try {
-		const shared = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-		const {Worker: Thread} = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-		const worker = new Thread(WORKER, {eval: true, workerData: shared});
-		worker.unref();
-		worker.on('error', () => {
-			broken = true;
-			thread = undefined;
-		});
-		thread = {worker, ready: new Int32Array(shared)};
-	} catch {
-		broken = true;
-	}
+	hasher.start();
 }
 
 /** Tests: whether a comparison now would share its blocks out (the thread runs). */
 export function hasherReady(): boolean {
-	return thread !== undefined && Atomics.load(thread.ready, 0) === 1;
+	const running = hasher.current;
+	return running !== undefined && Atomics.load(running.state, 0) === 1;
 }
 
 /**
@@ -118,7 +104,7 @@ export function sameBlocksOf(fd: number, size: number, blocks: readonly Buffer[]
 	const count = Math.ceil(size / MAC_BLOCK);
 	if (blocks.length !== count) return false;
 	if (size < SHARED_HASH_BYTES || process.platform !== 'linux' || !hasherReady()) return sameBlocks(size, blocks, (offset, buffer) => readSync(fd, buffer, 0, buffer.length, offset));
-	const {worker} = thread!;
+	const {worker} = hasher.current!;
 	const stat = fstatSync(fd, {bigint: true});
 	const pieces = Math.ceil(size / PIECE);
 	const at = Math.ceil(((FLAGS + pieces) * Int32Array.BYTES_PER_ELEMENT) / 8) * 8;
