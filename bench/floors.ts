@@ -1,10 +1,12 @@
 // The floors every figure is printed beside (DESIGN §8), measured in the same run as the figures:
-// `node -e 0` for whole processes and the store, an Ink "hello" bundled as dist/ is for the console.
+// `node -e 0` for whole processes, an Ink "hello" bundled as dist/ is for the console, and for a
+// commit the atomic write DESIGN §4 prescribes (copy, fsync, rename, fsync the folder) of a file the
+// store's size, with none of orgctl's work: at 100,000 users that is the disk's time to flush 62 MB.
 // On a shared machine absolute times move from run to run; a figure's ratio to its floor holds.
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs';
+import {closeSync, constants, copyFileSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {build} from 'esbuild';
 import {BUNDLE_OPTIONS} from '../scripts/bundle-options.mjs';
 import {spawnConsole} from '../test/helpers/term.js';
@@ -79,4 +81,36 @@ export async function inkFloor(starts: number, keys: number): Promise<InkFloor> 
 	} finally {
 		rmSync(dir, {recursive: true, force: true});
 	}
+}
+
+/**
+ * The cheapest commit DESIGN §4 allows, of the file at `path`: a copy of it to a temp file beside it,
+ * fsync, rename, fsync of the folder (then the copy is removed). Median and p95 wall time, ms. Nothing
+ * orgctl does (lock, re-read, validate, patch) is in it: what a commit costs above it is orgctl's.
+ */
+export function atomicWriteFloor(path: string, runs: number): {median: number; p95: number} {
+	const folder = dirname(path);
+	const temp = join(folder, '.floor-copy.tmp');
+	const renamed = join(folder, '.floor-copy');
+	const samples: number[] = [];
+	try {
+		for (let i = 0; i < runs + 1; i++) {
+			const start = performance.now();
+			copyFileSync(path, temp, constants.COPYFILE_EXCL);
+			const fd = openSync(temp, 'r+');
+			fsyncSync(fd);
+			closeSync(fd);
+			renameSync(temp, renamed);
+			const dir = openSync(folder, 'r');
+			fsyncSync(dir);
+			closeSync(dir);
+			const ms = performance.now() - start;
+			rmSync(renamed);
+			if (i > 0) samples.push(ms); // the first warms the page cache
+		}
+	} finally {
+		rmSync(temp, {force: true});
+		rmSync(renamed, {force: true});
+	}
+	return summarize(samples);
 }
