@@ -5,6 +5,7 @@ import {touch} from '../source/core/accounts.js';
 import {newId} from '../source/core/ids.js';
 import {SCHEMA_VERSION, type Database} from '../source/core/model.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {INDEX_PREFIX, parseIndex, recordKey, touchedBy, type ChangeIndex} from '../source/store/change-index.js';
 import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
@@ -319,6 +320,66 @@ describe('a process that read the file whole patches it on its first commit, as 
 		);
 		expect(steps).toEqual([]);
 		expect(fileState(store.path)).toEqual(asJson(store.read()));
+	});
+});
+
+describe('the index of a patched commit says where every record it names now is (store/record-lines.ts placesOf)', () => {
+	/** Every record of the file's lists whose key the log names, by key: [index, offset, length] each, as a look at every record finds them. */
+	function whereOfFile(path: string): {said: ChangeIndex['where']; found: Record<string, Record<string, number[]>>} {
+		const bytes = readFileSync(path);
+		const text = bytes.toString('utf8');
+		const index = parseIndex(text.slice(text.lastIndexOf(INDEX_PREFIX) + INDEX_PREFIX.length, text.lastIndexOf('\n}')))!;
+		expect(index).toBeDefined();
+		const raw = JSON.parse(text) as Record<string, unknown>;
+		const found: Record<string, Record<string, number[]>> = {};
+		for (const [section, keys] of touchedBy(index.log)) {
+			const list = raw[section];
+			if (!Array.isArray(list)) continue;
+			const placed: Record<string, number[]> = {};
+			for (const [i, record] of (list as object[]).entries()) {
+				const key = recordKey(record);
+				if (key === undefined || !keys.has(key)) continue;
+				const line = JSON.stringify(record);
+				const offset = bytes.indexOf(`${line} `);
+				(placed[key] ??= []).push(i, offset, Buffer.byteLength(line));
+			}
+			found[section] = placed;
+		}
+		return {said: index.where, found};
+	}
+
+	it('records touched commits ago, ids given up and taken again: each found where it is, once, and a follower reads the same', async () => {
+		const store = await seededStore(NAMES);
+		const follower = await Store.open(store.path);
+		await store.transact(db => {
+			touch(db.users[0]!);
+		});
+		const given = store.read().users[3]!.id;
+		const changes: Array<(db: Database) => void> = [
+			db => touch(db.users[1]!),
+			db => touch(db.users[2]!),
+			// An id given up: the old one is named by the log, and no record holds it any more.
+			db => void (db.users[3]!.id = newId()),
+			db => touch(db.users[4]!),
+			// Taken again by another record.
+			db => void (db.users[5]!.id = given),
+			db => void db.users.push(userRecord(db.tenants[0]!.id, 'added1')),
+			db => touch(db.users[1]!),
+			db => touch(db.users[6]!),
+		];
+		for (const [i, change] of changes.entries()) {
+			const steps: PatchStep[] = [];
+			await withPatchStep(
+				step => steps.push(step),
+				() => store.transact(db => change(db)),
+			);
+			expect(steps, `change ${i} patched`).toEqual(['copy', 'patch', 'sync', 'rename']);
+			const {said, found} = whereOfFile(store.path);
+			expect(said.users, `where after change ${i}`).toEqual(found.users);
+			await follower.refresh();
+			expect(asJson(follower.read()), `follower after change ${i}`).toEqual(asJson(store.read()));
+		}
+		expect(whereOfFile(store.path).said.users![given]![0]).toBe(5);
 	});
 });
 
