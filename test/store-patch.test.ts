@@ -383,6 +383,50 @@ describe('the index of a patched commit says where every record it names now is 
 	});
 });
 
+describe('a nested value edited in place is seen by a patched commit (store/record-lines.ts nextChanged, sameNested)', () => {
+	type Mail = Record<string, unknown>;
+	const edits: Array<[string, (mail: Mail, invitation: Record<string, unknown>) => void]> = [
+		['a value changed', mail => void (mail.at = '2026-06-01T12:00:09.000Z')],
+		['the same value again', mail => void (mail.at = String(mail.at))],
+		['a key added', mail => void (mail.reason = 'no route')],
+		['a key added and one removed', mail => {
+			delete mail.at;
+			mail.reason = 'no route';
+		}],
+		['a key removed', mail => {
+			delete mail.state;
+		}],
+		['a value turned into a number', mail => void (mail.at = 7)],
+		['a value turned into an object', mail => void (mail.at = {})],
+		['an array in its place', (mail, invitation) => void (invitation.mail = [mail.state, mail.at])],
+		['a state that takes a reason', mail => {
+			mail.state = 'failed';
+			mail.reason = 'no route';
+		}],
+	];
+	for (const [what, edit] of edits) {
+		it(`${what}: written, or the change refused, never left out of the file`, async () => {
+			const store = await seededStore(NAMES);
+			const tenantId = store.read().tenants[0]!.id;
+			const inviter = store.read().users.find(u => u.username === 'root')!.id;
+			await store.transact(db => {
+				db.invitations.push({id: newId(), tenantId, username: 'invitee', email: 'invitee@example.com', role: 'guest', method: 'password', invitedBy: inviter, created: '2026-06-01T12:00:00.000Z', expires: '2026-06-08T12:00:00.000Z', secretHash: 'a'.repeat(64), secretSealed: 'x.y.z', mail: {state: 'queued', at: '2026-06-01T12:00:00.000Z'}, sentCount: 0, revision: 1});
+			});
+			// Twice: the second commit patches the file the first wrote, the invitation's mail compared as a flat value.
+			await store.transact(db => touch(db.users[0]!));
+			const steps: PatchStep[] = [];
+			const landed = await withPatchStep(
+				step => steps.push(step),
+				() => store.transact(db => edit(db.invitations[0]!.mail as unknown as Mail, db.invitations[0] as unknown as Record<string, unknown>)).then(() => true, () => false),
+			);
+			expect(fileState(store.path)).toEqual(asJson(store.read()));
+			const fresh = await Store.open(store.path);
+			expect(asJson(fresh.read())).toEqual(asJson(store.read()));
+			if (landed && what !== 'the same value again') expect(steps).toContain('rename');
+		});
+	}
+});
+
 describe('a writer killed at any step of a patched commit', () => {
 	for (const step of ['copy', 'patch', 'sync', 'rename'] as const) {
 		it(`leaves the old file or the new one, never a mix, and the store opens (killed after "${step}")`, async () => {
