@@ -5,6 +5,7 @@ import {touch} from '../source/core/accounts.js';
 import {newId} from '../source/core/ids.js';
 import {SCHEMA_VERSION, type Database} from '../source/core/model.js';
 import {AtomicJsonFile, type PatchStep} from '../source/store/atomic-file.js';
+import {INDEX_PREFIX, parseIndex, recordKey, touchedBy, type ChangeIndex} from '../source/store/change-index.js';
 import {validatedPathOf} from '../source/store/layout.js';
 import {KeyFile} from '../source/store/secrets.js';
 import {Store} from '../source/store/store.js';
@@ -320,6 +321,110 @@ describe('a process that read the file whole patches it on its first commit, as 
 		expect(steps).toEqual([]);
 		expect(fileState(store.path)).toEqual(asJson(store.read()));
 	});
+});
+
+describe('the index of a patched commit says where every record it names now is (store/record-lines.ts placesOf)', () => {
+	/** Every record of the file's lists whose key the log names, by key: [index, offset, length] each, as a look at every record finds them. */
+	function whereOfFile(path: string): {said: ChangeIndex['where']; found: Record<string, Record<string, number[]>>} {
+		const bytes = readFileSync(path);
+		const text = bytes.toString('utf8');
+		const index = parseIndex(text.slice(text.lastIndexOf(INDEX_PREFIX) + INDEX_PREFIX.length, text.lastIndexOf('\n}')))!;
+		expect(index).toBeDefined();
+		const raw = JSON.parse(text) as Record<string, unknown>;
+		const found: Record<string, Record<string, number[]>> = {};
+		for (const [section, keys] of touchedBy(index.log)) {
+			const list = raw[section];
+			if (!Array.isArray(list)) continue;
+			const placed: Record<string, number[]> = {};
+			for (const [i, record] of (list as object[]).entries()) {
+				const key = recordKey(record);
+				if (key === undefined || !keys.has(key)) continue;
+				const line = JSON.stringify(record);
+				const offset = bytes.indexOf(`${line} `);
+				(placed[key] ??= []).push(i, offset, Buffer.byteLength(line));
+			}
+			found[section] = placed;
+		}
+		return {said: index.where, found};
+	}
+
+	it('records touched commits ago, ids given up and taken again: each found where it is, once, and a follower reads the same', async () => {
+		const store = await seededStore(NAMES);
+		const follower = await Store.open(store.path);
+		await store.transact(db => {
+			touch(db.users[0]!);
+		});
+		const given = store.read().users[3]!.id;
+		const changes: Array<(db: Database) => void> = [
+			db => touch(db.users[1]!),
+			db => touch(db.users[2]!),
+			// An id given up: the old one is named by the log, and no record holds it any more.
+			db => void (db.users[3]!.id = newId()),
+			db => touch(db.users[4]!),
+			// Taken again by another record.
+			db => void (db.users[5]!.id = given),
+			db => void db.users.push(userRecord(db.tenants[0]!.id, 'added1')),
+			db => touch(db.users[1]!),
+			db => touch(db.users[6]!),
+		];
+		for (const [i, change] of changes.entries()) {
+			const steps: PatchStep[] = [];
+			await withPatchStep(
+				step => steps.push(step),
+				() => store.transact(db => change(db)),
+			);
+			expect(steps, `change ${i} patched`).toEqual(['copy', 'patch', 'sync', 'rename']);
+			const {said, found} = whereOfFile(store.path);
+			expect(said.users, `where after change ${i}`).toEqual(found.users);
+			await follower.refresh();
+			expect(asJson(follower.read()), `follower after change ${i}`).toEqual(asJson(store.read()));
+		}
+		expect(whereOfFile(store.path).said.users![given]![0]).toBe(5);
+	});
+});
+
+describe('a nested value edited in place is seen by a patched commit (store/record-lines.ts nextChanged, sameNested)', () => {
+	type Mail = Record<string, unknown>;
+	const edits: Array<[string, (mail: Mail, invitation: Record<string, unknown>) => void]> = [
+		['a value changed', mail => void (mail.at = '2026-06-01T12:00:09.000Z')],
+		['the same value again', mail => void (mail.at = String(mail.at))],
+		['a key added', mail => void (mail.reason = 'no route')],
+		['a key added and one removed', mail => {
+			delete mail.at;
+			mail.reason = 'no route';
+		}],
+		['a key removed', mail => {
+			delete mail.state;
+		}],
+		['a value turned into a number', mail => void (mail.at = 7)],
+		['a value turned into an object', mail => void (mail.at = {})],
+		['an array in its place', (mail, invitation) => void (invitation.mail = [mail.state, mail.at])],
+		['a state that takes a reason', mail => {
+			mail.state = 'failed';
+			mail.reason = 'no route';
+		}],
+	];
+	for (const [what, edit] of edits) {
+		it(`${what}: written, or the change refused, never left out of the file`, async () => {
+			const store = await seededStore(NAMES);
+			const tenantId = store.read().tenants[0]!.id;
+			const inviter = store.read().users.find(u => u.username === 'root')!.id;
+			await store.transact(db => {
+				db.invitations.push({id: newId(), tenantId, username: 'invitee', email: 'invitee@example.com', role: 'guest', method: 'password', invitedBy: inviter, created: '2026-06-01T12:00:00.000Z', expires: '2026-06-08T12:00:00.000Z', secretHash: 'a'.repeat(64), secretSealed: 'x.y.z', mail: {state: 'queued', at: '2026-06-01T12:00:00.000Z'}, sentCount: 0, revision: 1});
+			});
+			// Twice: the second commit patches the file the first wrote, the invitation's mail compared as a flat value.
+			await store.transact(db => touch(db.users[0]!));
+			const steps: PatchStep[] = [];
+			const landed = await withPatchStep(
+				step => steps.push(step),
+				() => store.transact(db => edit(db.invitations[0]!.mail as unknown as Mail, db.invitations[0] as unknown as Record<string, unknown>)).then(() => true, () => false),
+			);
+			expect(fileState(store.path)).toEqual(asJson(store.read()));
+			const fresh = await Store.open(store.path);
+			expect(asJson(fresh.read())).toEqual(asJson(store.read()));
+			if (landed && what !== 'the same value again') expect(steps).toContain('rename');
+		});
+	}
 });
 
 describe('a writer killed at any step of a patched commit', () => {

@@ -531,7 +531,7 @@ export class AtomicJsonFile implements Adapter<Database> {
 		let written: BigIntStats;
 		let held: (() => void) | undefined;
 		try {
-			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed) : undefined;
+			plan = this.patchable() ? this.records.patch(data, this.layout!, indexed, previous?.where) : undefined;
 			if (!plan) early?.drop();
 			fd = plan ? (early ? this.copyTaken(early) : this.copyOpen(temp)) : undefined;
 			// No copy to patch: the file is written whole under a name of its own, not the one a copy was tried at (whatever
