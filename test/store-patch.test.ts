@@ -399,6 +399,9 @@ describe('a nested value edited in place is seen by a patched commit (store/reco
 		['a value turned into a number', mail => void (mail.at = 7)],
 		['a value turned into an object', mail => void (mail.at = {})],
 		['an array in its place', (mail, invitation) => void (invitation.mail = [mail.state, mail.at])],
+		// zod reads a field a prototype lends; JSON.stringify writes own fields only: the file then lacked `at` and did not open.
+		['an object whose field is inherited', (mail, invitation) => void (invitation.mail = Object.assign(Object.create({at: mail.at}) as Mail, {state: mail.state}))],
+		['a whole record whose field is inherited', (_mail, invitation) => void Object.setPrototypeOf(invitation, {sentCount: invitation.sentCount})],
 		['a state that takes a reason', mail => {
 			mail.state = 'failed';
 			mail.reason = 'no route';

@@ -127,7 +127,11 @@ export function unknownKey(value: unknown, clean: unknown, path = ''): string | 
 	return undefined;
 }
 
-/** Deep equality as JSON sees it (keys holding undefined do not count): is zod's clean copy just a copy? */
+/**
+ * Deep equality as JSON sees it (keys holding undefined do not count): is zod's clean copy just a copy?
+ * Own fields only, as JSON.stringify writes them: zod reads a field a prototype lends, so a value whose
+ * checked field is inherited differs from its clean copy (which owns it), and the copy is what is written.
+ */
 export function sameJson(a: unknown, b: unknown): boolean {
 	if (a === b) return true;
 	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -136,12 +140,12 @@ export function sameJson(a: unknown, b: unknown): boolean {
 	const x = a as Record<string, unknown>;
 	const y = b as Record<string, unknown>;
 	let count = 0;
-	for (const key in x) {
+	for (const key of Object.keys(x)) {
 		if (x[key] === undefined) continue;
-		if (!sameJson(x[key], y[key])) return false;
+		if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false;
 		count++;
 	}
-	for (const key in y) if (y[key] !== undefined) count--;
+	for (const key of Object.keys(y)) if (y[key] !== undefined) count--;
 	return count === 0;
 }
 
