@@ -56,7 +56,7 @@ function invitation(tenantId: string, invitedBy: string, username: string): Data
 
 /** orgctl's own layout (record-lines.ts): one record per line, as an editor would find the file. */
 function layoutOf(db: Database): string {
-	const keys = Object.keys(databaseSchema.shape) as Array<keyof Database>;
+	const keys = Object.keys(databaseSchema().shape) as Array<keyof Database>;
 	const sections = keys.map(key => {
 		const value = db[key];
 		if (!Array.isArray(value)) return `"${key}":${JSON.stringify(value)}`;

@@ -25,12 +25,12 @@ export const SESSION_SECONDS = 12 * 3600;
 
 /** A username by the model's rule (letters, digits, dots, _ and -). */
 export function checkUsername(username: string): string {
-	return atField('username', () => parseInput(usernameSchema, username.trim()));
+	return atField('username', () => parseInput(usernameSchema(), username.trim()));
 }
 
 /** A tenant name by the model's rule (a DNS label). */
 export function checkTenantName(name: string): string {
-	return atField('tenant', () => parseInput(tenantNameSchema, name.trim()));
+	return atField('tenant', () => parseInput(tenantNameSchema(), name.trim()));
 }
 
 export function checkPassword(password: string, minLength: number): void {

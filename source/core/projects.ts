@@ -24,7 +24,7 @@ export function projectView(db: Database, project: Project): ProjectView {
 
 /** A project name by the model's rule. */
 export function checkProjectName(name: string): string {
-	return atField('name', () => parseInput(projectNameSchema, name.trim()));
+	return atField('name', () => parseInput(projectNameSchema(), name.trim()));
 }
 
 /** Finds a project of the tenant by name (any case) or id. */

@@ -116,17 +116,22 @@ export {formatDuration, parseDuration} from './durations.js';
 /** A policy change: any of the policy's fields; the numbers may come as typed text. */
 export type PolicyChange = {readonly [K in keyof Policy]?: Policy[K] extends number ? number | string : Policy[K]};
 
-/** What setPolicy takes: any of the policy's fields, each by the model's own rule. */
-const policyChangeSchema = policySchema.extend({
-	invitationLifetimeSeconds: typedNumber(policySchema.shape.invitationLifetimeSeconds),
-	minPasswordLength: typedNumber(policySchema.shape.minPasswordLength),
-}).partial();
+/** What setPolicy takes: any of the policy's fields, each by the model's own rule; built when first needed, as the model's are (model.ts). */
+const definePolicyChange = () =>
+	policySchema()
+		.extend({
+			invitationLifetimeSeconds: typedNumber(policySchema().shape.invitationLifetimeSeconds),
+			minPasswordLength: typedNumber(policySchema().shape.minPasswordLength),
+		})
+		.partial();
+let policyChange: ReturnType<typeof definePolicyChange> | undefined;
+const policyChangeSchema = () => (policyChange ??= definePolicyChange());
 
 /** Changes the organization-wide policy; each value is checked before anything is saved. */
 export async function setPolicy(ctx: Context, actor: Actor, change: PolicyChange): Promise<Policy> {
 	return perform(ctx, actor, 'settings.org', Object.keys(change).join(','), db => {
 		authorize(actor, 'server.settings');
-		const checked = parseInput(policyChangeSchema, change);
+		const checked = parseInput(policyChangeSchema(), change);
 		// Fields named but left undefined change nothing.
 		db.settings.policy = {...db.settings.policy, ...Object.fromEntries(Object.entries(checked as Record<string, unknown>).filter(([, v]) => v !== undefined))};
 		touch(db.settings);
@@ -145,8 +150,10 @@ export const LISTENERS: ReadonlyArray<{readonly name: ListenerName; readonly tit
 /** The listener `orgctl serve` answers on: the one for user requests (invitation and sign-up pages, single sign-on). */
 export const REQUESTS_LISTENER: ListenerName = 'requests';
 
-/** A listener's port, by the model's rule, as a number or as typed. */
-const listenerPortSchema = typedNumber(listenerSchema.shape.port);
+/** A listener's port, by the model's rule, as a number or as typed; built when first needed. */
+const defineListenerPort = () => typedNumber(listenerSchema().shape.port);
+let listenerPort: ReturnType<typeof defineListenerPort> | undefined;
+const listenerPortSchema = () => (listenerPort ??= defineListenerPort());
 
 /**
  * The warning a listener earns: the user-requests listener in plain HTTP on every interface serves
@@ -172,7 +179,7 @@ export async function setListener(ctx: Context, actor: Actor, input: ListenerInp
 		if (!(LISTENER_NAMES as readonly string[]).includes(name)) {
 			throw invalid(`There is no listener "${name}"; a server has two: ${LISTENERS.map(l => `${l.name} (${l.purpose})`).join(' and ')}.`);
 		}
-		const port = parseInput(listenerPortSchema, input.port);
+		const port = parseInput(listenerPortSchema(), input.port);
 		const existing = db.settings.listeners.find(l => l.name === name);
 		if (input.address !== undefined && input.address.trim() === '') throw invalid('The listener address is empty: give an IP address such as 127.0.0.1, or leave --address out to keep the current one.');
 		const address = (input.address?.trim() || existing?.address) ?? '0.0.0.0';

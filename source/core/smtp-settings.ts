@@ -42,11 +42,16 @@ export function smtpView(smtp: SmtpSettings | null): SmtpView | null {
 	return {...rest, hasPassword: passwordSealed !== null};
 }
 
-/** The host, port and timeout of SMTP settings, by the model's rules. */
-const smtpInputSchema = smtpSettingsSchema.pick({host: true, port: true, timeoutMs: true}).extend({
-	port: typedNumber(smtpSettingsSchema.shape.port),
-	timeoutMs: typedNumber(smtpSettingsSchema.shape.timeoutMs),
-});
+/** The host, port and timeout of SMTP settings, by the model's rules; built when first needed, as the model's are (model.ts). */
+const defineSmtpInput = () =>
+	smtpSettingsSchema()
+		.pick({host: true, port: true, timeoutMs: true})
+		.extend({
+			port: typedNumber(smtpSettingsSchema().shape.port),
+			timeoutMs: typedNumber(smtpSettingsSchema().shape.timeoutMs),
+		});
+let smtpInput: ReturnType<typeof defineSmtpInput> | undefined;
+const smtpInputSchema = () => (smtpInput ??= defineSmtpInput());
 
 /** Checks a CA file: readable, and holding at least one PEM certificate Node can parse. */
 function checkCaFile(ctx: Context, path: string): void {
@@ -71,7 +76,7 @@ export async function setSmtpSettings(ctx: Context, actor: Actor, input: SmtpInp
 	const smtp = await perform(ctx, actor, 'settings.smtp.set', `${input.host.trim()}:${String(input.port).trim()}`, db => {
 		authorize(actor, 'server.settings');
 		const timeout = typeof input.timeoutMs === 'string' && input.timeoutMs.trim() === '' ? undefined : input.timeoutMs;
-		const {host, port, timeoutMs} = parseInput(smtpInputSchema, {host: input.host.trim(), port: input.port, timeoutMs: timeout ?? DEFAULT_SMTP_TIMEOUT_MS});
+		const {host, port, timeoutMs} = parseInput(smtpInputSchema(), {host: input.host.trim(), port: input.port, timeoutMs: timeout ?? DEFAULT_SMTP_TIMEOUT_MS});
 		if (!(SMTP_SECURITY as readonly string[]).includes(input.security)) throw invalid(`The SMTP security must be none, starttls or tls, not "${input.security}".`);
 		if (!isHostName(host) && !isIpAddress(host)) throw invalid(`"${echo(host)}" is not a host name or IP address: a name is labels of letters, digits and inner hyphens (at most 63 characters each), an address is IPv4 or IPv6.`, {field: 'host'});
 		const from = parseAddress(input.from).address;

@@ -108,7 +108,7 @@ export async function createToken(
 ): Promise<{token: ApiToken; secret: string}> {
 	const secret = newSecret();
 	const token = await perform(ctx, actor, 'token.create', `${input.name} (${input.project})`, db => {
-		const name = atField('name', () => parseInput(tokenNameSchema, input.name.trim()));
+		const name = atField('name', () => parseInput(tokenNameSchema(), input.name.trim()));
 		const capabilities = checkCapabilities(input.capabilities ?? []);
 		const project = findProject(db, actor.tenant.id, input.project);
 		const owner = input.owner === undefined ? ownerHere(actor, 'API token') : findUser(db, actor.tenant.id, input.owner);

@@ -85,7 +85,7 @@ export function userChangeRefusal(db: Database, actor: Actor, user: User, change
 }
 
 export function parseRole(text: string): Role {
-	const parsed = roleSchema.safeParse(text.trim().toLowerCase());
+	const parsed = roleSchema().safeParse(text.trim().toLowerCase());
 	if (!parsed.success) throw invalid(`"${echo(text)}" is not a role: use guest, member or admin.`);
 	return parsed.data;
 }

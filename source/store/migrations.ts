@@ -51,13 +51,13 @@ const records = (raw: Raw, key: string): Raw[] => (Array.isArray(raw[key]) ? (ra
  * the token keeps a name its owner recognises and nothing in it acts on a terminal.
  */
 export function repairedTokenName(name: string, id: string): string {
-	if (tokenNameSchema.safeParse(name).success) return name;
+	if (tokenNameSchema().safeParse(name).success) return name;
 	const visible = inert(name)
 		.replace(/[^\p{L}\p{N}\p{P}\p{S} ]/gu, ch => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`)
 		.replace(/ {2,}/g, ' ')
 		.trim();
 	const cut = [...visible].slice(0, 100).join('').trim();
-	return tokenNameSchema.safeParse(cut).success ? cut : `token ${id.slice(0, 8)}`;
+	return tokenNameSchema().safeParse(cut).success ? cut : `token ${id.slice(0, 8)}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import {z} from 'zod';
 import {checkInvariants, INVARIANT_FIELDS, type GuardedField} from '../core/invariants.js';
-import {databaseSchema, type Database} from '../core/model.js';
+import {databaseSchema, databaseVersionSchema, type Database} from '../core/model.js';
 import {INDEX_PREFIX, recordKey, touchedBy, type ChangeIndex, type LogEntry} from './change-index.js';
 import {check, Invalid, isRecord, Nested, sameGuarded, sameJson, sameMembers, shapeOf, unknownKey} from './record-entry.js';
 
@@ -35,15 +35,40 @@ export {Invalid} from './record-entry.js';
  * 109 ms median here; see bench/store-commit.ts.
  */
 
-type Section = {
-	readonly key: keyof Database & string;
-	readonly schema: z.ZodType;
-	readonly element: z.ZodType | undefined;
-	/** Fields the invariants read, for lists they read. */
-	readonly guarded: readonly GuardedField[] | undefined;
-	/** The {@link SHARED_FIELDS} its records (the element's, for a list) have. */
-	readonly shared: readonly string[];
-};
+/**
+ * A section of the database (a key of databaseSchema) as a read and a commit go through it. Its
+ * schemas are the model's, taken when a record is first checked: a read of a file this build
+ * validated checks none (validated.ts), and building them is work for nothing then (model.ts).
+ */
+class Section {
+	private schemaOf: z.ZodType | undefined;
+	constructor(
+		readonly key: keyof Database & string,
+		/** A list of records (else one value). */
+		readonly list: boolean,
+		/** Fields the invariants read, for lists they read. */
+		readonly guarded: readonly GuardedField[] | undefined,
+		/** The {@link SHARED_FIELDS} its records (the element's, for a list) have. */
+		readonly shared: readonly string[],
+		private readonly schemaVersion: number,
+	) {}
+
+	/** The schema of the section's value (the whole list, for a list). */
+	get schema(): z.ZodType {
+		if (this.schemaOf === undefined) {
+			if (this.key === 'schemaVersion') this.schemaOf = z.literal(this.schemaVersion);
+			else if (this.key === 'version') this.schemaOf = databaseVersionSchema();
+			else this.schemaOf = databaseSchema().shape[this.key] as z.ZodType;
+		}
+		return this.schemaOf;
+	}
+
+	/** The schema of one record of a list; undefined for a section that is one value. */
+	get element(): z.ZodType | undefined {
+		const schema = this.schema;
+		return this.list && schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined;
+	}
+}
 
 /**
  * Lists whose records have ids no two of them share (invariants.ts, uniqueIds): checked on open and
@@ -517,23 +542,43 @@ export type Applied = {
 };
 
 /**
- * The {@link SHARED_FIELDS} that records of `schema` have: a user has one of the eight, and looking
- * up the seven others by name in each record read is work for nothing. A field the schema does not
- * know is dropped by its check anyway; a schema that is not an object gets all eight.
+ * The database's sections in the file's order: whether each is a list, and the {@link SHARED_FIELDS}
+ * its records have (a user has one of the eight, and looking up the seven others by name in each
+ * record read is work for nothing). What a read needs before it checks any record; written out
+ * rather than taken from databaseSchema, which would build every schema (model.ts), and held to it
+ * by test/record-lines-sections.test.ts.
  */
-function sharedFieldsOf(schema: z.ZodType): readonly string[] {
+export const SECTION_LAYOUT: ReadonlyArray<readonly [key: keyof Database & string, list: boolean, shared: readonly string[]]> = [
+	['schemaVersion', false, []],
+	['version', false, []],
+	['tenants', true, []],
+	['users', true, ['tenantId']],
+	['invitations', true, ['tenantId', 'invitedBy']],
+	['invitationTombstones', true, ['tenantId']],
+	['signupDomains', true, ['tenantId', 'createdBy']],
+	['pendingSignups', true, ['tenantId', 'domainId']],
+	['projects', true, ['tenantId', 'owner']],
+	['tokens', true, ['tenantId', 'owner', 'projectId']],
+	['sessions', true, []],
+	['throttles', true, []],
+	['settings', false, []],
+	['audit', true, ['tenantId', 'actor', 'action']],
+	['outbox', true, []],
+	['housekeeping', false, []],
+	['samlRequests', true, []],
+	['samlAssertions', true, []],
+	['deviceLogins', true, []],
+];
+
+/** The {@link SHARED_FIELDS} that records of `schema` have (a schema that is not an object gets all eight): what SECTION_LAYOUT writes out. */
+export function sharedFieldsOf(schema: z.ZodType): readonly string[] {
 	if (!(schema instanceof z.ZodObject)) return SHARED_FIELDS;
 	const shape = schema.shape as Record<string, unknown>;
 	return SHARED_FIELDS.filter(field => Object.hasOwn(shape, field));
 }
 
 function sectionsFor(schemaVersion: number): readonly Section[] {
-	return Object.entries(databaseSchema.shape).map(([key, schema]) => {
-		const guarded = INVARIANT_FIELDS[key as keyof Database];
-		if (key === 'schemaVersion') return {key, schema: z.literal(schemaVersion), element: undefined, guarded, shared: []};
-		const element = schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined;
-		return {key: key as Section['key'], schema: schema as z.ZodType, element, guarded, shared: sharedFieldsOf(element ?? (schema as z.ZodType))};
-	});
+	return SECTION_LAYOUT.map(([key, list, shared]) => new Section(key, list, INVARIANT_FIELDS[key], shared, schemaVersion));
 }
 
 /**
@@ -683,16 +728,16 @@ export class RecordLines {
 		const db: Record<string, unknown> = {};
 		for (const section of this.sections) {
 			const value = raw[section.key];
-			if (section.element && Array.isArray(value)) {
+			if (section.list && Array.isArray(value)) {
 				const records: object[] = [];
 				for (const [i, item] of value.entries()) {
-					records.push(this.adopt(section.element, section.shared, item, section.key, i));
+					records.push(this.adopt(section, false, item, section.key, i));
 					// Let the parsed original go as soon as it is adopted: it halves the peak at 100,000 users.
 					value[i] = undefined;
 				}
 				db[section.key] = records;
 			} else {
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section, true, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
 		return this.accept(db as Database, 'every list');
@@ -710,7 +755,7 @@ export class RecordLines {
 		const db: Record<string, unknown> = {};
 		for (const section of this.sections) {
 			const value = raw[section.key];
-			if (section.element ? !Array.isArray(value) : value === undefined) return undefined;
+			if (section.list ? !Array.isArray(value) : value === undefined) return undefined;
 			db[section.key] = value;
 		}
 		this.startRead();
@@ -751,7 +796,7 @@ export class RecordLines {
 			const close = `]${comma}`;
 			const closes = (line: string) => line === close || (isLast && line === '],');
 			const key = `"${section.key}":`;
-			if (section.element) {
+			if (section.list) {
 				if (lines.next() !== `${key}[`) return undefined;
 				const old = (previous?.[section.key] ?? []) as unknown as readonly object[];
 				const records: unknown[] = [];
@@ -837,7 +882,7 @@ export class RecordLines {
 					}
 					// On a first read the line itself is kept (no copy); later, a fresh one, so that a
 					// few changed lines do not keep a whole chunk of an old file alive.
-					const record = this.adopt(section.element, section.shared, value, section.key, records.length, previous ? undefined : body);
+					const record = this.adopt(section, false, value, section.key, records.length, previous ? undefined : body);
 					if (section.guarded && !changes(changed, section.key)) {
 						// A record that replaces the one at its place and agrees with it on the guarded fields
 						// cannot break an invariant; the one it replaces is used up, so it cannot reappear elsewhere.
@@ -878,7 +923,7 @@ export class RecordLines {
 					return undefined;
 				}
 				if (section.key === 'schemaVersion' && value !== this.schemaVersion) return undefined;
-				db[section.key] = isRecord(value) ? this.adopt(section.schema, section.shared, value, section.key, -1) : check(section.schema, value, section.key);
+				db[section.key] = isRecord(value) ? this.adopt(section, true, value, section.key, -1) : check(section.schema, value, section.key);
 			}
 		}
 		let closing = lines.next();
@@ -961,7 +1006,7 @@ export class RecordLines {
 		for (const [index, section] of this.sections.entries()) {
 			if (index > 0) out.write(',\n');
 			const value = db[section.key];
-			if (!section.element) {
+			if (!section.list) {
 				out.write(`"${section.key}":`);
 				const offset = out.position;
 				const {line, fresh} = see(section.key, 0, section.schema, value, section.key);
@@ -1017,7 +1062,7 @@ export class RecordLines {
 				const offset = out.position;
 				// Where the walk above met the record in the list as it was: where the change found it, most likely.
 				const hint = before && was > 0 && before[was - 1] === record ? was - 1 : i;
-				const seen = see(section.key, hint, section.element, record, `${section.key}.${i}`, section.guarded);
+				const seen = see(section.key, hint, section.element!, record, `${section.key}.${i}`, section.guarded);
 				out.write(seen.line);
 				const length = out.position - offset;
 				starts.push(offset);
@@ -1101,7 +1146,7 @@ export class RecordLines {
 		};
 		for (const section of this.sections) {
 			const value = db[section.key] as unknown;
-			if (!section.element) {
+			if (!section.list) {
 				const slot = layout.singles.get(section.key);
 				if (!slot) return undefined;
 				let line: string;
@@ -1147,7 +1192,7 @@ export class RecordLines {
 				if (was < 0) return undefined;
 				if (taken.unchanged(record as Record<string, unknown>, was)) continue;
 				if (!isRecord(record)) return undefined;
-				const line = fresh(record, section.element, `${section.key}.${i}`, was, section.guarded);
+				const line = fresh(record, section.element!, `${section.key}.${i}`, was, section.guarded);
 				const length = Buffer.byteLength(line);
 				const end = i + 1 < before.length ? slot.starts[i + 1]! : slot.slack;
 				const room = end - 2 - slot.starts[i]!;
@@ -1172,7 +1217,7 @@ export class RecordLines {
 				for (let i = before.length; i < list.length; i++) {
 					const record = list[i];
 					if (!isRecord(record)) return undefined;
-					const line = fresh(record, section.element, `${section.key}.${i}`, -1, section.guarded);
+					const line = fresh(record, section.element!, `${section.key}.${i}`, -1, section.guarded);
 					const length = Buffer.byteLength(line);
 					const text = `${line}${spaces(roomFor(length))}${i < list.length - 1 ? ',' : ' '}\n`;
 					const size = length + text.length - line.length;
@@ -1207,7 +1252,7 @@ export class RecordLines {
 				if (triples) triples.push(at, offset, length);
 				else placed.set(key, [at, offset, length]);
 			};
-			if (!section.element) {
+			if (!section.list) {
 				const slot = singles.get(section.key)!;
 				if (wanted.has('') && isRecord(db[section.key])) place('', 0, slot.start, slot.length);
 				continue;
@@ -1265,11 +1310,11 @@ export class RecordLines {
 					} catch {
 						return undefined;
 					}
-					if (!isRecord(value) || (section.element && recordKey(value) !== name)) return undefined;
-					placed.push([at, this.adopt(section.element ?? section.schema, section.shared, value, key, section.element ? at : -1, line)]);
+					if (!isRecord(value) || (section.list && recordKey(value) !== name)) return undefined;
+					placed.push([at, this.adopt(section, !section.list, value, key, section.list ? at : -1, line)]);
 				}
 			}
-			if (!section.element) {
+			if (!section.list) {
 				if (placed.length !== 1) return undefined;
 				const was = previous[section.key] as unknown;
 				if (section.guarded && !(isRecord(was) && sameGuarded(section.guarded, placed[0]![1], field => was[field]))) changed.add(section.key);
@@ -1313,7 +1358,7 @@ export class RecordLines {
 		}
 		for (const section of this.sections) {
 			const count = index.counts[section.key];
-			if (section.element && count !== undefined && (db[section.key] as unknown[]).length !== count) return undefined;
+			if (section.list && count !== undefined && (db[section.key] as unknown[]).length !== count) return undefined;
 		}
 		if (changed.size > 0) {
 			const problem = checkInvariants(db as Database, changed);
@@ -1342,8 +1387,8 @@ export class RecordLines {
 				if (this.keepLines) this.lines.set(clean as object, JSON.stringify(clean));
 				return clean;
 			};
-			if (section.element && Array.isArray(value)) {
-				for (const [i, record] of value.entries()) value[i] = checked(record, section.element, `${section.key}.${i}`);
+			if (section.list && Array.isArray(value)) {
+				for (const [i, record] of value.entries()) value[i] = checked(record, section.element!, `${section.key}.${i}`);
 			} else {
 				(db as unknown as Record<string, unknown>)[section.key] = checked(value, section.schema, section.key);
 			}
@@ -1403,7 +1448,7 @@ export class RecordLines {
 		const data = db as unknown as Record<string, unknown>;
 		for (const section of this.sections) {
 			const value = data[section.key];
-			if (!section.element) {
+			if (!section.list) {
 				if (isRecord(value) && copies.has(value)) data[section.key] = copies.get(value);
 				continue;
 			}
@@ -1514,7 +1559,7 @@ export class RecordLines {
 		const trusting = this.trusting;
 		this.trusting = true;
 		try {
-			for (const [i, body] of bodies.entries()) records.push(this.adopt(section.element!, section.shared, JSON.parse(body), section.key, i, body));
+			for (const [i, body] of bodies.entries()) records.push(this.adopt(section, false, JSON.parse(body), section.key, i, body));
 		} catch (error) {
 			if (!(error instanceof SyntaxError)) throw error;
 			// Not one record per line (a record over two lines, two on one), in bytes a check vouched for whole and whose index
@@ -1522,7 +1567,7 @@ export class RecordLines {
 			// parsed so, it is the list a whole read gives. Its records get no line, and the layout is not used.
 			this.misplaced = true;
 			const values = JSON.parse(`[${bodies.join(',')}]`) as unknown[];
-			records = values.map((value, i) => this.adopt(section.element!, section.shared, value, section.key, i));
+			records = values.map((value, i) => this.adopt(section, false, value, section.key, i));
 		} finally {
 			this.trusting = trusting;
 		}
@@ -1538,9 +1583,9 @@ export class RecordLines {
 	 * Validates a record read from a file and remembers it. Keeps the parsed object itself when
 	 * validation dropped nothing from it (no copy: the file's records are most of our memory).
 	 */
-	private adopt(schema: z.ZodType, shared: readonly string[], value: unknown, key: string, at: number, line?: string): Record<string, unknown> {
+	private adopt(section: Section, whole: boolean, value: unknown, key: string, at: number, line?: string): Record<string, unknown> {
 		// Where it is (`users.12`; `at` -1 for a value on its own) is spelt out only for a check, which a trusted read skips.
-		const clean = (this.trusting && isRecord(value) ? value : check(schema, value, at < 0 ? key : `${key}.${at}`)) as Record<string, unknown>;
+		const clean = (this.trusting && isRecord(value) ? value : check(whole ? section.schema : section.element!, value, at < 0 ? key : `${key}.${at}`)) as Record<string, unknown>;
 		const kept = isRecord(value) && (clean === value || sameJson(value, clean));
 		if (!kept) this.cleaned = true;
 		const record = kept ? value : clean;
@@ -1552,7 +1597,7 @@ export class RecordLines {
 				pending.lines.push(text);
 			} else this.lines.set(record, text);
 		}
-		if (shared.length > 0) this.share(record, shared);
+		if (section.shared.length > 0) this.share(record, section.shared);
 		return record;
 	}
 
@@ -1611,7 +1656,7 @@ export class RecordLines {
 	private remember(db: Database, changed?: ReadonlyMap<string, unknown>): void {
 		const lists = new Map<string, readonly unknown[]>();
 		for (const section of this.sections) {
-			if (!section.element) continue;
+			if (!section.list) continue;
 			// A list not yet parsed is remembered once it is (parseLazy): reading it here would parse it.
 			if (this.lazyDb?.db === db && this.lazyDb.keys.has(section.key)) continue;
 			const list = db[section.key] as unknown as readonly unknown[];

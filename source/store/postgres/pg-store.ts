@@ -475,7 +475,7 @@ export class PgStore implements StorePort {
 		const db: Record<string, unknown> = {};
 		const seqs = new Map<string, Map<string, number>>();
 		const trust = own && this.options.deferValidation === true;
-		for (const key of Object.keys(databaseSchema.shape)) {
+		for (const key of Object.keys(databaseSchema().shape)) {
 			if (key === 'schemaVersion') db[key] = meta.schema_version;
 			else if (key === 'version') db[key] = Number(meta.version);
 			else {

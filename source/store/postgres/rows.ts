@@ -32,11 +32,16 @@ export type Change = {readonly tables: TableChange[]; readonly guarded: boolean}
 
 /** The zod schema of one record of a list (the settings are one record). */
 function elementSchema(table: Table): z.ZodType {
-	const schema = databaseSchema.shape[table.list] as z.ZodType & {element?: z.ZodType};
+	const schema = databaseSchema().shape[table.list] as z.ZodType & {element?: z.ZodType};
 	return schema.element ?? schema;
 }
 
-const SCHEMAS = new Map(TABLES.map(t => [t.list, elementSchema(t)]));
+/** Each table's record schema, made when a first record is checked (the model's schemas are built when first needed, model.ts). */
+let schemas: Map<string, z.ZodType> | undefined;
+function schemaOf(table: Table): z.ZodType {
+	schemas ??= new Map(TABLES.map(t => [t.list, elementSchema(t)]));
+	return schemas.get(table.list)!;
+}
 
 /** PostgreSQL's text cannot hold U+0000; the file can. A record carrying one is refused, never altered. */
 function nulIn(record: Record<string, unknown>, table: Table): string | undefined {
@@ -268,7 +273,7 @@ export class RowMemory {
 
 	/** Checks one record against the model, as the file store does for a changed record. */
 	validate(table: Table, record: Record<string, unknown>, where: string): void {
-		const clean = check(SCHEMAS.get(table.list)!, record, where);
+		const clean = check(schemaOf(table), record, where);
 		const stray = unknownKey(record, clean);
 		if (stray) throw new Invalid(where, `unknown field ${stray}`);
 		const nul = nulIn(record, table);
