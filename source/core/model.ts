@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import {isAcceptedAddress, normaliseDomain} from './email.js';
 import {quoted as quotedText} from './words.js';
+import {once} from './once.js';
 
 /** The schema version this build reads and writes. Older files are migrated, newer ones refused. */
 export const SCHEMA_VERSION = 7;
@@ -432,15 +433,9 @@ type Schemas = ReturnType<typeof defineSchemas>;
  * The database's version number (databaseSchema's `version`), on its own: a read checks it before
  * any record, and a read of a file this build validated checks nothing else (store/record-lines.ts).
  */
-const defineDatabaseVersion = () => z.number().int().min(0);
-let databaseVersion: ReturnType<typeof defineDatabaseVersion> | undefined;
-export const databaseVersionSchema = () => (databaseVersion ??= defineDatabaseVersion());
+export const databaseVersionSchema = once(() => z.number().int().min(0));
 
-let schemas: Schemas | undefined;
-
-function defined(): Schemas {
-	return (schemas ??= defineSchemas());
-}
+const defined = once(defineSchemas);
 
 export const roleSchema = (): Schemas['roleSchema'] => defined().roleSchema;
 export const authMethodSchema = (): Schemas['authMethodSchema'] => defined().authMethodSchema;

@@ -11,6 +11,7 @@ import {invalid, notFound} from './errors.js';
 import {parseInput, typedNumber} from './input.js';
 import {DEFAULT_PUBLIC_URL, LISTENER_NAMES, listenerSchema, policySchema, type Database, type Listener, type Policy, type Settings} from './model.js';
 import {smtpView, type SmtpView} from './smtp-settings.js';
+import {once} from './once.js';
 
 export type {CertificateFacts} from './certificates.js';
 
@@ -117,15 +118,14 @@ export {formatDuration, parseDuration} from './durations.js';
 export type PolicyChange = {readonly [K in keyof Policy]?: Policy[K] extends number ? number | string : Policy[K]};
 
 /** What setPolicy takes: any of the policy's fields, each by the model's own rule; built when first needed, as the model's are (model.ts). */
-const definePolicyChange = () =>
+const policyChangeSchema = once(() =>
 	policySchema()
 		.extend({
 			invitationLifetimeSeconds: typedNumber(policySchema().shape.invitationLifetimeSeconds),
 			minPasswordLength: typedNumber(policySchema().shape.minPasswordLength),
 		})
-		.partial();
-let policyChange: ReturnType<typeof definePolicyChange> | undefined;
-const policyChangeSchema = () => (policyChange ??= definePolicyChange());
+		.partial(),
+);
 
 /** Changes the organization-wide policy; each value is checked before anything is saved. */
 export async function setPolicy(ctx: Context, actor: Actor, change: PolicyChange): Promise<Policy> {
@@ -151,9 +151,7 @@ export const LISTENERS: ReadonlyArray<{readonly name: ListenerName; readonly tit
 export const REQUESTS_LISTENER: ListenerName = 'requests';
 
 /** A listener's port, by the model's rule, as a number or as typed; built when first needed. */
-const defineListenerPort = () => typedNumber(listenerSchema().shape.port);
-let listenerPort: ReturnType<typeof defineListenerPort> | undefined;
-const listenerPortSchema = () => (listenerPort ??= defineListenerPort());
+const listenerPortSchema = once(() => typedNumber(listenerSchema().shape.port));
 
 /**
  * The warning a listener earns: the user-requests listener in plain HTTP on every interface serves

@@ -11,6 +11,7 @@ import {MAIL_STAGE_NAMES} from './mail.js';
 import {SMTP_SECURITY, smtpSettingsSchema, type Database, type SmtpSettings} from './model.js';
 import {openMailer} from './outbox.js';
 import {assertStanding} from './standing.js';
+import {once} from './once.js';
 
 /** Connection and greeting timeout by default; the socket timeout is three times it (DESIGN §5). */
 export const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
@@ -43,15 +44,14 @@ export function smtpView(smtp: SmtpSettings | null): SmtpView | null {
 }
 
 /** The host, port and timeout of SMTP settings, by the model's rules; built when first needed, as the model's are (model.ts). */
-const defineSmtpInput = () =>
+const smtpInputSchema = once(() =>
 	smtpSettingsSchema()
 		.pick({host: true, port: true, timeoutMs: true})
 		.extend({
 			port: typedNumber(smtpSettingsSchema().shape.port),
 			timeoutMs: typedNumber(smtpSettingsSchema().shape.timeoutMs),
-		});
-let smtpInput: ReturnType<typeof defineSmtpInput> | undefined;
-const smtpInputSchema = () => (smtpInput ??= defineSmtpInput());
+		}),
+);
 
 /** Checks a CA file: readable, and holding at least one PEM certificate Node can parse. */
 function checkCaFile(ctx: Context, path: string): void {

@@ -41,7 +41,7 @@ export {Invalid} from './record-entry.js';
  * validated checks none (validated.ts), and building them is work for nothing then (model.ts).
  */
 class Section {
-	private schemaOf: z.ZodType | undefined;
+	private schemas: {readonly schema: z.ZodType; readonly element: z.ZodType | undefined} | undefined;
 	constructor(
 		readonly key: keyof Database & string,
 		/** A list of records (else one value). */
@@ -55,18 +55,18 @@ class Section {
 
 	/** The schema of the section's value (the whole list, for a list). */
 	get schema(): z.ZodType {
-		if (this.schemaOf === undefined) {
-			if (this.key === 'schemaVersion') this.schemaOf = z.literal(this.schemaVersion);
-			else if (this.key === 'version') this.schemaOf = databaseVersionSchema();
-			else this.schemaOf = databaseSchema().shape[this.key] as z.ZodType;
-		}
-		return this.schemaOf;
+		return (this.schemas ??= this.resolve()).schema;
 	}
 
-	/** The schema of one record of a list; undefined for a section that is one value. */
+	/** The schema of one record of a list; undefined for a section that is one value. Read per record: resolved once. */
 	get element(): z.ZodType | undefined {
-		const schema = this.schema;
-		return this.list && schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined;
+		return (this.schemas ??= this.resolve()).element;
+	}
+
+	private resolve(): {schema: z.ZodType; element: z.ZodType | undefined} {
+		const schema =
+			this.key === 'schemaVersion' ? z.literal(this.schemaVersion) : this.key === 'version' ? databaseVersionSchema() : (databaseSchema().shape[this.key] as z.ZodType);
+		return {schema, element: this.list && schema instanceof z.ZodArray ? (schema.element as z.ZodType) : undefined};
 	}
 }
 

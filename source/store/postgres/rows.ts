@@ -3,6 +3,7 @@ import {INVARIANT_FIELDS} from '../../core/invariants.js';
 import {databaseSchema, type Database} from '../../core/model.js';
 import {check, entryFor, Invalid, isRecord, recordOf, remembered, sameGuarded, sameMembers, unchanged, unknownKey, type Entry} from '../record-entry.js';
 import {keyOf, parameterOf, quote, SINGLE, TABLES, type Table} from './tables.js';
+import {once} from '../../core/once.js';
 
 /** One table of the store as this process holds it: the list's records as last synced, with their places. */
 type Held = {
@@ -37,10 +38,9 @@ function elementSchema(table: Table): z.ZodType {
 }
 
 /** Each table's record schema, made when a first record is checked (the model's schemas are built when first needed, model.ts). */
-let schemas: Map<string, z.ZodType> | undefined;
+const schemas = once(() => new Map(TABLES.map(t => [t.list, elementSchema(t)])));
 function schemaOf(table: Table): z.ZodType {
-	schemas ??= new Map(TABLES.map(t => [t.list, elementSchema(t)]));
-	return schemas.get(table.list)!;
+	return schemas().get(table.list)!;
 }
 
 /** PostgreSQL's text cannot hold U+0000; the file can. A record carrying one is refused, never altered. */
